@@ -1,0 +1,118 @@
+//! One account's token file as the rest of the program sees it: load (read, check, decrypt,
+//! parse), save (serialize, encrypt, atomic write) and lock, with every failure turned into an
+//! error that says what to run next.
+
+use std::path::{Path, PathBuf};
+
+use crate::encryption::{Crypto, EncryptionOptions};
+use crate::error::{Error, ExitStatus, Result};
+use crate::paths;
+use crate::store::{self, LockError, ReadError, RefreshLock};
+use crate::tokenfile::{Schema, TokenFile};
+
+/// A token file and the means to open it.
+pub struct Account {
+    path: PathBuf,
+    /// TOKENFILE as the user typed it, for commands we suggest.
+    given: String,
+    crypto: Crypto,
+}
+
+/// A token file's contents as read from disk.
+pub struct Loaded {
+    pub token: TokenFile,
+    pub schema: Schema,
+}
+
+impl Account {
+    pub fn new(path: PathBuf, given: String, encryption: EncryptionOptions) -> Account {
+        Account {
+            path,
+            given,
+            crypto: Crypto::new(encryption),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn crypto(&self) -> &Crypto {
+        &self.crypto
+    }
+
+    /// The exact command that signs this account in again.
+    pub fn authorize_command(&self) -> String {
+        let mut command = format!("mailtoken --authorize {}", paths::shell_quote(&self.given));
+        if let Some(pipe) = &self.crypto.options().decryption_pipe {
+            command.push_str(&format!(" --decryption-pipe {}", paths::shell_quote(pipe)));
+        }
+        if let Some(pipe) = &self.crypto.options().encryption_pipe {
+            command.push_str(&format!(" --encryption-pipe {}", paths::shell_quote(pipe)));
+        }
+        command
+    }
+
+    pub fn exists(&self) -> bool {
+        self.path.exists()
+    }
+
+    /// Reads, checks, decrypts and parses the token file. Nothing is ever written here.
+    pub fn load(&self) -> Result<Loaded> {
+        let shown = self.path.display();
+        let bytes = store::read_private(&self.path).map_err(|error| match error {
+            ReadError::Missing => {
+                Error::new(ExitStatus::NoTokenFile, format!("no token file at {shown}")).hint(
+                    format!("run '{}' once to sign in", self.authorize_command()),
+                )
+            }
+            ReadError::Exposed(mode) => Error::config(format!(
+                "{shown} can be read by other users (mode {mode:04o}); it holds a login"
+            ))
+            .hint(format!(
+                "run 'chmod 600 {}'",
+                paths::shell_quote(&self.path.to_string_lossy())
+            )),
+            ReadError::NotAFile => Error::bad_token_file(format!("{shown} is not a regular file")),
+            ReadError::TooLarge => {
+                Error::bad_token_file(format!("{shown} is far too large to be a token file"))
+            }
+            ReadError::Io(e) => Error::bad_token_file(format!("cannot read {shown}: {e}")),
+        })?;
+        if bytes.is_empty() {
+            return Err(Error::bad_token_file(format!(
+                "{shown} is empty (a sign-in that never finished?)"
+            ))
+            .hint(format!("run '{}' to sign in", self.authorize_command())));
+        }
+        let (plaintext, encryption) = self.crypto.decrypt(&self.path, &bytes)?;
+        let (token, schema) =
+            TokenFile::parse(&plaintext, encryption).map_err(|e| e.context(shown))?;
+        Ok(Loaded { token, schema })
+    }
+
+    /// Encrypts and atomically replaces the token file. Callers that replace an existing login
+    /// hold the refresh lock, so no two writers interleave.
+    pub fn save(&self, token: &mut TokenFile) -> Result<()> {
+        token.encryption = self.crypto.effective_spec(&token.encryption);
+        let ciphertext = self.crypto.encrypt(&token.encryption, &token.to_json())?;
+        store::write_atomic(&self.path, &ciphertext)
+            .map_err(|e| Error::io(format!("cannot write {}: {e}", self.path.display())))
+    }
+
+    /// Takes the exclusive refresh lock on this token file.
+    pub fn lock(&self) -> Result<RefreshLock> {
+        store::lock(&self.path, store::LOCK_WAIT).map_err(|error| match error {
+            LockError::TimedOut => Error::temporary(format!(
+                "another mailtoken process has been refreshing {} for over {} s",
+                self.path.display(),
+                store::LOCK_WAIT.as_secs()
+            ))
+            .hint("try again; if it persists, look for a stuck mailtoken process"),
+            LockError::Io(e) => Error::io(format!(
+                "cannot lock {}: {e}",
+                paths::lock_path(&self.path).display()
+            )),
+        })
+    }
+}

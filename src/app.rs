@@ -1,0 +1,127 @@
+//! What one run does, in order: parse, validate, act, report. Errors are printed once, here.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Format, Protocol};
+use crate::error::{Error, ExitStatus, Result};
+use crate::refresh::{self, Source};
+use crate::settings::{Action, Settings};
+use crate::{authorize, log, output, probe, sasl, status};
+
+/// The program: parse the command line, run, and turn the outcome into an exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout because they were asked for; real usage errors to stderr.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() {
+                ExitStatus::Usage.code()
+            } else {
+                0
+            });
+        }
+    };
+    log::set_level(if cli.debug {
+        log::DEBUG
+    } else if cli.verbose {
+        log::VERBOSE
+    } else {
+        0
+    });
+    match Settings::from_cli(cli).and_then(|settings| run(&settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report(&error);
+            ExitCode::from(error.status().code())
+        }
+    }
+}
+
+fn report(error: &Error) {
+    eprintln!("mailtoken: error: {}", error.message());
+    if let Some(hint) = error.hint_text() {
+        eprintln!("hint: {hint}");
+    }
+}
+
+/// Runs the requested actions in order.
+pub fn run(settings: &Settings) -> Result<()> {
+    for action in &settings.actions {
+        match action {
+            Action::Print => print_token(settings)?,
+            Action::Status => status::show(settings)?,
+            Action::Authorize => {
+                let token = authorize::run(settings)?;
+                // As mutt_oauth2.py does: a successful sign-in prints the token, unless a test follows.
+                if !settings.actions.contains(&Action::Test) {
+                    print_formatted(settings, &token)?;
+                }
+            }
+            Action::Test => probe::run(settings)?,
+        }
+    }
+    Ok(())
+}
+
+/// The default action: print a valid access token, refreshing it when needed.
+fn print_token(settings: &Settings) -> Result<()> {
+    let account = settings.account();
+    let current = refresh::current_token(&account, &settings.client, settings.force_refresh)?;
+    match current.source {
+        Source::Cached => log::verbose("using the cached access token"),
+        Source::CachedAfterFailure => {}
+        Source::Refreshed => log::verbose("refreshed the access token"),
+        Source::RefreshedElsewhere => {
+            log::verbose("using the token another process just refreshed")
+        }
+    }
+    print_formatted(settings, &current.token)
+}
+
+/// Prints the token, or the SASL string `--format` asks for.
+fn print_formatted(settings: &Settings, token: &crate::tokenfile::TokenFile) -> Result<()> {
+    if settings.format == Format::Token {
+        return output::print_secret(&token.access_token);
+    }
+    let method = settings
+        .registration
+        .sasl_method
+        .unwrap_or(token.registration.sasl_method);
+    let protocol = settings.protocol.unwrap_or(Protocol::Imap);
+    let endpoint = token.registration.endpoint(protocol).ok_or_else(|| {
+        Error::config(format!(
+            "the account has no {} endpoint for the SASL string",
+            protocol.name()
+        ))
+        .hint(format!(
+            "pass --{}-endpoint with --authorize to record one",
+            protocol.name().to_lowercase()
+        ))
+    })?;
+    if token.email.is_empty() {
+        return Err(
+            Error::config("the account has no e-mail address for the SASL string")
+                .hint("pass --email ADDRESS"),
+        );
+    }
+    let text = sasl::format_output(
+        settings.format,
+        method,
+        &token.email,
+        &endpoint.host,
+        endpoint.port,
+        &token.access_token,
+    );
+    let limit = sasl::client_buffer_limit(method);
+    if text.expose().len() > limit {
+        log::warn(format!(
+            "the {} string is {} bytes; NeoMutt's buffer holds {limit}, so it may cut it off",
+            method.name(),
+            text.expose().len()
+        ));
+    }
+    output::print_secret(&text)
+}

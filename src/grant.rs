@@ -1,0 +1,206 @@
+//! Requests to the token endpoint (RFC 6749 section 3.2): the refresh_token grant (section 6) and
+//! the client_credentials grant (section 4.4), and how their failures are classified.
+//!
+//! The authorization flows exchange their codes through the same client and classification, so
+//! every token response in the program is read and judged in one place.
+
+use std::time::Duration;
+
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
+use oauth2::{
+    AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RefreshToken, RequestTokenError,
+    Scope, TokenResponse, TokenUrl,
+};
+
+use crate::error::{Error, ExitStatus};
+use crate::http::{Http, HttpError};
+use crate::log;
+use crate::provider::{ClientAuth, Registration};
+use crate::secret::Secret;
+
+/// An oauth2 client that knows its token endpoint.
+pub type TokenClient =
+    BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// A successful token response, reduced to what the token file stores.
+#[derive(Debug)]
+pub struct Granted {
+    pub access_token: Secret,
+    /// `expires_in`; RFC 6749 section 5.1 makes it optional.
+    pub expires_in: Option<Duration>,
+    /// Present when the provider issued (or rotated) a refresh token.
+    pub refresh_token: Option<Secret>,
+    pub scope: Option<String>,
+}
+
+/// Why a grant failed.
+#[derive(Debug)]
+pub enum GrantFailure {
+    /// Network trouble, a timeout, or HTTP 408/429/5xx: the grant may work later.
+    Transient(String),
+    /// The provider answered with an OAuth2 error (RFC 6749 section 5.2).
+    Rejected {
+        code: String,
+        description: Option<String>,
+    },
+    /// The provider answered with something that is not a token response.
+    Malformed(String),
+}
+
+impl GrantFailure {
+    /// True when trying again later may succeed.
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            GrantFailure::Transient(_) | GrantFailure::Malformed(_) => true,
+            GrantFailure::Rejected { code, .. } => code == "temporarily_unavailable",
+        }
+    }
+
+    /// The error to end with. `what` says what was sent ("refresh token", "authorization code"),
+    /// `host` who answered, and `authorize_command` how to sign in again.
+    pub fn into_error(self, what: &str, host: &str, authorize_command: &str) -> Error {
+        let temporary = self.is_temporary();
+        match self {
+            GrantFailure::Transient(detail) => {
+                Error::temporary(format!("cannot reach {host}: {detail}")).hint("try again later")
+            }
+            GrantFailure::Malformed(detail) => {
+                Error::temporary(format!("{host} sent an unusable token response: {detail}"))
+                    .hint("try again later")
+            }
+            GrantFailure::Rejected { code, description } => {
+                let reason = match &description {
+                    Some(description) => format!("{code}: {description}"),
+                    None => code.clone(),
+                };
+                let message = format!("{what} rejected by {host} ({reason})");
+                match code.as_str() {
+                    _ if temporary => Error::temporary(message).hint("try again later"),
+                    "invalid_client" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" => {
+                        Error::config(message).hint(format!(
+                            "check the client id and secret; to change them run '{authorize_command} --client-id ID'"
+                        ))
+                    }
+                    _ => Error::new(ExitStatus::Reauthorize, message)
+                        .hint(format!("run '{authorize_command}' to sign in again")),
+                }
+            }
+        }
+    }
+}
+
+/// Builds the oauth2 client for a registration and client id/secret.
+pub fn token_client(
+    registration: &Registration,
+    client_id: &str,
+    client_secret: Option<&Secret>,
+) -> Result<TokenClient, Error> {
+    let token_url = TokenUrl::new(registration.token_endpoint.clone()).map_err(|e| {
+        Error::config(format!(
+            "invalid token endpoint {:?}: {e}",
+            registration.token_endpoint
+        ))
+    })?;
+    let auth_type = match registration.client_auth {
+        ClientAuth::ClientSecretPost => AuthType::RequestBody,
+        ClientAuth::ClientSecretBasic => AuthType::BasicAuth,
+    };
+    let mut client = BasicClient::new(ClientId::new(client_id.to_string()))
+        .set_token_uri(token_url)
+        .set_auth_type(auth_type);
+    // A public client (empty secret) sends none: RFC 6749 section 2.3.1 forbids an empty one.
+    if let Some(secret) = client_secret.filter(|secret| !secret.is_empty()) {
+        client = client.set_client_secret(ClientSecret::new(secret.expose().to_string()));
+    }
+    Ok(client)
+}
+
+/// The refresh_token grant (RFC 6749 section 6).
+pub fn refresh(
+    http: &Http,
+    registration: &Registration,
+    client_id: &str,
+    client_secret: Option<&Secret>,
+    refresh_token: &Secret,
+) -> Result<Granted, GrantFailure> {
+    let client = token_client(registration, client_id, client_secret)
+        .map_err(|e| GrantFailure::Malformed(e.to_string()))?;
+    let refresh_token = RefreshToken::new(refresh_token.expose().to_string());
+    let mut request = client.exchange_refresh_token(&refresh_token);
+    if registration.scope_on_refresh {
+        request = request.add_scopes(scopes(&registration.scope));
+    }
+    log::verbose(format!(
+        "refreshing the access token at {}",
+        registration.token_host()
+    ));
+    request
+        .request(http)
+        .map(|response| granted(&response))
+        .map_err(classify)
+}
+
+/// The client_credentials grant (RFC 6749 section 4.4): a confidential client asks for itself.
+pub fn client_credentials(
+    http: &Http,
+    registration: &Registration,
+    client_id: &str,
+    client_secret: Option<&Secret>,
+) -> Result<Granted, GrantFailure> {
+    let client = token_client(registration, client_id, client_secret)
+        .map_err(|e| GrantFailure::Malformed(e.to_string()))?;
+    log::verbose(format!(
+        "requesting a client-credentials token at {}",
+        registration.token_host()
+    ));
+    client
+        .exchange_client_credentials()
+        .add_scopes(scopes(&registration.scope))
+        .request(http)
+        .map(|response| granted(&response))
+        .map_err(classify)
+}
+
+/// Splits a space-separated scope string (RFC 6749 section 3.3).
+pub fn scopes(scope: &str) -> impl Iterator<Item = Scope> + '_ {
+    scope.split_whitespace().map(|s| Scope::new(s.to_string()))
+}
+
+/// Reduces a token response to what the token file keeps.
+pub fn granted(response: &BasicTokenResponse) -> Granted {
+    let scope = response.scopes().map(|scopes| {
+        scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    Granted {
+        access_token: Secret::new(response.access_token().secret().clone()),
+        expires_in: response.expires_in(),
+        refresh_token: response
+            .refresh_token()
+            .map(|token| Secret::new(token.secret().clone()))
+            .filter(|token| !token.is_empty()),
+        scope,
+    }
+}
+
+/// Classifies any token-endpoint failure. Response bodies are never quoted: they may hold tokens.
+pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> GrantFailure {
+    match error {
+        RequestTokenError::ServerResponse(response) => GrantFailure::Rejected {
+            code: log::sanitize(response.error().as_ref()),
+            description: response.error_description().map(|d| log::sanitize(d)),
+        },
+        RequestTokenError::Request(error) => match error {
+            HttpError::TooLarge => GrantFailure::Malformed(error.to_string()),
+            other => GrantFailure::Transient(other.to_string()),
+        },
+        RequestTokenError::Parse(error, _body) => GrantFailure::Malformed(format!(
+            "not a valid token response ({})",
+            log::sanitize(&error.to_string())
+        )),
+        RequestTokenError::Other(detail) => GrantFailure::Malformed(log::sanitize(&detail)),
+    }
+}

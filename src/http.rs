@@ -1,0 +1,294 @@
+//! HTTP for the OAuth2 endpoints: one blocking client with timeouts, proxy support from the
+//! environment, our TLS configuration, size caps, and `--debug` traces with secrets redacted.
+//!
+//! It is only constructed when a request is about to be made: the cached-token path never builds
+//! it, so printing a valid token costs no TLS setup and no async runtime.
+
+use std::io::Read;
+use std::time::Duration;
+
+use oauth2::{HttpRequest, HttpResponse};
+
+use crate::error::{Error, Result};
+use crate::log;
+
+/// Time allowed to establish a connection (TCP and TLS).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Time allowed for a whole request and response. Mail clients wait for us: never hang.
+pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Environment variable overriding `TOTAL_TIMEOUT`, in seconds (slow links, tests).
+pub const TIMEOUT_VARIABLE: &str = "MAILTOKEN_HTTP_TIMEOUT";
+
+/// Token and discovery responses are small; a larger body is a misbehaving server.
+pub const MAX_RESPONSE: u64 = 256 * 1024;
+
+/// Form fields and JSON members whose values are never shown, not even with `--debug`.
+pub const SECRET_FIELDS: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "code",
+    "code_verifier",
+    "client_secret",
+    "device_code",
+    "password",
+    "assertion",
+    "client_assertion",
+];
+
+/// Why an HTTP exchange failed before there was a usable response.
+#[derive(Debug)]
+pub enum HttpError {
+    Timeout(String),
+    Connect(String),
+    /// A temporary HTTP status: 408, 429 or 5xx.
+    Status(u16),
+    TooLarge,
+    Other(String),
+}
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HttpError::Timeout(detail) => write!(f, "timed out ({detail})"),
+            HttpError::Connect(detail) => write!(f, "cannot connect ({detail})"),
+            HttpError::Status(status) => write!(f, "HTTP status {status}"),
+            HttpError::TooLarge => write!(f, "response larger than {MAX_RESPONSE} bytes"),
+            HttpError::Other(detail) => f.write_str(detail),
+        }
+    }
+}
+
+impl std::error::Error for HttpError {}
+
+/// Statuses that say "try again later" (RFC 9110 sections 15.5.9, 15.6; RFC 6585 section 4).
+pub fn is_transient_status(status: u16) -> bool {
+    status == 408 || status == 429 || (500..=599).contains(&status)
+}
+
+/// The HTTP client.
+pub struct Http {
+    client: reqwest::blocking::Client,
+}
+
+impl Http {
+    pub fn new() -> Result<Http> {
+        let total = total_timeout();
+        let client = reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured((*crate::tls::client_config()?).clone())
+            .connect_timeout(CONNECT_TIMEOUT.min(total))
+            .timeout(total)
+            .user_agent(concat!("mailtoken/", env!("CARGO_PKG_VERSION")))
+            // Never follow redirects from a token endpoint: a redirect would resend the grant.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::config(format!("cannot set up HTTP: {}", error_chain(&e))))?;
+        Ok(Http { client })
+    }
+
+    /// GETs a JSON document (discovery metadata).
+    pub fn get_json(&self, url: &str) -> std::result::Result<serde_json::Value, HttpError> {
+        let request = http_get(url)?;
+        let response = self.execute(request)?;
+        if response.status() != 200 {
+            return Err(HttpError::Other(format!(
+                "HTTP status {} from {url}",
+                response.status()
+            )));
+        }
+        serde_json::from_slice(response.body())
+            .map_err(|e| HttpError::Other(format!("{url} did not return JSON ({e})")))
+    }
+
+    /// Sends one request; 408, 429 and 5xx become `HttpError::Status`.
+    pub fn execute(&self, request: HttpRequest) -> std::result::Result<HttpResponse, HttpError> {
+        let (parts, body) = request.into_parts();
+        trace_request(&parts, &body);
+        let response = self
+            .client
+            .request(parts.method, parts.uri.to_string())
+            .headers(parts.headers)
+            .body(body)
+            .send()
+            .map_err(classify)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let mut body = Vec::new();
+        response
+            .take(MAX_RESPONSE + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| classify_io(&e))?;
+        trace_response(status.as_u16(), &body);
+        if body.len() as u64 > MAX_RESPONSE {
+            return Err(HttpError::TooLarge);
+        }
+        if is_transient_status(status.as_u16()) {
+            return Err(HttpError::Status(status.as_u16()));
+        }
+        let mut converted = oauth2::http::Response::new(body);
+        *converted.status_mut() = status;
+        *converted.headers_mut() = headers;
+        Ok(converted)
+    }
+}
+
+impl oauth2::SyncHttpClient for Http {
+    type Error = HttpError;
+
+    fn call(&self, request: HttpRequest) -> std::result::Result<HttpResponse, HttpError> {
+        self.execute(request)
+    }
+}
+
+fn http_get(url: &str) -> std::result::Result<HttpRequest, HttpError> {
+    oauth2::http::Request::get(url)
+        .header(oauth2::http::header::ACCEPT, "application/json")
+        .body(Vec::new())
+        .map_err(|e| HttpError::Other(format!("invalid URL {url:?}: {e}")))
+}
+
+fn total_timeout() -> Duration {
+    std::env::var(TIMEOUT_VARIABLE)
+        .ok()
+        .and_then(|text| text.parse::<f64>().ok())
+        .filter(|seconds| *seconds > 0.0 && seconds.is_finite())
+        .map(Duration::from_secs_f64)
+        .unwrap_or(TOTAL_TIMEOUT)
+}
+
+fn classify(error: reqwest::Error) -> HttpError {
+    let detail = error_chain(&error);
+    if error.is_timeout() {
+        HttpError::Timeout(detail)
+    } else if error.is_connect() {
+        HttpError::Connect(detail)
+    } else {
+        HttpError::Other(detail)
+    }
+}
+
+fn classify_io(error: &std::io::Error) -> HttpError {
+    let detail = error_chain(error);
+    if detail.contains("timed out") || error.kind() == std::io::ErrorKind::TimedOut {
+        HttpError::Timeout(detail)
+    } else {
+        HttpError::Other(format!("reading the response: {detail}"))
+    }
+}
+
+/// An error and its causes on one line: reqwest's top-level message alone rarely says why.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn trace_request(parts: &oauth2::http::request::Parts, body: &[u8]) {
+    if !log::enabled(log::DEBUG) {
+        return;
+    }
+    log::debug(format!("> {} {}", parts.method, parts.uri));
+    for (name, value) in &parts.headers {
+        let shown = if name == oauth2::http::header::AUTHORIZATION {
+            "(redacted)".to_string()
+        } else {
+            log::sanitize(value.to_str().unwrap_or("(binary)"))
+        };
+        log::debug(format!(">   {name}: {shown}"));
+    }
+    if !body.is_empty() {
+        log::debug(format!(
+            ">   {}",
+            redact_form(&String::from_utf8_lossy(body))
+        ));
+    }
+}
+
+fn trace_response(status: u16, body: &[u8]) {
+    if !log::enabled(log::DEBUG) {
+        return;
+    }
+    log::debug(format!("< HTTP {status}, {} bytes", body.len()));
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut json) => {
+            redact_json(&mut json);
+            log::debug(format!("<   {json}"));
+        }
+        Err(_) if !body.is_empty() => log::debug(format!(
+            "<   (not JSON) {}",
+            log::sanitize(&String::from_utf8_lossy(&body[..body.len().min(300)]))
+        )),
+        Err(_) => {}
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body with secret values replaced.
+pub fn redact_form(body: &str) -> String {
+    body.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if SECRET_FIELDS.contains(&key) => format!("{key}=(redacted)"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A JSON document with the values of secret members replaced, at any depth.
+pub fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(members) => {
+            for (key, member) in members.iter_mut() {
+                if SECRET_FIELDS.contains(&key.as_str()) {
+                    *member = serde_json::Value::String("(redacted)".into());
+                } else {
+                    redact_json(member);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_secrets_are_redacted() {
+        assert_eq!(
+            redact_form("grant_type=refresh_token&refresh_token=abc&client_id=x&client_secret=s"),
+            "grant_type=refresh_token&refresh_token=(redacted)&client_id=x&client_secret=(redacted)"
+        );
+    }
+
+    #[test]
+    fn json_secrets_are_redacted_at_any_depth() {
+        let mut v = serde_json::json!({"access_token": "a", "nested": [{"refresh_token": "r"}], "expires_in": 5});
+        redact_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"access_token": "(redacted)", "nested": [{"refresh_token": "(redacted)"}], "expires_in": 5})
+        );
+    }
+
+    #[test]
+    fn transient_statuses() {
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert!(is_transient_status(status));
+        }
+        for status in [200, 400, 401, 403, 404] {
+            assert!(!is_transient_status(status));
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! mailtoken: OAuth2 access tokens for terminal mail clients.
+//!
+//! A call flows through: `cli` (flags) → `settings` (validated) → `app` (dispatch) →
+//! `refresh` (cached or refreshed token) → `account` (load/save/lock one file) → `store` (disk),
+//! `encryption` (age/gpg/pipes) and `tokenfile` (schema); `grant` and `http` talk to the token
+//! endpoint; `sasl` and `output` produce what is printed.
+
+#![forbid(unsafe_code)]
+
+pub mod account;
+pub mod app;
+pub mod authorize;
+pub mod cli;
+pub mod encryption;
+pub mod error;
+pub mod grant;
+pub mod http;
+pub mod log;
+pub mod output;
+pub mod paths;
+pub mod probe;
+pub mod provider;
+pub mod refresh;
+pub mod sasl;
+pub mod secret;
+pub mod settings;
+pub mod status;
+pub mod store;
+pub mod tls;
+pub mod tokenfile;

@@ -1,0 +1,359 @@
+//! Provider registrations: every endpoint, scope and SASL mechanism of an account, and the built-in
+//! presets for the big providers.
+//!
+//! A token file stores its whole `Registration`, so a file keeps working even if a preset here
+//! changes, and a custom provider needs no configuration outside its token file.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{Protocol, SaslMethod};
+
+/// Everything needed to talk to one provider's authorization server and mail servers.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Registration {
+    /// Preset name (`google`, `microsoft`, `yahoo`, `aol`) or a name for a custom provider.
+    pub provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorize_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devicecode_endpoint: Option<String>,
+    pub token_endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+    pub scope: String,
+    /// Repeat `scope` in refresh requests (RFC 6749 section 6 allows it; Microsoft needs it).
+    #[serde(default)]
+    pub scope_on_refresh: bool,
+    /// How a confidential client authenticates at the token endpoint (RFC 6749 section 2.3.1).
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+    pub sasl_method: SaslMethod,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imap_endpoint: Option<MailEndpoint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pop_endpoint: Option<MailEndpoint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_endpoint: Option<MailEndpoint>,
+}
+
+/// Where the client id and secret go in token requests.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` as form fields (what mutt_oauth2.py sends).
+    #[default]
+    ClientSecretPost,
+    /// HTTP Basic authentication.
+    ClientSecretBasic,
+}
+
+/// How a mail connection is protected. Never plain: a token is a password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tls {
+    /// TLS from the first byte (imaps, pop3s, smtps).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS/STLS before anything secret is sent.
+    StartTls,
+}
+
+/// A mail server endpoint, written as a URL: `imaps://host:993`, `imap://host:143`, `pop3s://`,
+/// `pop3://`, `smtps://`, `smtp://`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailEndpoint {
+    pub protocol: Protocol,
+    pub tls: Tls,
+    pub host: String,
+    pub port: u16,
+}
+
+impl MailEndpoint {
+    /// Parses a URL or a bare `host` / `host:port`; a bare host takes the protocol's usual TLS port.
+    pub fn parse(protocol: Protocol, text: &str) -> Result<MailEndpoint, String> {
+        let (tls, rest) = match text.split_once("://") {
+            Some((scheme, rest)) => {
+                let (scheme_protocol, tls) = match scheme.to_ascii_lowercase().as_str() {
+                    "imaps" => (Protocol::Imap, Tls::Implicit),
+                    "imap" => (Protocol::Imap, Tls::StartTls),
+                    "pop3s" | "pops" => (Protocol::Pop, Tls::Implicit),
+                    "pop3" | "pop" => (Protocol::Pop, Tls::StartTls),
+                    "smtps" => (Protocol::Smtp, Tls::Implicit),
+                    "smtp" | "submission" => (Protocol::Smtp, Tls::StartTls),
+                    other => return Err(format!("unknown scheme {other:?} in {text:?}")),
+                };
+                if scheme_protocol != protocol {
+                    return Err(format!("{text:?} is not a {} endpoint", protocol.name()));
+                }
+                (Some(tls), rest.trim_end_matches('/'))
+            }
+            None => (None, text),
+        };
+        let (host, port) = split_host_port(rest)?;
+        if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
+            return Err(format!("{text:?} has no valid host name"));
+        }
+        let port = port.unwrap_or_else(|| default_port(protocol, tls.unwrap_or(Tls::Implicit)));
+        let tls = tls.unwrap_or_else(|| tls_for_port(protocol, port));
+        Ok(MailEndpoint {
+            protocol,
+            tls,
+            host: host.to_string(),
+            port,
+        })
+    }
+
+    /// The URL form stored in token files and shown in messages.
+    pub fn url(&self) -> String {
+        let scheme = match (self.protocol, self.tls) {
+            (Protocol::Imap, Tls::Implicit) => "imaps",
+            (Protocol::Imap, Tls::StartTls) => "imap",
+            (Protocol::Pop, Tls::Implicit) => "pop3s",
+            (Protocol::Pop, Tls::StartTls) => "pop3",
+            (Protocol::Smtp, Tls::Implicit) => "smtps",
+            (Protocol::Smtp, Tls::StartTls) => "smtp",
+        };
+        if self.host.contains(':') {
+            format!("{scheme}://[{}]:{}", self.host, self.port)
+        } else {
+            format!("{scheme}://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+fn split_host_port(text: &str) -> Result<(&str, Option<u16>), String> {
+    let parse_port = |port: &str| {
+        port.parse::<u16>()
+            .ok()
+            .filter(|port| *port != 0)
+            .ok_or_else(|| format!("invalid port {port:?}"))
+    };
+    if let Some(bracketed) = text.strip_prefix('[') {
+        let (host, after) = bracketed
+            .split_once(']')
+            .ok_or_else(|| format!("unclosed '[' in {text:?}"))?;
+        return match after.strip_prefix(':') {
+            Some(port) => Ok((host, Some(parse_port(port)?))),
+            None if after.is_empty() => Ok((host, None)),
+            None => Err(format!("unexpected {after:?} after the host")),
+        };
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => Ok((host, Some(parse_port(port)?))),
+        _ => Ok((text, None)),
+    }
+}
+
+fn default_port(protocol: Protocol, tls: Tls) -> u16 {
+    match (protocol, tls) {
+        (Protocol::Imap, Tls::Implicit) => 993,
+        (Protocol::Imap, Tls::StartTls) => 143,
+        (Protocol::Pop, Tls::Implicit) => 995,
+        (Protocol::Pop, Tls::StartTls) => 110,
+        (Protocol::Smtp, Tls::Implicit) => 465,
+        (Protocol::Smtp, Tls::StartTls) => 587,
+    }
+}
+
+/// A bare `host:port` takes the TLS mode that port conventionally uses.
+fn tls_for_port(protocol: Protocol, port: u16) -> Tls {
+    match (protocol, port) {
+        (Protocol::Imap, 143) | (Protocol::Pop, 110) | (Protocol::Smtp, 25 | 587) => Tls::StartTls,
+        (Protocol::Smtp, 465) => Tls::Implicit,
+        (Protocol::Smtp, _) => Tls::StartTls,
+        _ => Tls::Implicit,
+    }
+}
+
+impl Serialize for MailEndpoint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.url())
+    }
+}
+
+/// Endpoints are stored as URLs; which protocol they belong to follows from the scheme.
+impl<'de> Deserialize<'de> for MailEndpoint {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let scheme = text
+            .split_once("://")
+            .map(|(scheme, _)| scheme)
+            .unwrap_or("");
+        let protocol = match scheme {
+            "imaps" | "imap" => Protocol::Imap,
+            "pop3s" | "pop3" | "pops" | "pop" => Protocol::Pop,
+            "smtps" | "smtp" | "submission" => Protocol::Smtp,
+            _ => {
+                return Err(serde::de::Error::custom(format!(
+                    "{text:?} is not an endpoint URL"
+                )));
+            }
+        };
+        MailEndpoint::parse(protocol, &text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Registration {
+    /// The endpoint for one protocol, if the account has one.
+    pub fn endpoint(&self, protocol: Protocol) -> Option<&MailEndpoint> {
+        match protocol {
+            Protocol::Imap => self.imap_endpoint.as_ref(),
+            Protocol::Pop => self.pop_endpoint.as_ref(),
+            Protocol::Smtp => self.smtp_endpoint.as_ref(),
+        }
+    }
+
+    /// The token endpoint's host, for messages such as "refresh token rejected by HOST".
+    pub fn token_host(&self) -> &str {
+        let without_scheme = self
+            .token_endpoint
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or(&self.token_endpoint);
+        without_scheme
+            .split(['/', '?'])
+            .next()
+            .unwrap_or(without_scheme)
+    }
+}
+
+/// The names of the built-in presets, for messages and prompts.
+pub const PRESET_NAMES: &[&str] = &["google", "microsoft", "yahoo", "aol"];
+
+/// The Microsoft tenant used when none is given: any work, school or personal account.
+pub const MICROSOFT_DEFAULT_TENANT: &str = "common";
+
+/// A built-in registration by name; `tenant` applies to Microsoft only.
+pub fn preset(name: &str, tenant: Option<&str>) -> Option<Registration> {
+    let endpoint =
+        |protocol, url: &str| Some(MailEndpoint::parse(protocol, url).expect("preset URL"));
+    match name {
+        // mutt_oauth2.py's values, so --format sasl output is byte-identical to it. Google's
+        // out-of-band redirect (urn:ietf:wg:oauth:2.0:oob) was shut down in 2022 and is not used.
+        "google" => Some(Registration {
+            provider: "google".into(),
+            issuer: None,
+            tenant: None,
+            authorize_endpoint: Some("https://accounts.google.com/o/oauth2/auth".into()),
+            devicecode_endpoint: Some("https://oauth2.googleapis.com/device/code".into()),
+            token_endpoint: "https://accounts.google.com/o/oauth2/token".into(),
+            redirect_uri: None,
+            scope: "https://mail.google.com/".into(),
+            scope_on_refresh: false,
+            client_auth: ClientAuth::ClientSecretPost,
+            sasl_method: SaslMethod::Oauthbearer,
+            imap_endpoint: endpoint(Protocol::Imap, "imaps://imap.gmail.com:993"),
+            pop_endpoint: endpoint(Protocol::Pop, "pop3s://pop.gmail.com:995"),
+            smtp_endpoint: endpoint(Protocol::Smtp, "smtp://smtp.gmail.com:587"),
+        }),
+        "microsoft" => {
+            let tenant = tenant.unwrap_or(MICROSOFT_DEFAULT_TENANT);
+            let base = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0");
+            Some(Registration {
+                provider: "microsoft".into(),
+                issuer: None,
+                tenant: Some(tenant.to_string()),
+                authorize_endpoint: Some(format!("{base}/authorize")),
+                devicecode_endpoint: Some(format!("{base}/devicecode")),
+                token_endpoint: format!("{base}/token"),
+                redirect_uri: None,
+                scope: "offline_access https://outlook.office.com/IMAP.AccessAsUser.All \
+                        https://outlook.office.com/POP.AccessAsUser.All \
+                        https://outlook.office.com/SMTP.Send"
+                    .into(),
+                scope_on_refresh: true,
+                client_auth: ClientAuth::ClientSecretPost,
+                sasl_method: SaslMethod::Xoauth2,
+                imap_endpoint: endpoint(Protocol::Imap, "imaps://outlook.office365.com:993"),
+                pop_endpoint: endpoint(Protocol::Pop, "pop3s://outlook.office365.com:995"),
+                smtp_endpoint: endpoint(Protocol::Smtp, "smtp://smtp.office365.com:587"),
+            })
+        }
+        "yahoo" | "aol" => {
+            let (login, mail) = if name == "yahoo" {
+                ("api.login.yahoo.com", "mail.yahoo.com")
+            } else {
+                ("api.login.aol.com", "aol.com")
+            };
+            Some(Registration {
+                provider: name.into(),
+                issuer: None,
+                tenant: None,
+                authorize_endpoint: Some(format!("https://{login}/oauth2/request_auth")),
+                devicecode_endpoint: None,
+                token_endpoint: format!("https://{login}/oauth2/get_token"),
+                redirect_uri: None,
+                scope: "mail-w".into(),
+                scope_on_refresh: false,
+                client_auth: ClientAuth::ClientSecretPost,
+                sasl_method: SaslMethod::Xoauth2,
+                imap_endpoint: endpoint(Protocol::Imap, &format!("imaps://imap.{mail}:993")),
+                pop_endpoint: endpoint(Protocol::Pop, &format!("pop3s://pop.{mail}:995")),
+                smtp_endpoint: endpoint(Protocol::Smtp, &format!("smtps://smtp.{mail}:465")),
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_urls_parse_and_print() {
+        let e = MailEndpoint::parse(Protocol::Imap, "imap://mail.example.com:1143").unwrap();
+        assert_eq!((e.tls, e.port), (Tls::StartTls, 1143));
+        assert_eq!(e.url(), "imap://mail.example.com:1143");
+        let e = MailEndpoint::parse(Protocol::Smtp, "smtp.example.com").unwrap();
+        assert_eq!(e.url(), "smtps://smtp.example.com:465");
+        let e = MailEndpoint::parse(Protocol::Smtp, "smtp.example.com:587").unwrap();
+        assert_eq!(e.url(), "smtp://smtp.example.com:587");
+        let e = MailEndpoint::parse(Protocol::Pop, "pop3s://[::1]:9995").unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.url().as_str()),
+            ("::1", "pop3s://[::1]:9995")
+        );
+    }
+
+    #[test]
+    fn endpoint_parse_rejects_nonsense() {
+        assert!(MailEndpoint::parse(Protocol::Imap, "smtps://x:465").is_err());
+        assert!(MailEndpoint::parse(Protocol::Imap, "http://x").is_err());
+        assert!(MailEndpoint::parse(Protocol::Imap, "imaps://x:99999").is_err());
+        assert!(MailEndpoint::parse(Protocol::Imap, "imaps://:993").is_err());
+    }
+
+    #[test]
+    fn microsoft_tenant_goes_into_every_endpoint() {
+        let r = preset("microsoft", Some("consumers")).unwrap();
+        assert_eq!(
+            r.token_endpoint,
+            "https://login.microsoftonline.com/consumers/oauth2/v2.0/token"
+        );
+        assert!(
+            r.authorize_endpoint
+                .as_deref()
+                .unwrap()
+                .contains("/consumers/")
+        );
+        assert!(
+            r.devicecode_endpoint
+                .as_deref()
+                .unwrap()
+                .contains("/consumers/")
+        );
+        assert_eq!(r.token_host(), "login.microsoftonline.com");
+    }
+
+    #[test]
+    fn every_preset_exists_and_round_trips() {
+        for name in PRESET_NAMES {
+            let r = preset(name, None).unwrap();
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<Registration>(&json).unwrap(), r);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The silent refresh: print the cached token while it has life left, otherwise refresh it once
+//! for all the processes that ask at the same moment.
+//!
+//! Mail clients, msmtp, mbsync and cron often call at once. Providers that rotate refresh tokens
+//! revoke the whole login when an old refresh token is sent again, so a refresh happens only
+//! under the per-file lock, after re-reading the file, and is skipped when another process has
+//! already refreshed.
+
+use chrono::{DateTime, Utc};
+
+use crate::account::Account;
+use crate::cli::Flow;
+use crate::error::{Error, Result};
+use crate::grant::{self, GrantFailure, Granted};
+use crate::http::Http;
+use crate::log;
+use crate::secret::Secret;
+use crate::tokenfile::{Schema, TokenFile};
+
+/// Life assumed for an access token whose response has no `expires_in` (RFC 6749 section 5.1
+/// lets the provider document it elsewhere; an hour is what every mail provider uses).
+const DEFAULT_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
+
+/// Where the printed token came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// From the file, still valid; nothing was sent anywhere.
+    Cached,
+    /// A refresh failed temporarily, and the cached token, not yet expired, was used.
+    CachedAfterFailure,
+    /// This process refreshed it.
+    Refreshed,
+    /// Another process refreshed it while this one waited for the lock.
+    RefreshedElsewhere,
+}
+
+/// The account's token, ready to use.
+pub struct Current {
+    pub token: TokenFile,
+    pub source: Source,
+}
+
+/// Values given on the command line that replace those stored in the file (and are stored with
+/// the next write): a wrong client id can be corrected without signing in again.
+#[derive(Clone, Debug, Default)]
+pub struct ClientOverrides {
+    pub email: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+}
+
+impl ClientOverrides {
+    pub fn apply(&self, token: &mut TokenFile) {
+        if let Some(email) = &self.email {
+            token.email = email.clone();
+        }
+        if let Some(id) = &self.client_id {
+            token.client_id = id.clone();
+        }
+        if let Some(secret) = &self.client_secret {
+            token.client_secret = Some(secret.clone()).filter(|s| !s.is_empty());
+        }
+    }
+}
+
+/// Returns a valid access token, refreshing it if its life is nearly over, or always with
+/// `force` (a server just rejected it). A forced refresh never falls back to the cached token.
+pub fn current_token(
+    account: &Account,
+    overrides: &ClientOverrides,
+    force: bool,
+) -> Result<Current> {
+    let first = account.load()?;
+    if !force && first.token.is_fresh(Utc::now()) {
+        // The hot path: no lock, no network, no subprocess.
+        let mut token = first.token;
+        overrides.apply(&mut token);
+        return Ok(Current {
+            token,
+            source: Source::Cached,
+        });
+    }
+
+    let _lock = account.lock()?;
+    let loaded = account.load()?;
+    let mut token = loaded.token;
+    let now = Utc::now();
+    if token.access_token != first.token.access_token && !token.is_expired(now) {
+        log::verbose("another mailtoken process refreshed the token meanwhile");
+        overrides.apply(&mut token);
+        return Ok(Current {
+            token,
+            source: Source::RefreshedElsewhere,
+        });
+    }
+    if !force && token.is_fresh(now) {
+        overrides.apply(&mut token);
+        return Ok(Current {
+            token,
+            source: Source::Cached,
+        });
+    }
+
+    overrides.apply(&mut token);
+    check_refreshable(account, &token)?;
+    let started = Utc::now();
+    match request_new_token(&token) {
+        Ok(granted) => {
+            store_granted(&mut token, granted, started);
+            if loaded.schema == Schema::MuttOauth2 {
+                log::verbose("converting the mutt_oauth2.py token file to mailtoken's format");
+            }
+            account.save(&mut token)?;
+            log::verbose(format!(
+                "new access token valid until {}",
+                token.access_token_expiry.to_rfc3339()
+            ));
+            Ok(Current {
+                token,
+                source: Source::Refreshed,
+            })
+        }
+        Err(failure) => {
+            if !force && failure.is_temporary() && !token.is_expired(Utc::now()) {
+                let remaining = (token.access_token_expiry - Utc::now()).num_seconds();
+                let error = failure.into_error(
+                    "refresh token",
+                    token.registration.token_host(),
+                    &account.authorize_command(),
+                );
+                log::warn(format!(
+                    "{}; using the cached token, valid for {remaining} s more",
+                    error.message()
+                ));
+                return Ok(Current {
+                    token,
+                    source: Source::CachedAfterFailure,
+                });
+            }
+            Err(failure.into_error(
+                "refresh token",
+                token.registration.token_host(),
+                &account.authorize_command(),
+            ))
+        }
+    }
+}
+
+/// Refuses early, with the command that fixes it, when no refresh can possibly work.
+fn check_refreshable(account: &Account, token: &TokenFile) -> Result<()> {
+    if token.client_id.is_empty() {
+        return Err(Error::config(format!("{} records no OAuth2 client id", account.path().display()))
+            .hint("pass --client-id ID (and --client-secret SECRET if the client has one) once; they are then stored"));
+    }
+    if token.flow != Flow::Clientcredentials && token.refresh_token.is_none() {
+        return Err(Error::reauthorize(format!(
+            "{} has no refresh token, so the access token cannot be renewed",
+            account.path().display()
+        ))
+        .hint(format!(
+            "run '{}' to sign in again",
+            account.authorize_command()
+        )));
+    }
+    Ok(())
+}
+
+/// Asks the token endpoint for a new access token: the refresh_token grant, or for accounts
+/// without a user, the client_credentials grant again.
+fn request_new_token(token: &TokenFile) -> std::result::Result<Granted, GrantFailure> {
+    let http = Http::new().map_err(|e| GrantFailure::Transient(e.to_string()))?;
+    let secret = token.client_secret.as_ref();
+    match (&token.flow, &token.refresh_token) {
+        (Flow::Clientcredentials, _) => {
+            grant::client_credentials(&http, &token.registration, &token.client_id, secret)
+        }
+        (_, Some(refresh_token)) => grant::refresh(
+            &http,
+            &token.registration,
+            &token.client_id,
+            secret,
+            refresh_token,
+        ),
+        // check_refreshable turns this case into a clearer error before any request.
+        (_, None) => Err(GrantFailure::Rejected {
+            code: "invalid_grant".into(),
+            description: Some("no refresh token is stored".into()),
+        }),
+    }
+}
+
+/// Records a token response; a rotated refresh token replaces the old one, and when none comes
+/// back the old one stays (RFC 6749 section 6).
+pub fn store_granted(token: &mut TokenFile, granted: Granted, requested_at: DateTime<Utc>) {
+    let lifetime = granted
+        .expires_in
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .unwrap_or(DEFAULT_LIFETIME);
+    token.access_token = granted.access_token;
+    token.access_token_obtained = Some(requested_at);
+    // Counted from when the request was sent, not received: the provider's clock started earlier.
+    token.access_token_expiry = requested_at + lifetime;
+    if let Some(refresh_token) = granted.refresh_token {
+        token.refresh_token = Some(refresh_token);
+    }
+    if let Some(scope) = granted.scope {
+        token.granted_scope = Some(scope);
+    }
+}

@@ -1,0 +1,121 @@
+//! SASL initial responses that carry a bearer token: XOAUTH2 (Google/Microsoft) and OAUTHBEARER
+//! (RFC 7628), byte-exact, and the `--format sasl|msasl` output built from them.
+
+use base64::Engine;
+
+use crate::cli::{Format, SaslMethod};
+use crate::secret::Secret;
+
+/// The raw (not base64) initial client response for `method`.
+///
+/// XOAUTH2: `user={user}^Aauth=Bearer {token}^A^A`.
+/// OAUTHBEARER (RFC 7628 section 3.1): a GS2 header `n,a={user},` then `host`, `port` and `auth`
+/// key/value pairs, each ended by ^A, and a final ^A.
+pub fn initial_response(
+    method: SaslMethod,
+    user: &str,
+    host: &str,
+    port: u16,
+    token: &Secret,
+) -> Secret {
+    let token = token.expose();
+    Secret::new(match method {
+        SaslMethod::Xoauth2 => format!("user={user}\x01auth=Bearer {token}\x01\x01"),
+        SaslMethod::Oauthbearer => {
+            let user = gs2_saslname(user);
+            format!("n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01")
+        }
+    })
+}
+
+/// RFC 5801 section 4: in the GS2 authzid, `=` is written `=3D` and `,` is written `=2C`.
+fn gs2_saslname(user: &str) -> String {
+    user.replace('=', "=3D").replace(',', "=2C")
+}
+
+/// Standard base64 with padding, as IMAP, POP and SMTP expect.
+pub fn base64(raw: &Secret) -> Secret {
+    Secret::new(base64::engine::general_purpose::STANDARD.encode(raw.expose()))
+}
+
+/// What `--format` prints for this token.
+pub fn format_output(
+    format: Format,
+    method: SaslMethod,
+    user: &str,
+    host: &str,
+    port: u16,
+    token: &Secret,
+) -> Secret {
+    match format {
+        Format::Token => token.clone(),
+        Format::Sasl => base64(&initial_response(method, user, host, port, token)),
+        Format::Msasl => {
+            let encoded = base64(&initial_response(method, user, host, port, token));
+            Secret::new(format!("{} {}", method.name(), encoded.expose()))
+        }
+    }
+}
+
+/// NeoMutt keeps OAUTHBEARER and XOAUTH2 responses in fixed buffers; longer ones are cut off and the
+/// login fails with no clear reason, so the user deserves a warning.
+pub fn client_buffer_limit(method: SaslMethod) -> usize {
+    match method {
+        SaslMethod::Oauthbearer => 512,
+        SaslMethod::Xoauth2 => 4096,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xoauth2_matches_the_published_example() {
+        // Google's XOAUTH2 documentation example.
+        let raw = initial_response(
+            SaslMethod::Xoauth2,
+            "someuser@example.com",
+            "imap.gmail.com",
+            993,
+            &Secret::new("ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg"),
+        );
+        assert_eq!(
+            base64(&raw).expose(),
+            "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ=="
+        );
+    }
+
+    #[test]
+    fn oauthbearer_matches_rfc7628_layout() {
+        let raw = initial_response(
+            SaslMethod::Oauthbearer,
+            "user@example.com",
+            "server.example.com",
+            143,
+            &Secret::new("vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg=="),
+        );
+        assert_eq!(
+            raw.expose(),
+            "n,a=user@example.com,\x01host=server.example.com\x01port=143\x01auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01"
+        );
+    }
+
+    #[test]
+    fn msasl_prefixes_the_mechanism() {
+        let out = format_output(
+            Format::Msasl,
+            SaslMethod::Xoauth2,
+            "u",
+            "h",
+            1,
+            &Secret::new("t"),
+        );
+        assert_eq!(out.expose(), "XOAUTH2 dXNlcj11AWF1dGg9QmVhcmVyIHQBAQ==");
+    }
+
+    #[test]
+    fn gs2_escapes_comma_and_equals() {
+        assert_eq!(gs2_saslname("a,b=c"), "a=2Cb=3Dc");
+    }
+}

@@ -1,0 +1,161 @@
+//! The validated settings of one run, made from the parsed command line, so the rest of the
+//! program never looks at raw flags.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::account::Account;
+use crate::cli::{Cli, EncryptionKind, Flow, Format, Protocol, SaslMethod};
+use crate::encryption::EncryptionOptions;
+use crate::error::{Error, Result};
+use crate::paths;
+use crate::provider::MailEndpoint;
+use crate::refresh::ClientOverrides;
+use crate::secret::Secret;
+
+/// What to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Print the token (the default).
+    Print,
+    /// Print the account's state.
+    Status,
+    /// Sign in, write the file, print the token (and then `--test` if asked).
+    Authorize,
+    /// Log in to the mail servers.
+    Test,
+}
+
+/// Registration values from the command line; used when signing in, stored in the file.
+#[derive(Clone, Debug, Default)]
+pub struct RegistrationOverrides {
+    pub provider: Option<String>,
+    pub tenant: Option<String>,
+    pub issuer: Option<String>,
+    pub authorize_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub devicecode_endpoint: Option<String>,
+    pub scope: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub sasl_method: Option<SaslMethod>,
+    pub imap_endpoint: Option<MailEndpoint>,
+    pub pop_endpoint: Option<MailEndpoint>,
+    pub smtp_endpoint: Option<MailEndpoint>,
+}
+
+/// Options of the interactive sign-in.
+#[derive(Clone, Debug)]
+pub struct AuthorizeOptions {
+    pub flow: Option<Flow>,
+    pub port: Option<u16>,
+    pub no_browser: bool,
+    pub deadline: Duration,
+    /// How a newly created file is encrypted; `None` keeps the existing file's or uses age.
+    pub encryption: Option<EncryptionKind>,
+}
+
+/// Everything one run needs to know.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub token_path: PathBuf,
+    pub token_given: String,
+    pub actions: Vec<Action>,
+    pub format: Format,
+    pub protocol: Option<Protocol>,
+    pub force_refresh: bool,
+    pub encryption: EncryptionOptions,
+    pub client: ClientOverrides,
+    pub registration: RegistrationOverrides,
+    pub authorize: AuthorizeOptions,
+}
+
+impl Settings {
+    pub fn from_cli(cli: Cli) -> Result<Settings> {
+        let token_path = paths::resolve_token_path(&cli.tokenfile)?;
+        let token_given = cli.tokenfile.to_string_lossy().into_owned();
+
+        let mut actions = Vec::new();
+        if cli.status {
+            actions.push(Action::Status);
+        }
+        if cli.authorize {
+            actions.push(Action::Authorize);
+        }
+        if cli.test {
+            actions.push(Action::Test);
+        }
+        if actions.is_empty() {
+            actions.push(Action::Print);
+        }
+
+        let encryption = match (cli.encryption, &cli.gpg_recipient) {
+            (Some(kind), Some(_)) if kind != EncryptionKind::Gpg => {
+                return Err(Error::usage("--gpg-recipient needs --encryption gpg"));
+            }
+            (None, Some(_)) => Some(EncryptionKind::Gpg),
+            (kind, _) => kind,
+        };
+
+        let endpoint = |protocol: Protocol,
+                        text: &Option<String>,
+                        flag: &str|
+         -> Result<Option<MailEndpoint>> {
+            text.as_deref()
+                .map(|text| {
+                    MailEndpoint::parse(protocol, text)
+                        .map_err(|e| Error::usage(format!("{flag}: {e}")))
+                })
+                .transpose()
+        };
+
+        Ok(Settings {
+            token_path,
+            token_given,
+            actions,
+            format: cli.format,
+            protocol: cli.protocol,
+            force_refresh: cli.force_refresh,
+            encryption: EncryptionOptions {
+                age_identity: cli.age_identity,
+                decryption_pipe: cli.decryption_pipe,
+                encryption_pipe: cli.encryption_pipe,
+                gpg_recipient: cli.gpg_recipient,
+            },
+            client: ClientOverrides {
+                email: cli.email,
+                client_id: cli.client_id,
+                client_secret: cli.client_secret.map(Secret::new),
+            },
+            registration: RegistrationOverrides {
+                imap_endpoint: endpoint(Protocol::Imap, &cli.imap_endpoint, "--imap-endpoint")?,
+                pop_endpoint: endpoint(Protocol::Pop, &cli.pop_endpoint, "--pop-endpoint")?,
+                smtp_endpoint: endpoint(Protocol::Smtp, &cli.smtp_endpoint, "--smtp-endpoint")?,
+                provider: cli.provider,
+                tenant: cli.tenant,
+                issuer: cli.issuer,
+                authorize_endpoint: cli.authorize_endpoint,
+                token_endpoint: cli.token_endpoint,
+                devicecode_endpoint: cli.devicecode_endpoint,
+                scope: cli.scope,
+                redirect_uri: cli.redirect_uri,
+                sasl_method: cli.sasl_method,
+            },
+            authorize: AuthorizeOptions {
+                flow: cli.authflow,
+                port: cli.port,
+                no_browser: cli.no_browser,
+                deadline: Duration::from_secs(cli.auth_timeout.max(1)),
+                encryption,
+            },
+        })
+    }
+
+    /// The account named by TOKENFILE.
+    pub fn account(&self) -> Account {
+        Account::new(
+            self.token_path.clone(),
+            self.token_given.clone(),
+            self.encryption.clone(),
+        )
+    }
+}

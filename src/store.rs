@@ -1,0 +1,252 @@
+//! The token file on disk: safe reads, atomic durable writes, and the per-file refresh lock.
+//!
+//! A crash at any instant must leave either the old or the new complete file, so a write goes to
+//! a temporary file in the same directory, is fsynced, renamed over the old one, and the directory
+//! is fsynced so the rename itself survives a power cut.
+
+use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Token files are a few kilobytes; refusing larger ones keeps a wrong path from eating memory.
+pub const MAX_FILE_SIZE: u64 = 1024 * 1024;
+
+/// How long to wait for another process's refresh before giving up. A refresh is bounded by the
+/// HTTP timeouts, so a lock held longer than this belongs to a stuck process.
+pub const LOCK_WAIT: Duration = Duration::from_secs(90);
+
+/// How often to retry a busy lock.
+const LOCK_POLL: Duration = Duration::from_millis(20);
+
+/// Why reading a token file failed.
+#[derive(Debug)]
+pub enum ReadError {
+    Missing,
+    /// Group or others have access; carries the mode.
+    Exposed(u32),
+    NotAFile,
+    TooLarge,
+    Io(io::Error),
+}
+
+/// Reads a token file, refusing one that others could read: it holds a login.
+pub fn read_private(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let file = File::open(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => ReadError::Missing,
+        _ => ReadError::Io(e),
+    })?;
+    let metadata = file.metadata().map_err(ReadError::Io)?;
+    if !metadata.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    if metadata.mode() & 0o077 != 0 {
+        return Err(ReadError::Exposed(metadata.mode() & 0o7777));
+    }
+    if metadata.len() > MAX_FILE_SIZE {
+        return Err(ReadError::TooLarge);
+    }
+    let mut contents = Vec::with_capacity(metadata.len() as usize);
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut contents)
+        .map_err(ReadError::Io)?;
+    if contents.len() as u64 > MAX_FILE_SIZE {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(contents)
+}
+
+/// Creates `dir` and any missing parents with mode 0700. Existing directories are left as they are
+/// (a user's `~/.mutt` is theirs to manage).
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// Replaces `path` with `contents` atomically and durably, mode 0600.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let dir = parent_dir(path);
+    create_private_dir(dir)?;
+    let (temporary, mut file) = create_temporary(path)?;
+    let result = (|| {
+        file.write_all(contents)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&temporary, path)?;
+        sync_dir(dir)
+    })();
+    if result.is_err() {
+        // Harmless if the rename already happened: then there is nothing left to remove.
+        let _ = fs::remove_file(&temporary);
+    }
+    result
+}
+
+/// Creates a file that must not exist yet (mode 0600, parents 0700), durably. For files that are
+/// written once, like the age identity: two processes racing to create it cannot both win.
+pub fn write_new_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let dir = parent_dir(path);
+    create_private_dir(dir)?;
+    let (temporary, mut file) = create_temporary(path)?;
+    let result = (|| {
+        file.write_all(contents)?;
+        file.sync_all()?;
+        drop(file);
+        // hard_link fails if `path` exists, unlike rename: the first creator wins.
+        fs::hard_link(&temporary, path)?;
+        sync_dir(dir)
+    })();
+    let _ = fs::remove_file(&temporary);
+    result
+}
+
+fn create_temporary(path: &Path) -> io::Result<(PathBuf, File)> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(name);
+    temporary_name.push(format!(".{}.{nanos}.tmp", std::process::id()));
+    let temporary = parent_dir(path).join(temporary_name);
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temporary)?;
+    Ok((temporary, file))
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// An exclusive lock on a token file, held until dropped. It lives on a separate `.lock` file
+/// because the token file itself is replaced by rename on every write.
+#[derive(Debug)]
+pub struct RefreshLock {
+    _file: File,
+}
+
+/// Why the lock could not be taken.
+#[derive(Debug)]
+pub enum LockError {
+    TimedOut,
+    Io(io::Error),
+}
+
+/// Takes the exclusive lock for `token_path`, waiting up to `wait` for another holder.
+pub fn lock(token_path: &Path, wait: Duration) -> Result<RefreshLock, LockError> {
+    let lock_path = crate::paths::lock_path(token_path);
+    create_private_dir(parent_dir(&lock_path)).map_err(LockError::Io)?;
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(LockError::Io)?;
+    let deadline = Instant::now() + wait;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(RefreshLock { _file: file }),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(LOCK_POLL)
+            }
+            Err(TryLockError::WouldBlock) => return Err(LockError::TimedOut),
+            Err(TryLockError::Error(e)) => return Err(LockError::Io(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("mailtoken-store-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn atomic_write_creates_private_file_and_dirs() {
+        let dir = temp_dir("write");
+        let path = dir.join("new/sub/token");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            fs::metadata(dir.join("new")).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let leftovers: Vec<_> = fs::read_dir(dir.join("new/sub")).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary files are left behind");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn exposed_files_are_refused() {
+        let dir = temp_dir("exposed");
+        let path = dir.join("token");
+        fs::write(&path, b"x").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            read_private(&path),
+            Err(ReadError::Exposed(0o644))
+        ));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_private(&path).unwrap(), b"x");
+        assert!(matches!(
+            read_private(&dir.join("absent")),
+            Err(ReadError::Missing)
+        ));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn new_private_file_never_replaces_an_existing_one() {
+        let dir = temp_dir("new");
+        let path = dir.join("identity");
+        write_new_private_file(&path, b"first").unwrap();
+        assert!(write_new_private_file(&path, b"second").is_err());
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn lock_is_exclusive_and_times_out() {
+        let dir = temp_dir("lock");
+        let path = dir.join("token");
+        let held = lock(&path, Duration::from_secs(1)).unwrap();
+        // A second open file description conflicts even within one process.
+        assert!(matches!(
+            lock(&path, Duration::from_millis(100)),
+            Err(LockError::TimedOut)
+        ));
+        drop(held);
+        lock(&path, Duration::from_millis(100)).unwrap();
+        fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,312 @@
+//! The token file's contents: the versioned JSON schema inside the encryption, and the reader for
+//! mutt_oauth2.py's older schema so its files keep working.
+//!
+//! The schema is documented in the README ("Token file format"); bump `FORMAT_VERSION` and keep a
+//! reader for the old version whenever a field changes meaning.
+
+use chrono::{DateTime, Duration, Local, NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::Flow;
+use crate::encryption::EncryptionSpec;
+use crate::error::{Error, Result};
+use crate::provider::{self, Registration};
+use crate::secret::Secret;
+
+/// The schema version written by this program.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Life assumed for a token whose issue time is unknown (mutt_oauth2.py files), for the margin.
+const ASSUMED_LIFETIME: Duration = Duration::hours(1);
+
+/// The most life a cached token must still have to be printed without a refresh. Half the
+/// lifetime wins when that is smaller, since some providers issue 10-minute tokens.
+const MAX_REFRESH_MARGIN: Duration = Duration::minutes(5);
+
+/// One account: registration, client, tokens, and how the file is encrypted.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct TokenFile {
+    pub version: u32,
+    pub registration: Registration,
+    pub flow: Flow,
+    pub email: String,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    pub access_token: Secret,
+    /// When the access token stops working, as an absolute UTC time.
+    pub access_token_expiry: DateTime<Utc>,
+    /// When the access token was obtained: the last refresh or sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_obtained: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// The scope the provider says it granted, when it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_scope: Option<String>,
+    pub encryption: EncryptionSpec,
+}
+
+/// Which schema a file was read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schema {
+    Mailtoken,
+    /// mutt_oauth2.py's; rewritten in mailtoken's schema after the first refresh.
+    MuttOauth2,
+}
+
+/// mutt_oauth2.py's token file, as its `json.dumps` writes it.
+#[derive(Deserialize)]
+struct MuttOauth2File {
+    registration: String,
+    #[serde(default)]
+    authflow: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    access_token: Option<Secret>,
+    /// A naive local time from Python's `datetime.isoformat()`.
+    #[serde(default)]
+    access_token_expiration: Option<String>,
+    #[serde(default)]
+    refresh_token: Option<Secret>,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    client_secret: Option<Secret>,
+}
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    #[serde(default)]
+    version: Option<u32>,
+}
+
+impl TokenFile {
+    /// Parses decrypted contents in either schema. `encryption` is how the file was actually
+    /// encrypted; mutt_oauth2.py files do not record it, so that is what they are re-encrypted with.
+    pub fn parse(plaintext: &[u8], encryption: EncryptionSpec) -> Result<(TokenFile, Schema)> {
+        let corrupt = |e: serde_json::Error| {
+            Error::bad_token_file(format!(
+                "token file is not valid JSON after decryption ({e})"
+            ))
+        };
+        let probe: VersionProbe = serde_json::from_slice(plaintext).map_err(corrupt)?;
+        match probe.version {
+            Some(FORMAT_VERSION) => {
+                let file: TokenFile = serde_json::from_slice(plaintext).map_err(|e| {
+                    Error::bad_token_file(format!("token file does not match schema version 1 ({e})"))
+                })?;
+                Ok((file, Schema::Mailtoken))
+            }
+            Some(other) => Err(Error::bad_token_file(format!(
+                "token file has schema version {other}, newer than this mailtoken understands ({FORMAT_VERSION})"
+            ))
+            .hint("upgrade mailtoken")),
+            None => {
+                let old: MuttOauth2File = serde_json::from_slice(plaintext).map_err(|e| {
+                    Error::bad_token_file(format!("token file is neither mailtoken's nor mutt_oauth2.py's format ({e})"))
+                })?;
+                Ok((from_mutt_oauth2(old, encryption)?, Schema::MuttOauth2))
+            }
+        }
+    }
+
+    /// The JSON written inside the encryption.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("a token file always serializes")
+    }
+
+    /// True while the token has more than the refresh margin of life left at `now`.
+    pub fn is_fresh(&self, now: DateTime<Utc>) -> bool {
+        !self.access_token.is_empty() && now + self.refresh_margin() < self.access_token_expiry
+    }
+
+    /// True once the token no longer works at all.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.access_token.is_empty() || now >= self.access_token_expiry
+    }
+
+    fn refresh_margin(&self) -> Duration {
+        let lifetime = self
+            .access_token_obtained
+            .map(|obtained| self.access_token_expiry - obtained)
+            .filter(|lifetime| *lifetime > Duration::zero())
+            .unwrap_or(ASSUMED_LIFETIME);
+        std::cmp::min(MAX_REFRESH_MARGIN, lifetime / 2)
+    }
+}
+
+fn from_mutt_oauth2(old: MuttOauth2File, encryption: EncryptionSpec) -> Result<TokenFile> {
+    let registration = provider::preset(&old.registration, None).ok_or_else(|| {
+        Error::bad_token_file(format!(
+            "mutt_oauth2.py token file names an unknown registration {:?}",
+            crate::log::sanitize(&old.registration)
+        ))
+    })?;
+    let flow = match old.authflow.as_deref() {
+        Some("authcode") | None => Flow::Authcode,
+        Some("localhostauthcode") => Flow::Localhostauthcode,
+        Some("devicecode") => Flow::Devicecode,
+        Some(other) => {
+            return Err(Error::bad_token_file(format!(
+                "mutt_oauth2.py token file has an unknown authflow {:?}",
+                crate::log::sanitize(other)
+            )));
+        }
+    };
+    let expiry = match old.access_token_expiration.as_deref() {
+        Some(text) if !text.is_empty() => parse_python_local_time(text)?,
+        _ => DateTime::<Utc>::UNIX_EPOCH,
+    };
+    Ok(TokenFile {
+        version: FORMAT_VERSION,
+        registration,
+        flow,
+        email: old.email.unwrap_or_default(),
+        client_id: old.client_id.unwrap_or_default(),
+        client_secret: old.client_secret.filter(|secret| !secret.is_empty()),
+        access_token: old.access_token.unwrap_or_default(),
+        access_token_expiry: expiry,
+        access_token_obtained: None,
+        refresh_token: old.refresh_token.filter(|token| !token.is_empty()),
+        granted_scope: None,
+        encryption,
+    })
+}
+
+/// Python's `datetime.isoformat()` of a naive local time: `2026-11-22T06:36:44.822953`, or without
+/// the fraction when it is zero. Read in the machine's time zone, as mutt_oauth2.py wrote it.
+fn parse_python_local_time(text: &str) -> Result<DateTime<Utc>> {
+    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map_err(|e| {
+        Error::bad_token_file(format!(
+            "unreadable access_token_expiration {:?} ({e})",
+            crate::log::sanitize(text)
+        ))
+    })?;
+    // In a DST gap or overlap, the earlier reading refreshes sooner, which is the safe side.
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| {
+            Local
+                .from_local_datetime(&(naive + Duration::hours(1)))
+                .earliest()
+        })
+        .map(|local| local.with_timezone(&Utc))
+        .ok_or_else(|| {
+            Error::bad_token_file(format!(
+                "access_token_expiration {text:?} is not a local time"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(expiry: DateTime<Utc>, obtained: Option<DateTime<Utc>>) -> TokenFile {
+        TokenFile {
+            version: FORMAT_VERSION,
+            registration: provider::preset("google", None).unwrap(),
+            flow: Flow::Localhostauthcode,
+            email: "u@example.com".into(),
+            client_id: "id".into(),
+            client_secret: None,
+            access_token: Secret::new("at"),
+            access_token_expiry: expiry,
+            access_token_obtained: obtained,
+            refresh_token: Some(Secret::new("rt")),
+            granted_scope: None,
+            encryption: EncryptionSpec::Gpg { recipient: None },
+        }
+    }
+
+    #[test]
+    fn margin_is_five_minutes_for_hour_long_tokens() {
+        let now = Utc::now();
+        let t = sample(
+            now + Duration::minutes(6),
+            Some(now - Duration::minutes(54)),
+        );
+        assert!(t.is_fresh(now));
+        let t = sample(
+            now + Duration::minutes(4),
+            Some(now - Duration::minutes(56)),
+        );
+        assert!(!t.is_fresh(now));
+        assert!(!t.is_expired(now));
+    }
+
+    #[test]
+    fn margin_is_half_the_lifetime_for_short_tokens() {
+        let now = Utc::now();
+        // A 10-minute token with 4 minutes left is still fresh: the margin is 5 minutes.
+        let t = sample(now + Duration::minutes(6), Some(now - Duration::minutes(4)));
+        assert!(t.is_fresh(now));
+        // A 60-second token with 20 seconds left is not: the margin is 30 seconds.
+        let t = sample(
+            now + Duration::seconds(20),
+            Some(now - Duration::seconds(40)),
+        );
+        assert!(!t.is_fresh(now));
+        let t = sample(
+            now + Duration::seconds(40),
+            Some(now - Duration::seconds(20)),
+        );
+        assert!(t.is_fresh(now));
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let t = sample(Utc::now(), None);
+        let (back, schema) = TokenFile::parse(&t.to_json(), EncryptionSpec::AgePassphrase).unwrap();
+        assert_eq!(schema, Schema::Mailtoken);
+        assert_eq!(back.encryption, EncryptionSpec::Gpg { recipient: None });
+        assert_eq!(back.refresh_token, Some(Secret::new("rt")));
+    }
+
+    #[test]
+    fn reads_mutt_oauth2_files() {
+        let json = br#"{"registration": "microsoft", "authflow": "devicecode", "email": "a@b.c", "access_token": "AT", "access_token_expiration": "2026-11-22T06:36:44.822953", "refresh_token": "RT", "client_id": "cid", "client_secret": ""}"#;
+        let (t, schema) = TokenFile::parse(json, EncryptionSpec::Gpg { recipient: None }).unwrap();
+        assert_eq!(schema, Schema::MuttOauth2);
+        assert_eq!(t.registration.provider, "microsoft");
+        assert_eq!(t.flow, Flow::Devicecode);
+        assert_eq!(t.client_secret, None);
+        let expected = Local
+            .from_local_datetime(
+                &NaiveDateTime::parse_from_str(
+                    "2026-11-22T06:36:44.822953",
+                    "%Y-%m-%dT%H:%M:%S%.f",
+                )
+                .unwrap(),
+            )
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(t.access_token_expiry, expected);
+    }
+
+    #[test]
+    fn reads_mutt_oauth2_files_without_client_fields_or_fraction() {
+        let json = br#"{"registration": "google", "authflow": "authcode", "email": "a@b.c", "access_token": "", "access_token_expiration": "2026-11-22T06:36:44", "refresh_token": ""}"#;
+        let (t, _) = TokenFile::parse(json, EncryptionSpec::Gpg { recipient: None }).unwrap();
+        assert_eq!(t.client_id, "");
+        assert_eq!(t.refresh_token, None);
+        assert!(t.is_expired(Utc::now()));
+    }
+
+    #[test]
+    fn rejects_unknown_versions_and_garbage() {
+        let spec = || EncryptionSpec::AgePassphrase;
+        assert_eq!(
+            TokenFile::parse(b"{\"version\": 9}", spec())
+                .unwrap_err()
+                .status(),
+            crate::error::ExitStatus::BadTokenFile
+        );
+        assert!(TokenFile::parse(b"not json", spec()).is_err());
+        assert!(TokenFile::parse(b"{\"registration\": \"hotmail\"}", spec()).is_err());
+        assert!(TokenFile::parse(b"[]", spec()).is_err());
+    }
+}

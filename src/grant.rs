@@ -62,7 +62,8 @@ impl GrantFailure {
         let temporary = self.is_temporary();
         match self {
             GrantFailure::Transient(detail) => {
-                Error::temporary(format!("cannot reach {host}: {detail}")).hint("try again later")
+                Error::temporary(format!("token request to {host} failed: {detail}"))
+                    .hint("try again later")
             }
             GrantFailure::Malformed(detail) => {
                 Error::temporary(format!("{host} sent an unusable token response: {detail}"))

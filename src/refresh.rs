@@ -47,6 +47,9 @@ pub struct ClientOverrides {
     pub email: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<Secret>,
+    /// `--token-endpoint`: also how a mutt_oauth2.py file, which records only a provider name, is
+    /// pointed at another endpoint.
+    pub token_endpoint: Option<String>,
 }
 
 impl ClientOverrides {
@@ -59,6 +62,9 @@ impl ClientOverrides {
         }
         if let Some(secret) = &self.client_secret {
             token.client_secret = Some(secret.clone()).filter(|s| !s.is_empty());
+        }
+        if let Some(endpoint) = &self.token_endpoint {
+            token.registration.token_endpoint = endpoint.clone();
         }
     }
 }

@@ -125,6 +125,7 @@ impl Settings {
                 email: cli.email,
                 client_id: cli.client_id,
                 client_secret: cli.client_secret.map(Secret::new),
+                token_endpoint: cli.token_endpoint.clone(),
             },
             registration: RegistrationOverrides {
                 imap_endpoint: endpoint(Protocol::Imap, &cli.imap_endpoint, "--imap-endpoint")?,

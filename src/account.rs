@@ -85,9 +85,10 @@ impl Account {
             ))
             .hint(format!("run '{}' to sign in", self.authorize_command())));
         }
-        let (plaintext, encryption) = self.crypto.decrypt(&self.path, &bytes)?;
+        let (plaintext, read_with) = self.crypto.decrypt(&self.path, &bytes)?;
         let (token, schema) =
-            TokenFile::parse(&plaintext, encryption).map_err(|e| e.context(shown))?;
+            TokenFile::parse(&plaintext, || self.crypto.spec_for_unrecorded(&read_with))
+                .map_err(|e| e.context(shown))?;
         Ok(Loaded { token, schema })
     }
 

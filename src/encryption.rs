@@ -41,6 +41,17 @@ pub enum EncryptionSpec {
     Pipe { encrypt: String },
 }
 
+/// How a file was actually decrypted in this run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadWith {
+    /// age, with the identity at this path (the first one that was tried).
+    AgeIdentity(PathBuf),
+    AgePassphrase,
+    Gpg,
+    /// The `--decryption-pipe` command.
+    Pipe,
+}
+
 /// What a file's first bytes say about its encryption.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Detected {
@@ -134,28 +145,21 @@ impl Crypto {
         &self.options
     }
 
-    /// Decrypts `bytes` read from `path`. Returns the plaintext and the encryption a file without
-    /// a recorded one (mutt_oauth2.py's) should be written back with.
-    pub fn decrypt(
-        &self,
-        path: &Path,
-        bytes: &[u8],
-    ) -> Result<(Zeroizing<Vec<u8>>, EncryptionSpec)> {
+    /// Decrypts `bytes` read from `path`. Returns the plaintext and how it was decrypted, from
+    /// which `spec_for_unrecorded` derives the encryption for files that record none.
+    pub fn decrypt(&self, path: &Path, bytes: &[u8]) -> Result<(Zeroizing<Vec<u8>>, ReadWith)> {
         let shown = path.display();
         if let Some(pipe) = &self.options.decryption_pipe {
             let plaintext = run_filter(pipe_argv(pipe, "--decryption-pipe")?, bytes)
                 .map_err(|e| Error::bad_token_file(format!("cannot decrypt {shown}: {e}")))?;
-            return Ok((
-                plaintext,
-                self.fallback_spec(EncryptionSpec::Gpg { recipient: None }),
-            ));
+            return Ok((plaintext, ReadWith::Pipe));
         }
         match detect(bytes) {
             Detected::Age {
                 passphrase: true, ..
             } => {
                 let plaintext = self.decrypt_age_passphrase(path, bytes)?;
-                Ok((plaintext, EncryptionSpec::AgePassphrase))
+                Ok((plaintext, ReadWith::AgePassphrase))
             }
             Detected::Age { ssh, .. } => {
                 let identities = self.age_identities(ssh)?;
@@ -173,22 +177,19 @@ impl Crypto {
                             "pass --age-identity FILE with the identity this file was encrypted to",
                         )
                     })?;
-                let recipients = match identities.first() {
-                    Some((path, _)) => age_recipients_of(path)?,
-                    None => Vec::new(),
-                };
-                Ok((plaintext, EncryptionSpec::Age { recipients }))
+                let identity = identities
+                    .into_iter()
+                    .next()
+                    .map(|(path, _)| path)
+                    .unwrap_or_default();
+                Ok((plaintext, ReadWith::AgeIdentity(identity)))
             }
             Detected::Gpg => {
                 let argv = GPG_DECRYPT.iter().map(|s| s.to_string()).collect();
                 let plaintext = run_filter(argv, bytes).map_err(|e| {
                     Error::bad_token_file(format!("cannot decrypt {shown} with gpg: {e}"))
                 })?;
-                let recipient = self.options.gpg_recipient.clone();
-                Ok((
-                    plaintext,
-                    self.fallback_spec(EncryptionSpec::Gpg { recipient }),
-                ))
+                Ok((plaintext, ReadWith::Gpg))
             }
             Detected::Json => Err(Error::bad_token_file(format!("{shown} is not encrypted"))
                 .hint("if that is deliberate, pass --decryption-pipe cat --encryption-pipe cat")),
@@ -199,8 +200,25 @@ impl Crypto {
         }
     }
 
-    /// A file that does not record its encryption is re-encrypted with `--encryption-pipe` when
-    /// given, as mutt_oauth2.py would, or else the way it was read.
+    /// The encryption for a file that does not record one (mutt_oauth2.py's): `--encryption-pipe`
+    /// when given, as mutt_oauth2.py would use it, or else the way the file was read. Computed
+    /// only for such files, since deriving an age recipient costs a scalar multiplication.
+    pub fn spec_for_unrecorded(&self, read_with: &ReadWith) -> Result<EncryptionSpec> {
+        Ok(match read_with {
+            _ if self.options.encryption_pipe.is_some() => {
+                self.fallback_spec(EncryptionSpec::AgePassphrase)
+            }
+            ReadWith::AgeIdentity(identity) => EncryptionSpec::Age {
+                recipients: age_recipients_of(identity)?,
+            },
+            ReadWith::AgePassphrase => EncryptionSpec::AgePassphrase,
+            // mutt_oauth2.py's default encryption pipe is gpg to the default key.
+            ReadWith::Gpg | ReadWith::Pipe => EncryptionSpec::Gpg {
+                recipient: self.options.gpg_recipient.clone(),
+            },
+        })
+    }
+
     fn fallback_spec(&self, read_with: EncryptionSpec) -> EncryptionSpec {
         match &self.options.encryption_pipe {
             Some(pipe) => EncryptionSpec::Pipe {
@@ -362,7 +380,8 @@ fn age_decrypt<'a>(
     identities: impl Iterator<Item = &'a dyn age::Identity>,
 ) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
     let armored = age::armor::ArmoredReader::new(bytes);
-    let decryptor = age::Decryptor::new(armored).map_err(|e| e.to_string())?;
+    // Buffered: the unbuffered constructor re-parses the header after every small read.
+    let decryptor = age::Decryptor::new_buffered(armored).map_err(|e| e.to_string())?;
     let mut reader = decryptor.decrypt(identities).map_err(|e| e.to_string())?;
     let mut plaintext = Zeroizing::new(Vec::new());
     (&mut reader)

@@ -83,9 +83,12 @@ struct VersionProbe {
 }
 
 impl TokenFile {
-    /// Parses decrypted contents in either schema. `encryption` is how the file was actually
-    /// encrypted; mutt_oauth2.py files do not record it, so that is what they are re-encrypted with.
-    pub fn parse(plaintext: &[u8], encryption: EncryptionSpec) -> Result<(TokenFile, Schema)> {
+    /// Parses decrypted contents in either schema. mutt_oauth2.py files do not record their
+    /// encryption; `unrecorded_encryption` supplies it for them, and is not called otherwise.
+    pub fn parse(
+        plaintext: &[u8],
+        unrecorded_encryption: impl FnOnce() -> Result<EncryptionSpec>,
+    ) -> Result<(TokenFile, Schema)> {
         let corrupt = |e: serde_json::Error| {
             Error::bad_token_file(format!(
                 "token file is not valid JSON after decryption ({e})"
@@ -107,7 +110,7 @@ impl TokenFile {
                 let old: MuttOauth2File = serde_json::from_slice(plaintext).map_err(|e| {
                     Error::bad_token_file(format!("token file is neither mailtoken's nor mutt_oauth2.py's format ({e})"))
                 })?;
-                Ok((from_mutt_oauth2(old, encryption)?, Schema::MuttOauth2))
+                Ok((from_mutt_oauth2(old, unrecorded_encryption()?)?, Schema::MuttOauth2))
             }
         }
     }
@@ -260,7 +263,8 @@ mod tests {
     #[test]
     fn round_trips_through_json() {
         let t = sample(Utc::now(), None);
-        let (back, schema) = TokenFile::parse(&t.to_json(), EncryptionSpec::AgePassphrase).unwrap();
+        let (back, schema) =
+            TokenFile::parse(&t.to_json(), || Ok(EncryptionSpec::AgePassphrase)).unwrap();
         assert_eq!(schema, Schema::Mailtoken);
         assert_eq!(back.encryption, EncryptionSpec::Gpg { recipient: None });
         assert_eq!(back.refresh_token, Some(Secret::new("rt")));
@@ -269,7 +273,8 @@ mod tests {
     #[test]
     fn reads_mutt_oauth2_files() {
         let json = br#"{"registration": "microsoft", "authflow": "devicecode", "email": "a@b.c", "access_token": "AT", "access_token_expiration": "2026-11-22T06:36:44.822953", "refresh_token": "RT", "client_id": "cid", "client_secret": ""}"#;
-        let (t, schema) = TokenFile::parse(json, EncryptionSpec::Gpg { recipient: None }).unwrap();
+        let (t, schema) =
+            TokenFile::parse(json, || Ok(EncryptionSpec::Gpg { recipient: None })).unwrap();
         assert_eq!(schema, Schema::MuttOauth2);
         assert_eq!(t.registration.provider, "microsoft");
         assert_eq!(t.flow, Flow::Devicecode);
@@ -290,7 +295,8 @@ mod tests {
     #[test]
     fn reads_mutt_oauth2_files_without_client_fields_or_fraction() {
         let json = br#"{"registration": "google", "authflow": "authcode", "email": "a@b.c", "access_token": "", "access_token_expiration": "2026-11-22T06:36:44", "refresh_token": ""}"#;
-        let (t, _) = TokenFile::parse(json, EncryptionSpec::Gpg { recipient: None }).unwrap();
+        let (t, _) =
+            TokenFile::parse(json, || Ok(EncryptionSpec::Gpg { recipient: None })).unwrap();
         assert_eq!(t.client_id, "");
         assert_eq!(t.refresh_token, None);
         assert!(t.is_expired(Utc::now()));
@@ -300,13 +306,13 @@ mod tests {
     fn rejects_unknown_versions_and_garbage() {
         let spec = || EncryptionSpec::AgePassphrase;
         assert_eq!(
-            TokenFile::parse(b"{\"version\": 9}", spec())
+            TokenFile::parse(b"{\"version\": 9}", || Ok(spec()))
                 .unwrap_err()
                 .status(),
             crate::error::ExitStatus::BadTokenFile
         );
-        assert!(TokenFile::parse(b"not json", spec()).is_err());
-        assert!(TokenFile::parse(b"{\"registration\": \"hotmail\"}", spec()).is_err());
-        assert!(TokenFile::parse(b"[]", spec()).is_err());
+        assert!(TokenFile::parse(b"not json", || Ok(spec())).is_err());
+        assert!(TokenFile::parse(b"{\"registration\": \"hotmail\"}", || Ok(spec())).is_err());
+        assert!(TokenFile::parse(b"[]", || Ok(spec())).is_err());
     }
 }

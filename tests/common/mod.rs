@@ -128,8 +128,10 @@ impl Sandbox {
         };
         let crypto = Crypto::new(options);
         let bytes = std::fs::read(path).unwrap();
-        let (plaintext, spec) = crypto.decrypt(path, &bytes).expect("decrypts");
-        TokenFile::parse(&plaintext, spec).expect("parses").0
+        let (plaintext, read_with) = crypto.decrypt(path, &bytes).expect("decrypts");
+        TokenFile::parse(&plaintext, || crypto.spec_for_unrecorded(&read_with))
+            .expect("parses")
+            .0
     }
 }
 

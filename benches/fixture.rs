@@ -1,0 +1,54 @@
+//! Writes the benchmark's fixture: an age identity and a token file whose access token stays
+//! valid for an hour, laid out as a real installation ($XDG_CONFIG_HOME, $XDG_DATA_HOME).
+//!
+//! Run by `benches/cached.sh` as `cargo bench --bench fixture -- DIR`; not a timing harness.
+
+use std::path::PathBuf;
+
+use age::secrecy::ExposeSecret;
+use chrono::{Duration, Utc};
+use mailtoken::cli::Flow;
+use mailtoken::encryption::{Crypto, EncryptionOptions, EncryptionSpec};
+use mailtoken::secret::Secret;
+use mailtoken::tokenfile::{FORMAT_VERSION, TokenFile};
+
+fn main() {
+    let dir = match std::env::args().skip(1).find(|arg| !arg.starts_with("--")) {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            eprintln!("usage: cargo bench --bench fixture -- DIR");
+            std::process::exit(64);
+        }
+    };
+    let identity = age::x25519::Identity::generate();
+    let identity_path = dir.join("config/mailtoken/age-identity.txt");
+    mailtoken::store::write_atomic(
+        &identity_path,
+        format!("{}\n", identity.to_string().expose_secret()).as_bytes(),
+    )
+    .expect("writes the identity");
+
+    let now = Utc::now();
+    // A Microsoft-sized access token (about 2.5 kB) in a complete registration.
+    let token = TokenFile {
+        version: FORMAT_VERSION,
+        registration: mailtoken::provider::preset("microsoft", None).expect("preset"),
+        flow: Flow::Localhostauthcode,
+        email: "someone@example.com".into(),
+        client_id: "08162f7c-0fd2-4200-a84a-f25a4db0b584".into(),
+        client_secret: None,
+        access_token: Secret::new("E".repeat(2500)),
+        access_token_expiry: now + Duration::hours(1),
+        access_token_obtained: Some(now),
+        refresh_token: Some(Secret::new("R".repeat(1200))),
+        granted_scope: None,
+        encryption: EncryptionSpec::Age {
+            recipients: vec![identity.to_public().to_string()],
+        },
+    };
+    let ciphertext = Crypto::new(EncryptionOptions::default())
+        .encrypt(&token.encryption, &token.to_json())
+        .expect("encrypts");
+    mailtoken::store::write_atomic(&dir.join("data/mailtoken/account"), &ciphertext)
+        .expect("writes the token file");
+}

@@ -102,3 +102,57 @@ fn twenty_processes_on_an_expired_token_make_exactly_one_request() {
         run.stderr
     );
 }
+
+#[test]
+fn a_process_killed_mid_refresh_leaves_the_old_file_and_no_stuck_lock() {
+    let sandbox = Sandbox::new();
+    let slow = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let server = {
+        let slow = Arc::clone(&slow);
+        FakeServer::start(move |_| {
+            let reply = Reply::token("after-crash", None, 3600);
+            if slow.load(Ordering::SeqCst) {
+                reply.delayed(StdDuration::from_secs(3))
+            } else {
+                reply
+            }
+        })
+    };
+    let path = sandbox.path("account");
+    sandbox.write_token(
+        &path,
+        &token_file(
+            test_registration(&server.token_endpoint()),
+            sandbox.age_spec(),
+            Utc::now() - Duration::minutes(1),
+        ),
+    );
+    let before = std::fs::read(&path).unwrap();
+
+    let mut child = sandbox.command().arg(&path).spawn().unwrap();
+    // Wait until the refresh request is in flight, i.e. the lock is held, then kill -9.
+    let deadline = std::time::Instant::now() + StdDuration::from_secs(10);
+    while server.requests().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the refresh request never arrived"
+        );
+        std::thread::sleep(StdDuration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the old file is intact"
+    );
+    slow.store(false, Ordering::SeqCst);
+    let run = sandbox.run(&[path.to_str().unwrap()]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "after-crash\n"),
+        "the lock died with the process: {}",
+        run.stderr
+    );
+}

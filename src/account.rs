@@ -92,18 +92,24 @@ impl Account {
         Ok(Loaded { token, schema })
     }
 
+    /// The file itself when TOKENFILE is a symbolic link: writes replace the link's target, not
+    /// the link, and every link to one file shares one lock.
+    fn real_path(&self) -> PathBuf {
+        std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone())
+    }
+
     /// Encrypts and atomically replaces the token file. Callers that replace an existing login
     /// hold the refresh lock, so no two writers interleave.
     pub fn save(&self, token: &mut TokenFile) -> Result<()> {
         token.encryption = self.crypto.effective_spec(&token.encryption);
         let ciphertext = self.crypto.encrypt(&token.encryption, &token.to_json())?;
-        store::write_atomic(&self.path, &ciphertext)
+        store::write_atomic(&self.real_path(), &ciphertext)
             .map_err(|e| Error::io(format!("cannot write {}: {e}", self.path.display())))
     }
 
     /// Takes the exclusive refresh lock on this token file.
     pub fn lock(&self) -> Result<RefreshLock> {
-        store::lock(&self.path, store::LOCK_WAIT).map_err(|error| match error {
+        store::lock(&self.real_path(), store::LOCK_WAIT).map_err(|error| match error {
             LockError::TimedOut => Error::temporary(format!(
                 "another mailtoken process has been refreshing {} for over {} s",
                 self.path.display(),

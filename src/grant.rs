@@ -137,8 +137,8 @@ pub fn refresh(
     ));
     request
         .request(http)
-        .map(|response| granted(&response))
         .map_err(classify)
+        .and_then(|response| granted(&response))
 }
 
 /// The client_credentials grant (RFC 6749 section 4.4): a confidential client asks for itself.
@@ -158,8 +158,8 @@ pub fn client_credentials(
         .exchange_client_credentials()
         .add_scopes(scopes(&registration.scope))
         .request(http)
-        .map(|response| granted(&response))
         .map_err(classify)
+        .and_then(|response| granted(&response))
 }
 
 /// Splits a space-separated scope string (RFC 6749 section 3.3).
@@ -167,8 +167,16 @@ pub fn scopes(scope: &str) -> impl Iterator<Item = Scope> + '_ {
     scope.split_whitespace().map(|s| Scope::new(s.to_string()))
 }
 
-/// Reduces a token response to what the token file keeps.
-pub fn granted(response: &BasicTokenResponse) -> Granted {
+/// Reduces a token response to what the token file keeps. The access token is printed as one
+/// line and sent in SASL strings, so it must be a visible-ASCII token (RFC 6750 section 2.1's
+/// b64token is a subset); anything else is refused rather than passed on.
+pub fn granted(response: &BasicTokenResponse) -> Result<Granted, GrantFailure> {
+    let access_token = response.access_token().secret();
+    if access_token.is_empty() || !access_token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(GrantFailure::Malformed(
+            "the access token is empty or contains spaces, control or non-ASCII characters".into(),
+        ));
+    }
     let scope = response.scopes().map(|scopes| {
         scopes
             .iter()
@@ -176,15 +184,15 @@ pub fn granted(response: &BasicTokenResponse) -> Granted {
             .collect::<Vec<_>>()
             .join(" ")
     });
-    Granted {
-        access_token: Secret::new(response.access_token().secret().clone()),
+    Ok(Granted {
+        access_token: Secret::new(access_token.clone()),
         expires_in: response.expires_in(),
         refresh_token: response
             .refresh_token()
             .map(|token| Secret::new(token.secret().clone()))
             .filter(|token| !token.is_empty()),
         scope,
-    }
+    })
 }
 
 /// Classifies any token-endpoint failure. Response bodies are never quoted: they may hold tokens.

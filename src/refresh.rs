@@ -21,6 +21,9 @@ use crate::tokenfile::{Schema, TokenFile};
 /// lets the provider document it elsewhere; an hour is what every mail provider uses).
 const DEFAULT_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
 
+/// An absurd `expires_in` is capped rather than trusted (or allowed to overflow date arithmetic).
+const MAX_LIFETIME: chrono::Duration = chrono::Duration::days(366);
+
 /// Where the printed token came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -201,7 +204,8 @@ pub fn store_granted(token: &mut TokenFile, granted: Granted, requested_at: Date
     let lifetime = granted
         .expires_in
         .and_then(|d| chrono::Duration::from_std(d).ok())
-        .unwrap_or(DEFAULT_LIFETIME);
+        .unwrap_or(DEFAULT_LIFETIME)
+        .min(MAX_LIFETIME);
     token.access_token = granted.access_token;
     token.access_token_obtained = Some(requested_at);
     // Counted from when the request was sent, not received: the provider's clock started earlier.

@@ -503,3 +503,122 @@ fn verbose_output_never_reaches_stdout() {
         run.stderr
     );
 }
+
+#[test]
+fn the_proxy_from_the_environment_is_used_unless_no_proxy_excludes_the_host() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("direct", None, 3600));
+    let proxy = FakeServer::start(|_| Reply::token("via-proxy", None, 3600));
+    let (path, _) = expired_account(&sandbox, &server);
+
+    let run = common::Run::from(
+        sandbox
+            .command()
+            .arg(&path)
+            .env("HTTP_PROXY", &proxy.url)
+            .env("HTTPS_PROXY", &proxy.url)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "via-proxy\n"),
+        "{}",
+        run.stderr
+    );
+    // A proxied request carries the absolute URI (RFC 9112 section 3.2.2).
+    assert_eq!(proxy.requests()[0].path, server.token_endpoint());
+    assert!(server.requests().is_empty());
+
+    let (path, _) = expired_account(&sandbox, &server);
+    let run = common::Run::from(
+        sandbox
+            .command()
+            .arg(&path)
+            .env("HTTP_PROXY", &proxy.url)
+            .env("NO_PROXY", "127.0.0.1")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "direct\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(proxy.requests().len(), 1);
+}
+
+#[test]
+fn an_access_token_that_would_break_the_output_line_is_refused() {
+    for bad in ["two\nlines", "with space", "", "t\u{e9}l\u{e9}"] {
+        let sandbox = Sandbox::new();
+        let reply = Reply::json(
+            200,
+            serde_json::json!({"access_token": bad, "token_type": "Bearer", "expires_in": 3600}),
+        );
+        let server = FakeServer::start(move |_| reply.clone());
+        let (path, _) = expired_account(&sandbox, &server);
+        let before = std::fs::read(&path).unwrap();
+
+        let run = sandbox.run(&[path.to_str().unwrap()]);
+
+        assert_eq!(
+            (run.code, run.stdout.as_str()),
+            (75, ""),
+            "{bad:?}: {}",
+            run.stderr
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+}
+
+#[test]
+fn an_absurd_lifetime_is_capped_instead_of_overflowing() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("forever", None, u64::MAX / 2));
+    let (path, _) = expired_account(&sandbox, &server);
+
+    let run = sandbox.run(&[path.to_str().unwrap()]);
+
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "forever\n"),
+        "{}",
+        run.stderr
+    );
+    let stored = sandbox.read_token(&path);
+    assert!(stored.access_token_expiry < Utc::now() + Duration::days(367));
+}
+
+#[test]
+fn a_symlinked_token_file_stays_a_symlink_and_its_target_is_updated() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
+    let (target, _) = expired_account(&sandbox, &server);
+    let link = sandbox.path("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+
+    let run = sandbox.run(&[link.to_str().unwrap()]);
+
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "new-access\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        sandbox.read_token(&target).access_token,
+        Secret::new("new-access")
+    );
+    assert!(
+        sandbox.path("account.lock").exists(),
+        "the lock sits beside the real file"
+    );
+}

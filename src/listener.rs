@@ -403,6 +403,23 @@ mod tests {
     }
 
     #[test]
+    fn an_idle_connection_does_not_hold_up_the_next_request() {
+        let listener = Listener::bind(None).unwrap();
+        let addr = listener.addresses()[0];
+        // Like a browser's speculative connection: opened, never used.
+        let _idle = TcpStream::connect(addr).unwrap();
+        let client = thread::spawn(move || get(addr, b"GET / HTTP/1.1\r\n\r\n"));
+        let incoming = listener
+            .next(Instant::now() + IDLE_TIMEOUT / 2)
+            .expect("the real request arrives while the idle one waits");
+        incoming.respond(Answer {
+            status: 404,
+            html: "",
+        });
+        assert!(client.join().unwrap().starts_with("HTTP/1.1 404"));
+    }
+
+    #[test]
     fn a_taken_fixed_port_is_reported() {
         let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = taken.local_addr().unwrap().port();

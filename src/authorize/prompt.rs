@@ -85,20 +85,75 @@ pub fn read_line(input: &mut impl BufRead) -> Result<String> {
             "the line read from stdin is longer than {MAX_LINE} bytes"
         )));
     }
-    let text = String::from_utf8(bytes)
+    // Without canonical mode the terminal no longer applies backspace itself.
+    let mut edited = Vec::with_capacity(bytes.len());
+    for byte in bytes {
+        match byte {
+            0x7f | 0x08 => {
+                edited.pop();
+            }
+            byte => edited.push(byte),
+        }
+    }
+    let text = String::from_utf8(edited)
         .map_err(|_| Error::usage("the line read from stdin is not UTF-8"))?;
     Ok(text.trim_end_matches(['\n', '\r']).to_string())
 }
 
 /// Reads one line from stdin, giving up at `deadline`. The reading thread is left behind when the
 /// deadline passes; the program ends right after.
+///
+/// On a terminal, the line discipline's canonical mode caps a line (1024 bytes on macOS, 4095 on
+/// Linux) and silently drops the rest of a long pasted address, a recurring mutt_oauth2.py bug.
+/// Canonical mode is therefore switched off while reading and restored afterwards, whatever
+/// happens.
 pub fn read_line_until(deadline: Instant) -> Option<Result<String>> {
+    let _raw = std::io::stdin()
+        .is_terminal()
+        .then(LongLines::enable)
+        .flatten();
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = sender.send(read_line(&mut std::io::stdin().lock()));
     });
     let remaining = deadline.checked_duration_since(Instant::now())?;
     receiver.recv_timeout(remaining).ok()
+}
+
+/// The terminal in non-canonical mode (`stty -icanon`) until dropped. stty is POSIX and works on
+/// the terminal it gets as stdin, so no unsafe termios calls are needed here.
+struct LongLines {
+    saved: String,
+}
+
+impl LongLines {
+    fn enable() -> Option<LongLines> {
+        let saved = stty(&["-g"])?;
+        // Echo and Ctrl-C stay as they are; the shell restores its own settings after a signal.
+        stty(&["-icanon", "min", "1", "time", "0"])?;
+        Some(LongLines {
+            saved: saved.trim().to_string(),
+        })
+    }
+}
+
+impl Drop for LongLines {
+    fn drop(&mut self) {
+        let _ = stty(&[self.saved.as_str()]);
+    }
+}
+
+fn stty(args: &[&str]) -> Option<String> {
+    let output = std::process::Command::new("stty")
+        .args(args)
+        .stdin(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 #[cfg(test)]
@@ -112,6 +167,12 @@ mod tests {
         assert_eq!(read_line(&mut input).unwrap(), long);
         assert_eq!(read_line(&mut input).unwrap(), "next");
         assert!(read_line(&mut input).is_err());
+    }
+
+    #[test]
+    fn backspace_edits_the_line() {
+        let mut input = std::io::Cursor::new(b"abx\x7fc\n".to_vec());
+        assert_eq!(read_line(&mut input).unwrap(), "abc");
     }
 
     #[test]

@@ -34,18 +34,13 @@ fn authcode_args(provider: &FakeProvider, path: &std::path::Path) -> Vec<String>
 
 /// Starts an authcode sign-in and plays the browser; returns the running program and the
 /// address the browser ended on.
-fn start_authcode(
-    sandbox: &Sandbox,
-    provider: &FakeProvider,
-    args: &[String],
-) -> (Running, String) {
+fn start_authcode(sandbox: &Sandbox, args: &[String]) -> (Running, String) {
     let mut running = Running::start(sandbox, args, None);
     let url = running.wait_for_stderr("/authorize?").trim().to_string();
     assert_eq!(query_of(&url)["redirect_uri"], "http://localhost/");
     let answer = get_url(&url, ipv4());
     assert_eq!(answer.status, 200, "{}", answer.body);
     running.wait_for_stderr("paste it here");
-    let _ = provider;
     (running, answer.body)
 }
 
@@ -54,8 +49,7 @@ fn authcode_accepts_the_bare_code() {
     let sandbox = Sandbox::new();
     let provider = FakeProvider::start();
     let path = sandbox.path("account");
-    let (mut running, location) =
-        start_authcode(&sandbox, &provider, &authcode_args(&provider, &path));
+    let (mut running, location) = start_authcode(&sandbox, &authcode_args(&provider, &path));
     let code = query_of(&location)["code"].clone();
     running.type_in(&format!("{code}\n"));
     let run = running.finish();
@@ -77,8 +71,7 @@ fn authcode_accepts_a_pasted_address_of_several_kilobytes() {
     let sandbox = Sandbox::new();
     let provider = FakeProvider::start();
     let path = sandbox.path("account");
-    let (mut running, location) =
-        start_authcode(&sandbox, &provider, &authcode_args(&provider, &path));
+    let (mut running, location) = start_authcode(&sandbox, &authcode_args(&provider, &path));
     // Microsoft's addresses carry long session parameters; mutt_oauth2.py lost such pastes.
     let pasted = format!("{location}&session_state={}", "s".repeat(8000));
     assert!(pasted.len() > 8000);
@@ -98,8 +91,7 @@ fn authcode_refuses_an_address_from_another_sign_in() {
     let sandbox = Sandbox::new();
     let provider = FakeProvider::start();
     let path = sandbox.path("account");
-    let (mut running, location) =
-        start_authcode(&sandbox, &provider, &authcode_args(&provider, &path));
+    let (mut running, location) = start_authcode(&sandbox, &authcode_args(&provider, &path));
     let state = query_of(&location)["state"].clone();
     running.type_in(&format!(
         "{}\n",
@@ -321,7 +313,7 @@ fn a_redirect_from_another_issuer_is_refused() {
         "--client-secret",
         "",
     ]);
-    let (mut running, location) = start_authcode(&sandbox, &provider, &args);
+    let (mut running, location) = start_authcode(&sandbox, &args);
     running.type_in(&format!("{location}\n"));
     let run = running.finish();
     assert_eq!((run.code, run.stdout.as_str()), (78, ""));
@@ -352,7 +344,7 @@ fn a_matching_iss_is_accepted() {
         "--client-secret",
         "",
     ]);
-    let (mut running, location) = start_authcode(&sandbox, &provider, &args);
+    let (mut running, location) = start_authcode(&sandbox, &args);
     assert!(location.contains("&iss="));
     running.type_in(&format!("{location}\n"));
     let run = running.finish();
@@ -630,4 +622,100 @@ fn a_broken_encryption_is_found_before_signing_in() {
         provider.server.requests().is_empty(),
         "nobody was asked to sign in"
     );
+}
+
+/// Runs an authcode sign-in with nothing on stdin: it prints the URL, then ends (64) for lack of
+/// an answer, without any network request.
+fn printed_authorization_url(sandbox: &Sandbox, extra: &[&str]) -> String {
+    let path = sandbox.path("account");
+    let mut args = strings(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "authcode",
+        "--email",
+        "you@example.com",
+        "--client-id",
+        "preset-client",
+        "--client-secret",
+        "",
+    ]);
+    args.extend(strings(extra));
+    let run = run(sandbox, &args);
+    assert_eq!((run.code, run.stdout.as_str()), (64, ""), "{}", run.stderr);
+    assert!(!path.exists());
+    run.stderr
+        .lines()
+        .find(|line| line.trim_start().starts_with("https://"))
+        .unwrap_or_else(|| panic!("no URL in {}", run.stderr))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn microsoft_tenant_goes_into_the_authorization_url() {
+    let sandbox = Sandbox::new();
+    let url = printed_authorization_url(
+        &sandbox,
+        &["--provider", "microsoft", "--tenant", "consumers"],
+    );
+    assert!(
+        url.starts_with("https://login.microsoftonline.com/consumers/oauth2/v2.0/authorize?"),
+        "{url}"
+    );
+    let query = query_of(&url);
+    assert_eq!(
+        query["redirect_uri"],
+        "https://login.microsoftonline.com/common/oauth2/nativeclient"
+    );
+    assert!(query["scope"].contains("offline_access"));
+    assert!(query["scope"].contains("https://outlook.office.com/IMAP.AccessAsUser.All"));
+    assert_eq!(query["login_hint"], "you@example.com");
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert!(
+        !query.contains_key("prompt"),
+        "no forced consent for Microsoft"
+    );
+}
+
+#[test]
+fn google_uses_a_loopback_redirect_not_the_dead_oob_one() {
+    let sandbox = Sandbox::new();
+    let url = printed_authorization_url(&sandbox, &["--provider", "google"]);
+    assert!(
+        url.starts_with("https://accounts.google.com/o/oauth2/auth?"),
+        "{url}"
+    );
+    let query = query_of(&url);
+    assert_eq!(query["redirect_uri"], "http://localhost/");
+    assert_eq!(query["scope"], "https://mail.google.com/");
+    assert!(!url.contains("oob"));
+}
+
+#[test]
+fn localhostauthcode_refuses_a_redirect_it_cannot_receive() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.path("account");
+    let run = run(
+        &sandbox,
+        &strings(&[
+            path.to_str().unwrap(),
+            "--authorize",
+            "--provider",
+            "microsoft",
+            "--redirect-uri",
+            "https://localhost",
+            "--authflow",
+            "localhostauthcode",
+            "--email",
+            "you@example.com",
+            "--client-id",
+            "borrowed",
+            "--client-secret",
+            "",
+            "--no-browser",
+        ]),
+    );
+    assert_eq!((run.code, run.stdout.as_str()), (78, ""));
+    assert!(run.stderr.contains("--authflow authcode"), "{}", run.stderr);
 }

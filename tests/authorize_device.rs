@@ -92,19 +92,22 @@ fn polls_through_pending_and_slow_down_and_really_slows_down() {
 
 #[test]
 fn a_refusal_is_exit_77() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| s.device_script = ["access_denied"].into());
-    let path = sandbox.path("account");
-    let run = run(&sandbox, &args(&provider, &path, "60"));
-    assert_eq!((run.code, run.stdout.as_str()), (77, ""));
-    assert!(
-        run.stderr
-            .contains("the sign-in was refused (access_denied"),
-        "{}",
-        run.stderr
-    );
-    assert!(!path.exists());
+    // Microsoft spells access_denied as authorization_declined.
+    for error in ["access_denied", "authorization_declined"] {
+        let sandbox = Sandbox::new();
+        let provider = FakeProvider::start();
+        provider.with(|s| s.device_script = [error].into());
+        let path = sandbox.path("account");
+        let run = run(&sandbox, &args(&provider, &path, "60"));
+        assert_eq!((run.code, run.stdout.as_str()), (77, ""));
+        assert!(
+            run.stderr
+                .contains(&format!("the sign-in was refused ({error}")),
+            "{}",
+            run.stderr
+        );
+        assert!(!path.exists());
+    }
 }
 
 #[test]

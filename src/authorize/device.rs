@@ -142,13 +142,17 @@ pub(super) fn run(request: &Request) -> Result<Granted> {
                     backoff.as_secs()
                 ));
             }
+            // RFC 8628 section 3.5; Microsoft says authorization_declined for access_denied.
             Poll::Failed(GrantFailure::Rejected { code, description })
-                if code == "access_denied" || code == "expired_token" =>
+                if matches!(
+                    code.as_str(),
+                    "access_denied" | "authorization_declined" | "expired_token"
+                ) =>
             {
-                let what = if code == "access_denied" {
-                    "the sign-in was refused"
-                } else {
+                let what = if code == "expired_token" {
                     "the device code expired before the sign-in was completed"
+                } else {
+                    "the sign-in was refused"
                 };
                 let reason = match description {
                     Some(description) => format!("{code}: {description}"),

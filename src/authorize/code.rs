@@ -381,6 +381,8 @@ pub(super) fn paste(request: &Request) -> Result<Granted> {
     let line = match prompt::read_line_until(request.deadline) {
         Some(line) => line?,
         None => {
+            // End the unanswered prompt's line before the error is printed.
+            eprintln!();
             return Err(Error::temporary(format!(
                 "nothing was pasted within {} s",
                 request.options.deadline.as_secs()

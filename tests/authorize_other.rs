@@ -719,3 +719,95 @@ fn localhostauthcode_refuses_a_redirect_it_cannot_receive() {
     assert_eq!((run.code, run.stdout.as_str()), (78, ""));
     assert!(run.stderr.contains("--authflow authcode"), "{}", run.stderr);
 }
+
+fn service_args(provider: &FakeProvider, path: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let mut args = strings(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "clientcredentials",
+        "--email",
+        "robot@example.com",
+        "--client-id",
+        CLIENT_ID,
+        "--client-secret",
+        "s3cret",
+    ]);
+    args.extend(provider.endpoint_args());
+    args.extend(strings(extra));
+    args
+}
+
+#[test]
+fn the_first_sign_in_creates_the_default_age_identity() {
+    let sandbox = Sandbox::new();
+    std::fs::remove_file(sandbox.identity_path()).unwrap();
+    let provider = FakeProvider::start();
+    let path = sandbox.path("service");
+    let run = run(&sandbox, &service_args(&provider, &path, &[]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("created age identity"),
+        "{}",
+        run.stderr
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(sandbox.identity_path())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // read_token decrypts with the identity at that path: the new one.
+    assert_eq!(
+        sandbox.read_token(&path).access_token.expose(),
+        "access-from-client-credentials"
+    );
+}
+
+#[test]
+fn another_age_identity_can_be_chosen() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let other = age::x25519::Identity::generate();
+    let other_path = sandbox.path("other-identity.txt");
+    {
+        use age::secrecy::ExposeSecret;
+        std::fs::write(
+            &other_path,
+            format!("{}\n", other.to_string().expose_secret()),
+        )
+        .unwrap();
+    }
+    let path = sandbox.path("service");
+    let run = run(
+        &sandbox,
+        &service_args(
+            &provider,
+            &path,
+            &["--age-identity", other_path.to_str().unwrap()],
+        ),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bytes = std::fs::read(&path).unwrap();
+    let decryptor = age::Decryptor::new(&bytes[..]).unwrap();
+    assert!(
+        decryptor
+            .decrypt(std::iter::once(&other as &dyn age::Identity))
+            .is_ok(),
+        "encrypted to the chosen identity"
+    );
+}
+
+#[test]
+fn a_passphrase_needs_a_terminal_and_is_refused_before_signing_in() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let path = sandbox.path("service");
+    let run = run(
+        &sandbox,
+        &service_args(&provider, &path, &["--encryption", "passphrase"]),
+    );
+    assert_eq!((run.code, run.stdout.as_str()), (64, ""));
+    assert!(run.stderr.contains("not a terminal"), "{}", run.stderr);
+    assert!(provider.server.requests().is_empty());
+}

@@ -41,6 +41,7 @@ fn polls_through_pending_and_slow_down_and_really_slows_down() {
         s.device_script = ["authorization_pending", "slow_down"].into();
     });
     let path = sandbox.path("account");
+    let began = Utc::now();
 
     let run = run(&sandbox, &args(&provider, &path, "60"));
 
@@ -88,6 +89,16 @@ fn polls_through_pending_and_slow_down_and_really_slows_down() {
         "refresh-from-device"
     );
     assert_eq!(saved.flow, mailtoken::cli::Flow::Devicecode);
+    // The token's life counts from the poll that got it, not from the start of the sign-in.
+    let obtained = saved.access_token_obtained.unwrap();
+    assert!(
+        obtained - began >= chrono::Duration::seconds(7),
+        "{obtained} vs {began}"
+    );
+    assert_eq!(
+        saved.access_token_expiry - obtained,
+        chrono::Duration::seconds(3600)
+    );
 }
 
 #[test]

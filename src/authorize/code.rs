@@ -11,10 +11,10 @@ use oauth2::{
     PkceCodeVerifier, RedirectUrl,
 };
 
-use super::{Request, pages, prompt};
+use super::{Obtained, Request, pages, prompt};
 use crate::discovery;
 use crate::error::{Error, ExitStatus, Result};
-use crate::grant::{self, Granted};
+use crate::grant;
 use crate::listener::{Answer, BindError, Listener};
 use crate::log;
 use crate::provider::PRESET_NAMES;
@@ -83,17 +83,18 @@ fn prepare(request: &Request, redirect_uri: &str) -> Result<Prepared> {
 }
 
 /// Exchanges the code for tokens (RFC 6749 section 4.1.3), proving possession of the verifier.
-fn exchange(request: &Request, prepared: Prepared, code: Secret) -> Result<Granted> {
+fn exchange(request: &Request, prepared: Prepared, code: Secret) -> Result<Obtained> {
     log::verbose(format!(
         "exchanging the authorization code at {}",
         request.registration.token_host()
     ));
+    let requested_at = chrono::Utc::now();
     prepared
         .client
         .exchange_code(AuthorizationCode::new(code.expose().to_string()))
         .set_pkce_verifier(prepared.verifier)
         .request(request.http)
-        .map(|response| grant::granted(&response))
+        .map(|response| (grant::granted(&response), requested_at))
         .map_err(|error| {
             grant::classify(error).into_error(
                 "authorization code",
@@ -197,7 +198,7 @@ fn authorization_error(request: &Request, code: &str, description: Option<&str>)
 }
 
 /// localhostauthcode: the browser comes back to a listener on this machine (RFC 8252).
-pub(super) fn localhost(request: &Request) -> Result<Granted> {
+pub(super) fn localhost(request: &Request) -> Result<Obtained> {
     let (port, path, redirect_template) = loopback_redirect(request)?;
     let listener = Listener::bind(port).map_err(|error| match error {
         BindError::InUse(addr) => Error::temporary(format!(
@@ -364,7 +365,7 @@ fn wait_for_code(
 }
 
 /// authcode: print the URL; read back the code or the whole address the browser ended on.
-pub(super) fn paste(request: &Request) -> Result<Granted> {
+pub(super) fn paste(request: &Request) -> Result<Obtained> {
     let redirect = match &request.registration.redirect_uri {
         Some(uri) => uri.clone(),
         None if request.registration.provider == "microsoft" => MICROSOFT_NATIVE_CLIENT.into(),

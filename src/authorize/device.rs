@@ -12,7 +12,7 @@ use oauth2::url::form_urlencoded;
 use oauth2::{DeviceAuthorizationUrl, StandardDeviceAuthorizationResponse};
 use serde::Deserialize;
 
-use super::Request;
+use super::{Obtained, Request};
 use crate::error::{Error, Result};
 use crate::grant::{self, GrantFailure, Granted};
 use crate::http::HttpError;
@@ -51,7 +51,7 @@ struct ErrorBody {
     error_description: Option<String>,
 }
 
-pub(super) fn run(request: &Request) -> Result<Granted> {
+pub(super) fn run(request: &Request) -> Result<Obtained> {
     let registration = request.registration;
     let endpoint = registration.devicecode_endpoint.as_deref().ok_or_else(|| {
         Error::usage(format!(
@@ -124,8 +124,9 @@ pub(super) fn run(request: &Request) -> Result<Granted> {
             });
         }
         std::thread::sleep(backoff);
+        let requested_at = chrono::Utc::now();
         match poll(request, &device_code) {
-            Poll::Granted(granted) => return Ok(granted),
+            Poll::Granted(granted) => return Ok((granted, requested_at)),
             Poll::Pending => backoff = interval,
             Poll::SlowDown => {
                 interval += SLOW_DOWN_STEP;

@@ -15,7 +15,7 @@ mod registration;
 
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::account::Account;
 use crate::cli::{EncryptionKind, Flow};
@@ -31,6 +31,9 @@ use crate::settings::{AuthorizeOptions, Settings};
 use crate::tokenfile::{FORMAT_VERSION, TokenFile};
 
 use prompt::Prompter;
+
+/// A token response and when its request was sent: the token's lifetime counts from then.
+pub(crate) type Obtained = (Granted, DateTime<Utc>);
 
 /// Everything a flow needs.
 pub(crate) struct Request<'a> {
@@ -103,8 +106,7 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         iss_required: resolved.iss_required,
         authorize_command: account.authorize_command(),
     };
-    let started = Utc::now();
-    let granted = run_flow(flow, &request)?;
+    let (granted, requested_at) = run_flow(flow, &request)?;
     if flow != Flow::Clientcredentials && granted.refresh_token.is_none() {
         log::warn(
             "the provider issued no refresh token: when this access token expires you must sign in again",
@@ -119,13 +121,13 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         client_id,
         client_secret,
         access_token: Secret::default(),
-        access_token_expiry: started,
+        access_token_expiry: requested_at,
         access_token_obtained: None,
         refresh_token: None,
         granted_scope: None,
         encryption: spec,
     };
-    refresh::store_granted(&mut token, granted, started);
+    refresh::store_granted(&mut token, granted, requested_at);
     save(&account, &mut token, &ask)?;
     log::verbose(format!("signed in; wrote {}", account.path().display()));
     Ok(token)
@@ -204,25 +206,29 @@ fn check_flow(flow: Flow, registration: &Registration) -> Result<()> {
     }
 }
 
-fn run_flow(flow: Flow, request: &Request) -> Result<Granted> {
+fn run_flow(flow: Flow, request: &Request) -> Result<Obtained> {
     match flow {
         Flow::Localhostauthcode => code::localhost(request),
         Flow::Authcode => code::paste(request),
         Flow::Devicecode => device::run(request),
         // RFC 6749 section 4.4: no user, the confidential client asks for itself.
-        Flow::Clientcredentials => grant::client_credentials(
-            request.http,
-            request.registration,
-            request.client_id,
-            request.client_secret,
-        )
-        .map_err(|failure| {
-            failure.into_error(
-                "client credentials",
-                request.registration.token_host(),
-                &request.authorize_command,
+        Flow::Clientcredentials => {
+            let requested_at = Utc::now();
+            grant::client_credentials(
+                request.http,
+                request.registration,
+                request.client_id,
+                request.client_secret,
             )
-        }),
+            .map(|granted| (granted, requested_at))
+            .map_err(|failure| {
+                failure.into_error(
+                    "client credentials",
+                    request.registration.token_host(),
+                    &request.authorize_command,
+                )
+            })
+        }
     }
 }
 

@@ -811,3 +811,39 @@ fn a_passphrase_needs_a_terminal_and_is_refused_before_signing_in() {
     assert!(run.stderr.contains("not a terminal"), "{}", run.stderr);
     assert!(provider.server.requests().is_empty());
 }
+
+#[test]
+fn debug_traces_never_show_codes_verifiers_or_tokens() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let path = sandbox.path("account");
+    let mut args = authcode_args(&provider, &path);
+    args.push("--debug".into());
+    let (mut running, location) = start_authcode(&sandbox, &args);
+    running.type_in(&format!("{location}\n"));
+    let run = running.finish();
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "access-from-code\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("debug: > POST"),
+        "the exchange is traced: {}",
+        run.stderr
+    );
+    let verifier = provider.requests_to("/token")[0].form["code_verifier"].clone();
+    for secret in [
+        "code-1",
+        verifier.as_str(),
+        "access-from-code",
+        "refresh-from-code",
+    ] {
+        assert!(
+            !run.stderr.contains(secret),
+            "{secret} leaked: {}",
+            run.stderr
+        );
+    }
+}

@@ -847,3 +847,28 @@ fn debug_traces_never_show_codes_verifiers_or_tokens() {
         );
     }
 }
+
+#[test]
+fn a_client_credentials_account_refreshes_by_asking_again() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    provider.with(|s| s.client_secret = Some("s3cret".into()));
+    let path = sandbox.path("service");
+    assert_eq!(run(&sandbox, &service_args(&provider, &path, &[])).code, 0);
+    let refreshed = run(
+        &sandbox,
+        &strings(&[path.to_str().unwrap(), "--force-refresh"]),
+    );
+    assert_eq!(
+        (refreshed.code, refreshed.stdout.as_str()),
+        (0, "access-from-client-credentials\n"),
+        "{}",
+        refreshed.stderr
+    );
+    let grants: Vec<String> = provider
+        .requests_to("/token")
+        .iter()
+        .map(|r| r.form["grant_type"].clone())
+        .collect();
+    assert_eq!(grants, ["client_credentials", "client_credentials"]);
+}

@@ -3,7 +3,8 @@
 //! A call flows through: `cli` (flags) → `settings` (validated) → `app` (dispatch) →
 //! `refresh` (cached or refreshed token) → `account` (load/save/lock one file) → `store` (disk),
 //! `encryption` (age/gpg/pipes) and `tokenfile` (schema); `grant` and `http` talk to the token
-//! endpoint; `sasl` and `output` produce what is printed.
+//! endpoint; `sasl` and `output` produce what is printed. `--authorize` runs `authorize` (the
+//! sign-in flows), which uses `discovery` (`--issuer`) and `listener` (the loopback redirect).
 
 #![forbid(unsafe_code)]
 
@@ -11,10 +12,12 @@ pub mod account;
 pub mod app;
 pub mod authorize;
 pub mod cli;
+pub mod discovery;
 pub mod encryption;
 pub mod error;
 pub mod grant;
 pub mod http;
+pub mod listener;
 pub mod log;
 pub mod output;
 pub mod paths;

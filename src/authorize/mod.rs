@@ -1,0 +1,309 @@
+//! `--authorize`: sign the user in once and write the token file.
+//!
+//! The pieces, in order: the previous file (re-authorizing keeps its registration, client and
+//! encryption, flags overriding), the registration (`registration`: presets, discovery, flags),
+//! missing values (`prompt`, only on a terminal), the flow (`code` for authcode and
+//! localhostauthcode, `device`, or the client-credentials grant), and finally one locked, atomic
+//! write. Nothing is written until the new tokens have arrived, so a failed sign-in leaves a
+//! working login untouched.
+
+mod code;
+mod device;
+pub mod pages;
+mod prompt;
+mod registration;
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use crate::account::Account;
+use crate::cli::{EncryptionKind, Flow};
+use crate::encryption::{self, EncryptionSpec};
+use crate::error::{Error, ExitStatus, Result};
+use crate::grant::{self, Granted};
+use crate::http::Http;
+use crate::log;
+use crate::provider::Registration;
+use crate::refresh;
+use crate::secret::Secret;
+use crate::settings::{AuthorizeOptions, Settings};
+use crate::tokenfile::{FORMAT_VERSION, TokenFile};
+
+use prompt::Prompter;
+
+/// A token response and when its request was sent: the token's lifetime counts from then.
+pub(crate) type Obtained = (Granted, DateTime<Utc>);
+
+/// Everything a flow needs.
+pub(crate) struct Request<'a> {
+    pub http: &'a Http,
+    pub registration: &'a Registration,
+    pub client_id: &'a str,
+    pub client_secret: Option<&'a Secret>,
+    pub email: &'a str,
+    pub options: &'a AuthorizeOptions,
+    /// When to give up waiting for the user (`--auth-timeout`).
+    pub deadline: Instant,
+    /// The provider's metadata promises `iss` in authorization responses (RFC 9207 section 3).
+    pub iss_required: bool,
+    pub authorize_command: String,
+}
+
+/// Signs the user in, writes the token file, and returns it.
+pub fn run(settings: &Settings) -> Result<TokenFile> {
+    let account = settings.account();
+    let previous = load_previous(&account)?;
+    let ask = Prompter::for_stdin();
+    let http = Http::new()?;
+
+    let resolved = registration::resolve(&http, settings, previous.as_ref(), &ask)?;
+    let registration = resolved.registration;
+    let flow = choose_flow(settings, previous.as_ref(), &ask)?;
+    let email = match (&settings.client.email, &previous) {
+        (Some(email), _) => email.clone(),
+        (None, Some(previous)) if !previous.email.is_empty() => previous.email.clone(),
+        _ => ask.value("e-mail address", "--email ADDRESS", "E-mail address")?,
+    };
+    let client_id = match (&settings.client.client_id, &previous) {
+        (Some(id), _) => id.clone(),
+        (None, Some(previous)) if !previous.client_id.is_empty() => previous.client_id.clone(),
+        _ => ask.value("client id", "--client-id ID", "OAuth2 client id")?,
+    };
+    if client_id.is_empty() {
+        return Err(Error::usage("the client id is empty").hint("pass --client-id ID"));
+    }
+    let client_secret = match (&settings.client.client_secret, &previous) {
+        (Some(secret), _) => Some(secret.clone()),
+        // A stored file says what the client is, secret or none.
+        (None, Some(previous)) => previous.client_secret.clone(),
+        (None, None) => Some(ask.secret(
+            "client secret",
+            "--client-secret SECRET (or --client-secret '' for a public client)",
+            "OAuth2 client secret (empty for a public client)",
+        )?),
+    }
+    .filter(|secret| !secret.is_empty());
+    if flow == Flow::Clientcredentials && client_secret.is_none() {
+        return Err(Error::usage(
+            "the clientcredentials flow needs a confidential client, and no client secret was given",
+        )
+        .hint("pass --client-secret SECRET or set MAILTOKEN_CLIENT_SECRET"));
+    }
+    check_flow(flow, &registration)?;
+
+    let spec = choose_encryption(settings, previous.as_ref(), &ask)?;
+    check_encryption(&account, &spec)?;
+
+    let request = Request {
+        http: &http,
+        registration: &registration,
+        client_id: &client_id,
+        client_secret: client_secret.as_ref(),
+        email: &email,
+        options: &settings.authorize,
+        deadline: Instant::now() + settings.authorize.deadline,
+        iss_required: resolved.iss_required,
+        authorize_command: account.authorize_command(),
+    };
+    let (granted, requested_at) = run_flow(flow, &request)?;
+    if flow != Flow::Clientcredentials && granted.refresh_token.is_none() {
+        log::warn(
+            "the provider issued no refresh token: when this access token expires you must sign in again",
+        );
+    }
+
+    let mut token = TokenFile {
+        version: FORMAT_VERSION,
+        registration,
+        flow,
+        email,
+        client_id,
+        client_secret,
+        access_token: Secret::default(),
+        access_token_expiry: requested_at,
+        access_token_obtained: None,
+        refresh_token: None,
+        granted_scope: None,
+        encryption: spec,
+    };
+    refresh::store_granted(&mut token, granted, requested_at);
+    save(&account, &mut token, &ask)?;
+    log::verbose(format!("signed in; wrote {}", account.path().display()));
+    Ok(token)
+}
+
+/// The file being replaced, if any. One that cannot be read is replaced from scratch rather than
+/// blocking the sign-in that would repair it; it is still only replaced on success.
+fn load_previous(account: &Account) -> Result<Option<TokenFile>> {
+    if !account.exists() {
+        return Ok(None);
+    }
+    match account.load() {
+        Ok(loaded) => Ok(Some(loaded.token)),
+        Err(error) if error.status() == ExitStatus::BadTokenFile => {
+            log::warn(format!(
+                "{}; signing in from scratch (the file is only replaced if this succeeds)",
+                error.message()
+            ));
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+fn choose_flow(settings: &Settings, previous: Option<&TokenFile>, ask: &Prompter) -> Result<Flow> {
+    if let Some(flow) = settings.authorize.flow {
+        return Ok(flow);
+    }
+    if let Some(previous) = previous {
+        return Ok(previous.flow);
+    }
+    let answer = ask.value(
+        "authorization flow",
+        "--authflow localhostauthcode|authcode|devicecode|clientcredentials",
+        "Flow: localhostauthcode (browser on this machine), authcode (paste the address), \
+         devicecode (enter a code on any device), clientcredentials (no user)",
+    )?;
+    match answer.to_ascii_lowercase().as_str() {
+        "localhostauthcode" => Ok(Flow::Localhostauthcode),
+        "authcode" => Ok(Flow::Authcode),
+        "devicecode" => Ok(Flow::Devicecode),
+        "clientcredentials" => Ok(Flow::Clientcredentials),
+        _ => Err(
+            Error::usage(format!("unknown flow {:?}", log::sanitize(&answer)))
+                .hint("pass --authflow localhostauthcode|authcode|devicecode|clientcredentials"),
+        ),
+    }
+}
+
+/// Refuses, before the user does anything, a flow the registration cannot carry.
+fn check_flow(flow: Flow, registration: &Registration) -> Result<()> {
+    match flow {
+        Flow::Authcode | Flow::Localhostauthcode if registration.authorize_endpoint.is_none() => {
+            Err(Error::usage(format!(
+                "provider {} has no authorization endpoint for the {} flow",
+                registration.provider,
+                flow.name()
+            ))
+            .hint("pass --authorize-endpoint URL or --issuer URL"))
+        }
+        Flow::Devicecode if registration.devicecode_endpoint.is_none() => Err(Error::usage(
+            format!(
+                "provider {} has no device authorization endpoint",
+                registration.provider
+            ),
+        )
+        .hint("pass --devicecode-endpoint URL, or use --authflow localhostauthcode or authcode")),
+        Flow::Devicecode if registration.provider == "google" => {
+            log::warn(
+                "Google's device flow does not allow the Gmail scope; if the sign-in is refused, \
+                 use --authflow localhostauthcode (with --port and ssh -L over ssh)",
+            );
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn run_flow(flow: Flow, request: &Request) -> Result<Obtained> {
+    match flow {
+        Flow::Localhostauthcode => code::localhost(request),
+        Flow::Authcode => code::paste(request),
+        Flow::Devicecode => device::run(request),
+        // RFC 6749 section 4.4: no user, the confidential client asks for itself.
+        Flow::Clientcredentials => {
+            let requested_at = Utc::now();
+            grant::client_credentials(
+                request.http,
+                request.registration,
+                request.client_id,
+                request.client_secret,
+            )
+            .map(|granted| (granted, requested_at))
+            .map_err(|failure| {
+                failure.into_error(
+                    "client credentials",
+                    request.registration.token_host(),
+                    &request.authorize_command,
+                )
+            })
+        }
+    }
+}
+
+/// How the new file is encrypted: the flags, else the previous file's way, else age to the
+/// default identity (created on first use) or to `--age-identity`.
+fn choose_encryption(
+    settings: &Settings,
+    previous: Option<&TokenFile>,
+    ask: &Prompter,
+) -> Result<EncryptionSpec> {
+    let options = &settings.encryption;
+    if let Some(pipe) = &options.encryption_pipe {
+        return Ok(EncryptionSpec::Pipe {
+            encrypt: pipe.clone(),
+        });
+    }
+    let age = || -> Result<EncryptionSpec> {
+        let identity = match &options.age_identity {
+            Some(path) => path.clone(),
+            None => encryption::ensure_default_identity()?,
+        };
+        Ok(EncryptionSpec::Age {
+            recipients: encryption::age_recipients_of(&identity)?,
+        })
+    };
+    let spec = match (settings.authorize.encryption, previous) {
+        (Some(EncryptionKind::Age), _) => age()?,
+        (Some(EncryptionKind::Passphrase), _) => EncryptionSpec::AgePassphrase,
+        (Some(EncryptionKind::Gpg), _) => EncryptionSpec::Gpg {
+            recipient: options.gpg_recipient.clone(),
+        },
+        (None, Some(previous)) => previous.encryption.clone(),
+        (None, None) => age()?,
+    };
+    let new_passphrase = spec == EncryptionSpec::AgePassphrase
+        && previous.is_none_or(|p| p.encryption != EncryptionSpec::AgePassphrase);
+    if new_passphrase && !ask.is_terminal() {
+        return Err(Error::usage(
+            "--encryption passphrase asks for the passphrase, and stdin is not a terminal",
+        )
+        .hint("run it in a terminal, or use the default age encryption (no passphrase)"));
+    }
+    Ok(spec)
+}
+
+/// Encrypts a throwaway document first, so a broken gpg or pipe is found before the user signs
+/// in rather than after, when the new tokens would be lost.
+fn check_encryption(account: &Account, spec: &EncryptionSpec) -> Result<()> {
+    if *spec == EncryptionSpec::AgePassphrase {
+        return Ok(());
+    }
+    account
+        .crypto()
+        .encrypt(&account.crypto().effective_spec(spec), b"{}")
+        .map(|_| ())
+        .map_err(|error| error.context("checking the encryption before signing in"))
+}
+
+/// Writes the file under the refresh lock, so no concurrent refresh interleaves with it.
+fn save(account: &Account, token: &mut TokenFile, ask: &Prompter) -> Result<()> {
+    let _lock = account.lock()?;
+    let mut attempts = 0;
+    loop {
+        match account.save(token) {
+            // A mistyped passphrase confirmation must not throw the new tokens away.
+            Err(error)
+                if error.status() == ExitStatus::Usage
+                    && token.encryption == EncryptionSpec::AgePassphrase
+                    && ask.is_terminal()
+                    && attempts < 2 =>
+            {
+                attempts += 1;
+                log::warn(format!("{}; try again", error.message()));
+            }
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Which registration a sign-in uses: the previous file's, a preset (with the Microsoft tenant),
+//! or a custom one from `--issuer` discovery or explicit endpoints; then every flag on top.
+
+use super::prompt::Prompter;
+use crate::cli::SaslMethod;
+use crate::discovery::{self, Metadata};
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::log;
+use crate::provider::{self, ClientAuth, PRESET_NAMES, Registration};
+use crate::settings::{RegistrationOverrides, Settings};
+use crate::tokenfile::TokenFile;
+
+/// The registration and what discovery promised about it.
+pub struct Resolved {
+    pub registration: Registration,
+    pub iss_required: bool,
+}
+
+pub fn resolve(
+    http: &Http,
+    settings: &Settings,
+    previous: Option<&TokenFile>,
+    ask: &Prompter,
+) -> Result<Resolved> {
+    let flags = &settings.registration;
+    if let Some(tenant) = &flags.tenant {
+        check_tenant(tenant)?;
+    }
+    let mut registration = match (&flags.provider, previous) {
+        (Some(name), Some(previous)) if previous.registration.provider == *name => {
+            previous.registration.clone()
+        }
+        (None, Some(previous)) => previous.registration.clone(),
+        (Some(name), _) => base(name, flags)?,
+        (None, None) if flags.issuer.is_some() || flags.token_endpoint.is_some() => {
+            let name = flags
+                .issuer
+                .as_deref()
+                .or(flags.token_endpoint.as_deref())
+                .map(host_of)
+                .unwrap_or("custom");
+            custom(name)
+        }
+        (None, None) => {
+            let name = ask.value(
+                "provider",
+                "--provider google|microsoft|yahoo|aol (or --issuer URL)",
+                "Provider (google, microsoft, yahoo, aol)",
+            )?;
+            base(&name.to_ascii_lowercase(), flags)?
+        }
+    };
+
+    if let Some(tenant) = &flags.tenant {
+        if registration.provider != "microsoft" {
+            return Err(Error::usage(
+                "--tenant applies to --provider microsoft only",
+            ));
+        }
+        retenant(&mut registration, tenant);
+    }
+
+    let mut iss_required = false;
+    if let Some(issuer) = &flags.issuer {
+        let metadata = discovery::discover(http, issuer)?;
+        iss_required = metadata.authorization_response_iss_parameter_supported;
+        apply_metadata(&mut registration, metadata);
+    }
+    apply_flags(&mut registration, flags);
+    if registration.token_endpoint.is_empty() {
+        return Err(Error::usage(format!(
+            "provider {} has no token endpoint",
+            registration.provider
+        ))
+        .hint("pass --issuer URL, or --token-endpoint URL"));
+    }
+    Ok(Resolved {
+        registration,
+        iss_required,
+    })
+}
+
+/// A preset, or an empty custom registration when endpoints will come from flags.
+fn base(name: &str, flags: &RegistrationOverrides) -> Result<Registration> {
+    if let Some(preset) = provider::preset(name, flags.tenant.as_deref()) {
+        return Ok(preset);
+    }
+    if flags.issuer.is_none() && flags.token_endpoint.is_none() {
+        return Err(Error::usage(format!(
+            "unknown provider {:?}; the presets are {}",
+            log::sanitize(name),
+            PRESET_NAMES.join(", ")
+        ))
+        .hint("for another provider pass --issuer URL, or --token-endpoint URL and --authorize-endpoint URL"));
+    }
+    if name.is_empty() || name.chars().any(|c| c.is_control()) {
+        return Err(Error::usage("--provider needs a name"));
+    }
+    Ok(custom(name))
+}
+
+/// A registration with no endpoints yet. XOAUTH2 by default: every server known to offer
+/// OAUTHBEARER also offers it, and NeoMutt's buffer for it is eight times larger.
+fn custom(name: &str) -> Registration {
+    Registration {
+        provider: name.to_string(),
+        issuer: None,
+        tenant: None,
+        authorize_endpoint: None,
+        devicecode_endpoint: None,
+        token_endpoint: String::new(),
+        redirect_uri: None,
+        scope: String::new(),
+        scope_on_refresh: false,
+        client_auth: ClientAuth::ClientSecretPost,
+        sasl_method: SaslMethod::Xoauth2,
+        imap_endpoint: None,
+        pop_endpoint: None,
+        smtp_endpoint: None,
+    }
+}
+
+/// Tenants are path segments of Microsoft's endpoints: a name or a GUID, nothing that could
+/// change the URL's shape.
+fn check_tenant(tenant: &str) -> Result<()> {
+    let valid = !tenant.is_empty()
+        && tenant
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "--tenant {:?} is not a tenant name or id",
+            log::sanitize(tenant)
+        ))
+        .hint("use common, consumers, organizations, a tenant id or a domain such as contoso.onmicrosoft.com"))
+    }
+}
+
+/// Puts `tenant` into a Microsoft registration's endpoint URLs in place of the old one.
+fn retenant(registration: &mut Registration, tenant: &str) {
+    let old = registration
+        .tenant
+        .clone()
+        .unwrap_or_else(|| provider::MICROSOFT_DEFAULT_TENANT.to_string());
+    let swap = |url: &mut String| {
+        *url = url.replacen(&format!("/{old}/"), &format!("/{tenant}/"), 1);
+    };
+    swap(&mut registration.token_endpoint);
+    if let Some(url) = registration.authorize_endpoint.as_mut() {
+        swap(url);
+    }
+    if let Some(url) = registration.devicecode_endpoint.as_mut() {
+        swap(url);
+    }
+    registration.tenant = Some(tenant.to_string());
+}
+
+fn apply_metadata(registration: &mut Registration, metadata: Metadata) {
+    if let Some(methods) = &metadata.code_challenge_methods_supported
+        && !methods.iter().any(|m| m == "S256")
+    {
+        log::warn(
+            "the provider does not list PKCE S256 among its methods; mailtoken uses it anyway",
+        );
+    }
+    // RFC 8414 section 2: an absent list means client_secret_basic, which every server supports
+    // (RFC 6749 section 2.3.1); prefer it whenever listed.
+    registration.client_auth = match &metadata.token_endpoint_auth_methods_supported {
+        Some(methods)
+            if !methods.iter().any(|m| m == "client_secret_basic")
+                && methods.iter().any(|m| m == "client_secret_post") =>
+        {
+            ClientAuth::ClientSecretPost
+        }
+        _ => ClientAuth::ClientSecretBasic,
+    };
+    registration.issuer = Some(metadata.issuer);
+    registration.token_endpoint = metadata.token_endpoint;
+    if metadata.authorization_endpoint.is_some() {
+        registration.authorize_endpoint = metadata.authorization_endpoint;
+    }
+    if metadata.device_authorization_endpoint.is_some() {
+        registration.devicecode_endpoint = metadata.device_authorization_endpoint;
+    }
+}
+
+fn apply_flags(registration: &mut Registration, flags: &RegistrationOverrides) {
+    let set = |field: &mut Option<String>, value: &Option<String>| {
+        if let Some(value) = value {
+            *field = Some(value.clone());
+        }
+    };
+    set(
+        &mut registration.authorize_endpoint,
+        &flags.authorize_endpoint,
+    );
+    set(
+        &mut registration.devicecode_endpoint,
+        &flags.devicecode_endpoint,
+    );
+    set(&mut registration.redirect_uri, &flags.redirect_uri);
+    if let Some(token_endpoint) = &flags.token_endpoint {
+        registration.token_endpoint = token_endpoint.clone();
+    }
+    if let Some(scope) = &flags.scope {
+        registration.scope = scope.clone();
+    }
+    if let Some(method) = flags.sasl_method {
+        registration.sasl_method = method;
+    }
+    if let Some(endpoint) = &flags.imap_endpoint {
+        registration.imap_endpoint = Some(endpoint.clone());
+    }
+    if let Some(endpoint) = &flags.pop_endpoint {
+        registration.pop_endpoint = Some(endpoint.clone());
+    }
+    if let Some(endpoint) = &flags.smtp_endpoint {
+        registration.smtp_endpoint = Some(endpoint.clone());
+    }
+}
+
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', ':'])
+        .next()
+        .filter(|h| !h.is_empty())
+        .unwrap_or("custom")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retenant_changes_every_endpoint() {
+        let mut r = provider::preset("microsoft", None).unwrap();
+        retenant(&mut r, "consumers");
+        assert_eq!(r, provider::preset("microsoft", Some("consumers")).unwrap());
+        retenant(&mut r, "contoso.onmicrosoft.com");
+        assert!(
+            r.token_endpoint
+                .contains("/contoso.onmicrosoft.com/oauth2/")
+        );
+    }
+
+    #[test]
+    fn tenants_cannot_reshape_urls() {
+        assert!(check_tenant("organizations").is_ok());
+        assert!(check_tenant("9188040d-6c67-4c5b-b112-36a304b66dad").is_ok());
+        assert!(check_tenant("a/../b").is_err());
+        assert!(check_tenant("").is_err());
+    }
+
+    #[test]
+    fn custom_names_come_from_the_host() {
+        assert_eq!(
+            host_of("https://login.example.com:8443/x"),
+            "login.example.com"
+        );
+        assert_eq!(host_of("nonsense"), "nonsense");
+    }
+}

@@ -1,0 +1,437 @@
+//! The loopback listener of the localhostauthcode flow (RFC 8252 sections 7.3 and 8.3): it
+//! receives the browser's redirect carrying the authorization code.
+//!
+//! It listens on 127.0.0.1 and ::1 with the same port, because a browser may resolve `localhost`
+//! to either. It never listens on another interface. Each connection is served on its own thread
+//! with a read timeout and a size cap, so a browser's idle speculative connection, or anything else
+//! that connects, cannot stall or exhaust it; the decision about each request is taken by the
+//! caller on one thread, in order.
+//!
+//! tiny_http was the first choice, but it reads header lines without any length limit and sets no
+//! timeout on accepted connections, so the two guarantees above could not be given with it.
+
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A redirect request is a URL with a code, a state and perhaps an `iss`; providers' codes are at
+/// most a few kilobytes. Anything larger is not a redirect and is refused with 431.
+pub const MAX_REQUEST: usize = 16 * 1024;
+
+/// How long a connection may stay silent. Browsers open speculative connections that never carry
+/// a request; those are closed after this, without holding anything else up.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often the accept loops look for new connections and for the order to stop.
+const ACCEPT_POLL: Duration = Duration::from_millis(20);
+
+/// How many ephemeral ports to try before giving up on finding one free on both addresses.
+const EPHEMERAL_ATTEMPTS: usize = 20;
+
+/// Why the listener could not be set up.
+#[derive(Debug)]
+pub enum BindError {
+    /// The fixed port is taken on this address.
+    InUse(SocketAddr),
+    Other(SocketAddr, io::Error),
+}
+
+impl std::fmt::Display for BindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BindError::InUse(addr) => {
+                write!(f, "port {} is already in use on {}", addr.port(), addr.ip())
+            }
+            BindError::Other(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
+        }
+    }
+}
+
+/// One HTTP request from the browser: its method and request target (path and query).
+#[derive(Debug)]
+pub struct Incoming {
+    pub method: String,
+    pub target: String,
+    reply: Sender<Answer>,
+}
+
+/// The answer to one request.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    /// A complete HTML page; never built from request input.
+    pub html: &'static str,
+}
+
+impl Incoming {
+    /// Sends the answer; a browser that has gone away is not an error.
+    pub fn respond(self, answer: Answer) {
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// Listening sockets on 127.0.0.1 and, when the machine has IPv6, ::1, sharing one port.
+pub struct Listener {
+    port: u16,
+    addresses: Vec<SocketAddr>,
+    requests: Receiver<Incoming>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Listener {
+    /// Listens on `port`, or on a free ephemeral port when `None`.
+    pub fn bind(port: Option<u16>) -> Result<Listener, BindError> {
+        let (listeners, port) = match port {
+            Some(port) => (bind_pair(port)?, port),
+            None => bind_ephemeral()?,
+        };
+        let addresses = listeners
+            .iter()
+            .filter_map(|listener| listener.local_addr().ok())
+            .collect();
+        let (sender, requests) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        for listener in listeners {
+            let sender = sender.clone();
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || accept_loop(listener, sender, stop));
+        }
+        Ok(Listener {
+            port,
+            addresses,
+            requests,
+            stop,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The addresses actually listened on.
+    pub fn addresses(&self) -> &[SocketAddr] {
+        &self.addresses
+    }
+
+    /// The next request, or `None` once `deadline` has passed.
+    pub fn next(&self, deadline: Instant) -> Option<Incoming> {
+        loop {
+            let remaining = deadline.checked_duration_since(Instant::now())?;
+            match self.requests.recv_timeout(remaining) {
+                Ok(incoming) => return Some(incoming),
+                Err(RecvTimeoutError::Timeout) => return None,
+                // Cannot happen while the accept threads hold senders; wait out the deadline.
+                Err(RecvTimeoutError::Disconnected) => thread::sleep(ACCEPT_POLL),
+            }
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn loopback(port: u16) -> [SocketAddr; 2] {
+    [
+        SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        SocketAddr::from((Ipv6Addr::LOCALHOST, port)),
+    ]
+}
+
+/// Binds both loopback addresses on a fixed port. A machine without IPv6 gets only 127.0.0.1.
+fn bind_pair(port: u16) -> Result<Vec<TcpListener>, BindError> {
+    let [v4, v6] = loopback(port);
+    let first = bind_one(v4)?;
+    match bind_one(v6) {
+        Ok(second) => Ok(vec![first, second]),
+        Err(BindError::Other(_, e)) if ipv6_unavailable(&e) => {
+            crate::log::verbose("no IPv6 loopback on this machine; listening on 127.0.0.1 only");
+            Ok(vec![first])
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn bind_one(addr: SocketAddr) -> Result<TcpListener, BindError> {
+    TcpListener::bind(addr).map_err(|e| match e.kind() {
+        io::ErrorKind::AddrInUse => BindError::InUse(addr),
+        _ => BindError::Other(addr, e),
+    })
+}
+
+fn ipv6_unavailable(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::AddrNotAvailable | io::ErrorKind::Unsupported
+    ) || e.raw_os_error() == Some(97) // EAFNOSUPPORT on Linux
+}
+
+/// Lets the system choose a port on 127.0.0.1, then takes the same port on ::1; if that one is
+/// taken there, tries again with another.
+fn bind_ephemeral() -> Result<(Vec<TcpListener>, u16), BindError> {
+    let mut last = None;
+    for _ in 0..EPHEMERAL_ATTEMPTS {
+        let first = bind_one(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+        let port = first
+            .local_addr()
+            .map_err(|e| BindError::Other(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), e))?
+            .port();
+        match bind_one(SocketAddr::from((Ipv6Addr::LOCALHOST, port))) {
+            Ok(second) => return Ok((vec![first, second], port)),
+            Err(BindError::Other(_, e)) if ipv6_unavailable(&e) => {
+                crate::log::verbose(
+                    "no IPv6 loopback on this machine; listening on 127.0.0.1 only",
+                );
+                return Ok((vec![first], port));
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        BindError::Other(
+            SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
+            io::Error::other("no free port"),
+        )
+    }))
+}
+
+fn accept_loop(listener: TcpListener, sender: Sender<Incoming>, stop: Arc<AtomicBool>) {
+    // Non-blocking, so the loop notices the order to stop; the listening socket closes with it.
+    if listener.set_nonblocking(true).is_err() {
+        return;
+    }
+    while !stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let sender = sender.clone();
+                thread::spawn(move || serve(stream, sender));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::sleep(ACCEPT_POLL),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // ECONNABORTED and the like concern one connection, not the listener.
+            Err(_) => thread::sleep(ACCEPT_POLL),
+        }
+    }
+}
+
+/// Reads one request from a connection, hands it over, writes the answer, closes.
+fn serve(mut stream: TcpStream, sender: Sender<Incoming>) {
+    if stream.set_nonblocking(false).is_err()
+        || stream.set_read_timeout(Some(IDLE_TIMEOUT)).is_err()
+        || stream.set_write_timeout(Some(IDLE_TIMEOUT)).is_err()
+    {
+        return;
+    }
+    let answer = match read_head(&mut stream) {
+        Ok(Some((method, target))) => {
+            let (reply, answer) = mpsc::channel();
+            if sender
+                .send(Incoming {
+                    method,
+                    target,
+                    reply,
+                })
+                .is_err()
+            {
+                return;
+            }
+            // The decision is quick; the bound only guards against a caller that stopped.
+            match answer.recv_timeout(IDLE_TIMEOUT) {
+                Ok(answer) => answer,
+                Err(_) => return,
+            }
+        }
+        Ok(None) => Answer {
+            status: 400,
+            html: crate::authorize::pages::BAD_REQUEST,
+        },
+        Err(HeadError::TooLarge) => {
+            let _ = write_answer(
+                &mut stream,
+                &Answer {
+                    status: 431,
+                    html: crate::authorize::pages::BAD_REQUEST,
+                },
+            );
+            // Closing with unread input would reset the connection and lose the answer: read a
+            // little more first, bounded in size and time.
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+            let _ = io::copy(
+                &mut (&mut stream).take(4 * MAX_REQUEST as u64),
+                &mut io::sink(),
+            );
+            return;
+        }
+        Err(HeadError::Io) => return,
+    };
+    let _ = write_answer(&mut stream, &answer);
+}
+
+enum HeadError {
+    TooLarge,
+    Io,
+}
+
+/// Reads up to the end of the request head (RFC 9112 section 2.1) and returns the request line's
+/// method and target; `None` when the request line is malformed.
+fn read_head(stream: &mut TcpStream) -> Result<Option<(String, String)>, HeadError> {
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    loop {
+        if let Some(end) = find_head_end(&head) {
+            if end > MAX_REQUEST {
+                return Err(HeadError::TooLarge);
+            }
+            head.truncate(end);
+            break;
+        }
+        if head.len() > MAX_REQUEST {
+            return Err(HeadError::TooLarge);
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return Err(HeadError::Io),
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(HeadError::Io),
+        }
+    }
+    let Ok(text) = std::str::from_utf8(&head) else {
+        return Ok(None);
+    };
+    let request_line = text.split("\r\n").next().unwrap_or("");
+    let mut parts = request_line.split(' ');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(method), Some(target), Some(version), None)
+            if version.starts_with("HTTP/1.") && !method.is_empty() =>
+        {
+            Ok(Some((method.to_string(), target.to_string())))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn find_head_end(bytes: &[u8]) -> Option<usize> {
+    bytes.windows(4).position(|window| window == b"\r\n\r\n")
+}
+
+fn write_answer(stream: &mut TcpStream, answer: &Answer) -> io::Result<()> {
+    let reason = match answer.status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        431 => "Request Header Fields Too Large",
+        _ => "Error",
+    };
+    // The address bar holds the code until the page is left: no referrer, no caching, no scripts.
+    let head = format!(
+        "HTTP/1.1 {} {reason}\r\n\
+         Content-Type: text/html; charset=utf-8\r\n\
+         Content-Length: {}\r\n\
+         Cache-Control: no-store\r\n\
+         Referrer-Policy: no-referrer\r\n\
+         Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
+         X-Content-Type-Options: nosniff\r\n\
+         Connection: close\r\n\r\n",
+        answer.status,
+        answer.html.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(answer.html.as_bytes())?;
+    stream.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(addr: SocketAddr, raw: &[u8]) -> String {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.write_all(raw).unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response
+    }
+
+    #[test]
+    fn serves_both_loopback_addresses_on_one_port() {
+        let listener = Listener::bind(None).unwrap();
+        let port = listener.port();
+        for addr in listener.addresses().to_vec() {
+            assert_eq!(addr.port(), port);
+            let client =
+                thread::spawn(move || get(addr, b"GET /?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+            let incoming = listener
+                .next(Instant::now() + Duration::from_secs(5))
+                .unwrap();
+            assert_eq!(
+                (incoming.method.as_str(), incoming.target.as_str()),
+                ("GET", "/?x=1")
+            );
+            incoming.respond(Answer {
+                status: 200,
+                html: "<p>ok</p>",
+            });
+            let response = client.join().unwrap();
+            assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+            assert!(response.ends_with("<p>ok</p>"));
+        }
+    }
+
+    #[test]
+    fn oversized_and_malformed_requests_are_refused_without_reaching_the_caller() {
+        let listener = Listener::bind(None).unwrap();
+        let addr = listener.addresses()[0];
+        let mut huge = b"GET /?".to_vec();
+        huge.extend(std::iter::repeat_n(b'a', MAX_REQUEST + 10));
+        huge.extend_from_slice(b" HTTP/1.1\r\n\r\n");
+        let response = get(addr, &huge);
+        assert!(response.starts_with("HTTP/1.1 431"), "{response:?}");
+        assert!(get(addr, b"NONSENSE\r\n\r\n").starts_with("HTTP/1.1 400"));
+        assert!(
+            listener
+                .next(Instant::now() + Duration::from_millis(200))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_idle_connection_does_not_hold_up_the_next_request() {
+        let listener = Listener::bind(None).unwrap();
+        let addr = listener.addresses()[0];
+        // Like a browser's speculative connection: opened, never used.
+        let _idle = TcpStream::connect(addr).unwrap();
+        let client = thread::spawn(move || get(addr, b"GET / HTTP/1.1\r\n\r\n"));
+        let incoming = listener
+            .next(Instant::now() + IDLE_TIMEOUT / 2)
+            .expect("the real request arrives while the idle one waits");
+        incoming.respond(Answer {
+            status: 404,
+            html: "",
+        });
+        assert!(client.join().unwrap().starts_with("HTTP/1.1 404"));
+    }
+
+    #[test]
+    fn a_taken_fixed_port_is_reported() {
+        let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = taken.local_addr().unwrap().port();
+        assert!(matches!(
+            Listener::bind(Some(port)),
+            Err(BindError::InUse(_))
+        ));
+    }
+
+    #[test]
+    fn the_deadline_ends_the_wait() {
+        let listener = Listener::bind(None).unwrap();
+        assert!(listener.next(Instant::now()).is_none());
+    }
+}

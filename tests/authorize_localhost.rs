@@ -1,0 +1,294 @@
+//! `--authorize --authflow localhostauthcode`: a fake browser ($BROWSER) records the sign-in URL;
+//! the test plays the browser, GETs the fake authorization endpoint and follows its redirect to
+//! mailtoken's loopback listener.
+
+mod common;
+
+use std::net::{IpAddr, Ipv6Addr};
+
+use common::*;
+
+/// The command line for a new account at `path` signing in with the fake provider.
+fn args(provider: &FakeProvider, path: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let mut args = strings(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "localhostauthcode",
+        "--email",
+        "user@example.com",
+        "--client-id",
+        CLIENT_ID,
+        "--client-secret",
+        "",
+        "--auth-timeout",
+        "20",
+    ]);
+    args.extend(provider.endpoint_args());
+    args.extend(strings(extra));
+    args
+}
+
+/// Plays the browser: asks the authorization endpoint, returns where it redirects to.
+fn visit_authorization_url(url: &str) -> String {
+    let answer = get_url(url, ipv4());
+    assert_eq!(
+        answer.status, 200,
+        "authorization endpoint refused: {}",
+        answer.body
+    );
+    answer.body
+}
+
+#[test]
+fn signs_in_through_the_loopback_listener() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let browser = FakeBrowser::new(&sandbox);
+    let path = sandbox.path("account");
+    let mut running = Running::start(&sandbox, &args(&provider, &path, &[]), Some(&browser));
+
+    let url = browser.opened_url();
+    let printed = running.wait_for_stderr("/authorize?");
+    assert_eq!(printed.trim(), url, "the URL is printed on stderr too");
+    let query = query_of(&url);
+    let redirect_uri = query["redirect_uri"].clone();
+    assert!(
+        redirect_uri.starts_with("http://localhost:") && redirect_uri.ends_with('/'),
+        "{redirect_uri}"
+    );
+    assert_eq!(query["login_hint"], "user@example.com");
+    assert_eq!(query["scope"], "mail offline_access");
+    assert_eq!(
+        query["prompt"], "consent",
+        "OpenID Connect needs it for offline_access"
+    );
+    assert!(query["state"].len() >= 16, "a random state is sent");
+
+    // The browser asks for a favicon on its own: answered 404, and nothing changes.
+    let (addr, host, _) = split_url(&redirect_uri, ipv4());
+    assert_eq!(http_get(addr, &host, "/favicon.ico").status, 404);
+
+    let location = visit_authorization_url(&url);
+    let page = get_url(&location, ipv4());
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Signed in"), "{}", page.body);
+    assert!(page.head.contains("Referrer-Policy: no-referrer"));
+    assert!(
+        !page.body.contains("code-1"),
+        "the page never echoes the request"
+    );
+
+    let run = running.finish();
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "access-from-code\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("code-1"),
+        "the code is never logged: {}",
+        run.stderr
+    );
+
+    // The token request proves PKCE and repeats the redirect URI (RFC 7636 4.5, RFC 6749 4.1.3).
+    let token = &provider.requests_to("/token")[0].form;
+    assert_eq!(token["grant_type"], "authorization_code");
+    assert_eq!(token["code"], "code-1");
+    assert_eq!(token["redirect_uri"], redirect_uri);
+    assert_eq!(token["client_id"], CLIENT_ID);
+    assert_eq!(s256(&token["code_verifier"]), query["code_challenge"]);
+    assert!(
+        !token.contains_key("client_secret"),
+        "a public client sends no secret"
+    );
+
+    let saved = sandbox.read_token(&path);
+    assert_eq!(saved.access_token.expose(), "access-from-code");
+    assert_eq!(
+        saved.refresh_token.as_ref().unwrap().expose(),
+        "refresh-from-code"
+    );
+    assert_eq!(saved.flow, mailtoken::cli::Flow::Localhostauthcode);
+    assert_eq!(saved.email, "user@example.com");
+    assert_eq!(saved.client_id, CLIENT_ID);
+    assert_eq!(saved.client_secret, None);
+    assert_eq!(saved.registration.provider, "testprovider");
+    assert_eq!(
+        saved.registration.token_endpoint,
+        format!("{}/token", provider.url())
+    );
+    assert_eq!(
+        saved.registration.imap_endpoint.as_ref().unwrap().url(),
+        "imaps://imap.example.com:993"
+    );
+    assert_eq!(
+        saved.encryption,
+        sandbox.age_spec(),
+        "age to the default identity"
+    );
+}
+
+#[test]
+fn a_wrong_or_missing_state_is_refused_and_the_listener_keeps_waiting() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let browser = FakeBrowser::new(&sandbox);
+    let path = sandbox.path("account");
+    let mut running = Running::start(&sandbox, &args(&provider, &path, &[]), Some(&browser));
+
+    let url = browser.opened_url();
+    let redirect_uri = query_of(&url)["redirect_uri"].clone();
+    let (addr, host, _) = split_url(&redirect_uri, ipv4());
+    let forged = http_get(
+        addr,
+        &host,
+        "/?code=forged&state=%3Cscript%3Eevil%3C%2Fscript%3E",
+    );
+    assert_eq!(forged.status, 400);
+    assert!(
+        !forged.body.contains("evil"),
+        "input is never echoed: {}",
+        forged.body
+    );
+    assert_eq!(http_get(addr, &host, "/?code=forged").status, 400);
+    running.wait_for_stderr("state does not match");
+
+    let location = visit_authorization_url(&url);
+    assert_eq!(get_url(&location, ipv4()).status, 200);
+    let run = running.finish();
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "access-from-code\n"),
+        "{}",
+        run.stderr
+    );
+    let tokens = provider.requests_to("/token");
+    assert_eq!(tokens.len(), 1, "the forged code was never exchanged");
+    assert_eq!(tokens[0].form["code"], "code-1");
+}
+
+#[test]
+fn access_denied_ends_with_exit_77_and_the_providers_reason() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    provider.with(|s| s.authorize_mode = AuthorizeMode::Deny);
+    let browser = FakeBrowser::new(&sandbox);
+    let path = sandbox.path("account");
+    let running = Running::start(&sandbox, &args(&provider, &path, &[]), Some(&browser));
+
+    let location = visit_authorization_url(&browser.opened_url());
+    let page = get_url(&location, ipv4());
+    assert!(page.body.contains("refused"), "{}", page.body);
+    let run = running.finish();
+    assert_eq!((run.code, run.stdout.as_str()), (77, ""));
+    assert!(
+        run.stderr
+            .contains("access_denied: The user declined the request"),
+        "{}",
+        run.stderr
+    );
+    assert!(!path.exists(), "nothing is written");
+    assert!(provider.requests_to("/token").is_empty());
+}
+
+#[test]
+fn the_browser_may_come_back_over_ipv6() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: this machine has no IPv6 loopback");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let browser = FakeBrowser::new(&sandbox);
+    let path = sandbox.path("account");
+    let running = Running::start(&sandbox, &args(&provider, &path, &[]), Some(&browser));
+
+    let location = visit_authorization_url(&browser.opened_url());
+    let page = get_url(&location, IpAddr::from(Ipv6Addr::LOCALHOST));
+    assert_eq!(page.status, 200);
+    let run = running.finish();
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "access-from-code\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_fixed_port_is_used_for_the_redirect() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let browser = FakeBrowser::new(&sandbox);
+    let path = sandbox.path("account");
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let port_text = port.to_string();
+    let running = Running::start(
+        &sandbox,
+        &args(&provider, &path, &["--port", &port_text]),
+        Some(&browser),
+    );
+    let url = browser.opened_url();
+    assert_eq!(
+        query_of(&url)["redirect_uri"],
+        format!("http://localhost:{port}/")
+    );
+    let location = visit_authorization_url(&url);
+    assert_eq!(get_url(&location, ipv4()).status, 200);
+    let run = running.finish();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn a_fixed_port_already_in_use_is_a_clear_error() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let path = sandbox.path("account");
+    let run = sandbox.run(
+        &args(&provider, &path, &["--port", &port, "--no-browser"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!((run.code, run.stdout.as_str()), (75, ""));
+    assert!(
+        run.stderr
+            .contains(&format!("port {port} is already in use on 127.0.0.1")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--port"), "{}", run.stderr);
+    assert!(!path.exists());
+}
+
+#[test]
+fn gives_up_after_the_deadline_and_no_browser_means_none() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let browser = FakeBrowser::new(&sandbox);
+    let path = sandbox.path("account");
+    let mut command_line = args(&provider, &path, &["--no-browser"]);
+    let timeout = command_line.iter().position(|a| a == "20").unwrap();
+    command_line[timeout] = "1".into();
+    let running = Running::start(&sandbox, &command_line, Some(&browser));
+    let run = running.finish();
+    assert_eq!((run.code, run.stdout.as_str()), (75, ""));
+    assert!(
+        run.stderr.contains("no sign-in arrived within 1 s"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("/authorize?"),
+        "the URL is still printed"
+    );
+    assert!(!browser.record.exists(), "--no-browser opens nothing");
+    assert!(!path.exists());
+}

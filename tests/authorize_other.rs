@@ -872,3 +872,47 @@ fn a_client_credentials_account_refreshes_by_asking_again() {
         .collect();
     assert_eq!(grants, ["client_credentials", "client_credentials"]);
 }
+
+#[test]
+fn an_unreadable_file_is_kept_beside_the_new_one_never_overwritten() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let path = sandbox.path("service");
+    // A file this sandbox cannot decrypt: age to somebody else's identity.
+    let stranger = age::x25519::Identity::generate();
+    let crypto = mailtoken::encryption::Crypto::new(Default::default());
+    let old = crypto
+        .encrypt(
+            &mailtoken::encryption::EncryptionSpec::Age {
+                recipients: vec![stranger.to_public().to_string()],
+            },
+            b"{\"a login\": \"only the right identity can open\"}",
+        )
+        .unwrap();
+    std::fs::write(&path, &old).unwrap();
+    set_mode(&path, 0o600);
+
+    let run = run(&sandbox, &service_args(&provider, &path, &[]));
+
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("kept as"), "{}", run.stderr);
+    let kept: Vec<_> = std::fs::read_dir(sandbox.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("service.unreadable-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "exactly one preserved copy");
+    assert_eq!(
+        std::fs::read(kept[0].path()).unwrap(),
+        old,
+        "the old bytes are intact"
+    );
+    assert_eq!(
+        sandbox.read_token(&path).access_token.expose(),
+        "access-from-client-credentials"
+    );
+}

@@ -128,13 +128,13 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         encryption: spec,
     };
     refresh::store_granted(&mut token, granted, requested_at);
-    save(&account, &mut token, &ask)?;
+    save(&account, &mut token, &ask, previous.is_none())?;
     log::verbose(format!("signed in; wrote {}", account.path().display()));
     Ok(token)
 }
 
-/// The file being replaced, if any. One that cannot be read is replaced from scratch rather than
-/// blocking the sign-in that would repair it; it is still only replaced on success.
+/// The file being replaced, if any. One that cannot be read does not block the sign-in that
+/// would repair it; `keep_unreadable` preserves its bytes before it is replaced.
 fn load_previous(account: &Account) -> Result<Option<TokenFile>> {
     if !account.exists() {
         return Ok(None);
@@ -143,13 +143,42 @@ fn load_previous(account: &Account) -> Result<Option<TokenFile>> {
         Ok(loaded) => Ok(Some(loaded.token)),
         Err(error) if error.status() == ExitStatus::BadTokenFile => {
             log::warn(format!(
-                "{}; signing in from scratch (the file is only replaced if this succeeds)",
+                "{}; signing in from scratch (the old file is kept beside the new one)",
                 error.message()
             ));
             Ok(None)
         }
         Err(error) => Err(error),
     }
+}
+
+/// Never destroy a file that could not be read: it may hold a login that only needed another
+/// identity or `--decryption-pipe`. A hard link keeps its bytes under a new name while the atomic
+/// write replaces the original name. An empty file (a sign-in that never finished) holds nothing.
+fn keep_unreadable(account: &Account) -> Result<()> {
+    let path = account.path();
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.len() > 0 => {}
+        _ => return Ok(()),
+    }
+    let mut kept = path.as_os_str().to_owned();
+    kept.push(format!(
+        ".unreadable-{}",
+        Utc::now().format("%Y%m%dT%H%M%SZ")
+    ));
+    let kept = std::path::PathBuf::from(kept);
+    std::fs::hard_link(path, &kept).map_err(|e| {
+        Error::io(format!(
+            "cannot keep the unreadable {} as {}: {e}",
+            path.display(),
+            kept.display()
+        ))
+    })?;
+    log::say(format!(
+        "mailtoken: the old, unreadable token file is kept as {}",
+        kept.display()
+    ));
+    Ok(())
 }
 
 fn choose_flow(settings: &Settings, previous: Option<&TokenFile>, ask: &Prompter) -> Result<Flow> {
@@ -288,8 +317,11 @@ fn check_encryption(account: &Account, spec: &EncryptionSpec) -> Result<()> {
 }
 
 /// Writes the file under the refresh lock, so no concurrent refresh interleaves with it.
-fn save(account: &Account, token: &mut TokenFile, ask: &Prompter) -> Result<()> {
+fn save(account: &Account, token: &mut TokenFile, ask: &Prompter, no_previous: bool) -> Result<()> {
     let _lock = account.lock()?;
+    if no_previous && account.exists() {
+        keep_unreadable(account)?;
+    }
     let mut attempts = 0;
     loop {
         match account.save(token) {

@@ -75,26 +75,27 @@ fn parent_dir(path: &Path) -> &Path {
 
 /// Replaces `path` with `contents` atomically and durably, mode 0600.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let dir = parent_dir(path);
-    create_private_dir(dir)?;
-    let (temporary, mut file) = create_temporary(path)?;
-    let result = (|| {
-        file.write_all(contents)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temporary, path)?;
-        sync_dir(dir)
-    })();
-    if result.is_err() {
-        // Harmless if the rename already happened: then there is nothing left to remove.
-        let _ = fs::remove_file(&temporary);
-    }
-    result
+    write_durably(path, contents, |temporary, path| {
+        fs::rename(temporary, path)
+    })
 }
 
 /// Creates a file that must not exist yet (mode 0600, parents 0700), durably. For files that are
-/// written once, like the age identity: two processes racing to create it cannot both win.
+/// written once, like the age identity: two processes racing to create it cannot both win,
+/// because `hard_link`, unlike `rename`, fails when `path` exists.
 pub fn write_new_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_durably(path, contents, |temporary, path| {
+        fs::hard_link(temporary, path)
+    })
+}
+
+/// Writes a temporary file beside `path`, fsyncs it, puts it in place with `install`, and fsyncs
+/// the directory so the new name survives a power cut. The temporary name never outlives the call.
+fn write_durably(
+    path: &Path,
+    contents: &[u8],
+    install: impl FnOnce(&Path, &Path) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = parent_dir(path);
     create_private_dir(dir)?;
     let (temporary, mut file) = create_temporary(path)?;
@@ -102,10 +103,10 @@ pub fn write_new_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
         file.write_all(contents)?;
         file.sync_all()?;
         drop(file);
-        // hard_link fails if `path` exists, unlike rename: the first creator wins.
-        fs::hard_link(&temporary, path)?;
+        install(&temporary, path)?;
         sync_dir(dir)
     })();
+    // After a rename there is nothing left to remove; after a hard link, the extra name goes.
     let _ = fs::remove_file(&temporary);
     result
 }

@@ -5,63 +5,10 @@ mod common;
 
 use common::Sandbox;
 use common::mail::{
-    Behaviour, CACHED_TOKEN, Endpoints, Got, MailServer, TestCa, b64decode, expected_sasl,
-    imap_script, pop_script, run_trusting, smtp_script, write_account,
+    Behaviour, CACHED_TOKEN, TestCa, b64decode, endpoints, expected_sasl, run_trusting, sasl_lines,
+    server, url, write_account,
 };
 use mailtoken::cli::{Protocol, SaslMethod};
-
-/// Starts the fake server for `protocol`; `implicit` picks imaps/pop3s/smtps over STARTTLS.
-fn server(ca: &TestCa, protocol: Protocol, implicit: bool, behaviour: Behaviour) -> MailServer {
-    match protocol {
-        Protocol::Imap => MailServer::start(ca, implicit, imap_script(behaviour)),
-        Protocol::Pop => MailServer::start(ca, implicit, pop_script(behaviour)),
-        Protocol::Smtp => MailServer::start(ca, implicit, smtp_script(behaviour)),
-    }
-}
-
-fn url(protocol: Protocol, implicit: bool, port: u16) -> String {
-    let scheme = match (protocol, implicit) {
-        (Protocol::Imap, true) => "imaps",
-        (Protocol::Imap, false) => "imap",
-        (Protocol::Pop, true) => "pop3s",
-        (Protocol::Pop, false) => "pop3",
-        (Protocol::Smtp, true) => "smtps",
-        (Protocol::Smtp, false) => "smtp",
-    };
-    format!("{scheme}://localhost:{port}")
-}
-
-fn endpoints(protocol: Protocol, url: String) -> Endpoints {
-    let mut endpoints = Endpoints::default();
-    match protocol {
-        Protocol::Imap => endpoints.imap = Some(url),
-        Protocol::Pop => endpoints.pop = Some(url),
-        Protocol::Smtp => endpoints.smtp = Some(url),
-    }
-    endpoints
-}
-
-/// The lines that carried a SASL initial response, with how they arrived.
-fn sasl_lines(protocol: Protocol, received: &[Got]) -> Vec<Got> {
-    let mut found = Vec::new();
-    for (i, got) in received.iter().enumerate() {
-        let upper = got.line.to_ascii_uppercase();
-        match protocol {
-            Protocol::Imap if upper.contains(" AUTHENTICATE ") => {
-                found.extend(received.get(i + 1).cloned())
-            }
-            Protocol::Pop if upper.starts_with("AUTH ") => {
-                found.extend(received.get(i + 1).cloned())
-            }
-            Protocol::Smtp if upper.starts_with("AUTH ") => found.push(Got {
-                line: got.line.split(' ').nth(2).unwrap_or("").to_string(),
-                ..got.clone()
-            }),
-            _ => {}
-        }
-    }
-    found
-}
 
 fn logs_in(protocol: Protocol, implicit: bool, method: SaslMethod) {
     let sandbox = Sandbox::new();
@@ -97,7 +44,9 @@ fn logs_in(protocol: Protocol, implicit: bool, method: SaslMethod) {
     );
     assert!(sasl[0].tls, "the token travels only over TLS");
     assert!(
-        received.iter().all(|got| got.tls || !got.line.contains(&sasl[0].line)),
+        received
+            .iter()
+            .all(|got| got.tls || !got.line.contains(&sasl[0].line)),
         "nothing secret in the clear"
     );
     if !implicit {
@@ -119,7 +68,9 @@ fn logs_in(protocol: Protocol, implicit: bool, method: SaslMethod) {
         .map(|got| got.line.to_ascii_uppercase())
         .collect();
     let proof = match protocol {
-        Protocol::Imap => all.iter().any(|l| l.contains(" EXAMINE ") && l.contains("INBOX")),
+        Protocol::Imap => all
+            .iter()
+            .any(|l| l.contains(" EXAMINE ") && l.contains("INBOX")),
         Protocol::Pop => all.iter().any(|l| l == "STAT"),
         Protocol::Smtp => true,
     };
@@ -130,7 +81,8 @@ fn logs_in(protocol: Protocol, implicit: bool, method: SaslMethod) {
         "the session is closed cleanly: {all:?}"
     );
     assert!(
-        !all.iter().any(|l| l.starts_with("MAIL") || l.starts_with("DATA")),
+        !all.iter()
+            .any(|l| l.starts_with("MAIL") || l.starts_with("DATA")),
         "no mail is sent"
     );
 }

@@ -297,8 +297,7 @@ mod tests {
     fn microsoft_scope_without_the_protocol() {
         let mut f = facts(None, Some("a1 NO AUTHENTICATE failed."));
         f.protocol = Protocol::Pop;
-        f.token_scope =
-            Some("offline_access https://outlook.office.com/IMAP.AccessAsUser.All");
+        f.token_scope = Some("offline_access https://outlook.office.com/IMAP.AccessAsUser.All");
         let causes = explain(&f);
         assert!(causes[0].contains("POP.AccessAsUser.All"), "{causes:?}");
     }

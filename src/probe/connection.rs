@@ -210,7 +210,10 @@ impl Connection {
         let started = Instant::now();
         while tls.is_handshaking() {
             if Instant::now() >= deadline {
-                return Err(Failure::new(Kind::Timeout, "the TLS handshake took too long"));
+                return Err(Failure::new(
+                    Kind::Timeout,
+                    "the TLS handshake took too long",
+                ));
             }
             tls.complete_io(&mut tcp)
                 .map_err(|e| io_failure(&e, "during the TLS handshake", timeout))?;

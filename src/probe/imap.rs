@@ -42,16 +42,13 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
         let capabilities = client
             .capabilities()
             .map_err(|e| fail(e, "asking for the capabilities"))?;
-        if !capabilities
-            .iter()
-            .any(|c| matches!(c, imap_proto::Capability::Atom(a) if a.eq_ignore_ascii_case("STARTTLS")))
-        {
+        if !capabilities.iter().any(
+            |c| matches!(c, imap_proto::Capability::Atom(a) if a.eq_ignore_ascii_case("STARTTLS")),
+        ) {
             return Err(no_starttls(endpoint));
         }
         // into_inner drops whatever was buffered; nothing is pending after a tagged reply.
-        let connection = client
-            .into_inner()
-            .map_err(|e| fail(e, "starting TLS"))?;
+        let connection = client.into_inner().map_err(|e| fail(e, "starting TLS"))?;
         let connection = starttls(connection, attempt)?.start_tls()?;
         client = Client::new(connection);
     }
@@ -68,6 +65,9 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
         })
         .collect();
     drop(capabilities);
+    // The crate keeps capabilities in a set; sorted, the report is the same on every run.
+    let mut offered = offered;
+    offered.sort();
     if !offered
         .iter()
         .any(|m| m.eq_ignore_ascii_case(attempt.method.name()))
@@ -87,6 +87,9 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
             let mut failure = fail(error, "during AUTHENTICATE");
             if matches!(failure.kind, Kind::Refused | Kind::Protocol) {
                 failure.challenge = responder.challenge.take();
+            }
+            if failure.kind == Kind::Refused {
+                failure.message = "the server refused the token".into();
             }
             if failure.kind == Kind::Refused && responder.calls.get() == 0 {
                 failure.kind = Kind::Unsupported;
@@ -170,11 +173,9 @@ fn check_greeting(greeting: &[u8]) -> Result<(), Failure> {
     let reply = Some(text.trim_end().to_string());
     match status_word(&text).as_deref() {
         Some("OK" | "PREAUTH") if text.starts_with("* ") => Ok(()),
-        Some("BYE") if text.starts_with("* ") => Err(Failure::new(
-            Kind::Network,
-            "the server refused the connection",
-        )
-        .reply(reply)),
+        Some("BYE") if text.starts_with("* ") => {
+            Err(Failure::new(Kind::Network, "the server refused the connection").reply(reply))
+        }
         _ => Err(Failure::new(Kind::Protocol, "the server's greeting is not IMAP").reply(reply)),
     }
 }
@@ -210,15 +211,22 @@ fn failure(
     let status = last.as_deref().and_then(status_word);
     let failure = match error {
         imap::Error::Io(io) => io_failure(&io, doing, attempt.timeout),
-        imap::Error::ConnectionLost => {
-            Failure::new(Kind::Network, format!("the server closed the connection {doing}"))
-        }
+        imap::Error::ConnectionLost => Failure::new(
+            Kind::Network,
+            format!("the server closed the connection {doing}"),
+        ),
         imap::Error::No(_) | imap::Error::Bad(_) if status.is_some() => {
             Failure::new(Kind::Refused, format!("the server said no {doing}"))
         }
-        imap::Error::Bye(_) if status.as_deref() == Some("BYE") => {
-            Failure::new(Kind::Network, format!("the server ended the session {doing}"))
-        }
+        imap::Error::Bye(_) if status.as_deref() == Some("BYE") => Failure::new(
+            Kind::Network,
+            format!("the server ended the session {doing}"),
+        ),
+        // The crate reports a line it cannot parse as a BYE "with no explanation".
+        imap::Error::Bye(_) => Failure::new(
+            Kind::Protocol,
+            format!("the server's reply {doing} is not valid IMAP"),
+        ),
         other => Failure::new(
             Kind::Protocol,
             format!("the server's reply {doing} is not valid IMAP ({other})"),
@@ -269,7 +277,10 @@ mod tests {
 
     #[test]
     fn status_words() {
-        assert_eq!(status_word("a1 NO [AUTHENTICATIONFAILED] x").as_deref(), Some("NO"));
+        assert_eq!(
+            status_word("a1 NO [AUTHENTICATIONFAILED] x").as_deref(),
+            Some("NO")
+        );
         assert_eq!(status_word("* BYE going").as_deref(), Some("BYE"));
         assert_eq!(status_word("garbage"), None);
         assert_eq!(status_word("HTTP/1.1 400 Bad"), None);

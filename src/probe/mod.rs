@@ -202,10 +202,7 @@ fn not_offered(method: SaslMethod, offered: &[String]) -> Failure {
             log::sanitize(&list)
         ),
     );
-    if offered
-        .iter()
-        .any(|m| m.eq_ignore_ascii_case(other.name()))
-    {
+    if offered.iter().any(|m| m.eq_ignore_ascii_case(other.name())) {
         failure.hint(format!(
             "the server offers {0}: try --sasl-method {0}",
             other.name()
@@ -286,7 +283,7 @@ pub fn run(settings: &Settings) -> Result<()> {
                         say_detail(format!("hint: {hint}"));
                     }
                     if let Err(failure) = &result {
-                        explain(failure, endpoint, &current.token, fresh);
+                        explain(failure, endpoint, &current.token, fresh, false);
                     }
                     failed.push((endpoint.protocol, Kind::Refused));
                     continue;
@@ -312,7 +309,7 @@ pub fn run(settings: &Settings) -> Result<()> {
                          not a stale token",
                     );
                 }
-                explain(&failure, endpoint, &current.token, fresh);
+                explain(&failure, endpoint, &current.token, fresh, true);
                 failed.push((endpoint.protocol, failure.kind));
             }
         }
@@ -373,18 +370,17 @@ fn outcome(failed: &[(Protocol, Kind)]) -> Result<()> {
     };
     let refused = names(ExitStatus::LoginFailed);
     if !refused.is_empty() {
-        return Err(Error::new(
-            ExitStatus::LoginFailed,
-            format!("login failed: {refused}"),
-        )
-        .hint("the lines above say why; --debug shows the conversation"));
+        return Err(
+            Error::new(ExitStatus::LoginFailed, format!("login failed: {refused}"))
+                .hint("the lines above say why; --debug shows the conversation"),
+        );
     }
     let unreachable = names(ExitStatus::Temporary);
     if !unreachable.is_empty() {
-        return Err(Error::temporary(format!(
-            "could not complete the test: {unreachable}"
-        ))
-        .hint("try again later; --debug shows the conversation"));
+        return Err(
+            Error::temporary(format!("could not complete the test: {unreachable}"))
+                .hint("try again later if the network or the server was at fault; --debug shows the conversation"),
+        );
     }
     Ok(())
 }
@@ -412,9 +408,18 @@ fn say_reply(failure: &Failure) {
 
 /// The detail lines under a failed protocol: what happened, the server's reply and challenge,
 /// and the likely causes.
-fn explain(failure: &Failure, endpoint: &MailEndpoint, token: &TokenFile, fresh: bool) {
-    say_detail(&failure.message);
-    say_reply(failure);
+/// `show_reply` is false when the reply was already shown above, on the first attempt's line.
+fn explain(
+    failure: &Failure,
+    endpoint: &MailEndpoint,
+    token: &TokenFile,
+    fresh: bool,
+    show_reply: bool,
+) {
+    say_detail(log::sanitize(&failure.message));
+    if show_reply {
+        say_reply(failure);
+    }
     if let Some(challenge) = &failure.challenge {
         say_detail(format!("challenge: {}", challenge.summary()));
     }
@@ -436,8 +441,14 @@ fn explain(failure: &Failure, endpoint: &MailEndpoint, token: &TokenFile, fresh:
             say_detail(format!("likely: {cause}"));
         }
     }
-    if let Some(hint) = &failure.hint {
-        say_detail(format!("hint: {hint}"));
+    match &failure.hint {
+        Some(hint) => say_detail(format!("hint: {hint}")),
+        None if failure.kind == Kind::Protocol => say_detail(format!(
+            "hint: check that {} is the {} server and port (another service answers like this)",
+            endpoint.url(),
+            endpoint.protocol.name()
+        )),
+        None => {}
     }
 }
 

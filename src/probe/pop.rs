@@ -37,10 +37,11 @@ impl Pop<'_> {
             .read_until(b'\n', &mut line)
             .map_err(|e| io_failure(&e, doing, self.attempt.timeout))?;
         if read == 0 || line.last() != Some(&b'\n') {
-            return Err(
-                Failure::new(Kind::Network, format!("the server closed the connection {doing}"))
-                    .with_last_reply(&self.transcript),
-            );
+            return Err(Failure::new(
+                Kind::Network,
+                format!("the server closed the connection {doing}"),
+            )
+            .with_last_reply(&self.transcript));
         }
         let text = String::from_utf8_lossy(&line);
         Ok(text.trim_end_matches(['\r', '\n']).to_string())
@@ -128,8 +129,7 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
     let greeting = pop.read_line("waiting for the greeting")?;
     if is_err(&greeting) {
         return Err(
-            Failure::new(Kind::Network, "the server refused the connection")
-                .reply(Some(greeting)),
+            Failure::new(Kind::Network, "the server refused the connection").reply(Some(greeting)),
         );
     }
     if !is_ok(&greeting) {
@@ -207,11 +207,10 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
             break;
         }
         if is_err(&reply) {
-            return Err(
-                Failure::new(Kind::Refused, "the server refused the token")
-                    .reply(Some(reply))
-                    .challenge(challenge),
-            );
+            let _ = pop.command("QUIT", "closing the session");
+            return Err(Failure::new(Kind::Refused, "the server refused the token")
+                .reply(Some(reply))
+                .challenge(challenge));
         }
         match continuation(&reply) {
             Some(data) if answered < MAX_CHALLENGES => {
@@ -242,9 +241,10 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
         return Err(pop.garbage(&stat, doing));
     }
     if let Err(failure) = pop.command("QUIT", "closing the session") {
-        transcript
-            .borrow()
-            .note(format!("QUIT did not complete cleanly: {}", failure.message));
+        transcript.borrow().note(format!(
+            "QUIT did not complete cleanly: {}",
+            failure.message
+        ));
     }
     Ok(())
 }

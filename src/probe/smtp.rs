@@ -17,7 +17,9 @@
 
 use std::fmt;
 
-use lettre::transport::smtp::client::{Certificate, CertificateStore, SmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{
+    Certificate, CertificateStore, SmtpConnection, TlsParameters,
+};
 use lettre::transport::smtp::commands::{Ehlo, Quit};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
@@ -77,9 +79,10 @@ impl Smtp<'_> {
 
     fn quit(&mut self) {
         if let Err(failure) = self.command(Quit, "closing the session") {
-            self.transcript
-                .borrow()
-                .note(format!("QUIT did not complete cleanly: {}", failure.message));
+            self.transcript.borrow().note(format!(
+                "QUIT did not complete cleanly: {}",
+                failure.message
+            ));
         }
     }
 }
@@ -161,7 +164,9 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
                 endpoint.host
             )));
         }
-        smtp.transcript.borrow().note("C: STARTTLS (and EHLO), by lettre");
+        smtp.transcript
+            .borrow()
+            .note("C: STARTTLS (and EHLO), by lettre");
         smtp.connection.starttls(&tls, &hello).map_err(|e| {
             let failure = failure(&e, "starting TLS", attempt);
             if failure.kind == Kind::Refused {
@@ -175,9 +180,14 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
             }
         })?;
         if !smtp.connection.is_encrypted() {
-            return Err(Failure::new(Kind::Network, "STARTTLS did not encrypt the connection"));
+            return Err(Failure::new(
+                Kind::Network,
+                "STARTTLS did not encrypt the connection",
+            ));
         }
-        transcript.borrow().note("TLS established, certificate verified");
+        transcript
+            .borrow()
+            .note("TLS established, certificate verified");
     }
 
     let ehlo = smtp.command(Ehlo::new(hello.clone()), "reading the AUTH mechanisms")?;
@@ -192,7 +202,11 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
 
     let doing = "during AUTH";
     let response = sasl::base64(&attempt.initial_response());
-    let command = Secret::new(format!("AUTH {} {}", attempt.method.name(), response.expose()));
+    let command = Secret::new(format!(
+        "AUTH {} {}",
+        attempt.method.name(),
+        response.expose()
+    ));
     let mut reply = smtp.command(Line(command.expose()), doing);
     let mut challenge: Option<Challenge> = None;
     let mut answered = 0;
@@ -201,7 +215,8 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
             Ok(response) if response.has_code(235) => break,
             Ok(response) if response.has_code(334) && answered < MAX_CHALLENGES => {
                 answered += 1;
-                challenge = Challenge::from_base64(response.first_line().unwrap_or("")).or(challenge);
+                challenge =
+                    Challenge::from_base64(response.first_line().unwrap_or("")).or(challenge);
                 let dummy = Secret::new(String::from_utf8_lossy(challenge::dummy_response(
                     attempt.method,
                 )));
@@ -218,14 +233,18 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
                 .challenge(challenge));
             }
             Err(mut failure) => {
+                if failure.kind == Kind::Refused {
+                    failure.message = "the server refused the token".into();
+                }
                 if failure.kind == Kind::Refused && is_unsupported(failure.reply.as_deref()) {
                     failure.kind = Kind::Unsupported;
-                    failure.message = format!(
-                        "the server does not accept AUTH {}",
-                        attempt.method.name()
-                    );
+                    failure.message =
+                        format!("the server does not accept AUTH {}", attempt.method.name());
                 }
-                smtp.quit();
+                // After a timeout or nonsense the session is in no known state: no QUIT.
+                if matches!(failure.kind, Kind::Refused | Kind::Unsupported) {
+                    smtp.quit();
+                }
                 return Err(failure.challenge(challenge));
             }
         }
@@ -254,7 +273,10 @@ fn auth_mechanisms(ehlo: &Response) -> Vec<String> {
                 .collect::<Vec<_>>()
         })
         .fold(Vec::new(), |mut all, mechanism| {
-            if !all.iter().any(|m: &String| m.eq_ignore_ascii_case(&mechanism)) {
+            if !all
+                .iter()
+                .any(|m: &String| m.eq_ignore_ascii_case(&mechanism))
+            {
                 all.push(mechanism);
             }
             all
@@ -289,10 +311,16 @@ fn failure(error: &lettre::transport::smtp::Error, doing: &str, attempt: &Attemp
         source = inner.source();
     }
     if error.is_response() {
+        // lettre's parse error ends with the text it could not parse: the server's reply.
+        let text = error.to_string();
+        let reply = text
+            .split_once(" at: ")
+            .map(|(_, rest)| rest.lines().next().unwrap_or("").to_string());
         return Failure::new(
             Kind::Protocol,
-            format!("the server's reply {doing} is not SMTP ({error})"),
-        );
+            format!("the server's reply {doing} is not SMTP"),
+        )
+        .reply(reply);
     }
     Failure::new(Kind::Network, format!("{error} {doing}"))
 }

@@ -13,6 +13,8 @@ use base64::Engine;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
+use mailtoken::cli::{Protocol, SaslMethod};
+
 /// How long a fake server waits for the client before giving up on the connection.
 const SERVER_PATIENCE: Duration = Duration::from_secs(30);
 
@@ -42,22 +44,20 @@ impl TestCa {
 
         let server_key = KeyPair::generate().unwrap();
         let mut params =
-            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-                .unwrap();
+            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
         params
             .distinguished_name
             .push(DnType::CommonName, "localhost");
         let server_cert = params.signed_by(&server_key, &ca).unwrap();
 
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
-        let config = ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![server_cert.der().clone()], key)
-        .unwrap();
+        let config =
+            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(vec![server_cert.der().clone()], key)
+                .unwrap();
         TestCa {
             ca_pem: ca.pem(),
             config: Arc::new(config),
@@ -325,7 +325,9 @@ pub fn imap_script(behaviour: Behaviour) -> impl Fn(&mut Session) + Send + Sync 
                     s.start_tls();
                 }
                 "AUTHENTICATE" if !behaviour.offers(&argument) => {
-                    s.send(&format!("{tag} NO [CANNOT] Unsupported authentication mechanism"));
+                    s.send(&format!(
+                        "{tag} NO [CANNOT] Unsupported authentication mechanism"
+                    ));
                 }
                 "AUTHENTICATE" => {
                     s.send("+ ");
@@ -335,7 +337,9 @@ pub fn imap_script(behaviour: Behaviour) -> impl Fn(&mut Session) + Send + Sync 
                     } else {
                         s.send(&format!("+ {}", b64(behaviour.challenge.as_bytes())));
                         let Some(_dummy) = s.line() else { return };
-                        s.send(&format!("{tag} NO [AUTHENTICATIONFAILED] Authentication failed."));
+                        s.send(&format!(
+                            "{tag} NO [AUTHENTICATIONFAILED] Authentication failed."
+                        ));
                     }
                 }
                 "EXAMINE" | "SELECT" => {
@@ -472,10 +476,9 @@ pub struct Endpoints {
 pub fn write_account(
     sandbox: &super::Sandbox,
     token_endpoint: &str,
-    method: mailtoken::cli::SaslMethod,
+    method: SaslMethod,
     endpoints: &Endpoints,
 ) -> std::path::PathBuf {
-    use mailtoken::cli::Protocol;
     use mailtoken::provider::MailEndpoint;
     let mut registration = super::test_registration(token_endpoint);
     registration.sasl_method = method;
@@ -497,11 +500,7 @@ pub fn write_account(
 }
 
 /// Runs the binary trusting the test CA, with a short mail timeout.
-pub fn run_trusting(
-    sandbox: &super::Sandbox,
-    ca: &TestCa,
-    args: &[&str],
-) -> super::Run {
+pub fn run_trusting(sandbox: &super::Sandbox, ca: &TestCa, args: &[&str]) -> super::Run {
     let ca_path = sandbox.path("test-ca.pem");
     ca.write_pem(&ca_path);
     super::Run::from(
@@ -516,13 +515,66 @@ pub fn run_trusting(
 }
 
 /// The exact raw SASL response for `token` at `localhost:port`, as the tests expect it.
-pub fn expected_sasl(method: mailtoken::cli::SaslMethod, port: u16, token: &str) -> String {
+pub fn expected_sasl(method: SaslMethod, port: u16, token: &str) -> String {
     match method {
-        mailtoken::cli::SaslMethod::Xoauth2 => {
+        SaslMethod::Xoauth2 => {
             format!("user=user@example.com\x01auth=Bearer {token}\x01\x01")
         }
-        mailtoken::cli::SaslMethod::Oauthbearer => format!(
+        SaslMethod::Oauthbearer => format!(
             "n,a=user@example.com,\x01host=localhost\x01port={port}\x01auth=Bearer {token}\x01\x01"
         ),
     }
+}
+
+/// Starts the fake server for `protocol`; `implicit` picks imaps/pop3s/smtps over STARTTLS.
+pub fn server(ca: &TestCa, protocol: Protocol, implicit: bool, behaviour: Behaviour) -> MailServer {
+    match protocol {
+        Protocol::Imap => MailServer::start(ca, implicit, imap_script(behaviour)),
+        Protocol::Pop => MailServer::start(ca, implicit, pop_script(behaviour)),
+        Protocol::Smtp => MailServer::start(ca, implicit, smtp_script(behaviour)),
+    }
+}
+
+pub fn url(protocol: Protocol, implicit: bool, port: u16) -> String {
+    let scheme = match (protocol, implicit) {
+        (Protocol::Imap, true) => "imaps",
+        (Protocol::Imap, false) => "imap",
+        (Protocol::Pop, true) => "pop3s",
+        (Protocol::Pop, false) => "pop3",
+        (Protocol::Smtp, true) => "smtps",
+        (Protocol::Smtp, false) => "smtp",
+    };
+    format!("{scheme}://localhost:{port}")
+}
+
+pub fn endpoints(protocol: Protocol, url: String) -> Endpoints {
+    let mut endpoints = Endpoints::default();
+    match protocol {
+        Protocol::Imap => endpoints.imap = Some(url),
+        Protocol::Pop => endpoints.pop = Some(url),
+        Protocol::Smtp => endpoints.smtp = Some(url),
+    }
+    endpoints
+}
+
+/// The lines that carried a SASL initial response, with how they arrived.
+pub fn sasl_lines(protocol: Protocol, received: &[Got]) -> Vec<Got> {
+    let mut found = Vec::new();
+    for (i, got) in received.iter().enumerate() {
+        let upper = got.line.to_ascii_uppercase();
+        match protocol {
+            Protocol::Imap if upper.contains(" AUTHENTICATE ") => {
+                found.extend(received.get(i + 1).cloned())
+            }
+            Protocol::Pop if upper.starts_with("AUTH ") => {
+                found.extend(received.get(i + 1).cloned())
+            }
+            Protocol::Smtp if upper.starts_with("AUTH ") => found.push(Got {
+                line: got.line.split(' ').nth(2).unwrap_or("").to_string(),
+                ..got.clone()
+            }),
+            _ => {}
+        }
+    }
+    found
 }

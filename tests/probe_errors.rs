@@ -6,8 +6,8 @@ mod common;
 
 use common::Sandbox;
 use common::mail::{
-    Behaviour, CACHED_TOKEN, MailServer, Session, TestCa, endpoints, run_trusting, server, url,
-    write_account,
+    Behaviour, CACHED_TOKEN, MailServer, ScriptFn, Session, TestCa, endpoints, run_trusting,
+    server, url, write_account,
 };
 use mailtoken::cli::{Protocol, SaslMethod};
 
@@ -235,7 +235,7 @@ fn a_garbage_greeting_is_a_clear_error() {
 /// Garbage where the answer to the token belongs, for each protocol.
 #[test]
 fn a_garbage_answer_to_the_login_is_a_clear_error() {
-    let scripts: [(Protocol, fn(&mut Session)); 3] = [
+    let scripts: [(Protocol, ScriptFn); 3] = [
         (Protocol::Imap, |s| {
             s.send("* OK ready");
             while let Some(line) = s.line() {

@@ -86,7 +86,7 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
         Err((error, _client)) => {
             let mut failure = fail(error, "during AUTHENTICATE");
             if matches!(failure.kind, Kind::Refused | Kind::Protocol) {
-                failure.challenge = responder.challenge.take();
+                failure.challenge = responder.challenge.take().map(Box::new);
             }
             if failure.kind == Kind::Refused {
                 failure.message = "the server refused the token".into();

@@ -105,7 +105,8 @@ pub struct Failure {
     pub hint: Option<String>,
     /// The server's last line, as received.
     pub reply: Option<String>,
-    pub challenge: Option<Challenge>,
+    /// Boxed: most failures have none, and results stay small.
+    pub challenge: Option<Box<Challenge>>,
     /// The login was accepted and the next command refused.
     pub after_login: bool,
 }
@@ -133,7 +134,7 @@ impl Failure {
     }
 
     pub fn challenge(mut self, challenge: Option<Challenge>) -> Failure {
-        self.challenge = challenge;
+        self.challenge = challenge.map(Box::new);
         self
     }
 
@@ -435,7 +436,7 @@ fn explain(
             fresh_token: fresh,
             after_login: failure.after_login,
             reply: failure.reply.as_deref(),
-            challenge: failure.challenge.as_ref(),
+            challenge: failure.challenge.as_deref(),
         });
         for cause in causes {
             say_detail(format!("likely: {cause}"));

@@ -578,3 +578,6 @@ pub fn sasl_lines(protocol: Protocol, received: &[Got]) -> Vec<Got> {
     }
     found
 }
+
+/// A server script that fits in a table of test cases.
+pub type ScriptFn = fn(&mut Session);

@@ -335,3 +335,39 @@ fn ok_to_the_login_then_a_refused_mailbox_is_a_refusal() {
         );
     }
 }
+
+/// Microsoft's tokens make a SASL line over 4 KB; no piece of it may reach the trace.
+#[test]
+fn debug_hides_every_piece_of_a_long_token() {
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new();
+    let long_token: String = (0..5000)
+        .map(|i| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[i * 7 % 36]))
+        .collect();
+    let servers = three_servers(&ca, Behaviour::accepting(&long_token));
+    let path = write_account(
+        &sandbox,
+        "http://127.0.0.1:9/token",
+        SaslMethod::Xoauth2,
+        &servers.endpoints,
+    );
+    let mut token = sandbox.read_token(&path);
+    token.access_token = mailtoken::secret::Secret::new(long_token.clone());
+    sandbox.write_token(&path, &token);
+
+    let run = run_trusting(
+        &sandbox,
+        &ca,
+        &[path.to_str().unwrap(), "--test", "--debug"],
+    );
+
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    let sasl = b64(expected_sasl(SaslMethod::Xoauth2, 0, &long_token).as_bytes());
+    for secret in [&sasl, &long_token] {
+        for start in (0..secret.len() - 24).step_by(8) {
+            let piece = &secret[start..start + 24];
+            assert!(!run.stderr.contains(piece), "{piece} leaked");
+        }
+    }
+    assert!(run.stderr.contains("IMAP C: (redacted)"), "{}", run.stderr);
+}

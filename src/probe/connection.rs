@@ -26,8 +26,13 @@ const DEADLINE_FACTOR: u32 = 4;
 /// More than this from one server during a login test is a misbehaving server, not a mailbox.
 const MAX_RECEIVED: usize = 1024 * 1024;
 
-/// A line longer than this is cut in the trace (replies are sanitized and capped again on output).
+/// A server line longer than this is cut in the trace (replies are sanitized and capped again on
+/// output). Lines we send are never cut: a cut SASL line would no longer match the secret it is
+/// redacted by, and Microsoft's tokens make it over 4 KB.
 const MAX_TRACE_LINE: usize = 4096;
+
+/// A piece of text this long that is part of a secret is redacted as a whole.
+const MIN_SECRET_FRAGMENT: usize = 16;
 
 /// The conversation as seen by `--debug`, and the server's last line for the report.
 pub struct Transcript {
@@ -68,7 +73,7 @@ impl Transcript {
 
     fn received(&mut self, bytes: &[u8]) {
         self.from_server.extend_from_slice(bytes);
-        while let Some(line) = take_line(&mut self.from_server) {
+        while let Some(line) = take_line(&mut self.from_server, MAX_TRACE_LINE) {
             let text = String::from_utf8_lossy(&line).into_owned();
             log::debug(format!("{} S: {}", self.label, self.redact(&text)));
             self.last_server_line = Some(text);
@@ -77,7 +82,7 @@ impl Transcript {
 
     fn sent(&mut self, bytes: &[u8]) {
         self.from_client.extend_from_slice(bytes);
-        while let Some(line) = take_line(&mut self.from_client) {
+        while let Some(line) = take_line(&mut self.from_client, MAX_RECEIVED) {
             let text = String::from_utf8_lossy(&line).into_owned();
             log::debug(format!("{} C: {}", self.label, self.redact(&text)));
         }
@@ -91,15 +96,25 @@ impl Transcript {
                 text = text.replace(secret.expose(), "(redacted)");
             }
         }
+        // Defence in depth: a piece of a secret (a cut or split line) is hidden too.
+        let trimmed = text.trim();
+        if trimmed.len() >= MIN_SECRET_FRAGMENT
+            && self
+                .secrets
+                .iter()
+                .any(|secret| secret.expose().contains(trimmed))
+        {
+            return "(redacted)".to_string();
+        }
         log::sanitize(&text)
     }
 }
 
 /// Removes and returns the first complete line (without CR LF), or an over-long fragment.
-fn take_line(buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
+fn take_line(buffer: &mut Vec<u8>, max: usize) -> Option<Vec<u8>> {
     let end = match buffer.iter().position(|&b| b == b'\n') {
         Some(newline) => newline + 1,
-        None if buffer.len() > MAX_TRACE_LINE => MAX_TRACE_LINE,
+        None if buffer.len() > max => max,
         None => return None,
     };
     let mut line: Vec<u8> = buffer.drain(..end).collect();
@@ -415,10 +430,16 @@ mod tests {
     #[test]
     fn lines_are_split_and_long_fragments_cut() {
         let mut buffer = b"a1 OK done\r\n* partial".to_vec();
-        assert_eq!(take_line(&mut buffer).as_deref(), Some(&b"a1 OK done"[..]));
-        assert_eq!(take_line(&mut buffer), None);
+        assert_eq!(
+            take_line(&mut buffer, MAX_TRACE_LINE).as_deref(),
+            Some(&b"a1 OK done"[..])
+        );
+        assert_eq!(take_line(&mut buffer, MAX_TRACE_LINE), None);
         let mut long = vec![b'x'; MAX_TRACE_LINE + 10];
-        assert_eq!(take_line(&mut long).map(|l| l.len()), Some(MAX_TRACE_LINE));
+        assert_eq!(
+            take_line(&mut long, MAX_TRACE_LINE).map(|l| l.len()),
+            Some(MAX_TRACE_LINE)
+        );
     }
 
     #[test]
@@ -428,6 +449,9 @@ mod tests {
             transcript.borrow().redact("dXNlcj1\r"),
             "(redacted)".to_string()
         );
+        let long = Transcript::new("IMAP", vec![Secret::new("a".repeat(40) + &"b".repeat(40))]);
+        assert_eq!(long.borrow().redact(&"b".repeat(20)), "(redacted)");
+        assert_eq!(long.borrow().redact("a short aaaa"), "a short aaaa");
     }
 
     #[test]

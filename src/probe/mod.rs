@@ -261,7 +261,10 @@ pub fn run(settings: &Settings) -> Result<()> {
             (result, started.elapsed())
         };
         let (mut result, mut elapsed) = run_once(&current);
-        let mut fresh = current.source != Source::Cached;
+        let mut fresh = matches!(
+            current.source,
+            Source::Refreshed | Source::RefreshedElsewhere
+        );
         let mut retried = false;
 
         if may_refresh && matches!(&result, Err(failure) if failure.kind == Kind::Refused) {

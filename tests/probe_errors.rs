@@ -7,7 +7,7 @@ mod common;
 use common::Sandbox;
 use common::mail::{
     Behaviour, CACHED_TOKEN, MailServer, ScriptFn, Session, TestCa, endpoints, run_trusting,
-    server, url, write_account,
+    run_trusting_with_timeout, server, url, write_account,
 };
 use mailtoken::cli::{Protocol, SaslMethod};
 
@@ -155,13 +155,13 @@ fn a_server_that_never_greets_times_out() {
         let url = url(protocol, true, server.port);
         let path = account(&sandbox, protocol, url.clone(), SaslMethod::Xoauth2);
 
-        let run = run_trusting(&sandbox, &ca, &[&path, "--test"]);
+        let run = run_trusting_with_timeout(&sandbox, &ca, "1", &[&path, "--test"]);
 
         assert_eq!((run.code, run.stdout.as_str()), (75, ""), "{}", run.stderr);
         let line = format!("{:<4}  {url}  XOAUTH2  timed out  (", protocol.name());
         assert!(run.stderr.starts_with(&line), "{}", run.stderr);
         assert!(
-            run.stderr.contains("no answer within 2 s"),
+            run.stderr.contains("no answer within 1 s"),
             "{}",
             run.stderr
         );
@@ -198,7 +198,7 @@ fn a_server_that_stalls_after_the_token_times_out() {
     let url = url(Protocol::Imap, true, server.port);
     let path = account(&sandbox, Protocol::Imap, url, SaslMethod::Xoauth2);
 
-    let run = run_trusting(&sandbox, &ca, &[&path, "--test"]);
+    let run = run_trusting_with_timeout(&sandbox, &ca, "1", &[&path, "--test"]);
 
     assert_eq!(run.code, 75, "{}", run.stderr);
     assert!(run.stderr.contains("timed out"), "{}", run.stderr);
@@ -372,4 +372,44 @@ fn smtp_certificate_from_an_unknown_ca_is_refused_too() {
     assert_eq!(run.code, 75, "{}", run.stderr);
     assert!(run.stderr.contains("certificate"), "{}", run.stderr);
     token_never_sent(&server.lines());
+}
+
+/// A server that answers one byte at a time is stopped by the limit on the whole conversation:
+/// IMAP and POP by the connection's deadline, SMTP (lettre has only per-read timeouts) by the
+/// limit on the attempt.
+#[test]
+fn a_trickling_server_is_cut_off() {
+    let scripts: [(Protocol, ScriptFn, &str); 2] = [
+        (
+            Protocol::Pop,
+            |s| {
+                s.send_raw(b"+OK ");
+                s.trickle();
+            },
+            "the conversation took longer than 4 s, the limit for one server (waiting for the greeting)",
+        ),
+        (
+            Protocol::Smtp,
+            |s| {
+                s.send_raw(b"220 ");
+                s.trickle();
+            },
+            "the conversation took longer than 5 s, the limit for one server",
+        ),
+    ];
+    for (protocol, script, message) in scripts {
+        let sandbox = Sandbox::new();
+        let ca = TestCa::new();
+        let server = MailServer::start(&ca, true, script);
+        let url = url(protocol, true, server.port);
+        let path = account(&sandbox, protocol, url.clone(), SaslMethod::Xoauth2);
+
+        let run = run_trusting_with_timeout(&sandbox, &ca, "1", &[&path, "--test"]);
+
+        assert_eq!((run.code, run.stdout.as_str()), (75, ""), "{}", run.stderr);
+        let line = format!("{:<4}  {url}  XOAUTH2  timed out  (", protocol.name());
+        assert!(run.stderr.starts_with(&line), "{}", run.stderr);
+        assert!(run.stderr.contains(message), "{}", run.stderr);
+        no_panic(&run.stderr);
+    }
 }

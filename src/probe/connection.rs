@@ -15,13 +15,9 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
-use super::{Failure, Kind};
+use super::{DEADLINE_FACTOR, Failure, Kind};
 use crate::log;
 use crate::secret::Secret;
-
-/// A whole conversation may last this many timeouts: each read has its own timeout, so without
-/// a deadline a server sending one byte at a time could hold `--test` forever.
-const DEADLINE_FACTOR: u32 = 4;
 
 /// More than this from one server during a login test is a misbehaving server, not a mailbox.
 const MAX_RECEIVED: usize = 1024 * 1024;
@@ -161,6 +157,22 @@ impl std::fmt::Display for TooMuch {
 
 impl std::error::Error for TooMuch {}
 
+/// The marker inside the I/O error raised when the whole conversation's time is up.
+#[derive(Debug)]
+struct PastDeadline(Duration);
+
+impl std::fmt::Display for PastDeadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the conversation took longer than {}, the limit for one server",
+            super::seconds(self.0)
+        )
+    }
+}
+
+impl std::error::Error for PastDeadline {}
+
 impl Connection {
     /// Connects to `host:port`; with `implicit_tls`, completes the TLS handshake before returning.
     pub fn open(
@@ -260,12 +272,25 @@ impl Connection {
     fn allowance(&self) -> io::Result<Duration> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the conversation exceeded its time limit",
-            ));
+            return Err(self.past_deadline());
         }
         Ok(left.min(self.timeout))
+    }
+
+    fn past_deadline(&self) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            PastDeadline(self.timeout * DEADLINE_FACTOR),
+        )
+    }
+
+    /// A socket timeout cut short by the deadline is the deadline's doing: say so.
+    fn explain_timeout(&self, error: io::Error) -> io::Error {
+        if is_timeout(&error) && Instant::now() >= self.deadline {
+            self.past_deadline()
+        } else {
+            error
+        }
     }
 }
 
@@ -277,9 +302,10 @@ impl Read for Connection {
         let allowance = self.allowance()?;
         self.stream.tcp().set_read_timeout(Some(allowance))?;
         let n = match &mut self.stream {
-            Stream::Plain(tcp) => tcp.read(buf)?,
-            Stream::Tls(tls) => tls.read(buf)?,
-        };
+            Stream::Plain(tcp) => tcp.read(buf),
+            Stream::Tls(tls) => tls.read(buf),
+        }
+        .map_err(|e| self.explain_timeout(e))?;
         self.received += n;
         self.transcript.borrow_mut().received(&buf[..n]);
         Ok(n)
@@ -291,9 +317,10 @@ impl Write for Connection {
         let allowance = self.allowance()?;
         self.stream.tcp().set_write_timeout(Some(allowance))?;
         let n = match &mut self.stream {
-            Stream::Plain(tcp) => tcp.write(buf)?,
-            Stream::Tls(tls) => tls.write(buf)?,
-        };
+            Stream::Plain(tcp) => tcp.write(buf),
+            Stream::Tls(tls) => tls.write(buf),
+        }
+        .map_err(|e| self.explain_timeout(e))?;
         self.transcript.borrow_mut().sent(&buf[..n]);
         Ok(n)
     }
@@ -305,6 +332,7 @@ impl Write for Connection {
             Stream::Plain(tcp) => tcp.flush(),
             Stream::Tls(tls) => tls.flush(),
         }
+        .map_err(|e| self.explain_timeout(e))
     }
 }
 
@@ -380,6 +408,12 @@ pub fn is_timeout(error: &io::Error) -> bool {
 
 /// Turns an I/O error into a failure that says what was being done.
 pub fn io_failure(error: &io::Error, doing: &str, timeout: Duration) -> Failure {
+    if let Some(deadline) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<PastDeadline>())
+    {
+        return Failure::new(Kind::Timeout, format!("{deadline} ({doing})"));
+    }
     if is_timeout(error) {
         let detail = error
             .get_ref()

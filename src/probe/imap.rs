@@ -20,7 +20,7 @@ type Client = imap::Client<Connection>;
 
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
     let transcript = attempt.transcript();
-    let endpoint = attempt.endpoint;
+    let endpoint = &attempt.endpoint;
     let timeout = attempt.timeout;
     let fail = |error: imap::Error, doing: &str| failure(error, doing, &transcript, attempt);
 

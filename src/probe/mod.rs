@@ -147,25 +147,25 @@ impl Failure {
     }
 }
 
-/// Everything one login attempt needs.
-pub struct Attempt<'a> {
-    pub endpoint: &'a MailEndpoint,
+/// Everything one login attempt needs; owned, so it can run on a thread of its own.
+pub struct Attempt {
+    pub endpoint: MailEndpoint,
     pub method: SaslMethod,
-    pub user: &'a str,
-    pub token: &'a Secret,
+    pub user: String,
+    pub token: Secret,
     pub config: Arc<ClientConfig>,
     pub timeout: Duration,
 }
 
-impl Attempt<'_> {
+impl Attempt {
     /// The raw SASL initial response: OAUTHBEARER carries this endpoint's host and port.
     pub fn initial_response(&self) -> Secret {
         sasl::initial_response(
             self.method,
-            self.user,
+            &self.user,
             &self.endpoint.host,
             self.endpoint.port,
-            self.token,
+            &self.token,
         )
     }
 
@@ -213,11 +213,38 @@ fn not_offered(method: SaslMethod, offered: &[String]) -> Failure {
     }
 }
 
-fn attempt(attempt: &Attempt) -> std::result::Result<(), Failure> {
-    match attempt.endpoint.protocol {
-        Protocol::Imap => imap::login(attempt),
-        Protocol::Pop => pop::login(attempt),
-        Protocol::Smtp => smtp::login(attempt),
+/// A conversation with one server may last this many timeouts in all: each step has its own
+/// timeout, so without a limit a server sending one byte at a time could hold `--test` forever.
+const DEADLINE_FACTOR: u32 = 4;
+
+/// Runs one login on a thread of its own and waits at most a little longer than the
+/// conversation's limit. IMAP and POP stop themselves at that limit; lettre has only per-read
+/// timeouts, so this is what bounds an SMTP server that trickles. A thread given up on ends with
+/// the process.
+fn attempt(attempt: Attempt) -> std::result::Result<(), Failure> {
+    let limit = attempt.timeout * (DEADLINE_FACTOR + 1);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let result = match attempt.endpoint.protocol {
+            Protocol::Imap => imap::login(&attempt),
+            Protocol::Pop => pop::login(&attempt),
+            Protocol::Smtp => smtp::login(&attempt),
+        };
+        let _ = sender.send(result);
+    });
+    match receiver.recv_timeout(limit) {
+        Ok(result) => result,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(Failure::new(
+            Kind::Timeout,
+            format!(
+                "the conversation took longer than {}, the limit for one server",
+                seconds(limit)
+            ),
+        )),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(Failure::new(
+            Kind::Protocol,
+            "the login test stopped unexpectedly",
+        )),
     }
 }
 
@@ -250,11 +277,11 @@ pub fn run(settings: &Settings) -> Result<()> {
     for endpoint in &endpoints {
         let run_once = |current: &Current| {
             let started = Instant::now();
-            let result = attempt(&Attempt {
-                endpoint,
+            let result = attempt(Attempt {
+                endpoint: endpoint.clone(),
                 method,
-                user: &current.token.email,
-                token: &current.token.access_token,
+                user: current.token.email.clone(),
+                token: current.token.access_token.clone(),
                 config: Arc::clone(&config),
                 timeout,
             });

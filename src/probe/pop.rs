@@ -18,7 +18,7 @@ const MAX_CHALLENGES: usize = 3;
 struct Pop<'a> {
     reader: BufReader<Connection>,
     transcript: SharedTranscript,
-    attempt: &'a Attempt<'a>,
+    attempt: &'a Attempt,
 }
 
 impl Pop<'_> {
@@ -111,7 +111,7 @@ fn capability<'l>(lines: &'l [String], name: &str) -> Option<&'l str> {
 
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
     let transcript = attempt.transcript();
-    let endpoint = attempt.endpoint;
+    let endpoint = &attempt.endpoint;
     let connection = Connection::open(
         &endpoint.host,
         endpoint.port,

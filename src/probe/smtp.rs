@@ -46,7 +46,7 @@ impl fmt::Display for Line<'_> {
 struct Smtp<'a> {
     connection: SmtpConnection,
     transcript: SharedTranscript,
-    attempt: &'a Attempt<'a>,
+    attempt: &'a Attempt,
 }
 
 impl Smtp<'_> {
@@ -117,7 +117,7 @@ fn tls_parameters(host: &str) -> Result<TlsParameters, Failure> {
 
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
     let transcript = attempt.transcript();
-    let endpoint = attempt.endpoint;
+    let endpoint = &attempt.endpoint;
     let addresses = connection::resolve(&endpoint.host, endpoint.port, attempt.timeout)?;
     let tls = tls_parameters(&endpoint.host)?;
     let hello = ClientId::default();

@@ -152,6 +152,23 @@ impl Session {
         };
     }
 
+    /// Sends one byte every 200 ms, never ending the line, until the client goes away: each
+    /// read gets data in time, so only a limit on the whole conversation stops it.
+    pub fn trickle(&mut self) {
+        let started = Instant::now();
+        while started.elapsed() < SERVER_PATIENCE {
+            let written = match &mut self.stream {
+                Stream::Plain(tcp) => tcp.write_all(b"x").and_then(|()| tcp.flush()),
+                Stream::Tls(tls) => tls.write_all(b"x").and_then(|()| tls.flush()),
+                Stream::Gone => return,
+            };
+            if written.is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Says nothing until the client gives up and closes the connection.
     pub fn stall(&mut self) {
         let started = Instant::now();
@@ -499,15 +516,26 @@ pub fn write_account(
     path
 }
 
-/// Runs the binary trusting the test CA, with a short mail timeout.
+/// Runs the binary trusting the test CA. The mail timeout is generous, so a busy machine does
+/// not turn a working server into a timeout.
 pub fn run_trusting(sandbox: &super::Sandbox, ca: &TestCa, args: &[&str]) -> super::Run {
+    run_trusting_with_timeout(sandbox, ca, "10", args)
+}
+
+/// Runs the binary trusting the test CA, with `MAILTOKEN_MAIL_TIMEOUT` set to `seconds`.
+pub fn run_trusting_with_timeout(
+    sandbox: &super::Sandbox,
+    ca: &TestCa,
+    seconds: &str,
+    args: &[&str],
+) -> super::Run {
     let ca_path = sandbox.path("test-ca.pem");
     ca.write_pem(&ca_path);
     super::Run::from(
         sandbox
             .command()
             .env("SSL_CERT_FILE", &ca_path)
-            .env("MAILTOKEN_MAIL_TIMEOUT", "2")
+            .env("MAILTOKEN_MAIL_TIMEOUT", seconds)
             .args(args)
             .output()
             .expect("mailtoken runs"),

@@ -57,16 +57,14 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
     let capabilities = client
         .capabilities()
         .map_err(|e| fail(e, "asking for the capabilities"))?;
-    let offered: Vec<String> = capabilities
+    let mut offered: Vec<String> = capabilities
         .iter()
         .filter_map(|c| match c {
             imap_proto::Capability::Auth(mechanism) => Some(mechanism.to_string()),
             _ => None,
         })
         .collect();
-    drop(capabilities);
     // The crate keeps capabilities in a set; sorted, the report is the same on every run.
-    let mut offered = offered;
     offered.sort();
     if !offered
         .iter()
@@ -108,8 +106,9 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
         if failure.kind == Kind::Refused {
             failure.after_login = true;
             failure.message = "the login was accepted, then opening INBOX was refused".into();
+            // Only a session that answered is worth a LOGOUT; after a timeout it would wait again.
+            let _ = session.logout();
         }
-        let _ = session.logout();
         return Err(failure);
     }
     if let Err(error) = session.logout() {

@@ -272,3 +272,55 @@ fn a_missing_scope_is_named() {
         run.stderr
     );
 }
+
+/// A "no" with a temporary response code is the server's trouble, not a refused token: 75, and
+/// no refresh (a new token would not help).
+#[test]
+fn a_temporary_failure_code_is_not_a_refusal() {
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new();
+    let tokens = FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600));
+    let server = common::mail::MailServer::start(&ca, true, |s: &mut common::mail::Session| {
+        s.send("* OK ready");
+        while let Some(line) = s.line() {
+            let tag = line.split(' ').next().unwrap_or("").to_string();
+            if line.contains("CAPABILITY") {
+                s.send("* CAPABILITY IMAP4rev1 AUTH=XOAUTH2");
+                s.send(&format!("{tag} OK done"));
+            } else if line.contains("AUTHENTICATE") {
+                s.send("+ ");
+                let _ = s.line();
+                s.send(&format!(
+                    "{tag} NO [UNAVAILABLE] Temporary authentication failure."
+                ));
+            } else {
+                s.send(&format!("{tag} OK"));
+                return;
+            }
+        }
+    });
+    let url = url(Protocol::Imap, true, server.port);
+    let path = write_account(
+        &sandbox,
+        &tokens.token_endpoint(),
+        SaslMethod::Xoauth2,
+        &endpoints(Protocol::Imap, url.clone()),
+    );
+
+    let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
+
+    assert_eq!((run.code, run.stdout.as_str()), (75, ""), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with(&format!("IMAP  {url}  XOAUTH2  server trouble  (")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("the server could not check the login now: a problem on its side"),
+        "{}",
+        run.stderr
+    );
+    assert!(tokens.requests().is_empty(), "no refresh");
+}

@@ -153,40 +153,44 @@ pub fn explain(facts: &Facts) -> Vec<String> {
             ));
         }
     }
+
+    if let Some(different) = different_scope(facts) {
+        causes.push(different);
+    }
     causes.dedup();
     causes
 }
 
-/// A sentence when the token evidently lacks the scope the server wants.
+fn words(scope: Option<&str>) -> Vec<&str> {
+    scope
+        .map(|scope| scope.split_whitespace().collect())
+        .unwrap_or_default()
+}
+
+/// A sentence when the token certainly lacks a scope: the server says so (RFC 6750 section
+/// 3.1 `insufficient_scope`), or a Microsoft token lacks the protocol's own scope.
 fn missing_scope(facts: &Facts) -> Option<String> {
     let protocol = facts.protocol.name();
-    let granted: Vec<&str> = facts
-        .token_scope
-        .map(|scope| scope.split_whitespace().collect())
-        .unwrap_or_default();
-    let challenge = facts.challenge;
-    let wanted: Vec<&str> = challenge
-        .and_then(|c| c.scope.as_deref())
-        .map(|scope| scope.split_whitespace().collect())
-        .unwrap_or_default();
+    let granted = words(facts.token_scope);
+    let wanted = words(facts.challenge.and_then(|c| c.scope.as_deref()));
 
-    let lacks_wanted = !wanted.is_empty()
-        && !granted.is_empty()
-        && !wanted.iter().any(|scope| granted.contains(scope));
-    if lacks_wanted || challenge.is_some_and(|c| c.status_is(&["403", "insufficient_scope"])) {
-        let wanted_text = if wanted.is_empty() {
+    if facts
+        .challenge
+        .is_some_and(|c| c.status_is(&["403", "insufficient_scope"]))
+    {
+        let wanted = if wanted.is_empty() {
             "a scope for this server".to_string()
         } else {
             wanted.join(" ")
         };
+        let granted = if granted.is_empty() {
+            "an unknown scope".to_string()
+        } else {
+            granted.join(" ")
+        };
         return Some(format!(
-            "the token lacks the scope the server requires ({wanted_text}); it has {}: sign in \
-             again with --authorize and --scope",
-            if granted.is_empty() {
-                "an unknown scope".to_string()
-            } else {
-                granted.join(" ")
-            }
+            "the token lacks the scope the server requires ({wanted}); it has {granted}: sign in \
+             again with --authorize and --scope"
         ));
     }
 
@@ -199,9 +203,7 @@ fn missing_scope(facts: &Facts) -> Option<String> {
     let is_microsoft = granted
         .iter()
         .any(|scope| scope.contains("outlook.office.com/") || scope.contains("outlook.office365"));
-    let has_protocol = granted
-        .iter()
-        .any(|scope| scope.ends_with(microsoft_scope) || *scope == microsoft_scope);
+    let has_protocol = granted.iter().any(|scope| scope.ends_with(microsoft_scope));
     if is_microsoft && !has_protocol {
         return Some(format!(
             "the token lacks the {protocol} scope (https://outlook.office.com/{microsoft_scope}): \
@@ -209,6 +211,28 @@ fn missing_scope(facts: &Facts) -> Option<String> {
         ));
     }
     None
+}
+
+/// A weaker sentence when the challenge names a scope the token does not have: servers name
+/// scopes their own way (Dovecot says `mail` by default), so it may not matter.
+fn different_scope(facts: &Facts) -> Option<String> {
+    let granted = words(facts.token_scope);
+    let wanted = words(facts.challenge.and_then(|c| c.scope.as_deref()));
+    if wanted.is_empty()
+        || granted.is_empty()
+        || wanted.iter().any(|scope| granted.contains(scope))
+        || facts
+            .challenge
+            .is_some_and(|c| c.status_is(&["403", "insufficient_scope"]))
+    {
+        return None;
+    }
+    Some(format!(
+        "the server names the scope {} and the token has {}: if the server needs exactly that, \
+         sign in again with --authorize and --scope",
+        wanted.join(" "),
+        granted.join(" ")
+    ))
 }
 
 #[cfg(test)]
@@ -261,13 +285,34 @@ mod tests {
     #[test]
     fn a_missing_scope_is_named() {
         let challenge = Challenge {
-            status: Some("invalid_token".into()),
+            status: Some("insufficient_scope".into()),
             scope: Some("mail-r mail-w".into()),
             ..Challenge::default()
         };
         let causes = explain(&facts(Some(&challenge), None));
         assert!(causes[0].contains("lacks the scope"), "{causes:?}");
         assert!(causes[0].contains("mail-r mail-w"), "{causes:?}");
+    }
+
+    #[test]
+    fn a_differently_named_scope_comes_last() {
+        // Dovecot's XOAUTH2 challenge names its own default scope.
+        let challenge = Challenge {
+            status: Some("401".into()),
+            schemes: Some("bearer".into()),
+            scope: Some("mail".into()),
+            ..Challenge::default()
+        };
+        let causes = explain(&facts(Some(&challenge), None));
+        assert_eq!(causes.len(), 2, "{causes:?}");
+        assert!(
+            causes[0].starts_with("the token is not valid"),
+            "{causes:?}"
+        );
+        assert!(
+            causes[1].starts_with("the server names the scope mail"),
+            "{causes:?}"
+        );
     }
 
     #[test]

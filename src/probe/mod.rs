@@ -68,6 +68,8 @@ pub enum Kind {
     Unsupported,
     /// A STARTTLS endpoint that does not offer STARTTLS; the token was not sent.
     NoStartTls,
+    /// The server reported a temporary problem of its own (a response code saying so).
+    Unavailable,
     /// Could not connect, TLS failed, or the connection broke.
     Network,
     /// The server did not answer in time.
@@ -82,6 +84,7 @@ impl Kind {
             Kind::Refused => "refused",
             Kind::Unsupported => "mechanism not offered",
             Kind::NoStartTls => "no STARTTLS",
+            Kind::Unavailable => "server trouble",
             Kind::Network => "network error",
             Kind::Timeout => "timed out",
             Kind::Protocol => "bad reply",
@@ -92,7 +95,9 @@ impl Kind {
     fn status(self) -> ExitStatus {
         match self {
             Kind::Refused | Kind::Unsupported | Kind::NoStartTls => ExitStatus::LoginFailed,
-            Kind::Network | Kind::Timeout | Kind::Protocol => ExitStatus::Temporary,
+            Kind::Unavailable | Kind::Network | Kind::Timeout | Kind::Protocol => {
+                ExitStatus::Temporary
+            }
         }
     }
 }
@@ -138,6 +143,21 @@ impl Failure {
         self
     }
 
+    /// A "no" whose reply carries a response code for a temporary problem of the server's own is
+    /// not a refusal of the token: trying later may work, and refreshing would not help.
+    fn server_trouble(mut self) -> Failure {
+        if self.kind == Kind::Refused && self.reply.as_deref().is_some_and(has_temporary_code) {
+            self.kind = Kind::Unavailable;
+            self.message = if self.after_login {
+                "the login worked, then the server failed to open the mailbox: a problem on its side"
+            } else {
+                "the server could not check the login now: a problem on its side"
+            }
+            .to_string();
+        }
+        self
+    }
+
     /// Adds the server's last line from the transcript, unless a reply is already known.
     pub fn with_last_reply(mut self, transcript: &SharedTranscript) -> Failure {
         if self.reply.is_none() {
@@ -145,6 +165,24 @@ impl Failure {
         }
         self
     }
+}
+
+/// Response codes for a temporary problem on the server's side: IMAP's UNAVAILABLE, SERVERBUG,
+/// INUSE and LIMIT (RFC 5530 section 3), POP's SYS/TEMP and IN-USE (RFC 3206 section 4) and
+/// LOGIN-DELAY (RFC 2449 section 8.1.2).
+const TEMPORARY_CODES: &[&str] = &[
+    "[UNAVAILABLE",
+    "[SERVERBUG",
+    "[INUSE",
+    "[LIMIT",
+    "[SYS/TEMP",
+    "[IN-USE",
+    "[LOGIN-DELAY",
+];
+
+fn has_temporary_code(reply: &str) -> bool {
+    let upper = reply.to_ascii_uppercase();
+    TEMPORARY_CODES.iter().any(|code| upper.contains(code))
 }
 
 /// Everything one login attempt needs; owned, so it can run on a thread of its own.
@@ -233,7 +271,7 @@ fn attempt(attempt: Attempt) -> std::result::Result<(), Failure> {
         let _ = sender.send(result);
     });
     match receiver.recv_timeout(limit) {
-        Ok(result) => result,
+        Ok(result) => result.map_err(Failure::server_trouble),
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(Failure::new(
             Kind::Timeout,
             format!(
@@ -499,6 +537,25 @@ mod tests {
         .unwrap_err();
         assert_eq!(error.status(), ExitStatus::LoginFailed);
         assert_eq!(error.message(), "login failed: SMTP");
+    }
+
+    #[test]
+    fn temporary_codes_are_server_trouble() {
+        let refused = |reply: &str| {
+            Failure::new(Kind::Refused, "no")
+                .reply(Some(reply.to_string()))
+                .server_trouble()
+                .kind
+        };
+        assert_eq!(
+            refused("a2 NO [UNAVAILABLE] Temporary authentication failure."),
+            Kind::Unavailable
+        );
+        assert_eq!(refused("-ERR [SYS/TEMP] Internal error"), Kind::Unavailable);
+        assert_eq!(
+            refused("a2 NO [AUTHENTICATIONFAILED] Authentication failed."),
+            Kind::Refused
+        );
     }
 
     #[test]

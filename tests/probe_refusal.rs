@@ -324,3 +324,48 @@ fn a_temporary_failure_code_is_not_a_refusal() {
     );
     assert!(tokens.requests().is_empty(), "no refresh");
 }
+
+/// SMTP says the same with a 4xx reply (Dovecot: `454 4.7.0 Temporary authentication failure`).
+#[test]
+fn a_temporary_smtp_reply_is_not_a_refusal() {
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new();
+    let tokens = FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600));
+    let server = common::mail::MailServer::start(&ca, true, |s: &mut common::mail::Session| {
+        s.send("220 ready");
+        while let Some(line) = s.line() {
+            if line.starts_with("EHLO") {
+                s.send("250-x\r\n250 AUTH XOAUTH2");
+            } else if line.starts_with("AUTH") {
+                s.send("454 4.7.0 Temporary authentication failure.");
+            } else {
+                s.send("221 bye");
+                return;
+            }
+        }
+    });
+    let url = url(Protocol::Smtp, true, server.port);
+    let path = write_account(
+        &sandbox,
+        &tokens.token_endpoint(),
+        SaslMethod::Xoauth2,
+        &endpoints(Protocol::Smtp, url.clone()),
+    );
+
+    let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
+
+    assert_eq!((run.code, run.stdout.as_str()), (75, ""), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with(&format!("SMTP  {url}  XOAUTH2  server trouble  (")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("server said: 454 4.7.0 Temporary authentication failure."),
+        "{}",
+        run.stderr
+    );
+    assert!(tokens.requests().is_empty(), "no refresh");
+}

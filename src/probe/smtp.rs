@@ -292,9 +292,10 @@ fn failure(error: &lettre::transport::smtp::Error, doing: &str, attempt: &Attemp
         return if error.is_permanent() {
             Failure::new(Kind::Refused, format!("the server said no {doing}")).reply(reply)
         } else {
+            // 4xx (RFC 5321 section 4.2.1), e.g. 454 when the server cannot check tokens now.
             Failure::new(
-                Kind::Network,
-                format!("the server could not go on {doing} for now (a temporary failure)"),
+                Kind::Unavailable,
+                format!("the server reported a temporary failure {doing}: a problem on its side"),
             )
             .reply(reply)
         };

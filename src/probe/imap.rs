@@ -45,6 +45,12 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
         if !capabilities.iter().any(
             |c| matches!(c, imap_proto::Capability::Atom(a) if a.eq_ignore_ascii_case("STARTTLS")),
         ) {
+            // Closes politely; the reply does not matter.
+            if let Ok(mut connection) = client.into_inner() {
+                let _ = connection
+                    .write_all(b"s9 LOGOUT\r\n")
+                    .and_then(|()| connection.flush());
+            }
             return Err(no_starttls(endpoint));
         }
         // into_inner drops whatever was buffered; nothing is pending after a tagged reply.

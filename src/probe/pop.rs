@@ -150,6 +150,7 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
             Some(reply) if is_ok(&reply) => {}
             Some(reply) if !is_err(&reply) => return Err(pop.garbage(&reply, "to STLS")),
             reply => {
+                let _ = pop.command("QUIT", "closing the session");
                 return Err(Failure::new(
                     Kind::NoStartTls,
                     "the server does not offer STLS (STARTTLS); the token was not sent over an \

@@ -45,12 +45,7 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
         if !capabilities.iter().any(
             |c| matches!(c, imap_proto::Capability::Atom(a) if a.eq_ignore_ascii_case("STARTTLS")),
         ) {
-            // Closes politely; the reply does not matter.
-            if let Ok(mut connection) = client.into_inner() {
-                let _ = connection
-                    .write_all(b"s9 LOGOUT\r\n")
-                    .and_then(|()| connection.flush());
-            }
+            goodbye(client);
             return Err(no_starttls(endpoint));
         }
         // into_inner drops whatever was buffered; nothing is pending after a tagged reply.
@@ -76,6 +71,7 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
         .iter()
         .any(|m| m.eq_ignore_ascii_case(attempt.method.name()))
     {
+        goodbye(client);
         return Err(super::not_offered(attempt.method, &offered));
     }
 
@@ -169,6 +165,16 @@ fn starttls(mut connection: Connection, attempt: &Attempt) -> Result<Connection,
             )
             .reply(Some(text))),
         };
+    }
+}
+
+/// Ends a session that will not log in: LOGOUT without waiting for the reply (the crate's
+/// `Client` has no logout before login).
+fn goodbye(client: Client) {
+    if let Ok(mut connection) = client.into_inner() {
+        let _ = connection
+            .write_all(b"s9 LOGOUT\r\n")
+            .and_then(|()| connection.flush());
     }
 }
 

@@ -178,6 +178,7 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
             .iter()
             .any(|m| m.eq_ignore_ascii_case(attempt.method.name()))
         {
+            let _ = pop.command("QUIT", "closing the session");
             return Err(super::not_offered(attempt.method, &offered));
         }
     }

@@ -1,16 +1,19 @@
 //! `--test`: log in to the account's IMAP, POP and SMTP servers with the access token, and when a
 //! login fails, say in plain words why.
 //!
-//! Each protocol has its own module; they share the connection (timeouts, TLS, trace) and the
-//! decoding of failure challenges. This module picks the endpoints, gets the token, retries once
-//! with a refreshed token when a cached one is refused, prints one line per protocol on stderr
-//! and turns the results into the exit status: 0 all logged in, 69 a login refused, 75 a network
-//! problem or timeout.
+//! This module picks the endpoints, gets the token, runs each login with a time limit, and
+//! retries once with a refreshed token when a cached one is refused. The rest:
+//! `imap`, `pop`, `smtp` (one protocol each), `connection` (TCP, TLS, timeouts, the redacted
+//! `--debug` trace), `challenge` (the server's failure challenge in plain words), `failure` (what
+//! went wrong, and its kind) and `report` (the lines on stderr and the exit status: 0 all logged
+//! in, 69 a login refused, 75 a network problem, timeout or server trouble).
 
 mod challenge;
 mod connection;
+mod failure;
 mod imap;
 mod pop;
+mod report;
 mod smtp;
 
 use std::sync::Arc;
@@ -19,7 +22,7 @@ use std::time::{Duration, Instant};
 use rustls::ClientConfig;
 
 use crate::cli::{Protocol, SaslMethod};
-use crate::error::{Error, ExitStatus, Result};
+use crate::error::{Error, Result};
 use crate::log;
 use crate::provider::MailEndpoint;
 use crate::refresh::{self, Current, Source};
@@ -28,8 +31,9 @@ use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::tokenfile::TokenFile;
 
-use challenge::{Challenge, Facts};
 use connection::{SharedTranscript, Transcript};
+use failure::{Failure, Kind, not_offered};
+use report::{explain, outcome, say_detail, say_line, say_reply};
 
 /// Time allowed for each connect, read and write with a mail server. Interactive mail servers
 /// answer in well under a second; 20 s leaves room for slow links without hanging a script.
@@ -57,132 +61,6 @@ fn seconds(duration: Duration) -> String {
     } else {
         format!("{secs} s")
     }
-}
-
-/// Why a login test did not succeed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// The server said no to the token (or to the first command after the login).
-    Refused,
-    /// The server does not offer the SASL mechanism; the token was not sent.
-    Unsupported,
-    /// A STARTTLS endpoint that does not offer STARTTLS; the token was not sent.
-    NoStartTls,
-    /// The server reported a temporary problem of its own (a response code saying so).
-    Unavailable,
-    /// Could not connect, TLS failed, or the connection broke.
-    Network,
-    /// The server did not answer in time.
-    Timeout,
-    /// The server's replies are not the protocol.
-    Protocol,
-}
-
-impl Kind {
-    fn word(self) -> &'static str {
-        match self {
-            Kind::Refused => "refused",
-            Kind::Unsupported => "mechanism not offered",
-            Kind::NoStartTls => "no STARTTLS",
-            Kind::Unavailable => "server trouble",
-            Kind::Network => "network error",
-            Kind::Timeout => "timed out",
-            Kind::Protocol => "bad reply",
-        }
-    }
-
-    /// 69 when the login cannot work as configured, 75 when trying later may help.
-    fn status(self) -> ExitStatus {
-        match self {
-            Kind::Refused | Kind::Unsupported | Kind::NoStartTls => ExitStatus::LoginFailed,
-            Kind::Unavailable | Kind::Network | Kind::Timeout | Kind::Protocol => {
-                ExitStatus::Temporary
-            }
-        }
-    }
-}
-
-/// A failed login test: what happened, and what the server said.
-#[derive(Debug)]
-pub struct Failure {
-    pub kind: Kind,
-    pub message: String,
-    pub hint: Option<String>,
-    /// The server's last line, as received.
-    pub reply: Option<String>,
-    /// Boxed: most failures have none, and results stay small.
-    pub challenge: Option<Box<Challenge>>,
-    /// The login was accepted and the next command refused.
-    pub after_login: bool,
-}
-
-impl Failure {
-    pub fn new(kind: Kind, message: impl Into<String>) -> Failure {
-        Failure {
-            kind,
-            message: message.into(),
-            hint: None,
-            reply: None,
-            challenge: None,
-            after_login: false,
-        }
-    }
-
-    pub fn hint(mut self, hint: impl Into<String>) -> Failure {
-        self.hint = Some(hint.into());
-        self
-    }
-
-    pub fn reply(mut self, reply: Option<String>) -> Failure {
-        self.reply = reply;
-        self
-    }
-
-    pub fn challenge(mut self, challenge: Option<Challenge>) -> Failure {
-        self.challenge = challenge.map(Box::new);
-        self
-    }
-
-    /// A "no" whose reply carries a response code for a temporary problem of the server's own is
-    /// not a refusal of the token: trying later may work, and refreshing would not help.
-    fn server_trouble(mut self) -> Failure {
-        if self.kind == Kind::Refused && self.reply.as_deref().is_some_and(has_temporary_code) {
-            self.kind = Kind::Unavailable;
-            self.message = if self.after_login {
-                "the login worked, then the server failed to open the mailbox: a problem on its side"
-            } else {
-                "the server could not check the login now: a problem on its side"
-            }
-            .to_string();
-        }
-        self
-    }
-
-    /// Adds the server's last line from the transcript, unless a reply is already known.
-    pub fn with_last_reply(mut self, transcript: &SharedTranscript) -> Failure {
-        if self.reply.is_none() {
-            self.reply = transcript.borrow().last_server_line();
-        }
-        self
-    }
-}
-
-/// Response codes for a temporary problem on the server's side: IMAP's UNAVAILABLE, SERVERBUG,
-/// INUSE and LIMIT (RFC 5530 section 3), POP's SYS/TEMP and IN-USE (RFC 3206 section 4) and
-/// LOGIN-DELAY (RFC 2449 section 8.1.2).
-const TEMPORARY_CODES: &[&str] = &[
-    "[UNAVAILABLE",
-    "[SERVERBUG",
-    "[INUSE",
-    "[LIMIT",
-    "[SYS/TEMP",
-    "[IN-USE",
-    "[LOGIN-DELAY",
-];
-
-fn has_temporary_code(reply: &str) -> bool {
-    let upper = reply.to_ascii_uppercase();
-    TEMPORARY_CODES.iter().any(|code| upper.contains(code))
 }
 
 /// Everything one login attempt needs; owned, so it can run on a thread of its own.
@@ -219,35 +97,6 @@ impl Attempt {
 
     fn implicit_tls(&self) -> bool {
         self.endpoint.tls == crate::provider::Tls::Implicit
-    }
-}
-
-/// The failure for a server that does not list the mechanism; the token is not sent to it.
-fn not_offered(method: SaslMethod, offered: &[String]) -> Failure {
-    let other = match method {
-        SaslMethod::Xoauth2 => SaslMethod::Oauthbearer,
-        SaslMethod::Oauthbearer => SaslMethod::Xoauth2,
-    };
-    let list = if offered.is_empty() {
-        "no SASL mechanism".to_string()
-    } else {
-        offered.join(" ")
-    };
-    let failure = Failure::new(
-        Kind::Unsupported,
-        format!(
-            "the server does not offer {} (it offers: {}); the token was not sent",
-            method.name(),
-            log::sanitize(&list)
-        ),
-    );
-    if offered.iter().any(|m| m.eq_ignore_ascii_case(other.name())) {
-        failure.hint(format!(
-            "the server offers {0}: try --sasl-method {0}",
-            other.name()
-        ))
-    } else {
-        failure
     }
 }
 
@@ -427,136 +276,9 @@ fn endpoints(settings: &Settings, token: &TokenFile) -> Result<Vec<MailEndpoint>
     Ok(endpoints)
 }
 
-/// The exit status: a refused login outweighs a network problem, which outweighs success.
-fn outcome(failed: &[(Protocol, Kind)]) -> Result<()> {
-    let names = |status: ExitStatus| {
-        failed
-            .iter()
-            .filter(|(_, kind)| kind.status() == status)
-            .map(|(protocol, _)| protocol.name())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let refused = names(ExitStatus::LoginFailed);
-    if !refused.is_empty() {
-        return Err(
-            Error::new(ExitStatus::LoginFailed, format!("login failed: {refused}"))
-                .hint("the lines above say why; --debug shows the conversation"),
-        );
-    }
-    let unreachable = names(ExitStatus::Temporary);
-    if !unreachable.is_empty() {
-        return Err(
-            Error::temporary(format!("could not complete the test: {unreachable}"))
-                .hint("try again later if the network or the server was at fault; --debug shows the conversation"),
-        );
-    }
-    Ok(())
-}
-
-/// `IMAP  imaps://imap.example.com:993  XOAUTH2  ok  (0.21 s)`
-fn say_line(endpoint: &MailEndpoint, method: SaslMethod, status: &str, elapsed: Duration) {
-    log::say(format!(
-        "{:<4}  {}  {}  {status}  ({:.2} s)",
-        endpoint.protocol.name(),
-        endpoint.url(),
-        method.name(),
-        elapsed.as_secs_f64()
-    ));
-}
-
-fn say_detail(text: impl std::fmt::Display) {
-    log::say(format!("      {text}"));
-}
-
-fn say_reply(failure: &Failure) {
-    if let Some(reply) = &failure.reply {
-        say_detail(format!("server said: {}", log::sanitize(reply)));
-    }
-}
-
-/// The detail lines under a failed protocol: what happened, the server's reply and challenge,
-/// and the likely causes.
-/// `show_reply` is false when the reply was already shown above, on the first attempt's line.
-fn explain(
-    failure: &Failure,
-    endpoint: &MailEndpoint,
-    token: &TokenFile,
-    fresh: bool,
-    show_reply: bool,
-) {
-    say_detail(log::sanitize(&failure.message));
-    if show_reply {
-        say_reply(failure);
-    }
-    if let Some(challenge) = &failure.challenge {
-        say_detail(format!("challenge: {}", challenge.summary()));
-    }
-    if failure.kind == Kind::Refused {
-        let scope = token
-            .granted_scope
-            .as_deref()
-            .unwrap_or(&token.registration.scope);
-        let causes = challenge::explain(&Facts {
-            protocol: endpoint.protocol,
-            email: &token.email,
-            token_scope: Some(scope),
-            fresh_token: fresh,
-            after_login: failure.after_login,
-            reply: failure.reply.as_deref(),
-            challenge: failure.challenge.as_deref(),
-        });
-        for cause in causes {
-            say_detail(format!("likely: {cause}"));
-        }
-    }
-    match &failure.hint {
-        Some(hint) => say_detail(format!("hint: {hint}")),
-        None if failure.kind == Kind::Protocol => say_detail(format!(
-            "hint: check that {} is the {} server and port (another service answers like this)",
-            endpoint.url(),
-            endpoint.protocol.name()
-        )),
-        None => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn refusals_outweigh_network_errors() {
-        assert!(outcome(&[]).is_ok());
-        let error = outcome(&[(Protocol::Imap, Kind::Timeout)]).unwrap_err();
-        assert_eq!(error.status(), ExitStatus::Temporary);
-        let error = outcome(&[
-            (Protocol::Imap, Kind::Timeout),
-            (Protocol::Smtp, Kind::Unsupported),
-        ])
-        .unwrap_err();
-        assert_eq!(error.status(), ExitStatus::LoginFailed);
-        assert_eq!(error.message(), "login failed: SMTP");
-    }
-
-    #[test]
-    fn temporary_codes_are_server_trouble() {
-        let refused = |reply: &str| {
-            Failure::new(Kind::Refused, "no")
-                .reply(Some(reply.to_string()))
-                .server_trouble()
-                .kind
-        };
-        assert_eq!(
-            refused("a2 NO [UNAVAILABLE] Temporary authentication failure."),
-            Kind::Unavailable
-        );
-        assert_eq!(refused("-ERR [SYS/TEMP] Internal error"), Kind::Unavailable);
-        assert_eq!(
-            refused("a2 NO [AUTHENTICATIONFAILED] Authentication failed."),
-            Kind::Refused
-        );
-    }
 
     #[test]
     fn durations_read_naturally() {

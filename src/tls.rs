@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore};
 
 use crate::error::{Error, Result};
@@ -19,15 +18,14 @@ const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/cert.pem",
 ];
 
-/// The trusted root certificates themselves: system roots and, when set, `SSL_CERT_FILE` /
-/// `SSL_CERT_DIR`. Libraries that build their own rustls configuration (lettre) are given these,
-/// so every connection trusts exactly the same roots.
-pub fn trusted_certificates() -> Vec<CertificateDer<'static>> {
+/// The trusted roots: system roots and, when set, `SSL_CERT_FILE` / `SSL_CERT_DIR`.
+pub fn root_store() -> Result<RootCertStore> {
+    let mut roots = RootCertStore::empty();
     let loaded = rustls_native_certs::load_native_certs();
     for error in &loaded.errors {
         crate::log::warn(format!("while loading trusted certificates: {error}"));
     }
-    let mut certs = loaded.certs;
+    let (added, _) = roots.add_parsable_certificates(loaded.certs);
     let env_set =
         std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some();
     let system_bundle = SYSTEM_BUNDLES
@@ -36,16 +34,9 @@ pub fn trusted_certificates() -> Vec<CertificateDer<'static>> {
         .find(|path| path.exists());
     if env_set && let Some(bundle) = system_bundle {
         let system = rustls_native_certs::load_certs_from_paths(Some(bundle), None);
-        certs.extend(system.certs);
+        roots.add_parsable_certificates(system.certs);
     }
-    certs
-}
-
-/// The trusted roots: system roots and, when set, `SSL_CERT_FILE` / `SSL_CERT_DIR`.
-pub fn root_store() -> Result<RootCertStore> {
-    let mut roots = RootCertStore::empty();
-    roots.add_parsable_certificates(trusted_certificates());
-    if roots.is_empty() {
+    if added == 0 && roots.is_empty() {
         return Err(Error::config("no trusted CA certificates found")
             .hint("install ca-certificates, or name a PEM bundle in SSL_CERT_FILE"));
     }

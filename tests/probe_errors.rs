@@ -374,19 +374,27 @@ fn smtp_certificate_from_an_unknown_ca_is_refused_too() {
     token_never_sent(&server.lines());
 }
 
-/// A server that answers one byte at a time is stopped by the limit on the whole conversation:
-/// IMAP and POP by the connection's deadline, SMTP (lettre has only per-read timeouts) by the
-/// limit on the attempt.
+/// A server that answers one byte at a time is stopped by the connection's limit on the whole
+/// conversation: every read gets data in time, so per-read timeouts alone would never fire.
 #[test]
 fn a_trickling_server_is_cut_off() {
-    let scripts: [(Protocol, ScriptFn, &str); 2] = [
+    let message = "the conversation took longer than 4 s, the limit for one server (waiting for the greeting)";
+    let scripts: [(Protocol, ScriptFn, &str); 3] = [
+        (
+            Protocol::Imap,
+            |s| {
+                s.send_raw(b"* OK ");
+                s.trickle();
+            },
+            message,
+        ),
         (
             Protocol::Pop,
             |s| {
                 s.send_raw(b"+OK ");
                 s.trickle();
             },
-            "the conversation took longer than 4 s, the limit for one server (waiting for the greeting)",
+            message,
         ),
         (
             Protocol::Smtp,
@@ -394,7 +402,7 @@ fn a_trickling_server_is_cut_off() {
                 s.send_raw(b"220 ");
                 s.trickle();
             },
-            "the conversation took longer than 5 s, the limit for one server",
+            message,
         ),
     ];
     for (protocol, script, message) in scripts {
@@ -410,6 +418,85 @@ fn a_trickling_server_is_cut_off() {
         let line = format!("{:<4}  {url}  XOAUTH2  timed out  (", protocol.name());
         assert!(run.stderr.starts_with(&line), "{}", run.stderr);
         assert!(run.stderr.contains(message), "{}", run.stderr);
+        no_panic(&run.stderr);
+    }
+}
+
+/// Bytes that follow the server's yes to STARTTLS arrived in the clear, from the server or from
+/// someone in between; taken as if they came over TLS, an injected success would hide a refusal
+/// (the class of CVE-2011-0411). The test stops before the token is sent.
+#[test]
+fn a_reply_injected_after_starttls_stops_the_test() {
+    let scripts: [(Protocol, ScriptFn); 3] = [
+        (Protocol::Imap, |s| {
+            s.send("* OK ready");
+            while let Some(line) = s.line() {
+                let tag = line.split(' ').next().unwrap_or("").to_string();
+                if line.ends_with("CAPABILITY") {
+                    let auth = if s.is_tls() {
+                        "AUTH=XOAUTH2"
+                    } else {
+                        "STARTTLS"
+                    };
+                    s.send(&format!("* CAPABILITY IMAP4rev1 {auth}"));
+                    s.send(&format!("{tag} OK done"));
+                } else if line.ends_with("STARTTLS") {
+                    s.send_raw(format!("{tag} OK go\r\na2 OK forged login\r\n").as_bytes());
+                    s.start_tls();
+                } else {
+                    s.send(&format!("{tag} NO real refusal"));
+                }
+            }
+        }),
+        (Protocol::Pop, |s| {
+            s.send("+OK ready");
+            while let Some(line) = s.line() {
+                match line.as_str() {
+                    "CAPA" => s.send("+OK\r\nSTLS\r\nSASL XOAUTH2\r\n."),
+                    "STLS" => {
+                        s.send_raw(b"+OK go\r\n+OK\r\nSASL XOAUTH2\r\n.\r\n+ \r\n+OK forged\r\n");
+                        s.start_tls();
+                    }
+                    _ => s.send("-ERR real refusal"),
+                }
+            }
+        }),
+        (Protocol::Smtp, |s| {
+            s.send("220 ready");
+            while let Some(line) = s.line() {
+                if line.starts_with("EHLO") {
+                    s.send("250-x\r\n250 STARTTLS");
+                } else if line == "STARTTLS" {
+                    s.send_raw(b"220 go\r\n250-x\r\n250 AUTH XOAUTH2\r\n235 forged success\r\n");
+                    s.start_tls();
+                } else {
+                    s.send("535 real refusal");
+                }
+            }
+        }),
+    ];
+    for (protocol, script) in scripts {
+        let sandbox = Sandbox::new();
+        let ca = TestCa::new();
+        let server = MailServer::start(&ca, false, script);
+        let url = url(protocol, false, server.port);
+        let path = account(&sandbox, protocol, url.clone(), SaslMethod::Xoauth2);
+
+        let run = run_trusting(&sandbox, &ca, &[&path, "--test"]);
+
+        assert_eq!((run.code, run.stdout.as_str()), (75, ""), "{}", run.stderr);
+        assert!(!run.stderr.contains("  ok  ("), "{}", run.stderr);
+        if protocol != Protocol::Imap {
+            // IMAP reads the STARTTLS reply a byte at a time: the injected bytes reach the TLS
+            // handshake, which fails on them.
+            assert!(
+                run.stderr
+                    .contains("someone may be tampering with the connection"),
+                "{}",
+                run.stderr
+            );
+        }
+        token_never_sent(&server.lines());
         no_panic(&run.stderr);
     }
 }

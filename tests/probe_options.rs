@@ -183,8 +183,9 @@ fn debug_shows_the_conversation_without_the_token() {
         "POP C: AUTH XOAUTH2",
         "POP C: (redacted)",
         "POP S: +OK 2 320",
-        "SMTP: C: AUTH XOAUTH2 (redacted)",
-        "SMTP: S: 235 2.7.0 Authentication successful",
+        "SMTP C: STARTTLS",
+        "SMTP C: AUTH XOAUTH2 (redacted)",
+        "SMTP S: 235 2.7.0 Authentication successful",
         "certificate verified",
     ] {
         assert!(

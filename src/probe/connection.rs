@@ -243,7 +243,7 @@ impl Connection {
                 ));
             }
             tls.complete_io(&mut tcp)
-                .map_err(|e| io_failure(&e, "during the TLS handshake", timeout))?;
+                .map_err(|e| io_failure(&e, "during the handshake", timeout))?;
         }
         transcript.borrow().note(format!(
             "TLS {} established in {:.2} s, certificate verified for {host}",

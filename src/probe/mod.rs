@@ -105,9 +105,9 @@ impl Attempt {
 const DEADLINE_FACTOR: u32 = 4;
 
 /// Runs one login on a thread of its own and waits at most a little longer than the
-/// conversation's limit. IMAP and POP stop themselves at that limit; lettre has only per-read
-/// timeouts, so this is what bounds an SMTP server that trickles. A thread given up on ends with
-/// the process.
+/// conversation's limit. The connection stops itself at that limit; this is the backstop should
+/// any step escape it (a library looping without reading). A thread given up on ends with the
+/// process.
 fn attempt(attempt: Attempt) -> std::result::Result<(), Failure> {
     let limit = attempt.timeout * (DEADLINE_FACTOR + 1);
     let (sender, receiver) = std::sync::mpsc::channel();

@@ -163,7 +163,20 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
                 )));
             }
         }
-        // into_inner drops anything buffered before the handshake (RFC 2595 section 4).
+        // Nothing may follow the +OK before the handshake (RFC 2595 section 4): bytes already
+        // here came in the clear, from the server or from someone in between.
+        if !pop.reader.buffer().is_empty() {
+            return Err(Failure::new(
+                Kind::Protocol,
+                "the server sent more after agreeing to STLS, before TLS began: someone may be \
+                 tampering with the connection; the token was not sent",
+            )
+            .hint(format!(
+                "the implicit-TLS endpoint (e.g. pop3s://{}:995) has no unencrypted phase to \
+                 tamper with",
+                endpoint.host
+            )));
+        }
         let connection = pop.reader.into_inner().start_tls()?;
         pop.reader = BufReader::new(connection);
         capabilities = pop.capabilities()?;

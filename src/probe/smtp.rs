@@ -1,158 +1,212 @@
-//! The SMTP login test with lettre: greeting and EHLO, STARTTLS when the endpoint asks for it
-//! (RFC 3207), EHLO again, AUTH with the token as initial response (RFC 4954), QUIT. No mail is
-//! sent.
+//! The SMTP login test, written directly over the [`Connection`]: greeting, EHLO, STARTTLS when
+//! the endpoint asks for it (RFC 3207), EHLO again, AUTH with the token as initial response
+//! (RFC 4954), QUIT. No mail is sent.
 //!
-//! lettre connects, reads replies and upgrades to TLS, with its timeout on every connect, read
-//! and write. Three steps are done here instead, through its raw `command`:
-//! - the AUTH exchange: lettre's mechanisms do not include OAUTHBEARER, and its XOAUTH2 cannot
-//!   answer a failure challenge with the empty line the server waits for;
-//! - the mechanism check: lettre's parsed EHLO keeps only the mechanisms it knows, so the AUTH
-//!   line is read from one more EHLO reply (RFC 5321 section 4.1.4 allows repeating EHLO);
-//! - the `--debug` trace: lettre only traces through `tracing`, which would show the token, so
-//!   the commands and replies are traced here, redacted.
-//!
-//! lettre builds its own rustls configuration; it is given exactly the roots of
-//! [`crate::tls::trusted_certificates`], and the ring provider, so SMTP trusts what IMAP, POP
-//! and HTTPS trust. Verification is never relaxed.
+//! Not lettre, which the issue suggested: lettre 0.11 keeps what it had buffered before its
+//! STARTTLS upgrade and reads it as if it came over TLS, so a man in the middle can append
+//! `235` to the plaintext `220` and make a refused login look accepted (the class of
+//! CVE-2011-0411; RFC 3207 section 4.2). It also cannot take our rustls configuration, only
+//! roots, and traces only through `tracing`, which would show the token. Here a reply followed
+//! by anything before the TLS handshake stops the test, and the connection is ours: one TLS
+//! configuration, one deadline, one redacted trace.
 
-use std::fmt;
-
-use lettre::transport::smtp::client::{
-    Certificate, CertificateStore, SmtpConnection, TlsParameters,
-};
-use lettre::transport::smtp::commands::{Ehlo, Quit};
-use lettre::transport::smtp::extension::ClientId;
-use lettre::transport::smtp::response::Response;
-use rustls::RootCertStore;
+use std::io::{BufRead, BufReader, Write};
 
 use super::challenge::{self, Challenge};
-use super::connection::{self, SharedTranscript, io_failure};
-use super::{Attempt, Failure, Kind};
+use super::connection::{Connection, SharedTranscript, io_failure};
+use super::{Attempt, Failure, Kind, not_offered};
 use crate::sasl;
 use crate::secret::Secret;
 
 /// A failure challenge is answered at most this often.
 const MAX_CHALLENGES: usize = 3;
 
-/// One command line; `Display` is what lettre's `command` sends.
-struct Line<'a>(&'a str);
+/// The EHLO argument: an address literal, as RFC 5321 section 4.1.4 asks of a client without a
+/// name of its own worth giving.
+const EHLO_NAME: &str = "[127.0.0.1]";
 
-impl fmt::Display for Line<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}\r\n", self.0)
+/// One SMTP reply: the code and its text lines (RFC 5321 section 4.2).
+#[derive(Debug)]
+struct Reply {
+    code: u16,
+    lines: Vec<String>,
+}
+
+impl Reply {
+    /// The reply as one line for the report: `535 5.7.8 Authentication failed`.
+    fn text(&self) -> String {
+        format!("{} {}", self.code, self.lines.join(" / "))
+            .trim_end()
+            .to_string()
     }
 }
 
 struct Smtp<'a> {
-    connection: SmtpConnection,
+    reader: BufReader<Connection>,
     transcript: SharedTranscript,
     attempt: &'a Attempt,
 }
 
 impl Smtp<'_> {
-    /// Sends one command, traced with secrets redacted, and returns the positive reply.
-    fn command(&mut self, command: impl fmt::Display, doing: &str) -> Result<Response, Failure> {
-        let text = command.to_string();
-        self.transcript.borrow().note(format!(
-            "C: {}",
-            self.transcript.borrow().redact(text.trim_end())
-        ));
-        match self.connection.command(&text) {
-            Ok(response) => {
-                self.trace_reply(&reply_text(&response));
-                Ok(response)
+    fn send(&mut self, line: &str, doing: &str) -> Result<(), Failure> {
+        let stream = self.reader.get_mut();
+        stream
+            .write_all(format!("{line}\r\n").as_bytes())
+            .and_then(|()| stream.flush())
+            .map_err(|e| io_failure(&e, doing, self.attempt.timeout))
+    }
+
+    /// Reads one reply, all its lines: `250-first`, `250-...`, `250 last`.
+    fn reply(&mut self, doing: &str) -> Result<Reply, Failure> {
+        let mut lines = Vec::new();
+        let mut code = None;
+        loop {
+            let mut raw = Vec::new();
+            let read = self
+                .reader
+                .read_until(b'\n', &mut raw)
+                .map_err(|e| io_failure(&e, doing, self.attempt.timeout))?;
+            if read == 0 || raw.last() != Some(&b'\n') {
+                return Err(Failure::new(
+                    Kind::Network,
+                    format!("the server closed the connection {doing}"),
+                )
+                .with_last_reply(&self.transcript));
             }
-            Err(error) => {
-                let failure = failure(&error, doing, self.attempt);
-                if let Some(reply) = &failure.reply {
-                    self.trace_reply(reply);
-                }
-                Err(failure)
+            let line = String::from_utf8_lossy(&raw)
+                .trim_end_matches(['\r', '\n'])
+                .to_string();
+            let Some((this, last, text)) = parse_line(&line) else {
+                return Err(self.garbage(&line, doing));
+            };
+            if code.is_some_and(|code| code != this) {
+                return Err(self.garbage(&line, doing));
+            }
+            code = Some(this);
+            lines.push(text.to_string());
+            if last {
+                return Ok(Reply { code: this, lines });
             }
         }
     }
 
-    fn trace_reply(&self, reply: &str) {
-        let transcript = self.transcript.borrow();
-        transcript.note(format!("S: {}", transcript.redact(reply)));
+    fn command(&mut self, line: &str, doing: &str) -> Result<Reply, Failure> {
+        self.send(line, doing)?;
+        self.reply(doing)
     }
 
+    fn garbage(&self, line: &str, doing: &str) -> Failure {
+        Failure::new(
+            Kind::Protocol,
+            format!("the server's reply {doing} is not SMTP"),
+        )
+        .reply(Some(line.to_string()))
+    }
+
+    /// QUIT, for a session that is still in step; the answer does not matter.
     fn quit(&mut self) {
-        if let Err(failure) = self.command(Quit, "closing the session") {
+        if let Err(failure) = self.command("QUIT", "closing the session") {
             self.transcript.borrow().note(format!(
                 "QUIT did not complete cleanly: {}",
                 failure.message
             ));
         }
     }
+
+    /// EHLO, returning the mechanisms on the AUTH line and whether STARTTLS is offered.
+    fn ehlo(&mut self) -> Result<(Vec<String>, bool), Failure> {
+        let doing = "greeting the server (EHLO)";
+        let reply = self.command(&format!("EHLO {EHLO_NAME}"), doing)?;
+        if reply.code != 250 {
+            return Err(unexpected(&reply, doing));
+        }
+        let starttls = reply
+            .lines
+            .iter()
+            .any(|line| line.trim().eq_ignore_ascii_case("STARTTLS"));
+        Ok((auth_mechanisms(&reply.lines), starttls))
+    }
 }
 
-/// A reply as one line: `235 2.7.0 Accepted`.
-fn reply_text(response: &Response) -> String {
-    let message: Vec<&str> = response.message().collect();
-    format!("{} {}", response.code(), message.join(" / "))
-        .trim_end()
-        .to_string()
+/// `250-text` → (250, false, "text"); `250 text` or `250` → (250, true, ...).
+fn parse_line(line: &str) -> Option<(u16, bool, &str)> {
+    let digits = line.get(..3)?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || !(b'2'..=b'5').contains(&digits.as_bytes()[0])
+    {
+        return None;
+    }
+    let code = digits.parse().ok()?;
+    match line.as_bytes().get(3) {
+        None => Some((code, true, "")),
+        Some(b' ') => Some((code, true, &line[4..])),
+        Some(b'-') => Some((code, false, &line[4..])),
+        Some(_) => None,
+    }
 }
 
-/// lettre's TLS parameters for `host`, trusting exactly our roots.
-fn tls_parameters(host: &str) -> Result<TlsParameters, Failure> {
-    let mut builder =
-        TlsParameters::builder(host.to_string()).certificate_store(CertificateStore::None);
-    let mut usable = RootCertStore::empty();
-    for certificate in crate::tls::trusted_certificates() {
-        // lettre rejects the whole set when one root does not parse; such roots are skipped,
-        // as tls::root_store skips them.
-        if usable.add(certificate.clone()).is_ok() {
-            let certificate = Certificate::from_der(certificate.to_vec()).map_err(|e| {
-                Failure::new(Kind::Network, format!("cannot use a trusted root: {e}"))
-            })?;
-            builder = builder.add_root_certificate(certificate);
+/// The failure for a reply that is valid SMTP but not what the step expects.
+fn unexpected(reply: &Reply, doing: &str) -> Failure {
+    let (kind, message) = match reply.code {
+        400..=499 => (
+            Kind::Unavailable,
+            format!("the server reported a temporary failure {doing}: a problem on its side"),
+        ),
+        500..=599 => (Kind::Network, format!("the server refused {doing}")),
+        _ => (
+            Kind::Protocol,
+            format!("the server's reply {doing} is not what SMTP prescribes"),
+        ),
+    };
+    Failure::new(kind, message).reply(Some(reply.text()))
+}
+
+/// The mechanisms on the EHLO reply's AUTH line (also the old `AUTH=` form).
+fn auth_mechanisms(lines: &[String]) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
+    for line in lines {
+        let (keyword, rest) = line.split_at(line.find([' ', '=']).unwrap_or(line.len()));
+        if !keyword.eq_ignore_ascii_case("AUTH") {
+            continue;
+        }
+        for mechanism in rest.trim_start_matches([' ', '=']).split_whitespace() {
+            if !all.iter().any(|m| m.eq_ignore_ascii_case(mechanism)) {
+                all.push(mechanism.to_string());
+            }
         }
     }
-    builder
-        .build_rustls()
-        .map_err(|e| Failure::new(Kind::Network, format!("TLS setup failed: {e}")))
+    all
 }
 
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
     let transcript = attempt.transcript();
     let endpoint = &attempt.endpoint;
-    let addresses = connection::resolve(&endpoint.host, endpoint.port, attempt.timeout)?;
-    let tls = tls_parameters(&endpoint.host)?;
-    let hello = ClientId::default();
-    let implicit = attempt.implicit_tls();
-    let connection = SmtpConnection::connect(
-        &addresses[..],
-        Some(attempt.timeout),
-        &hello,
-        implicit.then_some(&tls),
-        None,
-    )
-    .map_err(|e| {
-        let mut failure = failure(&e, "connecting (greeting and EHLO)", attempt);
-        if failure.kind == Kind::Refused {
-            // A negative greeting or EHLO reply: the server will not talk to us now.
-            failure.kind = Kind::Network;
-            failure.message = "the server refused the connection".into();
-        }
-        failure
-    })?;
-    transcript.borrow().note(format!(
-        "connected{}; greeting and EHLO read by lettre: {}",
-        if implicit { " with TLS" } else { "" },
-        transcript
-            .borrow()
-            .redact(&connection.server_info().to_string())
-    ));
+    let connection = Connection::open(
+        &endpoint.host,
+        endpoint.port,
+        attempt.implicit_tls(),
+        attempt.config.clone(),
+        attempt.timeout,
+        transcript.clone(),
+    )?;
     let mut smtp = Smtp {
-        connection,
+        reader: BufReader::new(connection),
         transcript: transcript.clone(),
         attempt,
     };
 
-    if !implicit {
-        if !smtp.connection.can_starttls() {
+    let doing = "waiting for the greeting";
+    let greeting = smtp.reply(doing)?;
+    if greeting.code != 220 {
+        let mut failure = unexpected(&greeting, doing);
+        if greeting.code >= 500 {
+            failure.message = "the server refused the connection".into();
+        }
+        return Err(failure);
+    }
+
+    let (mut mechanisms, starttls) = smtp.ehlo()?;
+    if !attempt.implicit_tls() {
+        if !starttls {
             smtp.quit();
             return Err(Failure::new(
                 Kind::NoStartTls,
@@ -164,40 +218,42 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
                 endpoint.host
             )));
         }
-        smtp.transcript
-            .borrow()
-            .note("C: STARTTLS (and EHLO), by lettre");
-        smtp.connection.starttls(&tls, &hello).map_err(|e| {
-            let failure = failure(&e, "starting TLS", attempt);
-            if failure.kind == Kind::Refused {
-                Failure {
-                    kind: Kind::NoStartTls,
-                    message: "the server refused STARTTLS; the token was not sent".into(),
-                    ..failure
-                }
-            } else {
-                failure
+        let doing = "starting TLS";
+        let reply = smtp.command("STARTTLS", doing)?;
+        if reply.code != 220 {
+            let mut failure = unexpected(&reply, doing);
+            if reply.code >= 500 {
+                failure.kind = Kind::NoStartTls;
+                failure.message = "the server refused STARTTLS; the token was not sent".into();
             }
-        })?;
-        if !smtp.connection.is_encrypted() {
-            return Err(Failure::new(
-                Kind::Network,
-                "STARTTLS did not encrypt the connection",
-            ));
+            return Err(failure);
         }
-        transcript
-            .borrow()
-            .note("TLS established, certificate verified");
+        // RFC 3207 section 4.2: nothing may follow the 220 before the handshake. Bytes already
+        // here were sent in the clear, by the server or by someone in between.
+        if !smtp.reader.buffer().is_empty() {
+            return Err(Failure::new(
+                Kind::Protocol,
+                "the server sent more after agreeing to STARTTLS, before TLS began: someone may \
+                 be tampering with the connection; the token was not sent",
+            )
+            .hint(format!(
+                "the implicit-TLS endpoint (e.g. smtps://{}:465) has no unencrypted phase to \
+                 tamper with",
+                endpoint.host
+            )));
+        }
+        let connection = smtp.reader.into_inner().start_tls()?;
+        smtp.reader = BufReader::new(connection);
+        // What the server offered in the clear is forgotten (RFC 3207 section 4.2).
+        (mechanisms, _) = smtp.ehlo()?;
     }
 
-    let ehlo = smtp.command(Ehlo::new(hello.clone()), "reading the AUTH mechanisms")?;
-    let offered = auth_mechanisms(&ehlo);
-    if !offered
+    if !mechanisms
         .iter()
         .any(|m| m.eq_ignore_ascii_case(attempt.method.name()))
     {
         smtp.quit();
-        return Err(super::not_offered(attempt.method, &offered));
+        return Err(not_offered(attempt.method, &mechanisms));
     }
 
     let doing = "during AUTH";
@@ -207,123 +263,35 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
         attempt.method.name(),
         response.expose()
     ));
-    let mut reply = smtp.command(Line(command.expose()), doing);
+    let mut reply = smtp.command(command.expose(), doing)?;
     let mut challenge: Option<Challenge> = None;
     let mut answered = 0;
-    loop {
-        match reply {
-            Ok(response) if response.has_code(235) => break,
-            Ok(response) if response.has_code(334) && answered < MAX_CHALLENGES => {
-                answered += 1;
-                challenge =
-                    Challenge::from_base64(response.first_line().unwrap_or("")).or(challenge);
-                let dummy = Secret::new(String::from_utf8_lossy(challenge::dummy_response(
-                    attempt.method,
-                )));
-                reply = smtp.command(Line(sasl::base64(&dummy).expose()), doing);
-            }
-            Ok(response) => {
-                let reply = reply_text(&response);
-                smtp.quit();
-                return Err(Failure::new(
-                    Kind::Protocol,
-                    "the server's reply to AUTH is neither success nor refusal",
-                )
-                .reply(Some(reply))
-                .challenge(challenge));
-            }
-            Err(mut failure) => {
-                if failure.kind == Kind::Refused {
-                    failure.message = "the server refused the token".into();
-                }
-                if failure.kind == Kind::Refused && is_unsupported(failure.reply.as_deref()) {
-                    failure.kind = Kind::Unsupported;
-                    failure.message =
-                        format!("the server does not accept AUTH {}", attempt.method.name());
-                }
-                // After a timeout or nonsense the session is in no known state: no QUIT.
-                if matches!(failure.kind, Kind::Refused | Kind::Unsupported) {
-                    smtp.quit();
-                }
-                return Err(failure.challenge(challenge));
-            }
+    while reply.code == 334 && answered < MAX_CHALLENGES {
+        answered += 1;
+        let data = reply.lines.first().map(String::as_str).unwrap_or("");
+        challenge = Challenge::from_base64(data).or(challenge);
+        let dummy = Secret::new(String::from_utf8_lossy(challenge::dummy_response(
+            attempt.method,
+        )));
+        reply = smtp.command(sasl::base64(&dummy).expose(), doing)?;
+    }
+    let failure = match reply.code {
+        235 => {
+            smtp.quit();
+            return Ok(());
         }
+        // 504: "Unrecognized authentication type" (RFC 4954 section 6).
+        504 => Failure::new(
+            Kind::Unsupported,
+            format!("the server does not accept AUTH {}", attempt.method.name()),
+        ),
+        500..=599 => Failure::new(Kind::Refused, "the server refused the token"),
+        _ => unexpected(&reply, doing),
+    };
+    if matches!(failure.kind, Kind::Refused | Kind::Unsupported) {
+        smtp.quit();
     }
-    smtp.quit();
-    Ok(())
-}
-
-/// 504: "Unrecognized authentication type" (RFC 4954 section 6).
-fn is_unsupported(reply: Option<&str>) -> bool {
-    reply.is_some_and(|reply| reply.starts_with("504"))
-}
-
-/// The mechanisms on the EHLO reply's AUTH line (also the old `AUTH=` form).
-fn auth_mechanisms(ehlo: &Response) -> Vec<String> {
-    ehlo.message()
-        .filter_map(|line| {
-            let (keyword, rest) = line.split_at(line.find([' ', '=']).unwrap_or(line.len()));
-            keyword
-                .eq_ignore_ascii_case("AUTH")
-                .then(|| rest.trim_start_matches([' ', '=']).to_string())
-        })
-        .flat_map(|rest| {
-            rest.split_whitespace()
-                .map(String::from)
-                .collect::<Vec<_>>()
-        })
-        .fold(Vec::new(), |mut all, mechanism| {
-            if !all
-                .iter()
-                .any(|m: &String| m.eq_ignore_ascii_case(&mechanism))
-            {
-                all.push(mechanism);
-            }
-            all
-        })
-}
-
-/// Classifies a lettre error: a negative reply, a timeout, TLS, the network, or nonsense.
-fn failure(error: &lettre::transport::smtp::Error, doing: &str, attempt: &Attempt) -> Failure {
-    use std::error::Error as _;
-    if let Some(code) = error.status() {
-        let message = error.source().map(|s| s.to_string()).unwrap_or_default();
-        let reply = Some(format!("{code} {message}").trim_end().to_string());
-        return if error.is_permanent() {
-            Failure::new(Kind::Refused, format!("the server said no {doing}")).reply(reply)
-        } else {
-            // 4xx (RFC 5321 section 4.2.1), e.g. 454 when the server cannot check tokens now.
-            Failure::new(
-                Kind::Unavailable,
-                format!("the server reported a temporary failure {doing}: a problem on its side"),
-            )
-            .reply(reply)
-        };
-    }
-    let mut source = error.source();
-    while let Some(inner) = source {
-        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
-            return io_failure(io, doing, attempt.timeout);
-        }
-        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-            let io = std::io::Error::new(std::io::ErrorKind::InvalidData, tls.clone());
-            return io_failure(&io, doing, attempt.timeout);
-        }
-        source = inner.source();
-    }
-    if error.is_response() {
-        // lettre's parse error ends with the text it could not parse: the server's reply.
-        let text = error.to_string();
-        let reply = text
-            .split_once(" at: ")
-            .map(|(_, rest)| rest.lines().next().unwrap_or("").to_string());
-        return Failure::new(
-            Kind::Protocol,
-            format!("the server's reply {doing} is not SMTP"),
-        )
-        .reply(reply);
-    }
-    Failure::new(Kind::Network, format!("{error} {doing}"))
+    Err(failure.reply(Some(reply.text())).challenge(challenge))
 }
 
 #[cfg(test)]
@@ -331,19 +299,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn auth_lines_are_read() {
-        let ehlo: Response = "250-mail.example.com\r\n250-AUTH PLAIN XOAUTH2\r\n250-AUTH=LOGIN OAUTHBEARER\r\n250 SIZE 100\r\n"
-            .parse()
-            .unwrap();
+    fn reply_lines_are_parsed() {
         assert_eq!(
-            auth_mechanisms(&ehlo),
+            parse_line("250-AUTH PLAIN"),
+            Some((250, false, "AUTH PLAIN"))
+        );
+        assert_eq!(parse_line("250 OK"), Some((250, true, "OK")));
+        assert_eq!(parse_line("221"), Some((221, true, "")));
+        assert_eq!(parse_line("* OK this is IMAP"), None);
+        assert_eq!(parse_line("HTTP/1.1 400"), None);
+        assert_eq!(parse_line("250xyz"), None);
+        assert_eq!(parse_line("999 nine"), None);
+    }
+
+    #[test]
+    fn auth_lines_are_read() {
+        let lines: Vec<String> = [
+            "mail.example.com",
+            "AUTH PLAIN XOAUTH2",
+            "AUTH=LOGIN OAUTHBEARER",
+            "SIZE 100",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            auth_mechanisms(&lines),
             vec!["PLAIN", "XOAUTH2", "LOGIN", "OAUTHBEARER"]
         );
     }
 
     #[test]
-    fn reply_text_joins_lines() {
-        let response: Response = "535 5.7.8 Authentication failed\r\n".parse().unwrap();
-        assert_eq!(reply_text(&response), "535 5.7.8 Authentication failed");
+    fn replies_read_as_one_line() {
+        let reply = Reply {
+            code: 535,
+            lines: vec!["5.7.8 Authentication failed".into()],
+        };
+        assert_eq!(reply.text(), "535 5.7.8 Authentication failed");
     }
 }

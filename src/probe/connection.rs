@@ -2,8 +2,8 @@
 //! STARTTLS) with a timeout on every step, an overall deadline, a cap on what the server may send,
 //! and the `--debug` trace of the conversation with the token redacted.
 //!
-//! The IMAP crate and the POP code read and write through [`Connection`], so all of this holds
-//! for them without their knowing.
+//! The IMAP crate and the POP and SMTP code read and write through [`Connection`], so all of this
+//! holds for every protocol.
 
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
@@ -338,7 +338,7 @@ impl Write for Connection {
 
 /// Resolves the host name within the timeout: the system resolver has none of its own, so it
 /// runs on a helper thread that is abandoned if it does not answer in time.
-pub fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, Failure> {
+fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, Failure> {
     let (sender, receiver) = std::sync::mpsc::channel();
     let target = (host.to_string(), port);
     std::thread::spawn(move || {

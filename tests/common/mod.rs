@@ -18,6 +18,8 @@ use mailtoken::provider::{ClientAuth, Registration};
 use mailtoken::secret::Secret;
 use mailtoken::tokenfile::{FORMAT_VERSION, TokenFile};
 
+pub mod mail;
+
 /// A private HOME with XDG directories and a default age identity, removed on drop.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,

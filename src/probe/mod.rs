@@ -1,0 +1,288 @@
+//! `--test`: log in to the account's IMAP, POP and SMTP servers with the access token, and when a
+//! login fails, say in plain words why.
+//!
+//! This module picks the endpoints, gets the token, runs each login with a time limit, and
+//! retries once with a refreshed token when a cached one is refused. The rest:
+//! `imap`, `pop`, `smtp` (one protocol each), `connection` (TCP, TLS, timeouts, the redacted
+//! `--debug` trace), `challenge` (the server's failure challenge in plain words), `failure` (what
+//! went wrong, and its kind) and `report` (the lines on stderr and the exit status: 0 all logged
+//! in, 69 a login refused, 75 a network problem, timeout or server trouble).
+
+mod challenge;
+mod connection;
+mod failure;
+mod imap;
+mod pop;
+mod report;
+mod smtp;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::ClientConfig;
+
+use crate::cli::{Protocol, SaslMethod};
+use crate::error::{Error, Result};
+use crate::log;
+use crate::provider::MailEndpoint;
+use crate::refresh::{self, Current, Source};
+use crate::sasl;
+use crate::secret::Secret;
+use crate::settings::Settings;
+use crate::tokenfile::TokenFile;
+
+use connection::{SharedTranscript, Transcript};
+use failure::{Failure, Kind, not_offered};
+use report::{explain, outcome, say_detail, say_line, say_reply};
+
+/// Time allowed for each connect, read and write with a mail server. Interactive mail servers
+/// answer in well under a second; 20 s leaves room for slow links without hanging a script.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Environment variable overriding [`TIMEOUT`], in seconds (fractions allowed): slow links, and
+/// tests of a server that stops answering.
+pub const TIMEOUT_VARIABLE: &str = "MAILTOKEN_MAIL_TIMEOUT";
+
+/// The timeout in force.
+fn timeout() -> Duration {
+    std::env::var(TIMEOUT_VARIABLE)
+        .ok()
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .filter(|seconds| *seconds > 0.0 && seconds.is_finite() && *seconds < 86_400.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(TIMEOUT)
+}
+
+/// A duration for messages: "20 s", "0.5 s".
+fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{secs} s")
+    }
+}
+
+/// Everything one login attempt needs; owned, so it can run on a thread of its own.
+pub struct Attempt {
+    pub endpoint: MailEndpoint,
+    pub method: SaslMethod,
+    pub user: String,
+    pub token: Secret,
+    pub config: Arc<ClientConfig>,
+    pub timeout: Duration,
+}
+
+impl Attempt {
+    /// The raw SASL initial response: OAUTHBEARER carries this endpoint's host and port.
+    pub fn initial_response(&self) -> Secret {
+        sasl::initial_response(
+            self.method,
+            &self.user,
+            &self.endpoint.host,
+            self.endpoint.port,
+            &self.token,
+        )
+    }
+
+    /// The `--debug` trace for this attempt, told which strings never to show.
+    pub fn transcript(&self) -> SharedTranscript {
+        let raw = self.initial_response();
+        let encoded = sasl::base64(&raw);
+        Transcript::new(
+            self.endpoint.protocol.name(),
+            vec![encoded, raw, self.token.clone()],
+        )
+    }
+
+    fn implicit_tls(&self) -> bool {
+        self.endpoint.tls == crate::provider::Tls::Implicit
+    }
+}
+
+/// A conversation with one server may last this many timeouts in all: each step has its own
+/// timeout, so without a limit a server sending one byte at a time could hold `--test` forever.
+const DEADLINE_FACTOR: u32 = 4;
+
+/// Runs one login on a thread of its own and waits at most a little longer than the
+/// conversation's limit. The connection stops itself at that limit; this is the backstop should
+/// any step escape it (a library looping without reading). A thread given up on ends with the
+/// process.
+fn attempt(attempt: Attempt) -> std::result::Result<(), Failure> {
+    let limit = attempt.timeout * (DEADLINE_FACTOR + 1);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let result = match attempt.endpoint.protocol {
+            Protocol::Imap => imap::login(&attempt),
+            Protocol::Pop => pop::login(&attempt),
+            Protocol::Smtp => smtp::login(&attempt),
+        };
+        let _ = sender.send(result);
+    });
+    match receiver.recv_timeout(limit) {
+        Ok(result) => result.map_err(Failure::server_trouble),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(Failure::new(
+            Kind::Timeout,
+            format!(
+                "the conversation took longer than {}, the limit for one server",
+                seconds(limit)
+            ),
+        )),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(Failure::new(
+            Kind::Protocol,
+            "the login test stopped unexpectedly",
+        )),
+    }
+}
+
+/// Tests every mail endpoint of the account (or the one `--protocol` names).
+pub fn run(settings: &Settings) -> Result<()> {
+    let account = settings.account();
+    let mut current = refresh::current_token(&account, &settings.client, settings.force_refresh)?;
+    log::verbose(match current.source {
+        Source::Cached => "testing with the cached access token",
+        Source::CachedAfterFailure => "testing with the cached access token (the refresh failed)",
+        Source::Refreshed => "testing with a freshly refreshed access token",
+        Source::RefreshedElsewhere => "testing with the token another process just refreshed",
+    });
+    let endpoints = endpoints(settings, &current.token)?;
+    if current.token.email.is_empty() {
+        return Err(
+            Error::config("the account has no e-mail address to log in as")
+                .hint("pass --email ADDRESS"),
+        );
+    }
+    let config = crate::tls::client_config()?;
+    let timeout = timeout();
+    let method = settings
+        .registration
+        .sasl_method
+        .unwrap_or(current.token.registration.sasl_method);
+
+    let mut failed: Vec<(Protocol, Kind)> = Vec::new();
+    let mut may_refresh = current.source == Source::Cached;
+    for endpoint in &endpoints {
+        let run_once = |current: &Current| {
+            let started = Instant::now();
+            let result = attempt(Attempt {
+                endpoint: endpoint.clone(),
+                method,
+                user: current.token.email.clone(),
+                token: current.token.access_token.clone(),
+                config: Arc::clone(&config),
+                timeout,
+            });
+            (result, started.elapsed())
+        };
+        let (mut result, mut elapsed) = run_once(&current);
+        let mut fresh = matches!(
+            current.source,
+            Source::Refreshed | Source::RefreshedElsewhere
+        );
+        let mut retried = false;
+
+        if may_refresh && matches!(&result, Err(failure) if failure.kind == Kind::Refused) {
+            may_refresh = false;
+            if let Err(failure) = &result {
+                say_line(endpoint, method, failure.kind.word(), elapsed);
+                say_reply(failure);
+            }
+            say_detail("the cached token was refused; refreshing it and trying once more");
+            match refresh::current_token(&account, &settings.client, true) {
+                Ok(refreshed) => {
+                    current = refreshed;
+                    (result, elapsed) = run_once(&current);
+                    fresh = true;
+                    retried = true;
+                }
+                Err(error) => {
+                    say_detail(format!("the refresh failed: {}", error.message()));
+                    if let Some(hint) = error.hint_text() {
+                        say_detail(format!("hint: {hint}"));
+                    }
+                    if let Err(failure) = &result {
+                        explain(failure, endpoint, &current.token, fresh, false);
+                    }
+                    failed.push((endpoint.protocol, Kind::Refused));
+                    continue;
+                }
+            }
+        }
+
+        match result {
+            Ok(()) => {
+                say_line(endpoint, method, "ok", elapsed);
+                if retried {
+                    say_detail(
+                        "with a refreshed token: the cached one was stale (revoked or expired \
+                         early), and the file now holds the new one",
+                    );
+                }
+            }
+            Err(failure) => {
+                say_line(endpoint, method, failure.kind.word(), elapsed);
+                if retried && failure.kind == Kind::Refused {
+                    say_detail(
+                        "refused again with a freshly refreshed token: this is a real refusal, \
+                         not a stale token",
+                    );
+                }
+                explain(&failure, endpoint, &current.token, fresh, true);
+                failed.push((endpoint.protocol, failure.kind));
+            }
+        }
+    }
+    outcome(&failed)
+}
+
+/// The endpoints to test: the registration's, a command-line endpoint replacing the stored one,
+/// narrowed by `--protocol`.
+fn endpoints(settings: &Settings, token: &TokenFile) -> Result<Vec<MailEndpoint>> {
+    let protocols = match settings.protocol {
+        Some(protocol) => vec![protocol],
+        None => vec![Protocol::Imap, Protocol::Pop, Protocol::Smtp],
+    };
+    let mut endpoints = Vec::new();
+    for protocol in protocols {
+        let given = match protocol {
+            Protocol::Imap => &settings.registration.imap_endpoint,
+            Protocol::Pop => &settings.registration.pop_endpoint,
+            Protocol::Smtp => &settings.registration.smtp_endpoint,
+        };
+        match given.as_ref().or(token.registration.endpoint(protocol)) {
+            Some(endpoint) => endpoints.push(endpoint.clone()),
+            None if settings.protocol.is_some() => {
+                return Err(Error::config(format!(
+                    "the account has no {} endpoint to test",
+                    protocol.name()
+                ))
+                .hint(format!(
+                    "pass --{}-endpoint URL",
+                    protocol.name().to_lowercase()
+                )));
+            }
+            None => log::verbose(format!(
+                "the account has no {} endpoint; not tested",
+                protocol.name()
+            )),
+        }
+    }
+    if endpoints.is_empty() {
+        return Err(
+            Error::config("the account has no IMAP, POP or SMTP endpoint to test")
+                .hint("pass --imap-endpoint URL (or --pop-endpoint, --smtp-endpoint)"),
+        );
+    }
+    Ok(endpoints)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(seconds(Duration::from_secs(20)), "20 s");
+        assert_eq!(seconds(Duration::from_millis(500)), "0.5 s");
+    }
+}

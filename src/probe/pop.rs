@@ -1,0 +1,287 @@
+//! The POP3 login test, written directly over the [`Connection`]: greeting, CAPA (RFC 2449),
+//! STLS when the endpoint asks for it (RFC 2595 section 4), AUTH with the response on its own
+//! line (RFC 5034; Microsoft refuses the initial response on the AUTH line), STAT to prove the
+//! login is real, QUIT.
+
+use std::io::{BufRead, BufReader, Write};
+
+use super::challenge::{self, Challenge};
+use super::connection::{Connection, SharedTranscript, io_failure};
+use super::{Attempt, Failure, Kind};
+use crate::sasl;
+use crate::secret::Secret;
+
+/// A failure challenge is answered at most this often; a server asking again and again is not
+/// going to accept the login.
+const MAX_CHALLENGES: usize = 3;
+
+struct Pop<'a> {
+    reader: BufReader<Connection>,
+    transcript: SharedTranscript,
+    attempt: &'a Attempt,
+}
+
+impl Pop<'_> {
+    fn send(&mut self, line: &str, doing: &str) -> Result<(), Failure> {
+        let stream = self.reader.get_mut();
+        stream
+            .write_all(format!("{line}\r\n").as_bytes())
+            .and_then(|()| stream.flush())
+            .map_err(|e| io_failure(&e, doing, self.attempt.timeout))
+    }
+
+    fn read_line(&mut self, doing: &str) -> Result<String, Failure> {
+        let mut line = Vec::new();
+        let read = self
+            .reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| io_failure(&e, doing, self.attempt.timeout))?;
+        if read == 0 || line.last() != Some(&b'\n') {
+            return Err(Failure::new(
+                Kind::Network,
+                format!("the server closed the connection {doing}"),
+            )
+            .with_last_reply(&self.transcript));
+        }
+        let text = String::from_utf8_lossy(&line);
+        Ok(text.trim_end_matches(['\r', '\n']).to_string())
+    }
+
+    fn command(&mut self, line: &str, doing: &str) -> Result<String, Failure> {
+        self.send(line, doing)?;
+        self.read_line(doing)
+    }
+
+    /// The capability lines, or `None` when the server has no CAPA command.
+    fn capabilities(&mut self) -> Result<Option<Vec<String>>, Failure> {
+        let doing = "asking for the capabilities";
+        let first = self.command("CAPA", doing)?;
+        if is_err(&first) {
+            return Ok(None);
+        }
+        if !is_ok(&first) {
+            return Err(self.garbage(&first, doing));
+        }
+        let mut lines = Vec::new();
+        loop {
+            let line = self.read_line(doing)?;
+            if line == "." {
+                return Ok(Some(lines));
+            }
+            lines.push(line);
+        }
+    }
+
+    fn garbage(&self, line: &str, doing: &str) -> Failure {
+        Failure::new(
+            Kind::Protocol,
+            format!("the server's reply {doing} is not POP3"),
+        )
+        .reply(Some(line.to_string()))
+    }
+}
+
+fn is_ok(line: &str) -> bool {
+    line == "+OK" || line.starts_with("+OK ")
+}
+
+fn is_err(line: &str) -> bool {
+    line == "-ERR" || line.starts_with("-ERR ")
+}
+
+/// A SASL continuation: `+` alone or `+ ` and base64 (RFC 5034 section 4).
+fn continuation(line: &str) -> Option<&str> {
+    if line == "+" {
+        Some("")
+    } else {
+        line.strip_prefix("+ ")
+    }
+}
+
+/// The capability line starting with `name`, without the name.
+fn capability<'l>(lines: &'l [String], name: &str) -> Option<&'l str> {
+    lines.iter().find_map(|line| {
+        let mut words = line.splitn(2, ' ');
+        let first = words.next()?;
+        first
+            .eq_ignore_ascii_case(name)
+            .then(|| words.next().unwrap_or(""))
+    })
+}
+
+pub fn login(attempt: &Attempt) -> Result<(), Failure> {
+    let transcript = attempt.transcript();
+    let endpoint = &attempt.endpoint;
+    let connection = Connection::open(
+        &endpoint.host,
+        endpoint.port,
+        attempt.implicit_tls(),
+        attempt.config.clone(),
+        attempt.timeout,
+        transcript.clone(),
+    )?;
+    let mut pop = Pop {
+        reader: BufReader::new(connection),
+        transcript: transcript.clone(),
+        attempt,
+    };
+
+    let greeting = pop.read_line("waiting for the greeting")?;
+    if is_err(&greeting) {
+        return Err(
+            Failure::new(Kind::Network, "the server refused the connection").reply(Some(greeting)),
+        );
+    }
+    if !is_ok(&greeting) {
+        return Err(pop.garbage(&greeting, "in the greeting"));
+    }
+
+    let mut capabilities = pop.capabilities()?;
+    if !attempt.implicit_tls() {
+        let offered = capabilities
+            .as_ref()
+            .is_none_or(|lines| capability(lines, "STLS").is_some());
+        let reply = if offered {
+            Some(pop.command("STLS", "starting TLS")?)
+        } else {
+            None
+        };
+        match reply {
+            Some(reply) if is_ok(&reply) => {}
+            Some(reply) if !is_err(&reply) => return Err(pop.garbage(&reply, "to STLS")),
+            reply => {
+                let _ = pop.command("QUIT", "closing the session");
+                return Err(Failure::new(
+                    Kind::NoStartTls,
+                    "the server does not offer STLS (STARTTLS); the token was not sent over an \
+                     unencrypted connection",
+                )
+                .reply(reply)
+                .hint(format!(
+                    "use the server's implicit-TLS endpoint if it has one, e.g. pop3s://{}:995",
+                    endpoint.host
+                )));
+            }
+        }
+        // Nothing may follow the +OK before the handshake (RFC 2595 section 4): bytes already
+        // here came in the clear, from the server or from someone in between.
+        if !pop.reader.buffer().is_empty() {
+            return Err(Failure::new(
+                Kind::Protocol,
+                "the server sent more after agreeing to STLS, before TLS began: someone may be \
+                 tampering with the connection; the token was not sent",
+            )
+            .hint(format!(
+                "the implicit-TLS endpoint (e.g. pop3s://{}:995) has no unencrypted phase to \
+                 tamper with",
+                endpoint.host
+            )));
+        }
+        let connection = pop.reader.into_inner().start_tls()?;
+        pop.reader = BufReader::new(connection);
+        capabilities = pop.capabilities()?;
+    }
+
+    if let Some(mechanisms) = capabilities
+        .as_deref()
+        .and_then(|lines| capability(lines, "SASL"))
+    {
+        let offered: Vec<String> = mechanisms.split_whitespace().map(String::from).collect();
+        if !offered
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(attempt.method.name()))
+        {
+            let _ = pop.command("QUIT", "closing the session");
+            return Err(super::not_offered(attempt.method, &offered));
+        }
+    }
+
+    let doing = "during AUTH";
+    let reply = pop.command(&format!("AUTH {}", attempt.method.name()), doing)?;
+    if continuation(&reply).is_none() {
+        if is_err(&reply) {
+            return Err(Failure::new(
+                Kind::Unsupported,
+                format!(
+                    "the server refused AUTH {} before the token was sent",
+                    attempt.method.name()
+                ),
+            )
+            .reply(Some(reply)));
+        }
+        return Err(pop.garbage(&reply, doing));
+    }
+    let response = sasl::base64(&attempt.initial_response());
+    pop.send(response.expose(), doing)?;
+
+    let mut challenge: Option<Challenge> = None;
+    let mut answered = 0;
+    loop {
+        let reply = pop.read_line(doing)?;
+        if is_ok(&reply) {
+            break;
+        }
+        if is_err(&reply) {
+            let _ = pop.command("QUIT", "closing the session");
+            return Err(Failure::new(Kind::Refused, "the server refused the token")
+                .reply(Some(reply))
+                .challenge(challenge));
+        }
+        match continuation(&reply) {
+            Some(data) if answered < MAX_CHALLENGES => {
+                answered += 1;
+                challenge = Challenge::from_base64(data).or(challenge);
+                let dummy = Secret::new(String::from_utf8_lossy(challenge::dummy_response(
+                    attempt.method,
+                )));
+                pop.send(sasl::base64(&dummy).expose(), doing)?;
+            }
+            _ => return Err(pop.garbage(&reply, doing).challenge(challenge)),
+        }
+    }
+
+    let doing = "running STAT after the login";
+    let stat = pop.command("STAT", doing)?;
+    if is_err(&stat) {
+        let mut failure = Failure::new(
+            Kind::Refused,
+            "the login was accepted, then STAT was refused",
+        )
+        .reply(Some(stat));
+        failure.after_login = true;
+        let _ = pop.command("QUIT", "closing the session");
+        return Err(failure);
+    }
+    if !is_ok(&stat) {
+        return Err(pop.garbage(&stat, doing));
+    }
+    if let Err(failure) = pop.command("QUIT", "closing the session") {
+        transcript.borrow().note(format!(
+            "QUIT did not complete cleanly: {}",
+            failure.message
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_told_apart() {
+        assert!(is_ok("+OK") && is_ok("+OK 2 320") && !is_ok("+OKAY"));
+        assert!(is_err("-ERR no") && !is_err("-ERRATIC"));
+        assert_eq!(continuation("+"), Some(""));
+        assert_eq!(continuation("+ eyJ9"), Some("eyJ9"));
+        assert_eq!(continuation("+OK"), None);
+    }
+
+    #[test]
+    fn capability_lines_are_found() {
+        let lines = vec!["USER".to_string(), "SASL PLAIN XOAUTH2".to_string()];
+        assert_eq!(capability(&lines, "sasl"), Some("PLAIN XOAUTH2"));
+        assert_eq!(capability(&lines, "STLS"), None);
+        assert_eq!(capability(&lines, "USER"), Some(""));
+    }
+}

@@ -1,0 +1,125 @@
+//! What `--test` prints on stderr: one line per protocol, the detail lines under a failure, and
+//! the exit status the results add up to.
+
+use std::time::Duration;
+
+use super::challenge::{self, Facts};
+use super::failure::{Failure, Kind};
+use crate::cli::{Protocol, SaslMethod};
+use crate::error::{Error, ExitStatus, Result};
+use crate::log;
+use crate::provider::MailEndpoint;
+use crate::tokenfile::TokenFile;
+
+/// The exit status: a refused login outweighs a network problem, which outweighs success.
+pub fn outcome(failed: &[(Protocol, Kind)]) -> Result<()> {
+    let names = |status: ExitStatus| {
+        failed
+            .iter()
+            .filter(|(_, kind)| kind.status() == status)
+            .map(|(protocol, _)| protocol.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let refused = names(ExitStatus::LoginFailed);
+    if !refused.is_empty() {
+        return Err(
+            Error::new(ExitStatus::LoginFailed, format!("login failed: {refused}"))
+                .hint("the lines above say why; --debug shows the conversation"),
+        );
+    }
+    let unreachable = names(ExitStatus::Temporary);
+    if !unreachable.is_empty() {
+        return Err(
+            Error::temporary(format!("could not complete the test: {unreachable}"))
+                .hint("try again later if the network or the server was at fault; --debug shows the conversation"),
+        );
+    }
+    Ok(())
+}
+
+/// `IMAP  imaps://imap.example.com:993  XOAUTH2  ok  (0.21 s)`
+pub fn say_line(endpoint: &MailEndpoint, method: SaslMethod, status: &str, elapsed: Duration) {
+    log::say(format!(
+        "{:<4}  {}  {}  {status}  ({:.2} s)",
+        endpoint.protocol.name(),
+        endpoint.url(),
+        method.name(),
+        elapsed.as_secs_f64()
+    ));
+}
+
+pub fn say_detail(text: impl std::fmt::Display) {
+    log::say(format!("      {text}"));
+}
+
+pub fn say_reply(failure: &Failure) {
+    if let Some(reply) = &failure.reply {
+        say_detail(format!("server said: {}", log::sanitize(reply)));
+    }
+}
+
+/// The detail lines under a failed protocol: what happened, the server's reply and challenge,
+/// and the likely causes.
+/// `show_reply` is false when the reply was already shown above, on the first attempt's line.
+pub fn explain(
+    failure: &Failure,
+    endpoint: &MailEndpoint,
+    token: &TokenFile,
+    fresh: bool,
+    show_reply: bool,
+) {
+    say_detail(log::sanitize(&failure.message));
+    if show_reply {
+        say_reply(failure);
+    }
+    if let Some(challenge) = &failure.challenge {
+        say_detail(format!("challenge: {}", challenge.summary()));
+    }
+    if failure.kind == Kind::Refused {
+        let scope = token
+            .granted_scope
+            .as_deref()
+            .unwrap_or(&token.registration.scope);
+        let causes = challenge::explain(&Facts {
+            protocol: endpoint.protocol,
+            email: &token.email,
+            token_scope: Some(scope),
+            fresh_token: fresh,
+            after_login: failure.after_login,
+            reply: failure.reply.as_deref(),
+            challenge: failure.challenge.as_deref(),
+        });
+        for cause in causes {
+            say_detail(format!("likely: {cause}"));
+        }
+    }
+    match &failure.hint {
+        Some(hint) => say_detail(format!("hint: {hint}")),
+        None if failure.kind == Kind::Protocol => say_detail(format!(
+            "hint: check that {} is the {} server and port (another service answers like this)",
+            endpoint.url(),
+            endpoint.protocol.name()
+        )),
+        None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_outweigh_network_errors() {
+        assert!(outcome(&[]).is_ok());
+        let error = outcome(&[(Protocol::Imap, Kind::Timeout)]).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Temporary);
+        let error = outcome(&[
+            (Protocol::Imap, Kind::Timeout),
+            (Protocol::Smtp, Kind::Unsupported),
+        ])
+        .unwrap_err();
+        assert_eq!(error.status(), ExitStatus::LoginFailed);
+        assert_eq!(error.message(), "login failed: SMTP");
+    }
+}

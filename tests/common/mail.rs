@@ -141,6 +141,20 @@ impl Session {
         Some(line)
     }
 
+    /// Exactly `count` bytes from the client (an HTTP body), or fewer if it went away.
+    pub fn bytes(&mut self, count: usize) -> Vec<u8> {
+        let mut buffer = vec![0u8; count];
+        let read = match &mut self.stream {
+            Stream::Plain(tcp) => tcp.read_exact(&mut buffer),
+            Stream::Tls(tls) => tls.read_exact(&mut buffer),
+            Stream::Gone => return Vec::new(),
+        };
+        if read.is_err() {
+            buffer.clear();
+        }
+        buffer
+    }
+
     /// Switches to TLS after a STARTTLS reply.
     pub fn start_tls(&mut self) {
         self.stream = match std::mem::replace(&mut self.stream, Stream::Gone) {

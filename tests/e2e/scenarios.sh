@@ -217,12 +217,13 @@ gave_up() { # PID NAME WHAT
     local rc=$?
     set -e
     sed 's/^/   stderr: /' "$S/$2.err"
-    fail "$3 (mailtoken exit status $rc)"
+    [ ! -s "$S/script.log" ] || sed 's/^/   terminal: /' "$S/script.log"
+    fail "$3 (exit status $rc)"
 }
 
 # Flags that describe the test provider to --authorize (as a user of a custom provider would).
 authorize_flags() {
-    AUTH_FLAGS=(--provider e2e --issuer "$ISSUER" --client-id "$E2E_CLIENT_ID"
+    AUTH_FLAGS=(--provider e2e --issuer "$ISSUER" --client-id "$E2E_CLIENT_ID" --client-secret ""
         --scope "openid offline_access mail" --email "$USER_LOGIN" --sasl-method XOAUTH2
         --imap-endpoint "imaps://127.0.0.1:$PORT_IMAPS" --pop-endpoint "pop3s://127.0.0.1:$PORT_POP3S"
         --smtp-endpoint "smtps://127.0.0.1:$PORT_SUBMISSIONS" --auth-timeout 60)

@@ -255,8 +255,9 @@ scenario_1() {
     mt auth --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" "$S/token"
     # The driver runs in the background and may log its last lines after mailtoken has finished.
     local i
-    for ((i = 0; i < 150; i++)); do
-        grep -Eq 'page says|failed|gave up' "$S/browser.log" 2>/dev/null && break
+    for ((i = 0; i < 150 && RC == 0; i++)); do
+        [ -f "$S/browser.log" ] || break
+        grep -Eq 'page says|failed|gave up' "$S/browser.log" && break
         sleep 0.1
     done
     sed 's/^/   browser: /' "$S/browser.log" 2>/dev/null || true

@@ -251,6 +251,7 @@ after_authorize() { # NAME FILE FLOW
 
 scenario_1() {
     authorize_flags
+    reset_counts
     export BROWSER=$HERE/browser.sh E2E_LOGIN=$USER_LOGIN E2E_BROWSER_LOG=$S/browser.log
     mt auth --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" "$S/token"
     # The driver runs in the background and may log its last lines after mailtoken has finished.
@@ -264,10 +265,12 @@ scenario_1() {
     expect_rc auth 0
     assert_file_has "$S/browser.log" 'redirected to http://(localhost|127\.0\.0\.1|\[::1\]):[0-9]+/' "the browser's redirect"
     after_authorize auth "$S/token" localhostauthcode
+    assert_eq "$(counts_json)" '{"authorization_code":{"ok":1}}' "token-endpoint requests"
 }
 
 scenario_2() {
     authorize_flags
+    reset_counts
     local fifo=$S/stdin.fifo url redirected
     mkfifo "$fifo"
     echo "\$ mailtoken --authorize --authflow authcode ... (under a pseudo-terminal, input from $fifo)"
@@ -290,10 +293,13 @@ scenario_2() {
     exec 7>&-
     sed 's/^/   stderr: /' "$S/auth.err"
     after_authorize auth "$S/token" authcode
+    assert_eq "$(counts_json)" '{"authorization_code":{"ok":1}}' "token-endpoint requests"
 }
 
 scenario_3() {
+    local grant=urn:ietf:params:oauth:grant-type:device_code
     authorize_flags
+    reset_counts
     echo "\$ mailtoken --authorize --authflow devicecode ... &"
     set +e
     mailtoken --authorize --authflow devicecode "${AUTH_FLAGS[@]}" "$S/token" \
@@ -310,12 +316,22 @@ scenario_3() {
         uri=$(grep -Eo "https://127\.0\.0\.1:$PORT_PROVIDER/device[^[:space:]\"'<>]*" "$S/auth.err" | grep -v '/device/auth' | head -n 1 | sed 's/[).,;:]*$//')
         [ -n "$code" ] || gave_up "$pid" auth "no user code on stderr"
     fi
+    # Approve only once mailtoken is polling, as a person on another device would.
+    local i
+    for ((i = 0; i < 150; i++)); do
+        [ "$(count "$grant" authorization_pending)" -ge 1 ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ "$(count "$grant" authorization_pending)" -ge 1 ] || gave_up "$pid" auth "mailtoken did not poll the token endpoint"
     note "approving at $uri"
     node "$HERE/login.mjs" device "$uri" "$USER_LOGIN" ${code:+"$code"} || gave_up "$pid" auth "the approval failed"
     # The provider's interval is 1 s; allow for a few polls.
     wait_exit "$pid" auth 30 "mailtoken kept polling after the approval"
     sed 's/^/   stderr: /' "$S/auth.err"
     after_authorize auth "$S/token" devicecode
+    assert_eq "$(count "$grant" ok)" 1 "successful device-code polls"
+    note "provider counts: $(counts_json)"
 }
 
 scenario_4() {

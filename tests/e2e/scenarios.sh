@@ -1,0 +1,691 @@
+# The scenarios of the end-to-end suite and their helpers; sourced by tests/e2e/run, which has
+# started the servers and set ISSUER, ADMIN, CA, PORT_*, USER_LOGIN and friends.
+#
+# Each scenario_N runs in its own subshell with errexit on, inside its own directory $S with its own
+# HOME, XDG_CONFIG_HOME, XDG_DATA_HOME and GNUPGHOME. A scenario fails at the first failed check.
+# shellcheck shell=bash
+
+# shellcheck disable=SC2034 # read by run
+declare -A SCENARIO_NAMES=(
+    [1]="localhostauthcode with headless Chromium; the token opens Dovecot"
+    [2]="authcode: the redirected URL pasted on stdin"
+    [3]="devicecode approved by a headless client while mailtoken polls"
+    [4]="clientcredentials, and its renewal"
+    [5]="expiry and refresh across several expiries (rotation, reuse detection)"
+    [6]="32 processes at once on an expired token: one refresh"
+    [7]="--test: IMAP, POP, SMTP x TLS, STARTTLS x XOAUTH2, OAUTHBEARER; a refusal exits 69"
+    [8]="ssl = required on 127.0.0.2: STARTTLS works, no token before TLS"
+    [9]="real clients: curl over IMAPS, msmtp through submission"
+    [10]="the token file opens with age -d -i IDENTITY"
+    [11]="a mutt_oauth2.py token file (gpg) keeps working"
+)
+
+# --- checks ------------------------------------------------------------------------------------
+
+# On stderr, so the message reaches the log even from inside $(...).
+fail() {
+    echo "FAILED: $*" >&2
+    exit 1
+}
+note() { echo "-- $*"; }
+
+assert_eq() { # ACTUAL EXPECTED WHAT
+    [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+assert_ne() {
+    [ "$1" != "$2" ] || fail "$3: both are '$1'"
+}
+assert_match() { # TEXT REGEX WHAT
+    [[ $1 =~ $2 ]] || fail "$3: '$1' does not match /$2/"
+}
+assert_file_has() { # FILE EXTENDED-REGEX WHAT
+    grep -Eq -- "$2" "$1" || { sed 's/^/   > /' "$1"; fail "$3: no /$2/ in $1"; }
+}
+assert_file_lacks() {
+    ! grep -Eq -- "$2" "$1" || { sed 's/^/   > /' "$1"; fail "$3: /$2/ found in $1"; }
+}
+assert_mode_600() {
+    assert_eq "$(stat -c %a "$1")" 600 "mode of $1"
+}
+
+# --- running mailtoken -------------------------------------------------------------------------
+
+# mt NAME ARGS...: runs mailtoken with no stdin; stdout, stderr and the exit code go to
+# $S/NAME.out, $S/NAME.err and $S/NAME.rc (and RC).
+mt() {
+    local name=$1
+    shift
+    echo "\$ mailtoken $(printf '%q ' "$@")"
+    set +e
+    mailtoken "$@" >"$S/$name.out" 2>"$S/$name.err" </dev/null
+    RC=$?
+    set -e
+    echo "$RC" >"$S/$name.rc"
+    sed 's/^/   stderr: /' "$S/$name.err"
+    echo "   exit $RC"
+}
+
+expect_rc() { # NAME CODE
+    local got
+    got=$(cat "$S/$1.rc")
+    [ "$got" = "$2" ] || { sed 's/^/   stderr> /' "$S/$1.err"; fail "mailtoken ($1) exited $got, expected $2"; }
+}
+
+# The stdout of run NAME must be exactly one line holding an opaque oidc-provider token; prints it.
+token_from() {
+    local file=$S/$1.out lines token
+    lines=$(wc -l <"$file")
+    [ "$lines" = 1 ] || fail "stdout of $1 has $lines lines, expected exactly 1"
+    [ "$(tail -c 1 "$file" | od -An -c | tr -d ' ')" = '\n' ] || fail "stdout of $1 does not end in a newline"
+    token=$(cat "$file")
+    assert_match "$token" '^[A-Za-z0-9_-]{43}$' "stdout of $1"
+    printf '%s' "$token"
+}
+
+# --- the provider ------------------------------------------------------------------------------
+
+set_ttl() { curl -fsS -X POST "$ADMIN/e2e/ttl?seconds=$1" >/dev/null; }
+reset_counts() { curl -fsS -X POST "$ADMIN/e2e/reset" >/dev/null; }
+# count GRANT_TYPE OUTCOME: token requests seen since the last reset ("ok" or an error code).
+count() {
+    curl -fsS "$ADMIN/e2e/counts" >"$S/counts.json"
+    node "$HERE/json.mjs" get "$S/counts.json" "$1.$2" 2>/dev/null || echo 0
+}
+counts_json() { curl -fsS "$ADMIN/e2e/counts"; }
+
+# introspect TOKEN: prints "active username" as the provider sees the token (what Dovecot sees).
+introspect() {
+    curl -fsS -u "$E2E_INTROSPECT_ID:$E2E_INTROSPECT_SECRET" --data-urlencode "token=$1" \
+        "$ADMIN/token/introspection" >"$S/introspection.json"
+    printf '%s %s\n' "$(node "$HERE/json.mjs" get "$S/introspection.json" active)" \
+        "$(node "$HERE/json.mjs" get "$S/introspection.json" username 2>/dev/null || echo -)"
+}
+assert_active() { # TOKEN USER
+    assert_eq "$(introspect "$1")" "true $2" "introspection of the token"
+}
+
+# obtain_login OUT: signs $USER_LOGIN in headlessly (code flow with PKCE, as the public client)
+# and stores the token response in OUT. No mailtoken involved.
+obtain_login() {
+    node "$HERE/login.mjs" tokens "${2:-$USER_LOGIN}" >"$1" || fail "headless sign-in failed"
+}
+
+# --- token files -------------------------------------------------------------------------------
+
+# An age identity at mailtoken's default place; prints nothing, sets RECIPIENT and IDENTITY.
+new_identity() {
+    IDENTITY=$XDG_CONFIG_HOME/mailtoken/age-identity.txt
+    mkdir -p "$(dirname "$IDENTITY")"
+    (umask 077 && age-keygen -o "$IDENTITY" 2>/dev/null)
+    RECIPIENT=$(age-keygen -y "$IDENTITY")
+}
+
+# write_tokenfile TOKENS FILE [EXTRA-OPTIONS-JSON-MEMBERS]: a schema-1 file for $USER_LOGIN,
+# encrypted with the age CLI to $RECIPIENT, mode 0600, with implicit-TLS endpoints by default.
+write_tokenfile() {
+    local tokens=$1 file=$2 extra=${3:-}
+    local options
+    options=$(printf '{"issuer":"%s","client_id":"%s","email":"%s","recipients":["%s"],"endpoints":{"imap":"imaps://127.0.0.1:%s","pop":"pop3s://127.0.0.1:%s","smtp":"smtps://127.0.0.1:%s"}%s}' \
+        "$ISSUER" "$E2E_CLIENT_ID" "$USER_LOGIN" "$RECIPIENT" "$PORT_IMAPS" "$PORT_POP3S" "$PORT_SUBMISSIONS" "${extra:+,$extra}")
+    mkdir -p "$(dirname "$file")"
+    node "$HERE/json.mjs" tokenfile "$tokens" "$options" | (umask 077 && age -r "$RECIPIENT" -o "$file")
+    chmod 600 "$file"
+}
+
+# decrypt FILE: the plaintext JSON via the standard age CLI, into FILE.json.
+decrypt() {
+    age -d -i "$IDENTITY" "$1" >"$1.json" || fail "age -d -i $IDENTITY $1 failed"
+}
+field() { node "$HERE/json.mjs" get "$1.json" "$2" 2>/dev/null || echo "(absent)"; }
+
+# Checks the token file after a successful run that printed TOKEN.
+check_tokenfile() { # FILE TOKEN FLOW EMAIL [refresh|norefresh]
+    local file=$1 token=$2 flow=$3 email=$4 refresh=${5:-refresh}
+    [ -f "$file" ] || fail "no token file at $file"
+    assert_mode_600 "$file"
+    assert_eq "$(head -c 21 "$file")" "age-encryption.org/v1" "the token file's header"
+    decrypt "$file"
+    assert_eq "$(field "$file" version)" 1 "schema version"
+    assert_eq "$(field "$file" access_token)" "$token" "access token in the file"
+    assert_eq "$(field "$file" flow)" "$flow" "flow in the file"
+    assert_eq "$(field "$file" email)" "$email" "e-mail in the file"
+    assert_eq "$(field "$file" registration.token_endpoint)" "$ISSUER/token" "token endpoint in the file"
+    local expiry
+    expiry=$(date -d "$(field "$file" access_token_expiry)" +%s) || fail "unreadable access_token_expiry"
+    [ "$expiry" -gt "$(date +%s)" ] || fail "the stored access token has already expired"
+    if [ "$refresh" = refresh ]; then
+        [ "$(field "$file" refresh_token)" != "(absent)" ] || fail "no refresh token stored"
+    else
+        assert_eq "$(field "$file" refresh_token)" "(absent)" "refresh token"
+    fi
+}
+
+# --- mail --------------------------------------------------------------------------------------
+
+# imap_fetch TOKEN USER [URL]: curl logs in with OAUTHBEARER and fetches the seeded message.
+imap_fetch() {
+    curl -sS --max-time 20 --cacert "$CA" --user "$2:" --oauth2-bearer "$1" \
+        "${3:-imaps://127.0.0.1:$PORT_IMAPS/INBOX;UID=1}"
+}
+assert_opens_mailbox() { # TOKEN USER
+    imap_fetch "$1" "$2" >"$S/fetched.eml" || fail "curl could not fetch over IMAPS as $2"
+    assert_file_has "$S/fetched.eml" '^Subject: e2e seeded message' "the fetched message"
+}
+assert_opens_robot_mailbox() { # TOKEN USER: an empty INBOX; EXAMINE succeeds
+    curl -sS --max-time 20 --cacert "$CA" --user "$2:" --oauth2-bearer "$1" \
+        "imaps://127.0.0.1:$PORT_IMAPS/INBOX" -X 'EXAMINE INBOX' >"$S/examine.txt" \
+        || fail "curl could not log in over IMAPS as $2"
+}
+
+dovecot_mark() { wc -c <"$W/dovecot/dovecot.log" | tr -d ' ' >"$S/dovecot.mark"; }
+dovecot_since() { tail -c +"$(($(cat "$S/dovecot.mark") + 1))" "$W/dovecot/dovecot.log"; }
+
+b64() { base64 -w0; }
+sasl_xoauth2() { printf 'user=%s\001auth=Bearer %s\001\001' "$1" "$2" | b64; }
+sasl_oauthbearer() { printf 'n,a=%s,\001host=%s\001port=%s\001auth=Bearer %s\001\001' "$1" "$3" "$4" "$2" | b64; }
+
+# Waits up to SECONDS for FILE to match REGEX while process PID runs.
+wait_for_text() { # PID FILE REGEX SECONDS
+    local i
+    for ((i = 0; i < $4 * 10; i++)); do
+        grep -Eq -- "$3" "$2" 2>/dev/null && return 0
+        kill -0 "$1" 2>/dev/null || { grep -Eq -- "$3" "$2" 2>/dev/null; return; }
+        sleep 0.1
+    done
+    return 1
+}
+
+# Waits up to SECONDS for process PID to end and records its exit code in $S/NAME.rc; fails if it
+# is still running then.
+wait_exit() { # PID NAME SECONDS WHAT
+    local i
+    for ((i = 0; i < $3 * 10; i++)); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$1" 2>/dev/null; then
+        kill "$1" 2>/dev/null
+        fail "$4"
+    fi
+    set +e
+    wait "$1"
+    echo $? >"$S/$2.rc"
+    set -e
+}
+
+# For a background mailtoken that did not get as far as expected: its output, and the failure.
+gave_up() { # PID NAME WHAT
+    kill "$1" 2>/dev/null || true
+    set +e
+    wait "$1"
+    local rc=$?
+    set -e
+    sed 's/^/   stderr: /' "$S/$2.err"
+    [ ! -s "$S/script.log" ] || sed 's/^/   terminal: /' "$S/script.log"
+    fail "$3 (exit status $rc)"
+}
+
+# Flags that describe the test provider to --authorize (as a user of a custom provider would).
+authorize_flags() {
+    AUTH_FLAGS=(--provider e2e --issuer "$ISSUER" --client-id "$E2E_CLIENT_ID" --client-secret ""
+        --scope "openid offline_access mail" --email "$USER_LOGIN" --sasl-method XOAUTH2
+        --imap-endpoint "imaps://127.0.0.1:$PORT_IMAPS" --pop-endpoint "pop3s://127.0.0.1:$PORT_POP3S"
+        --smtp-endpoint "smtps://127.0.0.1:$PORT_SUBMISSIONS" --auth-timeout 60)
+}
+
+# What every successful --authorize scenario checks afterwards.
+after_authorize() { # NAME FILE FLOW
+    local token
+    expect_rc "$1" 0
+    token=$(token_from "$1")
+    IDENTITY=$XDG_CONFIG_HOME/mailtoken/age-identity.txt
+    [ -f "$IDENTITY" ] || fail "mailtoken created no age identity at $IDENTITY"
+    check_tokenfile "$2" "$token" "$3" "$USER_LOGIN"
+    assert_active "$token" "$USER_LOGIN"
+    assert_opens_mailbox "$token" "$USER_LOGIN"
+    # The next call prints the same token from the file, silently and without the network.
+    mt again "$2"
+    expect_rc again 0
+    assert_eq "$(token_from again)" "$token" "the cached token on the next call"
+    [ ! -s "$S/again.err" ] || fail "the cached call wrote to stderr"
+}
+
+# --- the scenarios -----------------------------------------------------------------------------
+
+scenario_1() {
+    authorize_flags
+    reset_counts
+    export BROWSER=$HERE/browser.sh E2E_LOGIN=$USER_LOGIN E2E_BROWSER_LOG=$S/browser.log
+    mt auth --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" "$S/token"
+    # The driver runs in the background and may log its last lines after mailtoken has finished.
+    local i
+    for ((i = 0; i < 150 && RC == 0; i++)); do
+        [ -f "$S/browser.log" ] || break
+        grep -Eq 'page says|failed|gave up' "$S/browser.log" && break
+        sleep 0.1
+    done
+    sed 's/^/   browser: /' "$S/browser.log" 2>/dev/null || true
+    expect_rc auth 0
+    assert_file_has "$S/browser.log" 'redirected to http://(localhost|127\.0\.0\.1|\[::1\]):[0-9]+/' "the browser's redirect"
+    after_authorize auth "$S/token" localhostauthcode
+    assert_eq "$(counts_json)" '{"authorization_code":{"ok":1}}' "token-endpoint requests"
+}
+
+scenario_2() {
+    authorize_flags
+    reset_counts
+    local fifo=$S/stdin.fifo url redirected
+    mkfifo "$fifo"
+    echo "\$ mailtoken --authorize --authflow authcode ... (under a pseudo-terminal, input from $fifo)"
+    # script(1) gives mailtoken a terminal as stdin, where a person would paste; stdout and stderr
+    # still go to files of their own.
+    set +e
+    script -qfec "$(printf '%q ' mailtoken --authorize --authflow authcode "${AUTH_FLAGS[@]}" "$S/token") >$S/auth.out 2>$S/auth.err" \
+        /dev/null <"$fifo" >"$S/script.log" 2>&1 &
+    local pid=$!
+    set -e
+    exec 7>"$fifo"
+    wait_for_text "$pid" "$S/auth.err" "https://127\.0\.0\.1:$PORT_PROVIDER/auth\?" 20 \
+        || gave_up "$pid" auth "mailtoken printed no authorization URL"
+    url=$(grep -Eo "https://127\.0\.0\.1:$PORT_PROVIDER/auth\?[^[:space:]\"'<>]+" "$S/auth.err" | head -n 1 | sed 's/[).,;:]*$//')
+    note "signing in at the printed URL"
+    redirected=$(node "$HERE/login.mjs" follow "$url" "$USER_LOGIN") || gave_up "$pid" auth "headless sign-in failed"
+    note "pasting the redirected URL (${#redirected} characters)"
+    printf '%s\n' "$redirected" >&7
+    wait_exit "$pid" auth 30 "mailtoken did not finish after the paste"
+    exec 7>&-
+    sed 's/^/   stderr: /' "$S/auth.err"
+    after_authorize auth "$S/token" authcode
+    assert_eq "$(counts_json)" '{"authorization_code":{"ok":1}}' "token-endpoint requests"
+}
+
+scenario_3() {
+    local grant=urn:ietf:params:oauth:grant-type:device_code
+    authorize_flags
+    reset_counts
+    echo "\$ mailtoken --authorize --authflow devicecode ... &"
+    set +e
+    mailtoken --authorize --authflow devicecode "${AUTH_FLAGS[@]}" "$S/token" \
+        >"$S/auth.out" 2>"$S/auth.err" </dev/null &
+    local pid=$!
+    set -e
+    wait_for_text "$pid" "$S/auth.err" "https://127\.0\.0\.1:$PORT_PROVIDER/device" 20 \
+        || gave_up "$pid" auth "mailtoken showed no verification URI"
+    sleep 0.2
+    local uri code
+    uri=$(grep -Eo "https://127\.0\.0\.1:$PORT_PROVIDER/device[^[:space:]\"'<>]*" "$S/auth.err" | grep -v '/device/auth' | grep 'user_code=' | head -n 1 | sed 's/[).,;:]*$//' || true)
+    code=$(grep -Eo '\b[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}\b' "$S/auth.err" | head -n 1 || true)
+    if [ -z "$uri" ]; then
+        uri=$(grep -Eo "https://127\.0\.0\.1:$PORT_PROVIDER/device[^[:space:]\"'<>]*" "$S/auth.err" | grep -v '/device/auth' | head -n 1 | sed 's/[).,;:]*$//')
+        [ -n "$code" ] || gave_up "$pid" auth "no user code on stderr"
+    fi
+    # Approve only once mailtoken is polling, as a person on another device would.
+    local i
+    for ((i = 0; i < 150; i++)); do
+        [ "$(count "$grant" authorization_pending)" -ge 1 ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ "$(count "$grant" authorization_pending)" -ge 1 ] || gave_up "$pid" auth "mailtoken did not poll the token endpoint"
+    note "approving at $uri"
+    node "$HERE/login.mjs" device "$uri" "$USER_LOGIN" ${code:+"$code"} || gave_up "$pid" auth "the approval failed"
+    # The provider's interval is 1 s; allow for a few polls.
+    wait_exit "$pid" auth 30 "mailtoken kept polling after the approval"
+    sed 's/^/   stderr: /' "$S/auth.err"
+    after_authorize auth "$S/token" devicecode
+    assert_eq "$(count "$grant" ok)" 1 "successful device-code polls"
+    note "provider counts: $(counts_json)"
+}
+
+scenario_4() {
+    local file=$S/robot token renewed
+    export MAILTOKEN_CLIENT_SECRET=$E2E_ROBOT_SECRET
+    reset_counts
+    mt auth --authorize --authflow clientcredentials --provider e2e --token-endpoint "$ISSUER/token" \
+        --client-id "$E2E_ROBOT_ID" --scope mail --email "$E2E_ROBOT_ID" --sasl-method XOAUTH2 \
+        --imap-endpoint "imaps://127.0.0.1:$PORT_IMAPS" "$file"
+    unset MAILTOKEN_CLIENT_SECRET
+    expect_rc auth 0
+    token=$(token_from auth)
+    IDENTITY=$XDG_CONFIG_HOME/mailtoken/age-identity.txt
+    check_tokenfile "$file" "$token" clientcredentials "$E2E_ROBOT_ID" norefresh
+    assert_eq "$(field "$file" client_secret)" "$E2E_ROBOT_SECRET" "client secret stored for renewals"
+    assert_eq "$(count client_credentials ok)" 1 "client_credentials requests"
+    assert_active "$token" "$E2E_ROBOT_ID"
+    assert_opens_robot_mailbox "$token" "$E2E_ROBOT_ID"
+    # Renewal repeats the client-credentials grant; no user, no refresh token.
+    mt renew --force-refresh "$file"
+    expect_rc renew 0
+    renewed=$(token_from renew)
+    assert_ne "$renewed" "$token" "token after --force-refresh"
+    assert_eq "$(count client_credentials ok)" 2 "client_credentials requests after renewal"
+    check_tokenfile "$file" "$renewed" clientcredentials "$E2E_ROBOT_ID" norefresh
+    assert_active "$renewed" "$E2E_ROBOT_ID"
+}
+
+scenario_5() {
+    local file=$S/token ttl=6 first printed previous=none distinct=0 i started
+    new_identity
+    set_ttl $ttl
+    obtain_login "$S/login.json"
+    local first_refresh
+    first_refresh=$(node "$HERE/json.mjs" get "$S/login.json" refresh_token)
+    write_tokenfile "$S/login.json" "$file"
+    reset_counts
+    # A call every second for 18 s: with 6-second tokens that spans several expiries. Every
+    # printed token must be live at the provider when printed.
+    started=$(date +%s)
+    i=0
+    while [ $(($(date +%s) - started)) -lt 18 ]; do
+        i=$((i + 1))
+        mt "call$i" "$file"
+        expect_rc "call$i" 0
+        printed=$(token_from "call$i")
+        assert_active "$printed" "$USER_LOGIN"
+        if [ "$printed" != "$previous" ]; then distinct=$((distinct + 1)); previous=$printed; fi
+        sleep 1
+    done
+    note "$i calls, $distinct distinct tokens, provider counts: $(counts_json)"
+    [ "$distinct" -ge 4 ] || fail "only $distinct distinct tokens in 18 s of 6-second tokens: no refresh across expiries"
+    assert_eq "$(count refresh_token ok)" "$((distinct - 1))" "successful refreshes (one per new token)"
+    assert_eq "$(count refresh_token invalid_grant)" 0 "refresh requests rejected (a reused refresh token)"
+    decrypt "$file"
+    assert_eq "$(field "$file" access_token)" "$previous" "the file's access token after the calls"
+    assert_ne "$(field "$file" refresh_token)" "$first_refresh" "the refresh token (rotated)"
+    set_ttl "$DEFAULT_TTL"
+    mt last --force-refresh "$file"
+    expect_rc last 0
+    check_tokenfile "$file" "$(token_from last)" localhostauthcode "$USER_LOGIN"
+    assert_opens_mailbox "$(token_from last)" "$USER_LOGIN"
+    # Reuse detection is really on: the first, long-rotated refresh token sent again is refused
+    # and takes the whole login with it. mailtoken then says to sign in again (exit 77), prints
+    # nothing on stdout, and leaves the file as it was.
+    local reuse
+    reuse=$(curl -sS --cacert "$CA" -o "$S/reuse.json" -w '%{http_code}' --data-urlencode "grant_type=refresh_token" \
+        --data-urlencode "refresh_token=$first_refresh" --data-urlencode "client_id=$E2E_CLIENT_ID" "$ISSUER/token")
+    assert_eq "$reuse $(node "$HERE/json.mjs" get "$S/reuse.json" error)" "400 invalid_grant" "reusing the first refresh token"
+    cp -p "$file" "$S/token.before"
+    mt revoked --force-refresh "$file"
+    expect_rc revoked 77
+    assert_eq "$(wc -c <"$S/revoked.out" | tr -d ' ')" 0 "stdout after the login was revoked"
+    assert_file_has "$S/revoked.err" "--authorize" "the hint after the login was revoked"
+    cmp -s "$file" "$S/token.before" || fail "the token file changed although the refresh failed"
+}
+
+scenario_6() {
+    local file=$S/token old i first
+    new_identity
+    obtain_login "$S/login.json"
+    old=$(node "$HERE/json.mjs" get "$S/login.json" access_token)
+    write_tokenfile "$S/login.json" "$file" '"expired":true'
+    reset_counts
+    echo "\$ 32 x mailtoken $file, at once"
+    local pids=()
+    for i in $(seq 1 32); do
+        mailtoken "$file" >"$S/p$i.out" 2>"$S/p$i.err" </dev/null &
+        pids+=($!)
+    done
+    for i in $(seq 1 32); do
+        set +e
+        wait "${pids[$((i - 1))]}"
+        echo $? >"$S/p$i.rc"
+        set -e
+    done
+    note "provider counts: $(counts_json)"
+    for i in $(seq 1 32); do expect_rc "p$i" 0; done
+    first=$(token_from p1)
+    assert_ne "$first" "$old" "the token after the storm (the expired one was printed)"
+    for i in $(seq 2 32); do assert_eq "$(token_from "p$i")" "$first" "stdout of process $i"; done
+    assert_eq "$(counts_json)" "{\"refresh_token\":{\"ok\":1}}" "token-endpoint requests during the storm"
+    check_tokenfile "$file" "$first" localhostauthcode "$USER_LOGIN"
+    assert_active "$first" "$USER_LOGIN"
+    # The login survived: had any process sent the old refresh token again, the provider would
+    # have revoked the grant, and this refresh would fail.
+    mt after --force-refresh "$file"
+    expect_rc after 0
+    local after
+    after=$(token_from after)
+    assert_ne "$after" "$first" "token after one more refresh"
+    assert_eq "$(count refresh_token ok)" 2 "successful refreshes"
+    assert_eq "$(count refresh_token invalid_grant)" 0 "rejected refreshes"
+    assert_active "$after" "$USER_LOGIN"
+    assert_opens_mailbox "$after" "$USER_LOGIN"
+}
+
+# The line --test prints for a protocol that logged in, e.g.
+# "IMAP  imaps://127.0.0.1:993  XOAUTH2  ok  (0.21 s)".
+test_line() { # PROTOCOL METHOD
+    printf '(^|: )%s[[:space:]].*%s.*[[:space:]]ok([[:space:]]|$)' "$1" "$2"
+}
+
+# The Dovecot log lines of successful logins since the mark, per service and mechanism.
+logins_since_mark() { # SERVICE METHOD USER
+    dovecot_since | grep -cE "$1-login: (Info: )?Login: user=<$3>, method=$2," || true
+}
+
+scenario_7() {
+    new_identity
+    local tls=$S/tls starttls=$S/starttls wrong=$S/wrong method file
+    obtain_login "$S/login-tls.json"
+    obtain_login "$S/login-starttls.json"
+    obtain_login "$S/login-wrong.json"
+    write_tokenfile "$S/login-tls.json" "$tls"
+    write_tokenfile "$S/login-starttls.json" "$starttls" \
+        "$(printf '"endpoints":{"imap":"imap://127.0.0.1:%s","pop":"pop3://127.0.0.1:%s","smtp":"smtp://127.0.0.1:%s"}' "$PORT_IMAP" "$PORT_POP3" "$PORT_SUBMISSION")"
+    dovecot_mark
+    local greens=0
+    for file in "$tls" "$starttls"; do
+        for method in XOAUTH2 OAUTHBEARER; do
+            local name
+            name=test-$(basename "$file")-$method
+            mt "$name" --test --sasl-method "$method" "$file"
+            expect_rc "$name" 0
+            assert_eq "$(wc -c <"$S/$name.out" | tr -d ' ')" 0 "stdout of --test"
+            local protocol
+            for protocol in IMAP POP SMTP; do
+                assert_file_has "$S/$name.err" "$(test_line "$protocol" "$method")" "--test's $protocol line"
+                greens=$((greens + 1))
+            done
+        done
+    done
+    assert_eq "$greens" 12 "green protocol lines"
+    # Every login worked with the cached tokens, so neither file was refreshed or rewritten.
+    decrypt "$tls"
+    assert_eq "$(field "$tls" access_token)" "$(node "$HERE/json.mjs" get "$S/login-tls.json" access_token)" "the implicit-TLS file's token after --test"
+    decrypt "$starttls"
+    assert_eq "$(field "$starttls" access_token)" "$(node "$HERE/json.mjs" get "$S/login-starttls.json" access_token)" "the STARTTLS file's token after --test"
+    # Dovecot saw every one of the 12 logins, each with the right mechanism.
+    for method in XOAUTH2 OAUTHBEARER; do
+        assert_eq "$(logins_since_mark imap "$method" "$USER_LOGIN")" 2 "Dovecot IMAP logins with $method"
+        assert_eq "$(logins_since_mark pop3 "$method" "$USER_LOGIN")" 2 "Dovecot POP3 logins with $method"
+        assert_eq "$(logins_since_mark submission "$method" "$USER_LOGIN")" 2 "Dovecot submission logins with $method"
+    done
+    # A real refusal: the token is alice's, the file names another address.
+    USER_LOGIN=$OTHER_ADDRESS write_tokenfile "$S/login-wrong.json" "$wrong"
+    mt refused --test --protocol imap "$wrong"
+    expect_rc refused 69
+    assert_eq "$(wc -c <"$S/refused.out" | tr -d ' ')" 0 "stdout of a refused --test"
+    assert_file_has "$S/refused.err" "(e-?mail|address|user)" "the explanation of the refusal"
+    assert_file_has "$S/refused.err" "$OTHER_ADDRESS|signed[- ]in|does not match|mismatch" "the explanation names the mismatch"
+    decrypt "$wrong"
+    assert_eq "$(field "$wrong" email)" "$OTHER_ADDRESS" "the e-mail address in the refused file"
+}
+
+scenario_8() {
+    new_identity
+    local file=$S/token token method reply
+    # First, the server really is strict there: AUTH before STARTTLS is refused.
+    reply=$( {
+        exec 3<>"/dev/tcp/127.0.0.2/$PORT_IMAP"
+        timeout 5 head -n 1 <&3
+        printf 'a1 AUTHENTICATE XOAUTH2 %s\r\n' "$(sasl_xoauth2 "$USER_LOGIN" not-a-token)" >&3
+        timeout 5 head -n 1 <&3
+        printf 'a2 LOGOUT\r\n' >&3
+    } 2>&1 || true)
+    echo "$reply" | sed 's/^/   plain imap on 127.0.0.2: /'
+    [[ $reply == *"a1 "[NB][OA]* ]] || fail "Dovecot on 127.0.0.2 did not refuse AUTH before STARTTLS"
+    [[ $reply == *"a1 OK"* ]] && fail "Dovecot on 127.0.0.2 accepted AUTH before STARTTLS"
+    obtain_login "$S/login.json"
+    token=$(node "$HERE/json.mjs" get "$S/login.json" access_token)
+    # Only this scenario's connections count (the harness probed the spy's ports at start).
+    rm -f "$W"/spy/*.c2s
+    write_tokenfile "$S/login.json" "$file" \
+        "$(printf '"endpoints":{"imap":"imap://127.0.0.2:%s","pop":"pop3://127.0.0.2:%s","smtp":"smtp://127.0.0.2:%s"}' "$PORT_SPY_IMAP" "$PORT_SPY_POP3" "$PORT_SPY_SUBMISSION")"
+    dovecot_mark
+    for method in XOAUTH2 OAUTHBEARER; do
+        mt "test-$method" --test --sasl-method "$method" "$file"
+        expect_rc "test-$method" 0
+        local protocol
+        for protocol in IMAP POP SMTP; do
+            assert_file_has "$S/test-$method.err" "$(test_line "$protocol" "$method")" "--test's $protocol line"
+        done
+        local protocol_service
+        for protocol_service in imap pop3 submission; do
+            assert_eq "$(logins_since_mark "$protocol_service" "$method" "$USER_LOGIN")" 1 "$protocol_service logins on 127.0.0.2 with $method"
+        done
+        dovecot_since | grep "Login: user=<$USER_LOGIN>" >"$S/logins-$method.txt" || true
+        assert_file_lacks "$S/logins-$method.txt" 'lip=127\.0\.0\.1,' "logins not on 127.0.0.2"
+        grep -c ', TLS,' "$S/logins-$method.txt" | grep -qx 3 || fail "not every login on 127.0.0.2 was over TLS"
+        dovecot_mark
+    done
+    # What crossed in the clear: each connection's bytes up to the TLS handshake.
+    local recorded=0 capture clear
+    for capture in "$W"/spy/*.c2s; do
+        [ -s "$capture" ] || continue
+        recorded=$((recorded + 1))
+        # A TLS record starts with 0x16 0x03; everything before it was sent unencrypted.
+        clear=$(LC_ALL=C grep -abo $'\x16\x03' "$capture" | head -n 1 | cut -d: -f1 || true)
+        [ -n "$clear" ] || fail "$(basename "$capture"): no TLS handshake at all"
+        head -c "$clear" "$capture" >"$capture.clear"
+        note "$(basename "$capture") in the clear: $(tr '\r\n' '  ' <"$capture.clear")"
+        assert_file_has "$capture.clear" 'STARTTLS|STLS' "$(basename "$capture"): STARTTLS before the handshake"
+        assert_file_lacks "$capture.clear" '(^|[^A-Z])AUTH' "$(basename "$capture"): AUTH before TLS"
+        ! LC_ALL=C grep -aqF -- "$token" "$capture" || fail "$(basename "$capture"): the token crossed in the clear"
+        local forms=("$(sasl_xoauth2 "$USER_LOGIN" "$token")")
+        local host_port
+        for host_port in "$PORT_SPY_IMAP" "$PORT_SPY_POP3" "$PORT_SPY_SUBMISSION"; do
+            forms+=("$(sasl_oauthbearer "$USER_LOGIN" "$token" 127.0.0.2 "$host_port")")
+        done
+        local form
+        for form in "${forms[@]}"; do
+            ! LC_ALL=C grep -aqF -- "$form" "$capture" || fail "$(basename "$capture"): a SASL string crossed in the clear"
+        done
+    done
+    [ "$recorded" -ge 6 ] || fail "only $recorded connections went through the spy (expected 6)"
+    decrypt "$file"
+    assert_eq "$(field "$file" access_token)" "$token" "the file's token after --test"
+    assert_mode_600 "$file"
+}
+
+scenario_9() {
+    new_identity
+    local file=$S/token conf=$S/msmtprc token
+    obtain_login "$S/login.json"
+    write_tokenfile "$S/login.json" "$file"
+    # curl, with the token from mailtoken on its command line as users write it.
+    echo "\$ curl --oauth2-bearer \"\$(mailtoken $file)\" imaps://127.0.0.1:$PORT_IMAPS/INBOX;UID=1"
+    curl -sS --max-time 20 --cacert "$CA" --user "$USER_LOGIN:" --oauth2-bearer "$(mailtoken "$file")" \
+        "imaps://127.0.0.1:$PORT_IMAPS/INBOX;UID=1" >"$S/fetched.eml" || fail "curl failed"
+    assert_file_has "$S/fetched.eml" '^Subject: e2e seeded message' "the message curl fetched"
+    # msmtp, through Dovecot submission (STARTTLS, XOAUTH2; then implicit TLS, OAUTHBEARER).
+    cat >"$conf" <<EOF
+defaults
+tls on
+tls_trust_file $CA
+logfile $S/msmtp.log
+from $USER_LOGIN
+user $USER_LOGIN
+passwordeval "mailtoken $file"
+
+account starttls
+host 127.0.0.1
+port $PORT_SUBMISSION
+tls_starttls on
+auth xoauth2
+
+account implicit
+host 127.0.0.1
+port $PORT_SUBMISSIONS
+tls_starttls off
+auth oauthbearer
+
+account default : starttls
+EOF
+    chmod 600 "$conf"
+    local account marker
+    for account in starttls implicit; do
+        marker="e2e-msmtp-$account-$RANDOM$RANDOM"
+        echo "\$ msmtp -C $conf -a $account bob@mail.test"
+        printf 'From: %s\nTo: bob@mail.test\nSubject: %s\n\nSent by msmtp with a token from mailtoken.\n' \
+            "$USER_LOGIN" "$marker" | msmtp -C "$conf" -a "$account" bob@mail.test \
+            || { cat "$S/msmtp.log" 2>/dev/null; fail "msmtp ($account) failed"; }
+        local i found=
+        for ((i = 0; i < 50; i++)); do
+            found=$(grep -l -- "Subject: $marker" "$W"/sink/*.eml 2>/dev/null | head -n 1 || true)
+            [ -n "$found" ] && break
+            sleep 0.1
+        done
+        [ -n "$found" ] || fail "the SMTP sink did not receive the message sent through $account"
+        assert_file_has "$found" "^X-Envelope-To: <bob@mail.test>" "the relayed envelope"
+        note "$account: delivered to the sink as $(basename "$found")"
+    done
+    # The cached token served every call: the file was never rewritten.
+    decrypt "$file"
+    assert_eq "$(field "$file" access_token)" "$(node "$HERE/json.mjs" get "$S/login.json" access_token)" "the file's token"
+}
+
+scenario_10() {
+    new_identity
+    local file=$S/token token
+    obtain_login "$S/login.json"
+    write_tokenfile "$S/login.json" "$file" '"expired":true'
+    # mailtoken refreshes and writes the file itself (in-process age); the age CLI must open it.
+    mt refresh "$file"
+    expect_rc refresh 0
+    token=$(token_from refresh)
+    echo "\$ age -d -i $IDENTITY $file"
+    check_tokenfile "$file" "$token" localhostauthcode "$USER_LOGIN"
+    assert_ne "$token" "$(node "$HERE/json.mjs" get "$S/login.json" access_token)" "the refreshed token"
+    assert_eq "$(field "$file" encryption.kind)" age "encryption recorded in the file"
+    assert_eq "$(field "$file" encryption.recipients)" "[\"$RECIPIENT\"]" "recipients recorded in the file"
+    # And the file written by age itself (the encrypted-to-a-recipient form) round-trips.
+    age -d -i "$IDENTITY" "$file" | age -r "$RECIPIENT" -o "$S/again" && chmod 600 "$S/again"
+    mt again "$S/again"
+    expect_rc again 0
+    assert_eq "$(token_from again)" "$token" "the token read back from a re-encrypted file"
+}
+
+scenario_11() {
+    local file=$S/mutt-token token expected
+    mkdir -p "$W/gnupg-homes"
+    ln -s "$GNUPGHOME" "$W/gnupg-homes/s11"
+    gpg --batch --quiet --passphrase '' --quick-gen-key "E2E Throwaway <e2e@mail.test>" future-default default never 2>"$S/gpg.log" \
+        || { cat "$S/gpg.log"; fail "gpg could not make a throwaway key"; }
+    obtain_login "$S/login.json"
+    token=$(node "$HERE/json.mjs" get "$S/login.json" access_token)
+    # Exactly what mutt_oauth2.py writes: json.dumps of its dictionary through
+    # "gpg --encrypt --default-recipient-self", in place, mode 0600.
+    node "$HERE/json.mjs" muttfile "$S/login.json" "{\"email\":\"$USER_LOGIN\",\"registration\":\"google\",\"authflow\":\"authcode\",\"client_id\":\"$E2E_CLIENT_ID\"}" \
+        >"$S/mutt.json"
+    (umask 077 && gpg --batch --quiet --encrypt --default-recipient-self <"$S/mutt.json" >"$file")
+    chmod 600 "$file"
+    cp -p "$file" "$S/mutt-token.before"
+    # As mutt's imap_oauth_refresh_command calls it, with only the script's name changed.
+    mt plain "$file"
+    expect_rc plain 0
+    assert_eq "$(token_from plain)" "$token" "token from the mutt_oauth2.py file"
+    mt pipe "$file" --decryption-pipe "gpg --decrypt"
+    expect_rc pipe 0
+    assert_eq "$(token_from pipe)" "$token" "token with mutt_oauth2.py's --decryption-pipe"
+    # --format sasl: byte-identical to mutt_oauth2.py's (google: OAUTHBEARER to imap.gmail.com:993).
+    mt sasl "$file" --format sasl
+    expect_rc sasl 0
+    expected=$(sasl_oauthbearer "$USER_LOGIN" "$token" imap.gmail.com 993)
+    assert_eq "$(cat "$S/sasl.out")" "$expected" "--format sasl"
+    mt status "$file" --status
+    expect_rc status 0
+    assert_file_has "$S/status.out" "mutt_oauth2" "--status names the format"
+    assert_file_lacks "$S/status.out" "$token" "--status (no secrets)"
+    # The token opens the mailbox, and the file was left exactly as it was (no refresh was due).
+    assert_opens_mailbox "$token" "$USER_LOGIN"
+    cmp -s "$file" "$S/mutt-token.before" || fail "the mutt_oauth2.py file was rewritten without a refresh"
+    assert_mode_600 "$file"
+    gpg --batch --quiet --decrypt "$file" 2>/dev/null | cmp -s - "$S/mutt.json" || fail "the file no longer decrypts to what was written"
+}

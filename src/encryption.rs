@@ -269,16 +269,24 @@ impl Crypto {
         }
     }
 
+    /// Decrypts a passphrase file. The passphrase is asked once per run: a refresh reads the file
+    /// again under the lock, and then re-encrypts it, with the one typed first.
     fn decrypt_age_passphrase(&self, path: &Path, bytes: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        let prompt = format!("mailtoken: passphrase for {}: ", path.display());
-        let passphrase = rpassword::prompt_password(prompt).map_err(|e| {
-            Error::bad_token_file(format!(
-                "{} is protected by a passphrase and there is no terminal to ask for it ({e})",
-                path.display()
-            ))
-            .hint("passphrase files are for interactive use; from cron or mail clients use an age identity")
-        })?;
-        let passphrase = SecretString::from(passphrase);
+        let remembered = self.passphrase.borrow().clone();
+        let passphrase = match remembered {
+            Some(passphrase) => passphrase,
+            None => {
+                let prompt = format!("mailtoken: passphrase for {}: ", path.display());
+                let typed = rpassword::prompt_password(prompt).map_err(|e| {
+                    Error::bad_token_file(format!(
+                        "{} is protected by a passphrase and there is no terminal to ask for it ({e})",
+                        path.display()
+                    ))
+                    .hint("passphrase files are for interactive use; from cron or mail clients use an age identity")
+                })?;
+                SecretString::from(typed)
+            }
+        };
         let identity = age::scrypt::Identity::new(passphrase.clone());
         let plaintext = age_decrypt(bytes, std::iter::once(&identity as &dyn age::Identity))
             .map_err(|e| {

@@ -588,3 +588,82 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .decode(text.split_whitespace().collect::<String>())
         .unwrap()
 }
+
+#[test]
+fn a_passphrase_file_is_read_on_a_terminal_and_refreshed_without_asking_twice() {
+    if !require("script") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
+    let path = sandbox.path("account");
+    let token = token_file(
+        test_registration(&server.token_endpoint()),
+        EncryptionSpec::AgePassphrase,
+        Utc::now() - Duration::minutes(1),
+    );
+    // A low work factor keeps the test fast; the file is otherwise what `--encryption passphrase` writes.
+    let mut recipient = age::scrypt::Recipient::new(age::secrecy::SecretString::from(
+        "correct horse".to_string(),
+    ));
+    recipient.set_work_factor(4);
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .unwrap();
+    let mut ciphertext = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut ciphertext).unwrap();
+    std::io::Write::write_all(&mut writer, &token.to_json()).unwrap();
+    writer.finish().unwrap();
+    std::fs::write(&path, ciphertext).unwrap();
+    set_mode(&path, 0o600);
+
+    // script(1) gives mailtoken a terminal; the passphrase is typed once, on it.
+    let command = format!("{} {}", env!("CARGO_BIN_EXE_mailtoken"), path.display());
+    let mut script = Command::new("script");
+    script
+        .args(["-qec", &command, "/dev/null"])
+        .env("HOME", sandbox.home())
+        .env("XDG_CONFIG_HOME", sandbox.config_home())
+        .env("XDG_DATA_HOME", sandbox.data_home())
+        .env("MAILTOKEN_HTTP_TIMEOUT", "5")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = script.spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"correct horse\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let terminal = String::from_utf8_lossy(&output.stdout);
+
+    assert!(output.status.success(), "{terminal}");
+    assert_eq!(
+        terminal.matches("passphrase for").count(),
+        1,
+        "asked exactly once: {terminal}"
+    );
+    assert!(terminal.contains("new-access"), "{terminal}");
+
+    // The refreshed file is still passphrase-encrypted, to the same passphrase.
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(
+        mailtoken::encryption::detect(&bytes),
+        mailtoken::encryption::Detected::Age {
+            passphrase: true,
+            ssh: false
+        }
+    );
+    let identity = age::scrypt::Identity::new(age::secrecy::SecretString::from(
+        "correct horse".to_string(),
+    ));
+    let decryptor = age::Decryptor::new(&bytes[..]).unwrap();
+    let mut plaintext = Vec::new();
+    std::io::Read::read_to_end(
+        &mut decryptor
+            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .unwrap(),
+        &mut plaintext,
+    )
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&plaintext).unwrap();
+    assert_eq!(json["access_token"], "new-access");
+    assert_eq!(json["encryption"]["kind"], "age-passphrase");
+}

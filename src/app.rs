@@ -91,7 +91,11 @@ fn print_formatted(settings: &Settings, token: &crate::tokenfile::TokenFile) -> 
         .sasl_method
         .unwrap_or(token.registration.sasl_method);
     let protocol = settings.protocol.unwrap_or(Protocol::Imap);
-    let endpoint = token.registration.endpoint(protocol).ok_or_else(|| {
+    let endpoint = settings
+        .registration
+        .endpoint(protocol)
+        .or(token.registration.endpoint(protocol));
+    let endpoint = endpoint.ok_or_else(|| {
         Error::config(format!(
             "the account has no {} endpoint for the SASL string",
             protocol.name()

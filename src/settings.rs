@@ -43,6 +43,17 @@ pub struct RegistrationOverrides {
     pub smtp_endpoint: Option<MailEndpoint>,
 }
 
+impl RegistrationOverrides {
+    /// The mail endpoint given on the command line for `protocol`, if any.
+    pub fn endpoint(&self, protocol: Protocol) -> Option<&MailEndpoint> {
+        match protocol {
+            Protocol::Imap => self.imap_endpoint.as_ref(),
+            Protocol::Pop => self.pop_endpoint.as_ref(),
+            Protocol::Smtp => self.smtp_endpoint.as_ref(),
+        }
+    }
+}
+
 /// Options of the interactive sign-in.
 #[derive(Clone, Debug)]
 pub struct AuthorizeOptions {

@@ -225,3 +225,22 @@ fn a_passphrase_file_without_a_terminal_fails_clearly() {
         run.stderr
     );
 }
+
+#[test]
+fn an_endpoint_given_on_the_command_line_goes_into_the_oauthbearer_string() {
+    let sandbox = Sandbox::new();
+    let path = preset_account(&sandbox, "google");
+    let run = sandbox.run(&[
+        path.to_str().unwrap(),
+        "--format",
+        "sasl",
+        "--protocol",
+        "smtp",
+        "--smtp-endpoint",
+        "smtps://mail.example.net:465",
+    ]);
+    let expected = b64(
+        "n,a=user@example.com,\x01host=mail.example.net\x01port=465\x01auth=Bearer cached-access-token\x01\x01",
+    );
+    assert_eq!((run.code, run.stdout), (0, format!("{expected}\n")));
+}

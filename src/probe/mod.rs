@@ -244,12 +244,8 @@ fn endpoints(settings: &Settings, token: &TokenFile) -> Result<Vec<MailEndpoint>
     };
     let mut endpoints = Vec::new();
     for protocol in protocols {
-        let given = match protocol {
-            Protocol::Imap => &settings.registration.imap_endpoint,
-            Protocol::Pop => &settings.registration.pop_endpoint,
-            Protocol::Smtp => &settings.registration.smtp_endpoint,
-        };
-        match given.as_ref().or(token.registration.endpoint(protocol)) {
+        let given = settings.registration.endpoint(protocol);
+        match given.or(token.registration.endpoint(protocol)) {
             Some(endpoint) => endpoints.push(endpoint.clone()),
             None if settings.protocol.is_some() => {
                 return Err(Error::config(format!(

@@ -2,9 +2,9 @@
 //! login fails, say in plain words why.
 //!
 //! This module picks the endpoints, gets the token, runs each login with a time limit, and
-//! retries once with a refreshed token when a cached one is refused. The rest:
-//! `imap`, `pop`, `smtp` (one protocol each), `connection` (TCP, TLS, timeouts, the redacted
-//! `--debug` trace), `challenge` (the server's failure challenge in plain words), `failure` (what
+//! retries once with a refreshed token when a cached one is refused. The rest: `imap`, `pop`,
+//! `smtp` (one protocol each; POP and SMTP share `lines`), `connection` (TCP, TLS, timeouts, the
+//! redacted `--debug` trace), `challenge` (the server's failure challenge in plain words), `failure` (what
 //! went wrong, and its kind) and `report` (the lines on stderr and the exit status: 0 all logged
 //! in, 69 a login refused, 75 a network problem, timeout or server trouble).
 
@@ -12,6 +12,7 @@ mod challenge;
 mod connection;
 mod failure;
 mod imap;
+mod lines;
 mod pop;
 mod report;
 mod smtp;

@@ -3,10 +3,8 @@
 //! line (RFC 5034; Microsoft refuses the initial response on the AUTH line), STAT to prove the
 //! login is real, QUIT.
 
-use std::io::{BufRead, BufReader, Write};
-
 use super::challenge::{self, Challenge};
-use super::connection::{Connection, SharedTranscript, io_failure};
+use super::lines::LineConnection;
 use super::{Attempt, Failure, Kind};
 use crate::sasl;
 use crate::secret::Secret;
@@ -16,35 +14,16 @@ use crate::secret::Secret;
 const MAX_CHALLENGES: usize = 3;
 
 struct Pop<'a> {
-    reader: BufReader<Connection>,
-    transcript: SharedTranscript,
-    attempt: &'a Attempt,
+    lines: LineConnection<'a>,
 }
 
 impl Pop<'_> {
     fn send(&mut self, line: &str, doing: &str) -> Result<(), Failure> {
-        let stream = self.reader.get_mut();
-        stream
-            .write_all(format!("{line}\r\n").as_bytes())
-            .and_then(|()| stream.flush())
-            .map_err(|e| io_failure(&e, doing, self.attempt.timeout))
+        self.lines.send(line, doing)
     }
 
     fn read_line(&mut self, doing: &str) -> Result<String, Failure> {
-        let mut line = Vec::new();
-        let read = self
-            .reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| io_failure(&e, doing, self.attempt.timeout))?;
-        if read == 0 || line.last() != Some(&b'\n') {
-            return Err(Failure::new(
-                Kind::Network,
-                format!("the server closed the connection {doing}"),
-            )
-            .with_last_reply(&self.transcript));
-        }
-        let text = String::from_utf8_lossy(&line);
-        Ok(text.trim_end_matches(['\r', '\n']).to_string())
+        self.lines.read_line(doing)
     }
 
     fn command(&mut self, line: &str, doing: &str) -> Result<String, Failure> {
@@ -110,21 +89,11 @@ fn capability<'l>(lines: &'l [String], name: &str) -> Option<&'l str> {
 }
 
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
-    let transcript = attempt.transcript();
     let endpoint = &attempt.endpoint;
-    let connection = Connection::open(
-        &endpoint.host,
-        endpoint.port,
-        attempt.implicit_tls(),
-        attempt.config.clone(),
-        attempt.timeout,
-        transcript.clone(),
-    )?;
     let mut pop = Pop {
-        reader: BufReader::new(connection),
-        transcript: transcript.clone(),
-        attempt,
+        lines: LineConnection::open(attempt)?,
     };
+    let transcript = pop.lines.transcript.clone();
 
     let greeting = pop.read_line("waiting for the greeting")?;
     if is_err(&greeting) {
@@ -163,22 +132,9 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
                 )));
             }
         }
-        // Nothing may follow the +OK before the handshake (RFC 2595 section 4): bytes already
-        // here came in the clear, from the server or from someone in between.
-        if !pop.reader.buffer().is_empty() {
-            return Err(Failure::new(
-                Kind::Protocol,
-                "the server sent more after agreeing to STLS, before TLS began: someone may be \
-                 tampering with the connection; the token was not sent",
-            )
-            .hint(format!(
-                "the implicit-TLS endpoint (e.g. pop3s://{}:995) has no unencrypted phase to \
-                 tamper with",
-                endpoint.host
-            )));
-        }
-        let connection = pop.reader.into_inner().start_tls()?;
-        pop.reader = BufReader::new(connection);
+        pop.lines = pop
+            .lines
+            .start_tls("STLS", &format!("pop3s://{}:995", endpoint.host))?;
         capabilities = pop.capabilities()?;
     }
 

@@ -10,10 +10,8 @@
 //! by anything before the TLS handshake stops the test, and the connection is ours: one TLS
 //! configuration, one deadline, one redacted trace.
 
-use std::io::{BufRead, BufReader, Write};
-
 use super::challenge::{self, Challenge};
-use super::connection::{Connection, SharedTranscript, io_failure};
+use super::lines::LineConnection;
 use super::{Attempt, Failure, Kind, not_offered};
 use crate::sasl;
 use crate::secret::Secret;
@@ -42,18 +40,12 @@ impl Reply {
 }
 
 struct Smtp<'a> {
-    reader: BufReader<Connection>,
-    transcript: SharedTranscript,
-    attempt: &'a Attempt,
+    lines: LineConnection<'a>,
 }
 
 impl Smtp<'_> {
     fn send(&mut self, line: &str, doing: &str) -> Result<(), Failure> {
-        let stream = self.reader.get_mut();
-        stream
-            .write_all(format!("{line}\r\n").as_bytes())
-            .and_then(|()| stream.flush())
-            .map_err(|e| io_failure(&e, doing, self.attempt.timeout))
+        self.lines.send(line, doing)
     }
 
     /// Reads one reply, all its lines: `250-first`, `250-...`, `250 last`.
@@ -61,21 +53,7 @@ impl Smtp<'_> {
         let mut lines = Vec::new();
         let mut code = None;
         loop {
-            let mut raw = Vec::new();
-            let read = self
-                .reader
-                .read_until(b'\n', &mut raw)
-                .map_err(|e| io_failure(&e, doing, self.attempt.timeout))?;
-            if read == 0 || raw.last() != Some(&b'\n') {
-                return Err(Failure::new(
-                    Kind::Network,
-                    format!("the server closed the connection {doing}"),
-                )
-                .with_last_reply(&self.transcript));
-            }
-            let line = String::from_utf8_lossy(&raw)
-                .trim_end_matches(['\r', '\n'])
-                .to_string();
+            let line = self.lines.read_line(doing)?;
             let Some((this, last, text)) = parse_line(&line) else {
                 return Err(self.garbage(&line, doing));
             };
@@ -106,7 +84,7 @@ impl Smtp<'_> {
     /// QUIT, for a session that is still in step; the answer does not matter.
     fn quit(&mut self) {
         if let Err(failure) = self.command("QUIT", "closing the session") {
-            self.transcript.borrow().note(format!(
+            self.lines.transcript.borrow().note(format!(
                 "QUIT did not complete cleanly: {}",
                 failure.message
             ));
@@ -178,20 +156,9 @@ fn auth_mechanisms(lines: &[String]) -> Vec<String> {
 }
 
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
-    let transcript = attempt.transcript();
     let endpoint = &attempt.endpoint;
-    let connection = Connection::open(
-        &endpoint.host,
-        endpoint.port,
-        attempt.implicit_tls(),
-        attempt.config.clone(),
-        attempt.timeout,
-        transcript.clone(),
-    )?;
     let mut smtp = Smtp {
-        reader: BufReader::new(connection),
-        transcript: transcript.clone(),
-        attempt,
+        lines: LineConnection::open(attempt)?,
     };
 
     let doing = "waiting for the greeting";
@@ -228,22 +195,9 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
             }
             return Err(failure);
         }
-        // RFC 3207 section 4.2: nothing may follow the 220 before the handshake. Bytes already
-        // here were sent in the clear, by the server or by someone in between.
-        if !smtp.reader.buffer().is_empty() {
-            return Err(Failure::new(
-                Kind::Protocol,
-                "the server sent more after agreeing to STARTTLS, before TLS began: someone may \
-                 be tampering with the connection; the token was not sent",
-            )
-            .hint(format!(
-                "the implicit-TLS endpoint (e.g. smtps://{}:465) has no unencrypted phase to \
-                 tamper with",
-                endpoint.host
-            )));
-        }
-        let connection = smtp.reader.into_inner().start_tls()?;
-        smtp.reader = BufReader::new(connection);
+        smtp.lines = smtp
+            .lines
+            .start_tls("STARTTLS", &format!("smtps://{}:465", endpoint.host))?;
         // What the server offered in the clear is forgotten (RFC 3207 section 4.2).
         (mechanisms, _) = smtp.ehlo()?;
     }

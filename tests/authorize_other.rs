@@ -417,53 +417,32 @@ fn unknown_providers_and_impossible_flows_are_refused_early() {
         "--client-secret",
         "",
     ];
-    let mut args = strings(&base);
-    args.extend(strings(&[
-        "--provider",
-        "hotmail",
-        "--authflow",
-        "authcode",
-    ]));
-    let run1 = run(&sandbox, &args);
-    assert_eq!(run1.code, 64);
-    assert!(
-        run1.stderr.contains("google, microsoft, yahoo, aol"),
-        "{}",
-        run1.stderr
-    );
-
-    let mut args = strings(&base);
-    args.extend(strings(&[
-        "--provider",
-        "yahoo",
-        "--authflow",
-        "devicecode",
-    ]));
-    let run2 = run(&sandbox, &args);
-    assert_eq!(run2.code, 64);
-    assert!(
-        run2.stderr.contains("no device authorization endpoint"),
-        "{}",
-        run2.stderr
-    );
-
-    let mut args = strings(&base);
-    args.extend(strings(&[
-        "--provider",
-        "google",
-        "--tenant",
-        "consumers",
-        "--authflow",
-        "authcode",
-    ]));
-    let run3 = run(&sandbox, &args);
-    assert_eq!(run3.code, 64);
-    assert!(
-        run3.stderr
-            .contains("--tenant applies to --provider microsoft"),
-        "{}",
-        run3.stderr
-    );
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--provider", "hotmail", "--authflow", "authcode"],
+            "google, microsoft, yahoo, aol",
+        ),
+        (
+            &["--provider", "yahoo", "--authflow", "devicecode"],
+            "no device authorization endpoint",
+        ),
+        (
+            &[
+                "--provider",
+                "google",
+                "--tenant",
+                "consumers",
+                "--authflow",
+                "authcode",
+            ],
+            "--tenant applies to --provider microsoft",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let run = run(&sandbox, &[strings(&base), strings(extra)].concat());
+        assert_eq!(run.code, 64, "{extra:?}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{extra:?}: {}", run.stderr);
+    }
     assert!(!path.exists());
 }
 

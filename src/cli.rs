@@ -19,6 +19,7 @@ use clap::{Parser, ValueEnum};
         from its standard output. The token is refreshed silently when it is about to expire; run \
         `mailtoken --authorize TOKENFILE` once to sign in. Only the token is ever printed on stdout; \
         every message goes to stderr.",
+    after_help = crate::error::exit_status_summary(),
     after_long_help = crate::error::exit_status_help(),
 )]
 pub struct Cli {

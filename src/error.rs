@@ -74,6 +74,18 @@ pub const EXIT_STATUS_TABLE: &[(ExitStatus, u8, &str)] = &[
     ),
 ];
 
+/// The table in one line, for `-h`: the words before the first ':' or '(' of each meaning.
+pub fn exit_status_summary() -> String {
+    let entries: Vec<String> = EXIT_STATUS_TABLE
+        .iter()
+        .map(|(_, code, meaning)| {
+            let short = meaning.split([':', '(']).next().unwrap_or(meaning).trim();
+            format!("{code} {short}")
+        })
+        .collect();
+    format!("Exit status: {}. Details: --help.", entries.join("; "))
+}
+
 impl ExitStatus {
     /// The numeric process exit code.
     pub fn code(self) -> u8 {
@@ -186,6 +198,19 @@ mod tests {
         assert_eq!(ExitStatus::Temporary.code(), 75);
         assert_eq!(ExitStatus::Reauthorize.code(), 77);
         assert_eq!(ExitStatus::Config.code(), 78);
+    }
+
+    #[test]
+    fn the_summary_names_every_code_briefly() {
+        let summary = exit_status_summary();
+        assert!(
+            summary.starts_with("Exit status: 0 success; 64 usage error; 65 token file"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("77 re-authorization needed; 78 configuration error."),
+            "{summary}"
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ declare -A SCENARIO_NAMES=(
     [14]="offlineimap: oauth2_access_token_eval, a one-shot sync"
     [15]="the cron health check: silent while logins live, names --authorize for a revoked one"
     [16]="exim as a smarthost client: XOAUTH2 from \${run{mailtoken ...}}"
-    [17]="aerc: source-cred-cmd with imaps+xoauth2 (under tmux)"
+    [17]="aerc under tmux: source-cred-cmd (imaps+xoauth2), outgoing-cred-cmd (smtps+xoauth2)"
 )
 
 # --- checks ------------------------------------------------------------------------------------
@@ -964,6 +964,18 @@ scenario_15() {
     assert_file_has "$S/check2.out" "login for $revoked has ended" "the alert names the revoked account"
     assert_file_has "$S/check2.out" "mailtoken --authorize $revoked" "the alert says what to run"
     assert_file_lacks "$S/check2.out" "$healthy|$unreachable" "the alert (only the revoked account)"
+    # The man page's one-line form, for a crontab.
+    # shellcheck disable=SC2016 # expanded by sh -c
+    local account oneliner='mailtoken --force-refresh "$1" >/dev/null 2>&1; [ $? -ne 77 ] || echo "mailtoken: sign in again: mailtoken --authorize $1"'
+    for account in "$healthy" "$revoked" "$unreachable"; do
+        sh -c "$oneliner" sh "$account" >"$S/oneliner.out" 2>&1 || true
+        sed 's/^/   one-liner: /' "$S/oneliner.out"
+        if [ "$account" = "$revoked" ]; then
+            assert_file_has "$S/oneliner.out" "mailtoken --authorize $revoked" "the one-liner's alert"
+        else
+            assert_eq "$(wc -c <"$S/oneliner.out" | tr -d ' ')" 0 "the one-liner's output for $(basename "$account")"
+        fi
+    done
 }
 
 scenario_16() {
@@ -973,18 +985,20 @@ scenario_16() {
         skip "exim is not installed, because installing it would remove this machine's MTA ($E2E_OTHER_MTA)"
     fi
     # exim runs ${run} in its delivery process as its own user (Debian-exim), so that user owns the
-    # login: its token file and age identity, in a directory it can write (for the lock file).
+    # login, at the default places under a home of its own ($home stands for /var/spool/exim4):
+    # the token file "smarthost" and the age identity.
     mkdir -p "$home" "$spool"
     XDG_CONFIG_HOME=$home/.config new_identity
-    file=$home/token
+    file=$home/.local/share/mailtoken/smarthost
     log=$home/mailtoken.log
     obtain_login "$S/login.json"
     write_tokenfile "$S/login.json" "$file" '"expired":true'
     chown -R Debian-exim:Debian-exim "$home" "$spool"
     # A private configuration: its own spool and logs; no daemon, no listener; one smarthost,
-    # Dovecot's submission port with STARTTLS. ${run} sends the command's stderr to the same pipe
-    # as its stdout, so mailtoken's messages go to a log file instead; a failure forces the
-    # expansion to fail, which abandons the authentication and defers the message.
+    # Dovecot's submission port with STARTTLS. exim empties its environment, so the command sets
+    # HOME itself. ${run} sends the command's stderr to the same pipe as its stdout, so mailtoken's
+    # messages go to a log file instead; a failure forces the expansion to fail, which abandons
+    # the authentication and defers the message.
     cat >"$conf" <<CONF
 primary_hostname = client.mail.test
 qualify_domain = mail.test
@@ -994,6 +1008,7 @@ exim_user = Debian-exim
 exim_group = Debian-exim
 disable_ipv6 = true
 keep_environment =
+# Only for the test: mailtoken must trust the test's CA.
 add_environment = <; SSL_CERT_FILE=$CA
 
 begin routers
@@ -1021,7 +1036,7 @@ begin authenticators
 xoauth2:
   driver = plaintext
   public_name = XOAUTH2
-  client_send = <; \${base64d:\${run{/bin/sh -c "exec $W/bin/mailtoken --format sasl --sasl-method XOAUTH2 --age-identity $IDENTITY $file 2>>$log"}{\$value}fail}}
+  client_send = <; \${base64d:\${run{/bin/sh -c "HOME=$home exec $W/bin/mailtoken --format sasl --sasl-method XOAUTH2 smarthost 2>>$log"}{\$value}fail}}
 CONF
     marker="e2e-exim-$RANDOM$RANDOM"
     reset_counts
@@ -1031,6 +1046,7 @@ CONF
     assert_file_has "$spool/mainlog" "=> bob@mail.test R=smarthost T=smarthost .* A=xoauth2" "exim's delivery line"
     found=$(sink_message "$marker")
     note "delivered to the sink as $(basename "$found")"
+    [ ! -s "$log" ] || fail "mailtoken wrote to its log although all went well: $(cat "$log")"
     assert_eq "$(logins_since_mark submission XOAUTH2 "$USER_LOGIN")" 1 "Dovecot submission logins with XOAUTH2"
     assert_eq "$(count refresh_token ok)" 1 "refreshes through \${run}"
     # mailtoken ran as Debian-exim: the refreshed file and its lock file are that user's.
@@ -1065,27 +1081,39 @@ exim_send() { # CONF MARKER
 
 scenario_17() {
     new_identity
-    local file=$S/token conf=$XDG_CONFIG_HOME/aerc
+    local file=$S/token conf=$XDG_CONFIG_HOME/aerc marker
     obtain_login "$S/login.json"
     write_tokenfile "$S/login.json" "$file"
     mkdir -p "$conf"
-    # The user name is URL-encoded; aerc runs the command with sh -c. Go's TLS honours SSL_CERT_FILE.
+    # The user name is URL-encoded; aerc runs each command with sh -c and takes its output as the
+    # token. Go's TLS honours SSL_CERT_FILE.
     cat >"$conf/accounts.conf" <<CONF
 [e2e]
 source = imaps+xoauth2://${USER_LOGIN/@/%40}@localhost:$PORT_IMAPS
 source-cred-cmd = mailtoken $file
 outgoing = smtps+xoauth2://${USER_LOGIN/@/%40}@localhost:$PORT_SUBMISSIONS
 outgoing-cred-cmd = mailtoken $file
+outgoing-cred-cmd-cache = false
 from = Alice <$USER_LOGIN>
 default = INBOX
 CONF
     chmod 600 "$conf/accounts.conf"
-    : >"$conf/aerc.conf"
+    # Only for the test: an editor that leaves the body as given, straight to the review screen.
+    printf '[compose]\neditor = true\n' >"$conf/aerc.conf"
     dovecot_mark
     echo "\$ aerc   (under tmux)"
     tui_start aerc aerc
     tui_wait aerc 'e2e seeded message' 20 || tui_fail aerc "aerc did not show the seeded message"
     sed 's/^/   screen: /' "$S/aerc.screen" | grep -v '^   screen: $'
-    tui_stop aerc
     assert_eq "$(logins_since_mark imap XOAUTH2 "$USER_LOGIN")" 1 "Dovecot IMAP logins with XOAUTH2 (aerc)"
+    # Sending: compose, review, y.
+    marker="e2e-aerc-$RANDOM$RANDOM"
+    dovecot_mark
+    tmux -S "$S/tmux-aerc.sock" send-keys -t 0 ":compose -H \"To: bob@mail.test\" -H \"Subject: $marker\" Sent-by-aerc" Enter
+    tui_wait aerc 'Send this email' 10 || tui_fail aerc "aerc showed no review screen"
+    tmux -S "$S/tmux-aerc.sock" send-keys -t 0 y
+    note "delivered to the sink as $(basename "$(sink_message "$marker")")"
+    tui_wait aerc 'Message sent' 5 || tui_fail aerc "aerc did not say the message was sent"
+    tui_stop aerc
+    assert_eq "$(logins_since_mark submission XOAUTH2 "$USER_LOGIN")" 1 "Dovecot submission logins with XOAUTH2 (aerc)"
 }

@@ -1036,7 +1036,9 @@ begin authenticators
 xoauth2:
   driver = plaintext
   public_name = XOAUTH2
-  client_send = <; \${base64d:\${run{/bin/sh -c "HOME=$home exec $W/bin/mailtoken --format sasl --sasl-method XOAUTH2 smarthost 2>>$log"}{\$value}fail}}
+  client_send = <; \${base64d:\${run{/bin/sh -c "HOME=$home exec \\
+    $W/bin/mailtoken --format sasl --sasl-method XOAUTH2 smarthost \\
+    2>>$log"}{\$value}fail}}
 CONF
     marker="e2e-exim-$RANDOM$RANDOM"
     reset_counts

@@ -844,29 +844,32 @@ scenario_13() {
     local file=$S/token marker client
     obtain_login "$S/login.json"
     write_tokenfile "$S/login.json" "$file"
-    # neomutt, interactively under tmux: it logs in to IMAP and shows the INBOX. OAUTHBEARER first,
-    # as the README suggests.
-    mutt_recipe "$S/neomuttrc" "$file" "oauthbearer:xoauth2" "oauthbearer:xoauth2"
-    dovecot_mark
-    echo "\$ neomutt -n -F $S/neomuttrc   (under tmux)"
-    tui_start neomutt neomutt -n -F "$S/neomuttrc"
-    tui_wait neomutt 'e2e seeded message' 20 || tui_fail neomutt "neomutt did not show the seeded message"
-    sed 's/^/   screen: /' "$S/neomutt.screen" | grep -v '^   screen: $'
-    tui_stop neomutt
-    assert_eq "$(logins_since_mark imap OAUTHBEARER "$USER_LOGIN")" 1 "Dovecot IMAP logins with OAUTHBEARER (neomutt)"
-    # Sending, in batch mode, through submission with STARTTLS: neomutt with OAUTHBEARER, and
-    # with XOAUTH2; then mutt, with the same settings.
-    for client in neomutt:oauthbearer:OAUTHBEARER neomutt:xoauth2:XOAUTH2 mutt:xoauth2:XOAUTH2; do
-        local program=${client%%:*} smtp_auth method=${client##*:}
-        smtp_auth=${client#*:}
-        smtp_auth=${smtp_auth%:*}
-        command -v "$program" >/dev/null || fail "$program is not installed"
-        mutt_recipe "$S/$program-$smtp_auth.rc" "$file" "$smtp_auth" "$smtp_auth"
-        marker="e2e-$program-$smtp_auth-$RANDOM$RANDOM"
+    # neomutt and mutt, interactively under tmux: each logs in to IMAP and shows the INBOX.
+    # OAUTHBEARER first, as the README suggests.
+    mutt_recipe "$S/muttrc" "$file" "oauthbearer:xoauth2" "oauthbearer:xoauth2"
+    for client in neomutt mutt; do
         dovecot_mark
-        echo "\$ $program -n -F $S/$program-$smtp_auth.rc -s $marker bob@mail.test"
+        echo "\$ $client -n -F $S/muttrc   (under tmux)"
+        tui_start "$client" "$client" -n -F "$S/muttrc"
+        tui_wait "$client" 'e2e seeded message' 20 || tui_fail "$client" "$client did not show the seeded message"
+        sed 's/^/   screen: /' "$S/$client.screen" | grep -v '^   screen: $'
+        tui_stop "$client"
+        assert_eq "$(logins_since_mark imap OAUTHBEARER "$USER_LOGIN")" 1 "Dovecot IMAP logins with OAUTHBEARER ($client)"
+    done
+    # Sending, in batch mode, through submission with STARTTLS: neomutt and mutt, each with the
+    # README's list (OAUTHBEARER wins) and with XOAUTH2 alone (what Microsoft needs).
+    local case program authenticators method rc
+    for case in "neomutt oauthbearer:xoauth2 OAUTHBEARER" "neomutt xoauth2 XOAUTH2" \
+        "mutt oauthbearer:xoauth2 OAUTHBEARER" "mutt xoauth2 XOAUTH2"; do
+        read -r program authenticators method <<<"$case"
+        command -v "$program" >/dev/null || fail "$program is not installed"
+        rc=$S/$program-$method.rc
+        mutt_recipe "$rc" "$file" "$authenticators" "$authenticators"
+        marker="e2e-$program-$method-$RANDOM$RANDOM"
+        dovecot_mark
+        echo "\$ $program -n -F $rc -s $marker bob@mail.test   (smtp_authenticators $authenticators)"
         echo "Sent by $program with a token from mailtoken." \
-            | "$program" -n -F "$S/$program-$smtp_auth.rc" -s "$marker" bob@mail.test >"$S/$program.log" 2>&1 \
+            | "$program" -n -F "$rc" -s "$marker" bob@mail.test >"$S/$program.log" 2>&1 \
             || { sed "s/^/   $program: /" "$S/$program.log"; fail "$program could not send"; }
         note "$program ($method): delivered to the sink as $(basename "$(sink_message "$marker")")"
         assert_eq "$(logins_since_mark submission "$method" "$USER_LOGIN")" 1 "Dovecot submission logins with $method ($program)"

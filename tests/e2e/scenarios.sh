@@ -18,6 +18,12 @@ declare -A SCENARIO_NAMES=(
     [9]="real clients: curl over IMAPS, msmtp through submission"
     [10]="the token file opens with age -d -i IDENTITY"
     [11]="a mutt_oauth2.py token file (gpg) keeps working"
+    [12]="mbsync: PassCmd and AuthMechs XOAUTH2 (Cyrus SASL plugin) sync INBOX to a Maildir"
+    [13]="neomutt and mutt: imap_oauth_refresh_command (under tmux), smtp_oauth_refresh_command"
+    [14]="offlineimap: oauth2_access_token_eval, a one-shot sync"
+    [15]="the cron health check: silent while logins live, names --authorize for a revoked one"
+    [16]="exim as a smarthost client: XOAUTH2 from \${run{mailtoken ...}}"
+    [17]="aerc under tmux: source-cred-cmd (imaps+xoauth2), outgoing-cred-cmd (smtps+xoauth2)"
 )
 
 # --- checks ------------------------------------------------------------------------------------
@@ -28,6 +34,12 @@ fail() {
     exit 1
 }
 note() { echo "-- $*"; }
+# Ends the scenario as skipped (it cannot run on this machine), with the reason.
+skip() {
+    echo "SKIPPED: $*"
+    echo "$*" >"$S/SKIPPED"
+    exit 0
+}
 
 assert_eq() { # ACTUAL EXPECTED WHAT
     [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
@@ -688,4 +700,425 @@ scenario_11() {
     cmp -s "$file" "$S/mutt-token.before" || fail "the mutt_oauth2.py file was rewritten without a refresh"
     assert_mode_600 "$file"
     gpg --batch --quiet --decrypt "$file" 2>/dev/null | cmp -s - "$S/mutt.json" || fail "the file no longer decrypts to what was written"
+}
+
+# --- helpers of the mail-client recipes (scenarios 12-17) -------------------------------------
+
+# Waits up to 5 s for the SMTP sink to hold a message whose subject is MARKER; prints its path.
+sink_message() { # MARKER
+    local i found=
+    for ((i = 0; i < 50; i++)); do
+        found=$(grep -l -- "^Subject: $1" "$W"/sink/*.eml 2>/dev/null | head -n 1 || true)
+        [ -n "$found" ] && break
+        sleep 0.1
+    done
+    [ -n "$found" ] || fail "the SMTP sink did not receive the message '$1'"
+    assert_file_has "$found" "^X-Envelope-To: <bob@mail.test>" "the relayed envelope"
+    printf '%s' "$found"
+}
+
+# The seeded message in a local Maildir folder, or a failure.
+assert_synced() { # MAILDIR-FOLDER WHAT
+    local got
+    got=$(grep -l '^Subject: e2e seeded message' "$1"/new/* "$1"/cur/* 2>/dev/null | head -n 1 || true)
+    [ -n "$got" ] || { find "$1" -type f | sed 's/^/   > /'; fail "$2: the seeded message is not in $1"; }
+    note "$2: the seeded message arrived as ${got#"$S"/}"
+}
+
+# refresh_by_curl REFRESH-TOKEN OUT: one refresh grant at the provider, as any client would do it.
+refresh_by_curl() {
+    curl -fsS --cacert "$CA" --data-urlencode "grant_type=refresh_token" \
+        --data-urlencode "refresh_token=$1" --data-urlencode "client_id=$E2E_CLIENT_ID" \
+        "$ISSUER/token" >"$2" || fail "refreshing by hand failed"
+    node -e 'const fs=require("fs");const t=JSON.parse(fs.readFileSync(process.argv[1]));t.requested_at=new Date().toISOString();fs.writeFileSync(process.argv[1],JSON.stringify(t))' "$2"
+}
+
+# Terminal programs run under a private tmux server each (socket in $S). tmux servers leave the
+# scenario's process group, so each one's PID is recorded in $W/pids for the harness's cleanup.
+tui_start() { # NAME COMMAND...
+    local name=$1
+    shift
+    tmux -S "$S/tmux-$name.sock" -f /dev/null new-session -d -x 132 -y 40 "$@"
+    tmux -S "$S/tmux-$name.sock" display-message -p '#{pid}' >"$W/pids/tmux.$(basename "$S").$name"
+}
+# Waits up to SECONDS for NAME's screen to show REGEX; the last screen is kept in $S/NAME.screen.
+tui_wait() { # NAME REGEX SECONDS
+    local i
+    for ((i = 0; i < $3 * 10; i++)); do
+        tmux -S "$S/tmux-$1.sock" capture-pane -p -t 0 >"$S/$1.screen" 2>/dev/null || true
+        grep -Eq -- "$2" "$S/$1.screen" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+tui_stop() { # NAME
+    local pidfile pid i
+    pidfile=$W/pids/tmux.$(basename "$S").$1
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    tmux -S "$S/tmux-$1.sock" kill-server 2>/dev/null || true
+    # The server ends on its own once asked; wait for that, so nothing outlives the scenario.
+    for ((i = 0; i < 50; i++)); do
+        if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    rm -f "$pidfile"
+}
+# The screen, then the failure; the server is stopped first.
+tui_fail() { # NAME WHAT
+    sed 's/^/   screen: /' "$S/$1.screen"
+    tui_stop "$1"
+    fail "$2"
+}
+
+# --- the mail-client recipes --------------------------------------------------------------------
+
+scenario_12() {
+    new_identity
+    local file=$S/token conf=$S/mbsyncrc
+    obtain_login "$S/login.json"
+    # Expired, so the sync also proves the refresh through PassCmd.
+    write_tokenfile "$S/login.json" "$file" '"expired":true'
+    mkdir -p "$S/Mail"
+    # isync 1.4 (Debian 12) spells it SSLType; 1.5 also takes TLSType. It checks the certificate
+    # against the host name, so "localhost", not an address.
+    cat >"$conf" <<CONF
+IMAPAccount e2e
+Host localhost
+Port $PORT_IMAPS
+User $USER_LOGIN
+PassCmd "mailtoken $file"
+AuthMechs XOAUTH2
+SSLType IMAPS
+CertificateFile $CA
+
+IMAPStore e2e-remote
+Account e2e
+
+MaildirStore e2e-local
+Path $S/Mail/
+Inbox $S/Mail/INBOX
+
+Channel e2e
+Far :e2e-remote:
+Near :e2e-local:
+Patterns INBOX
+Create Near
+SyncState *
+CONF
+    reset_counts
+    dovecot_mark
+    echo "\$ mbsync -c $conf e2e"
+    mbsync -V -c "$conf" e2e >"$S/mbsync.log" 2>&1 || { sed 's/^/   mbsync: /' "$S/mbsync.log"; fail "mbsync failed"; }
+    sed 's/^/   mbsync: /' "$S/mbsync.log"
+    assert_file_has "$S/mbsync.log" 'Authenticating with SASL mechanism XOAUTH2' "mbsync's SASL mechanism"
+    assert_synced "$S/Mail/INBOX" mbsync
+    assert_eq "$(logins_since_mark imap XOAUTH2 "$USER_LOGIN")" 1 "Dovecot IMAP logins with XOAUTH2"
+    assert_eq "$(count refresh_token ok)" 1 "refreshes through PassCmd"
+    decrypt "$file"
+    assert_ne "$(field "$file" access_token)" "$(node "$HERE/json.mjs" get "$S/login.json" access_token)" "the file's token after the refresh"
+}
+
+# The recipe's settings, for mutt and neomutt alike (the same variable names).
+mutt_recipe() { # FILE TOKENFILE IMAP-AUTHENTICATORS SMTP-AUTHENTICATORS
+    cat >"$1" <<CONF
+set imap_user = "$USER_LOGIN"
+set imap_authenticators = "$3"
+set imap_oauth_refresh_command = "mailtoken $2"
+set smtp_url = "smtp://${USER_LOGIN/@/%40}@localhost:$PORT_SUBMISSION/"
+set smtp_authenticators = "$4"
+set smtp_oauth_refresh_command = "mailtoken $2"
+set from = "$USER_LOGIN"
+set folder = "imaps://localhost:$PORT_IMAPS/"
+set spoolfile = "+INBOX"
+set ssl_starttls = yes
+set ssl_force_tls = yes
+set ssl_ca_certificates_file = "$CA"
+set record = ""
+set header_cache = ""
+set quit = yes
+CONF
+}
+
+scenario_13() {
+    new_identity
+    local file=$S/token marker client
+    obtain_login "$S/login.json"
+    write_tokenfile "$S/login.json" "$file"
+    # neomutt and mutt, interactively under tmux: each logs in to IMAP and shows the INBOX.
+    # OAUTHBEARER first, as the README suggests.
+    mutt_recipe "$S/muttrc" "$file" "oauthbearer:xoauth2" "oauthbearer:xoauth2"
+    for client in neomutt mutt; do
+        dovecot_mark
+        echo "\$ $client -n -F $S/muttrc   (under tmux)"
+        tui_start "$client" "$client" -n -F "$S/muttrc"
+        tui_wait "$client" 'e2e seeded message' 20 || tui_fail "$client" "$client did not show the seeded message"
+        sed 's/^/   screen: /' "$S/$client.screen" | grep -v '^   screen: $'
+        tui_stop "$client"
+        assert_eq "$(logins_since_mark imap OAUTHBEARER "$USER_LOGIN")" 1 "Dovecot IMAP logins with OAUTHBEARER ($client)"
+    done
+    # Sending, in batch mode, through submission with STARTTLS: neomutt and mutt, each with the
+    # README's list (OAUTHBEARER wins) and with XOAUTH2 alone (what Microsoft needs).
+    local case program authenticators method rc
+    for case in "neomutt oauthbearer:xoauth2 OAUTHBEARER" "neomutt xoauth2 XOAUTH2" \
+        "mutt oauthbearer:xoauth2 OAUTHBEARER" "mutt xoauth2 XOAUTH2"; do
+        read -r program authenticators method <<<"$case"
+        command -v "$program" >/dev/null || fail "$program is not installed"
+        rc=$S/$program-$method.rc
+        mutt_recipe "$rc" "$file" "$authenticators" "$authenticators"
+        marker="e2e-$program-$method-$RANDOM$RANDOM"
+        dovecot_mark
+        echo "\$ $program -n -F $rc -s $marker bob@mail.test   (smtp_authenticators $authenticators)"
+        echo "Sent by $program with a token from mailtoken." \
+            | "$program" -n -F "$rc" -s "$marker" bob@mail.test >"$S/$program.log" 2>&1 \
+            || { sed "s/^/   $program: /" "$S/$program.log"; fail "$program could not send"; }
+        note "$program ($method): delivered to the sink as $(basename "$(sink_message "$marker")")"
+        assert_eq "$(logins_since_mark submission "$method" "$USER_LOGIN")" 1 "Dovecot submission logins with $method ($program)"
+    done
+}
+
+scenario_14() {
+    new_identity
+    local file=$S/token conf=$S/offlineimaprc
+    obtain_login "$S/login.json"
+    write_tokenfile "$S/login.json" "$file" '"expired":true'
+    # oauth2_access_token_eval is Python evaluated once per run, with no module imported; the
+    # token must be a str. mailtoken's stderr is left to the terminal (or cron's mail).
+    cat >"$conf" <<CONF
+[general]
+accounts = e2e
+metadata = $S/offlineimap-state
+
+[Account e2e]
+localrepository = e2e-local
+remoterepository = e2e-remote
+
+[Repository e2e-local]
+type = Maildir
+localfolders = $S/Mail
+
+[Repository e2e-remote]
+type = IMAP
+remotehost = localhost
+remoteport = $PORT_IMAPS
+remoteuser = $USER_LOGIN
+ssl = yes
+sslcacertfile = $CA
+auth_mechanisms = XOAUTH2
+oauth2_access_token_eval = __import__("subprocess").check_output(["mailtoken", "$file"], text=True)
+folderfilter = lambda folder: folder == "INBOX"
+CONF
+    reset_counts
+    dovecot_mark
+    echo "\$ offlineimap -c $conf -o -u basic"
+    timeout 60 offlineimap -c "$conf" -o -u basic >"$S/offlineimap.log" 2>&1 \
+        || { sed 's/^/   offlineimap: /' "$S/offlineimap.log"; fail "offlineimap failed"; }
+    sed 's/^/   offlineimap: /' "$S/offlineimap.log"
+    assert_file_lacks "$S/offlineimap.log" 'ERROR' "offlineimap's log"
+    assert_synced "$S/Mail/INBOX" offlineimap
+    assert_eq "$(logins_since_mark imap XOAUTH2 "$USER_LOGIN")" 1 "Dovecot IMAP logins with XOAUTH2"
+    assert_eq "$(count refresh_token ok)" 1 "refreshes through oauth2_access_token_eval"
+}
+
+scenario_15() {
+    new_identity
+    local check=$ROOT/contrib/mailtoken-check healthy=$S/healthy revoked=$S/revoked unreachable=$S/unreachable
+    local first_refresh
+    [ -x "$check" ] || fail "no executable $check"
+    # healthy: a live login. revoked: a login whose refresh token was rotated once (the file has
+    # the current one and a live access token), then killed by reuse detection: the old refresh
+    # token sent again revokes the whole grant. unreachable: its provider does not answer.
+    obtain_login "$S/login-healthy.json"
+    write_tokenfile "$S/login-healthy.json" "$healthy"
+    obtain_login "$S/login-revoked.json"
+    first_refresh=$(node "$HERE/json.mjs" get "$S/login-revoked.json" refresh_token)
+    refresh_by_curl "$first_refresh" "$S/login-revoked-2.json"
+    write_tokenfile "$S/login-revoked-2.json" "$revoked"
+    obtain_login "$S/login-unreachable.json"
+    ISSUER=https://127.0.0.1:$PORT_SPY_POP3 write_tokenfile "$S/login-unreachable.json" "$unreachable"
+    # All is well: no output at all, so cron sends no mail.
+    reset_counts
+    echo "\$ mailtoken-check $healthy $revoked $unreachable"
+    set +e
+    "$check" "$healthy" "$revoked" "$unreachable" >"$S/check1.out" 2>&1
+    local rc=$?
+    set -e
+    sed 's/^/   check: /' "$S/check1.out"
+    assert_eq "$rc" 0 "the check's exit status while every login lives"
+    assert_eq "$(wc -c <"$S/check1.out" | tr -d ' ')" 0 "the check's output while every login lives"
+    assert_eq "$(count refresh_token ok)" 2 "refreshes by the check (it asked the provider)"
+    # The unreachable provider meant "try later" (75), which the check keeps quiet about.
+    mt unreachable --force-refresh "$unreachable"
+    expect_rc unreachable 75
+    # The login ends: the old refresh token is replayed; the provider revokes the grant.
+    local reuse
+    reuse=$(curl -sS --cacert "$CA" -o "$S/reuse.json" -w '%{http_code}' --data-urlencode "grant_type=refresh_token" \
+        --data-urlencode "refresh_token=$first_refresh" --data-urlencode "client_id=$E2E_CLIENT_ID" "$ISSUER/token")
+    assert_eq "$reuse $(node "$HERE/json.mjs" get "$S/reuse.json" error)" "400 invalid_grant" "replaying the old refresh token"
+    # A mail client would not notice yet: the cached access token still prints.
+    mt cached "$revoked"
+    expect_rc cached 0
+    echo "\$ mailtoken-check $healthy $revoked $unreachable"
+    set +e
+    "$check" "$healthy" "$revoked" "$unreachable" >"$S/check2.out" 2>&1
+    rc=$?
+    set -e
+    sed 's/^/   check: /' "$S/check2.out"
+    assert_eq "$rc" 1 "the check's exit status with a revoked login"
+    assert_file_has "$S/check2.out" "login for $revoked has ended" "the alert names the revoked account"
+    assert_file_has "$S/check2.out" "mailtoken --authorize $revoked" "the alert says what to run"
+    assert_file_lacks "$S/check2.out" "$healthy|$unreachable" "the alert (only the revoked account)"
+    # The man page's one-line form, for a crontab.
+    # shellcheck disable=SC2016 # expanded by sh -c
+    local account oneliner='mailtoken --force-refresh "$1" >/dev/null 2>&1; [ $? -ne 77 ] || echo "mailtoken: sign in again: mailtoken --authorize $1"'
+    for account in "$healthy" "$revoked" "$unreachable"; do
+        sh -c "$oneliner" sh "$account" >"$S/oneliner.out" 2>&1 || true
+        sed 's/^/   one-liner: /' "$S/oneliner.out"
+        if [ "$account" = "$revoked" ]; then
+            assert_file_has "$S/oneliner.out" "mailtoken --authorize $revoked" "the one-liner's alert"
+        else
+            assert_eq "$(wc -c <"$S/oneliner.out" | tr -d ' ')" 0 "the one-liner's output for $(basename "$account")"
+        fi
+    done
+}
+
+scenario_16() {
+    local home=$S/exim-home spool=$S/exim conf=$S/exim.conf file log marker found
+    if ! command -v exim4 >/dev/null; then
+        [ -n "${E2E_OTHER_MTA:-}" ] || fail "exim is not installed"
+        skip "exim is not installed, because installing it would remove this machine's MTA ($E2E_OTHER_MTA)"
+    fi
+    # exim runs ${run} in its delivery process as its own user (Debian-exim), so that user owns the
+    # login, at the default places under a home of its own ($home stands for /var/spool/exim4):
+    # the token file "smarthost" and the age identity.
+    mkdir -p "$home" "$spool"
+    XDG_CONFIG_HOME=$home/.config new_identity
+    file=$home/.local/share/mailtoken/smarthost
+    log=$home/mailtoken.log
+    obtain_login "$S/login.json"
+    write_tokenfile "$S/login.json" "$file" '"expired":true'
+    chown -R Debian-exim:Debian-exim "$home" "$spool"
+    # A private configuration: its own spool and logs; no daemon, no listener; one smarthost,
+    # Dovecot's submission port with STARTTLS. exim empties its environment, so the command sets
+    # HOME itself. ${run} sends the command's stderr to the same pipe as its stdout, so mailtoken's
+    # messages go to a log file instead; a failure forces the expansion to fail, which abandons
+    # the authentication and defers the message.
+    cat >"$conf" <<CONF
+primary_hostname = client.mail.test
+qualify_domain = mail.test
+spool_directory = $spool
+log_file_path = $spool/%slog
+exim_user = Debian-exim
+exim_group = Debian-exim
+disable_ipv6 = true
+keep_environment =
+# Only for the test: mailtoken must trust the test's CA.
+add_environment = <; SSL_CERT_FILE=$CA
+
+begin routers
+smarthost:
+  driver = manualroute
+  domains = *
+  transport = smarthost
+  route_list = * localhost byname
+  self = send
+  no_more
+
+begin transports
+smarthost:
+  driver = smtp
+  port = $PORT_SUBMISSION
+  allow_localhost
+  hosts_require_tls = *
+  hosts_require_auth = *
+  tls_verify_certificates = $CA
+
+begin retry
+* * F,2h,15m; G,16h,1h,1.5; F,4d,6h
+
+begin authenticators
+xoauth2:
+  driver = plaintext
+  public_name = XOAUTH2
+  client_send = <; \${base64d:\${run{/bin/sh -c "HOME=$home exec \\
+    $W/bin/mailtoken --format sasl --sasl-method XOAUTH2 smarthost \\
+    2>>$log"}{\$value}fail}}
+CONF
+    marker="e2e-exim-$RANDOM$RANDOM"
+    reset_counts
+    dovecot_mark
+    exim_send "$conf" "$marker" || fail "exim failed"
+    sed 's/^/   mainlog: /' "$spool/mainlog"
+    assert_file_has "$spool/mainlog" "=> bob@mail.test R=smarthost T=smarthost .* A=xoauth2" "exim's delivery line"
+    found=$(sink_message "$marker")
+    note "delivered to the sink as $(basename "$found")"
+    [ ! -s "$log" ] || fail "mailtoken wrote to its log although all went well: $(cat "$log")"
+    assert_eq "$(logins_since_mark submission XOAUTH2 "$USER_LOGIN")" 1 "Dovecot submission logins with XOAUTH2"
+    assert_eq "$(count refresh_token ok)" 1 "refreshes through \${run}"
+    # mailtoken ran as Debian-exim: the refreshed file and its lock file are that user's.
+    assert_eq "$(stat -c %U "$file") $(stat -c %U "$file.lock")" "Debian-exim Debian-exim" "owners of the token file and its lock"
+    assert_mode_600 "$file"
+    # A login that ended: mailtoken exits 77, its message lands in the log, and the message stays
+    # queued (deferred, not bounced) instead of going out without authentication.
+    printf '{"access_token":"x","refresh_token":"not-a-live-refresh-token","expires_in":600,"scope":"mail","requested_at":"%s"}' \
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$S/dead.json"
+    write_tokenfile "$S/dead.json" "$file" '"expired":true'
+    chown Debian-exim:Debian-exim "$file"
+    marker="e2e-exim-dead-$RANDOM$RANDOM"
+    exim_send "$conf" "$marker" || true
+    sed 's/^/   mainlog: /' "$spool/mainlog" | tail -n 4
+    sed 's/^/   mailtoken.log: /' "$log"
+    assert_file_has "$log" "--authorize" "mailtoken's message in its log"
+    assert_file_has "$spool/mainlog" "== bob@mail.test R=smarthost T=smarthost defer" "exim deferred the message"
+    assert_eq "$(exim -C "$conf" -bpc 2>/dev/null)" 1 "messages left in exim's queue"
+    ! grep -q -- "^Subject: $marker" "$W"/sink/*.eml || fail "the message went out without a login"
+}
+
+exim_send() { # CONF MARKER
+    echo "\$ exim -C $1 -odf -oi -f $USER_LOGIN bob@mail.test   (Subject: $2)"
+    set +e
+    printf 'From: %s\nTo: bob@mail.test\nSubject: %s\n\nSent by exim with a token from mailtoken.\n' "$USER_LOGIN" "$2" \
+        | exim -C "$1" -odf -oi -f "$USER_LOGIN" bob@mail.test >"$S/exim.out" 2>&1
+    local rc=$?
+    set -e
+    sed 's/^/   exim: /' "$S/exim.out"
+    return $rc
+}
+
+scenario_17() {
+    new_identity
+    local file=$S/token conf=$XDG_CONFIG_HOME/aerc marker
+    obtain_login "$S/login.json"
+    write_tokenfile "$S/login.json" "$file"
+    mkdir -p "$conf"
+    # The user name is URL-encoded; aerc runs each command with sh -c and takes its output as the
+    # token. Go's TLS honours SSL_CERT_FILE.
+    cat >"$conf/accounts.conf" <<CONF
+[e2e]
+source = imaps+xoauth2://${USER_LOGIN/@/%40}@localhost:$PORT_IMAPS
+source-cred-cmd = mailtoken $file
+outgoing = smtps+xoauth2://${USER_LOGIN/@/%40}@localhost:$PORT_SUBMISSIONS
+outgoing-cred-cmd = mailtoken $file
+outgoing-cred-cmd-cache = false
+from = Alice <$USER_LOGIN>
+default = INBOX
+CONF
+    chmod 600 "$conf/accounts.conf"
+    # Only for the test: an editor that leaves the body as given, straight to the review screen.
+    printf '[compose]\neditor = true\n' >"$conf/aerc.conf"
+    dovecot_mark
+    echo "\$ aerc   (under tmux)"
+    tui_start aerc aerc
+    tui_wait aerc 'e2e seeded message' 20 || tui_fail aerc "aerc did not show the seeded message"
+    sed 's/^/   screen: /' "$S/aerc.screen" | grep -v '^   screen: $'
+    assert_eq "$(logins_since_mark imap XOAUTH2 "$USER_LOGIN")" 1 "Dovecot IMAP logins with XOAUTH2 (aerc)"
+    # Sending: compose, review, y.
+    marker="e2e-aerc-$RANDOM$RANDOM"
+    dovecot_mark
+    tmux -S "$S/tmux-aerc.sock" send-keys -t 0 ":compose -H \"To: bob@mail.test\" -H \"Subject: $marker\" Sent-by-aerc" Enter
+    tui_wait aerc 'Send this email' 10 || tui_fail aerc "aerc showed no review screen"
+    tmux -S "$S/tmux-aerc.sock" send-keys -t 0 y
+    note "delivered to the sink as $(basename "$(sink_message "$marker")")"
+    tui_wait aerc 'Message sent' 5 || tui_fail aerc "aerc did not say the message was sent"
+    tui_stop aerc
+    assert_eq "$(logins_since_mark submission XOAUTH2 "$USER_LOGIN")" 1 "Dovecot submission logins with XOAUTH2 (aerc)"
 }

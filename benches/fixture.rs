@@ -24,7 +24,14 @@ fn main() {
     let identity_path = dir.join("config/mailtoken/age-identity.txt");
     mailtoken::store::write_atomic(
         &identity_path,
-        format!("{}\n", identity.to_string().expose_secret()).as_bytes(),
+        // age-keygen's layout, which mailtoken's own identities share.
+        format!(
+            "# created: {}\n# public key: {}\n{}\n",
+            Utc::now().to_rfc3339(),
+            identity.to_public(),
+            identity.to_string().expose_secret()
+        )
+        .as_bytes(),
     )
     .expect("writes the identity");
 

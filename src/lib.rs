@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod age_identity;
 pub mod app;
 pub mod authorize;
 pub mod cli;

@@ -36,9 +36,14 @@ impl Sandbox {
         let identity_path = sandbox.identity_path();
         std::fs::create_dir_all(identity_path.parent().unwrap()).unwrap();
         use age::secrecy::ExposeSecret;
+        // As age-keygen and mailtoken write it, with the public key in a comment.
         std::fs::write(
             &identity_path,
-            format!("{}\n", sandbox.identity.to_string().expose_secret()),
+            format!(
+                "# created: test\n# public key: {}\n{}\n",
+                sandbox.identity.to_public(),
+                sandbox.identity.to_string().expose_secret()
+            ),
         )
         .unwrap();
         set_mode(&identity_path, 0o600);

@@ -207,16 +207,17 @@ impl Registration {
 
     /// The token endpoint's host, for messages such as "refresh token rejected by HOST".
     pub fn token_host(&self) -> &str {
-        let without_scheme = self
-            .token_endpoint
-            .split_once("://")
-            .map(|(_, rest)| rest)
-            .unwrap_or(&self.token_endpoint);
-        without_scheme
-            .split(['/', '?'])
-            .next()
-            .unwrap_or(without_scheme)
+        url_authority(&self.token_endpoint)
     }
+}
+
+/// The `host[:port]` of a URL, for messages naming who answered.
+pub fn url_authority(url: &str) -> &str {
+    let without_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    without_scheme
+        .split(['/', '?'])
+        .next()
+        .unwrap_or(without_scheme)
 }
 
 /// The names of the built-in presets, for messages and prompts.

@@ -65,7 +65,7 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
             "invalid device authorization endpoint {endpoint:?}: {e}"
         ))
     })?;
-    let host = host_of(endpoint);
+    let host = crate::provider::url_authority(endpoint);
     log::verbose(format!("requesting a device code at {host}"));
     let client = grant::token_client(registration, request.client_id, request.client_secret)?
         .set_device_authorization_url(device_url);
@@ -251,9 +251,4 @@ fn poll(request: &Request, device_code: &Secret) -> Poll {
             response.status().as_u16()
         ))),
     }
-}
-
-fn host_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.split(['/', '?']).next().unwrap_or(rest)
 }

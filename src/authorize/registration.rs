@@ -222,9 +222,10 @@ fn apply_flags(registration: &mut Registration, flags: &RegistrationOverrides) {
     }
 }
 
+/// A custom provider's name: the host of its issuer or token endpoint, without the port.
 fn host_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.split(['/', '?', ':'])
+    provider::url_authority(url)
+        .split(':')
         .next()
         .filter(|h| !h.is_empty())
         .unwrap_or("custom")

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::http::{Http, HttpError};
+use crate::listener::is_loopback_url;
 use crate::log;
 
 /// What the rest of the program uses from a metadata document.
@@ -38,8 +39,7 @@ pub fn metadata_urls(issuer: &str) -> Result<[String; 2]> {
             "--issuer {issuer:?} must not have a query or fragment (RFC 8414 section 2)"
         )));
     }
-    let host_loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    if url.scheme() != "https" && !(url.scheme() == "http" && host_loopback) {
+    if url.scheme() != "https" && !(url.scheme() == "http" && is_loopback_url(&url)) {
         return Err(Error::usage(format!(
             "--issuer {issuer:?} must be an https URL (RFC 8414 section 2)"
         )));

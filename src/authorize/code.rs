@@ -15,7 +15,7 @@ use super::{Obtained, Request, pages, prompt};
 use crate::discovery;
 use crate::error::{Error, ExitStatus, Result};
 use crate::grant;
-use crate::listener::{Answer, BindError, Listener};
+use crate::listener::{Answer, BindError, Listener, is_loopback_url};
 use crate::log;
 use crate::provider::PRESET_NAMES;
 use crate::secret::Secret;
@@ -257,8 +257,7 @@ fn loopback_redirect(request: &Request) -> Result<(Option<u16>, String, Url)> {
     };
     let url = Url::parse(registered)
         .map_err(|e| Error::config(format!("invalid redirect URI {registered:?}: {e}")))?;
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    if url.scheme() != "http" || !loopback {
+    if url.scheme() != "http" || !is_loopback_url(&url) {
         return Err(Error::config(format!(
             "the redirect URI {registered} is not an http://localhost address, so mailtoken cannot \
              receive the browser there"

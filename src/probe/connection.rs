@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
-use super::{DEADLINE_FACTOR, Failure, Kind};
+use super::{Attempt, DEADLINE_FACTOR, Failure, Kind};
 use crate::log;
 use crate::secret::Secret;
 
@@ -174,15 +174,14 @@ impl std::fmt::Display for PastDeadline {
 impl std::error::Error for PastDeadline {}
 
 impl Connection {
-    /// Connects to `host:port`; with `implicit_tls`, completes the TLS handshake before returning.
-    pub fn open(
-        host: &str,
-        port: u16,
-        implicit_tls: bool,
-        config: Arc<ClientConfig>,
-        timeout: Duration,
-        transcript: SharedTranscript,
-    ) -> Result<Connection, Failure> {
+    /// Connects to the attempt's endpoint; for an implicit-TLS endpoint, completes the TLS
+    /// handshake before returning.
+    pub fn open(attempt: &Attempt, transcript: SharedTranscript) -> Result<Connection, Failure> {
+        let (host, port, timeout) = (
+            &attempt.endpoint.host,
+            attempt.endpoint.port,
+            attempt.timeout,
+        );
         let deadline = Instant::now() + timeout * DEADLINE_FACTOR;
         let addresses = resolve(host, port, timeout)?;
         let tcp = connect_any(host, port, &addresses, timeout)?;
@@ -191,14 +190,14 @@ impl Connection {
         }
         let connection = Connection {
             stream: Stream::Plain(tcp),
-            host: host.to_string(),
-            config,
+            host: host.clone(),
+            config: Arc::clone(&attempt.config),
             timeout,
             deadline,
             received: 0,
             transcript,
         };
-        if implicit_tls {
+        if attempt.implicit_tls() {
             connection.start_tls()
         } else {
             Ok(connection)

@@ -21,17 +21,9 @@ type Client = imap::Client<Connection>;
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
     let transcript = attempt.transcript();
     let endpoint = &attempt.endpoint;
-    let timeout = attempt.timeout;
     let fail = |error: imap::Error, doing: &str| failure(error, doing, &transcript, attempt);
 
-    let connection = Connection::open(
-        &endpoint.host,
-        endpoint.port,
-        attempt.implicit_tls(),
-        attempt.config.clone(),
-        timeout,
-        transcript.clone(),
-    )?;
+    let connection = Connection::open(attempt, transcript.clone())?;
     let mut client = Client::new(connection);
     let greeting = client
         .read_greeting()

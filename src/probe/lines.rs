@@ -18,15 +18,7 @@ impl<'a> LineConnection<'a> {
     /// Connects to the attempt's endpoint, with TLS from the start for implicit-TLS endpoints.
     pub fn open(attempt: &'a Attempt) -> Result<LineConnection<'a>, Failure> {
         let transcript = attempt.transcript();
-        let endpoint = &attempt.endpoint;
-        let connection = Connection::open(
-            &endpoint.host,
-            endpoint.port,
-            attempt.implicit_tls(),
-            attempt.config.clone(),
-            attempt.timeout,
-            transcript.clone(),
-        )?;
+        let connection = Connection::open(attempt, transcript.clone())?;
         Ok(LineConnection {
             reader: BufReader::new(connection),
             transcript,

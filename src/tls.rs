@@ -28,11 +28,13 @@ pub fn root_store() -> Result<RootCertStore> {
     let (added, _) = roots.add_parsable_certificates(loaded.certs);
     let env_set =
         std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some();
-    let system_bundle = SYSTEM_BUNDLES
-        .iter()
-        .map(std::path::Path::new)
-        .find(|path| path.exists());
-    if env_set && let Some(bundle) = system_bundle {
+    // Looked for only when the environment replaced the system roots (the chain is lazy).
+    if env_set
+        && let Some(bundle) = SYSTEM_BUNDLES
+            .iter()
+            .map(std::path::Path::new)
+            .find(|path| path.exists())
+    {
         let system = rustls_native_certs::load_certs_from_paths(Some(bundle), None);
         roots.add_parsable_certificates(system.certs);
     }

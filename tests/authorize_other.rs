@@ -537,21 +537,7 @@ fn a_new_file_can_use_an_encryption_pipe() {
     let provider = FakeProvider::start();
     provider.with(|s| s.client_secret = Some("s3cret".into()));
     let path = sandbox.path("service");
-    let mut args = strings(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--authflow",
-        "clientcredentials",
-        "--email",
-        "robot@example.com",
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret",
-        "s3cret",
-        "--encryption-pipe",
-        "cat",
-    ]);
-    args.extend(provider.endpoint_args());
+    let args = service_args(&provider, &path, &["--encryption-pipe", "cat"]);
     let run1 = run(&sandbox, &args);
     assert_eq!(run1.code, 0, "{}", run1.stderr);
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
@@ -574,21 +560,7 @@ fn a_broken_encryption_is_found_before_signing_in() {
     let sandbox = Sandbox::new();
     let provider = FakeProvider::start();
     let path = sandbox.path("service");
-    let mut args = strings(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--authflow",
-        "clientcredentials",
-        "--email",
-        "robot@example.com",
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret",
-        "s3cret",
-        "--encryption-pipe",
-        "false",
-    ]);
-    args.extend(provider.endpoint_args());
+    let args = service_args(&provider, &path, &["--encryption-pipe", "false"]);
     let run = run(&sandbox, &args);
     assert_eq!(run.code, 78, "{}", run.stderr);
     assert!(

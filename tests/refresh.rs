@@ -10,16 +10,26 @@ use common::{FakeServer, Reply, Sandbox, form, test_registration, token_file};
 use mailtoken::secret::Secret;
 use mailtoken::tokenfile::TokenFile;
 
-/// A sandbox with an expired age-encrypted token file pointing at `server`.
-fn expired_account(sandbox: &Sandbox, server: &FakeServer) -> (std::path::PathBuf, TokenFile) {
+/// An age-encrypted token file in the sandbox whose access token expires at `expiry`, with its
+/// token endpoint at `server`.
+fn account_expiring(
+    sandbox: &Sandbox,
+    server: &FakeServer,
+    expiry: chrono::DateTime<Utc>,
+) -> (std::path::PathBuf, TokenFile) {
     let path = sandbox.path("account");
     let token = token_file(
         test_registration(&server.token_endpoint()),
         sandbox.age_spec(),
-        Utc::now() - Duration::minutes(1),
+        expiry,
     );
     sandbox.write_token(&path, &token);
     (path, token)
+}
+
+/// A sandbox with an expired age-encrypted token file pointing at `server`.
+fn expired_account(sandbox: &Sandbox, server: &FakeServer) -> (std::path::PathBuf, TokenFile) {
+    account_expiring(sandbox, server, Utc::now() - Duration::minutes(1))
 }
 
 #[test]
@@ -239,14 +249,8 @@ fn a_missing_refresh_token_exits_77() {
 fn temporary_failure_with_a_still_valid_token_prints_it_and_warns() {
     let sandbox = Sandbox::new();
     let server = FakeServer::start(|_| Reply::raw(503, "text/html", "<h1>maintenance</h1>"));
-    let path = sandbox.path("account");
     // Two minutes left of an hour: inside the refresh margin, not expired.
-    let token = token_file(
-        test_registration(&server.token_endpoint()),
-        sandbox.age_spec(),
-        Utc::now() + Duration::minutes(2),
-    );
-    sandbox.write_token(&path, &token);
+    let (path, _) = account_expiring(&sandbox, &server, Utc::now() + Duration::minutes(2));
     let before = std::fs::read(&path).unwrap();
 
     let run = sandbox.run(&[path.to_str().unwrap()]);
@@ -374,13 +378,7 @@ fn unusable_responses_exit_75_and_leave_the_file_alone() {
 fn force_refresh_refreshes_a_valid_token() {
     let sandbox = Sandbox::new();
     let server = FakeServer::start(|_| Reply::token("forced", None, 3600));
-    let path = sandbox.path("account");
-    let token = token_file(
-        test_registration(&server.token_endpoint()),
-        sandbox.age_spec(),
-        Utc::now() + Duration::minutes(50),
-    );
-    sandbox.write_token(&path, &token);
+    let (path, _) = account_expiring(&sandbox, &server, Utc::now() + Duration::minutes(50));
 
     let run = sandbox.run(&["--force-refresh", path.to_str().unwrap()]);
 
@@ -397,13 +395,7 @@ fn force_refresh_refreshes_a_valid_token() {
 fn a_failed_forced_refresh_never_falls_back_to_the_cached_token() {
     let sandbox = Sandbox::new();
     let server = FakeServer::start(|_| Reply::raw(503, "text/plain", "busy"));
-    let path = sandbox.path("account");
-    let token = token_file(
-        test_registration(&server.token_endpoint()),
-        sandbox.age_spec(),
-        Utc::now() + Duration::minutes(50),
-    );
-    sandbox.write_token(&path, &token);
+    let (path, _) = account_expiring(&sandbox, &server, Utc::now() + Duration::minutes(50));
 
     let run = sandbox.run(&["--force-refresh", path.to_str().unwrap()]);
 

@@ -77,10 +77,11 @@ pub fn discover(http: &Http, issuer: &str) -> Result<Metadata> {
                 return Ok(metadata);
             }
             Err(error) => {
-                transient |= matches!(
-                    error,
-                    HttpError::Timeout(_) | HttpError::Connect(_) | HttpError::Status(_)
-                );
+                transient |= match &error {
+                    HttpError::Timeout(_) | HttpError::Connect(_) => true,
+                    HttpError::Answer(answer) => answer.is_transient_status(),
+                    _ => false,
+                };
                 failures.push(format!("{url}: {error}"));
             }
         }

@@ -16,6 +16,7 @@ use crate::error::{Error, ExitStatus};
 use crate::http::{Http, HttpError};
 use crate::log;
 use crate::provider::{ClientAuth, Registration};
+use crate::provider_answer::{self, Endpoint, ProviderAnswer, Situation};
 use crate::secret::Secret;
 
 /// An oauth2 client that knows its token endpoint.
@@ -36,14 +37,11 @@ pub struct Granted {
 /// Why a grant failed.
 #[derive(Debug)]
 pub enum GrantFailure {
-    /// Network trouble, a timeout, or HTTP 408/429/5xx: the grant may work later.
+    /// Network trouble or a timeout: the grant may work later.
     Transient(String),
-    /// The provider answered with an OAuth2 error (RFC 6749 section 5.2).
-    Rejected {
-        code: String,
-        description: Option<String>,
-    },
-    /// The provider answered with something that is not a token response.
+    /// The provider answered, and not with tokens (RFC 6749 section 5.2, or anything else).
+    Refused(Box<ProviderAnswer>),
+    /// A success answer that is not a usable token response.
     Malformed(String),
 }
 
@@ -52,39 +50,27 @@ impl GrantFailure {
     pub fn is_temporary(&self) -> bool {
         match self {
             GrantFailure::Transient(_) | GrantFailure::Malformed(_) => true,
-            GrantFailure::Rejected { code, .. } => code == "temporarily_unavailable",
+            GrantFailure::Refused(answer) => {
+                provider_answer::classify(answer, Endpoint::Token).status == ExitStatus::Temporary
+            }
         }
     }
 
-    /// The error to end with. `what` says what was sent ("refresh token", "authorization code"),
-    /// `host` who answered, and `authorize_command` how to sign in again.
-    pub fn into_error(self, what: &str, host: &str, authorize_command: &str) -> Error {
-        let temporary = self.is_temporary();
+    /// The error to end with, judged by the one classification of provider answers.
+    pub fn into_error(self, endpoint: Endpoint, situation: &Situation) -> Error {
+        let host = situation.host;
         match self {
-            GrantFailure::Transient(detail) => {
-                Error::temporary(format!("token request to {host} failed: {detail}"))
-                    .hint("try again later")
-            }
+            GrantFailure::Transient(detail) => Error::temporary(format!(
+                "{} request to {host} failed: {detail}",
+                situation.what
+            ))
+            .hint("try again later; the login itself is fine"),
             GrantFailure::Malformed(detail) => {
                 Error::temporary(format!("{host} sent an unusable token response: {detail}"))
-                    .hint("try again later")
+                    .hint("try again later; --debug shows the whole exchange")
             }
-            GrantFailure::Rejected { code, description } => {
-                let reason = match &description {
-                    Some(description) => format!("{code}: {description}"),
-                    None => code.clone(),
-                };
-                let message = format!("{what} rejected by {host} ({reason})");
-                match code.as_str() {
-                    _ if temporary => Error::temporary(message).hint("try again later"),
-                    "invalid_client" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" => {
-                        Error::config(message).hint(format!(
-                            "check the client id and secret; to change them run '{authorize_command} --client-id ID'"
-                        ))
-                    }
-                    _ => Error::new(ExitStatus::Reauthorize, message)
-                        .hint(format!("run '{authorize_command}' to sign in again")),
-                }
+            GrantFailure::Refused(answer) => {
+                provider_answer::into_error(&answer, endpoint, situation)
             }
         }
     }
@@ -195,14 +181,21 @@ pub fn granted(response: &BasicTokenResponse) -> Result<Granted, GrantFailure> {
     })
 }
 
-/// Classifies any token-endpoint failure. Response bodies are never quoted: they may hold tokens.
+/// Sorts any token-endpoint failure. Response bodies are never quoted whole: they may hold
+/// tokens; an error answer is reduced to its named fields by `ProviderAnswer`.
 pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> GrantFailure {
     match error {
-        RequestTokenError::ServerResponse(response) => GrantFailure::Rejected {
-            code: log::sanitize(response.error().as_ref()),
-            description: response.error_description().map(|d| log::sanitize(d)),
-        },
+        // Http turns every non-success answer into HttpError::Answer before oauth2 sees it; this
+        // arm is for completeness.
+        RequestTokenError::ServerResponse(response) => {
+            GrantFailure::Refused(Box::new(ProviderAnswer {
+                error: Some(log::sanitize(response.error().as_ref())),
+                description: response.error_description().map(|d| log::sanitize(d)),
+                ..ProviderAnswer::default()
+            }))
+        }
         RequestTokenError::Request(error) => match error {
+            HttpError::Answer(answer) => GrantFailure::Refused(answer),
             HttpError::TooLarge => GrantFailure::Malformed(error.to_string()),
             other => GrantFailure::Transient(other.to_string()),
         },

@@ -11,6 +11,7 @@ use oauth2::{HttpRequest, HttpResponse};
 
 use crate::error::{Error, Result};
 use crate::log;
+use crate::provider_answer::ProviderAnswer;
 
 /// Time allowed to establish a connection (TCP and TLS).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -43,8 +44,9 @@ pub const SECRET_FIELDS: &[&str] = &[
 pub enum HttpError {
     Timeout(String),
     Connect(String),
-    /// A temporary HTTP status: 408, 429 or 5xx.
-    Status(u16),
+    /// The server answered, and not with success: any status but 2xx, an HTML page, or a 200
+    /// whose JSON is an OAuth2 error (Microsoft's device endpoint answers errors with 200).
+    Answer(Box<ProviderAnswer>),
     TooLarge,
     Other(String),
 }
@@ -54,7 +56,7 @@ impl std::fmt::Display for HttpError {
         match self {
             HttpError::Timeout(detail) => write!(f, "timed out ({detail})"),
             HttpError::Connect(detail) => write!(f, "cannot connect ({detail})"),
-            HttpError::Status(status) => write!(f, "HTTP status {status}"),
+            HttpError::Answer(answer) => f.write_str(&answer.summary()),
             HttpError::TooLarge => write!(f, "response larger than {MAX_RESPONSE} bytes"),
             HttpError::Other(detail) => f.write_str(detail),
         }
@@ -62,11 +64,6 @@ impl std::fmt::Display for HttpError {
 }
 
 impl std::error::Error for HttpError {}
-
-/// Statuses that say "try again later" (RFC 9110 sections 15.5.9, 15.6; RFC 6585 section 4).
-pub fn is_transient_status(status: u16) -> bool {
-    status == 408 || status == 429 || (500..=599).contains(&status)
-}
 
 /// The HTTP client.
 pub struct Http {
@@ -102,7 +99,8 @@ impl Http {
             .map_err(|e| HttpError::Other(format!("{url} did not return JSON ({e})")))
     }
 
-    /// Sends one request; 408, 429 and 5xx become `HttpError::Status`.
+    /// Sends one request. Only a successful answer comes back as a response; every other answer
+    /// becomes `HttpError::Answer`, read whatever its status, so its JSON error is never lost.
     pub fn execute(&self, request: HttpRequest) -> std::result::Result<HttpResponse, HttpError> {
         let (parts, body) = request.into_parts();
         trace_request(&parts, &body);
@@ -124,8 +122,8 @@ impl Http {
         if body.len() as u64 > MAX_RESPONSE {
             return Err(HttpError::TooLarge);
         }
-        if is_transient_status(status.as_u16()) {
-            return Err(HttpError::Status(status.as_u16()));
+        if let Some(answer) = failed_answer(status.as_u16(), &headers, &body) {
+            return Err(HttpError::Answer(Box::new(answer)));
         }
         let mut converted = oauth2::http::Response::new(body);
         *converted.status_mut() = status;
@@ -140,6 +138,34 @@ impl oauth2::SyncHttpClient for Http {
     fn call(&self, request: HttpRequest) -> std::result::Result<HttpResponse, HttpError> {
         self.execute(request)
     }
+}
+
+/// The answer as a failure, unless it is a success: a 2xx that is neither an HTML page nor an
+/// OAuth2 error object (RFC 6749 section 5.2 members) in a 200.
+fn failed_answer(
+    status: u16,
+    headers: &oauth2::http::HeaderMap,
+    body: &[u8],
+) -> Option<ProviderAnswer> {
+    let header = |name: oauth2::http::header::HeaderName| {
+        headers.get(name).and_then(|value| value.to_str().ok())
+    };
+    let content_type = header(oauth2::http::header::CONTENT_TYPE);
+    let html = content_type.is_some_and(|t| t.to_ascii_lowercase().contains("text/html"));
+    let error_object = || {
+        serde_json::from_slice::<serde_json::Value>(body)
+            .is_ok_and(|json| json.get("error").is_some() && json.get("access_token").is_none())
+    };
+    if (200..300).contains(&status) && !html && !error_object() {
+        return None;
+    }
+    Some(ProviderAnswer::from_http(
+        status,
+        content_type,
+        header(oauth2::http::header::RETRY_AFTER),
+        header(oauth2::http::header::LOCATION),
+        body,
+    ))
 }
 
 fn http_get(url: &str) -> std::result::Result<HttpRequest, HttpError> {
@@ -283,12 +309,17 @@ mod tests {
     }
 
     #[test]
-    fn transient_statuses() {
-        for status in [408, 429, 500, 502, 503, 504] {
-            assert!(is_transient_status(status));
-        }
-        for status in [200, 400, 401, 403, 404] {
-            assert!(!is_transient_status(status));
-        }
+    fn only_real_successes_pass() {
+        let mut headers = oauth2::http::HeaderMap::new();
+        let token = br#"{"access_token":"a","token_type":"bearer"}"#;
+        assert!(failed_answer(200, &headers, token).is_none());
+        assert!(failed_answer(200, &headers, br#"{"error":"invalid_client"}"#).is_some());
+        assert!(failed_answer(400, &headers, token).is_some());
+        assert!(failed_answer(302, &headers, b"").is_some());
+        headers.insert(
+            oauth2::http::header::CONTENT_TYPE,
+            "text/html; charset=UTF-8".parse().unwrap(),
+        );
+        assert!(failed_answer(200, &headers, b"<html></html>").is_some());
     }
 }

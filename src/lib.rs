@@ -24,6 +24,7 @@ pub mod output;
 pub mod paths;
 pub mod probe;
 pub mod provider;
+pub mod provider_answer;
 pub mod refresh;
 pub mod sasl;
 pub mod secret;

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::grant::{self, GrantFailure, Granted};
 use crate::http::Http;
 use crate::log;
+use crate::provider_answer::{Endpoint, Situation};
 use crate::secret::Secret;
 use crate::tokenfile::{Schema, TokenFile};
 
@@ -130,13 +131,20 @@ pub fn current_token(
             })
         }
         Err(failure) => {
+            let command = account.authorize_command();
+            let situation = Situation {
+                what: match token.flow {
+                    Flow::Clientcredentials => "client credentials request",
+                    _ => "refresh token",
+                },
+                host: token.registration.token_host(),
+                provider: &token.registration.provider,
+                authorize_command: &command,
+                redirect_uri: None,
+            };
             if !force && failure.is_temporary() && !token.is_expired(Utc::now()) {
                 let remaining = (token.access_token_expiry - Utc::now()).num_seconds();
-                let error = failure.into_error(
-                    "refresh token",
-                    token.registration.token_host(),
-                    &account.authorize_command(),
-                );
+                let error = failure.into_error(Endpoint::Token, &situation);
                 log::warn(format!(
                     "{}; using the cached token, valid for {remaining} s more",
                     error.message()
@@ -146,11 +154,7 @@ pub fn current_token(
                     source: Source::CachedAfterFailure,
                 });
             }
-            Err(failure.into_error(
-                "refresh token",
-                token.registration.token_host(),
-                &account.authorize_command(),
-            ))
+            Err(failure.into_error(Endpoint::Token, &situation))
         }
     }
 }
@@ -191,10 +195,7 @@ fn request_new_token(token: &TokenFile) -> std::result::Result<Granted, GrantFai
             refresh_token,
         ),
         // check_refreshable turns this case into a clearer error before any request.
-        (_, None) => Err(GrantFailure::Rejected {
-            code: "invalid_grant".into(),
-            description: Some("no refresh token is stored".into()),
-        }),
+        (_, None) => Err(GrantFailure::Malformed("no refresh token is stored".into())),
     }
 }
 

@@ -54,7 +54,7 @@ fn signs_in_through_the_loopback_listener() {
     let query = query_of(&url);
     let redirect_uri = query["redirect_uri"].clone();
     assert!(
-        redirect_uri.starts_with("http://localhost:") && redirect_uri.ends_with('/'),
+        redirect_uri.starts_with("http://127.0.0.1:") && redirect_uri.ends_with('/'),
         "{redirect_uri}"
     );
     assert_eq!(query["login_hint"], "user@example.com");
@@ -236,7 +236,7 @@ fn a_fixed_port_is_used_for_the_redirect() {
     let url = browser.opened_url();
     assert_eq!(
         query_of(&url)["redirect_uri"],
-        format!("http://localhost:{port}/")
+        format!("http://127.0.0.1:{port}/")
     );
     let location = visit_authorization_url(&url);
     assert_eq!(get_url(&location, ipv4()).status, 200);

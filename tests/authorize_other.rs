@@ -37,7 +37,7 @@ fn authcode_args(provider: &FakeProvider, path: &std::path::Path) -> Vec<String>
 fn start_authcode(sandbox: &Sandbox, args: &[String]) -> (Running, String) {
     let mut running = Running::start(sandbox, args, None);
     let url = running.wait_for_stderr("/authorize?").trim().to_string();
-    assert_eq!(query_of(&url)["redirect_uri"], "http://localhost/");
+    assert_eq!(query_of(&url)["redirect_uri"], "http://127.0.0.1/");
     let answer = get_url(&url, ipv4());
     assert_eq!(answer.status, 200, "{}", answer.body);
     running.wait_for_stderr("paste it here");
@@ -60,7 +60,7 @@ fn authcode_accepts_the_bare_code() {
         run.stderr
     );
     let token = &provider.requests_to("/token")[0].form;
-    assert_eq!(token["redirect_uri"], "http://localhost/");
+    assert_eq!(token["redirect_uri"], "http://127.0.0.1/");
     let challenge = query_of(&provider.requests_to("/authorize")[0].path)["code_challenge"].clone();
     assert_eq!(s256(&token["code_verifier"]), challenge);
     assert_eq!(sandbox.read_token(&path).flow, Flow::Authcode);
@@ -638,7 +638,7 @@ fn google_uses_a_loopback_redirect_not_the_dead_oob_one() {
         "{url}"
     );
     let query = query_of(&url);
-    assert_eq!(query["redirect_uri"], "http://localhost/");
+    assert_eq!(query["redirect_uri"], "http://127.0.0.1/");
     assert_eq!(query["scope"], "https://mail.google.com/");
     assert!(!url.contains("oob"));
 }

@@ -18,6 +18,7 @@ use crate::grant;
 use crate::listener::{Answer, BindError, Listener, is_loopback_url};
 use crate::log;
 use crate::provider::PRESET_NAMES;
+use crate::provider_answer::{self, Endpoint, ProviderAnswer};
 use crate::secret::Secret;
 
 /// An oauth2 client with authorization and token endpoints and a redirect URI.
@@ -29,9 +30,18 @@ type CodeClient =
 const MICROSOFT_NATIVE_CLIENT: &str =
     "https://login.microsoftonline.com/common/oauth2/nativeclient";
 
-/// The paste flow's redirect when the registration names none: the browser fails to load it, and
-/// the address bar holds the code. Google and Microsoft accept loopback redirects for desktop apps.
-const PASTE_LOOPBACK: &str = "http://localhost/";
+/// The loopback redirect when the registration names none, before the listener's port is added.
+/// RFC 8252 section 8.3 recommends the literal IP over `localhost`, and standards-strict servers
+/// match `localhost` exactly (section 7.3 lets any port through only for the IP literals), so
+/// custom and discovered providers get `127.0.0.1`. Presets follow their registration guides:
+/// Microsoft's asks to register `http://localhost` and ignores its port; Google's desktop-app guide
+/// names `http://127.0.0.1:port`; Yahoo's and AOL's apps register `localhost` addresses.
+pub fn default_loopback_redirect(provider: &str) -> &'static str {
+    match provider {
+        "microsoft" | "yahoo" | "aol" => "http://localhost/",
+        _ => "http://127.0.0.1/",
+    }
+}
 
 /// One prepared authorization request.
 struct Prepared {
@@ -70,7 +80,16 @@ fn prepare(request: &Request, redirect_uri: &str) -> Result<Prepared> {
     // big providers issue refresh tokens without it, and forcing consent there can stop users
     // who may not consent on their own, so it is only sent to other providers.
     let preset = PRESET_NAMES.contains(&registration.provider.as_str());
-    if !preset && grant::scopes(&registration.scope).any(|s| s.as_str() == "offline_access") {
+    let offline_scope = grant::scopes(&registration.scope).any(|s| s.as_str() == "offline_access");
+    if registration.provider == "google" {
+        // Google issues a refresh token only for access_type=offline, and only on a consent:
+        // re-authorizing an account that has none must ask for consent again ("Using OAuth 2.0
+        // for Web Server Applications", Refreshing an access token (offline access)).
+        builder = builder.add_extra_param("access_type", "offline");
+        if request.consent_again {
+            builder = builder.add_extra_param("prompt", "consent");
+        }
+    } else if !preset && offline_scope {
         builder = builder.add_extra_param("prompt", "consent");
     }
     let (url, state) = builder.url();
@@ -83,7 +102,12 @@ fn prepare(request: &Request, redirect_uri: &str) -> Result<Prepared> {
 }
 
 /// Exchanges the code for tokens (RFC 6749 section 4.1.3), proving possession of the verifier.
-fn exchange(request: &Request, prepared: Prepared, code: Secret) -> Result<Obtained> {
+fn exchange(
+    request: &Request,
+    prepared: Prepared,
+    code: Secret,
+    redirect_uri: &str,
+) -> Result<Obtained> {
     log::verbose(format!(
         "exchanging the authorization code at {}",
         request.registration.token_host()
@@ -98,10 +122,10 @@ fn exchange(request: &Request, prepared: Prepared, code: Secret) -> Result<Obtai
         .and_then(|response| grant::granted(&response))
         .map(|granted| (granted, requested_at))
         .map_err(|failure| {
+            let host = request.registration.token_host();
             failure.into_error(
-                "authorization code",
-                request.registration.token_host(),
-                &request.authorize_command,
+                Endpoint::Token,
+                &request.situation("authorization code", host, Some(redirect_uri)),
             )
         })
 }
@@ -132,13 +156,16 @@ fn judge(
     request: &Request,
     expected_state: &CsrfToken,
     params: &HashMap<String, String>,
+    redirect_uri: Option<&str>,
 ) -> Outcome {
     // RFC 6749 sections 4.1.2 and 4.1.2.1: both answers carry the state we sent.
     if params.get("state").map(String::as_str) != Some(expected_state.secret().as_str()) {
         return Outcome::WrongState;
     }
     // RFC 9207 section 2.4: an `iss` that is not our issuer means a mix-up attack; an absent one
-    // is only acceptable when the server does not promise to send it.
+    // is only acceptable when the server does not promise to send it. Some servers leave it out
+    // of error responses although they promise it: the error is still reported as what it is.
+    let is_error = params.contains_key("error");
     match (params.get("iss"), request.registration.issuer.as_deref()) {
         (Some(iss), Some(expected)) if !discovery::same_issuer(iss, expected) => {
             return Outcome::Failed(
@@ -149,6 +176,9 @@ fn judge(
                 .hint("check --issuer; this can also mean a mix-up attack"),
             );
         }
+        (None, _) if request.iss_required && is_error => log::verbose(
+            "the provider left iss out of its error response, though its metadata promises it",
+        ),
         (None, _) if request.iss_required => {
             return Outcome::Failed(Error::config(
                 "the authorization response has no iss parameter, though the provider's metadata \
@@ -157,45 +187,23 @@ fn judge(
         }
         _ => {}
     }
-    if let Some(code) = params.get("error") {
-        return Outcome::Failed(authorization_error(
-            request,
-            code,
-            params.get("error_description").map(String::as_str),
+    if is_error {
+        let answer = ProviderAnswer::from_redirect(params);
+        let host = request
+            .registration
+            .authorize_endpoint
+            .as_deref()
+            .map(crate::provider::url_authority)
+            .unwrap_or("");
+        return Outcome::Failed(provider_answer::into_error(
+            &answer,
+            Endpoint::Redirect,
+            &request.situation("sign-in", host, redirect_uri),
         ));
     }
     match params.get("code") {
         Some(code) if !code.is_empty() => Outcome::Code(Secret::new(code.clone())),
         _ => Outcome::Empty,
-    }
-}
-
-/// An error in the authorization response (RFC 6749 section 4.1.2.1) as an exit status.
-fn authorization_error(request: &Request, code: &str, description: Option<&str>) -> Error {
-    let code = log::sanitize(code);
-    let reason = match description {
-        Some(description) => format!("{code}: {}", log::sanitize(description)),
-        None => code.clone(),
-    };
-    match code.as_str() {
-        "access_denied" => {
-            Error::reauthorize(format!("the sign-in was refused ({reason})")).hint(format!(
-                "run '{}' again and grant access; an administrator may have to approve the app",
-                request.authorize_command
-            ))
-        }
-        "temporarily_unavailable" | "server_error" => {
-            Error::temporary(format!("the provider could not sign you in ({reason})"))
-                .hint("try again later")
-        }
-        "invalid_scope"
-        | "unauthorized_client"
-        | "unsupported_response_type"
-        | "invalid_request" => Error::config(format!(
-            "the provider rejected the sign-in request ({reason})"
-        ))
-        .hint("check the client id, --scope and --redirect-uri of the registration"),
-        _ => Error::reauthorize(format!("the sign-in failed ({reason})")),
     }
 }
 
@@ -243,15 +251,22 @@ pub(super) fn localhost(request: &Request) -> Result<Obtained> {
         "Waiting up to {} s for the browser to return to {redirect} ...",
         request.options.deadline.as_secs()
     ));
-    let code = wait_for_code(request, &listener, &path, &prepared.state)?;
+    let code = wait_for_code(
+        request,
+        &listener,
+        &path,
+        &prepared.state,
+        redirect.as_str(),
+    )?;
     drop(listener);
-    exchange(request, prepared, code)
+    exchange(request, prepared, code, redirect.as_str())
 }
 
 /// The listener's port (None: any), the path the redirect must come to, and the redirect URI.
 fn loopback_redirect(request: &Request) -> Result<(Option<u16>, String, Url)> {
     let Some(registered) = &request.registration.redirect_uri else {
-        let mut url = Url::parse("http://localhost/").map_err(|e| Error::config(e.to_string()))?;
+        let default = default_loopback_redirect(&request.registration.provider);
+        let mut url = Url::parse(default).map_err(|e| Error::config(e.to_string()))?;
         let _ = url.set_port(request.options.port);
         return Ok((request.options.port, "/".into(), url));
     };
@@ -262,7 +277,7 @@ fn loopback_redirect(request: &Request) -> Result<(Option<u16>, String, Url)> {
             "the redirect URI {registered} is not an http://localhost address, so mailtoken cannot \
              receive the browser there"
         ))
-        .hint("use --authflow authcode and paste the address the browser ends on, or pass --redirect-uri http://localhost/"));
+        .hint("use --authflow authcode and paste the address the browser ends on, or pass --redirect-uri http://127.0.0.1/"));
     }
     let port = match (url.port(), request.options.port) {
         (Some(a), Some(b)) if a != b => {
@@ -298,17 +313,11 @@ fn wait_for_code(
     listener: &Listener,
     path: &str,
     state: &CsrfToken,
+    redirect_uri: &str,
 ) -> Result<Secret> {
     loop {
         let Some(incoming) = listener.next(request.deadline) else {
-            return Err(Error::temporary(format!(
-                "no sign-in arrived within {} s",
-                request.options.deadline.as_secs()
-            ))
-            .hint(format!(
-                "run '{}' again; --auth-timeout SECONDS allows more time",
-                request.authorize_command
-            )));
+            return Err(never_came_back(request, redirect_uri));
         };
         if incoming.method != "GET" {
             incoming.respond(Answer {
@@ -333,7 +342,7 @@ fn wait_for_code(
             continue;
         }
         let params = parameters(query);
-        match judge(request, state, &params) {
+        match judge(request, state, &params, Some(redirect_uri)) {
             Outcome::Code(code) => {
                 incoming.respond(Answer {
                     status: 200,
@@ -365,12 +374,31 @@ fn wait_for_code(
     }
 }
 
+/// The browser never returned: the provider's page showed an error the user has to act on.
+/// These are the ones a loopback sign-in meets (Microsoft Entra error codes; Google's
+/// redirect_uri_mismatch page); the command repeats every flag given.
+fn never_came_back(request: &Request, redirect_uri: &str) -> Error {
+    Error::temporary(format!(
+        "no sign-in arrived within {} s at {redirect_uri}",
+        request.options.deadline.as_secs()
+    ))
+    .hint(format!(
+        "if the provider's page showed an error instead of returning: \
+         redirect URI not registered (Microsoft AADSTS50011, Google redirect_uri_mismatch): \
+         register exactly {redirect_uri} (Microsoft ignores the port of http://localhost) or pass \
+         the registered one with --redirect-uri; a single-tenant app used with the common \
+         endpoint (AADSTS50194): add --tenant TENANT; \"Need admin approval\": an administrator \
+         must consent to the app. Then run '{}' again (--auth-timeout SECONDS allows more time)",
+        request.authorize_command
+    ))
+}
+
 /// authcode: print the URL; read back the code or the whole address the browser ended on.
 pub(super) fn paste(request: &Request) -> Result<Obtained> {
     let redirect = match &request.registration.redirect_uri {
         Some(uri) => uri.clone(),
         None if request.registration.provider == "microsoft" => MICROSOFT_NATIVE_CLIENT.into(),
-        None => PASTE_LOOPBACK.into(),
+        None => default_loopback_redirect(&request.registration.provider).into(),
     };
     let prepared = prepare(request, &redirect)?;
     log::say(format!(
@@ -392,12 +420,17 @@ pub(super) fn paste(request: &Request) -> Result<Obtained> {
             .hint("run again; --auth-timeout SECONDS allows more time"));
         }
     };
-    let code = read_pasted(request, &prepared.state, line.trim())?;
-    exchange(request, prepared, code)
+    let code = read_pasted(request, &prepared.state, line.trim(), &redirect)?;
+    exchange(request, prepared, code, &redirect)
 }
 
 /// The code from a pasted line: a bare code, or an address/query with `code` and `state`.
-fn read_pasted(request: &Request, state: &CsrfToken, line: &str) -> Result<Secret> {
+fn read_pasted(
+    request: &Request,
+    state: &CsrfToken,
+    line: &str,
+    redirect_uri: &str,
+) -> Result<Secret> {
     if line.is_empty() {
         return Err(Error::usage("nothing was pasted"));
     }
@@ -421,7 +454,7 @@ fn read_pasted(request: &Request, state: &CsrfToken, line: &str) -> Result<Secre
     } else {
         parameters(query)
     };
-    match judge(request, state, &params) {
+    match judge(request, state, &params, Some(redirect_uri)) {
         Outcome::Code(code) => Ok(code),
         Outcome::WrongState => Err(Error::reauthorize(
             "the pasted address belongs to another sign-in: its state does not match this one",

@@ -10,7 +10,6 @@ use base64::Engine;
 use oauth2::basic::BasicTokenResponse;
 use oauth2::url::form_urlencoded;
 use oauth2::{DeviceAuthorizationUrl, StandardDeviceAuthorizationResponse};
-use serde::Deserialize;
 
 use super::{Obtained, Request};
 use crate::error::{Error, Result};
@@ -18,6 +17,7 @@ use crate::grant::{self, GrantFailure, Granted};
 use crate::http::HttpError;
 use crate::log;
 use crate::provider::ClientAuth;
+use crate::provider_answer::Endpoint;
 use crate::secret::Secret;
 
 /// RFC 8628 section 3.4: the grant type of the polling requests.
@@ -44,13 +44,6 @@ enum Poll {
     Failed(GrantFailure),
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-    #[serde(default)]
-    error_description: Option<String>,
-}
-
 pub(super) fn run(request: &Request) -> Result<Obtained> {
     let registration = request.registration;
     let endpoint = registration.devicecode_endpoint.as_deref().ok_or_else(|| {
@@ -75,9 +68,8 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
         .request(request.http)
         .map_err(|e| {
             grant::classify(e).into_error(
-                "device authorization request",
-                host,
-                &request.authorize_command,
+                Endpoint::DeviceAuthorization,
+                &request.situation("device authorization request", host, None),
             )
         })?;
     let started = Instant::now();
@@ -143,30 +135,10 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
                     backoff.as_secs()
                 ));
             }
-            // RFC 8628 section 3.5; Microsoft says authorization_declined for access_denied.
-            Poll::Failed(GrantFailure::Rejected { code, description })
-                if matches!(
-                    code.as_str(),
-                    "access_denied" | "authorization_declined" | "expired_token"
-                ) =>
-            {
-                let what = if code == "expired_token" {
-                    "the device code expired before the sign-in was completed"
-                } else {
-                    "the sign-in was refused"
-                };
-                let reason = match description {
-                    Some(description) => format!("{code}: {description}"),
-                    None => code,
-                };
-                return Err(Error::reauthorize(format!("{what} ({reason})"))
-                    .hint(format!("run '{}' again", request.authorize_command)));
-            }
             Poll::Failed(failure) => {
                 return Err(failure.into_error(
-                    "device code",
-                    registration.token_host(),
-                    &request.authorize_command,
+                    Endpoint::DevicePoll,
+                    &request.situation("device code", registration.token_host(), None),
                 ));
             }
         }
@@ -223,32 +195,25 @@ fn poll(request: &Request, device_code: &Secret) -> Poll {
         Err(HttpError::TooLarge) => {
             return Poll::Failed(GrantFailure::Malformed(HttpError::TooLarge.to_string()));
         }
+        // RFC 8628 section 3.5: these two are the protocol, not failures.
+        Err(HttpError::Answer(answer)) => {
+            return match answer.error.as_deref() {
+                Some("authorization_pending") => Poll::Pending,
+                Some("slow_down") => Poll::SlowDown,
+                _ if answer.is_transient_status() => Poll::Trouble(answer.summary()),
+                _ => Poll::Failed(GrantFailure::Refused(answer)),
+            };
+        }
         Err(other) => return Poll::Trouble(other.to_string()),
     };
-    if response.status().is_success() {
-        return match serde_json::from_slice::<BasicTokenResponse>(response.body()) {
-            Ok(token) => match grant::granted(&token) {
-                Ok(granted) => Poll::Granted(granted),
-                Err(failure) => Poll::Failed(failure),
-            },
-            Err(e) => Poll::Failed(GrantFailure::Malformed(format!(
-                "not a valid token response ({})",
-                log::sanitize(&e.to_string())
-            ))),
-        };
-    }
-    match serde_json::from_slice::<ErrorBody>(response.body()) {
-        Ok(body) => match body.error.as_str() {
-            "authorization_pending" => Poll::Pending,
-            "slow_down" => Poll::SlowDown,
-            _ => Poll::Failed(GrantFailure::Rejected {
-                code: log::sanitize(&body.error),
-                description: body.error_description.map(|d| log::sanitize(&d)),
-            }),
+    match serde_json::from_slice::<BasicTokenResponse>(response.body()) {
+        Ok(token) => match grant::granted(&token) {
+            Ok(granted) => Poll::Granted(granted),
+            Err(failure) => Poll::Failed(failure),
         },
-        Err(_) => Poll::Failed(GrantFailure::Malformed(format!(
-            "HTTP status {} without an OAuth2 error",
-            response.status().as_u16()
+        Err(e) => Poll::Failed(GrantFailure::Malformed(format!(
+            "not a valid token response ({})",
+            log::sanitize(&e.to_string())
         ))),
     }
 }

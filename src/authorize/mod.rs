@@ -24,13 +24,18 @@ use crate::error::{Error, ExitStatus, Result};
 use crate::grant::{self, Granted};
 use crate::http::Http;
 use crate::log;
+use crate::paths;
 use crate::provider::Registration;
+use crate::provider_answer::{Endpoint, Situation};
 use crate::refresh;
 use crate::secret::Secret;
 use crate::settings::{AuthorizeOptions, Settings};
 use crate::tokenfile::{FORMAT_VERSION, TokenFile};
 
 use prompt::Prompter;
+
+/// Google's scope for IMAP, POP and SMTP.
+const GMAIL_SCOPE: &str = "https://mail.google.com/";
 
 /// A token response and when its request was sent: the token's lifetime counts from then.
 pub(crate) type Obtained = (Granted, DateTime<Utc>);
@@ -47,7 +52,30 @@ pub(crate) struct Request<'a> {
     pub deadline: Instant,
     /// The provider's metadata promises `iss` in authorization responses (RFC 9207 section 3).
     pub iss_required: bool,
+    /// The account had a file without a refresh token: ask for consent again, so the provider
+    /// issues one (Google issues refresh tokens only with a consent).
+    pub consent_again: bool,
+    /// How to run this sign-in again: the stored account's command, or for a first sign-in every
+    /// flag the user gave (no file remembers them yet).
     pub authorize_command: String,
+}
+
+impl Request<'_> {
+    /// What the classification of provider answers needs to word its hints.
+    pub fn situation<'a>(
+        &'a self,
+        what: &'a str,
+        host: &'a str,
+        redirect_uri: Option<&'a str>,
+    ) -> Situation<'a> {
+        Situation {
+            what,
+            host,
+            provider: &self.registration.provider,
+            authorize_command: &self.authorize_command,
+            redirect_uri,
+        }
+    }
 }
 
 /// Signs the user in, writes the token file, and returns it.
@@ -60,6 +88,7 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
     let resolved = registration::resolve(&http, settings, previous.as_ref(), &ask)?;
     let registration = resolved.registration;
     let flow = choose_flow(settings, previous.as_ref(), &ask)?;
+    check_flow(flow, &registration)?;
     let email = match (&settings.client.email, &previous) {
         (Some(email), _) => email.clone(),
         (None, Some(previous)) if !previous.email.is_empty() => previous.email.clone(),
@@ -90,8 +119,6 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         )
         .hint("pass --client-secret SECRET or set MAILTOKEN_CLIENT_SECRET"));
     }
-    check_flow(flow, &registration)?;
-
     let spec = choose_encryption(settings, previous.as_ref(), &ask)?;
     check_encryption(&account, &spec)?;
 
@@ -104,7 +131,13 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         options: &settings.authorize,
         deadline: Instant::now() + settings.authorize.deadline,
         iss_required: resolved.iss_required,
-        authorize_command: account.authorize_command(),
+        consent_again: previous
+            .as_ref()
+            .is_some_and(|previous| previous.refresh_token.is_none()),
+        authorize_command: match &previous {
+            Some(_) => account.authorize_command(),
+            None => command_as_given(),
+        },
     };
     let (granted, requested_at) = run_flow(flow, &request)?;
     if flow != Flow::Clientcredentials && granted.refresh_token.is_none() {
@@ -224,12 +257,22 @@ fn check_flow(flow: Flow, registration: &Registration) -> Result<()> {
             ),
         )
         .hint("pass --devicecode-endpoint URL, or use --authflow localhostauthcode or authcode")),
-        Flow::Devicecode if registration.provider == "google" => {
-            log::warn(
-                "Google's device flow does not allow the Gmail scope; if the sign-in is refused, \
-                 use --authflow localhostauthcode (with --port and ssh -L over ssh)",
-            );
-            Ok(())
+        // Google's device flow allows only a short list of scopes, and the Gmail scope is not on
+        // it ("OAuth 2.0 for TV and Limited-Input Device Applications", allowed scopes): the
+        // sign-in could only end in invalid_scope, so it is not started.
+        Flow::Devicecode
+            if registration.provider == "google"
+                && grant::scopes(&registration.scope)
+                    .any(|scope| scope.as_str() == GMAIL_SCOPE) =>
+        {
+            Err(Error::usage(
+                "Google's device flow does not allow the Gmail scope (https://mail.google.com/), \
+                 so this sign-in cannot work",
+            )
+            .hint(
+                "use --authflow localhostauthcode (a browser on this machine; over ssh add \
+                 --port PORT and forward it with ssh -L) or --authflow authcode (paste the address)",
+            ))
         }
         _ => Ok(()),
     }
@@ -251,14 +294,33 @@ fn run_flow(flow: Flow, request: &Request) -> Result<Obtained> {
             )
             .map(|granted| (granted, requested_at))
             .map_err(|failure| {
+                let host = request.registration.token_host();
                 failure.into_error(
-                    "client credentials",
-                    request.registration.token_host(),
-                    &request.authorize_command,
+                    Endpoint::Token,
+                    &request.situation("client credentials request", host, None),
                 )
             })
         }
     }
+}
+
+/// This run's command line, quoted for a shell, without the value of `--client-secret` (a
+/// terminal asks for it again): the command that repeats a first sign-in.
+fn command_as_given() -> String {
+    let mut words = vec!["mailtoken".to_string()];
+    let mut arguments = std::env::args_os().skip(1);
+    while let Some(argument) = arguments.next() {
+        let argument = argument.to_string_lossy().into_owned();
+        if argument == "--client-secret" {
+            arguments.next();
+            continue;
+        }
+        if argument.starts_with("--client-secret=") {
+            continue;
+        }
+        words.push(paths::shell_quote(&log::sanitize(&argument)));
+    }
+    words.join(" ")
 }
 
 /// How the new file is encrypted: the flags, else the previous file's way, else age to the

@@ -55,6 +55,9 @@ pub fn run(settings: &Settings) -> Result<()> {
             Action::Status => status::show(settings)?,
             Action::Authorize => {
                 let token = authorize::run(settings)?;
+                if let Some(warning) = sasl::neomutt_warning(&token.access_token) {
+                    log::warn(warning);
+                }
                 // As mutt_oauth2.py does: a successful sign-in prints the token, unless a test follows.
                 if !settings.actions.contains(&Action::Test) {
                     print_formatted(settings, &token)?;
@@ -119,13 +122,5 @@ fn print_formatted(settings: &Settings, token: &crate::tokenfile::TokenFile) -> 
         endpoint.port,
         &token.access_token,
     );
-    let limit = sasl::client_buffer_limit(method);
-    if text.expose().len() > limit {
-        log::warn(format!(
-            "the {} string is {} bytes; NeoMutt's buffer holds {limit}, so it may cut it off",
-            method.name(),
-            text.expose().len()
-        ));
-    }
     output::print_secret(&text)
 }

@@ -63,6 +63,8 @@ pub struct Incoming {
     pub method: String,
     pub target: String,
     reply: Sender<Answer>,
+    /// Told when the answer has been written and the connection closed.
+    written: Receiver<()>,
 }
 
 /// The answer to one request.
@@ -74,9 +76,13 @@ pub struct Answer {
 }
 
 impl Incoming {
-    /// Sends the answer; a browser that has gone away is not an error.
+    /// Sends the answer and waits until it is written, so the browser has the whole page even
+    /// when the program ends right after (a refused sign-in does). A browser that has gone away
+    /// is not an error; the wait is bounded like every write.
     pub fn respond(self, answer: Answer) {
-        let _ = self.reply.send(answer);
+        if self.reply.send(answer).is_ok() {
+            let _ = self.written.recv_timeout(IDLE_TIMEOUT);
+        }
     }
 }
 
@@ -237,21 +243,26 @@ fn serve(mut stream: TcpStream, sender: Sender<Incoming>) {
     let answer = match read_head(&mut stream) {
         Ok(Some((method, target))) => {
             let (reply, answer) = mpsc::channel();
+            let (done, written) = mpsc::channel();
             if sender
                 .send(Incoming {
                     method,
                     target,
                     reply,
+                    written,
                 })
                 .is_err()
             {
                 return;
             }
             // The decision is quick; the bound only guards against a caller that stopped.
-            match answer.recv_timeout(IDLE_TIMEOUT) {
-                Ok(answer) => answer,
-                Err(_) => return,
-            }
+            let Ok(answer) = answer.recv_timeout(IDLE_TIMEOUT) else {
+                return;
+            };
+            let _ = write_answer(&mut stream, &answer);
+            drop(stream);
+            let _ = done.send(());
+            return;
         }
         Ok(None) => Answer {
             status: 400,

@@ -40,7 +40,8 @@ pub enum Body {
     /// A JSON document (an OAuth2 error, usually).
     Json,
     /// An HTML page: a proxy, a captive portal or a misconfigured server, never an OAuth2 answer.
-    Html,
+    /// Its title, when it has one, says whose page it is.
+    Html(Option<String>),
     Empty,
     /// Anything else, its start kept (sanitised) for the message.
     Text(String),
@@ -93,7 +94,7 @@ impl ProviderAnswer {
                 answer.read_json(&members);
             }
             _ if body.iter().all(u8::is_ascii_whitespace) => answer.body = Some(Body::Empty),
-            _ if html => answer.body = Some(Body::Html),
+            _ if html => answer.body = Some(Body::Html(html_title(&text))),
             _ => {
                 answer.body = Some(Body::Text(bounded(&log::sanitize(trimmed), 120)));
             }
@@ -209,7 +210,10 @@ impl ProviderAnswer {
             parts.push(said.trim().to_string());
         }
         match &self.body {
-            Some(Body::Html) => parts.push("an HTML page, not an OAuth2 answer".into()),
+            Some(Body::Html(None)) => parts.push("an HTML page, not an OAuth2 answer".into()),
+            Some(Body::Html(Some(title))) => {
+                parts.push(format!("an HTML page, not an OAuth2 answer: {title:?}"));
+            }
             Some(Body::Text(start)) if self.error.is_none() => parts.push(format!("{start:?}")),
             Some(Body::Empty) if self.http_status.is_some() => parts.push("no body".into()),
             _ => {}
@@ -233,6 +237,15 @@ impl ProviderAnswer {
         }
         line
     }
+}
+
+/// The text of an HTML page's `<title>`, sanitised and bounded.
+fn html_title(page: &str) -> Option<String> {
+    let lower = page.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower[start..].find("</title>")?;
+    let title = bounded(&log::sanitize(&page[start..end]), 120);
+    Some(title).filter(|t| !t.is_empty())
 }
 
 /// `AADSTS700082` anywhere in a text.
@@ -336,6 +349,7 @@ pub const RULES: &[Rule] = &[
     rule(Aadsts(900144), Config, "the request lacks a parameter the app registration needs", Fix::MissingParameter),
     rule(Aadsts(50011), Config, "the redirect URI is not registered for the app", Fix::Flag("--redirect-uri")),
     rule(Aadsts(500113), Config, "the app registration has no redirect URI", Fix::Flag("--redirect-uri")),
+    rule(Aadsts(50059), Config, "the request names no tenant the app can be found in", Fix::Flag("--tenant")),
     rule(Aadsts(90002), Config, "the tenant does not exist", Fix::Flag("--tenant")),
     rule(Aadsts(900023), Config, "the tenant name is not valid", Fix::Flag("--tenant")),
     rule(Aadsts(700016), Config, "the app (client id) is not known in this tenant", Fix::Flag("--client-id")),
@@ -356,6 +370,7 @@ pub const RULES: &[Rule] = &[
     rule(CodeSaying("invalid_request", "client_secret is missing"), Config, "the client is confidential and no client secret was sent", Fix::Flag("--client-secret")),
     rule(CodeSaying("invalid_client", "client was not found"), Config, "the client id is not known to the provider", Fix::Flag("--client-id")),
     rule(CodeSaying("invalid_client", "unauthorized"), Config, "the client secret does not belong to the client id", Fix::Flag("--client-secret")),
+    rule(CodeSaying("invalid_request", "refresh token parameter cannot be empty"), Reauthorize, "no refresh token reached the provider", Fix::SignIn),
     rule(CodeSaying("invalid_request", "redirect_uri"), Config, "the redirect URI is not accepted for this client", Fix::Flag("--redirect-uri")),
     // Google's device flow allows only a few scopes, and the Gmail scope is not one of them.
     rule(CodeAt("invalid_scope", Endpoint::DeviceAuthorization), Config, "the device flow does not allow this scope", Fix::Flag("--authflow")),
@@ -370,8 +385,12 @@ pub const RULES: &[Rule] = &[
     rule(Code("interaction_required"), Reauthorize, "the provider needs you to sign in interactively", Fix::SignIn),
     rule(Code("login_required"), Reauthorize, "the provider needs you to sign in", Fix::SignIn),
     rule(Code("invalid_client"), Config, "the provider does not accept the client id or secret", Fix::Flag("--client-id")),
+    rule(Code("INVALID_CLIENT_SECRET"), Config, "the client secret is wrong", Fix::Flag("--client-secret")),
+    rule(CodeSaying("INVALID_INPUT", "client id"), Config, "the client id is missing or wrong", Fix::Flag("--client-id")),
+    rule(Code("INVALID_INPUT"), Config, "the provider refused the request as malformed", Fix::Registration),
     rule(Code("INVALID_CLIENT"), Config, "the provider does not accept the client id or secret", Fix::Flag("--client-id")),
-    rule(Code("unauthorized_client"), Config, "the client may not use this flow", Fix::Flag("--authflow")),
+    rule(CodeAt("unauthorized_client", Endpoint::DeviceAuthorization), Config, "the client may not use the device flow", Fix::Flag("--authflow")),
+    rule(Code("unauthorized_client"), Config, "the client id and secret do not belong together, or the client may not use this grant", Fix::Flag("--client-id")),
     rule(Code("unsupported_grant_type"), Config, "the provider does not offer this flow to the client", Fix::Flag("--authflow")),
     rule(Code("unsupported_response_type"), Config, "the provider does not offer this flow to the client", Fix::Flag("--authflow")),
     rule(Code("invalid_scope"), Config, "the scope is not valid for this client", Fix::Flag("--scope")),
@@ -382,6 +401,7 @@ pub const RULES: &[Rule] = &[
     rule(Code("invalid_request"), Config, "the provider refused the request as malformed", Fix::Registration),
     rule(Code("temporarily_unavailable"), Temporary, "the provider is temporarily unavailable", Fix::Later),
     rule(Code("server_error"), Temporary, "the provider had an internal error", Fix::Later),
+    rule(Code("ACCESS_TOKEN_GENERATION_FAILED"), Temporary, "the provider failed to issue a token", Fix::Later),
 ];
 
 /// The verdict on one answer.
@@ -431,7 +451,7 @@ pub fn classify(answer: &ProviderAnswer, endpoint: Endpoint) -> Verdict {
     }
     if answer.error.is_none() {
         return match (&answer.body, answer.http_status) {
-            (Some(Body::Html), Some(404 | 405)) => verdict(
+            (Some(Body::Html(_)), Some(404 | 405)) => verdict(
                 Config,
                 "the endpoint address does not exist",
                 Fix::Flag("--token-endpoint"),
@@ -573,6 +593,8 @@ fn missing_parameter_flag(description: &str) -> &'static str {
         "client_secret" | "client_assertion" => "--client-secret",
         "scope" => "--scope",
         "redirect_uri" => "--redirect-uri",
+        // The v1 endpoint wants `code` where v2 takes `device_code`: the endpoint is wrong.
+        "code" | "device_code" => "--token-endpoint",
         _ => "--client-id",
     }
 }
@@ -653,7 +675,7 @@ mod tests {
         let answer = json(503, r#"{"error":"invalid_grant"}"#);
         assert_eq!(classify(&answer, Endpoint::Token).status, Temporary);
         let page = ProviderAnswer::from_http(200, Some("text/html"), None, None, b"<html>");
-        assert_eq!(page.body, Some(Body::Html));
+        assert_eq!(page.body, Some(Body::Html(None)));
         assert_eq!(classify(&page, Endpoint::Token).status, Temporary);
         let moved = ProviderAnswer::from_http(302, None, None, Some("https://portal/"), b"");
         assert_eq!(classify(&moved, Endpoint::Token).status, Temporary);

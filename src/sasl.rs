@@ -57,13 +57,24 @@ pub fn format_output(
     }
 }
 
-/// NeoMutt keeps OAUTHBEARER and XOAUTH2 responses in fixed buffers; longer ones are cut off and the
-/// login fails with no clear reason, so the user deserves a warning.
-pub fn client_buffer_limit(method: SaslMethod) -> usize {
-    match method {
-        SaslMethod::Oauthbearer => 512,
-        SaslMethod::Xoauth2 => 4096,
-    }
+/// NeoMutt reads the first line of `*_oauth_refresh_command` and builds the SASL string itself.
+/// Its `mutt_account_getoauthbearer` (conn/connaccount.c, in releases from 2020 on) refuses the
+/// line with "OAUTH token is too big" when its read buffer passes 512 bytes, and formats the
+/// OAUTHBEARER string into 1024. Microsoft's access tokens are JWTs of 1.5 to 2.5 kB.
+pub const NEOMUTT_TOKEN_LIMIT: usize = 512;
+
+/// The warning for an access token NeoMutt may refuse, shown when an account is signed in (not
+/// on every call: mail clients other than NeoMutt take any length).
+pub fn neomutt_warning(access_token: &Secret) -> Option<String> {
+    let length = access_token.expose().len();
+    // The buffer holds the line and its terminator, and grows in steps: stay a little below.
+    (length + 16 > NEOMUTT_TOKEN_LIMIT).then(|| {
+        format!(
+            "the access token is {length} bytes: NeoMutt releases that check its length refuse a \
+             refresh command's token over about {NEOMUTT_TOKEN_LIMIT} bytes (\"OAUTH token is \
+             too big\"); mutt, msmtp, mbsync, aerc and curl take it whole"
+        )
+    })
 }
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ fn base(name: &str, flags: &RegistrationOverrides) -> Result<Registration> {
 }
 
 /// A registration with no endpoints yet. XOAUTH2 by default: every server known to offer
-/// OAUTHBEARER also offers it, and NeoMutt's buffer for it is eight times larger.
+/// OAUTHBEARER also offers it, and Exchange Online offers only XOAUTH2.
 fn custom(name: &str) -> Registration {
     Registration {
         provider: name.to_string(),

@@ -83,6 +83,7 @@ pub fn explain(
             .unwrap_or(&token.registration.scope);
         let causes = challenge::explain(&Facts {
             protocol: endpoint.protocol,
+            host: &endpoint.host,
             email: &token.email,
             token_scope: Some(scope),
             fresh_token: fresh,

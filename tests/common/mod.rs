@@ -215,6 +215,8 @@ pub struct Reply {
     pub body: Vec<u8>,
     pub content_type: &'static str,
     pub delay: Duration,
+    /// Further headers (Retry-After, Location, ...).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -224,6 +226,7 @@ impl Reply {
             body: value.to_string().into_bytes(),
             content_type: "application/json",
             delay: Duration::ZERO,
+            headers: Vec::new(),
         }
     }
 
@@ -233,7 +236,13 @@ impl Reply {
             body: body.into(),
             content_type,
             delay: Duration::ZERO,
+            headers: Vec::new(),
         }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
     }
 
     pub fn delayed(mut self, delay: Duration) -> Reply {
@@ -286,9 +295,15 @@ impl FakeServer {
                         let header =
                             tiny_http::Header::from_bytes("Content-Type", reply.content_type)
                                 .unwrap();
-                        let response = tiny_http::Response::from_data(reply.body)
+                        let mut response = tiny_http::Response::from_data(reply.body)
                             .with_status_code(reply.status)
                             .with_header(header);
+                        for (name, value) in &reply.headers {
+                            response.add_header(
+                                tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
+                                    .unwrap(),
+                            );
+                        }
                         let _ = request.respond(response);
                     });
                 }

@@ -41,11 +41,13 @@ const count = (grantType, outcome) => {
 const configuration = {
   clients: [
     {
-      // mailtoken as a public native app (RFC 8252): loopback redirects on any port, device flow.
+      // mailtoken as a public native app (RFC 8252): loopback IP-literal redirects on any port
+      // (section 7.3), device flow. No `localhost` redirect is registered, so the provider is as
+      // strict as RFC 8252 section 8.3 allows: a sign-in sent to http://localhost:PORT/ fails.
       client_id: env('E2E_CLIENT_ID'),
       application_type: 'native',
       token_endpoint_auth_method: 'none',
-      redirect_uris: ['http://127.0.0.1/', 'http://[::1]/', 'http://localhost/'],
+      redirect_uris: ['http://127.0.0.1/', 'http://[::1]/'],
       grant_types: [
         'authorization_code',
         'refresh_token',

@@ -24,6 +24,7 @@ declare -A SCENARIO_NAMES=(
     [15]="the cron health check: silent while logins live, names --authorize for a revoked one"
     [16]="exim as a smarthost client: XOAUTH2 from \${run{mailtoken ...}}"
     [17]="aerc under tmux: source-cred-cmd (imaps+xoauth2), outgoing-cred-cmd (smtps+xoauth2)"
+    [18]="the google preset: devicecode refused before any request; offline access and 127.0.0.1"
 )
 
 # --- checks ------------------------------------------------------------------------------------
@@ -275,7 +276,9 @@ scenario_1() {
     done
     sed 's/^/   browser: /' "$S/browser.log" 2>/dev/null || true
     expect_rc auth 0
-    assert_file_has "$S/browser.log" 'redirected to http://(localhost|127\.0\.0\.1|\[::1\]):[0-9]+/' "the browser's redirect"
+    # The default redirect is the IP literal, which the provider matches on any port; it has no
+    # localhost redirect registered, so this also shows that the default works with a strict one.
+    assert_file_has "$S/browser.log" 'redirected to http://127\.0\.0\.1:[0-9]+/' "the browser's redirect"
     after_authorize auth "$S/token" localhostauthcode
     assert_eq "$(counts_json)" '{"authorization_code":{"ok":1}}' "token-endpoint requests"
 }
@@ -1121,4 +1124,26 @@ CONF
     tui_wait aerc 'Message sent' 5 || tui_fail aerc "aerc did not say the message was sent"
     tui_stop aerc
     assert_eq "$(logins_since_mark submission XOAUTH2 "$USER_LOGIN")" 1 "Dovecot submission logins with XOAUTH2 (aerc)"
+}
+
+scenario_18() {
+    # No request may leave the machine for Google: the device flow is refused before any, and the
+    # browser flow only prints its URL (nothing comes back within a second).
+    mt device --authorize --provider google --authflow devicecode --email you@gmail.com \
+        --client-id 1234-abc.apps.googleusercontent.com --client-secret x "$S/gmail"
+    expect_rc device 64
+    assert_file_has "$S/device.err" "Google's device flow does not allow the Gmail scope" "the refusal"
+    assert_file_has "$S/device.err" 'hint: use --authflow localhostauthcode' "the flows that work"
+    [ ! -e "$S/gmail" ] || fail "a refused sign-in wrote a file"
+    mt browser --authorize --provider google --authflow localhostauthcode --no-browser \
+        --auth-timeout 1 --email you@gmail.com --client-id 1234-abc.apps.googleusercontent.com \
+        --client-secret x "$S/gmail"
+    expect_rc browser 75
+    assert_file_has "$S/browser.err" '^  https://accounts\.google\.com/o/oauth2/auth\?' "the printed URL"
+    assert_file_has "$S/browser.err" '[?&]access_type=offline(&|$)' "offline access asked for"
+    assert_file_has "$S/browser.err" '[?&]redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A[0-9]+%2F(&|$)' "the loopback redirect"
+    assert_file_lacks "$S/browser.err" '[?&]prompt=' "no forced consent on a first sign-in"
+    assert_file_has "$S/browser.err" 'register exactly http://127\.0\.0\.1:[0-9]+/' "what to look for on the provider's page"
+    assert_file_has "$S/browser.err" "run 'mailtoken --authorize --provider google .*--no-browser" "the command again, with every flag"
+    [ ! -e "$S/gmail" ] || fail "an unfinished sign-in wrote a file"
 }

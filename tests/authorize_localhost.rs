@@ -289,6 +289,24 @@ fn gives_up_after_the_deadline_and_no_browser_means_none() {
         run.stderr.contains("/authorize?"),
         "the URL is still printed"
     );
+    // What the provider's page may have said, and the whole command again (no file remembers
+    // the flags of a first sign-in).
+    for words in [
+        "AADSTS50011",
+        "register exactly http://127.0.0.1:",
+        "AADSTS50194",
+    ] {
+        assert!(run.stderr.contains(words), "{words}: {}", run.stderr);
+    }
+    let again = format!(
+        "run 'mailtoken {} --authorize --authflow localhostauthcode",
+        path.display()
+    );
+    assert!(
+        run.stderr.contains(&again) && run.stderr.contains("--no-browser"),
+        "{}",
+        run.stderr
+    );
     assert!(!browser.record.exists(), "--no-browser opens nothing");
     assert!(!path.exists());
 }

@@ -867,3 +867,67 @@ fn an_unreadable_file_is_kept_beside_the_new_one_never_overwritten() {
         "access-from-client-credentials"
     );
 }
+
+/// Google's device flow does not allow the Gmail scope: refused before any request or prompt.
+#[test]
+fn google_device_flow_is_refused_before_anything_is_sent() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.path("gmail");
+    let run = sandbox.run(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--provider",
+        "google",
+        "--authflow",
+        "devicecode",
+    ]);
+    assert_eq!((run.code, run.stdout.as_str()), (64, ""), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("Google's device flow does not allow the Gmail scope")
+            && run
+                .stderr
+                .contains("hint: use --authflow localhostauthcode"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("e-mail"), "no prompt came first");
+    assert!(!path.exists());
+}
+
+/// Google issues a refresh token only with access_type=offline and at a consent: a file that has
+/// none asks for consent again; a first sign-in does not force it.
+#[test]
+fn google_asks_for_offline_access_and_consent_again_when_the_file_has_no_refresh_token() {
+    let sandbox = Sandbox::new();
+    let first = printed_authorization_url(&sandbox, &["--provider", "google"]);
+    let query = query_of(&first);
+    assert_eq!(query["access_type"], "offline");
+    assert!(!query.contains_key("prompt"), "{first}");
+
+    let path = sandbox.path("account");
+    let mut token = token_file(
+        mailtoken::provider::preset("google", None).unwrap(),
+        sandbox.age_spec(),
+        Utc::now(),
+    );
+    token.refresh_token = None;
+    sandbox.write_token(&path, &token);
+    let before = std::fs::read(&path).unwrap();
+    let run = sandbox.run(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "authcode",
+    ]);
+    assert_eq!((run.code, run.stdout.as_str()), (64, ""), "{}", run.stderr);
+    let url = run
+        .stderr
+        .lines()
+        .find(|line| line.trim_start().starts_with("https://"))
+        .unwrap_or_else(|| panic!("no URL in {}", run.stderr));
+    let query = query_of(url.trim());
+    assert_eq!(query["access_type"], "offline");
+    assert_eq!(query["prompt"], "consent");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}

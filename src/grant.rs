@@ -61,7 +61,7 @@ impl GrantFailure {
         let host = situation.host;
         match self {
             GrantFailure::Transient(detail) => Error::temporary(format!(
-                "{} request to {host} failed: {detail}",
+                "the {} request to {host} failed: {detail}",
                 situation.what
             ))
             .hint("try again later; the login itself is fine"),

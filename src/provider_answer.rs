@@ -482,7 +482,7 @@ pub fn classify(answer: &ProviderAnswer, endpoint: Endpoint) -> Verdict {
 
 /// What the hints need to know about the account and the attempt.
 pub struct Situation<'a> {
-    /// What was sent: "refresh token", "authorization code", "device authorization request".
+    /// What was sent: "refresh token", "authorization code", "device authorization".
     pub what: &'a str,
     /// Who answered.
     pub host: &'a str,
@@ -503,7 +503,7 @@ pub fn into_error(answer: &ProviderAnswer, endpoint: Endpoint, situation: &Situa
     let message = match (endpoint, verdict.status) {
         (Endpoint::Redirect | Endpoint::DevicePoll, _) => format!("{} ({said})", verdict.meaning),
         (_, Temporary) => format!(
-            "{} to {host} failed: {} ({said})",
+            "the {} request to {host} failed: {} ({said})",
             situation.what, verdict.meaning
         ),
         _ => format!(

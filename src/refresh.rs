@@ -134,7 +134,7 @@ pub fn current_token(
             let command = account.authorize_command();
             let situation = Situation {
                 what: match token.flow {
-                    Flow::Clientcredentials => "client credentials request",
+                    Flow::Clientcredentials => "client credentials",
                     _ => "refresh token",
                 },
                 host: token.registration.token_host(),

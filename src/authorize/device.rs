@@ -69,7 +69,7 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
         .map_err(|e| {
             grant::classify(e).into_error(
                 Endpoint::DeviceAuthorization,
-                &request.situation("device authorization request", host, None),
+                &request.situation("device authorization", host, None),
             )
         })?;
     let started = Instant::now();

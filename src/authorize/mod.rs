@@ -297,7 +297,7 @@ fn run_flow(flow: Flow, request: &Request) -> Result<Obtained> {
                 let host = request.registration.token_host();
                 failure.into_error(
                     Endpoint::Token,
-                    &request.situation("client credentials request", host, None),
+                    &request.situation("client credentials", host, None),
                 )
             })
         }

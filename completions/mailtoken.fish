@@ -32,7 +32,8 @@ complete -c mailtoken -l imap-endpoint -d 'IMAP server: imaps://host:993 (TLS), 
 complete -c mailtoken -l pop-endpoint -d 'POP server: pop3s://host:995 (TLS), pop3://host:110 (STARTTLS) or a bare host' -r
 complete -c mailtoken -l smtp-endpoint -d 'SMTP server: smtps://host:465 (TLS), smtp://host:587 (STARTTLS) or a bare host' -r
 complete -c mailtoken -l port -d 'Fixed loopback port for localhostauthcode (for `ssh -L`); default: any free port' -r
-complete -c mailtoken -l auth-timeout -d 'Give up on an interactive sign-in after this many seconds' -r
+complete -c mailtoken -l auth-timeout -d 'Give up on an interactive sign-in after this many seconds (default 300; for devicecode, the code\'s own lifetime)' -r
+complete -c mailtoken -l keepalive -d 'With --check: also refresh accounts not refreshed for this many days, so logins that expire when unused stay alive (0: every account, every time)' -r
 complete -c mailtoken -s v -l verbose -d 'Say what is happening, on stderr'
 complete -c mailtoken -s d -l debug -d 'Trace every HTTP and mail-protocol exchange on stderr, with secrets redacted'
 complete -c mailtoken -s a -l authorize -d 'Sign in interactively and (re)create the token file'
@@ -40,5 +41,10 @@ complete -c mailtoken -s t -l test -d 'Log in to IMAP, POP and SMTP with the tok
 complete -c mailtoken -l force-refresh -d 'Refresh even if the cached token looks valid (a server just rejected it)'
 complete -c mailtoken -l status -d 'Print the account\'s state (no secrets) to stdout and exit'
 complete -c mailtoken -l no-browser -d 'Print the sign-in URL without opening a browser'
+complete -c mailtoken -l list -d 'List every account in $XDG_DATA_HOME/mailtoken with its state (no TOKENFILE), and exit'
+complete -c mailtoken -l json -d 'With --list or --status: print JSON (an array, or one object) instead of text'
+complete -c mailtoken -l check -d 'For cron: refresh expired and idle accounts (every account, or each TOKENFILE); silent unless one needs you'
+complete -c mailtoken -l revoke -d 'Revoke the login at the provider (RFC 7009), then delete the token file'
+complete -c mailtoken -l no-login-hint -d 'Leave the e-mail address out of the sign-in URL (no login_hint)'
 complete -c mailtoken -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailtoken -s V -l version -d 'Print version'

@@ -8,7 +8,7 @@ use crate::cli::{Cli, Format, Protocol};
 use crate::error::{Error, ExitStatus, Result};
 use crate::refresh::{self, Source};
 use crate::settings::{Action, Settings};
-use crate::{authorize, log, output, probe, sasl, status};
+use crate::{accounts, authorize, check, log, notify, output, probe, revoke, sasl, status};
 
 /// The program: parse the command line, run, and turn the outcome into an exit status.
 pub fn main() -> ExitCode {
@@ -31,16 +31,49 @@ pub fn main() -> ExitCode {
     } else {
         0
     });
-    match Settings::from_cli(cli).and_then(|settings| run(&settings)) {
+    let settings = match Settings::from_cli(cli) {
+        Ok(settings) => settings,
+        Err(error) => {
+            report(&error);
+            return ExitCode::from(error.status().code());
+        }
+    };
+    match run(&settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             report(&error);
+            if error.status() == ExitStatus::Reauthorize
+                && settings.actions == [Action::Print]
+                && notify::unattended()
+            {
+                notify_sign_in_needed(&settings, &error);
+            }
             ExitCode::from(error.status().code())
         }
     }
 }
 
+/// The failure path of a mail client's call: the notify hook, with the account's address when
+/// the file can still be read.
+fn notify_sign_in_needed(settings: &Settings, error: &Error) {
+    let account = settings.account();
+    let email = account
+        .load()
+        .ok()
+        .map(|loaded| loaded.token.email)
+        .filter(|email| !email.is_empty());
+    notify::sign_in_needed(
+        &account,
+        &settings.token_given,
+        email.as_deref(),
+        error.message(),
+    );
+}
+
 fn report(error: &Error) {
+    if error.is_reported() {
+        return;
+    }
     eprintln!("mailtoken: error: {}", error.message());
     if let Some(hint) = error.hint_text() {
         eprintln!("hint: {hint}");
@@ -64,6 +97,9 @@ pub fn run(settings: &Settings) -> Result<()> {
                 }
             }
             Action::Test => probe::run(settings)?,
+            Action::List => accounts::list(settings)?,
+            Action::Check => check::run(settings)?,
+            Action::Revoke => revoke::run(settings)?,
         }
     }
     Ok(())

@@ -23,9 +23,10 @@ use clap::{Parser, ValueEnum};
     after_long_help = crate::error::exit_status_help(),
 )]
 pub struct Cli {
-    /// Token file: a path, or a bare NAME meaning $XDG_DATA_HOME/mailtoken/NAME
-    #[arg(value_name = "TOKENFILE")]
-    pub tokenfile: PathBuf,
+    /// Token file: a path, or a bare NAME meaning $XDG_DATA_HOME/mailtoken/NAME (several, or none
+    /// for every account, with --check; none with --list)
+    #[arg(value_name = "TOKENFILE", required_unless_present_any = ["list", "check"])]
+    pub tokenfile: Vec<PathBuf>,
 
     /// Say what is happening, on stderr
     #[arg(short, long)]
@@ -156,9 +157,37 @@ pub struct Cli {
     #[arg(long)]
     pub no_browser: bool,
 
-    /// Give up on an interactive sign-in after this many seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
-    pub auth_timeout: u64,
+    /// Give up on an interactive sign-in after this many seconds (default 300; for devicecode,
+    /// the code's own lifetime)
+    #[arg(long, value_name = "SECONDS")]
+    pub auth_timeout: Option<u64>,
+
+    // Account lifecycle: listing, health checks from cron, revocation (issue #12).
+    /// List every account in $XDG_DATA_HOME/mailtoken with its state (no TOKENFILE), and exit
+    #[arg(long, conflicts_with_all = ["authorize", "test", "force_refresh", "status", "check", "revoke"])]
+    pub list: bool,
+
+    /// With --list or --status: print JSON (an array, or one object) instead of text
+    #[arg(long)]
+    pub json: bool,
+
+    /// For cron: refresh expired and idle accounts (every account, or each TOKENFILE); silent
+    /// unless one needs you
+    #[arg(long, conflicts_with_all = ["authorize", "test", "force_refresh", "status", "revoke"])]
+    pub check: bool,
+
+    /// With --check: also refresh accounts not refreshed for this many days, so logins that
+    /// expire when unused stay alive (0: every account, every time)
+    #[arg(long, value_name = "DAYS", default_value_t = 7, requires = "check")]
+    pub keepalive: u32,
+
+    /// Revoke the login at the provider (RFC 7009), then delete the token file
+    #[arg(long, conflicts_with_all = ["authorize", "test", "force_refresh", "status"])]
+    pub revoke: bool,
+
+    /// Leave the e-mail address out of the sign-in URL (no login_hint)
+    #[arg(long)]
+    pub no_login_hint: bool,
 }
 
 /// How the user signs in.

@@ -151,6 +151,17 @@ impl Error {
         self.hint.as_deref()
     }
 
+    /// A failure whose details were already reported (line by line, by `--check`): only the exit
+    /// status is left to give.
+    pub fn reported(status: ExitStatus) -> Self {
+        Error::new(status, "")
+    }
+
+    /// True for `reported` failures, which print nothing more.
+    pub fn is_reported(&self) -> bool {
+        self.message.is_empty()
+    }
+
     pub fn usage(message: impl Into<String>) -> Self {
         Error::new(ExitStatus::Usage, message)
     }

@@ -5,13 +5,17 @@
 //! `encryption` (age/gpg/pipes) and `tokenfile` (schema); `grant` and `http` talk to the token
 //! endpoint; `sasl` and `output` produce what is printed. `--authorize` runs `authorize` (the
 //! sign-in flows), which uses `discovery` (`--issuer`) and `listener` (the loopback redirect).
+//! The account lifecycle: `accounts` (`--list`), `status` (`--status`, `--json`), `check`
+//! (`--check`, for cron), `notify` (the hook run when a sign-in is needed) and `revoke`.
 
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod accounts;
 pub mod age_identity;
 pub mod app;
 pub mod authorize;
+pub mod check;
 pub mod cli;
 pub mod discovery;
 pub mod encryption;
@@ -20,12 +24,14 @@ pub mod grant;
 pub mod http;
 pub mod listener;
 pub mod log;
+pub mod notify;
 pub mod output;
 pub mod paths;
 pub mod probe;
 pub mod provider;
 pub mod provider_answer;
 pub mod refresh;
+pub mod revoke;
 pub mod sasl;
 pub mod secret;
 pub mod settings;

@@ -22,6 +22,9 @@ pub struct Registration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devicecode_endpoint: Option<String>,
     pub token_endpoint: String,
+    /// Token revocation (RFC 7009), for `--revoke`; absent in files written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_uri: Option<String>,
     pub scope: String,
@@ -205,6 +208,18 @@ impl Registration {
         }
     }
 
+    /// Where the user removes this app's access when the provider has no revocation endpoint.
+    pub fn access_settings(&self) -> Option<&'static str> {
+        match self.provider.as_str() {
+            "microsoft" => Some(
+                "https://account.live.com/consent/Manage (personal accounts) or \
+                 https://myapps.microsoft.com (work and school accounts)",
+            ),
+            "google" => Some("https://myaccount.google.com/permissions"),
+            _ => None,
+        }
+    }
+
     /// The token endpoint's host, for messages such as "refresh token rejected by HOST".
     pub fn token_host(&self) -> &str {
         url_authority(&self.token_endpoint)
@@ -240,6 +255,8 @@ pub fn preset(name: &str, tenant: Option<&str>) -> Option<Registration> {
             authorize_endpoint: Some("https://accounts.google.com/o/oauth2/auth".into()),
             devicecode_endpoint: Some("https://oauth2.googleapis.com/device/code".into()),
             token_endpoint: "https://accounts.google.com/o/oauth2/token".into(),
+            // "Using OAuth 2.0 to Access Google APIs", revoking a token.
+            revocation_endpoint: Some("https://oauth2.googleapis.com/revoke".into()),
             redirect_uri: None,
             scope: "https://mail.google.com/".into(),
             scope_on_refresh: false,
@@ -259,6 +276,9 @@ pub fn preset(name: &str, tenant: Option<&str>) -> Option<Registration> {
                 authorize_endpoint: Some(format!("{base}/authorize")),
                 devicecode_endpoint: Some(format!("{base}/devicecode")),
                 token_endpoint: format!("{base}/token"),
+                // Microsoft identity platform has no revocation endpoint for these tokens; access
+                // is removed in the account's settings (see `revoke`).
+                revocation_endpoint: None,
                 redirect_uri: None,
                 scope: "offline_access https://outlook.office.com/IMAP.AccessAsUser.All \
                         https://outlook.office.com/POP.AccessAsUser.All \
@@ -285,6 +305,7 @@ pub fn preset(name: &str, tenant: Option<&str>) -> Option<Registration> {
                 authorize_endpoint: Some(format!("https://{login}/oauth2/request_auth")),
                 devicecode_endpoint: None,
                 token_endpoint: format!("https://{login}/oauth2/get_token"),
+                revocation_endpoint: None,
                 redirect_uri: None,
                 scope: "mail-w".into(),
                 scope_on_refresh: false,

@@ -32,6 +32,8 @@ pub enum Endpoint {
     DevicePoll,
     /// The authorization response the browser brought back.
     Redirect,
+    /// A token revocation request (RFC 7009 section 2.1), for `--revoke`.
+    Revocation,
 }
 
 /// What the body of a failed HTTP exchange was.
@@ -374,6 +376,8 @@ pub const RULES: &[Rule] = &[
     rule(CodeSaying("invalid_request", "redirect_uri"), Config, "the redirect URI is not accepted for this client", Fix::Flag("--redirect-uri")),
     // Google's device flow allows only a few scopes, and the Gmail scope is not one of them.
     rule(CodeAt("invalid_scope", Endpoint::DeviceAuthorization), Config, "the device flow does not allow this scope", Fix::Flag("--authflow")),
+    // RFC 7009 section 2.2.1: the server cannot revoke this kind of token.
+    rule(CodeAt("unsupported_token_type", Endpoint::Revocation), Config, "the provider does not revoke this kind of token", Fix::Registration),
     // RFC 6749 section 5.2 and 4.1.2.1, RFC 8628 section 3.5.
     rule(Code("invalid_grant"), Reauthorize, "the login has ended", Fix::SignIn),
     rule(Code("INVALID_REFRESH_TOKEN"), Reauthorize, "the refresh token is no longer valid", Fix::SignIn),
@@ -472,7 +476,7 @@ pub fn classify(answer: &ProviderAnswer, endpoint: Endpoint) -> Verdict {
         Endpoint::Token | Endpoint::DevicePoll => {
             verdict(Reauthorize, "the provider refused the login", Fix::SignIn)
         }
-        Endpoint::DeviceAuthorization | Endpoint::Redirect => verdict(
+        Endpoint::DeviceAuthorization | Endpoint::Redirect | Endpoint::Revocation => verdict(
             Config,
             "the provider refused the sign-in request",
             Fix::Registration,

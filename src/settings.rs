@@ -13,6 +13,10 @@ use crate::provider::MailEndpoint;
 use crate::refresh::ClientOverrides;
 use crate::secret::Secret;
 
+/// How long an interactive sign-in waits for the user when `--auth-timeout` is not given, in
+/// seconds (the device flow waits as long as its code lives instead).
+pub const DEFAULT_AUTH_TIMEOUT: u64 = 300;
+
 /// What to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -24,6 +28,12 @@ pub enum Action {
     Authorize,
     /// Log in to the mail servers.
     Test,
+    /// List every account (`--list`).
+    List,
+    /// Refresh expired and idle accounts, for cron (`--check`).
+    Check,
+    /// Revoke the login and delete the file (`--revoke`).
+    Revoke,
 }
 
 /// Registration values from the command line; used when signing in, stored in the file.
@@ -60,7 +70,11 @@ pub struct AuthorizeOptions {
     pub flow: Option<Flow>,
     pub port: Option<u16>,
     pub no_browser: bool,
+    /// `--no-login-hint`: the sign-in URL carries no `login_hint`.
+    pub no_login_hint: bool,
     pub deadline: Duration,
+    /// Whether `--auth-timeout` was given; the device flow otherwise waits as long as its code lives.
+    pub deadline_given: bool,
     /// How a newly created file is encrypted; `None` keeps the existing file's or uses age.
     pub encryption: Option<EncryptionKind>,
 }
@@ -68,9 +82,17 @@ pub struct AuthorizeOptions {
 /// Everything one run needs to know.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The one TOKENFILE of the single-account actions (empty for `--list`, and for `--check`
+    /// without files).
     pub token_path: PathBuf,
     pub token_given: String,
+    /// Every TOKENFILE given, resolved, with the text typed: the accounts of `--check`.
+    pub token_files: Vec<(PathBuf, String)>,
     pub actions: Vec<Action>,
+    /// `--json`: machine-readable `--list` and `--status`.
+    pub json: bool,
+    /// `--keepalive DAYS` of `--check`.
+    pub keepalive_days: u32,
     pub format: Format,
     pub protocol: Option<Protocol>,
     pub force_refresh: bool,
@@ -82,10 +104,41 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_cli(cli: Cli) -> Result<Settings> {
-        let token_path = paths::resolve_token_path(&cli.tokenfile)?;
-        let token_given = cli.tokenfile.to_string_lossy().into_owned();
+        let token_files = cli
+            .tokenfile
+            .iter()
+            .map(|given| {
+                Ok((
+                    paths::resolve_token_path(given)?,
+                    given.to_string_lossy().into_owned(),
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if cli.list && !token_files.is_empty() {
+            return Err(
+                Error::usage("--list takes no TOKENFILE: it lists every account")
+                    .hint("run 'mailtoken --status TOKENFILE' for one account"),
+            );
+        }
+        if !cli.list && !cli.check && token_files.len() > 1 {
+            return Err(Error::usage("only --check takes several TOKENFILEs")
+                .hint("name one TOKENFILE, or use --check TOKENFILE..."));
+        }
+        if cli.json && !cli.list && !cli.status {
+            return Err(Error::usage("--json goes with --list or --status"));
+        }
+        let (token_path, token_given) = token_files.first().cloned().unwrap_or_default();
 
         let mut actions = Vec::new();
+        if cli.list {
+            actions.push(Action::List);
+        }
+        if cli.check {
+            actions.push(Action::Check);
+        }
+        if cli.revoke {
+            actions.push(Action::Revoke);
+        }
         if cli.status {
             actions.push(Action::Status);
         }
@@ -122,7 +175,10 @@ impl Settings {
         Ok(Settings {
             token_path,
             token_given,
+            token_files,
             actions,
+            json: cli.json,
+            keepalive_days: cli.keepalive,
             format: cli.format,
             protocol: cli.protocol,
             force_refresh: cli.force_refresh,
@@ -156,7 +212,11 @@ impl Settings {
                 flow: cli.authflow,
                 port: cli.port,
                 no_browser: cli.no_browser,
-                deadline: Duration::from_secs(cli.auth_timeout.max(1)),
+                no_login_hint: cli.no_login_hint,
+                deadline: Duration::from_secs(
+                    cli.auth_timeout.unwrap_or(DEFAULT_AUTH_TIMEOUT).max(1),
+                ),
+                deadline_given: cli.auth_timeout.is_some(),
                 encryption,
             },
         })

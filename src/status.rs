@@ -1,9 +1,13 @@
-//! `--status`: the account's state in readable text on stdout. Never a secret; never the network.
+//! `--status`: one account's state, as readable text or as JSON (`--json`), on stdout. The same
+//! summary serves `--list`. Never a secret; never the network.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Local, SecondsFormat, Utc};
+use serde::Serialize;
 
+use crate::cli::Flow;
 use crate::encryption::EncryptionSpec;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::log;
 use crate::output;
 use crate::settings::Settings;
 use crate::tokenfile::{Schema, TokenFile};
@@ -12,16 +16,136 @@ use crate::tokenfile::{Schema, TokenFile};
 pub fn show(settings: &Settings) -> Result<()> {
     let account = settings.account();
     let loaded = account.load()?;
-    let text = describe(
-        &account.path().display().to_string(),
-        &loaded.token,
-        loaded.schema,
-        Utc::now(),
-    );
-    output::print_text(&text)
+    let now = Utc::now();
+    let path = account.path().display().to_string();
+    if settings.json {
+        let summary = Summary::of(&settings.token_given, &path, &loaded.token, now);
+        return output::print_text(&to_json(&summary)?);
+    }
+    output::print_text(&describe(&path, &loaded.token, loaded.schema, now))
 }
 
-/// The report, one `label: value` line each.
+/// Where an account stands, in one word (`--list`, `--status --json`, `--check`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// The access token works now.
+    Ok,
+    /// The access token has expired; the next use refreshes it.
+    Expired,
+    /// The access token has expired and nothing can renew it: `--authorize` again.
+    NeedsSignIn,
+    /// The file could not be read or decrypted.
+    Unreadable,
+}
+
+impl State {
+    pub fn of(token: &TokenFile, now: DateTime<Utc>) -> State {
+        if !token.is_expired(now) {
+            State::Ok
+        } else if token.flow == Flow::Clientcredentials || token.refresh_token.is_some() {
+            State::Expired
+        } else {
+            State::NeedsSignIn
+        }
+    }
+
+    pub fn words(self) -> &'static str {
+        match self {
+            State::Ok => "ok",
+            State::Expired => "expired (refreshes on next use)",
+            State::NeedsSignIn => "needs sign-in",
+            State::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// One account as `--json` shows it. The schema is documented in the README ("Keeping logins
+/// alive") and the man page: members are only ever added, never renamed or removed, and every
+/// member is always present (`null` when unknown). Nothing in it is secret.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// TOKENFILE as given, or the file's name in the accounts directory.
+    pub name: String,
+    pub path: String,
+    pub state: State,
+    pub email: Option<String>,
+    pub provider: Option<String>,
+    pub flow: Option<&'static str>,
+    /// RFC 3339, UTC, to the second.
+    pub access_token_expires: Option<String>,
+    pub refresh_token: Option<bool>,
+    pub last_refresh: Option<String>,
+    pub scope: Option<String>,
+    /// `age`, `age-passphrase`, `gpg` or `pipe`.
+    pub encryption: Option<&'static str>,
+    /// Why the file is unreadable, for that state only.
+    pub error: Option<String>,
+}
+
+impl Summary {
+    pub fn of(name: &str, path: &str, token: &TokenFile, now: DateTime<Utc>) -> Summary {
+        let text = |value: &str| Some(log::sanitize(value)).filter(|v| !v.is_empty());
+        Summary {
+            name: log::sanitize(name),
+            path: path.to_string(),
+            state: State::of(token, now),
+            email: text(&token.email),
+            provider: text(&token.registration.provider),
+            flow: Some(token.flow.name()),
+            access_token_expires: (!token.access_token.is_empty())
+                .then(|| rfc3339(token.access_token_expiry)),
+            refresh_token: Some(token.refresh_token.is_some()),
+            last_refresh: token.access_token_obtained.map(rfc3339),
+            scope: token
+                .granted_scope
+                .as_deref()
+                .or(Some(token.registration.scope.as_str()))
+                .and_then(text),
+            encryption: Some(encryption_kind(&token.encryption)),
+            error: None,
+        }
+    }
+
+    pub fn unreadable(name: &str, path: &str, error: &Error) -> Summary {
+        Summary {
+            name: log::sanitize(name),
+            path: path.to_string(),
+            state: State::Unreadable,
+            email: None,
+            provider: None,
+            flow: None,
+            access_token_expires: None,
+            refresh_token: None,
+            last_refresh: None,
+            scope: None,
+            encryption: None,
+            error: Some(log::sanitize(error.message())),
+        }
+    }
+}
+
+/// Pretty JSON and one newline.
+pub fn to_json(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string_pretty(value)
+        .map(|text| text + "\n")
+        .map_err(|e| Error::io(format!("cannot write JSON: {e}")))
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn encryption_kind(spec: &EncryptionSpec) -> &'static str {
+    match spec {
+        EncryptionSpec::Age { .. } => "age",
+        EncryptionSpec::AgePassphrase => "age-passphrase",
+        EncryptionSpec::Gpg { .. } => "gpg",
+        EncryptionSpec::Pipe { .. } => "pipe",
+    }
+}
+
+/// The report, one `label: value` line each; lines with nothing to say are left out.
 pub fn describe(path: &str, token: &TokenFile, schema: Schema, now: DateTime<Utc>) -> String {
     let registration = &token.registration;
     let mut lines: Vec<(&str, String)> = vec![
@@ -41,58 +165,42 @@ pub fn describe(path: &str, token: &TokenFile, schema: Schema, now: DateTime<Utc
     if let Some(tenant) = &registration.tenant {
         lines.push(("tenant", tenant.clone()));
     }
-    lines.extend([
-        (
-            "e-mail",
-            if token.email.is_empty() {
-                "(none)".into()
-            } else {
-                token.email.clone()
-            },
-        ),
-        ("flow", token.flow.name().into()),
-        (
-            "client id",
-            if token.client_id.is_empty() {
-                "(none)".into()
-            } else {
-                token.client_id.clone()
-            },
-        ),
-        (
-            "client secret",
-            if token.client_secret.is_some() {
-                "present".into()
-            } else {
-                "none (public client)".into()
-            },
-        ),
-        ("token endpoint", registration.token_endpoint.clone()),
-        ("access token", describe_expiry(token, now)),
-        (
-            "refresh token",
-            if token.refresh_token.is_some() {
-                "present".into()
-            } else {
-                "absent".into()
-            },
-        ),
-        (
-            "last refresh",
-            token
-                .access_token_obtained
-                .map(|at| format!("{} ({} ago)", at.to_rfc3339(), human(now - at)))
-                .unwrap_or_else(|| "unknown".into()),
-        ),
-        (
-            "scope",
-            token
-                .granted_scope
-                .clone()
-                .unwrap_or_else(|| registration.scope.clone()),
-        ),
-        ("SASL method", registration.sasl_method.name().into()),
-    ]);
+    lines.push(("e-mail", token.email.clone()));
+    lines.push(("flow", token.flow.name().into()));
+    lines.push(("client id", token.client_id.clone()));
+    lines.push((
+        "client secret",
+        if token.client_secret.is_some() {
+            "present".into()
+        } else {
+            "none (public client)".into()
+        },
+    ));
+    lines.push(("token endpoint", registration.token_endpoint.clone()));
+    if let Some(revocation) = &registration.revocation_endpoint {
+        lines.push(("revocation", revocation.clone()));
+    }
+    lines.push(("state", State::of(token, now).words().into()));
+    lines.push(("access token", describe_expiry(token, now)));
+    lines.push((
+        "refresh token",
+        if token.refresh_token.is_some() {
+            "present".into()
+        } else {
+            "absent".into()
+        },
+    ));
+    if let Some(at) = token.access_token_obtained {
+        lines.push(("last refresh", moment(at, now)));
+    }
+    lines.push((
+        "scope",
+        token
+            .granted_scope
+            .clone()
+            .unwrap_or_else(|| registration.scope.clone()),
+    ));
+    lines.push(("SASL method", registration.sasl_method.name().into()));
     for (label, endpoint) in [
         ("IMAP", &registration.imap_endpoint),
         ("POP", &registration.pop_endpoint),
@@ -102,6 +210,7 @@ pub fn describe(path: &str, token: &TokenFile, schema: Schema, now: DateTime<Utc
             lines.push((label, endpoint.url()));
         }
     }
+    lines.retain(|(_, value)| !value.trim().is_empty());
     let width = lines
         .iter()
         .map(|(label, _)| label.len())
@@ -110,7 +219,7 @@ pub fn describe(path: &str, token: &TokenFile, schema: Schema, now: DateTime<Utc
         + 1;
     lines
         .iter()
-        .map(|(label, value)| format!("{:width$} {}\n", format!("{label}:"), value))
+        .map(|(label, value)| format!("{:width$} {}\n", format!("{label}:"), log::sanitize(value)))
         .collect()
 }
 
@@ -132,17 +241,29 @@ fn describe_expiry(token: &TokenFile, now: DateTime<Utc>) -> String {
     }
     let expiry = token.access_token_expiry;
     if token.is_expired(now) {
-        format!(
-            "expired at {} ({} ago)",
-            expiry.to_rfc3339(),
-            human(now - expiry)
-        )
+        format!("expired at {}", moment(expiry, now))
     } else {
-        format!(
-            "valid until {} ({} left)",
-            expiry.to_rfc3339(),
-            human(expiry - now)
-        )
+        format!("valid until {}", moment(expiry, now))
+    }
+}
+
+/// A time to the second in local time, and how far it is from now: "2026-11-29 07:03:12 +01:00
+/// (in 41 min)", "... (3 days ago)".
+pub fn moment(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    format!(
+        "{} ({})",
+        at.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S %:z"),
+        relative(at, now)
+    )
+}
+
+/// "in 41 min", "3 days ago", "now".
+pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (at - now).num_seconds();
+    match seconds {
+        0 => "now".into(),
+        s if s > 0 => format!("in {}", human(at - now)),
+        _ => format!("{} ago", human(now - at)),
     }
 }
 
@@ -152,6 +273,7 @@ fn human(duration: chrono::Duration) -> String {
         0..60 => format!("{seconds} s"),
         60..3600 => format!("{} min", seconds / 60),
         3600..86400 => format!("{} h {} min", seconds / 3600, seconds % 3600 / 60),
+        86400..172800 => "1 day".into(),
         _ => format!("{} days", seconds / 86400),
     }
 }
@@ -169,5 +291,17 @@ mod tests {
             "3 h 2 min"
         );
         assert_eq!(human(chrono::Duration::days(9)), "9 days");
+        assert_eq!(human(chrono::Duration::hours(30)), "1 day");
+    }
+
+    #[test]
+    fn moments_say_which_way() {
+        let now = Utc::now();
+        assert_eq!(
+            relative(now + chrono::Duration::minutes(41), now),
+            "in 41 min"
+        );
+        assert_eq!(relative(now - chrono::Duration::days(3), now), "3 days ago");
+        assert_eq!(relative(now, now), "now");
     }
 }

@@ -366,7 +366,6 @@ fn missing_values_without_a_terminal_name_the_flag() {
         ("--email", true),
         ("--client-id", true),
         ("--client-secret", true),
-        ("--authflow", true),
     ] {
         let mut args = full.clone();
         let at = args.iter().position(|a| a == flag).unwrap();
@@ -400,6 +399,48 @@ fn missing_values_without_a_terminal_name_the_flag() {
         run.stderr
     );
     assert!(provider.server.requests().is_empty());
+    assert!(!path.exists());
+}
+
+/// Issue #12: a script missing several values learns them all from one run.
+#[test]
+fn every_missing_value_is_reported_at_once() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.path("account");
+    let run = sandbox.run(&[path.to_str().unwrap(), "--authorize"]);
+    assert_eq!((run.code, run.stdout.as_str()), (64, ""), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("mailtoken: error:").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    for flag in ["--provider", "--email", "--client-id", "--client-secret"] {
+        assert!(
+            run.stderr.contains(flag),
+            "{flag} missing from {}",
+            run.stderr
+        );
+    }
+    // With the provider given, the rest still come in one message.
+    let run = sandbox.run(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--provider",
+        "microsoft",
+        "--client-secret",
+        "",
+    ]);
+    assert_eq!(run.code, 64, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("no e-mail address or client id was given")
+            && run
+                .stderr
+                .contains("hint: pass --email ADDRESS and --client-id ID"),
+        "{}",
+        run.stderr
+    );
     assert!(!path.exists());
 }
 
@@ -930,4 +971,76 @@ fn google_asks_for_offline_access_and_consent_again_when_the_file_has_no_refresh
     assert_eq!(query["access_type"], "offline");
     assert_eq!(query["prompt"], "consent");
     assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+/// Issue #12: `--no-login-hint` for sign-in names that are not the mail address.
+#[test]
+fn no_login_hint_leaves_the_address_out_of_the_url() {
+    let sandbox = Sandbox::new();
+    let url = printed_authorization_url(&sandbox, &["--provider", "microsoft", "--no-login-hint"]);
+    let query = query_of(&url);
+    assert!(!query.contains_key("login_hint"), "{url}");
+    assert!(!url.contains("you%40example.com") && !url.contains("you@example.com"));
+}
+
+/// Issue #12: a first sign-in with no --authflow takes the flow that works here, and says so.
+#[test]
+fn a_first_sign_in_picks_the_flow_that_works_here() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.path("account");
+    let base = strings(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--email",
+        "you@example.com",
+        "--client-id",
+        "test-client",
+        "--client-secret",
+        "",
+        "--auth-timeout",
+        "1",
+        "--no-browser",
+    ]);
+    // No graphical session and a provider whose device flow takes mail scopes: the device flow.
+    // (--no-browser also keeps a real browser from opening in the other cases.)
+    let provider = FakeProvider::start();
+    let mut args = base.clone();
+    args.extend(provider.endpoint_args());
+    let device = run(&sandbox, &args);
+    assert!(
+        device
+            .stderr
+            .contains("signing in with the devicecode flow"),
+        "{}",
+        device.stderr
+    );
+    assert!(
+        device.stderr.contains("enter the code WDJB-MJHT"),
+        "{}",
+        device.stderr
+    );
+    // Google's device flow refuses the Gmail scope: the paste flow.
+    let mut args = base.clone();
+    args.extend(strings(&["--provider", "google"]));
+    let paste = run(&sandbox, &args);
+    assert!(
+        paste.stderr.contains("signing in with the authcode flow"),
+        "{}",
+        paste.stderr
+    );
+    assert!(!path.exists());
+}
+
+#[test]
+fn the_automatic_choice_prefers_a_browser_then_the_device_flow() {
+    use mailtoken::authorize::automatic_flow;
+    use mailtoken::cli::Flow;
+    let microsoft = mailtoken::provider::preset("microsoft", None).unwrap();
+    let google = mailtoken::provider::preset("google", None).unwrap();
+    let yahoo = mailtoken::provider::preset("yahoo", None).unwrap();
+    assert_eq!(automatic_flow(&microsoft, true).0, Flow::Localhostauthcode);
+    assert_eq!(automatic_flow(&google, true).0, Flow::Localhostauthcode);
+    assert_eq!(automatic_flow(&microsoft, false).0, Flow::Devicecode);
+    assert_eq!(automatic_flow(&google, false).0, Flow::Authcode);
+    assert_eq!(automatic_flow(&yahoo, false).0, Flow::Authcode);
 }

@@ -73,7 +73,9 @@ fn prepare(request: &Request, redirect_uri: &str) -> Result<Prepared> {
         .authorize_url(CsrfToken::new_random)
         .add_scopes(grant::scopes(&registration.scope))
         .set_pkce_challenge(challenge);
-    if !request.email.is_empty() {
+    // `--no-login-hint`: for sign-in names that are not the mail address, and providers that
+    // reject the hint.
+    if !request.email.is_empty() && !request.options.no_login_hint {
         builder = builder.add_extra_param("login_hint", request.email);
     }
     // OpenID Connect Core section 11: offline_access is only honoured with prompt=consent. The

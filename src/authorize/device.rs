@@ -4,6 +4,7 @@
 //! The polling loop is ours rather than oauth2's: it must stop at the user's `--auth-timeout` as
 //! well as at `expires_in`, tell those two apart in its exit status, and be observable in tests.
 
+use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -11,7 +12,7 @@ use oauth2::basic::BasicTokenResponse;
 use oauth2::url::form_urlencoded;
 use oauth2::{DeviceAuthorizationUrl, StandardDeviceAuthorizationResponse};
 
-use super::{Obtained, Request};
+use super::{Obtained, Request, qr};
 use crate::error::{Error, Result};
 use crate::grant::{self, GrantFailure, Granted};
 use crate::http::HttpError;
@@ -32,6 +33,9 @@ const MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// The longest wait between polls after network trouble (RFC 8628 section 3.5 asks for an
 /// exponential back-off on timeouts).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// How often the time left is redrawn on a terminal.
+const TICK: Duration = Duration::from_secs(1);
 
 /// The answer to one poll.
 #[derive(Debug)]
@@ -73,35 +77,47 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
             )
         })?;
     let started = Instant::now();
-
-    // Shown whether or not the provider sends a `message` (Google does not).
-    log::say(format!(
-        "To sign in, visit {} and enter the code {}",
-        details.verification_uri().as_str(),
-        details.user_code().secret()
-    ));
-    if let Some(complete) = details.verification_uri_complete() {
-        log::say(format!("(or open {} directly)", complete.secret()));
-    }
-    log::say(format!(
-        "Waiting up to {} s for the sign-in ...",
-        details
-            .expires_in()
-            .min(request.deadline.saturating_duration_since(started))
-            .as_secs()
-    ));
-
     let expires = started + details.expires_in();
+    // Without --auth-timeout, wait as long as the code lives: the provider chose that time.
+    let deadline = if request.options.deadline_given {
+        request.deadline
+    } else {
+        expires
+    };
+    let end = expires.min(deadline);
+
+    let address = details.verification_uri().as_str();
+    let complete = details
+        .verification_uri_complete()
+        .map(|complete| complete.secret().as_str());
+    let code = details.user_code().secret();
+    let mut countdown = Countdown::for_stderr(end);
+    if countdown.live {
+        show_on_terminal(address, complete, code);
+    } else {
+        // Shown whether or not the provider sends a `message` (Google does not).
+        log::say(format!(
+            "To sign in, visit {address} and enter the code {code}"
+        ));
+        if let Some(complete) = complete {
+            log::say(format!("(or open {complete} directly)"));
+        }
+        log::say(format!(
+            "Waiting up to {} s for the sign-in ...",
+            end.saturating_duration_since(started).as_secs()
+        ));
+    }
+
     let device_code = Secret::new(details.device_code().secret().clone());
     let mut interval = details.interval().max(MIN_INTERVAL);
     let mut backoff = interval;
     loop {
         let now = Instant::now();
         let wake = now + backoff;
-        let end = expires.min(request.deadline);
         if wake >= end {
-            std::thread::sleep(end.saturating_duration_since(now));
-            return Err(if expires <= request.deadline {
+            countdown.sleep_until(end);
+            countdown.clear();
+            return Err(if expires <= deadline {
                 Error::reauthorize("the device code expired before the sign-in was completed")
                     .hint(format!("run '{}' again", request.authorize_command))
             } else {
@@ -115,20 +131,28 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
                 ))
             });
         }
-        std::thread::sleep(backoff);
+        countdown.sleep_until(wake);
         let requested_at = chrono::Utc::now();
-        match poll(request, &device_code) {
+        let answer = poll(request, &device_code);
+        if !matches!(answer, Poll::Pending | Poll::SlowDown) {
+            countdown.clear();
+        }
+        match answer {
             Poll::Granted(granted) => return Ok((granted, requested_at)),
             Poll::Pending => backoff = interval,
             Poll::SlowDown => {
                 interval += SLOW_DOWN_STEP;
                 backoff = interval;
+                if log::enabled(log::VERBOSE) {
+                    countdown.clear();
+                }
                 log::verbose(format!(
                     "the provider asks to poll more slowly: every {} s",
                     interval.as_secs()
                 ));
             }
             Poll::Trouble(detail) => {
+                countdown.clear();
                 backoff = (backoff * 2).min(MAX_BACKOFF).max(interval);
                 log::warn(format!(
                     "polling {host} failed ({detail}); trying again in {} s",
@@ -142,6 +166,95 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
                 ));
             }
         }
+    }
+}
+
+/// The code, the address and its QR code, for a person at this terminal.
+fn show_on_terminal(address: &str, complete: Option<&str>, code: &str) {
+    let target = complete.unwrap_or(address);
+    log::say(format!(
+        "To sign in, open {address} on any device and enter the code\n\n    {code}\n"
+    ));
+    match qr::render(target) {
+        Some(lines) => {
+            log::say(if complete.is_some() {
+                format!("or scan this code with a phone (it opens {target}):")
+            } else {
+                "or scan this code with a phone to open the address:".to_string()
+            });
+            for line in lines {
+                log::say(format!("  {line}"));
+            }
+        }
+        None if complete.is_some() => log::say(format!("(or open {target} directly)")),
+        None => {}
+    }
+}
+
+/// The time left, on one line of the terminal rewritten in place with `\r` and erase-line; on
+/// anything else (a log file, a pipe) nothing at all. The line is always erased before any other
+/// message, so the terminal is left as if it had never been there.
+struct Countdown {
+    end: Instant,
+    live: bool,
+    shown: bool,
+}
+
+impl Countdown {
+    fn for_stderr(end: Instant) -> Countdown {
+        Countdown {
+            end,
+            live: std::io::stderr().is_terminal(),
+            shown: false,
+        }
+    }
+
+    /// Sleeps until `until`, redrawing the time left every second.
+    fn sleep_until(&mut self, until: Instant) {
+        loop {
+            let now = Instant::now();
+            if now >= until {
+                return;
+            }
+            if self.live {
+                let left = self.end.saturating_duration_since(now).as_secs();
+                eprint!(
+                    "\r\x1b[2KWaiting for the sign-in: {} left (Ctrl-C to give up)",
+                    clock(left)
+                );
+                let _ = std::io::stderr().flush();
+                self.shown = true;
+            }
+            std::thread::sleep((until - now).min(TICK));
+        }
+    }
+
+    /// Erases the line, before a message or at the end.
+    fn clear(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+            let _ = std::io::stderr().flush();
+            self.shown = false;
+        }
+    }
+}
+
+impl Drop for Countdown {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// "9:41" for minutes and seconds, "1:02:03" past an hour.
+fn clock(seconds: u64) -> String {
+    match seconds {
+        0..3600 => format!("{}:{:02}", seconds / 60, seconds % 60),
+        _ => format!(
+            "{}:{:02}:{:02}",
+            seconds / 3600,
+            seconds % 3600 / 60,
+            seconds % 60
+        ),
     }
 }
 
@@ -215,5 +328,17 @@ fn poll(request: &Request, device_code: &Secret) -> Poll {
             "not a valid token response ({})",
             log::sanitize(&e.to_string())
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_left_reads_like_a_clock() {
+        assert_eq!(clock(581), "9:41");
+        assert_eq!(clock(5), "0:05");
+        assert_eq!(clock(3723), "1:02:03");
     }
 }

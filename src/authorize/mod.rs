@@ -11,6 +11,7 @@ mod code;
 mod device;
 pub mod pages;
 mod prompt;
+mod qr;
 mod registration;
 
 use std::time::Instant;
@@ -85,10 +86,20 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
     let ask = Prompter::for_stdin();
     let http = Http::new()?;
 
+    // Without a terminal, every missing value is reported at once: before anything else when the
+    // provider is among them (nothing can be checked without it), else after the checks that
+    // need no values, so an impossible flow is still refused first.
+    let unattended = !ask.is_terminal();
+    if unattended && missing_provider(settings, previous.as_ref()) {
+        check_nothing_missing(settings, previous.as_ref())?;
+    }
     let resolved = registration::resolve(&http, settings, previous.as_ref(), &ask)?;
     let registration = resolved.registration;
-    let flow = choose_flow(settings, previous.as_ref(), &ask)?;
+    let flow = choose_flow(settings, previous.as_ref(), &registration);
     check_flow(flow, &registration)?;
+    if unattended {
+        check_nothing_missing(settings, previous.as_ref())?;
+    }
     let email = match (&settings.client.email, &previous) {
         (Some(email), _) => email.clone(),
         (None, Some(previous)) if !previous.email.is_empty() => previous.email.clone(),
@@ -214,29 +225,109 @@ fn keep_unreadable(account: &Account) -> Result<()> {
     Ok(())
 }
 
-fn choose_flow(settings: &Settings, previous: Option<&TokenFile>, ask: &Prompter) -> Result<Flow> {
+/// The flow: `--authflow`, else the previous file's, else the one that will work here, said out
+/// loud so the user knows what to expect and how to choose another.
+fn choose_flow(
+    settings: &Settings,
+    previous: Option<&TokenFile>,
+    registration: &Registration,
+) -> Flow {
     if let Some(flow) = settings.authorize.flow {
-        return Ok(flow);
+        return flow;
     }
     if let Some(previous) = previous {
-        return Ok(previous.flow);
+        return previous.flow;
     }
-    let answer = ask.value(
-        "authorization flow",
-        "--authflow localhostauthcode|authcode|devicecode|clientcredentials",
-        "Flow: localhostauthcode (browser on this machine), authcode (paste the address), \
-         devicecode (enter a code on any device), clientcredentials (no user)",
-    )?;
-    match answer.to_ascii_lowercase().as_str() {
-        "localhostauthcode" => Ok(Flow::Localhostauthcode),
-        "authcode" => Ok(Flow::Authcode),
-        "devicecode" => Ok(Flow::Devicecode),
-        "clientcredentials" => Ok(Flow::Clientcredentials),
-        _ => Err(
-            Error::usage(format!("unknown flow {:?}", log::sanitize(&answer)))
-                .hint("pass --authflow localhostauthcode|authcode|devicecode|clientcredentials"),
-        ),
+    let browser = !settings.authorize.no_browser && browser_available();
+    let (flow, why) = automatic_flow(registration, browser);
+    log::say(format!(
+        "mailtoken: signing in with the {} flow: {why} (--authflow chooses another)",
+        flow.name()
+    ));
+    flow
+}
+
+/// Whether a browser can be opened on this machine: a graphical session, a `$BROWSER`, or macOS.
+/// An ssh session without X forwarding has none of these.
+fn browser_available() -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+    cfg!(target_os = "macos") || set("DISPLAY") || set("WAYLAND_DISPLAY") || set("BROWSER")
+}
+
+/// The flow for a first sign-in: a browser on this machine (the least typing), else the device
+/// flow where the provider offers one that allows mail scopes (not Google's: it refuses the Gmail
+/// scope), else pasting the address back.
+pub fn automatic_flow(registration: &Registration, browser: bool) -> (Flow, &'static str) {
+    let code_flows = registration.authorize_endpoint.is_some();
+    let device = registration.devicecode_endpoint.is_some() && !google_mail(registration);
+    if browser && code_flows {
+        (Flow::Localhostauthcode, "a browser opens on this machine")
+    } else if device {
+        (
+            Flow::Devicecode,
+            "no browser here, so you enter a code on any device",
+        )
+    } else {
+        (
+            Flow::Authcode,
+            "no browser here, so you open the address anywhere and paste back where it leads",
+        )
     }
+}
+
+/// Google's device flow allows only a short list of scopes, and the Gmail scope is not on it.
+fn google_mail(registration: &Registration) -> bool {
+    registration.provider == "google"
+        && grant::scopes(&registration.scope).any(|scope| scope.as_str() == GMAIL_SCOPE)
+}
+
+/// True when nothing names the provider: no previous file, no `--provider`, `--issuer` or
+/// `--token-endpoint`.
+fn missing_provider(settings: &Settings, previous: Option<&TokenFile>) -> bool {
+    let flags = &settings.registration;
+    previous.is_none()
+        && flags.provider.is_none()
+        && flags.issuer.is_none()
+        && flags.token_endpoint.is_none()
+}
+
+/// Without a terminal nothing can be asked: every value that would have been asked for is
+/// reported at once, so a script is fixed in one round rather than one flag per run.
+fn check_nothing_missing(settings: &Settings, previous: Option<&TokenFile>) -> Result<()> {
+    let client = &settings.client;
+    let mut missing: Vec<(&str, &str)> = Vec::new();
+    if missing_provider(settings, previous) {
+        missing.push((
+            "provider",
+            "--provider google|microsoft|yahoo|aol (or --issuer URL)",
+        ));
+    }
+    if client.email.is_none() && previous.is_none_or(|p| p.email.is_empty()) {
+        missing.push(("e-mail address", "--email ADDRESS"));
+    }
+    if client.client_id.is_none() && previous.is_none_or(|p| p.client_id.is_empty()) {
+        missing.push(("client id", "--client-id ID"));
+    }
+    if client.client_secret.is_none() && previous.is_none() {
+        missing.push((
+            "client secret",
+            "--client-secret SECRET (or --client-secret '' for a public client)",
+        ));
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let (what, flags): (Vec<&str>, Vec<&str>) = missing.into_iter().unzip();
+    let what = match what.as_slice() {
+        [one] => format!("no {one} was given"),
+        [rest @ .., last] => format!("no {} or {last} was given", rest.join(", ")),
+        [] => unreachable!("missing is not empty"),
+    };
+    Err(Error::usage(format!(
+        "{what}, and stdin is not a terminal to ask for {}",
+        if flags.len() == 1 { "it" } else { "them" }
+    ))
+    .hint(format!("pass {}", flags.join(" and "))))
 }
 
 /// Refuses, before the user does anything, a flow the registration cannot carry.
@@ -260,11 +351,7 @@ fn check_flow(flow: Flow, registration: &Registration) -> Result<()> {
         // Google's device flow allows only a short list of scopes, and the Gmail scope is not on
         // it ("OAuth 2.0 for TV and Limited-Input Device Applications", allowed scopes): the
         // sign-in could only end in invalid_scope, so it is not started.
-        Flow::Devicecode
-            if registration.provider == "google"
-                && grant::scopes(&registration.scope)
-                    .any(|scope| scope.as_str() == GMAIL_SCOPE) =>
-        {
+        Flow::Devicecode if google_mail(registration) => {
             Err(Error::usage(
                 "Google's device flow does not allow the Gmail scope (https://mail.google.com/), \
                  so this sign-in cannot work",

@@ -110,6 +110,7 @@ fn custom(name: &str) -> Registration {
         authorize_endpoint: None,
         devicecode_endpoint: None,
         token_endpoint: String::new(),
+        revocation_endpoint: None,
         redirect_uri: None,
         scope: String::new(),
         scope_on_refresh: false,
@@ -184,6 +185,9 @@ fn apply_metadata(registration: &mut Registration, metadata: Metadata) {
     }
     if metadata.device_authorization_endpoint.is_some() {
         registration.devicecode_endpoint = metadata.device_authorization_endpoint;
+    }
+    if metadata.revocation_endpoint.is_some() {
+        registration.revocation_endpoint = metadata.revocation_endpoint;
     }
 }
 

@@ -1,0 +1,169 @@
+//! The notify hook: when a call nobody watches (a mail client, cron, `--check`) ends because the
+//! login needs a new sign-in, run the user's `$XDG_CONFIG_HOME/mailtoken/notify`, so a desktop
+//! notification (or a mail, or a chat message) says so instead of a silently failing mail client.
+//!
+//! Only on that failure path, never on the cached one. The hook runs detached: mailtoken does not
+//! wait for it, so the caller gets its exit status at once, and the hook's fate never changes it.
+//! A mail client polling every minute would call it every minute, so each account is notified at
+//! most once per `INTERVAL`, remembered in `$XDG_STATE_HOME/mailtoken/`.
+
+use std::io::IsTerminal;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime};
+
+use crate::account::Account;
+use crate::log;
+use crate::paths;
+use crate::store;
+
+/// The least time between two notifications about one account.
+pub const INTERVAL: Duration = Duration::from_secs(3600);
+
+/// How long to wait for another process deciding about the same account's notification.
+const STATE_LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// The hook's path: `$XDG_CONFIG_HOME/mailtoken/notify`.
+pub fn hook_path() -> Option<PathBuf> {
+    Some(paths::config_home().ok()?.join("mailtoken").join("notify"))
+}
+
+/// `$XDG_STATE_HOME/mailtoken`, or `~/.local/state/mailtoken` (XDG Base Directory spec).
+pub fn state_dir() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_STATE_HOME").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        _ => paths::home().ok()?.join(".local/state"),
+    };
+    Some(base.join("mailtoken"))
+}
+
+/// True when nobody sees this run's stderr or could answer on its stdin: a mail client, cron,
+/// a systemd unit. A person at a shell sees the message itself.
+pub fn unattended() -> bool {
+    !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal())
+}
+
+/// Runs the hook for `account`, unless there is none or it ran for this account within the
+/// interval. Never fails: trouble with the hook is a warning at most.
+pub fn sign_in_needed(account: &Account, name: &str, email: Option<&str>, reason: &str) {
+    let Some(hook) = hook_path() else { return };
+    let Ok(metadata) = std::fs::metadata(&hook) else {
+        return;
+    };
+    if !metadata.is_file() || metadata.permissions().mode() & 0o111 == 0 {
+        log::warn(format!(
+            "{} is not an executable file, so it was not run",
+            hook.display()
+        ));
+        return;
+    }
+    let Some(state_dir) = state_dir() else { return };
+    match due(&state_dir, account.path()) {
+        Ok(true) => {}
+        Ok(false) => {
+            log::verbose("the notify hook already ran for this account within the hour");
+            return;
+        }
+        Err(e) => {
+            log::warn(format!(
+                "cannot record the notification in {}: {e}",
+                state_dir.display()
+            ));
+            return;
+        }
+    }
+    let reason = one_line(reason);
+    let spawned = Command::new(&hook)
+        .env("MAILTOKEN_ACCOUNT", name)
+        .env("MAILTOKEN_EMAIL", email.unwrap_or(""))
+        .env("MAILTOKEN_REASON", &reason)
+        .env("MAILTOKEN_AUTHORIZE_COMMAND", account.authorize_command())
+        // Nothing of ours: the caller may be reading our stdout until it closes.
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        // Its own process group: a Ctrl-C meant for the mail client does not reach it. It is
+        // never waited for; when mailtoken exits, init adopts and reaps it.
+        .process_group(0)
+        .spawn();
+    match spawned {
+        Ok(child) => {
+            log::verbose(format!(
+                "ran the notify hook {} (pid {})",
+                hook.display(),
+                child.id()
+            ));
+            drop(child);
+        }
+        Err(e) => log::warn(format!("cannot run {}: {e}", hook.display())),
+    }
+}
+
+/// Whether the account is due a notification; if so, records that it gets one now. Serialized
+/// by a lock, so two mail clients failing at once notify once.
+fn due(state_dir: &Path, token_path: &Path) -> std::io::Result<bool> {
+    store::create_private_dir(state_dir)?;
+    let stamp = state_dir.join(stamp_name(token_path));
+    let _lock = store::lock(&stamp, STATE_LOCK_WAIT).map_err(|e| match e {
+        store::LockError::Io(e) => e,
+        store::LockError::TimedOut => std::io::Error::other("its lock is held"),
+    })?;
+    if let Ok(modified) = std::fs::metadata(&stamp).and_then(|m| m.modified()) {
+        let age = SystemTime::now()
+            .duration_since(modified)
+            .unwrap_or(Duration::ZERO);
+        if age < INTERVAL {
+            return Ok(false);
+        }
+    }
+    store::write_atomic(&stamp, b"")?;
+    Ok(true)
+}
+
+/// `notified-NAME-HASH`: the file name for people, a hash of the full path so that two accounts
+/// of one name in different directories do not share a stamp.
+fn stamp_name(token_path: &Path) -> String {
+    let full = std::fs::canonicalize(token_path).unwrap_or_else(|_| token_path.to_path_buf());
+    let name: String = full
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(40)
+        .collect();
+    // FNV-1a: not for security, only to tell paths apart.
+    let hash = full
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("notified-{name}-{hash:016x}")
+}
+
+/// The reason as one line: sanitised, newlines gone, bounded.
+fn one_line(text: &str) -> String {
+    log::sanitize(&text.replace(['\n', '\r'], " "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_differ_by_path_and_read_as_the_name() {
+        let a = stamp_name(Path::new("/nowhere/a/work"));
+        let b = stamp_name(Path::new("/nowhere/b/work"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("notified-work-"), "{a}");
+    }
+
+    #[test]
+    fn reasons_are_one_line() {
+        assert_eq!(one_line("a\nb\r\n\x1b[2Jc"), "a b   [2Jc");
+    }
+}

@@ -1,0 +1,202 @@
+//! `--revoke`: end a login at the provider (RFC 7009), then delete the token file and its lock.
+//!
+//! The file must have been read first: a file that cannot be read is never deleted (it may hold a
+//! login that only needed another identity). A revocation that fails for a temporary reason
+//! deletes nothing (75), so the user can simply try again; one the provider refuses for good also
+//! deletes nothing and says where else to remove the app's access. Providers without a
+//! revocation endpoint (Microsoft) get the address of the page where the user removes it, and the
+//! local file is deleted.
+
+use base64::Engine;
+use oauth2::url::form_urlencoded;
+
+use crate::account::Account;
+use crate::error::{Error, ExitStatus, Result};
+use crate::http::{Http, HttpError};
+use crate::log;
+use crate::paths;
+use crate::provider::{ClientAuth, Registration};
+use crate::provider_answer::{self, Endpoint};
+use crate::secret::Secret;
+use crate::settings::Settings;
+use crate::tokenfile::TokenFile;
+
+/// Why one revocation request failed.
+enum Failure {
+    /// Network trouble, a timeout, or an answer that says "later".
+    Temporary(String),
+    /// The provider refused; the message says why.
+    Refused(Error),
+}
+
+pub fn run(settings: &Settings) -> Result<()> {
+    let account = settings.account();
+    // Read before anything else, so a missing or unreadable file is reported as such and gets
+    // no lock file beside it; then again under the lock, so no refresh rotates the refresh token
+    // between reading and revoking.
+    account.load()?;
+    let _lock = account.lock()?;
+    let token = account.load()?.token;
+    let registration = &token.registration;
+    match &registration.revocation_endpoint {
+        Some(endpoint) => revoke_at(endpoint, &token, &account)?,
+        None => {
+            let place = registration.access_settings().map_or_else(
+                || "in your account's security settings at the provider".to_string(),
+                |place| format!("at {place}"),
+            );
+            log::say(format!(
+                "mailtoken: {} offers no revocation endpoint; remove mailtoken's access {place}",
+                log::sanitize(&registration.provider)
+            ));
+        }
+    }
+    delete(&account)
+}
+
+/// Revokes the refresh token (which ends the whole grant, RFC 7009 section 2.1), then the access
+/// token, which may outlive it at providers that issue self-contained tokens.
+fn revoke_at(endpoint: &str, token: &TokenFile, account: &Account) -> Result<()> {
+    let http = Http::new()?;
+    let host = crate::provider::url_authority(endpoint).to_string();
+    let mut tokens: Vec<(&Secret, &str)> = Vec::new();
+    if let Some(refresh_token) = &token.refresh_token {
+        tokens.push((refresh_token, "refresh_token"));
+    }
+    if !token.access_token.is_empty() && !token.is_expired(chrono::Utc::now()) {
+        tokens.push((&token.access_token, "access_token"));
+    }
+    for (index, (secret, hint)) in tokens.iter().enumerate() {
+        log::verbose(format!("revoking the {} at {host}", hint.replace('_', " ")));
+        match request(&http, endpoint, &token.registration, token, secret, hint) {
+            Ok(()) => {}
+            // The refresh token is revoked; the access token would die within the hour anyway.
+            Err(Failure::Temporary(detail)) if index > 0 => log::warn(format!(
+                "the login is revoked, but revoking its access token at {host} failed ({detail})"
+            )),
+            Err(Failure::Temporary(detail)) => {
+                return Err(Error::temporary(format!(
+                    "the revocation request to {host} failed: {detail}"
+                ))
+                .hint(format!(
+                    "nothing was deleted; try again later: 'mailtoken --revoke {}'",
+                    paths::shell_quote(&account.path().to_string_lossy())
+                )));
+            }
+            Err(Failure::Refused(error)) => return Err(error),
+        }
+    }
+    log::say(format!("mailtoken: revoked the login at {host}"));
+    Ok(())
+}
+
+/// One RFC 7009 request: the token, its type hint, and the client's authentication as at the
+/// token endpoint (section 2.1).
+fn request(
+    http: &Http,
+    endpoint: &str,
+    registration: &Registration,
+    token: &TokenFile,
+    secret: &Secret,
+    hint: &str,
+) -> std::result::Result<(), Failure> {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("token", secret.expose());
+    form.append_pair("token_type_hint", hint);
+    let mut builder = oauth2::http::Request::post(endpoint)
+        .header(oauth2::http::header::ACCEPT, "application/json")
+        .header(
+            oauth2::http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        );
+    let client_secret = token.client_secret.as_ref().filter(|s| !s.is_empty());
+    match (registration.client_auth, client_secret) {
+        (ClientAuth::ClientSecretBasic, Some(client_secret)) => {
+            // RFC 6749 section 2.3.1: both parts form-encoded before base64.
+            let encode =
+                |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+            let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                encode(&token.client_id),
+                encode(client_secret.expose())
+            ));
+            builder = builder.header(
+                oauth2::http::header::AUTHORIZATION,
+                format!("Basic {credentials}"),
+            );
+        }
+        (_, client_secret) => {
+            form.append_pair("client_id", &token.client_id);
+            if let Some(client_secret) = client_secret {
+                form.append_pair("client_secret", client_secret.expose());
+            }
+        }
+    }
+    let body = Secret::new(form.finish());
+    let http_request = builder
+        .body(body.expose().as_bytes().to_vec())
+        .map_err(|e| Failure::Refused(Error::config(format!("cannot build the request: {e}"))))?;
+    match http.execute(http_request) {
+        // RFC 7009 section 2.2: 200 whether or not the token was still valid.
+        Ok(_) => Ok(()),
+        Err(HttpError::Answer(answer)) => {
+            let verdict = provider_answer::classify(&answer, Endpoint::Revocation);
+            match verdict.status {
+                // The login had already ended: there is nothing left to revoke.
+                ExitStatus::Reauthorize => {
+                    log::verbose(format!(
+                        "the provider says the login had already ended ({})",
+                        answer.summary()
+                    ));
+                    Ok(())
+                }
+                ExitStatus::Temporary => Err(Failure::Temporary(format!(
+                    "{} ({})",
+                    verdict.meaning,
+                    answer.summary()
+                ))),
+                status => {
+                    let place = registration.access_settings().map_or_else(
+                        || "in your account's security settings".to_string(),
+                        |place| format!("at {place}"),
+                    );
+                    Err(Failure::Refused(
+                        Error::new(
+                            status,
+                            format!(
+                                "revocation refused by {}: {} ({})",
+                                crate::provider::url_authority(endpoint),
+                                verdict.meaning,
+                                answer.summary()
+                            ),
+                        )
+                        .hint(format!(
+                            "nothing was deleted; remove mailtoken's access {place}, then delete \
+                             the file yourself"
+                        )),
+                    ))
+                }
+            }
+        }
+        Err(HttpError::TooLarge) => Err(Failure::Temporary(HttpError::TooLarge.to_string())),
+        Err(other) => Err(Failure::Temporary(other.to_string())),
+    }
+}
+
+/// Deletes the token file (the file itself when TOKENFILE is a link, and the link) and its lock.
+fn delete(account: &Account) -> Result<()> {
+    let path = account.path();
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let remove = |file: &std::path::Path| match std::fs::remove_file(file) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(format!("cannot delete {}: {e}", file.display()))),
+    };
+    remove(&real)?;
+    if real != path {
+        remove(path)?;
+    }
+    remove(&paths::lock_path(&real))?;
+    log::say(format!("mailtoken: deleted {}", path.display()));
+    Ok(())
+}

@@ -210,3 +210,80 @@ fn a_failed_reauthorization_leaves_the_old_file_byte_identical() {
     assert_eq!(device["client_id"], "test-client");
     assert_eq!(device["client_secret"], "test-secret");
 }
+
+/// Issue #12: on a terminal (a pseudo-terminal from script(1)), the code, the address, a QR code
+/// of the complete address and the time left, rewritten in place and erased at the end; stdout
+/// still only the token. `--auth-timeout` left out: the code's own lifetime is the wait.
+#[test]
+fn on_a_terminal_the_device_flow_shows_a_qr_code_and_the_time_left() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("script(1) is not installed; skipping");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    provider.with(|s| {
+        s.device_interval = Some(1);
+        s.device_expires_in = 125;
+        s.device_script = ["authorization_pending", "authorization_pending"].into();
+    });
+    let path = sandbox.path("account");
+    let mut command_args = args(&provider, &path, "60");
+    let at = command_args
+        .iter()
+        .position(|a| a == "--auth-timeout")
+        .unwrap();
+    command_args.drain(at..at + 2);
+    let stdout_file = sandbox.path("stdout");
+    let command = format!(
+        "{} {} > {}",
+        env!("CARGO_BIN_EXE_mailtoken"),
+        command_args
+            .iter()
+            .map(|a| mailtoken::paths::shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" "),
+        stdout_file.display()
+    );
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", sandbox.home())
+        .env("XDG_CONFIG_HOME", sandbox.config_home())
+        .env("XDG_DATA_HOME", sandbox.data_home())
+        .env("TZ", "UTC")
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::null());
+    let output = script.output().expect("script runs");
+    let terminal = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{terminal}");
+    assert_eq!(
+        std::fs::read_to_string(&stdout_file).unwrap(),
+        "access-from-device\n"
+    );
+    assert!(terminal.contains(USER_CODE), "{terminal}");
+    assert!(
+        terminal.contains(&format!(
+            "it opens {}/activate?user_code={USER_CODE}",
+            provider.url()
+        )),
+        "{terminal}"
+    );
+    assert!(terminal.contains("█▀▀▀▀▀█"), "no QR code in {terminal}");
+    assert!(
+        terminal.contains("\r\x1b[2KWaiting for the sign-in: 2:0"),
+        "the time left counts from the code's lifetime: {terminal}"
+    );
+    let last = terminal.rfind("Waiting for the sign-in:").unwrap();
+    assert!(
+        terminal[last..].contains("\r\x1b[2K"),
+        "the line is erased at the end: {:?}",
+        &terminal[last..]
+    );
+}

@@ -23,7 +23,8 @@ function get(file, keyPath) {
 }
 
 // Options: issuer, client_id, email, flow, sasl_method, endpoints {imap, pop, smtp},
-// recipients [age1...], expired (bool): pretend the access token has run out.
+// recipients [age1...], expired (bool): pretend the access token has run out; revocation (bool):
+// record the provider's RFC 7009 endpoint, as --issuer discovery does.
 function tokenfile(tokens, o) {
   const requested = new Date(tokens.requested_at);
   let obtained = requested;
@@ -43,6 +44,7 @@ function tokenfile(tokens, o) {
     client_auth: 'client_secret_post',
     sasl_method: o.sasl_method ?? 'XOAUTH2',
   };
+  if (o.revocation) registration.revocation_endpoint = `${o.issuer}/token/revocation`;
   for (const [protocol, url] of Object.entries(o.endpoints ?? {})) {
     registration[`${protocol}_endpoint`] = url;
   }

@@ -25,6 +25,11 @@ declare -A SCENARIO_NAMES=(
     [16]="exim as a smarthost client: XOAUTH2 from \${run{mailtoken ...}}"
     [17]="aerc under tmux: source-cred-cmd (imaps+xoauth2), outgoing-cred-cmd (smtps+xoauth2)"
     [18]="the google preset: devicecode refused before any request; offline access and 127.0.0.1"
+    [19]="--list and --json of three accounts: aligned, states, no secret, no request"
+    [20]="--check: expired and idle accounts refreshed; after a revocation it names only that account (77)"
+    [21]="the notify hook runs once for two failing calls of a mail client"
+    [22]="--revoke: the provider's introspection says inactive; file and lock deleted"
+    [23]="devicecode under a pseudo-terminal: QR code, countdown from the code's lifetime"
 )
 
 # --- checks ------------------------------------------------------------------------------------
@@ -1146,4 +1151,172 @@ scenario_18() {
     assert_file_has "$S/browser.err" 'register exactly http://127\.0\.0\.1:[0-9]+/' "what to look for on the provider's page"
     assert_file_has "$S/browser.err" "run 'mailtoken --authorize --provider google .*--no-browser" "the command again, with every flag"
     [ ! -e "$S/gmail" ] || fail "an unfinished sign-in wrote a file"
+}
+
+# --- the account lifecycle (issue #12) -----------------------------------------------------------
+
+# lifecycle_accounts: three accounts in the accounts directory: "live" (a fresh token), "stale"
+# (its access token expired) and "idle" (not refreshed for 8 days, as written by hand).
+lifecycle_accounts() {
+    new_identity
+    ACCOUNTS=$XDG_DATA_HOME/mailtoken
+    obtain_login "$S/login-live.json"
+    write_tokenfile "$S/login-live.json" "$ACCOUNTS/live" '"revocation":true'
+    obtain_login "$S/login-stale.json"
+    write_tokenfile "$S/login-stale.json" "$ACCOUNTS/stale" '"expired":true,"revocation":true'
+    obtain_login "$S/login-idle.json"
+    write_tokenfile "$S/login-idle.json" "$ACCOUNTS/idle" '"revocation":true'
+}
+
+scenario_19() {
+    lifecycle_accounts
+    # A lock file and a kept unreadable copy are not accounts.
+    : >"$ACCOUNTS/live.lock"
+    cp "$ACCOUNTS/live" "$ACCOUNTS/live.unreadable-20261129T000000Z"
+    reset_counts
+    mt list --list
+    expect_rc list 0
+    sed 's/^/   stdout: /' "$S/list.out"
+    assert_eq "$(wc -l <"$S/list.out" | tr -d ' ')" 4 "lines of --list (a header and three accounts)"
+    assert_file_has "$S/list.out" '^ACCOUNT +E-MAIL +PROVIDER +STATE$' "the header"
+    assert_file_has "$S/list.out" "^idle +$USER_LOGIN +e2e +ok$" "the idle account"
+    assert_file_has "$S/list.out" "^live +$USER_LOGIN +e2e +ok$" "the live account"
+    assert_file_has "$S/list.out" "^stale +$USER_LOGIN +e2e +expired \(refreshes on next use\)$" "the expired account"
+    # Aligned: the e-mail column starts at the same place on every line.
+    assert_eq "$(awk '{ print index($0, $2) }' "$S/list.out" | sort -u | wc -l | tr -d ' ')" 1 "columns aligned"
+    mt json --list --json
+    expect_rc json 0
+    cp "$S/json.out" "$S/list.json"
+    assert_eq "$(node "$HERE/json.mjs" get "$S/list.json" 0.name)" idle "first account"
+    assert_eq "$(node "$HERE/json.mjs" get "$S/list.json" 2.state)" expired "state of stale"
+    assert_eq "$(node "$HERE/json.mjs" get "$S/list.json" 1.refresh_token)" true "refresh token present"
+    assert_eq "$(node "$HERE/json.mjs" get "$S/list.json" 1.encryption)" age "encryption"
+    assert_eq "$(node "$HERE/json.mjs" get "$S/list.json" 1.email)" "$USER_LOGIN" "e-mail"
+    mt status --status --json live
+    expect_rc status 0
+    cp "$S/status.out" "$S/status.json"
+    assert_eq "$(node "$HERE/json.mjs" get "$S/status.json" path)" "$ACCOUNTS/live" "path in --status --json"
+    # No secret anywhere, and no request to the provider.
+    local secret
+    for secret in "$(node "$HERE/json.mjs" get "$S/login-live.json" access_token)" \
+        "$(node "$HERE/json.mjs" get "$S/login-live.json" refresh_token)"; do
+        ! grep -qF -- "$secret" "$S/list.out" "$S/json.out" "$S/status.out" || fail "a token in the output"
+    done
+    assert_eq "$(counts_json)" '{}' "token requests made by --list and --json"
+}
+
+scenario_20() {
+    lifecycle_accounts
+    # "idle" was last refreshed 8 days ago, as far as the file says.
+    decrypt "$ACCOUNTS/idle"
+    node -e 'const fs=require("fs");const f=JSON.parse(fs.readFileSync(process.argv[1]));f.access_token_obtained=new Date(Date.now()-8*86400e3).toISOString();process.stdout.write(JSON.stringify(f))' \
+        "$ACCOUNTS/idle.json" | (umask 077 && age -r "$RECIPIENT" -o "$ACCOUNTS/idle")
+    rm -f "$ACCOUNTS/idle.json"
+    reset_counts
+    mt green --check
+    expect_rc green 0
+    assert_eq "$(wc -c <"$S/green.out" | tr -d ' ') $(wc -c <"$S/green.err" | tr -d ' ')" "0 0" "output of a green --check"
+    assert_eq "$(count refresh_token ok)" 2 "refreshes by --check (the expired and the idle account)"
+    # The provider revokes one grant (RFC 7009, with the refresh token the file now holds).
+    decrypt "$ACCOUNTS/stale"
+    local refresh
+    refresh=$(field "$ACCOUNTS/stale" refresh_token)
+    rm -f "$ACCOUNTS/stale.json"
+    curl -fsS --cacert "$CA" --data-urlencode "token=$refresh" --data-urlencode "token_type_hint=refresh_token" \
+        --data-urlencode "client_id=$E2E_CLIENT_ID" "$ISSUER/token/revocation" >/dev/null || fail "revoking at the provider"
+    mt red --check --keepalive 0
+    expect_rc red 77
+    assert_eq "$(wc -c <"$S/red.out" | tr -d ' ')" 0 "stdout of --check"
+    assert_eq "$(wc -l <"$S/red.err" | tr -d ' ')" 1 "lines of --check on stderr"
+    assert_file_has "$S/red.err" "^mailtoken: stale: .*run 'mailtoken --authorize stale'" "the line naming the account and the fix"
+    assert_file_lacks "$S/red.err" "live|idle" "the other accounts"
+}
+
+scenario_21() {
+    new_identity
+    local file=$XDG_DATA_HOME/mailtoken/dead record=$S/notified
+    export XDG_STATE_HOME=$S/state
+    mkdir -p "$XDG_CONFIG_HOME/mailtoken"
+    printf '#!/bin/sh\nprintf "%%s|%%s|%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_EMAIL" "$MAILTOKEN_AUTHORIZE_COMMAND" >>%q\n' \
+        "$record" >"$XDG_CONFIG_HOME/mailtoken/notify"
+    chmod 755 "$XDG_CONFIG_HOME/mailtoken/notify"
+    printf '{"access_token":"x","refresh_token":"not-a-live-refresh-token","expires_in":600,"scope":"mail","requested_at":"%s"}' \
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$S/dead.json"
+    write_tokenfile "$S/dead.json" "$file" '"expired":true'
+    # Two calls of a mail client (no terminal), one after the other: both fail, one notification.
+    mt first dead
+    expect_rc first 77
+    mt second dead
+    expect_rc second 77
+    local i
+    for ((i = 0; i < 50; i++)); do [ -s "$record" ] && break; sleep 0.1; done
+    sleep 0.5
+    sed 's/^/   hook: /' "$record" 2>/dev/null || true
+    assert_eq "$(wc -l <"$record" | tr -d ' ')" 1 "notifications for two failing calls"
+    assert_eq "$(cat "$record")" "dead|$USER_LOGIN|mailtoken --authorize dead" "the hook's environment"
+    compgen -G "$XDG_STATE_HOME/mailtoken/notified-dead-*" >/dev/null || fail "no state under \$XDG_STATE_HOME/mailtoken"
+}
+
+scenario_22() {
+    new_identity
+    local file=$S/revokable token refresh
+    obtain_login "$S/login.json"
+    write_tokenfile "$S/login.json" "$file" '"revocation":true'
+    mt print "$file"
+    expect_rc print 0
+    token=$(token_from print)
+    refresh=$(node "$HERE/json.mjs" get "$S/login.json" refresh_token)
+    assert_active "$token" "$USER_LOGIN"
+    : >"$file.lock"
+    mt revoke --revoke "$file"
+    expect_rc revoke 0
+    assert_file_has "$S/revoke.err" "revoked the login at 127\.0\.0\.1:$PORT_PROVIDER" "what --revoke says"
+    [ ! -e "$file" ] || fail "the token file is still there"
+    [ ! -e "$file.lock" ] || fail "the lock file is still there"
+    assert_eq "$(introspect "$token")" "false -" "introspection of the access token after --revoke"
+    assert_eq "$(introspect "$refresh" | cut -d' ' -f1)" false "introspection of the refresh token after --revoke"
+    # An unreadable file is never deleted.
+    printf 'not age' >"$S/broken"
+    chmod 600 "$S/broken"
+    mt broken --revoke "$S/broken"
+    expect_rc broken 65
+    [ -e "$S/broken" ] || fail "--revoke deleted a file it could not read"
+}
+
+scenario_23() {
+    local grant=urn:ietf:params:oauth:grant-type:device_code uri
+    authorize_flags
+    # The code's own lifetime is the wait: no --auth-timeout.
+    local flags=() flag skip=0
+    for flag in "${AUTH_FLAGS[@]}"; do
+        if [ $skip = 1 ]; then skip=0; continue; fi
+        if [ "$flag" = --auth-timeout ]; then skip=1; continue; fi
+        flags+=("$flag")
+    done
+    reset_counts
+    echo "\$ script -qfec 'mailtoken --authorize --authflow devicecode ...' (stderr on the pseudo-terminal)"
+    set +e
+    TERM=xterm LANG=C.UTF-8 script -qfec "$(printf '%q ' mailtoken --authorize --authflow devicecode "${flags[@]}" "$S/token") >$S/auth.out" \
+        "$S/terminal.log" </dev/null >/dev/null 2>&1 &
+    local pid=$!
+    set -e
+    wait_for_text "$pid" "$S/terminal.log" "Waiting for the sign-in: [0-9]+:[0-9]{2} left" 20 \
+        || gave_up "$pid" auth "no countdown on the terminal"
+    uri=$(grep -aEo "https://127\.0\.0\.1:$PORT_PROVIDER/device[^[:space:]\"'<>)]*user_code=[^[:space:]\"'<>)]*" "$S/terminal.log" | head -n 1 | sed 's/[).,;:]*$//')
+    [ -n "$uri" ] || gave_up "$pid" auth "no complete verification URI on the terminal"
+    local i
+    for ((i = 0; i < 150; i++)); do
+        [ "$(count "$grant" authorization_pending)" -ge 1 ] && break
+        sleep 0.1
+    done
+    note "approving at $uri"
+    node "$HERE/login.mjs" device "$uri" "$USER_LOGIN" || gave_up "$pid" auth "the approval failed"
+    wait_exit "$pid" auth 30 "mailtoken kept polling after the approval"
+    sed -n '1,40s/^/   terminal: /p' "$S/terminal.log"
+    grep -aqF '█▀▀▀▀▀█' "$S/terminal.log" || fail "no QR code (finder pattern) on the terminal"
+    grep -aq "or scan this code with a phone" "$S/terminal.log" || fail "no words for the QR code"
+    grep -aEq 'Waiting for the sign-in: (10:00|9:[0-9]{2}) left' "$S/terminal.log" || fail "the wait is not the code's lifetime (600 s)"
+    # The countdown line is erased (\r, ESC [2K) before the end.
+    [ "$(tail -c 200 "$S/terminal.log" | grep -ac $'\r\e\\[2K')" -ge 1 ] || fail "the countdown line was not erased"
+    after_authorize auth "$S/token" devicecode
 }

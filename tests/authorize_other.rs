@@ -1044,3 +1044,39 @@ fn the_automatic_choice_prefers_a_browser_then_the_device_flow() {
     assert_eq!(automatic_flow(&google, false).0, Flow::Authcode);
     assert_eq!(automatic_flow(&yahoo, false).0, Flow::Authcode);
 }
+
+/// Where a browser can be opened ($BROWSER here; $DISPLAY, $WAYLAND_DISPLAY or macOS too), a first
+/// sign-in uses the browser flow.
+#[test]
+fn with_a_browser_the_first_sign_in_uses_the_browser_flow() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let browser = FakeBrowser::new(&sandbox);
+    let path = sandbox.path("account");
+    let mut args = strings(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--email",
+        "you@example.com",
+        "--client-id",
+        CLIENT_ID,
+        "--client-secret",
+        "",
+        "--auth-timeout",
+        "2",
+    ]);
+    args.extend(provider.endpoint_args());
+    let running = Running::start(&sandbox, &args, Some(&browser));
+    let opened = browser.opened_url();
+    assert!(
+        opened.starts_with(&format!("{}/authorize?", provider.url())),
+        "{opened}"
+    );
+    let run = running.finish();
+    assert!(
+        run.stderr
+            .contains("signing in with the localhostauthcode flow: a browser opens"),
+        "{}",
+        run.stderr
+    );
+}

@@ -39,10 +39,14 @@ pub fn state_dir() -> Option<PathBuf> {
     Some(base.join("mailtoken"))
 }
 
-/// True when nobody sees this run's stderr or could answer on its stdin: a mail client, cron,
-/// a systemd unit. A person at a shell sees the message itself.
+/// True unless stdin, stdout and stderr are all a terminal, i.e. unless a person typed the
+/// command at a shell and reads its message there. Mail clients always read the token from a pipe
+/// (neomutt leaves stdin and stderr on its own terminal, where its screen hides the message);
+/// cron and systemd give no terminal at all.
 pub fn unattended() -> bool {
-    !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal())
+    !(std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal())
 }
 
 /// Runs the hook for `account`, unless there is none or it ran for this account within the

@@ -620,3 +620,49 @@ fn old_files_without_a_revocation_endpoint_still_load() {
         .unwrap();
     assert_eq!(registration.revocation_endpoint, None);
 }
+
+/// At a shell (stdin, stdout and stderr a terminal) the person reads the message: no hook. A mail
+/// client on the same terminal reads the token from a pipe, as neomutt does: the hook runs.
+#[test]
+fn the_hook_stays_quiet_for_a_person_at_a_terminal_but_not_for_neomutt() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("script(1) is not installed; skipping");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = provider();
+    let record = install_hook(&sandbox);
+    account(
+        &sandbox,
+        "revoked",
+        &server,
+        Utc::now() - Duration::hours(1),
+        |t| {
+            t.refresh_token = Some(mailtoken::secret::Secret::new("dead"));
+        },
+    );
+    let under_terminal = |command: &str| {
+        std::process::Command::new("script")
+            .args(["-qec", command, "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", sandbox.home())
+            .env("XDG_CONFIG_HOME", sandbox.config_home())
+            .env("XDG_DATA_HOME", sandbox.data_home())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("script runs")
+    };
+    let binary = env!("CARGO_BIN_EXE_mailtoken");
+    let shell = under_terminal(&format!("{binary} revoked"));
+    assert_eq!(shell.status.code(), Some(77));
+    std::thread::sleep(StdDuration::from_millis(500));
+    assert!(!record.exists(), "the hook ran for a person at a terminal");
+    let neomutt = under_terminal(&format!("{binary} revoked | cat"));
+    assert!(String::from_utf8_lossy(&neomutt.stdout).contains("invalid_grant"));
+    assert_eq!(wait_for_lines(&record, 1).len(), 1);
+}

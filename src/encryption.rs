@@ -215,8 +215,14 @@ impl Crypto {
             },
             ReadWith::AgePassphrase => EncryptionSpec::AgePassphrase,
             // mutt_oauth2.py's default encryption pipe is gpg to the default key.
-            ReadWith::Gpg | ReadWith::Pipe => EncryptionSpec::Gpg {
+            ReadWith::Gpg => EncryptionSpec::Gpg {
                 recipient: self.options.gpg_recipient.clone(),
+            },
+            // Read with a pipe of the user's: only the matching encryption pipe may write it,
+            // and only the user can name it. An empty command is refused when a write is tried
+            // (before any refresh), never replaced by a guess.
+            ReadWith::Pipe => EncryptionSpec::Pipe {
+                encrypt: String::new(),
             },
         })
     }
@@ -240,9 +246,15 @@ impl Crypto {
         match spec {
             EncryptionSpec::Age { recipients } => age_encrypt_to(recipients, plaintext),
             EncryptionSpec::AgePassphrase => {
-                let passphrase = match self.passphrase.borrow().clone() {
+                let remembered = self.passphrase.borrow().clone();
+                let passphrase = match remembered {
                     Some(passphrase) => passphrase,
-                    None => prompt_new_passphrase()?,
+                    None => {
+                        let typed = prompt_new_passphrase()?;
+                        // Remembered, so checking the new file reads it without asking again.
+                        *self.passphrase.borrow_mut() = Some(typed.clone());
+                        typed
+                    }
                 };
                 let encryptor = age::Encryptor::with_user_passphrase(passphrase);
                 age_finish(encryptor, plaintext)
@@ -263,6 +275,11 @@ impl Crypto {
                             .hint("check that gpg has a default key, or pass --gpg-recipient")
                     })
             }
+            EncryptionSpec::Pipe { encrypt } if encrypt.is_empty() => Err(Error::config(
+                "this token file records no encryption and was read with --decryption-pipe, so \
+                 mailtoken does not know how to write it",
+            )
+            .hint("pass --encryption-pipe COMMAND, the counterpart of your --decryption-pipe")),
             EncryptionSpec::Pipe { encrypt } => {
                 run_filter(pipe_argv(encrypt, "--encryption-pipe")?, plaintext)
                     .map(|ciphertext| ciphertext.to_vec())

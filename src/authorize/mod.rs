@@ -365,16 +365,15 @@ fn choose_encryption(
     Ok(spec)
 }
 
-/// Encrypts a throwaway document first, so a broken gpg or pipe is found before the user signs
-/// in rather than after, when the new tokens would be lost.
+/// Encrypts and reads back a throwaway document first, so a broken gpg or pipe, or an identity
+/// that cannot open what is written, is found before the user signs in rather than after, when
+/// the new tokens would be lost.
 fn check_encryption(account: &Account, spec: &EncryptionSpec) -> Result<()> {
     if *spec == EncryptionSpec::AgePassphrase {
         return Ok(());
     }
     account
-        .crypto()
-        .encrypt(&account.crypto().effective_spec(spec), b"{}")
-        .map(|_| ())
+        .prove_encryption(&account.crypto().effective_spec(spec))
         .map_err(|error| error.context("checking the encryption before signing in"))
 }
 

@@ -143,7 +143,9 @@ pub fn run(settings: &Settings) -> Result<()> {
     log::verbose(match current.source {
         Source::Cached => "testing with the cached access token",
         Source::CachedAfterFailure => "testing with the cached access token (the refresh failed)",
-        Source::Refreshed => "testing with a freshly refreshed access token",
+        Source::Refreshed | Source::RefreshedUnsaved => {
+            "testing with a freshly refreshed access token"
+        }
         Source::RefreshedElsewhere => "testing with the token another process just refreshed",
     });
     let endpoints = endpoints(settings, &current.token)?;
@@ -178,7 +180,7 @@ pub fn run(settings: &Settings) -> Result<()> {
         let (mut result, mut elapsed) = run_once(&current);
         let mut fresh = matches!(
             current.source,
-            Source::Refreshed | Source::RefreshedElsewhere
+            Source::Refreshed | Source::RefreshedElsewhere | Source::RefreshedUnsaved
         );
         let mut retried = false;
 

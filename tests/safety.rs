@@ -1,0 +1,298 @@
+//! Never lose a login: a refresh token is spent only when its result can be stored, a result that
+//! could not be stored is kept and adopted later, a file no one could open never replaces one
+//! that works, and the process keeps its secrets out of core files.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::*;
+use mailtoken::encryption::{Crypto, EncryptionOptions, EncryptionSpec};
+use mailtoken::tokenfile::TokenFile;
+
+/// An account pointing at `server` whose access token expires at `expiry`.
+fn account(sandbox: &Sandbox, server: &FakeServer, expiry: chrono::DateTime<Utc>) -> TokenFile {
+    token_file(
+        test_registration(&server.token_endpoint()),
+        sandbox.age_spec(),
+        expiry,
+    )
+}
+
+/// The names of the temporary files left in `dir` (they start with a dot and end in `.tmp`).
+fn temporaries(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect()
+}
+
+/// Runs the binary under `ulimit -f BLOCKS` (512-byte blocks in dash, 1024 in bash): a disk that
+/// takes no more than that, the file-size limit standing in for a full disk.
+fn run_with_file_limit(sandbox: &Sandbox, blocks: u32, args: &[&str]) -> Run {
+    let command = sandbox.command();
+    let program = command.get_program().to_owned();
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(format!("ulimit -f {blocks} && exec \"$0\" \"$@\""))
+        .arg(program)
+        .args(args);
+    // The sandbox's environment and working directory, for the shell and so for mailtoken.
+    shell.env_clear();
+    for (key, value) in command.get_envs() {
+        if let Some(value) = value {
+            shell.env(key, value);
+        }
+    }
+    shell.current_dir(command.get_current_dir().unwrap());
+    Run::from(shell.output().unwrap())
+}
+
+#[test]
+fn a_full_disk_is_found_before_the_refresh_token_is_spent() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("new-access", Some("refresh-2"), 3600));
+    let path = sandbox.path("account");
+    sandbox.write_token(
+        &path,
+        &account(&sandbox, &server, Utc::now() - Duration::minutes(1)),
+    );
+    let before = std::fs::read(&path).unwrap();
+
+    let run = run_with_file_limit(&sandbox, 4, &[path.to_str().unwrap()]);
+
+    assert_eq!((run.code, run.stdout.as_str()), (74, ""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not refreshing")
+            && run.stderr.contains("the refresh token was not used"),
+        "{}",
+        run.stderr
+    );
+    assert!(server.requests().is_empty(), "no refresh was sent");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_eq!(temporaries(sandbox.dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_full_disk_with_a_token_still_valid_prints_it_and_warns() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("new-access", Some("refresh-2"), 3600));
+    let path = sandbox.path("account");
+    // Two minutes left of an hour: inside the refresh margin, not expired.
+    sandbox.write_token(
+        &path,
+        &account(&sandbox, &server, Utc::now() + Duration::minutes(2)),
+    );
+
+    let run = run_with_file_limit(&sandbox, 4, &[path.to_str().unwrap()]);
+
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "cached-access-token\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("warning:"), "{}", run.stderr);
+    assert!(server.requests().is_empty());
+}
+
+/// An encryption pipe that fails while `marker` exists, and counts its runs in `count`.
+fn flaky_pipe(sandbox: &Sandbox, fail_on_run: Option<u32>) -> (String, std::path::PathBuf) {
+    let script = sandbox.path("encrypt.sh");
+    let marker = sandbox.path("pipe-broken");
+    let count = sandbox.path("pipe-runs");
+    let fail_on = fail_on_run.map_or(String::new(), |n| format!("[ \"$n\" -eq {n} ] && exit 1\n"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nn=$(($(cat '{count}' 2>/dev/null || echo 0) + 1))\necho $n > '{count}'\n\
+             [ -e '{marker}' ] && exit 1\n{fail_on}exec cat\n",
+            count = count.display(),
+            marker = marker.display(),
+        ),
+    )
+    .unwrap();
+    set_mode(&script, 0o700);
+    (script.to_string_lossy().into_owned(), marker)
+}
+
+fn pipe_account(
+    sandbox: &Sandbox,
+    server: &FakeServer,
+    script: &str,
+) -> (std::path::PathBuf, Vec<u8>) {
+    let path = sandbox.path("account");
+    let mut token = account(sandbox, server, Utc::now() - Duration::minutes(1));
+    token.encryption = EncryptionSpec::Pipe {
+        encrypt: script.to_string(),
+    };
+    sandbox.write_token(&path, &token);
+    let before = std::fs::read(&path).unwrap();
+    (path, before)
+}
+
+#[test]
+fn a_failing_encryption_pipe_is_found_before_the_refresh_token_is_spent() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("new-access", Some("refresh-2"), 3600));
+    let (script, marker) = flaky_pipe(&sandbox, None);
+    let (path, before) = pipe_account(&sandbox, &server, &script);
+    let args = [
+        path.to_str().unwrap(),
+        "--decryption-pipe",
+        "cat",
+        "--encryption-pipe",
+        &script,
+    ];
+
+    std::fs::write(&marker, "").unwrap();
+    let run = sandbox.run(&args);
+    assert_eq!((run.code, run.stdout.as_str()), (78, ""), "{}", run.stderr);
+    assert!(server.requests().is_empty(), "no refresh was sent");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    // Once the pipe works again, the login is intact.
+    std::fs::remove_file(&marker).unwrap();
+    let run = sandbox.run(&args);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "new-access\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn tokens_that_could_not_be_stored_are_kept_and_adopted_by_the_next_call() {
+    let sandbox = Sandbox::new();
+    // The provider rotates refresh tokens: losing refresh-2 would end the login.
+    let server = FakeServer::start(|_| Reply::token("access-2", Some("refresh-2"), 3600));
+    // Run 1 writes the test's file, run 2 is the proof before the refresh, run 3 the real write.
+    let (script, _) = flaky_pipe(&sandbox, Some(3));
+    let (path, before) = pipe_account(&sandbox, &server, &script);
+    let args = [
+        path.to_str().unwrap(),
+        "--decryption-pipe",
+        "cat",
+        "--encryption-pipe",
+        &script,
+    ];
+
+    let run = sandbox.run(&args);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "access-2\n"),
+        "the new token is printed: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("warning:") && run.stderr.contains("the next call that can write"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is as it was"
+    );
+    let recovery = sandbox.home().join(".local/state/mailtoken/recovery");
+    assert_eq!(std::fs::read_dir(&recovery).unwrap().count(), 1);
+    assert!(
+        !std::fs::read(
+            std::fs::read_dir(&recovery)
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path()
+        )
+        .unwrap()
+        .windows(9)
+        .any(|w| w == b"refresh-2"),
+        "the kept tokens are encrypted"
+    );
+
+    // The next call adopts them: no second refresh, the file now holds refresh-2.
+    let run = sandbox.run(&args);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "access-2\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the rotated token was never resent"
+    );
+    let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(stored["refresh_token"], "refresh-2");
+    assert_eq!(std::fs::read_dir(&recovery).unwrap().count(), 0);
+}
+
+#[test]
+fn a_file_the_identity_could_not_open_never_replaces_a_working_one() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("new-access", Some("refresh-2"), 3600));
+    let path = sandbox.path("account");
+    // The file opens with the sandbox identity, but records another key's recipient: a refresh
+    // would write a file that only that other key opens.
+    let mut token = account(&sandbox, &server, Utc::now() - Duration::minutes(1));
+    token.encryption = EncryptionSpec::Age {
+        recipients: vec![age::x25519::Identity::generate().to_public().to_string()],
+    };
+    let ciphertext = Crypto::new(EncryptionOptions::default())
+        .encrypt(&sandbox.age_spec(), &token.to_json())
+        .unwrap();
+    std::fs::write(&path, ciphertext).unwrap();
+    set_mode(&path, 0o600);
+    let before = std::fs::read(&path).unwrap();
+
+    let run = sandbox.run(&[path.to_str().unwrap()]);
+
+    assert_eq!((run.code, run.stdout.as_str()), (78, ""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("would not be readable"),
+        "{}",
+        run.stderr
+    );
+    assert!(server.requests().is_empty(), "no refresh was sent");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn no_core_file_can_hold_the_secrets() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.path("account");
+    // A sign-in waiting for its paste: the process is alive, with a client secret in memory.
+    let args = strings(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "authcode",
+        "--provider",
+        "google",
+        "--email",
+        "you@example.com",
+        "--client-id",
+        "id",
+        "--client-secret",
+        "s3cret",
+    ]);
+    let mut running = Running::start(&sandbox, &args, None);
+    running.wait_for_stderr("paste it here");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", running.child.id())).unwrap();
+    let core = limits
+        .lines()
+        .find(|line| line.starts_with("Max core file size"))
+        .unwrap();
+    assert_eq!(
+        core.split_whitespace().collect::<Vec<_>>()[4..6],
+        ["0", "0"],
+        "{core}"
+    );
+    running.type_in("\n");
+    running.finish();
+}

@@ -362,6 +362,8 @@ fn run_filter(argv: Vec<String>, input: &[u8]) -> std::result::Result<Zeroizing<
     let (program, args) = argv.split_first().ok_or("empty command")?;
     let mut child = Command::new(program)
         .args(args)
+        // gpg and the user's pipes have no business with the client secret.
+        .env_remove(crate::settings::CLIENT_SECRET_VARIABLE)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -43,6 +43,8 @@ pub enum GrantFailure {
     Refused(Box<ProviderAnswer>),
     /// A success answer that is not a usable token response.
     Malformed(String),
+    /// Not sent: the endpoint is not https (nor http on loopback).
+    Insecure(String),
 }
 
 impl GrantFailure {
@@ -50,6 +52,7 @@ impl GrantFailure {
     pub fn is_temporary(&self) -> bool {
         match self {
             GrantFailure::Transient(_) | GrantFailure::Malformed(_) => true,
+            GrantFailure::Insecure(_) => false,
             GrantFailure::Refused(answer) => {
                 provider_answer::classify(answer, Endpoint::Token).status == ExitStatus::Temporary
             }
@@ -72,6 +75,11 @@ impl GrantFailure {
             GrantFailure::Refused(answer) => {
                 provider_answer::into_error(&answer, endpoint, situation)
             }
+            GrantFailure::Insecure(detail) => Error::config(format!(
+                "the {} request to {host} was not sent: {detail}",
+                situation.what
+            ))
+            .hint("use the provider's https:// address"),
         }
     }
 }
@@ -196,6 +204,7 @@ pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> Gran
         }
         RequestTokenError::Request(error) => match error {
             HttpError::Answer(answer) => GrantFailure::Refused(answer),
+            HttpError::Insecure(detail) => GrantFailure::Insecure(detail),
             HttpError::TooLarge => GrantFailure::Malformed(error.to_string()),
             other => GrantFailure::Transient(other.to_string()),
         },

@@ -44,6 +44,8 @@ pub const SECRET_FIELDS: &[&str] = &[
 pub enum HttpError {
     Timeout(String),
     Connect(String),
+    /// The URL is not https (nor http on loopback): nothing was sent.
+    Insecure(String),
     /// The server answered, and not with success: any status but 2xx, an HTML page, or a 200
     /// whose JSON is an OAuth2 error (Microsoft's device endpoint answers errors with 200).
     Answer(Box<ProviderAnswer>),
@@ -57,6 +59,7 @@ impl std::fmt::Display for HttpError {
             HttpError::Timeout(detail) => write!(f, "timed out ({detail})"),
             HttpError::Connect(detail) => write!(f, "cannot connect ({detail})"),
             HttpError::Answer(answer) => f.write_str(&answer.summary()),
+            HttpError::Insecure(detail) => f.write_str(detail),
             HttpError::TooLarge => write!(f, "response larger than {MAX_RESPONSE} bytes"),
             HttpError::Other(detail) => f.write_str(detail),
         }
@@ -103,6 +106,10 @@ impl Http {
     /// becomes `HttpError::Answer`, read whatever its status, so its JSON error is never lost.
     pub fn execute(&self, request: HttpRequest) -> std::result::Result<HttpResponse, HttpError> {
         let (parts, body) = request.into_parts();
+        // The last line of defence: whatever the caller checked, no secret leaves unencrypted.
+        if let Err(error) = crate::provider::check_endpoint("endpoint", &parts.uri.to_string()) {
+            return Err(HttpError::Insecure(error.to_string()));
+        }
         trace_request(&parts, &body);
         let response = self
             .client

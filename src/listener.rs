@@ -32,12 +32,6 @@ const ACCEPT_POLL: Duration = Duration::from_millis(20);
 /// How many ephemeral ports to try before giving up on finding one free on both addresses.
 const EPHEMERAL_ATTEMPTS: usize = 20;
 
-/// Whether a URL names this machine's loopback interface, the only place an `http:` redirect or
-/// issuer is acceptable (RFC 8252 section 7.3, RFC 8414 section 2).
-pub fn is_loopback_url(url: &oauth2::url::Url) -> bool {
-    matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
-}
-
 /// Why the listener could not be set up.
 #[derive(Debug)]
 pub enum BindError {

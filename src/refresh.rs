@@ -264,9 +264,10 @@ fn adopt_recovered(account: &Account, token: &mut TokenFile) {
 
 /// Refuses early, with the command that fixes it, when no refresh can possibly work.
 fn check_refreshable(account: &Account, token: &TokenFile) -> Result<()> {
+    crate::provider::check_endpoint("token endpoint", &token.registration.token_endpoint)?;
     if token.client_id.is_empty() {
         return Err(Error::config(format!("{} records no OAuth2 client id", account.path().display()))
-            .hint("pass --client-id ID (and --client-secret SECRET if the client has one) once; they are then stored"));
+            .hint("pass --client-id ID (and --client-secret-file FILE if the client has one) once; they are then stored"));
     }
     if token.flow != Flow::Clientcredentials && token.refresh_token.is_none() {
         return Err(Error::reauthorize(format!(

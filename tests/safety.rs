@@ -296,3 +296,163 @@ fn no_core_file_can_hold_the_secrets() {
     running.type_in("\n");
     running.finish();
 }
+
+#[test]
+fn an_exported_client_secret_is_not_sent_on_refreshes() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
+    let path = sandbox.path("account");
+    let mut token = account(&sandbox, &server, Utc::now() - Duration::minutes(1));
+    token.client_secret = None; // a public client
+    sandbox.write_token(&path, &token);
+
+    let run = Run::from(
+        sandbox
+            .command()
+            .arg(&path)
+            .env("MAILTOKEN_CLIENT_SECRET", "meant-for-another-account")
+            .output()
+            .unwrap(),
+    );
+
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "new-access\n"),
+        "{}",
+        run.stderr
+    );
+    let form = &server.requests()[0].form;
+    assert!(!form.contains_key("client_secret"), "{form:?}");
+    assert_eq!(sandbox.read_token(&path).client_secret, None);
+}
+
+/// A script that records its environment in `record` and passes stdin through.
+fn environment_recorder(sandbox: &Sandbox, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let script = sandbox.path(name);
+    let record = sandbox.path(&format!("{name}.env"));
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nenv >> '{}'\nexec cat\n", record.display()),
+    )
+    .unwrap();
+    set_mode(&script, 0o700);
+    (script, record)
+}
+
+#[test]
+fn the_client_secret_reaches_no_child_process_and_can_come_from_stdin() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    provider.with(|s| s.client_secret = Some("s3cret".into()));
+    let (pipe, pipe_env) = environment_recorder(&sandbox, "pipe");
+    let path = sandbox.path("service");
+    let mut args = strings(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "clientcredentials",
+        "--email",
+        "robot@example.com",
+        "--client-id",
+        "test-client",
+        "--encryption-pipe",
+        pipe.to_str().unwrap(),
+        "--decryption-pipe",
+        pipe.to_str().unwrap(),
+    ]);
+    args.extend(provider.endpoint_args());
+    let mut command = sandbox.command();
+    command
+        .args(&args)
+        .env("MAILTOKEN_CLIENT_SECRET", "s3cret")
+        .env("UNRELATED", "kept");
+    let run = Run::from(command.output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let seen = std::fs::read_to_string(&pipe_env).unwrap();
+    assert!(seen.contains("UNRELATED=kept"), "{seen}");
+    assert!(!seen.contains("s3cret"), "the pipe saw the secret");
+
+    // The same sign-in with the secret on stdin.
+    std::fs::remove_file(&path).unwrap();
+    args.extend(strings(&["--client-secret-file", "-"]));
+    let mut running = Running::start(&sandbox, &args, None);
+    running.type_in("s3cret\n");
+    let run = running.finish();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        provider.requests_to("/token").last().unwrap().form["client_secret"],
+        "s3cret"
+    );
+}
+
+#[test]
+fn the_browser_does_not_inherit_the_client_secret() {
+    let sandbox = Sandbox::new();
+    let (browser, browser_env) = environment_recorder(&sandbox, "browser");
+    let path = sandbox.path("account");
+    let mut command = sandbox.command();
+    command
+        .args([
+            path.to_str().unwrap(),
+            "--authorize",
+            "--authflow",
+            "localhostauthcode",
+            "--provider",
+            "google",
+            "--email",
+            "you@example.com",
+            "--client-id",
+            "id",
+            "--auth-timeout",
+            "2",
+        ])
+        .env("BROWSER", &browser)
+        .env("MAILTOKEN_CLIENT_SECRET", "s3cret");
+    let run = Run::from(command.output().unwrap());
+    assert_eq!(run.code, 75, "{}", run.stderr);
+    let seen = std::fs::read_to_string(&browser_env).unwrap();
+    assert!(seen.contains("HOME="), "{seen}");
+    assert!(!seen.contains("s3cret"), "the browser saw the secret");
+}
+
+#[test]
+fn secrets_only_travel_over_tls_or_loopback() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
+    let path = sandbox.path("account");
+    for endpoint in [
+        "http://mail.example.com/token".to_string(),
+        server
+            .token_endpoint()
+            .replace("http://", "http://user:pass@"),
+    ] {
+        let mut token = account(&sandbox, &server, Utc::now() - Duration::minutes(1));
+        token.registration.token_endpoint = endpoint.clone();
+        sandbox.write_token(&path, &token);
+        let run = sandbox.run(&[path.to_str().unwrap()]);
+        assert_eq!(
+            (run.code, run.stdout.as_str()),
+            (78, ""),
+            "{endpoint}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("pass@"), "{}", run.stderr);
+    }
+    let run = sandbox.run(&[
+        sandbox.path("new").to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "clientcredentials",
+        "--email",
+        "robot@example.com",
+        "--client-id",
+        "id",
+        "--client-secret",
+        "s",
+        "--token-endpoint",
+        "http://login.example.com/token",
+    ]);
+    assert_eq!((run.code, run.stdout.as_str()), (78, ""), "{}", run.stderr);
+    assert!(run.stderr.contains("not https"), "{}", run.stderr);
+    assert!(server.requests().is_empty());
+}

@@ -195,6 +195,7 @@ fn poll(request: &Request, device_code: &Secret) -> Poll {
         Err(HttpError::TooLarge) => {
             return Poll::Failed(GrantFailure::Malformed(HttpError::TooLarge.to_string()));
         }
+        Err(HttpError::Insecure(detail)) => return Poll::Failed(GrantFailure::Insecure(detail)),
         // RFC 8628 section 3.5: these two are the protocol, not failures.
         Err(HttpError::Answer(answer)) => {
             return match answer.error.as_deref() {

@@ -7,6 +7,7 @@
 //! write. Nothing is written until the new tokens have arrived, so a failed sign-in leaves a
 //! working login untouched.
 
+mod browser;
 mod code;
 mod device;
 pub mod pages;
@@ -108,7 +109,7 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         (None, Some(previous)) => previous.client_secret.clone(),
         (None, None) => Some(ask.secret(
             "client secret",
-            "--client-secret SECRET (or --client-secret '' for a public client)",
+            "--client-secret-file FILE (or --client-secret '' for a public client)",
             "OAuth2 client secret (empty for a public client)",
         )?),
     }
@@ -117,7 +118,7 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         return Err(Error::usage(
             "the clientcredentials flow needs a confidential client, and no client secret was given",
         )
-        .hint("pass --client-secret SECRET or set MAILTOKEN_CLIENT_SECRET"));
+        .hint("pass --client-secret-file FILE or set MAILTOKEN_CLIENT_SECRET"));
     }
     let spec = choose_encryption(settings, previous.as_ref(), &ask)?;
     check_encryption(&account, &spec)?;

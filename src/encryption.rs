@@ -22,6 +22,22 @@ use crate::paths;
 /// A token file's JSON is a few kilobytes; anything far larger is not a token file.
 pub const MAX_PLAINTEXT: u64 = 1024 * 1024;
 
+/// How long gpg or a pipe may take: long enough to type a passphrase into a pinentry, short
+/// enough that a mail client is not held forever by one that waits for nobody.
+const PIPE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Environment variable overriding `PIPE_TIMEOUT`, in seconds.
+pub const PIPE_TIMEOUT_VARIABLE: &str = "MAILTOKEN_PIPE_TIMEOUT";
+
+fn pipe_deadline() -> std::time::Duration {
+    std::env::var(PIPE_TIMEOUT_VARIABLE)
+        .ok()
+        .and_then(|text| text.parse::<f64>().ok())
+        .filter(|seconds| *seconds > 0.0 && seconds.is_finite() && *seconds < 1e9)
+        .map(std::time::Duration::from_secs_f64)
+        .unwrap_or(PIPE_TIMEOUT)
+}
+
 /// The command mutt_oauth2.py decrypts with by default.
 const GPG_DECRYPT: &[&str] = &["gpg", "--quiet", "--batch", "--decrypt"];
 
@@ -371,6 +387,7 @@ fn run_filter(argv: Vec<String>, input: &[u8]) -> std::result::Result<Zeroizing<
         .map_err(|e| format!("cannot run {program}: {e}"))?;
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let mut stdout = child.stdout.take().expect("stdout is piped");
+    let deadline = pipe_deadline();
     let output = std::thread::scope(|scope| {
         // Write and read at once: a filter that fills its stdout pipe before draining stdin
         // would otherwise deadlock with us.
@@ -379,14 +396,33 @@ fn run_filter(argv: Vec<String>, input: &[u8]) -> std::result::Result<Zeroizing<
             drop(stdin);
             result
         });
-        let mut output = Zeroizing::new(Vec::new());
-        let read = (&mut stdout)
-            .take(MAX_PLAINTEXT + 1)
-            .read_to_end(&mut output);
+        let (finished, reading) = std::sync::mpsc::channel();
+        let reader = scope.spawn(move || {
+            let mut output = Zeroizing::new(Vec::new());
+            let read = (&mut stdout)
+                .take(MAX_PLAINTEXT + 1)
+                .read_to_end(&mut output);
+            let _ = finished.send(());
+            (output, read)
+        });
+        // A filter that hangs (gpg waiting for a pinentry no one sees) is stopped at the
+        // deadline; its pipes close and both threads end.
+        let timed_out = reading.recv_timeout(deadline).is_err();
+        if timed_out {
+            let _ = child.kill();
+        }
+        let (output, read) = reader.join().expect("the reader thread does not panic");
         let written = writer.join().expect("the writer thread does not panic");
-        (output, read, written)
+        (output, read, written, timed_out)
     });
-    let (output, read, written) = output;
+    let (output, read, written, timed_out) = output;
+    if timed_out {
+        let _ = child.wait();
+        return Err(format!(
+            "{program} did not finish within {} s (set {PIPE_TIMEOUT_VARIABLE} for more)",
+            deadline.as_secs()
+        ));
+    }
     let status = child
         .wait()
         .map_err(|e| format!("{program} did not finish: {e}"))?;

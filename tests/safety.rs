@@ -456,3 +456,141 @@ fn secrets_only_travel_over_tls_or_loopback() {
     assert!(run.stderr.contains("not https"), "{}", run.stderr);
     assert!(server.requests().is_empty());
 }
+
+/// A token endpoint that answers one byte every 300 ms: reqwest's timeouts restart with each.
+fn trickling_server() -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/token", listener.local_addr().unwrap());
+    let thread = std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let mut request = [0u8; 4096];
+        let _ = stream.read(&mut request);
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n",
+        );
+        for _ in 0..40 {
+            if stream.write_all(b" ").is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+    });
+    (url, thread)
+}
+
+#[test]
+fn one_deadline_covers_the_whole_http_exchange() {
+    let sandbox = Sandbox::new();
+    let (url, _server) = trickling_server();
+    let path = sandbox.path("account");
+    let mut token = token_file(
+        test_registration(&url),
+        sandbox.age_spec(),
+        Utc::now() - Duration::minutes(1),
+    );
+    token.registration.token_endpoint = url;
+    sandbox.write_token(&path, &token);
+    let before = std::fs::read(&path).unwrap();
+
+    let started = std::time::Instant::now();
+    let run = sandbox.run_with_timeout(&[path.to_str().unwrap()], "2");
+
+    assert_eq!((run.code, run.stdout.as_str()), (75, ""), "{}", run.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(6),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        run.stderr.contains("no complete answer within 2 s"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn a_hanging_decryption_pipe_is_stopped() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.path("account");
+    std::fs::write(&path, b"anything").unwrap();
+    set_mode(&path, 0o600);
+    let started = std::time::Instant::now();
+    let run = Run::from(
+        sandbox
+            .command()
+            .args([path.to_str().unwrap(), "--decryption-pipe", "sleep 30"])
+            .env("MAILTOKEN_PIPE_TIMEOUT", "1")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!((run.code, run.stdout.as_str()), (65, ""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("did not finish within 1 s"),
+        "{}",
+        run.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn a_busy_lock_does_not_hold_back_a_token_that_still_works() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
+    let path = sandbox.path("account");
+    // Inside the refresh margin, so a refresh is due, but still valid for two minutes.
+    sandbox.write_token(
+        &path,
+        &account(&sandbox, &server, Utc::now() + Duration::minutes(2)),
+    );
+    let _held = mailtoken::store::lock(&path, std::time::Duration::from_secs(1)).unwrap();
+
+    let started = std::time::Instant::now();
+    let run = sandbox.run(&[path.to_str().unwrap()]);
+
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "cached-access-token\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("using the cached token"),
+        "{}",
+        run.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn absurd_device_lifetimes_and_intervals_are_clamped() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    provider.with(|s| {
+        s.device_expires_in = u64::MAX;
+        s.device_interval = Some(u64::MAX);
+    });
+    let path = sandbox.path("account");
+    let mut args = strings(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "devicecode",
+        "--email",
+        "user@example.com",
+        "--client-id",
+        CLIENT_ID,
+        "--client-secret",
+        "",
+        "--auth-timeout",
+        "1",
+    ]);
+    args.extend(provider.endpoint_args());
+    let run = sandbox.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!((run.code, run.stdout.as_str()), (75, ""), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}

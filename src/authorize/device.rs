@@ -29,6 +29,13 @@ const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 /// A server that asks for an interval of 0 still gets one request a second at most.
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The longest a device code is waited for, whatever `expires_in` says: a server's absurd value
+/// must not overflow the clock (RFC 8628 section 3.2 suggests minutes).
+const MAX_DEVICE_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// The longest interval between polls a server may ask for.
+const MAX_INTERVAL: Duration = Duration::from_secs(60);
+
 /// The longest wait between polls after network trouble (RFC 8628 section 3.5 asks for an
 /// exponential back-off on timeouts).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -74,26 +81,30 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
         })?;
     let started = Instant::now();
 
-    // Shown whether or not the provider sends a `message` (Google does not).
+    let lifetime = details.expires_in().min(MAX_DEVICE_LIFETIME);
+    // Shown whether or not the provider sends a `message` (Google does not). Everything here
+    // comes from the provider: sanitised for the terminal.
     log::say(format!(
         "To sign in, visit {} and enter the code {}",
-        details.verification_uri().as_str(),
-        details.user_code().secret()
+        log::sanitize(details.verification_uri().as_str()),
+        log::sanitize(details.user_code().secret())
     ));
     if let Some(complete) = details.verification_uri_complete() {
-        log::say(format!("(or open {} directly)", complete.secret()));
+        log::say(format!(
+            "(or open {} directly)",
+            log::sanitize(complete.secret())
+        ));
     }
     log::say(format!(
         "Waiting up to {} s for the sign-in ...",
-        details
-            .expires_in()
+        lifetime
             .min(request.deadline.saturating_duration_since(started))
             .as_secs()
     ));
 
-    let expires = started + details.expires_in();
+    let expires = started + lifetime;
     let device_code = Secret::new(details.device_code().secret().clone());
-    let mut interval = details.interval().max(MIN_INTERVAL);
+    let mut interval = details.interval().clamp(MIN_INTERVAL, MAX_INTERVAL);
     let mut backoff = interval;
     loop {
         let now = Instant::now();
@@ -121,7 +132,7 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
             Poll::Granted(granted) => return Ok((granted, requested_at)),
             Poll::Pending => backoff = interval,
             Poll::SlowDown => {
-                interval += SLOW_DOWN_STEP;
+                interval = (interval + SLOW_DOWN_STEP).min(MAX_INTERVAL);
                 backoff = interval;
                 log::verbose(format!(
                     "the provider asks to poll more slowly: every {} s",

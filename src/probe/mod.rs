@@ -86,14 +86,15 @@ impl Attempt {
         )
     }
 
+    /// The strings that must never be shown: the SASL string, encoded and raw, and the token.
+    pub fn secrets(&self) -> Vec<Secret> {
+        let raw = self.initial_response();
+        vec![sasl::base64(&raw), raw, self.token.clone()]
+    }
+
     /// The `--debug` trace for this attempt, told which strings never to show.
     pub fn transcript(&self) -> SharedTranscript {
-        let raw = self.initial_response();
-        let encoded = sasl::base64(&raw);
-        Transcript::new(
-            self.endpoint.protocol.name(),
-            vec![encoded, raw, self.token.clone()],
-        )
+        Transcript::new(self.endpoint.protocol.name(), self.secrets())
     }
 
     fn implicit_tls(&self) -> bool {
@@ -167,14 +168,18 @@ pub fn run(settings: &Settings) -> Result<()> {
     for endpoint in &endpoints {
         let run_once = |current: &Current| {
             let started = Instant::now();
-            let result = attempt(Attempt {
+            let trial = Attempt {
                 endpoint: endpoint.clone(),
                 method,
                 user: current.token.email.clone(),
                 token: current.token.access_token.clone(),
                 config: Arc::clone(&config),
                 timeout,
-            });
+            };
+            // An echoing server, or a library quoting what it sent, must not put the token or
+            // the SASL string on the terminal.
+            let secrets = trial.secrets();
+            let result = attempt(trial).map_err(|failure| failure.redact(&secrets));
             (result, started.elapsed())
         };
         let (mut result, mut elapsed) = run_once(&current);

@@ -312,6 +312,7 @@ impl Crypto {
             Some(passphrase) => passphrase,
             None => {
                 let prompt = format!("mailtoken: passphrase for {}: ", path.display());
+                let _guard = crate::terminal::Guard::new();
                 let typed = rpassword::prompt_password(prompt).map_err(|e| {
                     Error::bad_token_file(format!(
                         "{} is protected by a passphrase and there is no terminal to ask for it ({e})",
@@ -631,6 +632,7 @@ pub fn ensure_default_identity() -> Result<PathBuf> {
 }
 
 fn prompt_new_passphrase() -> Result<SecretString> {
+    let _guard = crate::terminal::Guard::new();
     let no_terminal = |e: std::io::Error| {
         Error::usage(format!(
             "a passphrase is needed and there is no terminal to ask for it ({e})"

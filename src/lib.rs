@@ -33,5 +33,6 @@ pub mod secret;
 pub mod settings;
 pub mod status;
 pub mod store;
+pub mod terminal;
 pub mod tls;
 pub mod tokenfile;

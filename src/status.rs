@@ -110,7 +110,14 @@ pub fn describe(path: &str, token: &TokenFile, schema: Schema, now: DateTime<Utc
         + 1;
     lines
         .iter()
-        .map(|(label, value)| format!("{:width$} {}\n", format!("{label}:"), value))
+        // Every value comes from the file or a provider: sanitised for the terminal.
+        .map(|(label, value)| {
+            format!(
+                "{:width$} {}\n",
+                format!("{label}:"),
+                crate::log::sanitize(value)
+            )
+        })
         .collect()
 }
 

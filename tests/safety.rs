@@ -594,3 +594,66 @@ fn absurd_device_lifetimes_and_intervals_are_clamped() {
     assert_eq!((run.code, run.stdout.as_str()), (75, ""), "{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
+
+/// `sh -c SCRIPT` under script(1), so it has a pseudo-terminal, in the sandbox's environment;
+/// `$MAILTOKEN` is the binary.
+fn under_a_terminal(sandbox: &Sandbox, script: &str) -> std::process::Output {
+    let command = sandbox.command();
+    let mut outer = std::process::Command::new("script");
+    outer
+        .args([
+            "-qfec",
+            &format!("sh -c '{}'", script.replace('\'', "'\\''")),
+            "/dev/null",
+        ])
+        .env_clear();
+    for (key, value) in command.get_envs() {
+        if let Some(value) = value {
+            outer.env(key, value);
+        }
+    }
+    outer
+        .env("MAILTOKEN", command.get_program())
+        .current_dir(command.get_current_dir().unwrap())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script(1) runs (util-linux's bsdutils)")
+}
+
+#[test]
+fn the_terminal_is_restored_when_a_signal_ends_a_prompt() {
+    let sandbox = Sandbox::new();
+    let sign_in = "\"$MAILTOKEN\" account --authorize --authflow authcode --provider google \
+                   --email you@example.com --client-id id";
+    for (prompt, extra, signal, number) in [
+        ("the secret prompt", "", "TERM", 15),
+        ("the secret prompt", "", "HUP", 1),
+        ("the paste prompt", "--client-secret x", "TERM", 15),
+        ("the paste prompt", "--client-secret x", "INT", 2),
+    ] {
+        let script = format!(
+            "stty -g > before; {sign_in} {extra} < /dev/tty > /dev/null 2> err & pid=$!; \
+             sleep 1.5; kill -{signal} $pid; wait $pid; echo $? > status; stty -g > after"
+        );
+        let output = under_a_terminal(&sandbox, &script);
+        let read = |name: &str| std::fs::read_to_string(sandbox.path(name)).unwrap_or_default();
+        assert!(
+            !read("before").trim().is_empty(),
+            "{prompt}: {:?}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        assert_eq!(
+            read("before"),
+            read("after"),
+            "{prompt}, SIG{signal}: the terminal changed; stderr: {}",
+            read("err")
+        );
+        assert_eq!(
+            read("status").trim(),
+            (128 + number).to_string(),
+            "{prompt}, SIG{signal}: {}",
+            read("err")
+        );
+        assert!(!sandbox.path("account").exists());
+    }
+}

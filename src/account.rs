@@ -61,6 +61,16 @@ impl Account {
 
     /// Reads, checks, decrypts and parses the token file. Nothing is ever written here.
     pub fn load(&self) -> Result<Loaded> {
+        self.read(false)
+    }
+
+    /// Reads the token file to rewrite it: members this version does not know are remembered,
+    /// so the rewrite keeps them. Not for the cached path: it parses the file twice.
+    pub fn load_to_update(&self) -> Result<Loaded> {
+        self.read(true)
+    }
+
+    fn read(&self, to_update: bool) -> Result<Loaded> {
         let shown = self.path.display();
         let bytes = store::read_private(&self.path).map_err(|error| match error {
             ReadError::Missing => {
@@ -88,9 +98,12 @@ impl Account {
             .hint(format!("run '{}' to sign in", self.authorize_command())));
         }
         let (plaintext, read_with) = self.crypto.decrypt(&self.path, &bytes)?;
-        let (token, schema) =
+        let (mut token, schema) =
             TokenFile::parse(&plaintext, || self.crypto.spec_for_unrecorded(&read_with))
                 .map_err(|e| e.context(shown))?;
+        if to_update && schema == Schema::Mailtoken {
+            token.remember_unknown(&plaintext);
+        }
         Ok(Loaded { token, schema })
     }
 

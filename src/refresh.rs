@@ -124,7 +124,7 @@ pub fn current_token(
         }
         Err(error) => return Err(error),
     };
-    let loaded = account.load()?;
+    let loaded = account.load_to_update()?;
     let mut token = loaded.token;
     adopt_recovered(account, &mut token);
     let now = Utc::now();

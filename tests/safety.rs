@@ -657,3 +657,76 @@ fn the_terminal_is_restored_when_a_signal_ends_a_prompt() {
         assert!(!sandbox.path("account").exists());
     }
 }
+
+#[test]
+fn odd_but_usable_token_responses_and_unknown_members() {
+    let sandbox = Sandbox::new();
+    // expires_in as a string, as some servers send it.
+    let server = FakeServer::start(|_| {
+        Reply::json(
+            200,
+            serde_json::json!({"access_token": "new-access", "token_type": "bearer", "expires_in": "1800"}),
+        )
+    });
+    let path = sandbox.path("account");
+    let token = account(&sandbox, &server, Utc::now() - Duration::minutes(1));
+    // A member this version does not know, at the top and inside the registration.
+    let mut json: serde_json::Value = serde_json::from_slice(&token.to_json()).unwrap();
+    json["future_member"] = serde_json::json!({"kept": true});
+    json["registration"]["future_endpoint"] = "https://example.com/x".into();
+    let ciphertext = Crypto::new(EncryptionOptions::default())
+        .encrypt(&sandbox.age_spec(), json.to_string().as_bytes())
+        .unwrap();
+    std::fs::write(&path, ciphertext).unwrap();
+    set_mode(&path, 0o600);
+
+    let run = sandbox.run(&[path.to_str().unwrap()]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "new-access\n"),
+        "{}",
+        run.stderr
+    );
+
+    let stored = sandbox.read_token(&path);
+    let lifetime = stored.access_token_expiry - stored.access_token_obtained.unwrap();
+    assert_eq!(lifetime, Duration::seconds(1800));
+    let options = EncryptionOptions {
+        age_identity: Some(sandbox.identity_path()),
+        ..Default::default()
+    };
+    let (plaintext, _) = Crypto::new(options)
+        .decrypt(&path, &std::fs::read(&path).unwrap())
+        .unwrap();
+    let rewritten: serde_json::Value = serde_json::from_slice(&plaintext).unwrap();
+    assert_eq!(
+        rewritten["future_member"],
+        serde_json::json!({"kept": true})
+    );
+    assert_eq!(
+        rewritten["registration"]["future_endpoint"],
+        "https://example.com/x"
+    );
+    assert_eq!(rewritten["access_token"], "new-access");
+}
+
+#[test]
+fn tokens_that_are_not_bearer_tokens_are_refused() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| {
+        Reply::json(
+            200,
+            serde_json::json!({"access_token": "mac-token", "token_type": "mac", "expires_in": 3600}),
+        )
+    });
+    let path = sandbox.path("account");
+    sandbox.write_token(
+        &path,
+        &account(&sandbox, &server, Utc::now() - Duration::minutes(1)),
+    );
+    let before = std::fs::read(&path).unwrap();
+    let run = sandbox.run(&[path.to_str().unwrap()]);
+    assert_eq!((run.code, run.stdout.as_str()), (78, ""), "{}", run.stderr);
+    assert!(run.stderr.contains("bearer"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use oauth2::basic::BasicClient;
 use oauth2::url::{Url, form_urlencoded};
 use oauth2::{
     AuthUrl, AuthorizationCode, CsrfToken, EndpointNotSet, EndpointSet, PkceCodeChallenge,
@@ -22,8 +21,7 @@ use crate::provider_answer::{self, Endpoint, ProviderAnswer};
 use crate::secret::Secret;
 
 /// An oauth2 client with authorization and token endpoints and a redirect URI.
-type CodeClient =
-    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type CodeClient = grant::ClientWith<EndpointSet, EndpointNotSet, EndpointSet>;
 
 /// Where Microsoft's public clients land in the paste flow: a blank page whose address holds the
 /// code (what mutt_oauth2.py uses).

@@ -7,7 +7,6 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use oauth2::basic::BasicTokenResponse;
 use oauth2::url::form_urlencoded;
 use oauth2::{DeviceAuthorizationUrl, StandardDeviceAuthorizationResponse};
 
@@ -218,7 +217,7 @@ fn poll(request: &Request, device_code: &Secret) -> Poll {
         }
         Err(other) => return Poll::Trouble(other.to_string()),
     };
-    match serde_json::from_slice::<BasicTokenResponse>(response.body()) {
+    match serde_json::from_slice::<grant::TokenReply>(response.body()) {
         Ok(token) => match grant::granted(&token) {
             Ok(granted) => Poll::Granted(granted),
             Err(failure) => Poll::Failed(failure),

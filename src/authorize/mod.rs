@@ -160,6 +160,9 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         refresh_token: None,
         granted_scope: None,
         encryption: spec,
+        unknown: previous
+            .as_ref()
+            .and_then(|previous| previous.unknown.clone()),
     };
     refresh::store_granted(&mut token, granted, requested_at);
     save(&account, &mut token, &ask, previous.is_none())?;
@@ -173,7 +176,7 @@ fn load_previous(account: &Account) -> Result<Option<TokenFile>> {
     if !account.exists() {
         return Ok(None);
     }
-    match account.load() {
+    match account.load_to_update() {
         Ok(loaded) => Ok(Some(loaded.token)),
         Err(error) if error.status() == ExitStatus::BadTokenFile => {
             log::warn(format!(

@@ -52,6 +52,7 @@ fn main() {
         encryption: EncryptionSpec::Age {
             recipients: vec![identity.to_public().to_string()],
         },
+        unknown: None,
     };
     let ciphertext = Crypto::new(EncryptionOptions::default())
         .encrypt(&token.encryption, &token.to_json())

@@ -23,7 +23,7 @@ _mailtoken() {
 
     case "${cmd}" in
         mailtoken)
-            opts="-v -d -a -t -h -V --verbose --debug --authorize --authflow --test --format --protocol --provider --email --client-id --client-secret --encryption-pipe --decryption-pipe --force-refresh --status --age-identity --gpg-recipient --encryption --tenant --issuer --authorize-endpoint --token-endpoint --devicecode-endpoint --scope --redirect-uri --sasl-method --imap-endpoint --pop-endpoint --smtp-endpoint --port --no-browser --auth-timeout --list --json --check --keepalive --revoke --no-login-hint --help --version"
+            opts="-v -d -a -t -h -V --verbose --debug --authorize --authflow --test --format --protocol --provider --email --client-id --client-secret --client-secret-file --encryption-pipe --decryption-pipe --force-refresh --status --age-identity --gpg-recipient --encryption --tenant --issuer --authorize-endpoint --token-endpoint --devicecode-endpoint --scope --redirect-uri --sasl-method --imap-endpoint --pop-endpoint --smtp-endpoint --port --no-browser --auth-timeout --list --json --check --keepalive --revoke --no-login-hint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -54,6 +54,10 @@ _mailtoken() {
                     return 0
                     ;;
                 --client-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-secret-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

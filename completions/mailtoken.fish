@@ -11,7 +11,8 @@ smtp\t''"
 complete -c mailtoken -l provider -d 'Provider: google, microsoft, yahoo, aol, or a name for a custom registration' -r
 complete -c mailtoken -l email -d 'E-mail address of the account (the SASL user name)' -r
 complete -c mailtoken -l client-id -d 'OAuth2 client id; stored in the token file' -r
-complete -c mailtoken -l client-secret -d 'OAuth2 client secret; stored in the token file (prefer the environment variable or the prompt)' -r
+complete -c mailtoken -l client-secret -d 'OAuth2 client secret; stored in the token file. Visible to other users in the process list: prefer --client-secret-file, MAILTOKEN_CLIENT_SECRET (read by --authorize) or the prompt' -r
+complete -c mailtoken -l client-secret-file -d 'Read the OAuth2 client secret from FILE (`-` for stdin); stored in the token file' -r -F
 complete -c mailtoken -l encryption-pipe -d 'Command that encrypts stdin to stdout; stored in the token file' -r
 complete -c mailtoken -l decryption-pipe -d 'Command that decrypts stdin to stdout (needed on every call, as with mutt_oauth2.py)' -r
 complete -c mailtoken -l age-identity -d 'age identity file (X25519, or an unencrypted OpenSSH ed25519/RSA key)' -r -F

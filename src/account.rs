@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::encryption::{Crypto, EncryptionOptions};
+use zeroize::Zeroizing;
+
+use crate::encryption::{Crypto, EncryptionOptions, EncryptionSpec};
 use crate::error::{Error, ExitStatus, Result};
 use crate::paths;
 use crate::store::{self, LockError, ReadError, RefreshLock};
@@ -59,6 +61,16 @@ impl Account {
 
     /// Reads, checks, decrypts and parses the token file. Nothing is ever written here.
     pub fn load(&self) -> Result<Loaded> {
+        self.read(false)
+    }
+
+    /// Reads the token file to rewrite it: members this version does not know are remembered,
+    /// so the rewrite keeps them. Not for the cached path: it parses the file twice.
+    pub fn load_to_update(&self) -> Result<Loaded> {
+        self.read(true)
+    }
+
+    fn read(&self, to_update: bool) -> Result<Loaded> {
         let shown = self.path.display();
         let bytes = store::read_private(&self.path).map_err(|error| match error {
             ReadError::Missing => {
@@ -86,9 +98,12 @@ impl Account {
             .hint(format!("run '{}' to sign in", self.authorize_command())));
         }
         let (plaintext, read_with) = self.crypto.decrypt(&self.path, &bytes)?;
-        let (token, schema) =
+        let (mut token, schema) =
             TokenFile::parse(&plaintext, || self.crypto.spec_for_unrecorded(&read_with))
                 .map_err(|e| e.context(shown))?;
+        if to_update && schema == Schema::Mailtoken {
+            token.remember_unknown(&plaintext);
+        }
         Ok(Loaded { token, schema })
     }
 
@@ -98,22 +113,88 @@ impl Account {
         std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone())
     }
 
-    /// Encrypts and atomically replaces the token file. Callers that replace an existing login
-    /// hold the refresh lock, so no two writers interleave.
+    /// Encrypts and atomically replaces the token file. The new ciphertext is first decrypted the
+    /// way later calls will read it, so a file no one can open never replaces a working one.
+    /// Callers that replace an existing login hold the refresh lock, so no two writers interleave.
     pub fn save(&self, token: &mut TokenFile) -> Result<()> {
-        token.encryption = self.crypto.effective_spec(&token.encryption);
-        let ciphertext = self.crypto.encrypt(&token.encryption, &token.to_json())?;
+        let ciphertext = self.seal(token)?;
         store::write_atomic(&self.real_path(), &ciphertext)
             .map_err(|e| Error::io(format!("cannot write {}: {e}", self.path.display())))
     }
 
+    /// Proves, before a refresh token is spent, that the result could be stored: the token set
+    /// encrypts, the ciphertext reads back, and the directory takes a file of that size. A full
+    /// disk, a read-only directory or a broken gpg is found while the old refresh token still
+    /// works (with rotating refresh tokens a refresh whose result is lost ends the login).
+    pub fn prove_save(&self, token: &TokenFile) -> Result<()> {
+        let mut trial = token.clone();
+        let ciphertext = self.seal(&mut trial)?;
+        // Room for the file to grow (a longer token, a rotated refresh token) and its metadata.
+        let room = ciphertext.len() * 2 + 4096;
+        store::prove_writable(&self.real_path(), room).map_err(|e| {
+            Error::io(format!(
+                "cannot write beside {}: {e}",
+                self.path.display()
+            ))
+            .hint("free disk space or make the directory writable; the refresh token was not used, so the login is intact")
+        })
+    }
+
+    /// Checks that `spec` works before a sign-in, with a throwaway document.
+    pub fn prove_encryption(&self, spec: &EncryptionSpec) -> Result<()> {
+        self.round_trip(spec, b"{}").map(|_| ())
+    }
+
+    /// The token as the file will hold it: encrypted with the effective encryption, checked.
+    fn seal(&self, token: &mut TokenFile) -> Result<Vec<u8>> {
+        token.encryption = self.crypto.effective_spec(&token.encryption);
+        let plaintext = Zeroizing::new(token.to_json());
+        self.round_trip(&token.encryption, &plaintext)
+    }
+
+    /// Encrypts `plaintext` and decrypts the result as a later call would; returns the
+    /// ciphertext only when it reads back to the same bytes.
+    fn round_trip(&self, spec: &EncryptionSpec, plaintext: &[u8]) -> Result<Vec<u8>> {
+        let ciphertext = self.crypto.encrypt(spec, plaintext)?;
+        let hint = match spec {
+            EncryptionSpec::Pipe { .. } if self.crypto.options().decryption_pipe.is_none() => {
+                "give --decryption-pipe COMMAND as well: the new file is read back with it before \
+                 it replaces anything"
+            }
+            _ => {
+                "check that the identity (--age-identity), gpg's secret key or the \
+                 --decryption-pipe can open what the encryption writes"
+            }
+        };
+        let unreadable = |why: String| {
+            Error::config(format!(
+                "the new token file would not be readable, so {} is left as it was: {why}",
+                self.path.display()
+            ))
+            .hint(hint)
+        };
+        let (read_back, _) = self
+            .crypto
+            .decrypt(&self.path, &ciphertext)
+            .map_err(|e| unreadable(e.message().to_string()))?;
+        if read_back[..] != plaintext[..] {
+            return Err(unreadable("it decrypts to something else".into()));
+        }
+        Ok(ciphertext)
+    }
+
     /// Takes the exclusive refresh lock on this token file.
     pub fn lock(&self) -> Result<RefreshLock> {
-        store::lock(&self.real_path(), store::LOCK_WAIT).map_err(|error| match error {
+        self.lock_waiting(store::LOCK_WAIT)
+    }
+
+    /// Takes the lock, waiting at most `wait` for another holder.
+    pub fn lock_waiting(&self, wait: std::time::Duration) -> Result<RefreshLock> {
+        store::lock(&self.real_path(), wait).map_err(|error| match error {
             LockError::TimedOut => Error::temporary(format!(
                 "another mailtoken process has been refreshing {} for over {} s",
                 self.path.display(),
-                store::LOCK_WAIT.as_secs()
+                wait.as_secs()
             ))
             .hint("try again; if it persists, look for a stuck mailtoken process"),
             LockError::Io(e) => Error::io(format!(

@@ -12,6 +12,7 @@ use crate::{accounts, authorize, check, log, notify, output, probe, revoke, sasl
 
 /// The program: parse the command line, run, and turn the outcome into an exit status.
 pub fn main() -> ExitCode {
+    crate::hardening::protect_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -111,7 +112,7 @@ fn print_token(settings: &Settings) -> Result<()> {
     let current = refresh::current_token(&account, &settings.client, settings.force_refresh)?;
     match current.source {
         Source::Cached => log::verbose("using the cached access token"),
-        Source::CachedAfterFailure => {}
+        Source::CachedAfterFailure | Source::RefreshedUnsaved => {}
         Source::Refreshed => log::verbose("refreshed the access token"),
         Source::RefreshedElsewhere => {
             log::verbose("using the token another process just refreshed")

@@ -68,14 +68,14 @@ pub struct Cli {
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
 
-    /// OAuth2 client secret; stored in the token file (prefer the environment variable or the prompt)
-    #[arg(
-        long,
-        value_name = "SECRET",
-        env = "MAILTOKEN_CLIENT_SECRET",
-        hide_env_values = true
-    )]
+    /// OAuth2 client secret; stored in the token file. Visible to other users in the process
+    /// list: prefer --client-secret-file, MAILTOKEN_CLIENT_SECRET (read by --authorize) or the prompt
+    #[arg(long, value_name = "SECRET")]
     pub client_secret: Option<String>,
+
+    /// Read the OAuth2 client secret from FILE (`-` for stdin); stored in the token file
+    #[arg(long, value_name = "FILE", conflicts_with = "client_secret")]
+    pub client_secret_file: Option<PathBuf>,
 
     /// Command that encrypts stdin to stdout; stored in the token file
     #[arg(long, value_name = "COMMAND")]

@@ -6,7 +6,6 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::http::{Http, HttpError};
-use crate::listener::is_loopback_url;
 use crate::log;
 
 /// What the rest of the program uses from a metadata document.
@@ -42,11 +41,7 @@ pub fn metadata_urls(issuer: &str) -> Result<[String; 2]> {
             "--issuer {issuer:?} must not have a query or fragment (RFC 8414 section 2)"
         )));
     }
-    if url.scheme() != "https" && !(url.scheme() == "http" && is_loopback_url(&url)) {
-        return Err(Error::usage(format!(
-            "--issuer {issuer:?} must be an https URL (RFC 8414 section 2)"
-        )));
-    }
+    crate::provider::check_endpoint("issuer", issuer)?;
     let path = url.path().trim_end_matches('/');
     let mut origin = url.clone();
     origin.set_path("");

@@ -22,6 +22,22 @@ use crate::paths;
 /// A token file's JSON is a few kilobytes; anything far larger is not a token file.
 pub const MAX_PLAINTEXT: u64 = 1024 * 1024;
 
+/// How long gpg or a pipe may take: long enough to type a passphrase into a pinentry, short
+/// enough that a mail client is not held forever by one that waits for nobody.
+const PIPE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Environment variable overriding `PIPE_TIMEOUT`, in seconds.
+pub const PIPE_TIMEOUT_VARIABLE: &str = "MAILTOKEN_PIPE_TIMEOUT";
+
+fn pipe_deadline() -> std::time::Duration {
+    std::env::var(PIPE_TIMEOUT_VARIABLE)
+        .ok()
+        .and_then(|text| text.parse::<f64>().ok())
+        .filter(|seconds| *seconds > 0.0 && seconds.is_finite() && *seconds < 1e9)
+        .map(std::time::Duration::from_secs_f64)
+        .unwrap_or(PIPE_TIMEOUT)
+}
+
 /// The command mutt_oauth2.py decrypts with by default.
 const GPG_DECRYPT: &[&str] = &["gpg", "--quiet", "--batch", "--decrypt"];
 
@@ -215,8 +231,14 @@ impl Crypto {
             },
             ReadWith::AgePassphrase => EncryptionSpec::AgePassphrase,
             // mutt_oauth2.py's default encryption pipe is gpg to the default key.
-            ReadWith::Gpg | ReadWith::Pipe => EncryptionSpec::Gpg {
+            ReadWith::Gpg => EncryptionSpec::Gpg {
                 recipient: self.options.gpg_recipient.clone(),
+            },
+            // Read with a pipe of the user's: only the matching encryption pipe may write it,
+            // and only the user can name it. An empty command is refused when a write is tried
+            // (before any refresh), never replaced by a guess.
+            ReadWith::Pipe => EncryptionSpec::Pipe {
+                encrypt: String::new(),
             },
         })
     }
@@ -240,9 +262,15 @@ impl Crypto {
         match spec {
             EncryptionSpec::Age { recipients } => age_encrypt_to(recipients, plaintext),
             EncryptionSpec::AgePassphrase => {
-                let passphrase = match self.passphrase.borrow().clone() {
+                let remembered = self.passphrase.borrow().clone();
+                let passphrase = match remembered {
                     Some(passphrase) => passphrase,
-                    None => prompt_new_passphrase()?,
+                    None => {
+                        let typed = prompt_new_passphrase()?;
+                        // Remembered, so checking the new file reads it without asking again.
+                        *self.passphrase.borrow_mut() = Some(typed.clone());
+                        typed
+                    }
                 };
                 let encryptor = age::Encryptor::with_user_passphrase(passphrase);
                 age_finish(encryptor, plaintext)
@@ -263,6 +291,11 @@ impl Crypto {
                             .hint("check that gpg has a default key, or pass --gpg-recipient")
                     })
             }
+            EncryptionSpec::Pipe { encrypt } if encrypt.is_empty() => Err(Error::config(
+                "this token file records no encryption and was read with --decryption-pipe, so \
+                 mailtoken does not know how to write it",
+            )
+            .hint("pass --encryption-pipe COMMAND, the counterpart of your --decryption-pipe")),
             EncryptionSpec::Pipe { encrypt } => {
                 run_filter(pipe_argv(encrypt, "--encryption-pipe")?, plaintext)
                     .map(|ciphertext| ciphertext.to_vec())
@@ -279,6 +312,7 @@ impl Crypto {
             Some(passphrase) => passphrase,
             None => {
                 let prompt = format!("mailtoken: passphrase for {}: ", path.display());
+                let _guard = crate::terminal::Guard::new();
                 let typed = rpassword::prompt_password(prompt).map_err(|e| {
                     Error::bad_token_file(format!(
                         "{} is protected by a passphrase and there is no terminal to ask for it ({e})",
@@ -345,6 +379,8 @@ fn run_filter(argv: Vec<String>, input: &[u8]) -> std::result::Result<Zeroizing<
     let (program, args) = argv.split_first().ok_or("empty command")?;
     let mut child = Command::new(program)
         .args(args)
+        // gpg and the user's pipes have no business with the client secret.
+        .env_remove(crate::settings::CLIENT_SECRET_VARIABLE)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -352,6 +388,7 @@ fn run_filter(argv: Vec<String>, input: &[u8]) -> std::result::Result<Zeroizing<
         .map_err(|e| format!("cannot run {program}: {e}"))?;
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let mut stdout = child.stdout.take().expect("stdout is piped");
+    let deadline = pipe_deadline();
     let output = std::thread::scope(|scope| {
         // Write and read at once: a filter that fills its stdout pipe before draining stdin
         // would otherwise deadlock with us.
@@ -360,14 +397,33 @@ fn run_filter(argv: Vec<String>, input: &[u8]) -> std::result::Result<Zeroizing<
             drop(stdin);
             result
         });
-        let mut output = Zeroizing::new(Vec::new());
-        let read = (&mut stdout)
-            .take(MAX_PLAINTEXT + 1)
-            .read_to_end(&mut output);
+        let (finished, reading) = std::sync::mpsc::channel();
+        let reader = scope.spawn(move || {
+            let mut output = Zeroizing::new(Vec::new());
+            let read = (&mut stdout)
+                .take(MAX_PLAINTEXT + 1)
+                .read_to_end(&mut output);
+            let _ = finished.send(());
+            (output, read)
+        });
+        // A filter that hangs (gpg waiting for a pinentry no one sees) is stopped at the
+        // deadline; its pipes close and both threads end.
+        let timed_out = reading.recv_timeout(deadline).is_err();
+        if timed_out {
+            let _ = child.kill();
+        }
+        let (output, read) = reader.join().expect("the reader thread does not panic");
         let written = writer.join().expect("the writer thread does not panic");
-        (output, read, written)
+        (output, read, written, timed_out)
     });
-    let (output, read, written) = output;
+    let (output, read, written, timed_out) = output;
+    if timed_out {
+        let _ = child.wait();
+        return Err(format!(
+            "{program} did not finish within {} s (set {PIPE_TIMEOUT_VARIABLE} for more)",
+            deadline.as_secs()
+        ));
+    }
     let status = child
         .wait()
         .map_err(|e| format!("{program} did not finish: {e}"))?;
@@ -576,6 +632,7 @@ pub fn ensure_default_identity() -> Result<PathBuf> {
 }
 
 fn prompt_new_passphrase() -> Result<SecretString> {
+    let _guard = crate::terminal::Guard::new();
     let no_terminal = |e: std::io::Error| {
         Error::usage(format!(
             "a passphrase is needed and there is no terminal to ask for it ({e})"

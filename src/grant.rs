@@ -6,11 +6,15 @@
 
 use std::time::Duration;
 
-use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
-use oauth2::{
-    AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RefreshToken, RequestTokenError,
-    Scope, TokenResponse, TokenUrl,
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
 };
+use oauth2::{
+    AccessToken, AuthType, Client, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
+    RefreshToken, RequestTokenError, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ExitStatus};
 use crate::http::{Http, HttpError};
@@ -19,9 +23,78 @@ use crate::provider::{ClientAuth, Registration};
 use crate::provider_answer::{self, Endpoint, ProviderAnswer, Situation};
 use crate::secret::Secret;
 
+/// An oauth2 client reading token responses as `TokenReply`, with these endpoints set.
+pub type ClientWith<Auth, Device, Token> = Client<
+    BasicErrorResponse,
+    TokenReply,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    Auth,
+    Device,
+    EndpointNotSet,
+    EndpointNotSet,
+    Token,
+>;
+
 /// An oauth2 client that knows its token endpoint.
-pub type TokenClient =
-    BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+pub type TokenClient = ClientWith<EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// A token response (RFC 6749 section 5.1), read a little more leniently than oauth2's own:
+/// `expires_in` may come as a string ("3600"), as some servers send it.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct TokenReply {
+    access_token: AccessToken,
+    // RFC 6749 section 5.1: the type is case-insensitive ("Bearer", "bearer").
+    #[serde(deserialize_with = "oauth2::helpers::deserialize_untagged_enum_case_insensitive")]
+    token_type: BasicTokenType,
+    #[serde(
+        default,
+        deserialize_with = "seconds",
+        skip_serializing_if = "Option::is_none"
+    )]
+    expires_in: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<RefreshToken>,
+    #[serde(
+        default,
+        rename = "scope",
+        deserialize_with = "oauth2::helpers::deserialize_space_delimited_vec",
+        serialize_with = "oauth2::helpers::serialize_space_delimited_vec",
+        skip_serializing_if = "Option::is_none"
+    )]
+    scopes: Option<Vec<Scope>>,
+}
+
+impl TokenResponse for TokenReply {
+    type TokenType = BasicTokenType;
+
+    fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+    fn token_type(&self) -> &BasicTokenType {
+        &self.token_type
+    }
+    fn expires_in(&self) -> Option<Duration> {
+        self.expires_in.map(Duration::from_secs)
+    }
+    fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+    fn scopes(&self) -> Option<&Vec<Scope>> {
+        self.scopes.as_ref()
+    }
+}
+
+/// `expires_in` as a number or a string of digits; anything else (a negative number, words) is
+/// no lifetime at all, and the default applies.
+fn seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Number(number) => number.as_u64(),
+        serde_json::Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    })
+}
 
 /// A successful token response, reduced to what the token file stores.
 #[derive(Debug)]
@@ -43,6 +116,10 @@ pub enum GrantFailure {
     Refused(Box<ProviderAnswer>),
     /// A success answer that is not a usable token response.
     Malformed(String),
+    /// Not sent: the endpoint is not https (nor http on loopback).
+    Insecure(String),
+    /// Tokens that cannot be used for mail, whatever is tried again.
+    Unusable(String),
 }
 
 impl GrantFailure {
@@ -50,6 +127,7 @@ impl GrantFailure {
     pub fn is_temporary(&self) -> bool {
         match self {
             GrantFailure::Transient(_) | GrantFailure::Malformed(_) => true,
+            GrantFailure::Insecure(_) | GrantFailure::Unusable(_) => false,
             GrantFailure::Refused(answer) => {
                 provider_answer::classify(answer, Endpoint::Token).status == ExitStatus::Temporary
             }
@@ -72,6 +150,13 @@ impl GrantFailure {
             GrantFailure::Refused(answer) => {
                 provider_answer::into_error(&answer, endpoint, situation)
             }
+            GrantFailure::Insecure(detail) => Error::config(format!(
+                "the {} request to {host} was not sent: {detail}",
+                situation.what
+            ))
+            .hint("use the provider's https:// address"),
+            GrantFailure::Unusable(detail) => Error::config(format!("{host}: {detail}"))
+                .hint("check the app registration: it must issue bearer tokens"),
         }
     }
 }
@@ -92,7 +177,7 @@ pub fn token_client(
         ClientAuth::ClientSecretPost => AuthType::RequestBody,
         ClientAuth::ClientSecretBasic => AuthType::BasicAuth,
     };
-    let mut client = BasicClient::new(ClientId::new(client_id.to_string()))
+    let mut client = Client::new(ClientId::new(client_id.to_string()))
         .set_token_uri(token_url)
         .set_auth_type(auth_type);
     // A public client (empty secret) sends none: RFC 6749 section 2.3.1 forbids an empty one.
@@ -156,7 +241,15 @@ pub fn scopes(scope: &str) -> impl Iterator<Item = Scope> + '_ {
 /// Reduces a token response to what the token file keeps. The access token is printed as one
 /// line and sent in SASL strings, so it must be a visible-ASCII token (RFC 6750 section 2.1's
 /// b64token is a subset); anything else is refused rather than passed on.
-pub fn granted(response: &BasicTokenResponse) -> Result<Granted, GrantFailure> {
+pub fn granted(response: &TokenReply) -> Result<Granted, GrantFailure> {
+    // RFC 6750: only bearer tokens can be presented as mail clients present them (XOAUTH2 and
+    // OAUTHBEARER carry "Bearer"); a MAC or proof-of-possession token would fail at every server.
+    if *response.token_type() != BasicTokenType::Bearer {
+        return Err(GrantFailure::Unusable(format!(
+            "the provider issued a {:?} token, and mail servers take only bearer tokens",
+            response.token_type()
+        )));
+    }
     let access_token = response.access_token().secret();
     if access_token.is_empty() || !access_token.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(GrantFailure::Malformed(
@@ -196,6 +289,7 @@ pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> Gran
         }
         RequestTokenError::Request(error) => match error {
             HttpError::Answer(answer) => GrantFailure::Refused(answer),
+            HttpError::Insecure(detail) => GrantFailure::Insecure(detail),
             HttpError::TooLarge => GrantFailure::Malformed(error.to_string()),
             other => GrantFailure::Transient(other.to_string()),
         },

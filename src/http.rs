@@ -44,6 +44,8 @@ pub const SECRET_FIELDS: &[&str] = &[
 pub enum HttpError {
     Timeout(String),
     Connect(String),
+    /// The URL is not https (nor http on loopback): nothing was sent.
+    Insecure(String),
     /// The server answered, and not with success: any status but 2xx, an HTML page, or a 200
     /// whose JSON is an OAuth2 error (Microsoft's device endpoint answers errors with 200).
     Answer(Box<ProviderAnswer>),
@@ -57,6 +59,7 @@ impl std::fmt::Display for HttpError {
             HttpError::Timeout(detail) => write!(f, "timed out ({detail})"),
             HttpError::Connect(detail) => write!(f, "cannot connect ({detail})"),
             HttpError::Answer(answer) => f.write_str(&answer.summary()),
+            HttpError::Insecure(detail) => f.write_str(detail),
             HttpError::TooLarge => write!(f, "response larger than {MAX_RESPONSE} bytes"),
             HttpError::Other(detail) => f.write_str(detail),
         }
@@ -68,6 +71,8 @@ impl std::error::Error for HttpError {}
 /// The HTTP client.
 pub struct Http {
     client: reqwest::blocking::Client,
+    /// The deadline of one whole exchange.
+    total: Duration,
 }
 
 impl Http {
@@ -82,7 +87,7 @@ impl Http {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::config(format!("cannot set up HTTP: {}", error_chain(&e))))?;
-        Ok(Http { client })
+        Ok(Http { client, total })
     }
 
     /// GETs a JSON document (discovery metadata).
@@ -101,23 +106,30 @@ impl Http {
 
     /// Sends one request. Only a successful answer comes back as a response; every other answer
     /// becomes `HttpError::Answer`, read whatever its status, so its JSON error is never lost.
+    ///
+    /// The whole exchange, body included, has one absolute deadline: reqwest's own timeouts
+    /// restart with every byte read, so a server trickling its answer could hold a mail client
+    /// for minutes. The exchange runs on its own thread and is abandoned at the deadline.
     pub fn execute(&self, request: HttpRequest) -> std::result::Result<HttpResponse, HttpError> {
         let (parts, body) = request.into_parts();
+        // The last line of defence: whatever the caller checked, no secret leaves unencrypted.
+        if let Err(error) = crate::provider::check_endpoint("endpoint", &parts.uri.to_string()) {
+            return Err(HttpError::Insecure(error.to_string()));
+        }
         trace_request(&parts, &body);
-        let response = self
-            .client
-            .request(parts.method, parts.uri.to_string())
-            .headers(parts.headers)
-            .body(body)
-            .send()
-            .map_err(classify)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let mut body = Vec::new();
-        response
-            .take(MAX_RESPONSE + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| classify_io(&e))?;
+        let client = self.client.clone();
+        let (done, outcome) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .spawn(move || {
+                let _ = done.send(exchange(&client, parts, body));
+            })
+            .map_err(|e| HttpError::Other(format!("cannot start the request ({e})")))?;
+        let (status, headers, body) = outcome.recv_timeout(self.total).map_err(|_| {
+            HttpError::Timeout(format!(
+                "no complete answer within {} s",
+                self.total.as_secs_f64()
+            ))
+        })??;
         trace_response(status.as_u16(), &body);
         if body.len() as u64 > MAX_RESPONSE {
             return Err(HttpError::TooLarge);
@@ -130,6 +142,28 @@ impl Http {
         *converted.headers_mut() = headers;
         Ok(converted)
     }
+}
+
+/// One request and its whole answer, on the exchange's own thread.
+fn exchange(
+    client: &reqwest::blocking::Client,
+    parts: oauth2::http::request::Parts,
+    body: Vec<u8>,
+) -> std::result::Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>), HttpError> {
+    let response = client
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .map_err(classify)?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    response
+        .take(MAX_RESPONSE + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| classify_io(&e))?;
+    Ok((status, headers, body))
 }
 
 impl oauth2::SyncHttpClient for Http {
@@ -179,7 +213,7 @@ fn total_timeout() -> Duration {
     std::env::var(TIMEOUT_VARIABLE)
         .ok()
         .and_then(|text| text.parse::<f64>().ok())
-        .filter(|seconds| *seconds > 0.0 && seconds.is_finite())
+        .filter(|seconds| *seconds > 0.0 && seconds.is_finite() && *seconds < 1e9)
         .map(Duration::from_secs_f64)
         .unwrap_or(TOTAL_TIMEOUT)
 }
@@ -250,10 +284,22 @@ fn trace_response(status: u16, body: &[u8]) {
             redact_json(&mut json);
             log::debug(format!("<   {json}"));
         }
-        Err(_) if !body.is_empty() => log::debug(format!(
-            "<   (not JSON) {}",
-            log::sanitize(&String::from_utf8_lossy(&body[..body.len().min(300)]))
-        )),
+        // Not JSON: a form-encoded token response (some servers send one) has its secret
+        // values replaced; anything else is described, never shown, as it may hold a token.
+        Err(_) if !body.is_empty() => {
+            let text = String::from_utf8_lossy(body);
+            let shown = if !text.contains(char::is_whitespace) && text.contains('=') {
+                redact_form(&log::sanitize(&text))
+            } else {
+                match ProviderAnswer::from_http(status, None, None, None, body).body {
+                    Some(crate::provider_answer::Body::Html(Some(title))) => {
+                        format!("an HTML page titled {title:?}")
+                    }
+                    _ => "(not JSON; not shown)".to_string(),
+                }
+            };
+            log::debug(format!("<   {shown}"));
+        }
         Err(_) => {}
     }
 }
@@ -295,6 +341,14 @@ mod tests {
         assert_eq!(
             redact_form("grant_type=refresh_token&refresh_token=abc&client_id=x&client_secret=s"),
             "grant_type=refresh_token&refresh_token=(redacted)&client_id=x&client_secret=(redacted)"
+        );
+    }
+
+    #[test]
+    fn form_bodies_hide_their_secrets_too() {
+        assert_eq!(
+            redact_form("access_token=abc&token_type=bearer"),
+            "access_token=(redacted)&token_type=bearer"
         );
     }
 

@@ -13,7 +13,7 @@
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -29,14 +29,12 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the accept loops look for new connections and for the order to stop.
 const ACCEPT_POLL: Duration = Duration::from_millis(20);
 
+/// Connections served at once. A browser opens a few; more is someone else's doing, and each one
+/// is a thread: beyond this, new connections are closed at once so the sign-in keeps working.
+const MAX_CONNECTIONS: usize = 32;
+
 /// How many ephemeral ports to try before giving up on finding one free on both addresses.
 const EPHEMERAL_ATTEMPTS: usize = 20;
-
-/// Whether a URL names this machine's loopback interface, the only place an `http:` redirect or
-/// issuer is acceptable (RFC 8252 section 7.3, RFC 8414 section 2).
-pub fn is_loopback_url(url: &oauth2::url::Url) -> bool {
-    matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
-}
 
 /// Why the listener could not be set up.
 #[derive(Debug)]
@@ -218,11 +216,25 @@ fn accept_loop(listener: TcpListener, sender: Sender<Incoming>, stop: Arc<Atomic
     if listener.set_nonblocking(true).is_err() {
         return;
     }
+    let active = Arc::new(AtomicUsize::new(0));
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((stream, _)) => {
+                if active.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
+                    drop(stream);
+                    continue;
+                }
+                active.fetch_add(1, Ordering::Relaxed);
                 let sender = sender.clone();
-                thread::spawn(move || serve(stream, sender));
+                let serving = Arc::clone(&active);
+                let spawned = thread::Builder::new().spawn(move || {
+                    serve(stream, sender);
+                    serving.fetch_sub(1, Ordering::Relaxed);
+                });
+                // No thread to be had (a task limit): this connection is dropped, not the sign-in.
+                if spawned.is_err() {
+                    active.fetch_sub(1, Ordering::Relaxed);
+                }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::sleep(ACCEPT_POLL),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -240,7 +252,10 @@ fn serve(mut stream: TcpStream, sender: Sender<Incoming>) {
     {
         return;
     }
-    let answer = match read_head(&mut stream) {
+    // One absolute deadline for the whole request: a client trickling a byte at a time must not
+    // hold a thread (and a connection slot) for longer.
+    let deadline = Instant::now() + IDLE_TIMEOUT;
+    let answer = match read_head(&mut stream, deadline) {
         Ok(Some((method, target))) => {
             let (reply, answer) = mpsc::channel();
             let (done, written) = mpsc::channel();
@@ -298,7 +313,10 @@ enum HeadError {
 
 /// Reads up to the end of the request head (RFC 9112 section 2.1) and returns the request line's
 /// method and target; `None` when the request line is malformed.
-fn read_head(stream: &mut TcpStream) -> Result<Option<(String, String)>, HeadError> {
+fn read_head(
+    stream: &mut TcpStream,
+    deadline: Instant,
+) -> Result<Option<(String, String)>, HeadError> {
     let mut head = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     loop {
@@ -311,6 +329,10 @@ fn read_head(stream: &mut TcpStream) -> Result<Option<(String, String)>, HeadErr
         }
         if head.len() > MAX_REQUEST {
             return Err(HeadError::TooLarge);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return Err(HeadError::Io);
         }
         match stream.read(&mut chunk) {
             Ok(0) => return Err(HeadError::Io),
@@ -400,6 +422,27 @@ mod tests {
             assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
             assert!(response.ends_with("<p>ok</p>"));
         }
+    }
+
+    #[test]
+    fn connections_beyond_the_cap_are_closed_at_once() {
+        let listener = Listener::bind(None).unwrap();
+        let addr = listener.addresses()[0];
+        let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+            .map(|_| TcpStream::connect(addr).unwrap())
+            .collect();
+        // Give the accept loop time to take them all.
+        thread::sleep(Duration::from_millis(300));
+        let mut extra = TcpStream::connect(addr).unwrap();
+        extra
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let started = Instant::now();
+        let mut byte = [0u8; 1];
+        // Closed by the listener: end of file (or a reset), long before its idle deadline.
+        let _ = extra.read(&mut byte);
+        assert!(started.elapsed() < Duration::from_secs(3));
+        drop(idle);
     }
 
     #[test]

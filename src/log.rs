@@ -49,6 +49,7 @@ pub fn sanitize(text: &str) -> String {
     const MAX_CHARS: usize = 500;
     let mut clean: String = text
         .chars()
+        .filter(|c| !is_format_character(*c))
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(MAX_CHARS)
         .collect();
@@ -58,6 +59,35 @@ pub fn sanitize(text: &str) -> String {
     clean.trim().to_string()
 }
 
+/// Unicode's format characters (general category Cf): invisible, yet they reorder what a terminal
+/// shows (U+202E RIGHT-TO-LEFT OVERRIDE makes `gro.elpmaxe` read as `example.org`) or hide text.
+fn is_format_character(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61C}'
+            | '\u{6DD}'
+            | '\u{70F}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +95,10 @@ mod tests {
     #[test]
     fn sanitize_strips_control_characters_and_caps_length() {
         assert_eq!(sanitize("bad\x1b[31m grant\r\n"), "bad [31m grant");
+        assert_eq!(
+            sanitize("evil\u{202E}gro.elpmaxe\u{200B}"),
+            "evilgro.elpmaxe"
+        );
         let long = "x".repeat(2000);
         assert_eq!(sanitize(&long).chars().count(), 501);
     }

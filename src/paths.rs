@@ -22,6 +22,11 @@ pub fn config_home() -> Result<PathBuf> {
     xdg_dir("XDG_CONFIG_HOME", ".config")
 }
 
+/// `$XDG_STATE_HOME`, or `~/.local/state` when unset or not absolute.
+pub fn state_home() -> Result<PathBuf> {
+    xdg_dir("XDG_STATE_HOME", ".local/state")
+}
+
 fn xdg_dir(variable: &str, fallback: &str) -> Result<PathBuf> {
     match std::env::var_os(variable).map(PathBuf::from) {
         Some(dir) if dir.is_absolute() => Ok(dir),

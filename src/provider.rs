@@ -4,9 +4,11 @@
 //! A token file stores its whole `Registration`, so a file keeps working even if a preset here
 //! changes, and a custom provider needs no configuration outside its token file.
 
+use oauth2::url::{Host, Url};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{Protocol, SaslMethod};
+use crate::error::Error;
 
 /// Everything needed to talk to one provider's authorization server and mail servers.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -235,6 +237,46 @@ pub fn url_authority(url: &str) -> &str {
         .unwrap_or(without_scheme)
 }
 
+/// Whether a URL names this machine's loopback interface, the only place an `http:` redirect,
+/// issuer or endpoint is acceptable (RFC 8252 sections 7.3 and 8.3, RFC 8414 section 2).
+pub fn is_loopback_url(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(address)) => address.is_loopback(),
+        Some(Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
+}
+
+/// Refuses an endpoint that would carry a code, token or secret in clear or to a third party:
+/// RFC 6749 sections 3.1 and 3.2 require TLS, and only this machine's loopback may go without
+/// (RFC 8252 section 8.3). A user name or password in the URL would be sent along, so it is
+/// refused too. Checked before anything is sent.
+pub fn check_endpoint(what: &str, url: &str) -> Result<(), Error> {
+    let shown = crate::log::sanitize(url);
+    let parsed = Url::parse(url)
+        .map_err(|e| Error::config(format!("the {what} {shown:?} is not a URL ({e})")))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // Shown without them: the password may be a secret.
+        let mut bare = parsed.clone();
+        let _ = bare.set_username("");
+        let _ = bare.set_password(None);
+        return Err(Error::config(format!(
+            "the {what} {} carries a user name or password",
+            crate::log::sanitize(bare.as_str())
+        ))
+        .hint("give the address without user@ (client credentials go in --client-id and --client-secret-file)"));
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback_url(&parsed) => Ok(()),
+        _ => Err(Error::config(format!(
+            "the {what} {shown} is not https, and secrets must not travel unencrypted"
+        ))
+        .hint("use the provider's https:// address (http is only for this machine's loopback)")),
+    }
+}
+
 /// The names of the built-in presets, for messages and prompts.
 pub const PRESET_NAMES: &[&str] = &["google", "microsoft", "yahoo", "aol"];
 
@@ -368,6 +410,30 @@ mod tests {
                 .contains("/consumers/")
         );
         assert_eq!(r.token_host(), "login.microsoftonline.com");
+    }
+
+    #[test]
+    fn only_tls_or_loopback_endpoints_carry_secrets() {
+        for good in [
+            "https://login.example.com/token",
+            "http://127.0.0.1:8080/token",
+            "http://127.0.0.2/token",
+            "http://[::1]:9/token",
+            "http://localhost/token",
+        ] {
+            assert!(check_endpoint("token endpoint", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://login.example.com/token",
+            "http://10.0.0.1/token",
+            "ftp://login.example.com/token",
+            "https://user:pass@login.example.com/token",
+            "https://user@login.example.com/token",
+            "not a url",
+        ] {
+            let error = check_endpoint("token endpoint", bad).unwrap_err();
+            assert_eq!(error.status(), crate::error::ExitStatus::Config, "{bad}");
+        }
     }
 
     #[test]

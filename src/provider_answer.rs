@@ -535,7 +535,7 @@ fn hint(answer: &ProviderAnswer, verdict: &Verdict, situation: &Situation) -> St
         ),
         Fix::AllowPublicClientFlows => format!(
             "in the Azure portal, open the app registration, Authentication, and set \"Allow \
-             public client flows\" to Yes; or give the app's secret with --client-secret and run \
+             public client flows\" to Yes; or give the app's secret with --client-secret-file FILE and run \
              '{command}'"
         ),
         Fix::Registration => format!(
@@ -553,8 +553,8 @@ fn hint(answer: &ProviderAnswer, verdict: &Verdict, situation: &Situation) -> St
 fn flag_hint(flag: &str, command: &str, situation: &Situation) -> String {
     match flag {
         "--client-secret" => format!(
-            "give the app's client secret (its value, not its id) with --client-secret or \
-             MAILTOKEN_CLIENT_SECRET and run '{command}'"
+            "give the app's client secret (its value, not its id) in a file: '{command} \
+             --client-secret-file FILE' (or set MAILTOKEN_CLIENT_SECRET)"
         ),
         "--redirect-uri" => {
             let sent = situation

@@ -10,17 +10,22 @@ use chrono::{DateTime, Utc};
 
 use crate::account::Account;
 use crate::cli::Flow;
-use crate::error::{Error, Result};
+use crate::error::{Error, ExitStatus, Result};
 use crate::grant::{self, GrantFailure, Granted};
 use crate::http::Http;
 use crate::log;
 use crate::provider_answer::{Endpoint, Situation};
+use crate::recovery;
 use crate::secret::Secret;
+use crate::store;
 use crate::tokenfile::{Schema, TokenFile};
 
 /// Life assumed for an access token whose response has no `expires_in` (RFC 6749 section 5.1
 /// lets the provider document it elsewhere; an hour is what every mail provider uses).
 const DEFAULT_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
+
+/// How long to wait for another process's refresh while the cached token still works.
+const BUSY_WAIT_WITH_VALID_TOKEN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// An absurd `expires_in` is capped rather than trusted (or allowed to overflow date arithmetic).
 const MAX_LIFETIME: chrono::Duration = chrono::Duration::days(366);
@@ -36,6 +41,9 @@ pub enum Source {
     Refreshed,
     /// Another process refreshed it while this one waited for the lock.
     RefreshedElsewhere,
+    /// This process refreshed it and could not write the file; the new tokens are in the
+    /// recovery file.
+    RefreshedUnsaved,
 }
 
 /// The account's token, ready to use.
@@ -91,9 +99,34 @@ pub fn current_token(
         });
     }
 
-    let _lock = account.lock()?;
-    let loaded = account.load()?;
+    // A still-valid token is worth more than a long wait: another process is refreshing, and
+    // the mail client is waiting for us.
+    let still_valid = !first.token.is_expired(Utc::now());
+    let wait = if still_valid && !force {
+        BUSY_WAIT_WITH_VALID_TOKEN
+    } else {
+        store::LOCK_WAIT
+    };
+    let _lock = match account.lock_waiting(wait) {
+        Ok(lock) => lock,
+        Err(error) if still_valid && !force && error.status() == ExitStatus::Temporary => {
+            log::warn(format!(
+                "{}; using the cached token, valid for {} s more",
+                error.message(),
+                (first.token.access_token_expiry - Utc::now()).num_seconds()
+            ));
+            let mut token = first.token;
+            overrides.apply(&mut token);
+            return Ok(Current {
+                token,
+                source: Source::CachedAfterFailure,
+            });
+        }
+        Err(error) => return Err(error),
+    };
+    let loaded = account.load_to_update()?;
     let mut token = loaded.token;
+    adopt_recovered(account, &mut token);
     let now = Utc::now();
     if token.access_token != first.token.access_token && !token.is_expired(now) {
         log::verbose("another mailtoken process refreshed the token meanwhile");
@@ -113,6 +146,21 @@ pub fn current_token(
 
     overrides.apply(&mut token);
     check_refreshable(account, &token)?;
+    // Never spend a (possibly rotating) refresh token unless its result can be stored.
+    if let Err(error) = account.prove_save(&token) {
+        if !force && !token.is_expired(Utc::now()) {
+            log::warn(format!(
+                "{}; not refreshing, using the cached token, valid for {} s more",
+                error.message(),
+                (token.access_token_expiry - Utc::now()).num_seconds()
+            ));
+            return Ok(Current {
+                token,
+                source: Source::CachedAfterFailure,
+            });
+        }
+        return Err(error.context("not refreshing, because the result could not be stored"));
+    }
     let started = Utc::now();
     match request_new_token(&token) {
         Ok(granted) => {
@@ -120,7 +168,13 @@ pub fn current_token(
             if loaded.schema == Schema::MuttOauth2 {
                 log::verbose("converting the mutt_oauth2.py token file to mailtoken's format");
             }
-            account.save(&mut token)?;
+            if let Err(error) = account.save(&mut token) {
+                keep_unsaved(account, &token, &error);
+                return Ok(Current {
+                    token,
+                    source: Source::RefreshedUnsaved,
+                });
+            }
             log::verbose(format!(
                 "new access token valid until {}",
                 token.access_token_expiry.to_rfc3339()
@@ -159,11 +213,61 @@ pub fn current_token(
     }
 }
 
+/// The provider issued new tokens and the file could not take them: they are kept in the
+/// recovery file for the next call to adopt, and this call still prints the new access token.
+fn keep_unsaved(account: &Account, token: &TokenFile, error: &Error) {
+    match recovery::keep(account.path(), token) {
+        Ok(kept) => log::warn(format!(
+            "{}; the new tokens are kept in {} and the next call that can write stores them",
+            error.message(),
+            kept.display()
+        )),
+        Err(also) => log::warn(format!(
+            "{}; keeping the new tokens elsewhere failed too ({}): this access token works \
+             for now, but the login may need a new sign-in once it expires",
+            error.message(),
+            also.message()
+        )),
+    }
+}
+
+/// Takes over tokens an earlier call could not store (`recovery`): they hold the refresh token
+/// the provider issued last. They are written to the file when it can take them now.
+fn adopt_recovered(account: &Account, token: &mut TokenFile) {
+    let Some((mut recovered, kept)) = recovery::take(account.path()) else {
+        return;
+    };
+    let newer = match (recovered.access_token_obtained, token.access_token_obtained) {
+        (Some(recovered), Some(stored)) => recovered > stored,
+        _ => true,
+    };
+    if !newer {
+        recovery::discard(&kept);
+        return;
+    }
+    match account.save(&mut recovered) {
+        Ok(()) => {
+            log::warn(format!(
+                "stored the tokens kept in {} after an earlier failed write",
+                kept.display()
+            ));
+            recovery::discard(&kept);
+        }
+        Err(error) => log::warn(format!(
+            "using the tokens kept in {}; the file still cannot take them: {}",
+            kept.display(),
+            error.message()
+        )),
+    }
+    *token = recovered;
+}
+
 /// Refuses early, with the command that fixes it, when no refresh can possibly work.
 fn check_refreshable(account: &Account, token: &TokenFile) -> Result<()> {
+    crate::provider::check_endpoint("token endpoint", &token.registration.token_endpoint)?;
     if token.client_id.is_empty() {
         return Err(Error::config(format!("{} records no OAuth2 client id", account.path().display()))
-            .hint("pass --client-id ID (and --client-secret SECRET if the client has one) once; they are then stored"));
+            .hint("pass --client-id ID (and --client-secret-file FILE if the client has one) once; they are then stored"));
     }
     if token.flow != Flow::Clientcredentials && token.refresh_token.is_none() {
         return Err(Error::reauthorize(format!(

@@ -178,6 +178,14 @@ fn request(
                 }
             }
         }
+        // Not sent: the endpoint is not https (nor http on loopback). Nothing is deleted.
+        Err(HttpError::Insecure(detail)) => Err(Failure::Refused(
+            Error::config(format!(
+                "the revocation request to {} was not sent: {detail}",
+                crate::provider::url_authority(endpoint)
+            ))
+            .hint("nothing was deleted; the revocation endpoint must be an https:// address"),
+        )),
         Err(HttpError::TooLarge) => Err(Failure::Temporary(HttpError::TooLarge.to_string())),
         Err(other) => Err(Failure::Temporary(other.to_string())),
     }

@@ -172,6 +172,11 @@ impl Settings {
                 .transpose()
         };
 
+        let client_secret = client_secret(
+            cli.client_secret,
+            cli.client_secret_file.as_deref(),
+            actions.contains(&Action::Authorize),
+        )?;
         Ok(Settings {
             token_path,
             token_given,
@@ -191,7 +196,7 @@ impl Settings {
             client: ClientOverrides {
                 email: cli.email,
                 client_id: cli.client_id,
-                client_secret: cli.client_secret.map(Secret::new),
+                client_secret,
                 token_endpoint: cli.token_endpoint.clone(),
             },
             registration: RegistrationOverrides {
@@ -230,4 +235,55 @@ impl Settings {
             self.encryption.clone(),
         )
     }
+}
+
+/// The environment variable that gives `--authorize` the client secret without the argument list.
+pub const CLIENT_SECRET_VARIABLE: &str = "MAILTOKEN_CLIENT_SECRET";
+
+/// The longest client secret read from a file or stdin; real ones are under 100 bytes.
+const MAX_CLIENT_SECRET: u64 = 4096;
+
+/// The client secret from `--client-secret`, `--client-secret-file`, or (only when signing in)
+/// the environment. A refresh uses the stored secret: an exported variable meant for one
+/// account must not be sent to every provider on every refresh.
+fn client_secret(
+    given: Option<String>,
+    file: Option<&std::path::Path>,
+    authorizing: bool,
+) -> Result<Option<Secret>> {
+    if let Some(secret) = given {
+        return Ok(Some(Secret::new(secret)));
+    }
+    if let Some(file) = file {
+        return read_client_secret(file).map(Some);
+    }
+    Ok(authorizing
+        .then(|| std::env::var(CLIENT_SECRET_VARIABLE).ok())
+        .flatten()
+        .map(Secret::new))
+}
+
+fn read_client_secret(file: &std::path::Path) -> Result<Secret> {
+    use std::io::Read;
+    let shown = file.display();
+    let mut text = String::new();
+    let read = if file == std::path::Path::new("-") {
+        std::io::stdin()
+            .take(MAX_CLIENT_SECRET)
+            .read_to_string(&mut text)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(MAX_CLIENT_SECRET).read_to_string(&mut text))
+    };
+    read.map_err(|e| {
+        Error::usage(format!("cannot read the client secret from {shown}: {e}"))
+            .hint("--client-secret-file takes a file holding only the secret, or - for stdin")
+    })?;
+    // A file written by an editor or `echo` ends with a newline that is not part of the secret.
+    let secret = text.trim_end_matches(['\n', '\r']);
+    if secret.contains(['\n', '\r']) {
+        return Err(Error::usage(format!(
+            "{shown} holds more than one line; a client secret is one"
+        )));
+    }
+    Ok(Secret::new(secret.to_string()))
 }

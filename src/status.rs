@@ -219,6 +219,7 @@ pub fn describe(path: &str, token: &TokenFile, schema: Schema, now: DateTime<Utc
         + 1;
     lines
         .iter()
+        // Every value comes from the file or a provider: sanitised for the terminal.
         .map(|(label, value)| format!("{:width$} {}\n", format!("{label}:"), log::sanitize(value)))
         .collect()
 }

@@ -98,6 +98,7 @@ fn write_durably(
 ) -> io::Result<()> {
     let dir = parent_dir(path);
     create_private_dir(dir)?;
+    crate::hardening::survive_file_size_limit();
     let (temporary, mut file) = create_temporary(path)?;
     let result = (|| {
         file.write_all(contents)?;
@@ -109,6 +110,29 @@ fn write_durably(
     // After a rename there is nothing left to remove; after a hard link, the extra name goes.
     let _ = fs::remove_file(&temporary);
     result
+}
+
+/// Proves that a file of `size` bytes can be written beside `path` now: a temporary file is
+/// created, filled, fsynced and removed. Run before a refresh token is spent, so a full disk or a
+/// read-only directory is found while the old refresh token still works.
+pub fn prove_writable(path: &Path, size: usize) -> io::Result<()> {
+    let dir = parent_dir(path);
+    create_private_dir(dir)?;
+    crate::hardening::survive_file_size_limit();
+    let (temporary, mut file) = create_temporary(path)?;
+    let result = (|| {
+        let block = [0u8; 4096];
+        let mut left = size;
+        while left > 0 {
+            let now = left.min(block.len());
+            file.write_all(&block[..now])?;
+            left -= now;
+        }
+        file.sync_all()
+    })();
+    drop(file);
+    let removed = fs::remove_file(&temporary);
+    result.and(removed)
 }
 
 fn create_temporary(path: &Path) -> io::Result<(PathBuf, File)> {

@@ -45,6 +45,51 @@ pub struct TokenFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub granted_scope: Option<String>,
     pub encryption: EncryptionSpec,
+    /// Members this version does not know (written by a newer mailtoken, or by hand), kept so a
+    /// rewrite does not drop them. Filled only when a file is read to be rewritten.
+    #[serde(skip)]
+    pub unknown: Option<serde_json::Value>,
+}
+
+/// The members of `original` missing from `known`, at any depth; `None` when there are none.
+fn unknown_members(
+    original: &serde_json::Value,
+    known: &serde_json::Value,
+) -> Option<serde_json::Value> {
+    let (serde_json::Value::Object(original), serde_json::Value::Object(known)) = (original, known)
+    else {
+        return None;
+    };
+    let mut unknown = serde_json::Map::new();
+    for (key, value) in original {
+        match known.get(key) {
+            None => {
+                unknown.insert(key.clone(), value.clone());
+            }
+            Some(known_value) => {
+                if let Some(inner) = unknown_members(value, known_value) {
+                    unknown.insert(key.clone(), inner);
+                }
+            }
+        }
+    }
+    (!unknown.is_empty()).then_some(serde_json::Value::Object(unknown))
+}
+
+/// Puts `unknown` members back into `value` where they are missing.
+fn put_back(value: &mut serde_json::Value, unknown: &serde_json::Value) {
+    let (serde_json::Value::Object(members), serde_json::Value::Object(unknown)) = (value, unknown)
+    else {
+        return;
+    };
+    for (key, extra) in unknown {
+        match members.get_mut(key) {
+            None => {
+                members.insert(key.clone(), extra.clone());
+            }
+            Some(existing) => put_back(existing, extra),
+        }
+    }
 }
 
 /// Which schema a file was read from.
@@ -115,9 +160,24 @@ impl TokenFile {
         }
     }
 
-    /// The JSON written inside the encryption.
+    /// The JSON written inside the encryption, with the members this version does not know put
+    /// back where they were.
     pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec_pretty(self).expect("a token file always serializes")
+        let mut value = serde_json::to_value(self).expect("a token file always serializes");
+        if let Some(unknown) = &self.unknown {
+            put_back(&mut value, unknown);
+        }
+        serde_json::to_vec_pretty(&value).expect("a token file always serializes")
+    }
+
+    /// Records which members of `plaintext` (the file this token was parsed from) this version
+    /// does not know, so `to_json` keeps them.
+    pub fn remember_unknown(&mut self, plaintext: &[u8]) {
+        let Ok(original) = serde_json::from_slice::<serde_json::Value>(plaintext) else {
+            return;
+        };
+        let known = serde_json::to_value(&*self).unwrap_or_default();
+        self.unknown = unknown_members(&original, &known);
     }
 
     /// True while the token has more than the refresh margin of life left at `now`.
@@ -175,6 +235,7 @@ fn from_mutt_oauth2(old: MuttOauth2File, encryption: EncryptionSpec) -> Result<T
         refresh_token: old.refresh_token.filter(|token| !token.is_empty()),
         granted_scope: None,
         encryption,
+        unknown: None,
     })
 }
 
@@ -222,6 +283,7 @@ mod tests {
             refresh_token: Some(Secret::new("rt")),
             granted_scope: None,
             encryption: EncryptionSpec::Gpg { recipient: None },
+            unknown: None,
         }
     }
 

@@ -578,7 +578,23 @@ fn a_new_file_can_use_an_encryption_pipe() {
     let provider = FakeProvider::start();
     provider.with(|s| s.client_secret = Some("s3cret".into()));
     let path = sandbox.path("service");
+    // Without the decryption pipe the new file could not be checked: refused before signing in.
     let args = service_args(&provider, &path, &["--encryption-pipe", "cat"]);
+    let refused = run(&sandbox, &args);
+    assert_eq!(refused.code, 78, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("give --decryption-pipe COMMAND as well"),
+        "{}",
+        refused.stderr
+    );
+    assert!(provider.server.requests().is_empty(), "nobody was asked");
+    let args = service_args(
+        &provider,
+        &path,
+        &["--encryption-pipe", "cat", "--decryption-pipe", "cat"],
+    );
     let run1 = run(&sandbox, &args);
     assert_eq!(run1.code, 0, "{}", run1.stderr);
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();

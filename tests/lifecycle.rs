@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
-use common::{FakeServer, Received, Reply, Sandbox, set_mode, test_registration, token_file};
+use common::{FakeServer, Received, Reply, Run, Sandbox, set_mode, test_registration, token_file};
 use mailtoken::tokenfile::TokenFile;
 
 fn accounts_dir(sandbox: &Sandbox) -> PathBuf {
@@ -366,8 +366,8 @@ fn install_hook(sandbox: &Sandbox) -> PathBuf {
     std::fs::write(
         &hook,
         format!(
-            "#!/bin/sh\nprintf '%s|%s|%s|%s\\n' \"$MAILTOKEN_ACCOUNT\" \"$MAILTOKEN_EMAIL\" \
-             \"$MAILTOKEN_AUTHORIZE_COMMAND\" \"$MAILTOKEN_REASON\" >> '{}'\n",
+            "#!/bin/sh\nprintf '%s|%s|%s|%s%s\\n' \"$MAILTOKEN_ACCOUNT\" \"$MAILTOKEN_EMAIL\" \
+             \"$MAILTOKEN_AUTHORIZE_COMMAND\" \"$MAILTOKEN_REASON\" \"$MAILTOKEN_CLIENT_SECRET\" >> '{}'\n",
             record.display()
         ),
     )
@@ -416,7 +416,14 @@ fn the_hook_runs_once_an_hour_for_a_login_that_ended() {
     // Two failing calls of a mail client (no terminal): one notification.
     for _ in 0..2 {
         let started = std::time::Instant::now();
-        let run = sandbox.run(&["revoked"]);
+        let run = Run::from(
+            sandbox
+                .command()
+                .arg("revoked")
+                .env("MAILTOKEN_CLIENT_SECRET", "env-secret")
+                .output()
+                .unwrap(),
+        );
         assert_eq!((run.code, run.stdout.as_str()), (77, ""), "{}", run.stderr);
         assert!(started.elapsed() < StdDuration::from_secs(5));
     }
@@ -433,9 +440,13 @@ fn the_hook_runs_once_an_hour_for_a_login_that_ended() {
     assert_eq!(fields[1], "revoked@example.com");
     assert_eq!(fields[2], "mailtoken --authorize revoked");
     assert!(fields[3].contains("invalid_grant"), "{}", fields[3]);
-    for secret in ["dead", "test-secret", "cached-access-token"] {
-        assert!(!fields[3].contains(&format!(" {secret}")));
+    for secret in ["dead", "test-secret", "cached-access-token", "env-secret"] {
+        assert!(!lines[0].contains(&format!(" {secret}")), "{}", lines[0]);
     }
+    assert!(
+        !lines[0].contains("env-secret"),
+        "the hook got the client secret"
+    );
     // The state lives under $XDG_STATE_HOME (here ~/.local/state).
     let state = sandbox.home().join(".local/state/mailtoken");
     assert!(

@@ -369,3 +369,32 @@ fn a_temporary_smtp_reply_is_not_a_refusal() {
     );
     assert!(tokens.requests().is_empty(), "no refresh");
 }
+
+/// A server that quotes the SASL string back: the report shows neither it nor the token.
+#[test]
+fn an_echoing_server_does_not_put_the_token_on_the_terminal() {
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new();
+    let tokens = FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600));
+    let mut behaviour = Behaviour::accepting("never");
+    behaviour.echo = true;
+    let server = server(&ca, Protocol::Imap, true, behaviour);
+    let url = url(Protocol::Imap, true, server.port);
+    let path = write_account(
+        &sandbox,
+        &tokens.token_endpoint(),
+        SaslMethod::Xoauth2,
+        &endpoints(Protocol::Imap, url),
+    );
+
+    let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
+
+    assert_eq!(run.code, 69, "{}", run.stderr);
+    assert!(run.stderr.contains("refused (redacted)"), "{}", run.stderr);
+    for secret in [CACHED_TOKEN, FRESH_TOKEN] {
+        assert!(!run.stderr.contains(secret), "{}", run.stderr);
+    }
+    for got in sasl_lines(Protocol::Imap, &server.received()) {
+        assert!(!run.stderr.contains(&got.line), "{}", run.stderr);
+    }
+}

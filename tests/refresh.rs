@@ -442,13 +442,15 @@ fn command_line_client_values_replace_stored_ones_and_are_kept() {
     let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
     let (path, _) = expired_account(&sandbox, &server);
 
-    let run = sandbox
-        .command()
-        .args(["--client-id", "fixed-client", path.to_str().unwrap()])
-        .env("MAILTOKEN_CLIENT_SECRET", "fixed-secret")
-        .output()
-        .map(common::Run::from)
-        .unwrap();
+    let secret_file = sandbox.path("secret.txt");
+    std::fs::write(&secret_file, "fixed-secret\n").unwrap();
+    let run = sandbox.run(&[
+        "--client-id",
+        "fixed-client",
+        "--client-secret-file",
+        secret_file.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
 
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(server.requests()[0].form["client_id"], "fixed-client");

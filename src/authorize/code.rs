@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use oauth2::basic::BasicClient;
 use oauth2::url::{Url, form_urlencoded};
 use oauth2::{
     AuthUrl, AuthorizationCode, CsrfToken, EndpointNotSet, EndpointSet, PkceCodeChallenge,
@@ -15,15 +14,14 @@ use super::{Obtained, Request, pages, prompt};
 use crate::discovery;
 use crate::error::{Error, ExitStatus, Result};
 use crate::grant;
-use crate::listener::{Answer, BindError, Listener, is_loopback_url};
+use crate::listener::{Answer, BindError, Listener};
 use crate::log;
-use crate::provider::PRESET_NAMES;
+use crate::provider::{PRESET_NAMES, is_loopback_url};
 use crate::provider_answer::{self, Endpoint, ProviderAnswer};
 use crate::secret::Secret;
 
 /// An oauth2 client with authorization and token endpoints and a redirect URI.
-type CodeClient =
-    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type CodeClient = grant::ClientWith<EndpointSet, EndpointNotSet, EndpointSet>;
 
 /// Where Microsoft's public clients land in the paste flow: a blank page whose address holds the
 /// code (what mutt_oauth2.py uses).
@@ -297,17 +295,14 @@ fn loopback_redirect(request: &Request) -> Result<(Option<u16>, String, Url)> {
     Ok((port, url.path().to_string(), url))
 }
 
-/// Opens the browser without waiting for it: a text browser would otherwise hold the listener's
-/// deadline hostage. `webbrowser` honours `$BROWSER`.
+/// Opens the browser; the URL printed above stays the way in when it cannot be started.
 fn open_browser(url: &str) {
-    let url = url.to_string();
-    std::thread::spawn(move || {
-        if let Err(e) = webbrowser::open(&url) {
-            log::say(format!(
-                "mailtoken: could not start a browser ({e}); open the URL above yourself"
-            ));
-        }
-    });
+    if let Err(e) = super::browser::open(url) {
+        log::say(format!(
+            "mailtoken: could not start a browser ({}); open the URL above yourself",
+            log::sanitize(&e)
+        ));
+    }
 }
 
 fn wait_for_code(

@@ -8,7 +8,6 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use oauth2::basic::BasicTokenResponse;
 use oauth2::url::form_urlencoded;
 use oauth2::{DeviceAuthorizationUrl, StandardDeviceAuthorizationResponse};
 
@@ -29,6 +28,13 @@ const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 
 /// A server that asks for an interval of 0 still gets one request a second at most.
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The longest a device code is waited for, whatever `expires_in` says: a server's absurd value
+/// must not overflow the clock (RFC 8628 section 3.2 suggests minutes).
+const MAX_DEVICE_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// The longest interval between polls a server may ask for.
+const MAX_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The longest wait between polls after network trouble (RFC 8628 section 3.5 asks for an
 /// exponential back-off on timeouts).
@@ -77,7 +83,8 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
             )
         })?;
     let started = Instant::now();
-    let expires = started + details.expires_in();
+    let lifetime = details.expires_in().min(MAX_DEVICE_LIFETIME);
+    let expires = started + lifetime;
     // Without --auth-timeout, wait as long as the code lives: the provider chose that time.
     let deadline = if request.options.deadline_given {
         request.deadline
@@ -86,20 +93,21 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
     };
     let end = expires.min(deadline);
 
-    let address = details.verification_uri().as_str();
+    // Everything shown here comes from the provider: sanitised for the terminal.
+    let address = log::sanitize(details.verification_uri().as_str());
     let complete = details
         .verification_uri_complete()
-        .map(|complete| complete.secret().as_str());
-    let code = details.user_code().secret();
+        .map(|complete| log::sanitize(complete.secret()));
+    let code = log::sanitize(details.user_code().secret());
     let mut countdown = Countdown::for_stderr(end);
     if countdown.live {
-        show_on_terminal(address, complete, code);
+        show_on_terminal(&address, complete.as_deref(), &code);
     } else {
         // Shown whether or not the provider sends a `message` (Google does not).
         log::say(format!(
             "To sign in, visit {address} and enter the code {code}"
         ));
-        if let Some(complete) = complete {
+        if let Some(complete) = &complete {
             log::say(format!("(or open {complete} directly)"));
         }
         log::say(format!(
@@ -109,7 +117,7 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
     }
 
     let device_code = Secret::new(details.device_code().secret().clone());
-    let mut interval = details.interval().max(MIN_INTERVAL);
+    let mut interval = details.interval().clamp(MIN_INTERVAL, MAX_INTERVAL);
     let mut backoff = interval;
     loop {
         let now = Instant::now();
@@ -141,7 +149,7 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
             Poll::Granted(granted) => return Ok((granted, requested_at)),
             Poll::Pending => backoff = interval,
             Poll::SlowDown => {
-                interval += SLOW_DOWN_STEP;
+                interval = (interval + SLOW_DOWN_STEP).min(MAX_INTERVAL);
                 backoff = interval;
                 if log::enabled(log::VERBOSE) {
                     countdown.clear();
@@ -308,6 +316,7 @@ fn poll(request: &Request, device_code: &Secret) -> Poll {
         Err(HttpError::TooLarge) => {
             return Poll::Failed(GrantFailure::Malformed(HttpError::TooLarge.to_string()));
         }
+        Err(HttpError::Insecure(detail)) => return Poll::Failed(GrantFailure::Insecure(detail)),
         // RFC 8628 section 3.5: these two are the protocol, not failures.
         Err(HttpError::Answer(answer)) => {
             return match answer.error.as_deref() {
@@ -319,7 +328,7 @@ fn poll(request: &Request, device_code: &Secret) -> Poll {
         }
         Err(other) => return Poll::Trouble(other.to_string()),
     };
-    match serde_json::from_slice::<BasicTokenResponse>(response.body()) {
+    match serde_json::from_slice::<grant::TokenReply>(response.body()) {
         Ok(token) => match grant::granted(&token) {
             Ok(granted) => Poll::Granted(granted),
             Err(failure) => Poll::Failed(failure),

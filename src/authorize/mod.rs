@@ -7,6 +7,7 @@
 //! write. Nothing is written until the new tokens have arrived, so a failed sign-in leaves a
 //! working login untouched.
 
+mod browser;
 mod code;
 mod device;
 pub mod pages;
@@ -119,7 +120,7 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         (None, Some(previous)) => previous.client_secret.clone(),
         (None, None) => Some(ask.secret(
             "client secret",
-            "--client-secret SECRET (or --client-secret '' for a public client)",
+            "--client-secret-file FILE (or --client-secret '' for a public client)",
             "OAuth2 client secret (empty for a public client)",
         )?),
     }
@@ -128,7 +129,7 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         return Err(Error::usage(
             "the clientcredentials flow needs a confidential client, and no client secret was given",
         )
-        .hint("pass --client-secret SECRET or set MAILTOKEN_CLIENT_SECRET"));
+        .hint("pass --client-secret-file FILE or set MAILTOKEN_CLIENT_SECRET"));
     }
     let spec = choose_encryption(settings, previous.as_ref(), &ask)?;
     check_encryption(&account, &spec)?;
@@ -170,6 +171,9 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         refresh_token: None,
         granted_scope: None,
         encryption: spec,
+        unknown: previous
+            .as_ref()
+            .and_then(|previous| previous.unknown.clone()),
     };
     refresh::store_granted(&mut token, granted, requested_at);
     save(&account, &mut token, &ask, previous.is_none())?;
@@ -183,7 +187,7 @@ fn load_previous(account: &Account) -> Result<Option<TokenFile>> {
     if !account.exists() {
         return Ok(None);
     }
-    match account.load() {
+    match account.load_to_update() {
         Ok(loaded) => Ok(Some(loaded.token)),
         Err(error) if error.status() == ExitStatus::BadTokenFile => {
             log::warn(format!(
@@ -452,16 +456,15 @@ fn choose_encryption(
     Ok(spec)
 }
 
-/// Encrypts a throwaway document first, so a broken gpg or pipe is found before the user signs
-/// in rather than after, when the new tokens would be lost.
+/// Encrypts and reads back a throwaway document first, so a broken gpg or pipe, or an identity
+/// that cannot open what is written, is found before the user signs in rather than after, when
+/// the new tokens would be lost.
 fn check_encryption(account: &Account, spec: &EncryptionSpec) -> Result<()> {
     if *spec == EncryptionSpec::AgePassphrase {
         return Ok(());
     }
     account
-        .crypto()
-        .encrypt(&account.crypto().effective_spec(spec), b"{}")
-        .map(|_| ())
+        .prove_encryption(&account.crypto().effective_spec(spec))
         .map_err(|error| error.context("checking the encryption before signing in"))
 }
 

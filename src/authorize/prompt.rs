@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::terminal::{Guard, stty};
 
 /// A line pasted into the terminal may be a whole redirect URL; Microsoft's run to a few
 /// kilobytes. Far more than that is not a URL.
@@ -39,6 +40,7 @@ impl Prompter {
         if !self.terminal {
             return Err(missing(what, flag));
         }
+        let _guard = Guard::new();
         for _ in 0..ATTEMPTS {
             eprint!("{question}: ");
             let _ = std::io::stderr().flush();
@@ -56,6 +58,7 @@ impl Prompter {
         if !self.terminal {
             return Err(missing(what, flag));
         }
+        let _guard = Guard::new();
         rpassword::prompt_password(format!("{question}: "))
             .map(|answer| Secret::new(answer.trim().to_string()))
             .map_err(|e| Error::usage(format!("cannot read the {what} from the terminal ({e})")))
@@ -108,52 +111,17 @@ pub fn read_line(input: &mut impl BufRead) -> Result<String> {
 /// Canonical mode is therefore switched off while reading and restored afterwards, whatever
 /// happens.
 pub fn read_line_until(deadline: Instant) -> Option<Result<String>> {
-    let _raw = std::io::stdin()
-        .is_terminal()
-        .then(LongLines::enable)
-        .flatten();
+    let guard = Guard::new();
+    // Echo and Ctrl-C stay as they are; the guard restores the rest, even after a signal.
+    if guard.is_active() {
+        let _ = stty(&["-icanon", "min", "1", "time", "0"]);
+    }
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = sender.send(read_line(&mut std::io::stdin().lock()));
     });
     let remaining = deadline.checked_duration_since(Instant::now())?;
     receiver.recv_timeout(remaining).ok()
-}
-
-/// The terminal in non-canonical mode (`stty -icanon`) until dropped. stty is POSIX and works on
-/// the terminal it gets as stdin, so no unsafe termios calls are needed here.
-struct LongLines {
-    saved: String,
-}
-
-impl LongLines {
-    fn enable() -> Option<LongLines> {
-        let saved = stty(&["-g"])?;
-        // Echo and Ctrl-C stay as they are; the shell restores its own settings after a signal.
-        stty(&["-icanon", "min", "1", "time", "0"])?;
-        Some(LongLines {
-            saved: saved.trim().to_string(),
-        })
-    }
-}
-
-impl Drop for LongLines {
-    fn drop(&mut self) {
-        let _ = stty(&[self.saved.as_str()]);
-    }
-}
-
-fn stty(args: &[&str]) -> Option<String> {
-    let output = std::process::Command::new("stty")
-        .args(args)
-        .stdin(std::process::Stdio::inherit())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 #[cfg(test)]

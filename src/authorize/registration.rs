@@ -75,6 +75,18 @@ pub fn resolve(
         ))
         .hint("pass --issuer URL, or --token-endpoint URL"));
     }
+    provider::check_endpoint("token endpoint", &registration.token_endpoint)?;
+    for (what, endpoint) in [
+        ("authorization endpoint", &registration.authorize_endpoint),
+        (
+            "device authorization endpoint",
+            &registration.devicecode_endpoint,
+        ),
+    ] {
+        if let Some(endpoint) = endpoint {
+            provider::check_endpoint(what, endpoint)?;
+        }
+    }
     Ok(Resolved {
         registration,
         iss_required,

@@ -106,6 +106,25 @@ impl Failure {
         self
     }
 
+    /// Replaces every occurrence of `secrets` in what will be shown.
+    pub fn redact(mut self, secrets: &[crate::secret::Secret]) -> Failure {
+        let clean = |text: &mut String| {
+            for secret in secrets.iter().filter(|s| !s.is_empty()) {
+                if text.contains(secret.expose()) {
+                    *text = text.replace(secret.expose(), "(redacted)");
+                }
+            }
+        };
+        clean(&mut self.message);
+        if let Some(hint) = self.hint.as_mut() {
+            clean(hint);
+        }
+        if let Some(reply) = self.reply.as_mut() {
+            clean(reply);
+        }
+        self
+    }
+
     /// Adds the server's last line from the transcript, unless a reply is already known.
     pub fn with_last_reply(mut self, transcript: &SharedTranscript) -> Failure {
         if self.reply.is_none() {
@@ -183,6 +202,18 @@ mod tests {
             refused("a2 NO [AUTHENTICATIONFAILED] Authentication failed."),
             Kind::Refused
         );
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_everything_shown() {
+        let token = crate::secret::Secret::new("tok-123");
+        let failure = Failure::new(Kind::Refused, "sent AUTH XOAUTH2 tok-123")
+            .reply(Some("a1 NO echo: tok-123".into()))
+            .hint("not tok-123")
+            .redact(&[token, crate::secret::Secret::default()]);
+        assert_eq!(failure.message, "sent AUTH XOAUTH2 (redacted)");
+        assert_eq!(failure.reply.as_deref(), Some("a1 NO echo: (redacted)"));
+        assert_eq!(failure.hint.as_deref(), Some("not (redacted)"));
     }
 
     #[test]

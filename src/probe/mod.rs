@@ -86,14 +86,15 @@ impl Attempt {
         )
     }
 
+    /// The strings that must never be shown: the SASL string, encoded and raw, and the token.
+    pub fn secrets(&self) -> Vec<Secret> {
+        let raw = self.initial_response();
+        vec![sasl::base64(&raw), raw, self.token.clone()]
+    }
+
     /// The `--debug` trace for this attempt, told which strings never to show.
     pub fn transcript(&self) -> SharedTranscript {
-        let raw = self.initial_response();
-        let encoded = sasl::base64(&raw);
-        Transcript::new(
-            self.endpoint.protocol.name(),
-            vec![encoded, raw, self.token.clone()],
-        )
+        Transcript::new(self.endpoint.protocol.name(), self.secrets())
     }
 
     fn implicit_tls(&self) -> bool {
@@ -143,7 +144,9 @@ pub fn run(settings: &Settings) -> Result<()> {
     log::verbose(match current.source {
         Source::Cached => "testing with the cached access token",
         Source::CachedAfterFailure => "testing with the cached access token (the refresh failed)",
-        Source::Refreshed => "testing with a freshly refreshed access token",
+        Source::Refreshed | Source::RefreshedUnsaved => {
+            "testing with a freshly refreshed access token"
+        }
         Source::RefreshedElsewhere => "testing with the token another process just refreshed",
     });
     let endpoints = endpoints(settings, &current.token)?;
@@ -165,20 +168,24 @@ pub fn run(settings: &Settings) -> Result<()> {
     for endpoint in &endpoints {
         let run_once = |current: &Current| {
             let started = Instant::now();
-            let result = attempt(Attempt {
+            let trial = Attempt {
                 endpoint: endpoint.clone(),
                 method,
                 user: current.token.email.clone(),
                 token: current.token.access_token.clone(),
                 config: Arc::clone(&config),
                 timeout,
-            });
+            };
+            // An echoing server, or a library quoting what it sent, must not put the token or
+            // the SASL string on the terminal.
+            let secrets = trial.secrets();
+            let result = attempt(trial).map_err(|failure| failure.redact(&secrets));
             (result, started.elapsed())
         };
         let (mut result, mut elapsed) = run_once(&current);
         let mut fresh = matches!(
             current.source,
-            Source::Refreshed | Source::RefreshedElsewhere
+            Source::Refreshed | Source::RefreshedElsewhere | Source::RefreshedUnsaved
         );
         let mut retried = false;
 

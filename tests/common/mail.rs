@@ -283,6 +283,8 @@ pub struct Behaviour {
     pub accept: Vec<String>,
     /// The JSON failure challenge.
     pub challenge: String,
+    /// IMAP: quote the client's SASL response in the final NO, as a careless server might.
+    pub echo: bool,
 }
 
 /// Google's XOAUTH2 failure challenge.
@@ -297,6 +299,7 @@ impl Behaviour {
             mechanisms: vec!["XOAUTH2".into(), "OAUTHBEARER".into()],
             accept: vec![token.to_string()],
             challenge: GOOGLE_CHALLENGE.to_string(),
+            echo: false,
         }
     }
 
@@ -368,9 +371,15 @@ pub fn imap_script(behaviour: Behaviour) -> impl Fn(&mut Session) + Send + Sync 
                     } else {
                         s.send(&format!("+ {}", b64(behaviour.challenge.as_bytes())));
                         let Some(_dummy) = s.line() else { return };
-                        s.send(&format!(
-                            "{tag} NO [AUTHENTICATIONFAILED] Authentication failed."
-                        ));
+                        if behaviour.echo {
+                            s.send(&format!(
+                                "{tag} NO [AUTHENTICATIONFAILED] refused {response}"
+                            ));
+                        } else {
+                            s.send(&format!(
+                                "{tag} NO [AUTHENTICATIONFAILED] Authentication failed."
+                            ));
+                        }
                     }
                 }
                 "EXAMINE" | "SELECT" => {

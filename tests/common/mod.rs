@@ -194,6 +194,7 @@ pub fn token_file(
         refresh_token: Some(Secret::new("refresh-1")),
         granted_scope: None,
         encryption,
+        unknown: None,
     }
 }
 

@@ -23,7 +23,7 @@ _mailtoken() {
 
     case "${cmd}" in
         mailtoken)
-            opts="-v -d -a -t -h -V --verbose --debug --authorize --authflow --test --format --protocol --provider --email --client-id --client-secret --encryption-pipe --decryption-pipe --force-refresh --status --age-identity --gpg-recipient --encryption --tenant --issuer --authorize-endpoint --token-endpoint --devicecode-endpoint --scope --redirect-uri --sasl-method --imap-endpoint --pop-endpoint --smtp-endpoint --port --no-browser --auth-timeout --help --version"
+            opts="-a -t -v -d -h -V --authorize --authflow --email --client-id --client-secret --port --no-browser --auth-timeout --provider --tenant --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --force-refresh --test --status --verbose --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -31,18 +31,6 @@ _mailtoken() {
             case "${prev}" in
                 --authflow)
                     COMPREPLY=($(compgen -W "authcode localhostauthcode devicecode clientcredentials" -- "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "token sasl msasl" -- "${cur}"))
-                    return 0
-                    ;;
-                --protocol)
-                    COMPREPLY=($(compgen -W "imap pop smtp" -- "${cur}"))
-                    return 0
-                    ;;
-                --provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --email)
@@ -57,24 +45,16 @@ _mailtoken() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --encryption-pipe)
+                --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --decryption-pipe)
+                --auth-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --age-identity)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --gpg-recipient)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --encryption)
-                    COMPREPLY=($(compgen -W "age passphrase gpg" -- "${cur}"))
+                --provider)
+                    COMPREPLY=($(compgen -W "google microsoft yahoo aol" -- "${cur}"))
                     return 0
                     ;;
                 --tenant)
@@ -82,6 +62,10 @@ _mailtoken() {
                     return 0
                     ;;
                 --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -97,16 +81,8 @@ _mailtoken() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --scope)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --redirect-uri)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --sasl-method)
-                    COMPREPLY=($(compgen -W "XOAUTH2 OAUTHBEARER" -- "${cur}"))
                     return 0
                     ;;
                 --imap-endpoint)
@@ -121,12 +97,36 @@ _mailtoken() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --port)
+                --sasl-method)
+                    COMPREPLY=($(compgen -W "XOAUTH2 OAUTHBEARER" -- "${cur}"))
+                    return 0
+                    ;;
+                --encryption)
+                    COMPREPLY=($(compgen -W "age passphrase gpg" -- "${cur}"))
+                    return 0
+                    ;;
+                --decryption-pipe)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --auth-timeout)
+                --encryption-pipe)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --age-identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gpg-recipient)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "token sasl msasl" -- "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "imap pop smtp" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -14,8 +14,8 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The man page: clap_mangen's generated sections, then the hand-written ones from `man/`, with
-/// EXIT STATUS made from the same table as `--help`.
+/// The man page: clap_mangen's generated sections with a hand-written SYNOPSIS (the forms of use),
+/// then the hand-written sections from `man/`, with EXIT STATUS made from the same table as `--help`.
 fn man_page() -> String {
     let man = clap_mangen::Man::new(Cli::command())
         .date("")
@@ -23,10 +23,13 @@ fn man_page() -> String {
     let mut out = Vec::new();
     man.render_title(&mut out).unwrap();
     man.render_name_section(&mut out).unwrap();
-    man.render_synopsis_section(&mut out).unwrap();
+    let mut page = String::from_utf8(out).unwrap();
+    // The forms of use, not clap's list of all options.
+    page.push_str(&std::fs::read_to_string(root().join("man/synopsis.roff")).unwrap());
+    let mut out = Vec::new();
     man.render_description_section(&mut out).unwrap();
     man.render_options_section(&mut out).unwrap();
-    let mut page = String::from_utf8(out).unwrap();
+    page.push_str(&String::from_utf8(out).unwrap());
     page.push_str(&std::fs::read_to_string(root().join("man/sections.roff")).unwrap());
     page.push_str(".SH \"EXIT STATUS\"\n");
     for (_, code, meaning) in EXIT_STATUS_TABLE {

@@ -1,4 +1,4 @@
-_mailtoken() {
+_mailtoken_clap() {
     local i cur prev opts cmd
     COMPREPLY=()
     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -139,8 +139,39 @@ _mailtoken() {
     esac
 }
 
+# The account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken, one a line.
+# Not accounts: the .lock files, hidden files, and .unreadable-*, .recovery* and .tmp* copies.
+_mailtoken_accounts() {
+    local dir="${XDG_DATA_HOME:-$HOME/.local/share}/mailtoken" path name
+    [[ -d $dir ]] || return 0
+    for path in "$dir"/*; do
+        [[ -f $path ]] || continue
+        name=${path##*/}
+        case $name in
+            .* | *.lock | *.unreadable-* | *.recovery* | *.tmp*) continue ;;
+        esac
+        printf '%s\n' "$name"
+    done
+}
+
+# TOKENFILE completes as an account name or a path; options and their values as clap knows them.
+_mailtoken_complete() {
+    local cur="${2-}" prev="${3-}"
+    if [[ $cur != -* && " --authflow --email --client-id --client-secret --port --auth-timeout --provider --tenant --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol " != *" $prev "* && ${COMP_CWORD:-1} -ge 1 ]]; then
+        local IFS=$'\n'
+        compopt -o filenames 2>/dev/null
+        if [[ $cur == */* ]]; then
+            COMPREPLY=($(compgen -f -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$(_mailtoken_accounts)" -- "$cur") $(compgen -f -- "$cur"))
+        fi
+        return 0
+    fi
+    _mailtoken_clap "$@"
+}
+
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _mailtoken -o nosort -o bashdefault -o default mailtoken
+    complete -F _mailtoken_complete -o nosort -o bashdefault -o default mailtoken
 else
-    complete -F _mailtoken -o bashdefault -o default mailtoken
+    complete -F _mailtoken_complete -o bashdefault -o default mailtoken
 fi

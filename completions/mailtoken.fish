@@ -45,3 +45,17 @@ complete -c mailtoken -s v -l verbose -d 'Say what is happening, on stderr'
 complete -c mailtoken -s d -l debug -d 'Trace every HTTP and mail-protocol exchange on stderr, with secrets redacted'
 complete -c mailtoken -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailtoken -s V -l version -d 'Print version'
+
+# TOKENFILE: the account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken; paths still
+# complete as files. Not accounts: the .lock files, hidden files, and .unreadable-*, .recovery* and .tmp* copies.
+function __mailtoken_accounts
+    set -l data $XDG_DATA_HOME
+    test -n "$data"; or set data ~/.local/share
+    for path in $data/mailtoken/*
+        test -f $path; or continue
+        set -l name (string replace -r '.*/' '' -- $path)
+        string match -qr '\.(lock$|unreadable-|recovery|tmp)' -- $name; and continue
+        echo $name
+    end
+end
+complete -c mailtoken -n 'not string match -q -- "-*" (commandline -ct)' -a '(__mailtoken_accounts)' -d account

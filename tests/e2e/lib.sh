@@ -187,7 +187,10 @@ PORT_NAMES=(PROVIDER ADMIN IMAP IMAPS POP3 POP3S SUBMISSION SUBMISSIONS SINK SPY
 allocate_ports() {
     local base i ok
     for _ in 1 2 3 4 5 6 7 8 9 10; do
-        base=$((20000 + (RANDOM % 3000) * 10))
+        # Below the kernel's ephemeral range (ip_local_port_range, 32768 and up by default): there,
+        # any process's outgoing connection or port-0 listener (a cargo test's fake server) can
+        # take a port between this check and the server's bind, as one run saw.
+        base=$((20000 + (RANDOM % 1200) * 10))
         ok=1
         for ((i = 0; i < ${#PORT_NAMES[@]}; i++)); do
             port_free $((base + i)) || { ok=0; break; }

@@ -4,6 +4,8 @@
 # Target (issue 2): mailtoken's mean wall time <= 1.5 x cat's, and peak RSS <= 5 MiB.
 # Prints both means, the ratio, the peak RSS, and exits 1 when a target is missed.
 # Needs hyperfine and GNU time (Debian packages `hyperfine` and `time`); installs them as root.
+# It measures the default build, a PIE; MAILTOKEN_NO_PIE=1 benches/cached.sh measures the
+# position-dependent link (CONTRIBUTING.md, "PIE or not", compares the two).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

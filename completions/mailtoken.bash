@@ -1,4 +1,4 @@
-_mailtoken() {
+_mailtoken_clap() {
     local i cur prev opts cmd
     COMPREPLY=()
     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -23,7 +23,7 @@ _mailtoken() {
 
     case "${cmd}" in
         mailtoken)
-            opts="-v -d -a -t -h -V --verbose --debug --authorize --authflow --test --format --protocol --provider --email --client-id --client-secret --client-secret-file --encryption-pipe --decryption-pipe --force-refresh --status --age-identity --gpg-recipient --encryption --tenant --issuer --authorize-endpoint --token-endpoint --devicecode-endpoint --scope --redirect-uri --sasl-method --imap-endpoint --pop-endpoint --smtp-endpoint --port --no-browser --auth-timeout --list --json --check --keepalive --revoke --no-login-hint --help --version"
+            opts="-a -t -v -d -h -V --authorize --authflow --email --client-id --client-secret --client-secret-file --port --no-browser --auth-timeout --provider --tenant --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --force-refresh --list --json --check --keepalive --revoke --no-login-hint --test --status --verbose --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -31,18 +31,6 @@ _mailtoken() {
             case "${prev}" in
                 --authflow)
                     COMPREPLY=($(compgen -W "authcode localhostauthcode devicecode clientcredentials" -- "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "token sasl msasl" -- "${cur}"))
-                    return 0
-                    ;;
-                --protocol)
-                    COMPREPLY=($(compgen -W "imap pop smtp" -- "${cur}"))
-                    return 0
-                    ;;
-                --provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --email)
@@ -61,24 +49,16 @@ _mailtoken() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --encryption-pipe)
+                --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --decryption-pipe)
+                --auth-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --age-identity)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --gpg-recipient)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --encryption)
-                    COMPREPLY=($(compgen -W "age passphrase gpg" -- "${cur}"))
+                --provider)
+                    COMPREPLY=($(compgen -W "google microsoft yahoo aol" -- "${cur}"))
                     return 0
                     ;;
                 --tenant)
@@ -86,6 +66,10 @@ _mailtoken() {
                     return 0
                     ;;
                 --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -101,16 +85,8 @@ _mailtoken() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --scope)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --redirect-uri)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --sasl-method)
-                    COMPREPLY=($(compgen -W "XOAUTH2 OAUTHBEARER" -- "${cur}"))
                     return 0
                     ;;
                 --imap-endpoint)
@@ -125,12 +101,36 @@ _mailtoken() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --port)
+                --sasl-method)
+                    COMPREPLY=($(compgen -W "XOAUTH2 OAUTHBEARER" -- "${cur}"))
+                    return 0
+                    ;;
+                --encryption)
+                    COMPREPLY=($(compgen -W "age passphrase gpg" -- "${cur}"))
+                    return 0
+                    ;;
+                --decryption-pipe)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --auth-timeout)
+                --encryption-pipe)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --age-identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gpg-recipient)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "token sasl msasl" -- "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "imap pop smtp" -- "${cur}"))
                     return 0
                     ;;
                 --keepalive)
@@ -147,8 +147,39 @@ _mailtoken() {
     esac
 }
 
+# The account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken, one a line.
+# Not accounts: the .lock files, hidden files, and .unreadable-*, .recovery* and .tmp* copies.
+_mailtoken_accounts() {
+    local dir="${XDG_DATA_HOME:-$HOME/.local/share}/mailtoken" path name
+    [[ -d $dir ]] || return 0
+    for path in "$dir"/*; do
+        [[ -f $path ]] || continue
+        name=${path##*/}
+        case $name in
+            .* | *.lock | *.unreadable-* | *.recovery* | *.tmp*) continue ;;
+        esac
+        printf '%s\n' "$name"
+    done
+}
+
+# TOKENFILE completes as an account name or a path; options and their values as clap knows them.
+_mailtoken_complete() {
+    local cur="${2-}" prev="${3-}"
+    if [[ $cur != -* && " --authflow --email --client-id --client-secret --client-secret-file --port --auth-timeout --provider --tenant --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --keepalive " != *" $prev "* && ${COMP_CWORD:-1} -ge 1 ]]; then
+        local IFS=$'\n'
+        compopt -o filenames 2>/dev/null
+        if [[ $cur == */* ]]; then
+            COMPREPLY=($(compgen -f -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$(_mailtoken_accounts)" -- "$cur") $(compgen -f -- "$cur"))
+        fi
+        return 0
+    fi
+    _mailtoken_clap "$@"
+}
+
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _mailtoken -o nosort -o bashdefault -o default mailtoken
+    complete -F _mailtoken_complete -o nosort -o bashdefault -o default mailtoken
 else
-    complete -F _mailtoken -o bashdefault -o default mailtoken
+    complete -F _mailtoken_complete -o bashdefault -o default mailtoken
 fi

@@ -78,13 +78,30 @@ impl Account {
                     format!("run '{}' once to sign in", self.authorize_command()),
                 )
             }
+            // chmod is suggested only for what looks like a token file: telling a user to
+            // narrow the mode of some other file they pointed at by mistake helps no one.
+            ReadError::Exposed(mode)
+                if crate::encryption::detect(&store::peek(&self.path))
+                    != crate::encryption::Detected::Unknown =>
+            {
+                Error::config(format!(
+                    "{shown} can be read by other users (mode {mode:04o}); it holds a login"
+                ))
+                .hint(format!(
+                    "run 'chmod 600 {}'",
+                    paths::shell_quote(&self.path.to_string_lossy())
+                ))
+            }
             ReadError::Exposed(mode) => Error::config(format!(
-                "{shown} can be read by other users (mode {mode:04o}); it holds a login"
+                "{shown} can be read by other users (mode {mode:04o}) and does not look like a \
+                 token file"
             ))
-            .hint(format!(
-                "run 'chmod 600 {}'",
-                paths::shell_quote(&self.path.to_string_lossy())
-            )),
+            .hint("check the TOKENFILE argument"),
+            ReadError::NotOwned(uid) => Error::config(format!(
+                "{shown} belongs to another user (uid {uid}); mailtoken reads only the user's own \
+                 token files, and follows only the user's own links"
+            ))
+            .hint("check the TOKENFILE argument; a token file is created by --authorize"),
             ReadError::NotAFile => Error::bad_token_file(format!("{shown} is not a regular file")),
             ReadError::TooLarge => {
                 Error::bad_token_file(format!("{shown} is far too large to be a token file"))

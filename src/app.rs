@@ -15,14 +15,16 @@ pub fn main() -> ExitCode {
     crate::hardening::protect_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => {
-            // Help and version go to stdout because they were asked for; real usage errors to stderr.
+        Err(error) if !error.use_stderr() => {
+            // Help and version go to stdout because they were asked for.
             let _ = error.print();
-            return ExitCode::from(if error.use_stderr() {
-                ExitStatus::Usage.code()
-            } else {
-                0
-            });
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            // clap's usage errors read like every other error, `mailtoken: error: ...`, and keep
+            // its tip and usage lines after it.
+            eprint!("mailtoken: {}", error.render());
+            return ExitCode::from(ExitStatus::Usage.code());
         }
     };
     log::set_level(if cli.debug {

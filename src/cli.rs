@@ -6,7 +6,17 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
+use clap::{ArgAction, Parser, ValueEnum};
+
+/// The headings of `-h` and `--help`, in the order a newcomer meets them.
+const SIGN: &str = "Signing in";
+const PROVIDER: &str = "Provider";
+const MAIL: &str = "Mail servers";
+const ENC: &str = "Encryption";
+const OUTPUT: &str = "Output";
+const DIAG: &str = "Diagnostics";
+const ACCOUNTS: &str = "Accounts";
 
 /// The command line of `mailtoken`.
 #[derive(Parser, Debug, Clone)]
@@ -21,173 +31,267 @@ use clap::{Parser, ValueEnum};
         every message goes to stderr.",
     after_help = crate::error::exit_status_summary(),
     after_long_help = crate::error::exit_status_help(),
+    max_term_width = 100,
+    disable_help_flag = true,
+    disable_version_flag = true
 )]
 pub struct Cli {
-    /// Token file: a path, or a bare NAME meaning $XDG_DATA_HOME/mailtoken/NAME (several, or none
-    /// for every account, with --check; none with --list)
+    /// Token file: a path, or a bare NAME meaning $XDG_DATA_HOME/mailtoken/NAME
+    ///
+    /// With --check: any number (none: every account); with --list: none.
     #[arg(value_name = "TOKENFILE", required_unless_present_any = ["list", "check"])]
     pub tokenfile: Vec<PathBuf>,
 
-    /// Say what is happening, on stderr
-    #[arg(short, long)]
-    pub verbose: bool,
-
-    /// Trace every HTTP and mail-protocol exchange on stderr, with secrets redacted
-    #[arg(short, long)]
-    pub debug: bool,
-
-    /// Sign in interactively and (re)create the token file
-    #[arg(short, long)]
+    /// Sign in and (re)create the token file
+    #[arg(short, long, help_heading = SIGN)]
     pub authorize: bool,
 
-    /// Authorization flow; stored in the token file as the account's default
-    #[arg(long, value_enum, value_name = "FLOW")]
+    /// Sign-in flow; stored as the account's default
+    #[arg(long, value_enum, value_name = "FLOW", help_heading = SIGN)]
     pub authflow: Option<Flow>,
 
-    /// Log in to IMAP, POP and SMTP with the token and explain any failure
-    #[arg(short, long)]
-    pub test: bool,
-
-    /// What to print: the bare token, a base64 SASL string, or "METHOD base64"
-    #[arg(long, value_enum, default_value_t = Format::Token)]
-    pub format: Format,
-
-    /// Protocol for --format sasl|msasl (default imap); narrows --test to one protocol
-    #[arg(long, value_enum)]
-    pub protocol: Option<Protocol>,
-
-    /// Provider: google, microsoft, yahoo, aol, or a name for a custom registration
-    #[arg(long, value_name = "NAME")]
-    pub provider: Option<String>,
-
     /// E-mail address of the account (the SASL user name)
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, value_name = "ADDRESS", help_heading = SIGN)]
     pub email: Option<String>,
 
     /// OAuth2 client id; stored in the token file
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", help_heading = SIGN)]
     pub client_id: Option<String>,
 
-    /// OAuth2 client secret; stored in the token file. Visible to other users in the process
-    /// list: prefer --client-secret-file, MAILTOKEN_CLIENT_SECRET (read by --authorize) or the prompt
-    #[arg(long, value_name = "SECRET")]
+    /// OAuth2 client secret; stored in the token file
+    ///
+    /// Visible to other users in the process list: prefer --client-secret-file,
+    /// MAILTOKEN_CLIENT_SECRET (read by --authorize only) or the prompt. An empty value means a
+    /// public client.
+    #[arg(long, value_name = "SECRET", help_heading = SIGN)]
     pub client_secret: Option<String>,
 
     /// Read the OAuth2 client secret from FILE (`-` for stdin); stored in the token file
-    #[arg(long, value_name = "FILE", conflicts_with = "client_secret")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "client_secret",
+        help_heading = SIGN,
+        hide_short_help = true
+    )]
     pub client_secret_file: Option<PathBuf>,
 
-    /// Command that encrypts stdin to stdout; stored in the token file
-    #[arg(long, value_name = "COMMAND")]
-    pub encryption_pipe: Option<String>,
-
-    /// Command that decrypts stdin to stdout (needed on every call, as with mutt_oauth2.py)
-    #[arg(long, value_name = "COMMAND")]
-    pub decryption_pipe: Option<String>,
-
-    /// Refresh even if the cached token looks valid (a server just rejected it)
-    #[arg(long)]
-    pub force_refresh: bool,
-
-    /// Print the account's state (no secrets) to stdout and exit
-    #[arg(long, conflicts_with_all = ["authorize", "test", "force_refresh"])]
-    pub status: bool,
-
-    /// age identity file (X25519, or an unencrypted OpenSSH ed25519/RSA key)
-    #[arg(long, value_name = "FILE")]
-    pub age_identity: Option<PathBuf>,
-
-    /// Encrypt with gpg to this key (implies --encryption gpg)
-    #[arg(long, value_name = "ID")]
-    pub gpg_recipient: Option<String>,
-
-    /// How a new token file is encrypted (default age)
-    #[arg(long, value_enum, value_name = "KIND")]
-    pub encryption: Option<EncryptionKind>,
-
-    /// Microsoft tenant: common, consumers, organizations or a tenant id
-    #[arg(long, value_name = "TENANT")]
-    pub tenant: Option<String>,
-
-    /// Discover the endpoints of this issuer (RFC 8414, then OpenID Connect discovery)
-    #[arg(long, value_name = "URL")]
-    pub issuer: Option<String>,
-
-    /// Authorization endpoint URL
-    #[arg(long, value_name = "URL")]
-    pub authorize_endpoint: Option<String>,
-
-    /// Token endpoint URL
-    #[arg(long, value_name = "URL")]
-    pub token_endpoint: Option<String>,
-
-    /// Device authorization endpoint URL (RFC 8628)
-    #[arg(long, value_name = "URL")]
-    pub devicecode_endpoint: Option<String>,
-
-    /// Scope to request (space-separated)
-    #[arg(long, value_name = "SCOPE")]
-    pub scope: Option<String>,
-
-    /// Redirect URI registered for the client
-    #[arg(long, value_name = "URI")]
-    pub redirect_uri: Option<String>,
-
-    /// SASL mechanism for --format and --test
-    #[arg(long, value_enum, ignore_case = true, value_name = "METHOD")]
-    pub sasl_method: Option<SaslMethod>,
-
-    /// IMAP server: imaps://host:993 (TLS), imap://host:143 (STARTTLS) or a bare host
-    #[arg(long, value_name = "URL")]
-    pub imap_endpoint: Option<String>,
-
-    /// POP server: pop3s://host:995 (TLS), pop3://host:110 (STARTTLS) or a bare host
-    #[arg(long, value_name = "URL")]
-    pub pop_endpoint: Option<String>,
-
-    /// SMTP server: smtps://host:465 (TLS), smtp://host:587 (STARTTLS) or a bare host
-    #[arg(long, value_name = "URL")]
-    pub smtp_endpoint: Option<String>,
-
     /// Fixed loopback port for localhostauthcode (for `ssh -L`); default: any free port
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", help_heading = SIGN, hide_short_help = true)]
     pub port: Option<u16>,
 
     /// Print the sign-in URL without opening a browser
-    #[arg(long)]
+    #[arg(long, help_heading = SIGN, hide_short_help = true)]
     pub no_browser: bool,
 
     /// Give up on an interactive sign-in after this many seconds (default 300; for devicecode,
     /// the code's own lifetime)
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", help_heading = SIGN, hide_short_help = true)]
     pub auth_timeout: Option<u64>,
 
-    // Account lifecycle: listing, health checks from cron, revocation (issue #12).
-    /// List every account in $XDG_DATA_HOME/mailtoken with its state (no TOKENFILE), and exit
-    #[arg(long, conflicts_with_all = ["authorize", "test", "force_refresh", "status", "check", "revoke"])]
+    /// google, microsoft, yahoo, aol, or a name for your own registration
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_parser = ProviderName,
+        hide_possible_values = true,
+        help_heading = PROVIDER
+    )]
+    pub provider: Option<String>,
+
+    /// Microsoft tenant: common, consumers, organizations or a tenant id
+    #[arg(long, value_name = "TENANT", help_heading = PROVIDER, hide_short_help = true)]
+    pub tenant: Option<String>,
+
+    /// Discover the endpoints of this issuer (RFC 8414, OpenID Connect)
+    #[arg(long, value_name = "URL", help_heading = PROVIDER)]
+    pub issuer: Option<String>,
+
+    /// Scope to request (space-separated)
+    #[arg(long, value_name = "SCOPE", help_heading = PROVIDER, hide_short_help = true)]
+    pub scope: Option<String>,
+
+    /// Authorization endpoint URL
+    #[arg(long, value_name = "URL", help_heading = PROVIDER, hide_short_help = true)]
+    pub authorize_endpoint: Option<String>,
+
+    /// Token endpoint URL
+    #[arg(long, value_name = "URL", help_heading = PROVIDER, hide_short_help = true)]
+    pub token_endpoint: Option<String>,
+
+    /// Device authorization endpoint URL (RFC 8628)
+    #[arg(long, value_name = "URL", help_heading = PROVIDER, hide_short_help = true)]
+    pub devicecode_endpoint: Option<String>,
+
+    /// Redirect URI registered for the client
+    #[arg(long, value_name = "URI", help_heading = PROVIDER, hide_short_help = true)]
+    pub redirect_uri: Option<String>,
+
+    /// IMAP server: imaps://HOST:993 (TLS) or imap://HOST:143 (STARTTLS)
+    ///
+    /// A bare HOST means imaps://HOST:993; for HOST:PORT the port decides between TLS and STARTTLS.
+    #[arg(long, value_name = "URL", help_heading = MAIL)]
+    pub imap_endpoint: Option<String>,
+
+    /// POP server: pop3s://HOST:995 (TLS) or pop3://HOST:110 (STARTTLS)
+    ///
+    /// A bare HOST means pop3s://HOST:995; for HOST:PORT the port decides between TLS and STARTTLS.
+    #[arg(long, value_name = "URL", help_heading = MAIL)]
+    pub pop_endpoint: Option<String>,
+
+    /// SMTP server: smtps://HOST:465 (TLS) or smtp://HOST:587 (STARTTLS)
+    ///
+    /// A bare HOST means smtps://HOST:465; for HOST:PORT the port decides between TLS and STARTTLS.
+    #[arg(long, value_name = "URL", help_heading = MAIL)]
+    pub smtp_endpoint: Option<String>,
+
+    /// SASL mechanism
+    ///
+    /// The mechanism of --format sasl|msasl and of the logins of --test; the provider's own by default.
+    #[arg(long, value_enum, ignore_case = true, value_name = "METHOD", help_heading = MAIL)]
+    pub sasl_method: Option<SaslMethod>,
+
+    /// Encryption of a new file
+    ///
+    /// How a new token file is encrypted; the default is age, to the age identity.
+    #[arg(long, value_enum, value_name = "KIND", help_heading = ENC)]
+    pub encryption: Option<EncryptionKind>,
+
+    /// Command that decrypts the token file, stdin to stdout
+    ///
+    /// Needed on every call for files made with --encryption-pipe, as with mutt_oauth2.py.
+    #[arg(long, value_name = "COMMAND", help_heading = ENC)]
+    pub decryption_pipe: Option<String>,
+
+    /// Command that encrypts stdin to stdout; stored in the token file
+    #[arg(long, value_name = "COMMAND", help_heading = ENC, hide_short_help = true)]
+    pub encryption_pipe: Option<String>,
+
+    /// age identity file (X25519, or an unencrypted OpenSSH ed25519/RSA key)
+    #[arg(long, value_name = "FILE", help_heading = ENC, hide_short_help = true)]
+    pub age_identity: Option<PathBuf>,
+
+    /// Encrypt with gpg to this key (implies --encryption gpg)
+    #[arg(long, value_name = "ID", help_heading = ENC, hide_short_help = true)]
+    pub gpg_recipient: Option<String>,
+
+    /// What to print
+    #[arg(long, value_enum, default_value_t = Format::Token, help_heading = OUTPUT)]
+    pub format: Format,
+
+    /// Protocol for --format and --test
+    ///
+    /// The protocol of --format sasl|msasl (default imap); with --test, test only this protocol.
+    #[arg(long, value_enum, help_heading = OUTPUT)]
+    pub protocol: Option<Protocol>,
+
+    /// Refresh even if the cached token looks valid
+    ///
+    /// For when a server has just rejected the token.
+    #[arg(long, help_heading = OUTPUT)]
+    pub force_refresh: bool,
+
+    // Account lifecycle: listing, health checks from cron, revocation (issue #12). --list and
+    // --check show in -h among the diagnostics; the rest in --help, under Accounts.
+    /// Every account in $XDG_DATA_HOME/mailtoken and its state
+    ///
+    /// One line each: name, e-mail address, provider, state. No TOKENFILE; no network.
+    #[arg(
+        long,
+        conflicts_with_all = ["authorize", "test", "force_refresh", "status", "check", "revoke"],
+        help_heading = DIAG
+    )]
     pub list: bool,
 
     /// With --list or --status: print JSON (an array, or one object) instead of text
-    #[arg(long)]
+    #[arg(long, help_heading = ACCOUNTS, hide_short_help = true)]
     pub json: bool,
 
-    /// For cron: refresh expired and idle accounts (every account, or each TOKENFILE); silent
-    /// unless one needs you
-    #[arg(long, conflicts_with_all = ["authorize", "test", "force_refresh", "status", "revoke"])]
+    /// For cron: refresh expired and idle accounts; silent unless one needs you
+    ///
+    /// Every account, or each TOKENFILE given. Exit 0 when all work, 77 when any needs a new
+    /// sign-in, 75 when only temporary failures occurred.
+    #[arg(
+        long,
+        conflicts_with_all = ["authorize", "test", "force_refresh", "status", "revoke"],
+        help_heading = DIAG
+    )]
     pub check: bool,
 
     /// With --check: also refresh accounts not refreshed for this many days, so logins that
     /// expire when unused stay alive (0: every account, every time)
-    #[arg(long, value_name = "DAYS", default_value_t = 7, requires = "check")]
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 7,
+        requires = "check",
+        help_heading = ACCOUNTS,
+        hide_short_help = true
+    )]
     pub keepalive: u32,
 
     /// Revoke the login at the provider (RFC 7009), then delete the token file
-    #[arg(long, conflicts_with_all = ["authorize", "test", "force_refresh", "status"])]
+    #[arg(
+        long,
+        conflicts_with_all = ["authorize", "test", "force_refresh", "status"],
+        help_heading = ACCOUNTS,
+        hide_short_help = true
+    )]
     pub revoke: bool,
 
     /// Leave the e-mail address out of the sign-in URL (no login_hint)
-    #[arg(long)]
+    #[arg(long, help_heading = SIGN, hide_short_help = true)]
     pub no_login_hint: bool,
+
+    /// Log in to IMAP, POP and SMTP with the token; explain failures
+    #[arg(short, long, help_heading = DIAG)]
+    pub test: bool,
+
+    /// Print the account's state (no secrets) to stdout and exit
+    #[arg(long, conflicts_with_all = ["authorize", "test", "force_refresh"], help_heading = DIAG)]
+    pub status: bool,
+
+    /// Say what is happening, on stderr
+    #[arg(short, long, help_heading = DIAG)]
+    pub verbose: bool,
+
+    /// Trace every HTTP and mail-protocol exchange on stderr, with secrets redacted
+    #[arg(short, long, help_heading = DIAG)]
+    pub debug: bool,
+
+    /// Print help (see more with '--help')
+    #[arg(short, long, action = ArgAction::Help, help_heading = DIAG)]
+    pub help: Option<bool>,
+
+    /// Print version
+    #[arg(short = 'V', long, action = ArgAction::Version, help_heading = DIAG)]
+    pub version: Option<bool>,
+}
+
+/// `--provider` takes any name; the presets are its possible values only so that the generated
+/// completions offer them.
+#[derive(Clone, Copy, Debug)]
+struct ProviderName;
+
+impl TypedValueParser for ProviderName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        argument: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(command, argument, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            crate::provider::PRESET_NAMES
+                .iter()
+                .map(|name| PossibleValue::new(*name)),
+        ))
+    }
 }
 
 /// How the user signs in.

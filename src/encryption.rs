@@ -296,6 +296,18 @@ impl Crypto {
                  mailtoken does not know how to write it",
             )
             .hint("pass --encryption-pipe COMMAND, the counterpart of your --decryption-pipe")),
+            // A command read from a file is never run on the file's say-so: in a shared
+            // directory a planted token file could otherwise make its reader run anything.
+            EncryptionSpec::Pipe { encrypt }
+                if self.options.encryption_pipe.as_deref() != Some(encrypt.as_str()) =>
+            {
+                Err(Error::config(format!(
+                    "the token file records the encryption command {:?}, and mailtoken runs a \
+                     command only when it is given on the command line",
+                    crate::log::sanitize(encrypt)
+                ))
+                .hint("pass --encryption-pipe with that command (and --decryption-pipe) to use it"))
+            }
             EncryptionSpec::Pipe { encrypt } => {
                 run_filter(pipe_argv(encrypt, "--encryption-pipe")?, plaintext)
                     .map(|ciphertext| ciphertext.to_vec())
@@ -509,10 +521,37 @@ fn is_ssh_private_key(contents: &[u8]) -> bool {
             .starts_with(b"-----BEGIN RSA PRIVATE KEY-----")
 }
 
+/// Reads an identity as carefully as a token file: the user's own regular file, not readable by
+/// others (it opens every token file encrypted to it).
 fn read_identity_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
-    std::fs::read(path)
+    let shown = path.display();
+    crate::store::read_private(path)
         .map(Zeroizing::new)
-        .map_err(|e| Error::config(format!("cannot read age identity {}: {e}", path.display())))
+        .map_err(|error| match error {
+            crate::store::ReadError::Exposed(mode) => Error::config(format!(
+                "the identity {shown} can be read by other users (mode {mode:04o}); it opens \
+                 your token files"
+            ))
+            .hint(format!(
+                "run 'chmod 600 {}'",
+                paths::shell_quote(&path.to_string_lossy())
+            )),
+            crate::store::ReadError::NotOwned(uid) => Error::config(format!(
+                "the identity {shown} belongs to another user (uid {uid})"
+            )),
+            crate::store::ReadError::Missing => Error::config(format!(
+                "cannot read age identity {shown}: it does not exist"
+            )),
+            crate::store::ReadError::NotAFile => {
+                Error::config(format!("the identity {shown} is not a regular file"))
+            }
+            crate::store::ReadError::TooLarge => {
+                Error::config(format!("{shown} is far too large to be an identity"))
+            }
+            crate::store::ReadError::Io(e) => {
+                Error::config(format!("cannot read age identity {shown}: {e}"))
+            }
+        })
 }
 
 /// The identities to try for one identity file: for an X25519 key, first one that reads its
@@ -576,21 +615,21 @@ fn x25519_identities(contents: &[u8]) -> std::result::Result<Vec<age::x25519::Id
 pub fn age_recipients_of(identity_path: &Path) -> Result<Vec<String>> {
     let contents = read_identity_file(identity_path)?;
     if is_ssh_private_key(&contents) {
-        let mut public = identity_path.as_os_str().to_owned();
-        public.push(".pub");
-        let public = std::fs::read_to_string(&public).map_err(|e| {
+        // From the private key itself: a `.pub` beside it may belong to another key, and a file
+        // encrypted to that one could never be opened with this identity.
+        let identity = age::ssh::Identity::from_buffer(&contents[..], None).map_err(|e| {
             Error::config(format!(
-                "cannot read {} to encrypt to this ssh key: {e}",
-                Path::new(&public).display()
+                "{} is not a usable ssh key: {e}",
+                identity_path.display()
             ))
         })?;
-        let recipient = public
-            .split_whitespace()
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(" ");
-        parse_recipient(&recipient)?;
-        return Ok(vec![recipient]);
+        let recipient = age::ssh::Recipient::try_from(identity).map_err(|e| {
+            Error::config(format!(
+                "cannot encrypt to the ssh key {}: {e:?}",
+                identity_path.display()
+            ))
+        })?;
+        return Ok(vec![recipient.to_string()]);
     }
     let identities = x25519_identities(&contents).map_err(|e| {
         Error::config(format!(

@@ -34,17 +34,29 @@ fn xdg_dir(variable: &str, fallback: &str) -> Result<PathBuf> {
     }
 }
 
-/// TOKENFILE as given, or, for a bare name with no `/` that is not a file in the current directory,
-/// `$XDG_DATA_HOME/mailtoken/NAME`.
+/// TOKENFILE as given when it is a path (`./work`, `dir/work`, `/abs/work`), as mutt_oauth2.py
+/// users' relative paths are; a bare name means the account `$XDG_DATA_HOME/mailtoken/NAME`.
+/// A bare name that exists only in the current directory is used from there, with a warning
+/// that says how to name it without one (`./NAME`), so an old setup keeps working and says why.
 pub fn resolve_token_path(given: &Path) -> Result<PathBuf> {
     let is_bare_name = given.components().count() == 1
         && !given.as_os_str().as_encoded_bytes().contains(&b'/')
         && given != Path::new(".")
         && given != Path::new("..");
-    if !is_bare_name || given.exists() {
+    if !is_bare_name {
         return Ok(given.to_path_buf());
     }
-    Ok(data_home()?.join("mailtoken").join(given))
+    let account = data_home()?.join("mailtoken").join(given);
+    if !account.exists() && given.exists() {
+        crate::log::warn(format!(
+            "{0} is not an account in {1}; using ./{0} from the current directory (write \
+             ./{0} to say so)",
+            crate::log::sanitize(&given.to_string_lossy()),
+            account.parent().unwrap_or(&account).display()
+        ));
+        return Ok(given.to_path_buf());
+    }
+    Ok(account)
 }
 
 /// The default age identity: `$XDG_CONFIG_HOME/mailtoken/age-identity.txt`.

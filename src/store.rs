@@ -27,20 +27,49 @@ pub enum ReadError {
     /// Group or others have access; carries the mode.
     Exposed(u32),
     NotAFile,
+    /// The file, or the symbolic link that leads to it, belongs to another user (carries the uid).
+    NotOwned(u32),
     TooLarge,
     Io(io::Error),
 }
 
-/// Reads a token file, refusing one that others could read: it holds a login.
-pub fn read_private(path: &Path) -> Result<Vec<u8>, ReadError> {
-    let file = File::open(path).map_err(|e| match e.kind() {
+/// The user this process acts for: the only owner whose files and links it trusts.
+pub fn my_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Opens a file of the user's for reading. A symbolic link is followed only when the user owns
+/// it (in a shared directory another user could plant one), the file itself must be a regular
+/// file the user owns, and the open never blocks (a FIFO would hang the caller forever).
+pub fn open_own_file(path: &Path) -> Result<(File, fs::Metadata), ReadError> {
+    let link = fs::symlink_metadata(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => ReadError::Missing,
         _ => ReadError::Io(e),
     })?;
+    if link.file_type().is_symlink() && link.uid() != my_uid() {
+        return Err(ReadError::NotOwned(link.uid()));
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => ReadError::Missing,
+            _ => ReadError::Io(e),
+        })?;
     let metadata = file.metadata().map_err(ReadError::Io)?;
     if !metadata.is_file() {
         return Err(ReadError::NotAFile);
     }
+    if metadata.uid() != my_uid() {
+        return Err(ReadError::NotOwned(metadata.uid()));
+    }
+    Ok((file, metadata))
+}
+
+/// Reads a token file, refusing one that others could read: it holds a login.
+pub fn read_private(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let (file, metadata) = open_own_file(path)?;
     if metadata.mode() & 0o077 != 0 {
         return Err(ReadError::Exposed(metadata.mode() & 0o7777));
     }
@@ -55,6 +84,17 @@ pub fn read_private(path: &Path) -> Result<Vec<u8>, ReadError> {
         return Err(ReadError::TooLarge);
     }
     Ok(contents)
+}
+
+/// The first bytes of a file the user may read, to tell whether it looks like a token file
+/// before suggesting anything about it.
+pub fn peek(path: &Path) -> Vec<u8> {
+    let Ok((file, _)) = open_own_file(path) else {
+        return Vec::new();
+    };
+    let mut start = Vec::new();
+    let _ = file.take(4096).read_to_end(&mut start);
+    start
 }
 
 /// Creates `dir` and any missing parents with mode 0700. Existing directories are left as they are
@@ -177,14 +217,24 @@ pub enum LockError {
 pub fn lock(token_path: &Path, wait: Duration) -> Result<RefreshLock, LockError> {
     let lock_path = crate::paths::lock_path(token_path);
     create_private_dir(parent_dir(&lock_path)).map_err(LockError::Io)?;
+    // Never through a link (another user's link could point anywhere), never a FIFO, and only
+    // a lock file of the user's own.
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
         .open(&lock_path)
         .map_err(LockError::Io)?;
+    let metadata = file.metadata().map_err(LockError::Io)?;
+    if !metadata.is_file() || metadata.uid() != my_uid() {
+        return Err(LockError::Io(io::Error::other(format!(
+            "{} is not a lock file of this user's",
+            lock_path.display()
+        ))));
+    }
     let deadline = Instant::now() + wait;
     loop {
         match file.try_lock() {

@@ -1,7 +1,7 @@
 //! The token file's contents: the versioned JSON schema inside the encryption, and the reader for
 //! mutt_oauth2.py's older schema so its files keep working.
 //!
-//! The schema is documented in the README ("Token file format"); bump `FORMAT_VERSION` and keep a
+//! The schema is documented in docs/token-file.md; bump `FORMAT_VERSION` and keep a
 //! reader for the old version whenever a field changes meaning.
 
 use chrono::{DateTime, Duration, Local, NaiveDateTime, TimeZone, Utc};

@@ -786,6 +786,22 @@ fn another_age_identity_can_be_chosen() {
         )
         .unwrap();
     }
+    // An identity opens every file encrypted to it: like a token file, only its owner may read it.
+    let readable = run(
+        &sandbox,
+        &service_args(
+            &provider,
+            &sandbox.path("refused"),
+            &["--age-identity", other_path.to_str().unwrap()],
+        ),
+    );
+    assert_eq!(readable.code, 78, "{}", readable.stderr);
+    assert!(
+        readable.stderr.contains("can be read by other users"),
+        "{}",
+        readable.stderr
+    );
+    set_mode(&other_path, 0o600);
     let path = sandbox.path("service");
     let run = run(
         &sandbox,

@@ -51,7 +51,8 @@ fn a_bare_name_means_the_data_directory_unless_it_exists_here() {
         run.stderr
     );
 
-    // A file of that name in the current directory wins.
+    // A file of that name in the current directory is reached as a path; the bare name keeps
+    // meaning the account.
     let mut local = token_file(
         test_registration("http://127.0.0.1:9/token"),
         sandbox.age_spec(),
@@ -60,6 +61,13 @@ fn a_bare_name_means_the_data_directory_unless_it_exists_here() {
     local.access_token = mailtoken::secret::Secret::new("local-token");
     sandbox.write_token(&sandbox.path("work"), &local);
     let run = sandbox.run(&["work"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "cached-access-token\n"),
+        "{}",
+        run.stderr
+    );
+    let run = sandbox.run(&["./work"]);
     assert_eq!(
         (run.code, run.stdout.as_str()),
         (0, "local-token\n"),
@@ -170,6 +178,7 @@ fn an_explicit_age_identity_is_used_and_the_refresh_re_encrypts_to_it() {
         format!("# comment\n{}\n", elsewhere.to_string().expose_secret()),
     )
     .unwrap();
+    set_mode(&identity_file, 0o600);
     let path = sandbox.path("account");
     let spec = EncryptionSpec::Age {
         recipients: vec![elsewhere.to_public().to_string()],
@@ -561,10 +570,24 @@ fn a_mutt_oauth2_file_through_pipes_is_refreshed_and_rewritten_in_mailtokens_for
         serde_json::json!({"kind": "pipe", "encrypt": "base64"})
     );
 
-    // From now on the recorded encryption pipe is used with no --encryption-pipe flag.
+    // The recorded encryption command is not run on the file's say-so: a refresh without
+    // --encryption-pipe stops before sending anything, and leaves the file alone.
+    let before = std::fs::read(&path).unwrap();
     let run = sandbox.run(&[
         "--decryption-pipe",
         "base64 -d",
+        "--force-refresh",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!((run.code, run.stdout.as_str()), (78, ""), "{}", run.stderr);
+    assert!(run.stderr.contains("--encryption-pipe"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_eq!(server.requests().len(), 1);
+    let run = sandbox.run(&[
+        "--decryption-pipe",
+        "base64 -d",
+        "--encryption-pipe",
+        "base64",
         "--force-refresh",
         path.to_str().unwrap(),
     ]);

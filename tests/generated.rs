@@ -14,8 +14,8 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The man page: clap_mangen's generated sections, then the hand-written ones from `man/`, with
-/// EXIT STATUS made from the same table as `--help`.
+/// The man page: clap_mangen's generated sections with a hand-written SYNOPSIS (the forms of use),
+/// then the hand-written sections from `man/`, with EXIT STATUS made from the same table as `--help`.
 fn man_page() -> String {
     let man = clap_mangen::Man::new(Cli::command())
         .date("")
@@ -23,10 +23,13 @@ fn man_page() -> String {
     let mut out = Vec::new();
     man.render_title(&mut out).unwrap();
     man.render_name_section(&mut out).unwrap();
-    man.render_synopsis_section(&mut out).unwrap();
+    let mut page = String::from_utf8(out).unwrap();
+    // The forms of use, not clap's list of all options.
+    page.push_str(&std::fs::read_to_string(root().join("man/synopsis.roff")).unwrap());
+    let mut out = Vec::new();
     man.render_description_section(&mut out).unwrap();
     man.render_options_section(&mut out).unwrap();
-    let mut page = String::from_utf8(out).unwrap();
+    page.push_str(&String::from_utf8(out).unwrap());
     page.push_str(&std::fs::read_to_string(root().join("man/sections.roff")).unwrap());
     page.push_str(".SH \"EXIT STATUS\"\n");
     for (_, code, meaning) in EXIT_STATUS_TABLE {
@@ -45,8 +48,131 @@ fn man_page() -> String {
 fn completion(shell: Shell) -> String {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "mailtoken", &mut out);
-    String::from_utf8(out).unwrap()
+    with_account_names(shell, String::from_utf8(out).unwrap())
 }
+
+/// Which names are accounts, in every shell: the files in `$XDG_DATA_HOME/mailtoken` except hidden
+/// ones (the temporary files of a write) and the helpers beside a token file: `NAME.lock`, and the
+/// `.unreadable-*`, `.recovery*` and `.tmp*` copies.
+const NOT_ACCOUNTS: &str =
+    "the .lock files, hidden files, and .unreadable-*, .recovery* and .tmp* copies";
+
+/// clap's completions know TOKENFILE only as a file; this teaches them the account names (the bare
+/// NAME form) as well. Static completion scripts cannot ask the binary, so each shell reads the
+/// directory itself.
+fn with_account_names(shell: Shell, generated: String) -> String {
+    match shell {
+        Shell::Bash => {
+            // clap's function offers only options in the TOKENFILE position; ours answers there and
+            // hands everything else (options and their values) to clap's.
+            let value_options: Vec<String> = Cli::command()
+                .get_arguments()
+                .filter(|argument| argument.get_action().takes_values())
+                .flat_map(|argument| {
+                    let short = argument.get_short().map(|c| format!("-{c}"));
+                    let long = argument.get_long().map(|l| format!("--{l}"));
+                    short.into_iter().chain(long)
+                })
+                .collect();
+            let renamed = generated
+                .replacen("_mailtoken() {", "_mailtoken_clap() {", 1)
+                .replace(
+                    "complete -F _mailtoken ",
+                    "complete -F _mailtoken_complete ",
+                );
+            let position = renamed
+                .find("\nif [[ \"${BASH_VERSINFO[0]}\" -eq 4")
+                .expect("clap's bash registration");
+            let helpers = BASH_ACCOUNTS
+                .replace("NOT_ACCOUNTS", NOT_ACCOUNTS)
+                .replace("VALUE_OPTIONS", &value_options.join(" "));
+            format!("{}{helpers}{}", &renamed[..position], &renamed[position..])
+        }
+        Shell::Zsh => {
+            let tokenfile = ":tokenfile -- ";
+            let start = generated.find(tokenfile).expect("clap's zsh TOKENFILE");
+            let end = start + generated[start..].find(":_files'").expect("its action");
+            let replaced = format!(
+                "{}:_mailtoken_tokenfiles'{}",
+                &generated[..end],
+                &generated[end + ":_files'".len()..]
+            );
+            let position = replaced
+                .find("\nif [ \"$funcstack[1]\" = \"_mailtoken\" ]")
+                .expect("clap's zsh registration");
+            format!(
+                "{}{}{}",
+                &replaced[..position],
+                ZSH_ACCOUNTS.replace("NOT_ACCOUNTS", NOT_ACCOUNTS),
+                &replaced[position..]
+            )
+        }
+        Shell::Fish => generated + &FISH_ACCOUNTS.replace("NOT_ACCOUNTS", NOT_ACCOUNTS),
+        _ => generated,
+    }
+}
+
+const BASH_ACCOUNTS: &str = r#"
+# The account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken, one a line.
+# Not accounts: NOT_ACCOUNTS.
+_mailtoken_accounts() {
+    local dir="${XDG_DATA_HOME:-$HOME/.local/share}/mailtoken" path name
+    [[ -d $dir ]] || return 0
+    for path in "$dir"/*; do
+        [[ -f $path ]] || continue
+        name=${path##*/}
+        case $name in
+            .* | *.lock | *.unreadable-* | *.recovery* | *.tmp*) continue ;;
+        esac
+        printf '%s\n' "$name"
+    done
+}
+
+# TOKENFILE completes as an account name or a path; options and their values as clap knows them.
+_mailtoken_complete() {
+    local cur="${2-}" prev="${3-}"
+    if [[ $cur != -* && " VALUE_OPTIONS " != *" $prev "* && ${COMP_CWORD:-1} -ge 1 ]]; then
+        local IFS=$'\n'
+        compopt -o filenames 2>/dev/null
+        if [[ $cur == */* ]]; then
+            COMPREPLY=($(compgen -f -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$(_mailtoken_accounts)" -- "$cur") $(compgen -f -- "$cur"))
+        fi
+        return 0
+    fi
+    _mailtoken_clap "$@"
+}
+"#;
+
+const ZSH_ACCOUNTS: &str = r#"
+# TOKENFILE: an account name from ${XDG_DATA_HOME:-~/.local/share}/mailtoken, or any file.
+# Not accounts: NOT_ACCOUNTS.
+(( $+functions[_mailtoken_tokenfiles] )) ||
+_mailtoken_tokenfiles() {
+    local dir=${XDG_DATA_HOME:-$HOME/.local/share}/mailtoken
+    local -a accounts
+    accounts=($dir/*(N-.:t))
+    accounts=(${accounts:#(.*|*.lock|*.unreadable-*|*.recovery*|*.tmp*)})
+    _alternative 'accounts:account:compadd -a accounts' 'files:token file:_files'
+}
+"#;
+
+const FISH_ACCOUNTS: &str = r#"
+# TOKENFILE: the account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken; paths still
+# complete as files. Not accounts: NOT_ACCOUNTS.
+function __mailtoken_accounts
+    set -l data $XDG_DATA_HOME
+    test -n "$data"; or set data ~/.local/share
+    for path in $data/mailtoken/*
+        test -f $path; or continue
+        set -l name (string replace -r '.*/' '' -- $path)
+        string match -qr '\.(lock$|unreadable-|recovery|tmp)' -- $name; and continue
+        echo $name
+    end
+end
+complete -c mailtoken -n 'not string match -q -- "-*" (commandline -ct)' -a '(__mailtoken_accounts)' -d account
+"#;
 
 fn generated() -> Vec<(&'static str, String)> {
     vec![

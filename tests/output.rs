@@ -223,6 +223,50 @@ fn usage_errors_exit_64_and_help_lists_the_exit_codes() {
 }
 
 #[test]
+fn short_help_fits_a_screen_with_grouped_options_and_long_help_keeps_every_option() {
+    let sandbox = Sandbox::new();
+    let short = sandbox.run(&["-h"]);
+    assert_eq!((short.code, short.stderr.as_str()), (0, ""));
+    let lines = short.stdout.lines().count();
+    // 45, and the two lines of --list and --check (issue #12).
+    assert!(lines <= 47, "-h is {lines} lines:\n{}", short.stdout);
+    for heading in [
+        "Signing in:",
+        "Provider:",
+        "Mail servers:",
+        "Encryption:",
+        "Output:",
+        "Diagnostics:",
+    ] {
+        assert!(short.stdout.contains(heading), "{heading} missing from -h");
+    }
+    let long = sandbox.run(&["--help"]);
+    assert_eq!(long.code, 0);
+    for flag in ["--authorize-endpoint", "--gpg-recipient", "--auth-timeout"] {
+        assert!(!short.stdout.contains(flag), "{flag} crowds -h");
+        assert!(long.stdout.contains(flag), "{flag} missing from --help");
+    }
+}
+
+#[test]
+fn usage_errors_from_the_parser_read_like_every_other_error() {
+    let sandbox = Sandbox::new();
+    for args in [
+        &["--no-such-flag", "x"][..],
+        &[],
+        &["--format", "nonsense", "x"],
+    ] {
+        let run = sandbox.run(args);
+        assert_eq!((run.code, run.stdout.as_str()), (64, ""), "{args:?}");
+        assert!(
+            run.stderr.starts_with("mailtoken: error: "),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn a_passphrase_file_without_a_terminal_fails_clearly() {
     let sandbox = Sandbox::new();
     let path = sandbox.path("pass");

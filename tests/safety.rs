@@ -730,3 +730,121 @@ fn tokens_that_are_not_bearer_tokens_are_refused() {
     assert!(run.stderr.contains("bearer"), "{}", run.stderr);
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+#[test]
+fn a_fifo_a_foreign_file_or_a_foreign_link_is_refused_at_once() {
+    let sandbox = Sandbox::new();
+    let fifo = sandbox.path("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = std::time::Instant::now();
+    let run = sandbox.run(&[fifo.to_str().unwrap()]);
+    assert_eq!((run.code, run.stdout.as_str()), (65, ""), "{}", run.stderr);
+    assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "no hang"
+    );
+
+    // Ownership needs another user: only root can hand a file to one.
+    if mailtoken::store::my_uid() != 0 {
+        return;
+    }
+    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
+    let theirs = sandbox.path("theirs");
+    sandbox.write_token(
+        &theirs,
+        &account(&sandbox, &server, Utc::now() + Duration::hours(1)),
+    );
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let run = sandbox.run(&[theirs.to_str().unwrap()]);
+    assert_eq!((run.code, run.stdout.as_str()), (78, ""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("belongs to another user"),
+        "{}",
+        run.stderr
+    );
+
+    // A link planted by another user, to a file of ours.
+    let ours = sandbox.path("ours");
+    sandbox.write_token(
+        &ours,
+        &account(&sandbox, &server, Utc::now() + Duration::hours(1)),
+    );
+    let planted = sandbox.path("planted");
+    std::os::unix::fs::symlink(&ours, &planted).unwrap();
+    std::os::unix::fs::lchown(&planted, Some(65534), Some(65534)).unwrap();
+    let run = sandbox.run(&[planted.to_str().unwrap()]);
+    assert_eq!((run.code, run.stdout.as_str()), (78, ""), "{}", run.stderr);
+    // Our own link to it is fine.
+    let mine = sandbox.path("mine");
+    std::os::unix::fs::symlink(&ours, &mine).unwrap();
+    let run = sandbox.run(&[mine.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn a_command_recorded_in_a_token_file_is_not_run_on_its_say_so() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
+    let proof = sandbox.path("ran");
+    let path = sandbox.path("planted");
+    let mut token = account(&sandbox, &server, Utc::now() - Duration::minutes(1));
+    // Written as age, but recording a command to encrypt the next version with.
+    token.encryption = EncryptionSpec::Pipe {
+        encrypt: format!("touch {}", proof.display()),
+    };
+    let ciphertext = Crypto::new(EncryptionOptions::default())
+        .encrypt(&sandbox.age_spec(), &token.to_json())
+        .unwrap();
+    std::fs::write(&path, ciphertext).unwrap();
+    set_mode(&path, 0o600);
+
+    let run = sandbox.run(&[path.to_str().unwrap()]);
+
+    assert_eq!((run.code, run.stdout.as_str()), (78, ""), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("runs a command only when it is given on the command line"),
+        "{}",
+        run.stderr
+    );
+    assert!(!proof.exists(), "the recorded command ran");
+    assert!(server.requests().is_empty(), "no refresh was sent");
+}
+
+#[test]
+fn names_and_paths_mean_what_they_say() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
+    let token = account(&sandbox, &server, Utc::now() + Duration::hours(1));
+    // The same name in the current directory and in the data directory.
+    sandbox.write_token(&sandbox.path("work"), &token);
+    let mut other = token.clone();
+    other.access_token = mailtoken::secret::Secret::new("from-the-data-directory");
+    sandbox.write_token(&sandbox.data_home().join("mailtoken/work"), &other);
+
+    let run = sandbox.run(&["work"]);
+    assert_eq!(run.stdout, "from-the-data-directory\n", "{}", run.stderr);
+    let run = sandbox.run(&["./work"]);
+    assert_eq!(run.stdout, "cached-access-token\n", "{}", run.stderr);
+
+    // A bare name found only here is used, and the warning says how to name it.
+    sandbox.write_token(&sandbox.path("home-only"), &token);
+    let run = sandbox.run(&["home-only"]);
+    assert_eq!(run.stdout, "cached-access-token\n", "{}", run.stderr);
+    assert!(run.stderr.contains("write ./home-only"), "{}", run.stderr);
+
+    // No chmod for a file that is not a token file.
+    let notes = sandbox.path("notes.txt");
+    std::fs::write(&notes, "shopping list").unwrap();
+    set_mode(&notes, 0o644);
+    let run = sandbox.run(&[notes.to_str().unwrap()]);
+    assert_eq!(run.code, 78, "{}", run.stderr);
+    assert!(!run.stderr.contains("chmod"), "{}", run.stderr);
+}

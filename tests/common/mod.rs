@@ -118,7 +118,15 @@ impl Sandbox {
 
     /// Writes `token` to `path` encrypted as its `encryption` says, mode 0600.
     pub fn write_token(&self, path: &Path, token: &TokenFile) {
-        let crypto = Crypto::new(EncryptionOptions::default());
+        // A pipe runs only when given, as `--encryption-pipe` gives it.
+        let options = match &token.encryption {
+            EncryptionSpec::Pipe { encrypt } => EncryptionOptions {
+                encryption_pipe: Some(encrypt.clone()),
+                ..Default::default()
+            },
+            _ => EncryptionOptions::default(),
+        };
+        let crypto = Crypto::new(options);
         let ciphertext = crypto
             .encrypt(&token.encryption, &token.to_json())
             .expect("encrypts");

@@ -30,6 +30,7 @@ declare -A SCENARIO_NAMES=(
     [21]="the notify hook runs once for two failing calls of a mail client"
     [22]="--revoke: the provider's introspection says inactive; file and lock deleted"
     [23]="devicecode under a pseudo-terminal: QR code, countdown from the code's lifetime"
+    [30]="a write that fails keeps the login: nothing spent before, tokens kept and adopted after"
 )
 
 # --- checks ------------------------------------------------------------------------------------
@@ -1319,4 +1320,55 @@ scenario_23() {
     # The countdown line is erased (\r, ESC [2K) before the end.
     [ "$(tail -c 200 "$S/terminal.log" | grep -ac $'\r\e\\[2K')" -ge 1 ] || fail "the countdown line was not erased"
     after_authorize auth "$S/token" devicecode
+}
+
+scenario_30() {
+    local file=$S/token pipe=$S/encrypt.sh runs=$S/pipe-runs printed kept
+    new_identity
+    obtain_login "$S/login.json"
+    write_tokenfile "$S/login.json" "$file" '"expired":true'
+    # An encryption pipe (age to the same recipient) that can be told to fail on its Nth run.
+    cat >"$pipe" <<EOF
+#!/bin/sh
+n=\$((\$(cat '$runs' 2>/dev/null || echo 0) + 1)); echo \$n > '$runs'
+[ "\$n" = "\$(cat '$S/fail-on' 2>/dev/null)" ] && exit 1
+exec age -r '$RECIPIENT'
+EOF
+    chmod 700 "$pipe"
+    cp -p "$file" "$S/token.before"
+    reset_counts
+
+    # Broken before the refresh: the proof catches it, nothing is spent.
+    echo 1 >"$S/fail-on"; rm -f "$runs"
+    mt broken --encryption-pipe "$pipe" "$file"
+    expect_rc broken 78
+    assert_eq "$(count refresh_token ok)" 0 "refreshes sent while the write could not work"
+    cmp -s "$file" "$S/token.before" || fail "the file changed"
+
+    # Broken between the provider's answer and the write (run 1 is the proof, run 2 the write):
+    # the provider has rotated the refresh token; the new token is printed and kept.
+    echo 2 >"$S/fail-on"; rm -f "$runs"
+    mt lost --encryption-pipe "$pipe" "$file"
+    expect_rc lost 0
+    printed=$(token_from lost)
+    assert_active "$printed" "$USER_LOGIN"
+    assert_file_has "$S/lost.err" "next call that can write" "the warning"
+    cmp -s "$file" "$S/token.before" || fail "the file changed although its write failed"
+    kept=$(find "$HOME/.local/state/mailtoken/recovery" -type f | wc -l)
+    assert_eq "$kept" 1 "kept token sets"
+    assert_eq "$(count refresh_token ok)" 1 "refreshes"
+
+    # The next call (given its pipe again: a recorded command never runs on its own) adopts the
+    # kept tokens without a request; the rotated refresh token is in the file, and using it works: the spent one was never sent again (reuse would end the login).
+    rm -f "$S/fail-on"
+    mt adopt --encryption-pipe "$pipe" "$file"
+    expect_rc adopt 0
+    assert_eq "$(token_from adopt)" "$printed" "the token after adoption"
+    assert_eq "$(find "$HOME/.local/state/mailtoken/recovery" -type f | wc -l)" 0 "kept token sets left"
+    mt again --force-refresh --encryption-pipe "$pipe" "$file"
+    expect_rc again 0
+    assert_active "$(token_from again)" "$USER_LOGIN"
+    assert_eq "$(count refresh_token ok)" 2 "refreshes"
+    assert_eq "$(count refresh_token invalid_grant)" 0 "refresh tokens refused (reuse detected)"
+    assert_opens_mailbox "$(token_from again)" "$USER_LOGIN"
 }

@@ -1,0 +1,238 @@
+//! The checked-in completions, run by the real shells: TOKENFILE completes the account names in
+//! `$XDG_DATA_HOME/mailtoken` (and never a lock file or a helper copy), `--provider` the presets,
+//! and every enumerated flag its possible values. bash is driven through its `complete -F`
+//! function, zsh through a pseudo-terminal (`zsh/zpty`) pressing Tab, fish through `complete -C`.
+//!
+//! A shell that is not installed skips the test with a message, except in CI (`CI` set), where
+//! `.ci/run` installs bash, zsh and fish and a missing one is a failure.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use clap::CommandFactory;
+use mailtoken::cli::Cli;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn require(shell: &str) -> bool {
+    let found = Command::new(shell)
+        .args(["-c", "exit 0"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("CI").is_some() {
+        panic!("{shell} is required in CI (.ci/run installs it)");
+    }
+    if !found {
+        eprintln!("skipping: {shell} is not installed");
+    }
+    found
+}
+
+/// A home with two accounts beside the files that are not accounts, and an empty working
+/// directory, so that file-name completion adds nothing of its own.
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = dir.path().join("data/mailtoken");
+        std::fs::create_dir_all(&accounts).unwrap();
+        for name in [
+            "work",
+            "gmail",
+            "work.lock",
+            "gmail.lock",
+            ".work.1234.5678.tmp",
+            "work.unreadable-20261129T050000",
+            "gmail.recovery",
+            "work.tmp3",
+        ] {
+            std::fs::write(accounts.join(name), "x").unwrap();
+        }
+        std::fs::create_dir(accounts.join("a-directory")).unwrap();
+        std::fs::create_dir_all(dir.path().join("cwd")).unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        Fixture { dir }
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command
+            .current_dir(self.dir.path().join("cwd"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path().join("home"))
+            .env("XDG_DATA_HOME", self.dir.path().join("data"))
+            .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"))
+            .env("TERM", "dumb");
+        command
+    }
+
+    fn script(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// What `shell` offers when Tab is pressed at the end of `line`, sorted and without duplicates.
+    fn complete(&self, shell: &str, line: &str) -> Vec<String> {
+        let output = match shell {
+            "bash" => self
+                .command("bash")
+                .arg("--norc")
+                .arg(self.script("complete.bash", BASH_DRIVER))
+                .arg(root().join("completions/mailtoken.bash"))
+                .arg(line)
+                .output(),
+            "zsh" => self
+                .command("zsh")
+                .arg("-f")
+                .arg(self.script("complete.zsh", ZSH_DRIVER))
+                .arg(root().join("completions"))
+                .arg(line)
+                .arg(self.dir.path().join("zsh.out"))
+                .output(),
+            "fish" => self
+                .command("fish")
+                .arg("--no-config")
+                .arg("-c")
+                .arg("source $argv[1]; complete -C $argv[2]")
+                .arg(root().join("completions/mailtoken.fish"))
+                .arg(line)
+                .output(),
+            _ => unreachable!(),
+        }
+        .unwrap();
+        assert!(
+            output.status.success(),
+            "{shell} completing {line:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut words: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            // fish prints "word<TAB>description".
+            .map(|line| line.split('\t').next().unwrap_or("").trim().to_string())
+            .filter(|word| !word.is_empty())
+            .collect();
+        words.sort();
+        words.dedup();
+        words
+    }
+}
+
+/// Completes like bash does for `complete -F`: sets COMP_WORDS and friends from the line and calls
+/// the function registered for mailtoken with the command, the current and the previous word.
+const BASH_DRIVER: &str = r#"
+source "$1"
+line=$2
+read -ra words <<<"$line"
+if [[ $line == *' ' ]]; then words+=(""); fi
+COMP_WORDS=("${words[@]}")
+COMP_CWORD=$((${#words[@]} - 1))
+COMP_LINE=$line
+COMP_POINT=${#line}
+function=$(complete -p mailtoken | sed -E 's/.*-F ([^ ]+).*/\1/')
+"$function" mailtoken "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}"
+"#;
+
+/// Types the line into an interactive zsh on a pseudo-terminal and presses Tab. Every match the
+/// completion system adds is also written to a file, then the shell exits.
+const ZSH_DRIVER: &str = r#"
+zmodload zsh/zpty || exit 2
+fpath_dir=$1 line=$2 out=$3
+: >"$out"
+zpty z zsh -f -i
+zpty -w z "PS1=''; PROMPT=''; RPROMPT=''; unsetopt zle_bracketed_paste 2>/dev/null"
+zpty -w z "fpath=(${(q)fpath_dir} \$fpath); autoload -U compinit; compinit -u -D"
+zpty -w z "compadd() { local -a __hits; builtin compadd -A __hits \"\$@\"; print -rl -- \$__hits >>${(q)out}; builtin compadd \"\$@\"; }"
+zpty -w z "__done() { print -r -- '<done>' >>${(q)out}; }; comppostfuncs=(__done)"
+zpty -w z "bindkey '^I' complete-word"
+zpty -n -w z "$line"$'\t'
+local i
+for ((i = 0; i < 100; i++)); do
+    grep -q '^<done>$' "$out" && break
+    zpty -r -t z _ 2>/dev/null
+    sleep 0.05
+done
+zpty -d z
+grep -q '^<done>$' "$out" || { echo "zsh did not finish completing" >&2; exit 1; }
+grep -v '^<done>$' "$out"
+"#;
+
+const ACCOUNTS: [&str; 2] = ["gmail", "work"];
+
+fn check_shell(shell: &str) {
+    if !require(shell) {
+        return;
+    }
+    let fixture = Fixture::new();
+    assert_eq!(
+        fixture.complete(shell, "mailtoken "),
+        ACCOUNTS,
+        "{shell}: account names for TOKENFILE"
+    );
+    assert_eq!(
+        fixture.complete(shell, "mailtoken w"),
+        ["work"],
+        "{shell}: account names with a prefix"
+    );
+    assert_eq!(
+        fixture.complete(shell, "mailtoken --format msasl "),
+        ACCOUNTS,
+        "{shell}: account names after an option's value"
+    );
+    assert_eq!(
+        fixture.complete(shell, "mailtoken --provider "),
+        sorted(
+            mailtoken::provider::PRESET_NAMES
+                .iter()
+                .map(|s| s.to_string())
+        ),
+        "{shell}: --provider presets"
+    );
+    for argument in Cli::command().get_arguments() {
+        let values: Vec<String> = argument
+            .get_possible_values()
+            .iter()
+            .filter(|value| !value.is_hide_set())
+            .map(|value| value.get_name().to_string())
+            .collect();
+        let Some(long) = argument.get_long() else {
+            continue;
+        };
+        if values.is_empty() || !argument.get_action().takes_values() {
+            continue;
+        }
+        assert_eq!(
+            fixture.complete(shell, &format!("mailtoken --{long} ")),
+            sorted(values),
+            "{shell}: the values of --{long}"
+        );
+    }
+}
+
+fn sorted(values: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut values: Vec<String> = values.into_iter().collect();
+    values.sort();
+    values
+}
+
+#[test]
+fn bash_completes_accounts_presets_and_values() {
+    check_shell("bash");
+}
+
+#[test]
+fn zsh_completes_accounts_presets_and_values() {
+    check_shell("zsh");
+}
+
+#[test]
+fn fish_completes_accounts_presets_and_values() {
+    check_shell("fish");
+}

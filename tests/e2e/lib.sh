@@ -1,0 +1,406 @@
+# The end-to-end world, shared by tests/e2e/run (the suite) and tests/e2e/try (the demo): installs
+# what is missing, builds mailtoken, and starts a real OAuth2 provider, an SMTP sink and Dovecot on
+# loopback from a private work directory that a trap cleans up. Sourced; the caller defines say
+# and die and then calls e2e_setup.
+# shellcheck shell=bash
+
+HERE=${HERE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+ROOT=${ROOT:-$(cd "$HERE/../.." && pwd)}
+SUITE_START=${SUITE_START:-$(date +%s)}
+
+# ---------------------------------------------------------------------------------------------
+# Installation: only what is missing; apt-get update at most once.
+
+# What every use of the servers needs; run adds the mail clients its scenarios drive.
+APT_PACKAGES=(dovecot-imapd dovecot-pop3d dovecot-submissiond chromium age curl openssl nodejs npm)
+
+# The installed mail transport agent other than exim, if any (run installs exim only without one).
+other_mta() {
+    dpkg-query -W -f='${Status} ${Package} ${Provides}\n' 2>/dev/null \
+        | awk '/^install ok installed / && /mail-transport-agent/ && $4 !~ /^exim4-daemon-/ { print $4 }'
+}
+
+install_missing() {
+    local missing=() package
+    for package in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \
+            || missing+=("$package")
+    done
+    # The machine's own Node.js (not Debian's) counts when it is new enough.
+    if command -v node >/dev/null && command -v npm >/dev/null; then
+        local kept=()
+        for package in "${missing[@]}"; do
+            case $package in nodejs|npm) ;; *) kept+=("$package") ;; esac
+        done
+        missing=("${kept[@]+"${kept[@]}"}")
+    fi
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing ${missing[*]}"
+        apt-get update -qq >/dev/null || die "apt-get update failed"
+        # Dovecot and exim come with system services; none of them may start. Debian's maintainer
+        # scripts ask policy-rc.d first: a temporary one says no (exit 101), unless one is there.
+        local policy=/usr/sbin/policy-rc.d made_policy=0 rc=0
+        if [ ! -e "$policy" ]; then
+            printf '#!/bin/sh\n# mailtoken e2e: no service starts while it installs packages\nexit 101\n' >"$policy"
+            chmod 755 "$policy"
+            made_policy=1
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null || rc=$?
+        if [ $made_policy = 1 ]; then rm -f "$policy"; fi
+        [ $rc = 0 ] || die "apt-get install ${missing[*]} failed"
+    fi
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    [ "$major" -ge 20 ] || die "oidc-provider 9 needs Node.js 20 or newer (found $(node --version))"
+    # npm ci again only when the lock file changed since the last install.
+    if ! cmp -s "$HERE/package-lock.json" "$HERE/node_modules/.package-lock.stamp" 2>/dev/null; then
+        say "installing oidc-provider and playwright-core (npm ci)"
+        (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) \
+            || (cd "$HERE" && npm ci --no-audit --no-fund) || die "npm ci failed"
+        cp "$HERE/package-lock.json" "$HERE/node_modules/.package-lock.stamp"
+    fi
+}
+
+build_mailtoken() {
+    if [ -n "${E2E_MAILTOKEN:-}" ]; then
+        MAILTOKEN=$E2E_MAILTOKEN
+    else
+        say "building mailtoken (cargo build, debug profile)"
+        (cd "$ROOT" && cargo build --quiet --bin mailtoken) || die "cargo build failed"
+        local target=${CARGO_TARGET_DIR:-target}
+        case $target in /*) ;; *) target=$ROOT/$target ;; esac
+        MAILTOKEN=$target/debug/mailtoken
+    fi
+    [ -x "$MAILTOKEN" ] || die "no mailtoken binary at $MAILTOKEN"
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The work directory and the cleanup that always runs.
+
+# tmux servers of the terminal-program scenarios (13, 17) detach from the scenario's process
+# group; each recorded its PID in $W/pids/tmux.sN.NAME. Stopped by PID, and only while that PID
+# still is a tmux of ours (its command line names its socket in $W).
+stop_tmux_servers() { # [sN]
+    local file pid
+    for file in "$W"/pids/tmux."${1:-}"*; do
+        [ -f "$file" ] || continue
+        pid=$(cat "$file")
+        if grep -qaF "$W/" "/proc/$pid/cmdline" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+        fi
+        rm -f "$file"
+    done
+}
+# The work directory $W, and the trap that stops everything started and removes it.
+e2e_workdir() {
+    W=$(mktemp -d /tmp/mailtoken-e2e.XXXXXX)
+    # Dovecot's unprivileged users must traverse it; secrets live in the 0700 subdirectory.
+    chmod 755 "$W"
+    mkdir -m 700 "$W/secret"
+    mkdir -p "$W/logs" "$W/pids" "$W/bin"
+    ln -s "$MAILTOKEN" "$W/bin/mailtoken"
+    export PATH="$W/bin:$PATH"
+    export E2E_PIDS_DIR=$W/pids
+    PIDS=()
+    DOVECOT_CONF=
+    SCENARIO_PID=
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+cleanup() {
+    local status=$? pid file
+    trap - EXIT INT TERM
+    if [ -n "${SCENARIO_PID:-}" ]; then
+        kill -TERM -- "-$SCENARIO_PID" 2>/dev/null || true
+    fi
+    # Our Dovecot: asked to stop, then waited for (its master's command line names our config, so
+    # a reused PID is never mistaken for it), then killed if it is still there.
+    if [ -n "$DOVECOT_CONF" ] && [ -f "$W/dovecot/run/master.pid" ]; then
+        pid=$(cat "$W/dovecot/run/master.pid" 2>/dev/null || true)
+        doveadm -c "$DOVECOT_CONF" stop >/dev/null 2>&1 || true
+        local i
+        for ((i = 0; i < 50; i++)); do
+            grep -qaF "$DOVECOT_CONF" "/proc/$pid/cmdline" 2>/dev/null || break
+            sleep 0.1
+        done
+        if grep -qaF "$DOVECOT_CONF" "/proc/$pid/cmdline" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+        fi
+    fi
+    # Our own children, by PID.
+    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    # Browser drivers that $BROWSER started in the background: by PID, and only while that PID
+    # still runs our driver (it may have ended and the number been reused).
+    for file in "$W"/pids/browser.*; do
+        [ -f "$file" ] || continue
+        pid=$(cat "$file")
+        if grep -qa "$HERE/browser.mjs" "/proc/$pid/cmdline" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+        fi
+    done
+    stop_tmux_servers
+    for file in "$W"/gnupg-homes/*; do
+        [ -e "$file" ] || continue
+        GNUPGHOME=$(readlink -f "$file") gpgconf --kill gpg-agent 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    if [ "${E2E_KEEP:-0}" = 1 ]; then
+        say "kept $W"
+    else
+        rm -rf "$W"
+    fi
+    exit "$status"
+}
+
+# Starts a background process whose PID the cleanup kills.
+start_bg() {
+    local name=$1
+    shift
+    "$@" >>"$W/logs/$name.log" 2>&1 </dev/null &
+    PIDS+=($!)
+    echo $! >"$W/pids/$name"
+}
+
+# Waits up to $2 seconds for a TCP port to accept connections.
+# Waits up to $3 seconds for a TCP port to accept connections; gives up at once if the server
+# named by $4 (a PID file in $W/pids) has died.
+wait_port() {
+    local host=$1 port=$2 seconds=${3:-15} name=${4:-} i
+    for ((i = 0; i < seconds * 10; i++)); do
+        if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then return 0; fi
+        if [ -n "$name" ] && ! kill -0 "$(cat "$W/pids/$name")" 2>/dev/null; then return 1; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && ! (exec 3<>"/dev/tcp/127.0.0.2/$1") 2>/dev/null; }
+
+# Ports: a random block of free ones, so parallel runs and other services do not collide.
+PORT_NAMES=(PROVIDER ADMIN IMAP IMAPS POP3 POP3S SUBMISSION SUBMISSIONS SINK SPY_IMAP SPY_POP3 SPY_SUBMISSION)
+allocate_ports() {
+    local base i ok
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        # Below the kernel's ephemeral range (ip_local_port_range, 32768 and up by default): there,
+        # any process's outgoing connection or port-0 listener (a cargo test's fake server) can
+        # take a port between this check and the server's bind, as one run saw.
+        base=$((20000 + (RANDOM % 1200) * 10))
+        ok=1
+        for ((i = 0; i < ${#PORT_NAMES[@]}; i++)); do
+            port_free $((base + i)) || { ok=0; break; }
+        done
+        if [ $ok = 1 ]; then
+            for ((i = 0; i < ${#PORT_NAMES[@]}; i++)); do
+                printf -v "PORT_${PORT_NAMES[$i]}" '%s' $((base + i))
+            done
+            return 0
+        fi
+    done
+    die "no block of ${#PORT_NAMES[@]} free ports found"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Names and secrets of the test world (throwaway, loopback only).
+
+e2e_world() {
+
+    USER_LOGIN=alice@mail.test
+    OTHER_ADDRESS=mallory@mail.test
+    export E2E_CLIENT_ID=mailtoken-e2e
+    export E2E_ROBOT_ID=mailrobot
+    export E2E_ROBOT_SECRET=robot-secret-$RANDOM$RANDOM
+    export E2E_INTROSPECT_ID=dovecot
+    export E2E_INTROSPECT_SECRET=introspect-$RANDOM$RANDOM
+    export E2E_PROVIDER_PORT=$PORT_PROVIDER
+    export E2E_ADMIN_PORT=$PORT_ADMIN
+    export E2E_ISSUER=https://127.0.0.1:$PORT_PROVIDER
+    ISSUER=$E2E_ISSUER
+    ADMIN=http://127.0.0.1:$PORT_ADMIN
+    CA=$W/ca.pem
+    export SSL_CERT_FILE=$CA
+    export NODE_EXTRA_CA_CERTS=$CA
+    export MAILTOKEN_HTTP_TIMEOUT=15
+    DEFAULT_TTL=600
+}
+
+# ---------------------------------------------------------------------------------------------
+# TLS: a throwaway EC P-256 CA and a server certificate for every loopback name.
+
+make_certificates() {
+    local s=$W/secret
+    openssl ecparam -name prime256v1 -genkey -noout -out "$s/ca.key" 2>/dev/null
+    openssl req -x509 -new -key "$s/ca.key" -sha256 -days 2 -subj "/CN=mailtoken e2e CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        -out "$CA" 2>/dev/null
+    openssl ecparam -name prime256v1 -genkey -noout -out "$s/server.key" 2>/dev/null
+    openssl req -new -key "$s/server.key" -subj "/CN=localhost" -out "$s/server.csr" 2>/dev/null
+    printf '%s\n' \
+        "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2,IP:::1" \
+        "basicConstraints=CA:FALSE" \
+        "keyUsage=critical,digitalSignature" \
+        "extendedKeyUsage=serverAuth" >"$s/server.ext"
+    openssl x509 -req -in "$s/server.csr" -CA "$CA" -CAkey "$s/ca.key" -CAcreateserial -days 2 \
+        -sha256 -extfile "$s/server.ext" -out "$W/server.pem" 2>/dev/null
+    # Chromium trusts exactly this key (--ignore-certificate-errors-spki-list), nothing more.
+    E2E_SPKI=$(openssl x509 -in "$W/server.pem" -pubkey -noout | openssl pkey -pubin -outform der 2>/dev/null \
+        | openssl dgst -sha256 -binary | base64)
+    export E2E_SPKI
+}
+
+# ---------------------------------------------------------------------------------------------
+# Servers.
+
+start_provider() {
+    E2E_TLS_CERT=$W/server.pem E2E_TLS_KEY=$W/secret/server.key E2E_ACCESS_TTL=$DEFAULT_TTL \
+        start_bg provider node "$HERE/provider.mjs"
+    if ! wait_port 127.0.0.1 "$PORT_PROVIDER" 30 provider || ! wait_port 127.0.0.1 "$PORT_ADMIN" 10 provider; then
+        sed 's/^/provider: /' "$W/logs/provider.log" >&2
+        die "the provider did not start"
+    fi
+}
+
+start_sink() {
+    mkdir -p "$W/sink"
+    E2E_SINK_PORT=$PORT_SINK E2E_SINK_DIR=$W/sink start_bg smtp-sink node "$HERE/smtp-sink.mjs"
+    wait_port 127.0.0.1 "$PORT_SINK" 15 smtp-sink || die "the SMTP sink did not start"
+}
+
+seed_mailbox() {
+    local maildir=$W/mail/$USER_LOGIN/Maildir
+    mkdir -p "$maildir/cur" "$maildir/new" "$maildir/tmp"
+    printf '%s\r\n' \
+        "From: Bob <bob@mail.test>" \
+        "To: Alice <$USER_LOGIN>" \
+        "Subject: e2e seeded message" \
+        "Date: Sun, 22 Nov 2026 06:00:00 +0000" \
+        "Message-ID: <seeded@mail.test>" \
+        "" \
+        "This message was put in the mailbox by the e2e harness." >"$maildir/new/1700000000.M1P1.e2e"
+    mkdir -p "$W/mail/$E2E_ROBOT_ID/Maildir/new"
+    chown -R nobody:nogroup "$W/mail"
+}
+
+start_dovecot() {
+    local d=$W/dovecot
+    mkdir -p "$d"
+    cat >"$d/oauth2.conf" <<EOF
+introspection_mode = post
+introspection_url = http://$E2E_INTROSPECT_ID:$E2E_INTROSPECT_SECRET@127.0.0.1:$PORT_ADMIN/token/introspection
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+openid_configuration_url = $ISSUER/.well-known/openid-configuration
+EOF
+    chmod 600 "$d/oauth2.conf"
+    # One instance on 127.0.0.1 and 127.0.0.2. Connections from 127.0.0.1 to 127.0.0.1 count as
+    # secured for Dovecot; those to 127.0.0.2 (scenario 8) are treated as remote, so there
+    # `ssl = required` really forbids AUTH before STARTTLS.
+    cat >"$d/dovecot.conf" <<EOF
+instance_name = mailtoken-e2e-$$
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+info_log_path = $d/dovecot.log
+protocols = imap pop3 submission
+listen = 127.0.0.1, 127.0.0.2
+hostname = mail.test
+postmaster_address = postmaster@mail.test
+ssl = required
+ssl_cert = <$W/server.pem
+ssl_key = <$W/secret/server.key
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes
+auth_mechanisms = xoauth2 oauthbearer
+auth_verbose = yes
+auth_failure_delay = 0
+default_internal_user = dovecot
+default_internal_group = dovecot
+default_login_user = dovenull
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $d/oauth2.conf
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$W/mail/%u
+}
+service imap-login {
+  inet_listener imap {
+    port = $PORT_IMAP
+  }
+  inet_listener imaps {
+    port = $PORT_IMAPS
+    ssl = yes
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = $PORT_POP3
+  }
+  inet_listener pop3s {
+    port = $PORT_POP3S
+    ssl = yes
+  }
+}
+service submission-login {
+  inet_listener submission {
+    port = $PORT_SUBMISSION
+  }
+  inet_listener submissions {
+    port = $PORT_SUBMISSIONS
+    ssl = yes
+  }
+}
+service anvil {
+  chroot =
+}
+submission_relay_host = 127.0.0.1
+submission_relay_port = $PORT_SINK
+submission_relay_trusted = yes
+submission_relay_ssl = no
+EOF
+    DOVECOT_CONF=$d/dovecot.conf
+    dovecot -c "$DOVECOT_CONF" || { cat "$d/dovecot.log" >&2 2>/dev/null; die "dovecot did not start"; }
+    local port
+    for port in "$PORT_IMAP" "$PORT_IMAPS" "$PORT_POP3" "$PORT_POP3S" "$PORT_SUBMISSION" "$PORT_SUBMISSIONS"; do
+        wait_port 127.0.0.1 "$port" 15 || { tail -n 20 "$d/dovecot.log" >&2; die "dovecot is not listening on $port"; }
+    done
+    # Dovecot delays logins after failures from one IP (2, 4, 8, 15 s); the refusal tests would
+    # pay that. Removing the penalty socket right after start switches it off.
+    rm -f "$d/run/anvil-auth-penalty"
+}
+
+start_spies() {
+    E2E_SPY_DIR=$W/spy start_bg tcp-spy node "$HERE/tcp-spy.mjs" \
+        "imap:127.0.0.2:$PORT_SPY_IMAP:127.0.0.2:$PORT_IMAP" \
+        "pop3:127.0.0.2:$PORT_SPY_POP3:127.0.0.2:$PORT_POP3" \
+        "submission:127.0.0.2:$PORT_SPY_SUBMISSION:127.0.0.2:$PORT_SUBMISSION"
+    wait_port 127.0.0.2 "$PORT_SPY_SUBMISSION" 15 tcp-spy || die "the TCP spy did not start"
+}
+
+
+# Everything up to running servers: packages, the binary, the work directory, ports, certificates,
+# the provider, the SMTP sink and Dovecot with a seeded mailbox.
+e2e_setup() {
+    install_missing
+    build_mailtoken
+    export E2E_OTHER_MTA=${E2E_OTHER_MTA:-}
+    e2e_workdir
+    allocate_ports
+    e2e_world
+    make_certificates
+    start_provider
+    start_sink
+    seed_mailbox
+    start_dovecot
+}

@@ -63,7 +63,8 @@ pub struct Cli {
     /// Visible to other users in the process list: prefer --client-secret-file,
     /// MAILTOKEN_CLIENT_SECRET (read by --authorize only) or the prompt. An empty value means a
     /// public client.
-    #[arg(long, value_name = "SECRET", help_heading = SIGN)]
+    // Not in -h: the short help points at nothing that shows a secret to other users.
+    #[arg(long, value_name = "SECRET", help_heading = SIGN, hide_short_help = true)]
     pub client_secret: Option<String>,
 
     /// Read the OAuth2 client secret from FILE (`-` for stdin); stored in the token file
@@ -182,7 +183,7 @@ pub struct Cli {
     /// Protocol for --format and --test
     ///
     /// The protocol of --format sasl|msasl (default imap); with --test, test only this protocol.
-    #[arg(long, value_enum, help_heading = OUTPUT)]
+    #[arg(long, value_enum, help_heading = OUTPUT, hide_short_help = true)]
     pub protocol: Option<Protocol>,
 
     /// Refresh even if the cached token looks valid

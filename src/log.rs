@@ -44,18 +44,37 @@ pub fn say(message: impl std::fmt::Display) {
 }
 
 /// Text from a remote party (an `error_description`, a server reply), made safe to print: control
-/// characters could rewrite the terminal or forge log lines, and an endless reply could flood it.
+/// characters could rewrite the terminal or forge log lines, format characters (bidirectional
+/// overrides, zero-width characters) could make a line read other than it is, and an endless
+/// reply could flood it.
 pub fn sanitize(text: &str) -> String {
     const MAX_CHARS: usize = 500;
     let mut clean: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || is_format(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .take(MAX_CHARS)
         .collect();
     if text.chars().count() > MAX_CHARS {
         clean.push('…');
     }
     clean.trim().to_string()
+}
+
+/// Unicode's format characters (general category Cf, Unicode 15.1), which std does not classify:
+/// the bidirectional marks, embeddings, overrides and isolates (the "Trojan Source" characters),
+/// zero-width spaces and joiners, invisible operators, and tag characters.
+fn is_format(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
+        | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
+        | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3
+        | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
 }
 
 #[cfg(test)]
@@ -67,5 +86,19 @@ mod tests {
         assert_eq!(sanitize("bad\x1b[31m grant\r\n"), "bad [31m grant");
         let long = "x".repeat(2000);
         assert_eq!(sanitize(&long).chars().count(), 501);
+    }
+
+    // Found by the provider_answer fuzz target: U+061C (ARABIC LETTER MARK) in an
+    // error_description reached the terminal, and with it every bidirectional control.
+    #[test]
+    fn sanitize_strips_format_characters() {
+        assert_eq!(
+            sanitize("invalid\u{61c}_grant \u{202e}dilav\u{2066}x\u{200b}y\u{feff}"),
+            "invalid _grant  dilav x y"
+        );
+        assert_eq!(
+            sanitize("caf\u{e9} \u{4e2d}\u{6587}"),
+            "caf\u{e9} \u{4e2d}\u{6587}"
+        );
     }
 }

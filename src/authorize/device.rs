@@ -72,28 +72,28 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
                 &request.situation("device authorization", host, None),
             )
         })?;
+    let details = grant::device_code(&details);
     let started = Instant::now();
 
     // Shown whether or not the provider sends a `message` (Google does not).
     log::say(format!(
         "To sign in, visit {} and enter the code {}",
-        details.verification_uri().as_str(),
-        details.user_code().secret()
+        details.verification_uri, details.user_code
     ));
-    if let Some(complete) = details.verification_uri_complete() {
-        log::say(format!("(or open {} directly)", complete.secret()));
+    if let Some(complete) = &details.verification_uri_complete {
+        log::say(format!("(or open {complete} directly)"));
     }
     log::say(format!(
         "Waiting up to {} s for the sign-in ...",
         details
-            .expires_in()
+            .expires_in
             .min(request.deadline.saturating_duration_since(started))
             .as_secs()
     ));
 
-    let expires = started + details.expires_in();
-    let device_code = Secret::new(details.device_code().secret().clone());
-    let mut interval = details.interval().max(MIN_INTERVAL);
+    let expires = started + details.expires_in;
+    let device_code = details.device_code;
+    let mut interval = details.interval.max(MIN_INTERVAL);
     let mut backoff = interval;
     loop {
         let now = Instant::now();

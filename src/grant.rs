@@ -12,7 +12,8 @@ use oauth2::basic::{
 };
 use oauth2::{
     AccessToken, AuthType, Client, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
-    RefreshToken, RequestTokenError, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
+    RefreshToken, RequestTokenError, Scope, StandardDeviceAuthorizationResponse,
+    StandardRevocableToken, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -274,6 +275,42 @@ pub fn granted(response: &TokenReply) -> Result<Granted, GrantFailure> {
     })
 }
 
+/// The longest a device code is taken to live. Providers give 15 or 30 minutes (RFC 8628 section
+/// 3.2 sets no bound); a larger `expires_in` is capped so that adding it to the clock cannot
+/// overflow, which would panic.
+pub const MAX_DEVICE_CODE_LIFE: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// The longest polling interval taken from a provider, slow_down steps included. Five seconds is
+/// usual; doubling it for the back-off must not overflow, and a minute keeps a sign-in lively.
+pub const MAX_DEVICE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// What the device flow uses of a device authorization response (RFC 8628 section 3.2): the
+/// durations bounded, and the text for the terminal sanitised like every other provider text.
+#[derive(Debug)]
+pub struct DeviceCode {
+    pub device_code: Secret,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: Option<String>,
+    pub expires_in: Duration,
+    /// The provider's interval (default 5 s), at most [`MAX_DEVICE_INTERVAL`].
+    pub interval: Duration,
+}
+
+/// Reads a device authorization response into a [`DeviceCode`].
+pub fn device_code(details: &StandardDeviceAuthorizationResponse) -> DeviceCode {
+    DeviceCode {
+        device_code: Secret::new(details.device_code().secret().clone()),
+        user_code: log::sanitize(details.user_code().secret()),
+        verification_uri: log::sanitize(details.verification_uri().as_str()),
+        verification_uri_complete: details
+            .verification_uri_complete()
+            .map(|complete| log::sanitize(complete.secret())),
+        expires_in: details.expires_in().min(MAX_DEVICE_CODE_LIFE),
+        interval: details.interval().min(MAX_DEVICE_INTERVAL),
+    }
+}
+
 /// Sorts any token-endpoint failure. Response bodies are never quoted whole: they may hold
 /// tokens; an error answer is reduced to its named fields by `ProviderAnswer`.
 pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> GrantFailure {
@@ -298,5 +335,32 @@ pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> Gran
             log::sanitize(&error.to_string())
         )),
         RequestTokenError::Other(detail) => GrantFailure::Malformed(log::sanitize(&detail)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Found writing the device_response fuzz target: `Instant::now() + expires_in` panicked on an
+    // `expires_in` near u64::MAX, and so did the doubled back-off on such an `interval`.
+    #[test]
+    fn absurd_device_durations_are_bounded_and_text_is_sanitised() {
+        let details: StandardDeviceAuthorizationResponse = serde_json::from_str(
+            r#"{"device_code":"d","user_code":"AB\u001b]0;x\u0007CD","verification_uri":"https://example.com/device","expires_in":18446744073709551615,"interval":18446744073709551615}"#,
+        )
+        .unwrap();
+        let code = device_code(&details);
+        assert_eq!(code.expires_in, MAX_DEVICE_CODE_LIFE);
+        assert_eq!(code.interval, MAX_DEVICE_INTERVAL);
+        let _ = std::time::Instant::now() + code.expires_in + code.interval * 2;
+        assert_eq!(code.user_code, "AB ]0;x CD");
+        let usual: StandardDeviceAuthorizationResponse = serde_json::from_str(
+            r#"{"device_code":"d","user_code":"ABCD-EFGH","verification_uri":"https://microsoft.com/devicelogin","expires_in":900}"#,
+        )
+        .unwrap();
+        let code = device_code(&usual);
+        assert_eq!(code.expires_in, Duration::from_secs(900));
+        assert_eq!(code.interval, Duration::from_secs(5));
     }
 }

@@ -311,8 +311,48 @@ enum HeadError {
     Io,
 }
 
-/// Reads up to the end of the request head (RFC 9112 section 2.1) and returns the request line's
-/// method and target; `None` when the request line is malformed.
+/// What the bytes received so far on a connection amount to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Head {
+    /// The head has not ended yet and is within [`MAX_REQUEST`]: read more.
+    Incomplete,
+    /// More than [`MAX_REQUEST`] bytes without the end of the head: answered with 431.
+    TooLarge,
+    /// A complete head whose request line is not `METHOD TARGET HTTP/1.x`: answered with 400.
+    Malformed,
+    /// The request line's method and target (path and query).
+    Request { method: String, target: String },
+}
+
+/// Judges the bytes received so far: the head ends at the first empty line (RFC 9112 section
+/// 2.1), and only its request line is read. Pure, so the fuzz targets (fuzz/) can run it.
+pub fn parse_request_head(bytes: &[u8]) -> Head {
+    let head = match find_head_end(bytes) {
+        Some(end) if end > MAX_REQUEST => return Head::TooLarge,
+        Some(end) => &bytes[..end],
+        None if bytes.len() > MAX_REQUEST => return Head::TooLarge,
+        None => return Head::Incomplete,
+    };
+    let Ok(text) = std::str::from_utf8(head) else {
+        return Head::Malformed;
+    };
+    let request_line = text.split("\r\n").next().unwrap_or("");
+    let mut parts = request_line.split(' ');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(method), Some(target), Some(version), None)
+            if version.starts_with("HTTP/1.") && !method.is_empty() =>
+        {
+            Head::Request {
+                method: method.to_string(),
+                target: target.to_string(),
+            }
+        }
+        _ => Head::Malformed,
+    }
+}
+
+/// Reads up to the end of the request head and returns the request line's method and target;
+/// `None` when the request line is malformed.
 fn read_head(
     stream: &mut TcpStream,
     deadline: Instant,
@@ -320,15 +360,11 @@ fn read_head(
     let mut head = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     loop {
-        if let Some(end) = find_head_end(&head) {
-            if end > MAX_REQUEST {
-                return Err(HeadError::TooLarge);
-            }
-            head.truncate(end);
-            break;
-        }
-        if head.len() > MAX_REQUEST {
-            return Err(HeadError::TooLarge);
+        match parse_request_head(&head) {
+            Head::Incomplete => {}
+            Head::TooLarge => return Err(HeadError::TooLarge),
+            Head::Malformed => return Ok(None),
+            Head::Request { method, target } => return Ok(Some((method, target))),
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
@@ -340,19 +376,6 @@ fn read_head(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return Err(HeadError::Io),
         }
-    }
-    let Ok(text) = std::str::from_utf8(&head) else {
-        return Ok(None);
-    };
-    let request_line = text.split("\r\n").next().unwrap_or("");
-    let mut parts = request_line.split(' ');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(method), Some(target), Some(version), None)
-            if version.starts_with("HTTP/1.") && !method.is_empty() =>
-        {
-            Ok(Some((method.to_string(), target.to_string())))
-        }
-        _ => Ok(None),
     }
 }
 
@@ -487,6 +510,35 @@ mod tests {
             Listener::bind(Some(port)),
             Err(BindError::InUse(_))
         ));
+    }
+
+    #[test]
+    fn request_heads_are_judged_as_read_head_did() {
+        assert_eq!(
+            parse_request_head(b"GET /?code=c&state=s HTTP/1.1\r\nHost: x\r\n\r\nbody"),
+            Head::Request {
+                method: "GET".into(),
+                target: "/?code=c&state=s".into()
+            }
+        );
+        assert_eq!(
+            parse_request_head(b"GET / HTTP/1.1\r\nHost: x\r\n"),
+            Head::Incomplete
+        );
+        assert_eq!(parse_request_head(b"NONSENSE\r\n\r\n"), Head::Malformed);
+        assert_eq!(
+            parse_request_head(b"GET  / HTTP/1.1\r\n\r\n"),
+            Head::Malformed
+        );
+        assert_eq!(
+            parse_request_head(b"GET /\xff HTTP/1.1\r\n\r\n"),
+            Head::Malformed
+        );
+        let mut huge = b"GET /?".to_vec();
+        huge.extend(std::iter::repeat_n(b'a', MAX_REQUEST));
+        assert_eq!(parse_request_head(&huge), Head::TooLarge);
+        huge.extend_from_slice(b" HTTP/1.1\r\n\r\n");
+        assert_eq!(parse_request_head(&huge), Head::TooLarge);
     }
 
     #[test]

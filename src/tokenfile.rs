@@ -248,21 +248,24 @@ fn parse_python_local_time(text: &str) -> Result<DateTime<Utc>> {
             crate::log::sanitize(text)
         ))
     })?;
-    // In a DST gap or overlap, the earlier reading refreshes sooner, which is the safe side.
-    Local
-        .from_local_datetime(&naive)
+    local_to_utc(&Local, &naive).ok_or_else(|| {
+        Error::bad_token_file(format!(
+            "access_token_expiration {text:?} is not a local time"
+        ))
+    })
+}
+
+/// A naive time read in `zone`. In a DST gap or overlap, the earlier reading refreshes sooner,
+/// which is the safe side. `None` when the time does not exist there, even an hour later: near
+/// the end of chrono's range (year 262143) a zone west of UTC has no such time.
+fn local_to_utc<Tz: TimeZone>(zone: &Tz, naive: &NaiveDateTime) -> Option<DateTime<Utc>> {
+    zone.from_local_datetime(naive)
         .earliest()
         .or_else(|| {
-            Local
-                .from_local_datetime(&(naive + Duration::hours(1)))
-                .earliest()
+            let later = naive.checked_add_signed(Duration::hours(1))?;
+            zone.from_local_datetime(&later).earliest()
         })
         .map(|local| local.with_timezone(&Utc))
-        .ok_or_else(|| {
-            Error::bad_token_file(format!(
-                "access_token_expiration {text:?} is not a local time"
-            ))
-        })
 }
 
 #[cfg(test)]
@@ -362,6 +365,20 @@ mod tests {
         assert_eq!(t.client_id, "");
         assert_eq!(t.refresh_token, None);
         assert!(t.is_expired(Utc::now()));
+    }
+
+    // Found running the tokenfile fuzz target in TZ=America/New_York on a hand-made input (the
+    // campaign ran in UTC, where it cannot happen): a mutt_oauth2.py expiration in the last hours
+    // chrono can represent has no UTC time west of Greenwich, and adding the DST hour to it
+    // overflowed (a panic) instead of failing the parse.
+    #[test]
+    fn the_end_of_time_is_an_error_not_a_panic() {
+        let naive = NaiveDateTime::parse_from_str("+262142-12-31T23:59:59", "%Y-%m-%dT%H:%M:%S%.f")
+            .unwrap();
+        let new_york = chrono::FixedOffset::west_opt(5 * 3600).unwrap();
+        assert_eq!(local_to_utc(&new_york, &naive), None);
+        let tokyo = chrono::FixedOffset::east_opt(9 * 3600).unwrap();
+        assert!(local_to_utc(&tokyo, &naive).is_some());
     }
 
     #[test]

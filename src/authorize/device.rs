@@ -29,13 +29,6 @@ const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 /// A server that asks for an interval of 0 still gets one request a second at most.
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
 
-/// The longest a device code is waited for, whatever `expires_in` says: a server's absurd value
-/// must not overflow the clock (RFC 8628 section 3.2 suggests minutes).
-const MAX_DEVICE_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
-
-/// The longest interval between polls a server may ask for.
-const MAX_INTERVAL: Duration = Duration::from_secs(60);
-
 /// The longest wait between polls after network trouble (RFC 8628 section 3.5 asks for an
 /// exponential back-off on timeouts).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -83,8 +76,9 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
             )
         })?;
     let started = Instant::now();
-    let lifetime = details.expires_in().min(MAX_DEVICE_LIFETIME);
-    let expires = started + lifetime;
+    // Bounded durations and sanitised text, in one place (grant::device_code, fuzzed).
+    let details = grant::device_code(&details);
+    let expires = started + details.expires_in;
     // Without --auth-timeout, wait as long as the code lives: the provider chose that time.
     let deadline = if request.options.deadline_given {
         request.deadline
@@ -93,12 +87,9 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
     };
     let end = expires.min(deadline);
 
-    // Everything shown here comes from the provider: sanitised for the terminal.
-    let address = log::sanitize(details.verification_uri().as_str());
-    let complete = details
-        .verification_uri_complete()
-        .map(|complete| log::sanitize(complete.secret()));
-    let code = log::sanitize(details.user_code().secret());
+    let address = details.verification_uri;
+    let complete = details.verification_uri_complete;
+    let code = details.user_code;
     let mut countdown = Countdown::for_stderr(end);
     if countdown.live {
         show_on_terminal(&address, complete.as_deref(), &code);
@@ -116,8 +107,8 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
         ));
     }
 
-    let device_code = Secret::new(details.device_code().secret().clone());
-    let mut interval = details.interval().clamp(MIN_INTERVAL, MAX_INTERVAL);
+    let device_code = details.device_code;
+    let mut interval = details.interval.max(MIN_INTERVAL);
     let mut backoff = interval;
     loop {
         let now = Instant::now();
@@ -149,7 +140,7 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
             Poll::Granted(granted) => return Ok((granted, requested_at)),
             Poll::Pending => backoff = interval,
             Poll::SlowDown => {
-                interval = (interval + SLOW_DOWN_STEP).min(MAX_INTERVAL);
+                interval = (interval + SLOW_DOWN_STEP).min(grant::MAX_DEVICE_INTERVAL);
                 backoff = interval;
                 if log::enabled(log::VERBOSE) {
                     countdown.clear();

@@ -171,7 +171,7 @@ fn goodbye(client: Client) {
 }
 
 /// `* OK` (or `* PREAUTH`) opens a session; `* BYE` means the server will not talk to us.
-fn check_greeting(greeting: &[u8]) -> Result<(), Failure> {
+pub fn check_greeting(greeting: &[u8]) -> Result<(), Failure> {
     let text = String::from_utf8_lossy(greeting);
     let reply = Some(text.trim_end().to_string());
     match status_word(&text).as_deref() {
@@ -184,7 +184,7 @@ fn check_greeting(greeting: &[u8]) -> Result<(), Failure> {
 }
 
 /// The status of a response line: `* OK ...` → OK, `a1 NO ...` → NO.
-fn status_word(line: &str) -> Option<String> {
+pub fn status_word(line: &str) -> Option<String> {
     let word = line.split_whitespace().nth(1)?.to_ascii_uppercase();
     ["OK", "NO", "BAD", "BYE", "PREAUTH"]
         .contains(&word.as_str())

@@ -38,20 +38,17 @@ impl<'a> LineConnection<'a> {
     /// Reads one line, without its CR LF. A line the server never finished is a closed connection.
     pub fn read_line(&mut self, doing: &str) -> Result<String, Failure> {
         let mut line = Vec::new();
-        let read = self
-            .reader
+        // Nothing read (end of stream) leaves the line empty, which is not a complete line either.
+        self.reader
             .read_until(b'\n', &mut line)
             .map_err(|e| io_failure(&e, doing, self.attempt.timeout))?;
-        if read == 0 || line.last() != Some(&b'\n') {
-            return Err(Failure::new(
+        complete_line(&line).ok_or_else(|| {
+            Failure::new(
                 Kind::Network,
                 format!("the server closed the connection {doing}"),
             )
-            .with_last_reply(&self.transcript));
-        }
-        Ok(String::from_utf8_lossy(&line)
-            .trim_end_matches(['\r', '\n'])
-            .to_string())
+            .with_last_reply(&self.transcript)
+        })
     }
 
     /// Starts TLS once the server has agreed to `command`. Nothing may follow its positive reply
@@ -81,5 +78,35 @@ impl<'a> LineConnection<'a> {
             reader: BufReader::new(connection),
             ..self
         })
+    }
+}
+
+/// A line as `read_until(b'\n')` returned it, without its CR LF; `None` when the server never
+/// finished it (the connection closed first).
+pub fn complete_line(raw: &[u8]) -> Option<String> {
+    if raw.last() != Some(&b'\n') {
+        return None;
+    }
+    Some(
+        String::from_utf8_lossy(raw)
+            .trim_end_matches(['\r', '\n'])
+            .to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_finished_lines_are_lines() {
+        assert_eq!(
+            complete_line(b"+OK ready\r\n").as_deref(),
+            Some("+OK ready")
+        );
+        assert_eq!(complete_line(b"250 ok\n").as_deref(), Some("250 ok"));
+        assert_eq!(complete_line(b"\r\n").as_deref(), Some(""));
+        assert_eq!(complete_line(b"+OK cut"), None);
+        assert_eq!(complete_line(b""), None);
     }
 }

@@ -17,6 +17,18 @@ mod pop;
 mod report;
 mod smtp;
 
+/// The pure parsers of mail server replies, public only so that the fuzz targets (fuzz/) can
+/// run them; nothing else outside the crate uses them.
+#[doc(hidden)]
+pub mod parsers {
+    pub use super::challenge::{Challenge, Facts, explain};
+    pub use super::failure::{Failure, Kind};
+    pub use super::imap::{check_greeting, status_word};
+    pub use super::lines::complete_line;
+    pub use super::pop::{capability, continuation, is_err, is_ok};
+    pub use super::smtp::{auth_mechanisms, parse_line as smtp_line};
+}
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

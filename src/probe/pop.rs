@@ -60,16 +60,16 @@ impl Pop<'_> {
     }
 }
 
-fn is_ok(line: &str) -> bool {
+pub fn is_ok(line: &str) -> bool {
     line == "+OK" || line.starts_with("+OK ")
 }
 
-fn is_err(line: &str) -> bool {
+pub fn is_err(line: &str) -> bool {
     line == "-ERR" || line.starts_with("-ERR ")
 }
 
 /// A SASL continuation: `+` alone or `+ ` and base64 (RFC 5034 section 4).
-fn continuation(line: &str) -> Option<&str> {
+pub fn continuation(line: &str) -> Option<&str> {
     if line == "+" {
         Some("")
     } else {
@@ -78,7 +78,7 @@ fn continuation(line: &str) -> Option<&str> {
 }
 
 /// The capability line starting with `name`, without the name.
-fn capability<'l>(lines: &'l [String], name: &str) -> Option<&'l str> {
+pub fn capability<'l>(lines: &'l [String], name: &str) -> Option<&'l str> {
     lines.iter().find_map(|line| {
         let mut words = line.splitn(2, ' ');
         let first = words.next()?;

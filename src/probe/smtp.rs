@@ -107,7 +107,7 @@ impl Smtp<'_> {
 }
 
 /// `250-text` → (250, false, "text"); `250 text` or `250` → (250, true, ...).
-fn parse_line(line: &str) -> Option<(u16, bool, &str)> {
+pub fn parse_line(line: &str) -> Option<(u16, bool, &str)> {
     let digits = line.get(..3)?;
     if !digits.bytes().all(|b| b.is_ascii_digit()) || !(b'2'..=b'5').contains(&digits.as_bytes()[0])
     {
@@ -139,7 +139,7 @@ fn unexpected(reply: &Reply, doing: &str) -> Failure {
 }
 
 /// The mechanisms on the EHLO reply's AUTH line (also the old `AUTH=` form).
-fn auth_mechanisms(lines: &[String]) -> Vec<String> {
+pub fn auth_mechanisms(lines: &[String]) -> Vec<String> {
     let mut all: Vec<String> = Vec::new();
     for line in lines {
         let (keyword, rest) = line.split_at(line.find([' ', '=']).unwrap_or(line.len()));

@@ -1,0 +1,56 @@
+//! Successful token responses (RFC 6749 section 5.1): whatever the provider sends, what is kept
+//! is a visible-ASCII access token, a non-empty refresh token or none, and an expiry that is
+//! neither in the past nor absurdly far; and the updated token file round-trips.
+#![no_main]
+
+use chrono::{TimeZone, Utc};
+use libfuzzer_sys::fuzz_target;
+use mailtoken::encryption::EncryptionSpec;
+use mailtoken::grant::{GrantFailure, granted};
+use mailtoken::refresh::store_granted;
+use mailtoken::tokenfile::TokenFile;
+use oauth2::TokenResponse;
+use oauth2::basic::BasicTokenResponse;
+
+/// A mutt_oauth2.py file: the shortest way to a whole token file.
+const BASE: &[u8] = br#"{"registration": "google", "email": "u@example.com", "access_token": "old", "refresh_token": "rt"}"#;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(response) = serde_json::from_slice::<BasicTokenResponse>(data) else {
+        return;
+    };
+    let granted = match granted(&response) {
+        Ok(granted) => granted,
+        Err(GrantFailure::Malformed(message)) => {
+            // The refusal names what is wrong, never the token itself.
+            let secret = response.access_token().secret();
+            assert!(
+                secret.len() < 8 || !message.contains(secret.as_str()),
+                "{message}"
+            );
+            return;
+        }
+        Err(other) => panic!("a token response can only be malformed: {other:?}"),
+    };
+    let token = granted.access_token.expose();
+    assert!(!token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic()));
+    if let Some(refresh) = &granted.refresh_token {
+        assert!(!refresh.is_empty());
+    }
+    let access_token = token.to_string();
+    let had_refresh = granted.refresh_token.is_some();
+
+    let (mut file, _) = TokenFile::parse(BASE, || Ok(EncryptionSpec::AgePassphrase)).unwrap();
+    let requested_at = Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap();
+    store_granted(&mut file, granted, requested_at);
+    assert_eq!(file.access_token.expose(), access_token);
+    assert!(had_refresh || file.refresh_token.as_ref().map(|t| t.expose()) == Some("rt"));
+    let lifetime = file.access_token_expiry - requested_at;
+    assert!(
+        lifetime >= chrono::Duration::zero() && lifetime <= chrono::Duration::days(366),
+        "{lifetime}"
+    );
+    let json = file.to_json();
+    let (again, _) = TokenFile::parse(&json, || unreachable!()).expect("the updated file parses");
+    assert_eq!(again.to_json(), json);
+});

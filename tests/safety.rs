@@ -27,25 +27,33 @@ fn temporaries(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// `program` run in the sandbox's environment and working directory (with `$MAILTOKEN` naming the
+/// binary), for commands that start mailtoken themselves: a shell, script(1).
+fn in_sandbox(sandbox: &Sandbox, program: &str) -> std::process::Command {
+    let command = sandbox.command();
+    let mut outer = std::process::Command::new(program);
+    outer.env_clear();
+    for (key, value) in command.get_envs() {
+        if let Some(value) = value {
+            outer.env(key, value);
+        }
+    }
+    outer
+        .env("MAILTOKEN", command.get_program())
+        .current_dir(command.get_current_dir().unwrap())
+        .stdin(std::process::Stdio::null());
+    outer
+}
+
 /// Runs the binary under `ulimit -f BLOCKS` (512-byte blocks in dash, 1024 in bash): a disk that
 /// takes no more than that, the file-size limit standing in for a full disk.
 fn run_with_file_limit(sandbox: &Sandbox, blocks: u32, args: &[&str]) -> Run {
-    let command = sandbox.command();
-    let program = command.get_program().to_owned();
-    let mut shell = std::process::Command::new("sh");
+    let mut shell = in_sandbox(sandbox, "sh");
     shell
         .arg("-c")
-        .arg(format!("ulimit -f {blocks} && exec \"$0\" \"$@\""))
-        .arg(program)
+        .arg(format!("ulimit -f {blocks} && exec \"$MAILTOKEN\" \"$@\""))
+        .arg("sh")
         .args(args);
-    // The sandbox's environment and working directory, for the shell and so for mailtoken.
-    shell.env_clear();
-    for (key, value) in command.get_envs() {
-        if let Some(value) = value {
-            shell.env(key, value);
-        }
-    }
-    shell.current_dir(command.get_current_dir().unwrap());
     Run::from(shell.output().unwrap())
 }
 
@@ -598,24 +606,12 @@ fn absurd_device_lifetimes_and_intervals_are_clamped() {
 /// `sh -c SCRIPT` under script(1), so it has a pseudo-terminal, in the sandbox's environment;
 /// `$MAILTOKEN` is the binary.
 fn under_a_terminal(sandbox: &Sandbox, script: &str) -> std::process::Output {
-    let command = sandbox.command();
-    let mut outer = std::process::Command::new("script");
-    outer
+    in_sandbox(sandbox, "script")
         .args([
             "-qfec",
             &format!("sh -c '{}'", script.replace('\'', "'\\''")),
             "/dev/null",
         ])
-        .env_clear();
-    for (key, value) in command.get_envs() {
-        if let Some(value) = value {
-            outer.env(key, value);
-        }
-    }
-    outer
-        .env("MAILTOKEN", command.get_program())
-        .current_dir(command.get_current_dir().unwrap())
-        .stdin(std::process::Stdio::null())
         .output()
         .expect("script(1) runs (util-linux's bsdutils)")
 }

@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
             let parsed = oauth2::url::Url::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
             assert!(
                 parsed.scheme() == "https"
-                    || (parsed.scheme() == "http" && mailtoken::listener::is_loopback_url(&parsed)),
+                    || (parsed.scheme() == "http" && mailtoken::provider::is_loopback_url(&parsed)),
                 "{url}"
             );
             assert!(url.contains("/.well-known/"), "{url}");

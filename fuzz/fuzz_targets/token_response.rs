@@ -6,22 +6,22 @@
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
 use mailtoken::encryption::EncryptionSpec;
-use mailtoken::grant::{GrantFailure, granted};
+use mailtoken::grant::{GrantFailure, TokenReply, granted};
 use mailtoken::refresh::store_granted;
 use mailtoken::tokenfile::TokenFile;
 use oauth2::TokenResponse;
-use oauth2::basic::BasicTokenResponse;
 
 /// A mutt_oauth2.py file: the shortest way to a whole token file.
 const BASE: &[u8] = br#"{"registration": "google", "email": "u@example.com", "access_token": "old", "refresh_token": "rt"}"#;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(response) = serde_json::from_slice::<BasicTokenResponse>(data) else {
+    let Ok(response) = serde_json::from_slice::<TokenReply>(data) else {
         return;
     };
     let granted = match granted(&response) {
         Ok(granted) => granted,
-        Err(GrantFailure::Malformed(message)) => {
+        // Unusable: not a bearer token (refused, 78); Malformed: not a usable access token.
+        Err(GrantFailure::Malformed(message) | GrantFailure::Unusable(message)) => {
             // The refusal names what is wrong, never the token itself.
             let secret = response.access_token().secret();
             assert!(
@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
             );
             return;
         }
-        Err(other) => panic!("a token response can only be malformed: {other:?}"),
+        Err(other) => panic!("a token response can only be malformed or unusable: {other:?}"),
     };
     let token = granted.access_token.expose();
     assert!(!token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic()));

@@ -156,7 +156,7 @@ fn judge(
     request: &Request,
     expected_state: &CsrfToken,
     params: &HashMap<String, String>,
-    redirect_uri: Option<&str>,
+    redirect_uri: &str,
 ) -> Outcome {
     // RFC 6749 sections 4.1.2 and 4.1.2.1: both answers carry the state we sent.
     if params.get("state").map(String::as_str) != Some(expected_state.secret().as_str()) {
@@ -198,7 +198,7 @@ fn judge(
         return Outcome::Failed(provider_answer::into_error(
             &answer,
             Endpoint::Redirect,
-            &request.situation("sign-in", host, redirect_uri),
+            &request.situation("sign-in", host, Some(redirect_uri)),
         ));
     }
     match params.get("code") {
@@ -339,7 +339,7 @@ fn wait_for_code(
             continue;
         }
         let params = parameters(query);
-        match judge(request, state, &params, Some(redirect_uri)) {
+        match judge(request, state, &params, redirect_uri) {
             Outcome::Code(code) => {
                 incoming.respond(Answer {
                     status: 200,
@@ -451,7 +451,7 @@ fn read_pasted(
     } else {
         parameters(query)
     };
-    match judge(request, state, &params, Some(redirect_uri)) {
+    match judge(request, state, &params, redirect_uri) {
         Outcome::Code(code) => Ok(code),
         Outcome::WrongState => Err(Error::reauthorize(
             "the pasted address belongs to another sign-in: its state does not match this one",

@@ -110,17 +110,9 @@ pub fn current_token(
     let _lock = match account.lock_waiting(wait) {
         Ok(lock) => lock,
         Err(error) if still_valid && !force && error.status() == ExitStatus::Temporary => {
-            log::warn(format!(
-                "{}; using the cached token, valid for {} s more",
-                error.message(),
-                (first.token.access_token_expiry - Utc::now()).num_seconds()
-            ));
             let mut token = first.token;
             overrides.apply(&mut token);
-            return Ok(Current {
-                token,
-                source: Source::CachedAfterFailure,
-            });
+            return Ok(cached_after_failure(token, error.message()));
         }
         Err(error) => return Err(error),
     };
@@ -149,15 +141,8 @@ pub fn current_token(
     // Never spend a (possibly rotating) refresh token unless its result can be stored.
     if let Err(error) = account.prove_save(&token) {
         if !force && !token.is_expired(Utc::now()) {
-            log::warn(format!(
-                "{}; not refreshing, using the cached token, valid for {} s more",
-                error.message(),
-                (token.access_token_expiry - Utc::now()).num_seconds()
-            ));
-            return Ok(Current {
-                token,
-                source: Source::CachedAfterFailure,
-            });
+            let why = format!("{}; not refreshing", error.message());
+            return Ok(cached_after_failure(token, &why));
         }
         return Err(error.context("not refreshing, because the result could not be stored"));
     }
@@ -197,19 +182,24 @@ pub fn current_token(
                 redirect_uri: None,
             };
             if !force && failure.is_temporary() && !token.is_expired(Utc::now()) {
-                let remaining = (token.access_token_expiry - Utc::now()).num_seconds();
                 let error = failure.into_error(Endpoint::Token, &situation);
-                log::warn(format!(
-                    "{}; using the cached token, valid for {remaining} s more",
-                    error.message()
-                ));
-                return Ok(Current {
-                    token,
-                    source: Source::CachedAfterFailure,
-                });
+                return Ok(cached_after_failure(token, error.message()));
             }
             Err(failure.into_error(Endpoint::Token, &situation))
         }
+    }
+}
+
+/// The cached token, still valid, when a refresh could not happen (`why`): said on stderr, since
+/// the mail client only sees that it works.
+fn cached_after_failure(token: TokenFile, why: &str) -> Current {
+    log::warn(format!(
+        "{why}; using the cached token, valid for {} s more",
+        (token.access_token_expiry - Utc::now()).num_seconds()
+    ));
+    Current {
+        token,
+        source: Source::CachedAfterFailure,
     }
 }
 

@@ -30,12 +30,11 @@ const PIPE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 pub const PIPE_TIMEOUT_VARIABLE: &str = "MAILTOKEN_PIPE_TIMEOUT";
 
 fn pipe_deadline() -> std::time::Duration {
-    std::env::var(PIPE_TIMEOUT_VARIABLE)
-        .ok()
-        .and_then(|text| text.parse::<f64>().ok())
-        .filter(|seconds| *seconds > 0.0 && seconds.is_finite() && *seconds < 1e9)
-        .map(std::time::Duration::from_secs_f64)
-        .unwrap_or(PIPE_TIMEOUT)
+    crate::settings::seconds_from_env(
+        PIPE_TIMEOUT_VARIABLE,
+        PIPE_TIMEOUT,
+        std::time::Duration::from_secs(1_000_000_000),
+    )
 }
 
 /// The command mutt_oauth2.py decrypts with by default.

@@ -210,12 +210,11 @@ fn http_get(url: &str) -> std::result::Result<HttpRequest, HttpError> {
 }
 
 fn total_timeout() -> Duration {
-    std::env::var(TIMEOUT_VARIABLE)
-        .ok()
-        .and_then(|text| text.parse::<f64>().ok())
-        .filter(|seconds| *seconds > 0.0 && seconds.is_finite() && *seconds < 1e9)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(TOTAL_TIMEOUT)
+    crate::settings::seconds_from_env(
+        TIMEOUT_VARIABLE,
+        TOTAL_TIMEOUT,
+        Duration::from_secs(1_000_000_000),
+    )
 }
 
 fn classify(error: reqwest::Error) -> HttpError {

@@ -58,12 +58,7 @@ pub const TIMEOUT_VARIABLE: &str = "MAILTOKEN_MAIL_TIMEOUT";
 
 /// The timeout in force.
 fn timeout() -> Duration {
-    std::env::var(TIMEOUT_VARIABLE)
-        .ok()
-        .and_then(|text| text.trim().parse::<f64>().ok())
-        .filter(|seconds| *seconds > 0.0 && seconds.is_finite() && *seconds < 86_400.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(TIMEOUT)
+    crate::settings::seconds_from_env(TIMEOUT_VARIABLE, TIMEOUT, Duration::from_secs(86_400))
 }
 
 /// A duration for messages: "20 s", "0.5 s".

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use age::secrecy::ExposeSecret;
 use chrono::{Duration, Utc};
-use mailtoken::cli::Flow;
 use mailtoken::encryption::{Crypto, EncryptionOptions, EncryptionSpec};
 use mailtoken::secret::Secret;
+use mailtoken::tokenfile::Flow;
 use mailtoken::tokenfile::{FORMAT_VERSION, TokenFile};
 
 fn main() {

@@ -4,10 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Format, Protocol};
+use crate::cli::Cli;
 use crate::error::{Error, ExitStatus, Result};
+use crate::mailserver::Protocol;
 use crate::refresh::{self, Source};
 use crate::settings::{Action, Settings};
+use crate::tokenfile::TokenFile;
 use crate::{accounts, authorize, check, log, notify, output, probe, revoke, sasl, status};
 
 /// The program: parse the command line, run, and turn the outcome into an exit status.
@@ -111,7 +113,7 @@ pub fn run(settings: &Settings) -> Result<()> {
 /// The default action: print a valid access token, refreshing it when needed.
 fn print_token(settings: &Settings) -> Result<()> {
     let account = settings.account();
-    let current = refresh::current_token(&account, &settings.client, settings.force_refresh)?;
+    let current = refresh::current_token(&account, &settings.overrides, settings.force_refresh)?;
     match current.source {
         Source::Cached => log::verbose("using the cached access token"),
         Source::CachedAfterFailure | Source::RefreshedUnsaved => {}
@@ -123,43 +125,12 @@ fn print_token(settings: &Settings) -> Result<()> {
     print_formatted(settings, &current.token)
 }
 
-/// Prints the token, or the SASL string `--format` asks for.
-fn print_formatted(settings: &Settings, token: &crate::tokenfile::TokenFile) -> Result<()> {
-    if settings.format == Format::Token {
-        return output::print_secret(&token.access_token);
-    }
-    let method = settings
-        .registration
-        .sasl_method
-        .unwrap_or(token.registration.sasl_method);
+/// Prints the token, or the SASL string `--format` asks for, with the flags' SASL method and
+/// mail servers over the account's.
+fn print_formatted(settings: &Settings, token: &TokenFile) -> Result<()> {
+    let registration = settings
+        .overrides
+        .registration_for_this_run(&token.registration);
     let protocol = settings.protocol.unwrap_or(Protocol::Imap);
-    let endpoint = settings
-        .registration
-        .endpoint(protocol)
-        .or(token.registration.endpoint(protocol));
-    let endpoint = endpoint.ok_or_else(|| {
-        Error::config(format!(
-            "the account has no {} endpoint for the SASL string",
-            protocol.name()
-        ))
-        .hint(format!(
-            "pass --{}-endpoint with --authorize to record one",
-            protocol.name().to_lowercase()
-        ))
-    })?;
-    if token.email.is_empty() {
-        return Err(
-            Error::config("the account has no e-mail address for the SASL string")
-                .hint("pass --email ADDRESS"),
-        );
-    }
-    let text = sasl::format_output(
-        settings.format,
-        method,
-        &token.email,
-        &endpoint.host,
-        endpoint.port,
-        &token.access_token,
-    );
-    output::print_secret(&text)
+    output::print_token(settings.format, protocol, &registration, token)
 }

@@ -13,12 +13,12 @@ use chrono::Utc;
 
 use crate::account::Account;
 use crate::accounts;
-use crate::cli::Flow;
 use crate::error::{Error, ExitStatus, Result};
 use crate::log;
 use crate::notify;
-use crate::refresh::{self, ClientOverrides};
+use crate::refresh;
 use crate::settings::Settings;
+use crate::tokenfile::{Flow, Overrides};
 
 /// What became of one account.
 #[derive(Debug)]
@@ -107,7 +107,7 @@ fn check_one(account: &Account, keepalive: chrono::Duration) -> (Outcome, Option
         return (Outcome::Fine, email);
     }
     let before = token.access_token.clone();
-    let outcome = match refresh::current_token(account, &ClientOverrides::default(), idle) {
+    let outcome = match refresh::current_token(account, &Overrides::default(), idle) {
         Ok(current) if current.token.access_token != before => Outcome::Refreshed,
         Ok(_) => Outcome::Fine,
         Err(error) => Outcome::Failed(error),

@@ -9,6 +9,12 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{ArgAction, Parser, ValueEnum};
 
+use crate::encryption::EncryptionKind;
+use crate::mailserver::Protocol;
+use crate::output::Format;
+use crate::sasl::SaslMethod;
+use crate::tokenfile::Flow;
+
 /// The headings of `-h` and `--help`, in the order a newcomer meets them.
 const SIGN: &str = "Signing in";
 const PROVIDER: &str = "Provider";
@@ -295,92 +301,56 @@ impl TypedValueParser for ProviderName {
     }
 }
 
-/// How the user signs in.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Flow {
-    /// Open a URL, paste back the code or the whole redirected URL
-    Authcode,
-    /// Open a browser; a loopback listener receives the code (RFC 8252)
-    Localhostauthcode,
-    /// Enter a short code on another device (RFC 8628)
-    Devicecode,
-    /// No user: a confidential client gets tokens directly (RFC 6749 section 4.4)
-    Clientcredentials,
-}
+// The values of the enumerated flags. The types belong to the modules that use them; here they
+// only get their spellings and the help text of each value, so clap stays in this file.
 
-/// What is printed on stdout.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// The bare access token
-    Token,
-    /// The base64 SASL initial response
-    Sasl,
-    /// The SASL mechanism name, a space, and the base64 SASL initial response
-    Msasl,
-}
+/// Implements clap's `ValueEnum` for a domain type: its variants, each with its spelling on the
+/// command line and its help text.
+macro_rules! value_enum {
+    ($type:ty { $($variant:path => $name:literal $(, $help:literal)?;)+ }) => {
+        impl ValueEnum for $type {
+            fn value_variants<'a>() -> &'a [Self] {
+                &[$($variant),+]
+            }
 
-/// A mail protocol.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Protocol {
-    Imap,
-    Pop,
-    Smtp,
-}
-
-/// A SASL mechanism that carries an OAuth2 bearer token.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum SaslMethod {
-    /// Google's and Microsoft's mechanism
-    #[value(name = "XOAUTH2")]
-    #[serde(rename = "XOAUTH2")]
-    Xoauth2,
-    /// The standard mechanism (RFC 7628)
-    #[value(name = "OAUTHBEARER")]
-    #[serde(rename = "OAUTHBEARER")]
-    Oauthbearer,
-}
-
-/// How a new token file is encrypted.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EncryptionKind {
-    /// age, to the recipient of the age identity (no prompt: works from cron)
-    Age,
-    /// age with a passphrase asked on the terminal (interactive use only)
-    Passphrase,
-    /// gpg, to --gpg-recipient or your default key
-    Gpg,
-}
-
-impl Protocol {
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Imap => "IMAP",
-            Protocol::Pop => "POP",
-            Protocol::Smtp => "SMTP",
+            fn to_possible_value(&self) -> Option<PossibleValue> {
+                Some(match self {
+                    $($variant => PossibleValue::new($name)$(.help($help))?,)+
+                })
+            }
         }
-    }
+    };
 }
 
-impl SaslMethod {
-    pub fn name(self) -> &'static str {
-        match self {
-            SaslMethod::Xoauth2 => "XOAUTH2",
-            SaslMethod::Oauthbearer => "OAUTHBEARER",
-        }
-    }
-}
+value_enum!(Flow {
+    Flow::Authcode => "authcode", "Open a URL, paste back the code or the whole redirected URL";
+    Flow::Localhostauthcode => "localhostauthcode", "Open a browser; a loopback listener receives the code (RFC 8252)";
+    Flow::Devicecode => "devicecode", "Enter a short code on another device (RFC 8628)";
+    Flow::Clientcredentials => "clientcredentials", "No user: a confidential client gets tokens directly (RFC 6749 section 4.4)";
+});
 
-impl Flow {
-    pub fn name(self) -> &'static str {
-        match self {
-            Flow::Authcode => "authcode",
-            Flow::Localhostauthcode => "localhostauthcode",
-            Flow::Devicecode => "devicecode",
-            Flow::Clientcredentials => "clientcredentials",
-        }
-    }
-}
+value_enum!(Format {
+    Format::Token => "token", "The bare access token";
+    Format::Sasl => "sasl", "The base64 SASL initial response";
+    Format::Msasl => "msasl", "The SASL mechanism name, a space, and the base64 SASL initial response";
+});
+
+value_enum!(Protocol {
+    Protocol::Imap => "imap";
+    Protocol::Pop => "pop";
+    Protocol::Smtp => "smtp";
+});
+
+value_enum!(SaslMethod {
+    SaslMethod::Xoauth2 => "XOAUTH2", "Google's and Microsoft's mechanism";
+    SaslMethod::Oauthbearer => "OAUTHBEARER", "The standard mechanism (RFC 7628)";
+});
+
+value_enum!(EncryptionKind {
+    EncryptionKind::Age => "age", "age, to the recipient of the age identity (no prompt: works from cron)";
+    EncryptionKind::Passphrase => "passphrase", "age with a passphrase asked on the terminal (interactive use only)";
+    EncryptionKind::Gpg => "gpg", "gpg, to --gpg-recipient or your default key";
+});
 
 #[cfg(test)]
 mod tests {

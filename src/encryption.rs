@@ -40,6 +40,17 @@ fn pipe_deadline() -> std::time::Duration {
 /// The command mutt_oauth2.py decrypts with by default.
 const GPG_DECRYPT: &[&str] = &["gpg", "--quiet", "--batch", "--decrypt"];
 
+/// How a new token file is encrypted (`--encryption`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EncryptionKind {
+    /// age, to the recipient of the age identity (no prompt: works from cron).
+    Age,
+    /// age with a passphrase asked on the terminal (interactive use only).
+    Passphrase,
+    /// gpg, to `--gpg-recipient` or the default key.
+    Gpg,
+}
+
 /// How a token file is encrypted, stored inside it so a refresh re-encrypts the same way.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "kebab-case")]

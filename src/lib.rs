@@ -25,6 +25,7 @@ pub mod hardening;
 pub mod http;
 pub mod listener;
 pub mod log;
+pub mod mailserver;
 pub mod notify;
 pub mod output;
 pub mod paths;

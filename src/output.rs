@@ -1,9 +1,25 @@
-//! Standard output: the token, or the status report the user asked for, and nothing else.
+//! Standard output: the token, the SASL string `--format` asks for, or the status report the
+//! user asked for, and nothing else.
 
 use std::io::Write;
 
 use crate::error::{Error, Result};
+use crate::mailserver::Protocol;
+use crate::provider::Registration;
+use crate::sasl::{self, SaslMethod};
 use crate::secret::Secret;
+use crate::tokenfile::TokenFile;
+
+/// What is printed on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// The bare access token.
+    Token,
+    /// The base64 SASL initial response.
+    Sasl,
+    /// The SASL mechanism name, a space, and the base64 SASL initial response.
+    Msasl,
+}
 
 /// Prints the token (or SASL string) and exactly one newline.
 pub fn print_secret(secret: &Secret) -> Result<()> {
@@ -20,5 +36,77 @@ pub fn print_text(text: &str) -> Result<()> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::io(format!("cannot write to standard output: {e}"))),
+    }
+}
+
+/// Prints what `--format` asks for: the token, or a SASL string for `protocol`'s server of
+/// `registration`.
+pub fn print_token(
+    format: Format,
+    protocol: Protocol,
+    registration: &Registration,
+    token: &TokenFile,
+) -> Result<()> {
+    if format == Format::Token {
+        return print_secret(&token.access_token);
+    }
+    let endpoint = registration.endpoint(protocol).ok_or_else(|| {
+        Error::config(format!(
+            "the account has no {} endpoint for the SASL string",
+            protocol.name()
+        ))
+        .hint(format!(
+            "pass --{}-endpoint with --authorize to record one",
+            protocol.name().to_lowercase()
+        ))
+    })?;
+    if token.email.is_empty() {
+        return Err(
+            Error::config("the account has no e-mail address for the SASL string")
+                .hint("pass --email ADDRESS"),
+        );
+    }
+    print_secret(&sasl_text(
+        format,
+        registration.sasl_method,
+        &token.email,
+        &endpoint.host,
+        endpoint.port,
+        &token.access_token,
+    ))
+}
+
+/// The SASL string of `--format sasl|msasl`.
+fn sasl_text(
+    format: Format,
+    method: SaslMethod,
+    user: &str,
+    host: &str,
+    port: u16,
+    token: &Secret,
+) -> Secret {
+    let response = || sasl::base64(&sasl::initial_response(method, user, host, port, token));
+    match format {
+        Format::Token => token.clone(),
+        Format::Sasl => response(),
+        Format::Msasl => Secret::new(format!("{} {}", method.name(), response().expose())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn msasl_prefixes_the_mechanism() {
+        let out = sasl_text(
+            Format::Msasl,
+            SaslMethod::Xoauth2,
+            "u",
+            "h",
+            1,
+            &Secret::new("t"),
+        );
+        assert_eq!(out.expose(), "XOAUTH2 dXNlcj11AWF1dGg9QmVhcmVyIHQBAQ==");
     }
 }

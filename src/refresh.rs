@@ -9,16 +9,15 @@
 use chrono::{DateTime, Utc};
 
 use crate::account::Account;
-use crate::cli::Flow;
 use crate::error::{Error, ExitStatus, Result};
 use crate::grant::{self, GrantFailure, Granted};
 use crate::http::Http;
 use crate::log;
 use crate::provider_answer::{Endpoint, Situation};
 use crate::recovery;
-use crate::secret::Secret;
 use crate::store;
-use crate::tokenfile::{Schema, TokenFile};
+use crate::tokenfile::Flow;
+use crate::tokenfile::{Overrides, Schema, TokenFile};
 
 /// Life assumed for an access token whose response has no `expires_in` (RFC 6749 section 5.1
 /// lets the provider document it elsewhere; an hour is what every mail provider uses).
@@ -52,47 +51,14 @@ pub struct Current {
     pub source: Source,
 }
 
-/// Values given on the command line that replace those stored in the file (and are stored with
-/// the next write): a wrong client id can be corrected without signing in again.
-#[derive(Clone, Debug, Default)]
-pub struct ClientOverrides {
-    pub email: Option<String>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<Secret>,
-    /// `--token-endpoint`: also how a mutt_oauth2.py file, which records only a provider name, is
-    /// pointed at another endpoint.
-    pub token_endpoint: Option<String>,
-}
-
-impl ClientOverrides {
-    pub fn apply(&self, token: &mut TokenFile) {
-        if let Some(email) = &self.email {
-            token.email = email.clone();
-        }
-        if let Some(id) = &self.client_id {
-            token.client_id = id.clone();
-        }
-        if let Some(secret) = &self.client_secret {
-            token.client_secret = Some(secret.clone()).filter(|s| !s.is_empty());
-        }
-        if let Some(endpoint) = &self.token_endpoint {
-            token.registration.token_endpoint = endpoint.clone();
-        }
-    }
-}
-
 /// Returns a valid access token, refreshing it if its life is nearly over, or always with
 /// `force` (a server just rejected it). A forced refresh never falls back to the cached token.
-pub fn current_token(
-    account: &Account,
-    overrides: &ClientOverrides,
-    force: bool,
-) -> Result<Current> {
+pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> Result<Current> {
     let first = account.load()?;
     if !force && first.token.is_fresh(Utc::now()) {
         // The hot path: no lock, no network, no subprocess.
         let mut token = first.token;
-        overrides.apply(&mut token);
+        overrides.apply_to_client(&mut token);
         return Ok(Current {
             token,
             source: Source::Cached,
@@ -111,7 +77,7 @@ pub fn current_token(
         Ok(lock) => lock,
         Err(error) if still_valid && !force && error.status() == ExitStatus::Temporary => {
             let mut token = first.token;
-            overrides.apply(&mut token);
+            overrides.apply_to_client(&mut token);
             return Ok(cached_after_failure(token, error.message()));
         }
         Err(error) => return Err(error),
@@ -122,21 +88,21 @@ pub fn current_token(
     let now = Utc::now();
     if token.access_token != first.token.access_token && !token.is_expired(now) {
         log::verbose("another mailtoken process refreshed the token meanwhile");
-        overrides.apply(&mut token);
+        overrides.apply_to_client(&mut token);
         return Ok(Current {
             token,
             source: Source::RefreshedElsewhere,
         });
     }
     if !force && token.is_fresh(now) {
-        overrides.apply(&mut token);
+        overrides.apply_to_client(&mut token);
         return Ok(Current {
             token,
             source: Source::Cached,
         });
     }
 
-    overrides.apply(&mut token);
+    overrides.apply_to_client(&mut token);
     check_refreshable(account, &token)?;
     // Never spend a (possibly rotating) refresh token unless its result can be stored.
     if let Err(error) = account.prove_save(&token) {

@@ -1,10 +1,31 @@
 //! SASL initial responses that carry a bearer token: XOAUTH2 (Google/Microsoft) and OAUTHBEARER
-//! (RFC 7628), byte-exact, and the `--format sasl|msasl` output built from them.
+//! (RFC 7628), byte-exact.
 
 use base64::Engine;
 
-use crate::cli::{Format, SaslMethod};
+use serde::{Deserialize, Serialize};
+
 use crate::secret::Secret;
+
+/// A SASL mechanism that carries an OAuth2 bearer token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SaslMethod {
+    /// Google's and Microsoft's mechanism.
+    #[serde(rename = "XOAUTH2")]
+    Xoauth2,
+    /// The standard mechanism (RFC 7628).
+    #[serde(rename = "OAUTHBEARER")]
+    Oauthbearer,
+}
+
+impl SaslMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            SaslMethod::Xoauth2 => "XOAUTH2",
+            SaslMethod::Oauthbearer => "OAUTHBEARER",
+        }
+    }
+}
 
 /// The raw (not base64) initial client response for `method`.
 ///
@@ -36,25 +57,6 @@ fn gs2_saslname(user: &str) -> String {
 /// Standard base64 with padding, as IMAP, POP and SMTP expect.
 pub fn base64(raw: &Secret) -> Secret {
     Secret::new(base64::engine::general_purpose::STANDARD.encode(raw.expose()))
-}
-
-/// What `--format` prints for this token.
-pub fn format_output(
-    format: Format,
-    method: SaslMethod,
-    user: &str,
-    host: &str,
-    port: u16,
-    token: &Secret,
-) -> Secret {
-    match format {
-        Format::Token => token.clone(),
-        Format::Sasl => base64(&initial_response(method, user, host, port, token)),
-        Format::Msasl => {
-            let encoded = base64(&initial_response(method, user, host, port, token));
-            Secret::new(format!("{} {}", method.name(), encoded.expose()))
-        }
-    }
 }
 
 /// NeoMutt reads the first line of `*_oauth_refresh_command` and builds the SASL string itself.
@@ -110,19 +112,6 @@ mod tests {
             raw.expose(),
             "n,a=user@example.com,\x01host=server.example.com\x01port=143\x01auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01"
         );
-    }
-
-    #[test]
-    fn msasl_prefixes_the_mechanism() {
-        let out = format_output(
-            Format::Msasl,
-            SaslMethod::Xoauth2,
-            "u",
-            "h",
-            1,
-            &Secret::new("t"),
-        );
-        assert_eq!(out.expose(), "XOAUTH2 dXNlcj11AWF1dGg9QmVhcmVyIHQBAQ==");
     }
 
     #[test]

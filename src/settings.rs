@@ -5,13 +5,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::account::Account;
-use crate::cli::{Cli, EncryptionKind, Flow, Format, Protocol, SaslMethod};
+use crate::cli::Cli;
+use crate::encryption::EncryptionKind;
 use crate::encryption::EncryptionOptions;
 use crate::error::{Error, Result};
+use crate::mailserver::MailEndpoint;
+use crate::mailserver::Protocol;
+use crate::output::Format;
 use crate::paths;
-use crate::provider::MailEndpoint;
-use crate::refresh::ClientOverrides;
 use crate::secret::Secret;
+use crate::tokenfile::{Flow, Overrides};
 
 /// How long an interactive sign-in waits for the user when `--auth-timeout` is not given, in
 /// seconds (the device flow waits as long as its code lives instead).
@@ -34,34 +37,6 @@ pub enum Action {
     Check,
     /// Revoke the login and delete the file (`--revoke`).
     Revoke,
-}
-
-/// Registration values from the command line; used when signing in, stored in the file.
-#[derive(Clone, Debug, Default)]
-pub struct RegistrationOverrides {
-    pub provider: Option<String>,
-    pub tenant: Option<String>,
-    pub issuer: Option<String>,
-    pub authorize_endpoint: Option<String>,
-    pub token_endpoint: Option<String>,
-    pub devicecode_endpoint: Option<String>,
-    pub scope: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub sasl_method: Option<SaslMethod>,
-    pub imap_endpoint: Option<MailEndpoint>,
-    pub pop_endpoint: Option<MailEndpoint>,
-    pub smtp_endpoint: Option<MailEndpoint>,
-}
-
-impl RegistrationOverrides {
-    /// The mail endpoint given on the command line for `protocol`, if any.
-    pub fn endpoint(&self, protocol: Protocol) -> Option<&MailEndpoint> {
-        match protocol {
-            Protocol::Imap => self.imap_endpoint.as_ref(),
-            Protocol::Pop => self.pop_endpoint.as_ref(),
-            Protocol::Smtp => self.smtp_endpoint.as_ref(),
-        }
-    }
 }
 
 /// Options of the interactive sign-in.
@@ -97,8 +72,8 @@ pub struct Settings {
     pub protocol: Option<Protocol>,
     pub force_refresh: bool,
     pub encryption: EncryptionOptions,
-    pub client: ClientOverrides,
-    pub registration: RegistrationOverrides,
+    /// Flags that replace values the token file stores.
+    pub overrides: Overrides,
     pub authorize: AuthorizeOptions,
 }
 
@@ -193,13 +168,10 @@ impl Settings {
                 encryption_pipe: cli.encryption_pipe,
                 gpg_recipient: cli.gpg_recipient,
             },
-            client: ClientOverrides {
+            overrides: Overrides {
                 email: cli.email,
                 client_id: cli.client_id,
                 client_secret,
-                token_endpoint: cli.token_endpoint.clone(),
-            },
-            registration: RegistrationOverrides {
                 imap_endpoint: endpoint(Protocol::Imap, &cli.imap_endpoint, "--imap-endpoint")?,
                 pop_endpoint: endpoint(Protocol::Pop, &cli.pop_endpoint, "--pop-endpoint")?,
                 smtp_endpoint: endpoint(Protocol::Smtp, &cli.smtp_endpoint, "--smtp-endpoint")?,

@@ -4,12 +4,12 @@
 use chrono::{DateTime, Local, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::cli::Flow;
 use crate::encryption::EncryptionSpec;
 use crate::error::{Error, Result};
 use crate::log;
 use crate::output;
 use crate::settings::Settings;
+use crate::tokenfile::Flow;
 use crate::tokenfile::{Schema, TokenFile};
 
 /// Prints the state of the account named on the command line.

@@ -88,7 +88,7 @@ fn polls_through_pending_and_slow_down_and_really_slows_down() {
         saved.refresh_token.as_ref().unwrap().expose(),
         "refresh-from-device"
     );
-    assert_eq!(saved.flow, mailtoken::cli::Flow::Devicecode);
+    assert_eq!(saved.flow, mailtoken::tokenfile::Flow::Devicecode);
     // The token's life counts from the poll that got it, not from the start of the sign-in.
     let obtained = saved.access_token_obtained.unwrap();
     assert!(

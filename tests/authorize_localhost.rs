@@ -110,7 +110,7 @@ fn signs_in_through_the_loopback_listener() {
         saved.refresh_token.as_ref().unwrap().expose(),
         "refresh-from-code"
     );
-    assert_eq!(saved.flow, mailtoken::cli::Flow::Localhostauthcode);
+    assert_eq!(saved.flow, mailtoken::tokenfile::Flow::Localhostauthcode);
     assert_eq!(saved.email, "user@example.com");
     assert_eq!(saved.client_id, CLIENT_ID);
     assert_eq!(saved.client_secret, None);

@@ -6,8 +6,8 @@ mod common;
 
 use chrono::Utc;
 use common::*;
-use mailtoken::cli::Flow;
 use mailtoken::provider::ClientAuth;
+use mailtoken::tokenfile::Flow;
 
 fn run(sandbox: &Sandbox, args: &[String]) -> Run {
     sandbox.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
@@ -1066,7 +1066,7 @@ fn a_first_sign_in_picks_the_flow_that_works_here() {
 #[test]
 fn the_automatic_choice_prefers_a_browser_then_the_device_flow() {
     use mailtoken::authorize::automatic_flow;
-    use mailtoken::cli::Flow;
+    use mailtoken::tokenfile::Flow;
     let microsoft = mailtoken::provider::preset("microsoft", None).unwrap();
     let google = mailtoken::provider::preset("google", None).unwrap();
     let yahoo = mailtoken::provider::preset("yahoo", None).unwrap();

@@ -9,7 +9,8 @@ use common::mail::{
     Behaviour, CACHED_TOKEN, MailServer, ScriptFn, Session, TestCa, endpoints, run_trusting,
     run_trusting_with_timeout, server, url, write_account,
 };
-use mailtoken::cli::{Protocol, SaslMethod};
+use mailtoken::mailserver::Protocol;
+use mailtoken::sasl::SaslMethod;
 
 const PROTOCOLS: [Protocol; 3] = [Protocol::Imap, Protocol::Pop, Protocol::Smtp];
 

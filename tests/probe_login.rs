@@ -8,7 +8,8 @@ use common::mail::{
     Behaviour, CACHED_TOKEN, TestCa, b64decode, endpoints, expected_sasl, run_trusting, sasl_lines,
     server, url, write_account,
 };
-use mailtoken::cli::{Protocol, SaslMethod};
+use mailtoken::mailserver::Protocol;
+use mailtoken::sasl::SaslMethod;
 
 fn logs_in(protocol: Protocol, implicit: bool, method: SaslMethod) {
     let sandbox = Sandbox::new();

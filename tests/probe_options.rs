@@ -9,7 +9,8 @@ use common::mail::{
     Behaviour, CACHED_TOKEN, Endpoints, MailServer, ScriptFn, TestCa, b64, b64decode, endpoints,
     expected_sasl, run_trusting, sasl_lines, server, url, write_account,
 };
-use mailtoken::cli::{Protocol, SaslMethod};
+use mailtoken::mailserver::Protocol;
+use mailtoken::sasl::SaslMethod;
 
 struct Three {
     imap: MailServer,

@@ -9,7 +9,8 @@ use common::mail::{
     run_trusting, sasl_lines, server, url, write_account,
 };
 use common::{FakeServer, Reply, Sandbox};
-use mailtoken::cli::{Protocol, SaslMethod};
+use mailtoken::mailserver::Protocol;
+use mailtoken::sasl::SaslMethod;
 
 const FRESH_TOKEN: &str = "fresh-access-token";
 

@@ -11,7 +11,7 @@ mod common;
 
 use chrono::Utc;
 use common::*;
-use mailtoken::cli::Flow;
+use mailtoken::tokenfile::Flow;
 
 /// Where a recorded answer was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

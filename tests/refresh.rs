@@ -412,7 +412,7 @@ fn client_credentials_accounts_repeat_the_client_credentials_grant() {
         sandbox.age_spec(),
         Utc::now() - Duration::minutes(1),
     );
-    token.flow = mailtoken::cli::Flow::Clientcredentials;
+    token.flow = mailtoken::tokenfile::Flow::Clientcredentials;
     token.refresh_token = None;
     token.registration.scope = "mail.send".into();
     sandbox.write_token(&path, &token);

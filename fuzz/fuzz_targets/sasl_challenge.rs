@@ -10,7 +10,7 @@ mod common;
 use base64::Engine;
 use common::{SANITIZED, assert_terminal_safe, fields};
 use libfuzzer_sys::fuzz_target;
-use mailtoken::cli::Protocol;
+use mailtoken::mailserver::Protocol;
 use mailtoken::probe::parsers::{Challenge, Facts, explain};
 
 fuzz_target!(|data: &[u8]| {

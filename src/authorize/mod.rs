@@ -20,7 +20,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use crate::account::Account;
-use crate::cli::{EncryptionKind, Flow};
+use crate::encryption::EncryptionKind;
 use crate::encryption::{self, EncryptionSpec};
 use crate::error::{Error, ExitStatus, Result};
 use crate::grant::{self, Granted};
@@ -32,6 +32,7 @@ use crate::provider_answer::{Endpoint, Situation};
 use crate::refresh;
 use crate::secret::Secret;
 use crate::settings::{AuthorizeOptions, Settings};
+use crate::tokenfile::Flow;
 use crate::tokenfile::{FORMAT_VERSION, TokenFile};
 
 use prompt::Prompter;
@@ -101,12 +102,12 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
     if unattended {
         check_nothing_missing(settings, previous.as_ref())?;
     }
-    let email = match (&settings.client.email, &previous) {
+    let email = match (&settings.overrides.email, &previous) {
         (Some(email), _) => email.clone(),
         (None, Some(previous)) if !previous.email.is_empty() => previous.email.clone(),
         _ => ask.value("e-mail address", "--email ADDRESS", "E-mail address")?,
     };
-    let client_id = match (&settings.client.client_id, &previous) {
+    let client_id = match (&settings.overrides.client_id, &previous) {
         (Some(id), _) => id.clone(),
         (None, Some(previous)) if !previous.client_id.is_empty() => previous.client_id.clone(),
         _ => ask.value("client id", "--client-id ID", "OAuth2 client id")?,
@@ -114,7 +115,7 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
     if client_id.is_empty() {
         return Err(Error::usage("the client id is empty").hint("pass --client-id ID"));
     }
-    let client_secret = match (&settings.client.client_secret, &previous) {
+    let client_secret = match (&settings.overrides.client_secret, &previous) {
         (Some(secret), _) => Some(secret.clone()),
         // A stored file says what the client is, secret or none.
         (None, Some(previous)) => previous.client_secret.clone(),
@@ -288,7 +289,7 @@ fn google_mail(registration: &Registration) -> bool {
 /// True when nothing names the provider: no previous file, no `--provider`, `--issuer` or
 /// `--token-endpoint`.
 fn missing_provider(settings: &Settings, previous: Option<&TokenFile>) -> bool {
-    let flags = &settings.registration;
+    let flags = &settings.overrides;
     previous.is_none()
         && flags.provider.is_none()
         && flags.issuer.is_none()
@@ -298,7 +299,7 @@ fn missing_provider(settings: &Settings, previous: Option<&TokenFile>) -> bool {
 /// Without a terminal nothing can be asked: every value that would have been asked for is
 /// reported at once, so a script is fixed in one round rather than one flag per run.
 fn check_nothing_missing(settings: &Settings, previous: Option<&TokenFile>) -> Result<()> {
-    let client = &settings.client;
+    let client = &settings.overrides;
     let mut missing: Vec<(&str, &str)> = Vec::new();
     if missing_provider(settings, previous) {
         missing.push((
@@ -315,7 +316,7 @@ fn check_nothing_missing(settings: &Settings, previous: Option<&TokenFile>) -> R
     if client.client_secret.is_none() && previous.is_none() {
         missing.push((
             "client secret",
-            "--client-secret SECRET (or --client-secret '' for a public client)",
+            "--client-secret-file FILE (or --client-secret '' for a public client)",
         ));
     }
     if missing.is_empty() {

@@ -2,14 +2,14 @@
 //! or a custom one from `--issuer` discovery or explicit endpoints; then every flag on top.
 
 use super::prompt::Prompter;
-use crate::cli::SaslMethod;
 use crate::discovery::{self, Metadata};
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::log;
 use crate::provider::{self, ClientAuth, PRESET_NAMES, Registration};
-use crate::settings::{RegistrationOverrides, Settings};
-use crate::tokenfile::TokenFile;
+use crate::sasl::SaslMethod;
+use crate::settings::Settings;
+use crate::tokenfile::{Overrides, TokenFile};
 
 /// The registration and what discovery promised about it.
 pub struct Resolved {
@@ -23,7 +23,7 @@ pub fn resolve(
     previous: Option<&TokenFile>,
     ask: &Prompter,
 ) -> Result<Resolved> {
-    let flags = &settings.registration;
+    let flags = &settings.overrides;
     if let Some(tenant) = &flags.tenant {
         check_tenant(tenant)?;
     }
@@ -67,7 +67,7 @@ pub fn resolve(
         iss_required = metadata.authorization_response_iss_parameter_supported;
         apply_metadata(&mut registration, metadata);
     }
-    apply_flags(&mut registration, flags);
+    flags.apply_to_registration(&mut registration);
     if registration.token_endpoint.is_empty() {
         return Err(Error::usage(format!(
             "provider {} has no token endpoint",
@@ -94,7 +94,7 @@ pub fn resolve(
 }
 
 /// A preset, or an empty custom registration when endpoints will come from flags.
-fn base(name: &str, flags: &RegistrationOverrides) -> Result<Registration> {
+fn base(name: &str, flags: &Overrides) -> Result<Registration> {
     if let Some(preset) = provider::preset(name, flags.tenant.as_deref()) {
         return Ok(preset);
     }
@@ -200,41 +200,6 @@ fn apply_metadata(registration: &mut Registration, metadata: Metadata) {
     }
     if metadata.revocation_endpoint.is_some() {
         registration.revocation_endpoint = metadata.revocation_endpoint;
-    }
-}
-
-fn apply_flags(registration: &mut Registration, flags: &RegistrationOverrides) {
-    let set = |field: &mut Option<String>, value: &Option<String>| {
-        if let Some(value) = value {
-            *field = Some(value.clone());
-        }
-    };
-    set(
-        &mut registration.authorize_endpoint,
-        &flags.authorize_endpoint,
-    );
-    set(
-        &mut registration.devicecode_endpoint,
-        &flags.devicecode_endpoint,
-    );
-    set(&mut registration.redirect_uri, &flags.redirect_uri);
-    if let Some(token_endpoint) = &flags.token_endpoint {
-        registration.token_endpoint = token_endpoint.clone();
-    }
-    if let Some(scope) = &flags.scope {
-        registration.scope = scope.clone();
-    }
-    if let Some(method) = flags.sasl_method {
-        registration.sasl_method = method;
-    }
-    if let Some(endpoint) = &flags.imap_endpoint {
-        registration.imap_endpoint = Some(endpoint.clone());
-    }
-    if let Some(endpoint) = &flags.pop_endpoint {
-        registration.pop_endpoint = Some(endpoint.clone());
-    }
-    if let Some(endpoint) = &flags.smtp_endpoint {
-        registration.smtp_endpoint = Some(endpoint.clone());
     }
 }
 

@@ -4,7 +4,8 @@
 
 use base64::Engine;
 
-use crate::cli::{Protocol, SaslMethod};
+use crate::mailserver::Protocol;
+use crate::sasl::SaslMethod;
 
 /// What a failure challenge says. Servers differ in which members they send and in their types
 /// (Google sends `"status":"401"`, Dovecot `"invalid_token"`), so every member is optional text.

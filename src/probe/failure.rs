@@ -3,9 +3,9 @@
 
 use super::challenge::Challenge;
 use super::connection::SharedTranscript;
-use crate::cli::SaslMethod;
 use crate::error::ExitStatus;
 use crate::log;
+use crate::sasl::SaslMethod;
 
 /// Why a login test did not succeed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use super::challenge::{self, Challenge};
 use super::connection::{Connection, SharedTranscript, io_failure};
 use super::{Attempt, Failure, Kind};
-use crate::cli::SaslMethod;
+use crate::sasl::SaslMethod;
 use crate::secret::Secret;
 
 type Client = imap::Client<Connection>;
@@ -191,7 +191,7 @@ pub fn status_word(line: &str) -> Option<String> {
         .then_some(word)
 }
 
-fn no_starttls(endpoint: &crate::provider::MailEndpoint) -> Failure {
+fn no_starttls(endpoint: &crate::mailserver::MailEndpoint) -> Failure {
     Failure::new(
         Kind::NoStartTls,
         "the server does not offer STARTTLS; the token was not sent over an unencrypted connection",

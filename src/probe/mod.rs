@@ -34,15 +34,16 @@ use std::time::{Duration, Instant};
 
 use rustls::ClientConfig;
 
-use crate::cli::{Protocol, SaslMethod};
 use crate::error::{Error, Result};
 use crate::log;
-use crate::provider::MailEndpoint;
+use crate::mailserver::MailEndpoint;
+use crate::mailserver::Protocol;
+use crate::provider::Registration;
 use crate::refresh::{self, Current, Source};
 use crate::sasl;
+use crate::sasl::SaslMethod;
 use crate::secret::Secret;
 use crate::settings::Settings;
-use crate::tokenfile::TokenFile;
 
 use connection::{SharedTranscript, Transcript};
 use failure::{Failure, Kind, not_offered};
@@ -105,7 +106,7 @@ impl Attempt {
     }
 
     fn implicit_tls(&self) -> bool {
-        self.endpoint.tls == crate::provider::Tls::Implicit
+        self.endpoint.tls == crate::mailserver::Tls::Implicit
     }
 }
 
@@ -147,7 +148,8 @@ fn attempt(attempt: Attempt) -> std::result::Result<(), Failure> {
 /// Tests every mail endpoint of the account (or the one `--protocol` names).
 pub fn run(settings: &Settings) -> Result<()> {
     let account = settings.account();
-    let mut current = refresh::current_token(&account, &settings.client, settings.force_refresh)?;
+    let mut current =
+        refresh::current_token(&account, &settings.overrides, settings.force_refresh)?;
     log::verbose(match current.source {
         Source::Cached => "testing with the cached access token",
         Source::CachedAfterFailure => "testing with the cached access token (the refresh failed)",
@@ -156,7 +158,10 @@ pub fn run(settings: &Settings) -> Result<()> {
         }
         Source::RefreshedElsewhere => "testing with the token another process just refreshed",
     });
-    let endpoints = endpoints(settings, &current.token)?;
+    let registration = settings
+        .overrides
+        .registration_for_this_run(&current.token.registration);
+    let endpoints = endpoints(settings.protocol, &registration)?;
     if current.token.email.is_empty() {
         return Err(
             Error::config("the account has no e-mail address to log in as")
@@ -165,10 +170,7 @@ pub fn run(settings: &Settings) -> Result<()> {
     }
     let config = crate::tls::client_config()?;
     let timeout = timeout();
-    let method = settings
-        .registration
-        .sasl_method
-        .unwrap_or(current.token.registration.sasl_method);
+    let method = registration.sasl_method;
 
     let mut failed: Vec<(Protocol, Kind)> = Vec::new();
     let mut may_refresh = current.source == Source::Cached;
@@ -203,7 +205,7 @@ pub fn run(settings: &Settings) -> Result<()> {
                 say_reply(failure);
             }
             say_detail("the cached token was refused; refreshing it and trying once more");
-            match refresh::current_token(&account, &settings.client, true) {
+            match refresh::current_token(&account, &settings.overrides, true) {
                 Ok(refreshed) => {
                     current = refreshed;
                     (result, elapsed) = run_once(&current);
@@ -250,19 +252,17 @@ pub fn run(settings: &Settings) -> Result<()> {
     outcome(&failed)
 }
 
-/// The endpoints to test: the registration's, a command-line endpoint replacing the stored one,
-/// narrowed by `--protocol`.
-fn endpoints(settings: &Settings, token: &TokenFile) -> Result<Vec<MailEndpoint>> {
-    let protocols = match settings.protocol {
+/// The endpoints to test: the registration's (with the command line's), narrowed by `--protocol`.
+fn endpoints(only: Option<Protocol>, registration: &Registration) -> Result<Vec<MailEndpoint>> {
+    let protocols = match only {
         Some(protocol) => vec![protocol],
         None => vec![Protocol::Imap, Protocol::Pop, Protocol::Smtp],
     };
     let mut endpoints = Vec::new();
     for protocol in protocols {
-        let given = settings.registration.endpoint(protocol);
-        match given.or(token.registration.endpoint(protocol)) {
+        match registration.endpoint(protocol) {
             Some(endpoint) => endpoints.push(endpoint.clone()),
-            None if settings.protocol.is_some() => {
+            None if only.is_some() => {
                 return Err(Error::config(format!(
                     "the account has no {} endpoint to test",
                     protocol.name()

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use super::challenge::{self, Facts};
 use super::failure::{Failure, Kind};
-use crate::cli::{Protocol, SaslMethod};
 use crate::error::{Error, ExitStatus, Result};
 use crate::log;
-use crate::provider::MailEndpoint;
+use crate::mailserver::MailEndpoint;
+use crate::mailserver::Protocol;
+use crate::sasl::SaslMethod;
 use crate::tokenfile::TokenFile;
 
 /// The exit status: a refused login outweighs a network problem, which outweighs success.

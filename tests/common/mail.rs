@@ -13,7 +13,8 @@ use base64::Engine;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
-use mailtoken::cli::{Protocol, SaslMethod};
+use mailtoken::mailserver::Protocol;
+use mailtoken::sasl::SaslMethod;
 
 /// How long a fake server waits for the client before giving up on the connection.
 const SERVER_PATIENCE: Duration = Duration::from_secs(30);
@@ -519,7 +520,7 @@ pub fn write_account(
     method: SaslMethod,
     endpoints: &Endpoints,
 ) -> std::path::PathBuf {
-    use mailtoken::provider::MailEndpoint;
+    use mailtoken::mailserver::MailEndpoint;
     let mut registration = super::test_registration(token_endpoint);
     registration.sasl_method = method;
     let parse = |protocol, url: &Option<String>| {

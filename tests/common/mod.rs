@@ -12,10 +12,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use mailtoken::cli::{Flow, SaslMethod};
 use mailtoken::encryption::{Crypto, EncryptionOptions, EncryptionSpec};
 use mailtoken::provider::{ClientAuth, Registration};
+use mailtoken::sasl::SaslMethod;
 use mailtoken::secret::Secret;
+use mailtoken::tokenfile::Flow;
 use mailtoken::tokenfile::{FORMAT_VERSION, TokenFile};
 
 pub mod mail;

@@ -30,7 +30,7 @@ const PIPE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 pub const PIPE_TIMEOUT_VARIABLE: &str = "MAILTOKEN_PIPE_TIMEOUT";
 
 fn pipe_deadline() -> std::time::Duration {
-    crate::settings::seconds_from_env(
+    crate::environment::seconds_from_env(
         PIPE_TIMEOUT_VARIABLE,
         PIPE_TIMEOUT,
         std::time::Duration::from_secs(1_000_000_000),
@@ -402,7 +402,7 @@ fn run_filter(argv: Vec<String>, input: &[u8]) -> std::result::Result<Zeroizing<
     let mut child = Command::new(program)
         .args(args)
         // gpg and the user's pipes have no business with the client secret.
-        .env_remove(crate::settings::CLIENT_SECRET_VARIABLE)
+        .env_remove(crate::environment::CLIENT_SECRET_VARIABLE)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

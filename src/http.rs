@@ -210,7 +210,7 @@ fn http_get(url: &str) -> std::result::Result<HttpRequest, HttpError> {
 }
 
 fn total_timeout() -> Duration {
-    crate::settings::seconds_from_env(
+    crate::environment::seconds_from_env(
         TIMEOUT_VARIABLE,
         TOTAL_TIMEOUT,
         Duration::from_secs(1_000_000_000),

@@ -19,6 +19,7 @@ pub mod check;
 pub mod cli;
 pub mod discovery;
 pub mod encryption;
+pub mod environment;
 pub mod error;
 pub mod grant;
 pub mod hardening;

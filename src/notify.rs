@@ -81,7 +81,7 @@ pub fn sign_in_needed(account: &Account, name: &str, email: Option<&str>, reason
     let reason = one_line(reason);
     let spawned = Command::new(&hook)
         // The client secret stays ours, as with every child.
-        .env_remove(crate::settings::CLIENT_SECRET_VARIABLE)
+        .env_remove(crate::environment::CLIENT_SECRET_VARIABLE)
         .env("MAILTOKEN_ACCOUNT", name)
         .env("MAILTOKEN_EMAIL", email.unwrap_or(""))
         .env("MAILTOKEN_REASON", &reason)

@@ -8,6 +8,7 @@ use crate::account::Account;
 use crate::cli::Cli;
 use crate::encryption::EncryptionKind;
 use crate::encryption::EncryptionOptions;
+use crate::environment;
 use crate::error::{Error, Result};
 use crate::mailserver::MailEndpoint;
 use crate::mailserver::Protocol;
@@ -209,20 +210,6 @@ impl Settings {
     }
 }
 
-/// A duration in seconds (fractions allowed) from `variable`, for the deadlines tests and slow
-/// links adjust; `default` when it is unset, not a number, not positive, or not below `max`.
-pub fn seconds_from_env(variable: &str, default: Duration, max: Duration) -> Duration {
-    std::env::var(variable)
-        .ok()
-        .and_then(|text| text.trim().parse::<f64>().ok())
-        .filter(|seconds| *seconds > 0.0 && seconds.is_finite() && *seconds < max.as_secs_f64())
-        .map(Duration::from_secs_f64)
-        .unwrap_or(default)
-}
-
-/// The environment variable that gives `--authorize` the client secret without the argument list.
-pub const CLIENT_SECRET_VARIABLE: &str = "MAILTOKEN_CLIENT_SECRET";
-
 /// The longest client secret read from a file or stdin; real ones are under 100 bytes.
 const MAX_CLIENT_SECRET: u64 = 4096;
 
@@ -241,7 +228,7 @@ fn client_secret(
         return read_client_secret(file).map(Some);
     }
     Ok(authorizing
-        .then(|| std::env::var(CLIENT_SECRET_VARIABLE).ok())
+        .then(|| std::env::var(environment::CLIENT_SECRET_VARIABLE).ok())
         .flatten()
         .map(Secret::new))
 }

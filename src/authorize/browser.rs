@@ -8,7 +8,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::settings::CLIENT_SECRET_VARIABLE;
+use crate::environment::CLIENT_SECRET_VARIABLE;
 
 /// Starts the browser on `url` without waiting for it: a browser that stays open (or a text
 /// browser) must not hold the sign-in's deadline hostage.

@@ -59,7 +59,7 @@ pub const TIMEOUT_VARIABLE: &str = "MAILTOKEN_MAIL_TIMEOUT";
 
 /// The timeout in force.
 fn timeout() -> Duration {
-    crate::settings::seconds_from_env(TIMEOUT_VARIABLE, TIMEOUT, Duration::from_secs(86_400))
+    crate::environment::seconds_from_env(TIMEOUT_VARIABLE, TIMEOUT, Duration::from_secs(86_400))
 }
 
 /// A duration for messages: "20 s", "0.5 s".

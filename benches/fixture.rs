@@ -22,7 +22,7 @@ fn main() {
     };
     let identity = age::x25519::Identity::generate();
     let identity_path = dir.join("config/mailtoken/age-identity.txt");
-    mailtoken::store::write_atomic(
+    mailtoken::private_files::write_atomic(
         &identity_path,
         // age-keygen's layout, which mailtoken's own identities share.
         format!(
@@ -57,6 +57,6 @@ fn main() {
     let ciphertext = Crypto::new(EncryptionOptions::default())
         .encrypt(&token.encryption, &token.to_json())
         .expect("encrypts");
-    mailtoken::store::write_atomic(&dir.join("data/mailtoken/account"), &ciphertext)
+    mailtoken::private_files::write_atomic(&dir.join("data/mailtoken/account"), &ciphertext)
         .expect("writes the token file");
 }

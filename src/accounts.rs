@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 
-use crate::account::Account;
 use crate::error::{Error, Result};
 use crate::log;
 use crate::output;
 use crate::paths;
 use crate::settings::Settings;
 use crate::status::{self, State, Summary};
+use crate::tokenfile::Account;
 
 /// The directory bare TOKENFILE names live in.
 pub fn directory() -> Result<PathBuf> {

@@ -11,13 +11,13 @@
 
 use chrono::Utc;
 
-use crate::account::Account;
 use crate::accounts;
 use crate::error::{Error, ExitStatus, Result};
 use crate::log;
 use crate::notify;
 use crate::refresh;
 use crate::settings::Settings;
+use crate::tokenfile::Account;
 use crate::tokenfile::{Flow, Overrides};
 
 /// What became of one account.

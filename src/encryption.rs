@@ -535,10 +535,10 @@ fn is_ssh_private_key(contents: &[u8]) -> bool {
 /// others (it opens every token file encrypted to it).
 fn read_identity_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
     let shown = path.display();
-    crate::store::read_private(path)
+    crate::private_files::read_private(path)
         .map(Zeroizing::new)
         .map_err(|error| match error {
-            crate::store::ReadError::Exposed(mode) => Error::config(format!(
+            crate::private_files::ReadError::Exposed(mode) => Error::config(format!(
                 "the identity {shown} can be read by other users (mode {mode:04o}); it opens \
                  your token files"
             ))
@@ -546,19 +546,19 @@ fn read_identity_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
                 "run 'chmod 600 {}'",
                 paths::shell_quote(&path.to_string_lossy())
             )),
-            crate::store::ReadError::NotOwned(uid) => Error::config(format!(
+            crate::private_files::ReadError::NotOwned(uid) => Error::config(format!(
                 "the identity {shown} belongs to another user (uid {uid})"
             )),
-            crate::store::ReadError::Missing => Error::config(format!(
+            crate::private_files::ReadError::Missing => Error::config(format!(
                 "cannot read age identity {shown}: it does not exist"
             )),
-            crate::store::ReadError::NotAFile => {
+            crate::private_files::ReadError::NotAFile => {
                 Error::config(format!("the identity {shown} is not a regular file"))
             }
-            crate::store::ReadError::TooLarge => {
+            crate::private_files::ReadError::TooLarge => {
                 Error::config(format!("{shown} is far too large to be an identity"))
             }
-            crate::store::ReadError::Io(e) => {
+            crate::private_files::ReadError::Io(e) => {
                 Error::config(format!("cannot read age identity {shown}: {e}"))
             }
         })
@@ -667,7 +667,7 @@ pub fn ensure_default_identity() -> Result<PathBuf> {
         identity.to_public(),
         identity.to_string().expose_secret()
     ));
-    crate::store::write_new_private_file(&path, contents.as_bytes()).map_err(|e| {
+    crate::private_files::write_new_private_file(&path, contents.as_bytes()).map_err(|e| {
         Error::io(format!(
             "cannot create age identity {}: {e}",
             path.display()

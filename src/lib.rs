@@ -10,7 +10,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod account;
 pub mod accounts;
 pub mod age_identity;
 pub mod app;
@@ -24,23 +23,21 @@ pub mod error;
 pub mod grant;
 pub mod hardening;
 pub mod http;
-pub mod listener;
 pub mod log;
 pub mod mailserver;
 pub mod notify;
 pub mod output;
 pub mod paths;
+pub mod private_files;
 pub mod probe;
 pub mod provider;
 pub mod provider_answer;
-pub mod recovery;
 pub mod refresh;
 pub mod revoke;
 pub mod sasl;
 pub mod secret;
 pub mod settings;
 pub mod status;
-pub mod store;
 pub mod terminal;
 pub mod tls;
 pub mod tokenfile;

@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use crate::account::Account;
 use crate::log;
 use crate::paths;
-use crate::store;
+use crate::private_files;
+use crate::tokenfile::Account;
 
 /// The least time between two notifications about one account.
 pub const INTERVAL: Duration = Duration::from_secs(3600);
@@ -110,11 +110,11 @@ pub fn sign_in_needed(account: &Account, name: &str, email: Option<&str>, reason
 /// Whether the account is due a notification; if so, records that it gets one now. Serialized
 /// by a lock, so two mail clients failing at once notify once.
 fn due(state_dir: &Path, token_path: &Path) -> std::io::Result<bool> {
-    store::create_private_dir(state_dir)?;
+    private_files::create_private_dir(state_dir)?;
     let stamp = state_dir.join(stamp_name(token_path));
-    let _lock = store::lock(&stamp, STATE_LOCK_WAIT).map_err(|e| match e {
-        store::LockError::Io(e) => e,
-        store::LockError::TimedOut => std::io::Error::other("its lock is held"),
+    let _lock = private_files::lock(&stamp, STATE_LOCK_WAIT).map_err(|e| match e {
+        private_files::LockError::Io(e) => e,
+        private_files::LockError::TimedOut => std::io::Error::other("its lock is held"),
     })?;
     if let Ok(modified) = std::fs::metadata(&stamp).and_then(|m| m.modified()) {
         let age = SystemTime::now()
@@ -124,7 +124,7 @@ fn due(state_dir: &Path, token_path: &Path) -> std::io::Result<bool> {
             return Ok(false);
         }
     }
-    store::write_atomic(&stamp, b"")?;
+    private_files::write_atomic(&stamp, b"")?;
     Ok(true)
 }
 

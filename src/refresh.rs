@@ -6,28 +6,21 @@
 //! under the per-file lock, after re-reading the file, and is skipped when another process has
 //! already refreshed.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
-use crate::account::Account;
 use crate::error::{Error, ExitStatus, Result};
 use crate::grant::{self, GrantFailure, Granted};
 use crate::http::Http;
 use crate::log;
+use crate::private_files;
 use crate::provider_answer::{Endpoint, Situation};
-use crate::recovery;
-use crate::store;
+use crate::tokenfile::Account;
 use crate::tokenfile::Flow;
+use crate::tokenfile::recovery;
 use crate::tokenfile::{Overrides, Schema, TokenFile};
-
-/// Life assumed for an access token whose response has no `expires_in` (RFC 6749 section 5.1
-/// lets the provider document it elsewhere; an hour is what every mail provider uses).
-const DEFAULT_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
 
 /// How long to wait for another process's refresh while the cached token still works.
 const BUSY_WAIT_WITH_VALID_TOKEN: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// An absurd `expires_in` is capped rather than trusted (or allowed to overflow date arithmetic).
-const MAX_LIFETIME: chrono::Duration = chrono::Duration::days(366);
 
 /// Where the printed token came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,60 +44,58 @@ pub struct Current {
     pub source: Source,
 }
 
+impl Current {
+    fn new(token: TokenFile, source: Source) -> Current {
+        Current { token, source }
+    }
+}
+
 /// Returns a valid access token, refreshing it if its life is nearly over, or always with
 /// `force` (a server just rejected it). A forced refresh never falls back to the cached token.
+///
+/// The story of one call, in order: load, check, lock, re-read, prove the write, grant, store.
 pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> Result<Current> {
-    let first = account.load()?;
-    if !force && first.token.is_fresh(Utc::now()) {
-        // The hot path: no lock, no network, no subprocess.
-        let mut token = first.token;
-        overrides.apply_to_client(&mut token);
-        return Ok(Current {
-            token,
-            source: Source::Cached,
-        });
+    // Load and check. The hot path ends here: no lock, no network, no subprocess.
+    let mut first = account.load()?.token;
+    overrides.apply_to_client(&mut first);
+    if !force && first.is_fresh(Utc::now()) {
+        return Ok(Current::new(first, Source::Cached));
     }
 
-    // A still-valid token is worth more than a long wait: another process is refreshing, and
-    // the mail client is waiting for us.
-    let still_valid = !first.token.is_expired(Utc::now());
-    let wait = if still_valid && !force {
+    // Lock. A still-valid token is worth more than a long wait: another process is refreshing,
+    // and the mail client is waiting for us.
+    let still_valid = !force && !first.is_expired(Utc::now());
+    let wait = if still_valid {
         BUSY_WAIT_WITH_VALID_TOKEN
     } else {
-        store::LOCK_WAIT
+        private_files::LOCK_WAIT
     };
     let _lock = match account.lock_waiting(wait) {
         Ok(lock) => lock,
-        Err(error) if still_valid && !force && error.status() == ExitStatus::Temporary => {
-            let mut token = first.token;
-            overrides.apply_to_client(&mut token);
-            return Ok(cached_after_failure(token, error.message()));
+        Err(error) if still_valid && error.status() == ExitStatus::Temporary => {
+            return Ok(cached_after_failure(first, error.message()));
         }
         Err(error) => return Err(error),
     };
+
+    // Re-read under the lock: another process may have refreshed, or an earlier call may have
+    // left tokens it could not store.
     let loaded = account.load_to_update()?;
     let mut token = loaded.token;
     adopt_recovered(account, &mut token);
+    overrides.apply_to_client(&mut token);
     let now = Utc::now();
-    if token.access_token != first.token.access_token && !token.is_expired(now) {
+    if token.access_token != first.access_token && !token.is_expired(now) {
         log::verbose("another mailtoken process refreshed the token meanwhile");
-        overrides.apply_to_client(&mut token);
-        return Ok(Current {
-            token,
-            source: Source::RefreshedElsewhere,
-        });
+        return Ok(Current::new(token, Source::RefreshedElsewhere));
     }
     if !force && token.is_fresh(now) {
-        overrides.apply_to_client(&mut token);
-        return Ok(Current {
-            token,
-            source: Source::Cached,
-        });
+        return Ok(Current::new(token, Source::Cached));
     }
-
-    overrides.apply_to_client(&mut token);
     check_refreshable(account, &token)?;
-    // Never spend a (possibly rotating) refresh token unless its result can be stored.
+
+    // Prove the write: never spend a (possibly rotating) refresh token unless its result can be
+    // stored.
     if let Err(error) = account.prove_save(&token) {
         if !force && !token.is_expired(Utc::now()) {
             let why = format!("{}; not refreshing", error.message());
@@ -112,48 +103,55 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
         }
         return Err(error.context("not refreshing, because the result could not be stored"));
     }
-    let started = Utc::now();
-    match request_new_token(&token) {
-        Ok(granted) => {
-            store_granted(&mut token, granted, started);
-            if loaded.schema == Schema::MuttOauth2 {
-                log::verbose("converting the mutt_oauth2.py token file to mailtoken's format");
-            }
-            if let Err(error) = account.save(&mut token) {
-                keep_unsaved(account, &token, &error);
-                return Ok(Current {
-                    token,
-                    source: Source::RefreshedUnsaved,
-                });
-            }
-            log::verbose(format!(
-                "new access token valid until {}",
-                token.access_token_expiry.to_rfc3339()
-            ));
-            Ok(Current {
-                token,
-                source: Source::Refreshed,
-            })
-        }
-        Err(failure) => {
-            let command = account.authorize_command();
-            let situation = Situation {
-                what: match token.flow {
-                    Flow::Clientcredentials => "client credentials",
-                    _ => "refresh token",
-                },
-                host: token.registration.token_host(),
-                provider: &token.registration.provider,
-                authorize_command: &command,
-                redirect_uri: None,
-            };
-            if !force && failure.is_temporary() && !token.is_expired(Utc::now()) {
-                let error = failure.into_error(Endpoint::Token, &situation);
-                return Ok(cached_after_failure(token, error.message()));
-            }
-            Err(failure.into_error(Endpoint::Token, &situation))
-        }
+
+    // Grant.
+    let requested_at = Utc::now();
+    let granted = match request_new_token(&token) {
+        Ok(granted) => granted,
+        Err(failure) => return refresh_failed(account, token, failure, force),
+    };
+
+    // Store. A failed write still prints the new token: the set is kept for the next call.
+    token.record(granted, requested_at);
+    if loaded.schema == Schema::MuttOauth2 {
+        log::verbose("converting the mutt_oauth2.py token file to mailtoken's format");
     }
+    if let Err(error) = account.save(&mut token) {
+        keep_unsaved(account, &token, &error);
+        return Ok(Current::new(token, Source::RefreshedUnsaved));
+    }
+    log::verbose(format!(
+        "new access token valid until {}",
+        token.access_token_expiry.to_rfc3339()
+    ));
+    Ok(Current::new(token, Source::Refreshed))
+}
+
+/// A refresh the provider refused or could not answer: the cached token while it still works and
+/// the failure is temporary (unless forced), otherwise the classified error.
+fn refresh_failed(
+    account: &Account,
+    token: TokenFile,
+    failure: GrantFailure,
+    force: bool,
+) -> Result<Current> {
+    let command = account.authorize_command();
+    let situation = Situation {
+        what: match token.flow {
+            Flow::Clientcredentials => "client credentials",
+            _ => "refresh token",
+        },
+        host: token.registration.token_host(),
+        provider: &token.registration.provider,
+        authorize_command: &command,
+        redirect_uri: None,
+    };
+    let temporary = failure.is_temporary();
+    let error = failure.into_error(Endpoint::Token, &situation);
+    if !force && temporary && !token.is_expired(Utc::now()) {
+        return Ok(cached_after_failure(token, error.message()));
+    }
+    Err(error)
 }
 
 /// The cached token, still valid, when a refresh could not happen (`why`): said on stderr, since
@@ -163,10 +161,7 @@ fn cached_after_failure(token: TokenFile, why: &str) -> Current {
         "{why}; using the cached token, valid for {} s more",
         (token.access_token_expiry - Utc::now()).num_seconds()
     ));
-    Current {
-        token,
-        source: Source::CachedAfterFailure,
-    }
+    Current::new(token, Source::CachedAfterFailure)
 }
 
 /// The provider issued new tokens and the file could not take them: they are kept in the
@@ -256,25 +251,5 @@ fn request_new_token(token: &TokenFile) -> std::result::Result<Granted, GrantFai
         ),
         // check_refreshable turns this case into a clearer error before any request.
         (_, None) => Err(GrantFailure::Malformed("no refresh token is stored".into())),
-    }
-}
-
-/// Records a token response; a rotated refresh token replaces the old one, and when none comes
-/// back the old one stays (RFC 6749 section 6).
-pub fn store_granted(token: &mut TokenFile, granted: Granted, requested_at: DateTime<Utc>) {
-    let lifetime = granted
-        .expires_in
-        .and_then(|d| chrono::Duration::from_std(d).ok())
-        .unwrap_or(DEFAULT_LIFETIME)
-        .min(MAX_LIFETIME);
-    token.access_token = granted.access_token;
-    token.access_token_obtained = Some(requested_at);
-    // Counted from when the request was sent, not received: the provider's clock started earlier.
-    token.access_token_expiry = requested_at + lifetime;
-    if let Some(refresh_token) = granted.refresh_token {
-        token.refresh_token = Some(refresh_token);
-    }
-    if let Some(scope) = granted.scope {
-        token.granted_scope = Some(scope);
     }
 }

@@ -10,7 +10,6 @@
 use base64::Engine;
 use oauth2::url::form_urlencoded;
 
-use crate::account::Account;
 use crate::error::{Error, ExitStatus, Result};
 use crate::http::{Http, HttpError};
 use crate::log;
@@ -19,6 +18,7 @@ use crate::provider::{ClientAuth, Registration};
 use crate::provider_answer::{self, Endpoint};
 use crate::secret::Secret;
 use crate::settings::Settings;
+use crate::tokenfile::Account;
 use crate::tokenfile::TokenFile;
 
 /// Why one revocation request failed.

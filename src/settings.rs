@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::account::Account;
 use crate::cli::Cli;
 use crate::encryption::EncryptionKind;
 use crate::encryption::EncryptionOptions;
@@ -15,6 +14,7 @@ use crate::mailserver::Protocol;
 use crate::output::Format;
 use crate::paths;
 use crate::secret::Secret;
+use crate::tokenfile::Account;
 use crate::tokenfile::{Flow, Overrides};
 
 /// How long an interactive sign-in waits for the user when `--auth-timeout` is not given, in

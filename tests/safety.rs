@@ -554,7 +554,7 @@ fn a_busy_lock_does_not_hold_back_a_token_that_still_works() {
         &path,
         &account(&sandbox, &server, Utc::now() + Duration::minutes(2)),
     );
-    let _held = mailtoken::store::lock(&path, std::time::Duration::from_secs(1)).unwrap();
+    let _held = mailtoken::private_files::lock(&path, std::time::Duration::from_secs(1)).unwrap();
 
     let started = std::time::Instant::now();
     let run = sandbox.run(&[path.to_str().unwrap()]);
@@ -748,7 +748,7 @@ fn a_fifo_a_foreign_file_or_a_foreign_link_is_refused_at_once() {
     );
 
     // Ownership needs another user: only root can hand a file to one.
-    if mailtoken::store::my_uid() != 0 {
+    if mailtoken::private_files::my_uid() != 0 {
         return;
     }
     let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));

@@ -7,7 +7,6 @@ use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
 use mailtoken::encryption::EncryptionSpec;
 use mailtoken::grant::{GrantFailure, TokenReply, granted};
-use mailtoken::refresh::store_granted;
 use mailtoken::tokenfile::TokenFile;
 use oauth2::TokenResponse;
 
@@ -42,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
 
     let (mut file, _) = TokenFile::parse(BASE, || Ok(EncryptionSpec::AgePassphrase)).unwrap();
     let requested_at = Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap();
-    store_granted(&mut file, granted, requested_at);
+    file.record(granted, requested_at);
     assert_eq!(file.access_token.expose(), access_token);
     assert!(had_refresh || file.refresh_token.as_ref().map(|t| t.expose()) == Some("rt"));
     let lifetime = file.access_token_expiry - requested_at;

@@ -10,11 +10,11 @@ use oauth2::{
     PkceCodeVerifier, RedirectUrl,
 };
 
+use super::listener::{Answer, BindError, Listener};
 use super::{Obtained, Request, pages, prompt};
 use crate::discovery;
 use crate::error::{Error, ExitStatus, Result};
 use crate::grant;
-use crate::listener::{Answer, BindError, Listener};
 use crate::log;
 use crate::provider::{PRESET_NAMES, is_loopback_url};
 use crate::provider_answer::{self, Endpoint, ProviderAnswer};

@@ -10,7 +10,8 @@
 mod browser;
 mod code;
 mod device;
-pub mod pages;
+pub mod listener;
+mod pages;
 mod prompt;
 mod qr;
 mod registration;
@@ -19,7 +20,6 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::account::Account;
 use crate::encryption::EncryptionKind;
 use crate::encryption::{self, EncryptionSpec};
 use crate::error::{Error, ExitStatus, Result};
@@ -29,9 +29,9 @@ use crate::log;
 use crate::paths;
 use crate::provider::Registration;
 use crate::provider_answer::{Endpoint, Situation};
-use crate::refresh;
 use crate::secret::Secret;
 use crate::settings::{AuthorizeOptions, Settings};
+use crate::tokenfile::Account;
 use crate::tokenfile::Flow;
 use crate::tokenfile::{FORMAT_VERSION, TokenFile};
 
@@ -176,7 +176,7 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
             .as_ref()
             .and_then(|previous| previous.unknown.clone()),
     };
-    refresh::store_granted(&mut token, granted, requested_at);
+    token.record(granted, requested_at);
     save(&account, &mut token, &ask, previous.is_none())?;
     log::verbose(format!("signed in; wrote {}", account.path().display()));
     Ok(token)

@@ -7,10 +7,12 @@
 //! that connects, cannot stall or exhaust it; the decision about each request is taken by the
 //! caller on one thread, in order.
 //!
+//! `http1` reads the request head and writes the answer.
+//!
 //! tiny_http was the first choice, but it reads header lines without any length limit and sets no
 //! timeout on accepted connections, so the two guarantees above could not be given with it.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,9 +20,10 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A redirect request is a URL with a code, a state and perhaps an `iss`; providers' codes are at
-/// most a few kilobytes. Anything larger is not a redirect and is refused with 431.
-pub const MAX_REQUEST: usize = 16 * 1024;
+mod http1;
+
+pub use http1::{Head, MAX_REQUEST, parse_request_head};
+use http1::{HeadError, read_head, write_answer};
 
 /// How long a connection may stay silent. Browsers open speculative connections that never carry
 /// a request; those are closed after this, without holding anything else up.
@@ -281,14 +284,14 @@ fn serve(mut stream: TcpStream, sender: Sender<Incoming>) {
         }
         Ok(None) => Answer {
             status: 400,
-            html: crate::authorize::pages::BAD_REQUEST,
+            html: super::pages::BAD_REQUEST,
         },
         Err(HeadError::TooLarge) => {
             let _ = write_answer(
                 &mut stream,
                 &Answer {
                     status: 431,
-                    html: crate::authorize::pages::BAD_REQUEST,
+                    html: super::pages::BAD_REQUEST,
                 },
             );
             // Closing with unread input would reset the connection and lose the answer: read a
@@ -306,113 +309,10 @@ fn serve(mut stream: TcpStream, sender: Sender<Incoming>) {
     let _ = write_answer(&mut stream, &answer);
 }
 
-enum HeadError {
-    TooLarge,
-    Io,
-}
-
-/// What the bytes received so far on a connection amount to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Head {
-    /// The head has not ended yet and is within [`MAX_REQUEST`]: read more.
-    Incomplete,
-    /// More than [`MAX_REQUEST`] bytes without the end of the head: answered with 431.
-    TooLarge,
-    /// A complete head whose request line is not `METHOD TARGET HTTP/1.x`: answered with 400.
-    Malformed,
-    /// The request line's method and target (path and query).
-    Request { method: String, target: String },
-}
-
-/// Judges the bytes received so far: the head ends at the first empty line (RFC 9112 section
-/// 2.1), and only its request line is read. Pure, so the fuzz targets (fuzz/) can run it.
-pub fn parse_request_head(bytes: &[u8]) -> Head {
-    let head = match find_head_end(bytes) {
-        Some(end) if end > MAX_REQUEST => return Head::TooLarge,
-        Some(end) => &bytes[..end],
-        None if bytes.len() > MAX_REQUEST => return Head::TooLarge,
-        None => return Head::Incomplete,
-    };
-    let Ok(text) = std::str::from_utf8(head) else {
-        return Head::Malformed;
-    };
-    let request_line = text.split("\r\n").next().unwrap_or("");
-    let mut parts = request_line.split(' ');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(method), Some(target), Some(version), None)
-            if version.starts_with("HTTP/1.") && !method.is_empty() =>
-        {
-            Head::Request {
-                method: method.to_string(),
-                target: target.to_string(),
-            }
-        }
-        _ => Head::Malformed,
-    }
-}
-
-/// Reads up to the end of the request head and returns the request line's method and target;
-/// `None` when the request line is malformed.
-fn read_head(
-    stream: &mut TcpStream,
-    deadline: Instant,
-) -> Result<Option<(String, String)>, HeadError> {
-    let mut head = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 2048];
-    loop {
-        match parse_request_head(&head) {
-            Head::Incomplete => {}
-            Head::TooLarge => return Err(HeadError::TooLarge),
-            Head::Malformed => return Ok(None),
-            Head::Request { method, target } => return Ok(Some((method, target))),
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-            return Err(HeadError::Io);
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) => return Err(HeadError::Io),
-            Ok(n) => head.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return Err(HeadError::Io),
-        }
-    }
-}
-
-fn find_head_end(bytes: &[u8]) -> Option<usize> {
-    bytes.windows(4).position(|window| window == b"\r\n\r\n")
-}
-
-fn write_answer(stream: &mut TcpStream, answer: &Answer) -> io::Result<()> {
-    let reason = match answer.status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        431 => "Request Header Fields Too Large",
-        _ => "Error",
-    };
-    // The address bar holds the code until the page is left: no referrer, no caching, no scripts.
-    let head = format!(
-        "HTTP/1.1 {} {reason}\r\n\
-         Content-Type: text/html; charset=utf-8\r\n\
-         Content-Length: {}\r\n\
-         Cache-Control: no-store\r\n\
-         Referrer-Policy: no-referrer\r\n\
-         Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
-         X-Content-Type-Options: nosniff\r\n\
-         Connection: close\r\n\r\n",
-        answer.status,
-        answer.html.len()
-    );
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(answer.html.as_bytes())?;
-    stream.flush()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn get(addr: SocketAddr, raw: &[u8]) -> String {
         let mut stream = TcpStream::connect(addr).unwrap();
@@ -510,35 +410,6 @@ mod tests {
             Listener::bind(Some(port)),
             Err(BindError::InUse(_))
         ));
-    }
-
-    #[test]
-    fn request_heads_are_judged_as_read_head_did() {
-        assert_eq!(
-            parse_request_head(b"GET /?code=c&state=s HTTP/1.1\r\nHost: x\r\n\r\nbody"),
-            Head::Request {
-                method: "GET".into(),
-                target: "/?code=c&state=s".into()
-            }
-        );
-        assert_eq!(
-            parse_request_head(b"GET / HTTP/1.1\r\nHost: x\r\n"),
-            Head::Incomplete
-        );
-        assert_eq!(parse_request_head(b"NONSENSE\r\n\r\n"), Head::Malformed);
-        assert_eq!(
-            parse_request_head(b"GET  / HTTP/1.1\r\n\r\n"),
-            Head::Malformed
-        );
-        assert_eq!(
-            parse_request_head(b"GET /\xff HTTP/1.1\r\n\r\n"),
-            Head::Malformed
-        );
-        let mut huge = b"GET /?".to_vec();
-        huge.extend(std::iter::repeat_n(b'a', MAX_REQUEST));
-        assert_eq!(parse_request_head(&huge), Head::TooLarge);
-        huge.extend_from_slice(b" HTTP/1.1\r\n\r\n");
-        assert_eq!(parse_request_head(&huge), Head::TooLarge);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::encryption::{self, Crypto, EncryptionOptions, EncryptionSpec};
 use crate::error::{Error, Result};
 use crate::paths;
-use crate::store;
+use crate::private_files;
 use crate::tokenfile::TokenFile;
 
 /// Where the kept tokens of the token file at `token_path` go: its name and a hash of its full
@@ -46,7 +46,7 @@ pub fn keep(token_path: &Path, token: &TokenFile) -> Result<PathBuf> {
         recipients: encryption::age_recipients_of(&identity)?,
     };
     let ciphertext = Crypto::new(EncryptionOptions::default()).encrypt(&spec, &token.to_json())?;
-    store::write_atomic(&path, &ciphertext)
+    private_files::write_atomic(&path, &ciphertext)
         .map_err(|e| Error::io(format!("cannot write {}: {e}", path.display())))?;
     Ok(path)
 }
@@ -54,7 +54,7 @@ pub fn keep(token_path: &Path, token: &TokenFile) -> Result<PathBuf> {
 /// The tokens kept for `token_path`, if there are any that can be read.
 pub fn take(token_path: &Path) -> Option<(TokenFile, PathBuf)> {
     let path = path_for(token_path).ok()?;
-    let bytes = store::read_private(&path).ok()?;
+    let bytes = private_files::read_private(&path).ok()?;
     let crypto = Crypto::new(EncryptionOptions::default());
     let (plaintext, read_with) = crypto.decrypt(&path, &bytes).ok()?;
     let (token, _) =

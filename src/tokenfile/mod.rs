@@ -1,6 +1,20 @@
-//! One account's token file as the rest of the program sees it: load (read, check, decrypt,
-//! parse), save (serialize, encrypt, atomic write) and lock, with every failure turned into an
-//! error that says what to run next.
+//! One account's token file: load (read, check, decrypt, parse), save (encrypt, read back,
+//! atomic write) and lock, with every failure turned into an error that says what to run next.
+//! This is where the refresh token is written; `refresh` decides when.
+//!
+//! `contents` is the schema inside the encryption, `mutt_oauth2` the older schema it still reads,
+//! `overrides` the flags that replace stored values, and `recovery` keeps a token set the file
+//! could not take.
+
+mod contents;
+mod mutt_oauth2;
+mod overrides;
+pub mod recovery;
+
+pub use contents::{
+    FORMAT_VERSION, Flow, MAX_LIFETIME, MAX_REFRESH_MARGIN, Schema, TYPICAL_LIFETIME, TokenFile,
+};
+pub use overrides::Overrides;
 
 use std::path::{Path, PathBuf};
 
@@ -9,8 +23,7 @@ use zeroize::Zeroizing;
 use crate::encryption::{Crypto, EncryptionOptions, EncryptionSpec};
 use crate::error::{Error, ExitStatus, Result};
 use crate::paths;
-use crate::store::{self, LockError, ReadError, RefreshLock};
-use crate::tokenfile::{Schema, TokenFile};
+use crate::private_files::{self, LockError, ReadError, RefreshLock};
 
 /// A token file and the means to open it.
 pub struct Account {
@@ -72,7 +85,7 @@ impl Account {
 
     fn read(&self, to_update: bool) -> Result<Loaded> {
         let shown = self.path.display();
-        let bytes = store::read_private(&self.path).map_err(|error| match error {
+        let bytes = private_files::read_private(&self.path).map_err(|error| match error {
             ReadError::Missing => {
                 Error::new(ExitStatus::NoTokenFile, format!("no token file at {shown}")).hint(
                     format!("run '{}' once to sign in", self.authorize_command()),
@@ -81,7 +94,7 @@ impl Account {
             // chmod is suggested only for what looks like a token file: telling a user to
             // narrow the mode of some other file they pointed at by mistake helps no one.
             ReadError::Exposed(mode)
-                if crate::encryption::detect(&store::peek(&self.path))
+                if crate::encryption::detect(&private_files::peek(&self.path))
                     != crate::encryption::Detected::Unknown =>
             {
                 Error::config(format!(
@@ -135,7 +148,7 @@ impl Account {
     /// Callers that replace an existing login hold the refresh lock, so no two writers interleave.
     pub fn save(&self, token: &mut TokenFile) -> Result<()> {
         let ciphertext = self.seal(token)?;
-        store::write_atomic(&self.real_path(), &ciphertext)
+        private_files::write_atomic(&self.real_path(), &ciphertext)
             .map_err(|e| Error::io(format!("cannot write {}: {e}", self.path.display())))
     }
 
@@ -148,7 +161,7 @@ impl Account {
         let ciphertext = self.seal(&mut trial)?;
         // Room for the file to grow (a longer token, a rotated refresh token) and its metadata.
         let room = ciphertext.len() * 2 + 4096;
-        store::prove_writable(&self.real_path(), room).map_err(|e| {
+        private_files::prove_writable(&self.real_path(), room).map_err(|e| {
             Error::io(format!(
                 "cannot write beside {}: {e}",
                 self.path.display()
@@ -202,12 +215,12 @@ impl Account {
 
     /// Takes the exclusive refresh lock on this token file.
     pub fn lock(&self) -> Result<RefreshLock> {
-        self.lock_waiting(store::LOCK_WAIT)
+        self.lock_waiting(private_files::LOCK_WAIT)
     }
 
     /// Takes the lock, waiting at most `wait` for another holder.
     pub fn lock_waiting(&self, wait: std::time::Duration) -> Result<RefreshLock> {
-        store::lock(&self.real_path(), wait).map_err(|error| match error {
+        private_files::lock(&self.real_path(), wait).map_err(|error| match error {
             LockError::TimedOut => Error::temporary(format!(
                 "another mailtoken process has been refreshing {} for over {} s",
                 self.path.display(),

@@ -7,14 +7,12 @@
 //! revocation endpoint (Microsoft) get the address of the page where the user removes it, and the
 //! local file is deleted.
 
-use base64::Engine;
-use oauth2::url::form_urlencoded;
-
 use crate::error::{Error, ExitStatus, Result};
+use crate::grant;
 use crate::http::{Http, HttpError};
 use crate::log;
 use crate::paths;
-use crate::provider::{ClientAuth, Registration};
+use crate::provider::Registration;
 use crate::provider_answer::{self, Endpoint};
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -100,42 +98,14 @@ fn request(
     secret: &Secret,
     hint: &str,
 ) -> std::result::Result<(), Failure> {
-    let mut form = form_urlencoded::Serializer::new(String::new());
-    form.append_pair("token", secret.expose());
-    form.append_pair("token_type_hint", hint);
-    let mut builder = oauth2::http::Request::post(endpoint)
-        .header(oauth2::http::header::ACCEPT, "application/json")
-        .header(
-            oauth2::http::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        );
-    let client_secret = token.client_secret.as_ref().filter(|s| !s.is_empty());
-    match (registration.client_auth, client_secret) {
-        (ClientAuth::ClientSecretBasic, Some(client_secret)) => {
-            // RFC 6749 section 2.3.1: both parts form-encoded before base64.
-            let encode =
-                |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
-            let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
-                "{}:{}",
-                encode(&token.client_id),
-                encode(client_secret.expose())
-            ));
-            builder = builder.header(
-                oauth2::http::header::AUTHORIZATION,
-                format!("Basic {credentials}"),
-            );
-        }
-        (_, client_secret) => {
-            form.append_pair("client_id", &token.client_id);
-            if let Some(client_secret) = client_secret {
-                form.append_pair("client_secret", client_secret.expose());
-            }
-        }
-    }
-    let body = Secret::new(form.finish());
-    let http_request = builder
-        .body(body.expose().as_bytes().to_vec())
-        .map_err(|e| Failure::Refused(Error::config(format!("cannot build the request: {e}"))))?;
+    let http_request = grant::client_post(
+        endpoint,
+        registration,
+        &token.client_id,
+        token.client_secret.as_ref(),
+        &[("token", secret.expose()), ("token_type_hint", hint)],
+    )
+    .map_err(Failure::Refused)?;
     match http.execute(http_request) {
         // RFC 7009 section 2.2: 200 whether or not the token was still valid.
         Ok(_) => Ok(()),

@@ -7,21 +7,13 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use oauth2::url::form_urlencoded;
 use oauth2::{DeviceAuthorizationUrl, StandardDeviceAuthorizationResponse};
 
 use super::{Obtained, Request, qr};
 use crate::error::{Error, Result};
-use crate::grant::{self, GrantFailure, Granted};
-use crate::http::HttpError;
+use crate::grant::{self, DeviceCode, DevicePoll};
 use crate::log;
-use crate::provider::ClientAuth;
 use crate::provider_answer::Endpoint;
-use crate::secret::Secret;
-
-/// RFC 8628 section 3.4: the grant type of the polling requests.
-const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// RFC 8628 section 3.5: `slow_down` adds five seconds to the interval, for good.
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
@@ -36,18 +28,47 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// How often the time left is redrawn on a terminal.
 const TICK: Duration = Duration::from_secs(1);
 
-/// The answer to one poll.
-#[derive(Debug)]
-enum Poll {
-    Granted(Granted),
-    Pending,
-    SlowDown,
-    /// Network trouble or a 5xx: wait longer and try again.
-    Trouble(String),
-    Failed(GrantFailure),
+pub(super) fn run(request: &Request) -> Result<Obtained> {
+    let details = request_device_code(request)?;
+    let started = Instant::now();
+    let expires = started + details.expires_in;
+    // Without --auth-timeout, wait as long as the code lives: the provider chose that time.
+    let deadline = if request.options.deadline_given {
+        request.deadline
+    } else {
+        expires
+    };
+    let end = expires.min(deadline);
+    let mut countdown = Countdown::for_stderr(end);
+    if countdown.live {
+        show_on_terminal(
+            &details.verification_uri,
+            details.verification_uri_complete.as_deref(),
+            &details.user_code,
+        );
+    } else {
+        show_in_log(&details, end.saturating_duration_since(started));
+    }
+    let granted = wait_for_sign_in(request, &details, &mut countdown, end)?;
+    match granted {
+        Some(obtained) => Ok(obtained),
+        None if expires <= deadline => Err(Error::reauthorize(
+            "the device code expired before the sign-in was completed",
+        )
+        .hint(format!("run '{}' again", request.authorize_command))),
+        None => Err(Error::temporary(format!(
+            "no sign-in completed within {} s",
+            request.options.deadline.as_secs()
+        ))
+        .hint(format!(
+            "run '{}' again; --auth-timeout SECONDS allows more time",
+            request.authorize_command
+        ))),
+    }
 }
 
-pub(super) fn run(request: &Request) -> Result<Obtained> {
+/// Asks the device authorization endpoint for a code (RFC 8628 section 3.1).
+fn request_device_code(request: &Request) -> Result<DeviceCode> {
     let registration = request.registration;
     let endpoint = registration.devicecode_endpoint.as_deref().ok_or_else(|| {
         Error::usage(format!(
@@ -75,71 +96,63 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
                 &request.situation("device authorization", host, None),
             )
         })?;
-    let started = Instant::now();
     // Bounded durations and sanitised text, in one place (grant::device_code, fuzzed).
-    let details = grant::device_code(&details);
-    let expires = started + details.expires_in;
-    // Without --auth-timeout, wait as long as the code lives: the provider chose that time.
-    let deadline = if request.options.deadline_given {
-        request.deadline
-    } else {
-        expires
-    };
-    let end = expires.min(deadline);
+    Ok(grant::device_code(&details))
+}
 
-    let address = details.verification_uri;
-    let complete = details.verification_uri_complete;
-    let code = details.user_code;
-    let mut countdown = Countdown::for_stderr(end);
-    if countdown.live {
-        show_on_terminal(&address, complete.as_deref(), &code);
-    } else {
-        // Shown whether or not the provider sends a `message` (Google does not).
-        log::say(format!(
-            "To sign in, visit {address} and enter the code {code}"
-        ));
-        if let Some(complete) = &complete {
-            log::say(format!("(or open {complete} directly)"));
-        }
-        log::say(format!(
-            "Waiting up to {} s for the sign-in ...",
-            end.saturating_duration_since(started).as_secs()
-        ));
+/// The code and address for a log or a pipe: no QR code, no countdown.
+fn show_in_log(details: &DeviceCode, waiting: Duration) {
+    let address = &details.verification_uri;
+    let code = &details.user_code;
+    // Shown whether or not the provider sends a `message` (Google does not).
+    log::say(format!(
+        "To sign in, visit {address} and enter the code {code}"
+    ));
+    if let Some(complete) = &details.verification_uri_complete {
+        log::say(format!("(or open {complete} directly)"));
     }
+    log::say(format!(
+        "Waiting up to {} s for the sign-in ...",
+        waiting.as_secs()
+    ));
+}
 
-    let device_code = details.device_code;
+/// Polls the token endpoint until the user has signed in (the tokens, and when they were asked
+/// for), the provider refuses, or `end` comes (`None`). RFC 8628 section 3.5: `slow_down` adds to
+/// the interval for good; network trouble backs off exponentially.
+fn wait_for_sign_in(
+    request: &Request,
+    details: &DeviceCode,
+    countdown: &mut Countdown,
+    end: Instant,
+) -> Result<Option<Obtained>> {
+    let registration = request.registration;
+    let host = registration.token_host();
     let mut interval = details.interval.max(MIN_INTERVAL);
     let mut backoff = interval;
     loop {
-        let now = Instant::now();
-        let wake = now + backoff;
+        let wake = Instant::now() + backoff;
         if wake >= end {
             countdown.sleep_until(end);
             countdown.clear();
-            return Err(if expires <= deadline {
-                Error::reauthorize("the device code expired before the sign-in was completed")
-                    .hint(format!("run '{}' again", request.authorize_command))
-            } else {
-                Error::temporary(format!(
-                    "no sign-in completed within {} s",
-                    request.options.deadline.as_secs()
-                ))
-                .hint(format!(
-                    "run '{}' again; --auth-timeout SECONDS allows more time",
-                    request.authorize_command
-                ))
-            });
+            return Ok(None);
         }
         countdown.sleep_until(wake);
         let requested_at = chrono::Utc::now();
-        let answer = poll(request, &device_code);
-        if !matches!(answer, Poll::Pending | Poll::SlowDown) {
+        let answer = grant::device_token(
+            request.http,
+            registration,
+            request.client_id,
+            request.client_secret,
+            &details.device_code,
+        );
+        if !matches!(answer, DevicePoll::Pending | DevicePoll::SlowDown) {
             countdown.clear();
         }
         match answer {
-            Poll::Granted(granted) => return Ok((granted, requested_at)),
-            Poll::Pending => backoff = interval,
-            Poll::SlowDown => {
+            DevicePoll::Granted(granted) => return Ok(Some((granted, requested_at))),
+            DevicePoll::Pending => backoff = interval,
+            DevicePoll::SlowDown => {
                 interval = (interval + SLOW_DOWN_STEP).min(grant::MAX_DEVICE_INTERVAL);
                 backoff = interval;
                 if log::enabled(log::VERBOSE) {
@@ -150,7 +163,7 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
                     interval.as_secs()
                 ));
             }
-            Poll::Trouble(detail) => {
+            DevicePoll::Trouble(detail) => {
                 countdown.clear();
                 backoff = (backoff * 2).min(MAX_BACKOFF).max(interval);
                 log::warn(format!(
@@ -158,10 +171,10 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
                     backoff.as_secs()
                 ));
             }
-            Poll::Failed(failure) => {
+            DevicePoll::Failed(failure) => {
                 return Err(failure.into_error(
                     Endpoint::DevicePoll,
-                    &request.situation("device code", registration.token_host(), None),
+                    &request.situation("device code", host, None),
                 ));
             }
         }
@@ -254,80 +267,6 @@ fn clock(seconds: u64) -> String {
             seconds % 3600 / 60,
             seconds % 60
         ),
-    }
-}
-
-/// One device access token request (RFC 8628 section 3.4), authenticated as oauth2 does for the
-/// other grants: HTTP Basic, or the client id (and secret) in the form.
-fn poll(request: &Request, device_code: &Secret) -> Poll {
-    let registration = request.registration;
-    let secret = request.client_secret.filter(|secret| !secret.is_empty());
-    let mut form = form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", DEVICE_GRANT);
-    form.append_pair("device_code", device_code.expose());
-    let mut builder = oauth2::http::Request::post(registration.token_endpoint.as_str())
-        .header(oauth2::http::header::ACCEPT, "application/json")
-        .header(
-            oauth2::http::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        );
-    match (registration.client_auth, secret) {
-        (ClientAuth::ClientSecretBasic, Some(secret)) => {
-            // RFC 6749 section 2.3.1: both parts form-encoded before base64.
-            let encode =
-                |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
-            let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
-                "{}:{}",
-                encode(request.client_id),
-                encode(secret.expose())
-            ));
-            builder = builder.header(
-                oauth2::http::header::AUTHORIZATION,
-                format!("Basic {credentials}"),
-            );
-        }
-        (_, secret) => {
-            form.append_pair("client_id", request.client_id);
-            if let Some(secret) = secret {
-                form.append_pair("client_secret", secret.expose());
-            }
-        }
-    }
-    let body = Secret::new(form.finish());
-    let http_request = match builder.body(body.expose().as_bytes().to_vec()) {
-        Ok(http_request) => http_request,
-        Err(e) => {
-            return Poll::Failed(GrantFailure::Malformed(format!(
-                "cannot build the request: {e}"
-            )));
-        }
-    };
-    let response = match request.http.execute(http_request) {
-        Ok(response) => response,
-        Err(HttpError::TooLarge) => {
-            return Poll::Failed(GrantFailure::Malformed(HttpError::TooLarge.to_string()));
-        }
-        Err(HttpError::Insecure(detail)) => return Poll::Failed(GrantFailure::Insecure(detail)),
-        // RFC 8628 section 3.5: these two are the protocol, not failures.
-        Err(HttpError::Answer(answer)) => {
-            return match answer.error.as_deref() {
-                Some("authorization_pending") => Poll::Pending,
-                Some("slow_down") => Poll::SlowDown,
-                _ if answer.is_transient_status() => Poll::Trouble(answer.summary()),
-                _ => Poll::Failed(GrantFailure::Refused(answer)),
-            };
-        }
-        Err(other) => return Poll::Trouble(other.to_string()),
-    };
-    match serde_json::from_slice::<grant::TokenReply>(response.body()) {
-        Ok(token) => match grant::granted(&token) {
-            Ok(granted) => Poll::Granted(granted),
-            Err(failure) => Poll::Failed(failure),
-        },
-        Err(e) => Poll::Failed(GrantFailure::Malformed(format!(
-            "not a valid token response ({})",
-            log::sanitize(&e.to_string())
-        ))),
     }
 }
 

@@ -1,19 +1,28 @@
 //! Requests to the token endpoint (RFC 6749 section 3.2): the refresh_token grant (section 6) and
 //! the client_credentials grant (section 4.4), and how their failures are classified.
 //!
-//! The authorization flows exchange their codes through the same client and classification, so
-//! every token response in the program is read and judged in one place.
+//! The authorization flows exchange their codes through the same client and classification, and
+//! the device grant (RFC 8628) is in `device`, so every token request in the program is made,
+//! and every token response read and judged, here. `client_post` authenticates the requests
+//! oauth2 cannot send for us.
+
+mod device;
+
+pub use device::{
+    DeviceCode, DevicePoll, MAX_DEVICE_CODE_LIFE, MAX_DEVICE_INTERVAL, device_code, device_token,
+};
 
 use std::time::Duration;
 
+use base64::Engine;
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,
 };
+use oauth2::url::form_urlencoded;
 use oauth2::{
     AccessToken, AuthType, Client, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
-    RefreshToken, RequestTokenError, Scope, StandardDeviceAuthorizationResponse,
-    StandardRevocableToken, TokenResponse, TokenUrl,
+    RefreshToken, RequestTokenError, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -234,6 +243,57 @@ pub fn client_credentials(
         .and_then(|response| granted(&response))
 }
 
+/// A form POST to a provider endpoint that oauth2 cannot send for us (a single device-grant poll,
+/// since the polling loop is ours, and RFC 7009 revocation), with the client authenticated as
+/// oauth2 authenticates it for the other grants: HTTP Basic, or the client id (and secret) as
+/// form fields (RFC 6749 section 2.3.1). The body holds secrets; callers never log it.
+pub fn client_post(
+    url: &str,
+    registration: &Registration,
+    client_id: &str,
+    client_secret: Option<&Secret>,
+    fields: &[(&str, &str)],
+) -> Result<oauth2::HttpRequest, Error> {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in fields {
+        form.append_pair(name, value);
+    }
+    let mut builder = oauth2::http::Request::post(url)
+        .header(oauth2::http::header::ACCEPT, "application/json")
+        .header(
+            oauth2::http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        );
+    // A public client (empty secret) sends none, as in token_client.
+    let secret = client_secret.filter(|secret| !secret.is_empty());
+    match (registration.client_auth, secret) {
+        (ClientAuth::ClientSecretBasic, Some(secret)) => {
+            // RFC 6749 section 2.3.1: both parts form-encoded before base64.
+            let encode =
+                |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+            let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                encode(client_id),
+                encode(secret.expose())
+            ));
+            builder = builder.header(
+                oauth2::http::header::AUTHORIZATION,
+                format!("Basic {credentials}"),
+            );
+        }
+        (_, secret) => {
+            form.append_pair("client_id", client_id);
+            if let Some(secret) = secret {
+                form.append_pair("client_secret", secret.expose());
+            }
+        }
+    }
+    let body = Secret::new(form.finish());
+    builder
+        .body(body.expose().as_bytes().to_vec())
+        .map_err(|e| Error::config(format!("cannot build the request to {url:?}: {e}")))
+}
+
 /// Splits a space-separated scope string (RFC 6749 section 3.3).
 pub fn scopes(scope: &str) -> impl Iterator<Item = Scope> + '_ {
     scope.split_whitespace().map(|s| Scope::new(s.to_string()))
@@ -275,42 +335,6 @@ pub fn granted(response: &TokenReply) -> Result<Granted, GrantFailure> {
     })
 }
 
-/// The longest a device code is taken to live. Providers give 15 or 30 minutes (RFC 8628 section
-/// 3.2 sets no bound); a larger `expires_in` is capped so that adding it to the clock cannot
-/// overflow, which would panic.
-pub const MAX_DEVICE_CODE_LIFE: Duration = Duration::from_secs(2 * 60 * 60);
-
-/// The longest polling interval taken from a provider, slow_down steps included. Five seconds is
-/// usual; doubling it for the back-off must not overflow, and a minute keeps a sign-in lively.
-pub const MAX_DEVICE_INTERVAL: Duration = Duration::from_secs(60);
-
-/// What the device flow uses of a device authorization response (RFC 8628 section 3.2): the
-/// durations bounded, and the text for the terminal sanitised like every other provider text.
-#[derive(Debug)]
-pub struct DeviceCode {
-    pub device_code: Secret,
-    pub user_code: String,
-    pub verification_uri: String,
-    pub verification_uri_complete: Option<String>,
-    pub expires_in: Duration,
-    /// The provider's interval (default 5 s), at most [`MAX_DEVICE_INTERVAL`].
-    pub interval: Duration,
-}
-
-/// Reads a device authorization response into a [`DeviceCode`].
-pub fn device_code(details: &StandardDeviceAuthorizationResponse) -> DeviceCode {
-    DeviceCode {
-        device_code: Secret::new(details.device_code().secret().clone()),
-        user_code: log::sanitize(details.user_code().secret()),
-        verification_uri: log::sanitize(details.verification_uri().as_str()),
-        verification_uri_complete: details
-            .verification_uri_complete()
-            .map(|complete| log::sanitize(complete.secret())),
-        expires_in: details.expires_in().min(MAX_DEVICE_CODE_LIFE),
-        interval: details.interval().min(MAX_DEVICE_INTERVAL),
-    }
-}
-
 /// Sorts any token-endpoint failure. Response bodies are never quoted whole: they may hold
 /// tokens; an error answer is reduced to its named fields by `ProviderAnswer`.
 pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> GrantFailure {
@@ -335,32 +359,5 @@ pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> Gran
             log::sanitize(&error.to_string())
         )),
         RequestTokenError::Other(detail) => GrantFailure::Malformed(log::sanitize(&detail)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // Found writing the device_response fuzz target: `Instant::now() + expires_in` panicked on an
-    // `expires_in` near u64::MAX, and so did the doubled back-off on such an `interval`.
-    #[test]
-    fn absurd_device_durations_are_bounded_and_text_is_sanitised() {
-        let details: StandardDeviceAuthorizationResponse = serde_json::from_str(
-            r#"{"device_code":"d","user_code":"AB\u001b]0;x\u0007CD","verification_uri":"https://example.com/device","expires_in":18446744073709551615,"interval":18446744073709551615}"#,
-        )
-        .unwrap();
-        let code = device_code(&details);
-        assert_eq!(code.expires_in, MAX_DEVICE_CODE_LIFE);
-        assert_eq!(code.interval, MAX_DEVICE_INTERVAL);
-        let _ = std::time::Instant::now() + code.expires_in + code.interval * 2;
-        assert_eq!(code.user_code, "AB ]0;x CD");
-        let usual: StandardDeviceAuthorizationResponse = serde_json::from_str(
-            r#"{"device_code":"d","user_code":"ABCD-EFGH","verification_uri":"https://microsoft.com/devicelogin","expires_in":900}"#,
-        )
-        .unwrap();
-        let code = device_code(&usual);
-        assert_eq!(code.expires_in, Duration::from_secs(900));
-        assert_eq!(code.interval, Duration::from_secs(5));
     }
 }

@@ -11,6 +11,10 @@ use crate::error::Error;
 use crate::mailserver::{MailEndpoint, Protocol};
 use crate::sasl::SaslMethod;
 
+/// Google's one scope for IMAP, POP and SMTP: its device flow refuses it, and Gmail refuses a
+/// token without it.
+pub const GMAIL_SCOPE: &str = "https://mail.google.com/";
+
 /// Everything needed to talk to one provider's authorization server and mail servers.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Registration {
@@ -157,7 +161,7 @@ pub fn preset(name: &str, tenant: Option<&str>) -> Option<Registration> {
             // "Using OAuth 2.0 to Access Google APIs", revoking a token.
             revocation_endpoint: Some("https://oauth2.googleapis.com/revoke".into()),
             redirect_uri: None,
-            scope: "https://mail.google.com/".into(),
+            scope: GMAIL_SCOPE.into(),
             scope_on_refresh: false,
             client_auth: ClientAuth::ClientSecretPost,
             sasl_method: SaslMethod::Oauthbearer,

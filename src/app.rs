@@ -58,49 +58,13 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The failure path of a mail client's call: the notify hook, with the account's address when
-/// the file can still be read.
-fn notify_sign_in_needed(settings: &Settings, error: &Error) {
-    let account = settings.account();
-    let email = account
-        .load()
-        .ok()
-        .map(|loaded| loaded.token.email)
-        .filter(|email| !email.is_empty());
-    notify::sign_in_needed(
-        &account,
-        &settings.token_given,
-        email.as_deref(),
-        error.message(),
-    );
-}
-
-fn report(error: &Error) {
-    if error.is_reported() {
-        return;
-    }
-    eprintln!("mailtoken: error: {}", error.message());
-    if let Some(hint) = error.hint_text() {
-        eprintln!("hint: {hint}");
-    }
-}
-
 /// Runs the requested actions in order.
 pub fn run(settings: &Settings) -> Result<()> {
     for action in &settings.actions {
         match action {
             Action::Print => print_token(settings)?,
             Action::Status => status::show(settings)?,
-            Action::Authorize => {
-                let token = authorize::run(settings)?;
-                if let Some(warning) = sasl::neomutt_warning(&token.access_token) {
-                    log::warn(warning);
-                }
-                // As mutt_oauth2.py does: a successful sign-in prints the token, unless a test follows.
-                if !settings.actions.contains(&Action::Test) {
-                    print_formatted(settings, &token)?;
-                }
-            }
+            Action::Authorize => sign_in(settings)?,
             Action::Test => probe::run(settings)?,
             Action::List => accounts::list(settings)?,
             Action::Check => check::run(settings)?,
@@ -125,6 +89,18 @@ fn print_token(settings: &Settings) -> Result<()> {
     print_formatted(settings, &current.token)
 }
 
+/// `--authorize`: sign in, then print the token as mutt_oauth2.py does, unless a test follows.
+fn sign_in(settings: &Settings) -> Result<()> {
+    let token = authorize::run(settings)?;
+    if let Some(warning) = sasl::neomutt_warning(&token.access_token) {
+        log::warn(warning);
+    }
+    if settings.actions.contains(&Action::Test) {
+        return Ok(());
+    }
+    print_formatted(settings, &token)
+}
+
 /// Prints the token, or the SASL string `--format` asks for, with the flags' SASL method and
 /// mail servers over the account's.
 fn print_formatted(settings: &Settings, token: &TokenFile) -> Result<()> {
@@ -133,4 +109,32 @@ fn print_formatted(settings: &Settings, token: &TokenFile) -> Result<()> {
         .registration_for_this_run(&token.registration);
     let protocol = settings.protocol.unwrap_or(Protocol::Imap);
     output::print_token(settings.format, protocol, &registration, token)
+}
+
+/// Prints an error once, as `mailtoken: error: ...` and its hint.
+fn report(error: &Error) {
+    if error.is_reported() {
+        return;
+    }
+    eprintln!("mailtoken: error: {}", error.message());
+    if let Some(hint) = error.hint_text() {
+        eprintln!("hint: {hint}");
+    }
+}
+
+/// The failure path of a mail client's call: the notify hook, with the account's address when
+/// the file can still be read.
+fn notify_sign_in_needed(settings: &Settings, error: &Error) {
+    let account = settings.account();
+    let email = account
+        .load()
+        .ok()
+        .map(|loaded| loaded.token.email)
+        .filter(|email| !email.is_empty());
+    notify::sign_in_needed(
+        &account,
+        &settings.token_given,
+        email.as_deref(),
+        error.message(),
+    );
 }

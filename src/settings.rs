@@ -90,44 +90,9 @@ impl Settings {
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
-        if cli.list && !token_files.is_empty() {
-            return Err(
-                Error::usage("--list takes no TOKENFILE: it lists every account")
-                    .hint("run 'mailtoken --status TOKENFILE' for one account"),
-            );
-        }
-        if !cli.list && !cli.check && token_files.len() > 1 {
-            return Err(Error::usage("only --check takes several TOKENFILEs")
-                .hint("name one TOKENFILE, or use --check TOKENFILE..."));
-        }
-        if cli.json && !cli.list && !cli.status {
-            return Err(Error::usage("--json goes with --list or --status"));
-        }
+        check_combinations(&cli, token_files.len())?;
         let (token_path, token_given) = token_files.first().cloned().unwrap_or_default();
-
-        let mut actions = Vec::new();
-        if cli.list {
-            actions.push(Action::List);
-        }
-        if cli.check {
-            actions.push(Action::Check);
-        }
-        if cli.revoke {
-            actions.push(Action::Revoke);
-        }
-        if cli.status {
-            actions.push(Action::Status);
-        }
-        if cli.authorize {
-            actions.push(Action::Authorize);
-        }
-        if cli.test {
-            actions.push(Action::Test);
-        }
-        if actions.is_empty() {
-            actions.push(Action::Print);
-        }
-
+        let actions = actions(&cli);
         let encryption = match (cli.encryption, &cli.gpg_recipient) {
             (Some(kind), Some(_)) if kind != EncryptionKind::Gpg => {
                 return Err(Error::usage("--gpg-recipient needs --encryption gpg"));
@@ -135,21 +100,8 @@ impl Settings {
             (None, Some(_)) => Some(EncryptionKind::Gpg),
             (kind, _) => kind,
         };
-
-        let endpoint = |protocol: Protocol,
-                        text: &Option<String>,
-                        flag: &str|
-         -> Result<Option<MailEndpoint>> {
-            text.as_deref()
-                .map(|text| {
-                    MailEndpoint::parse(protocol, text)
-                        .map_err(|e| Error::usage(format!("{flag}: {e}")))
-                })
-                .transpose()
-        };
-
         let client_secret = client_secret(
-            cli.client_secret,
+            cli.client_secret.clone(),
             cli.client_secret_file.as_deref(),
             actions.contains(&Action::Authorize),
         )?;
@@ -163,29 +115,6 @@ impl Settings {
             format: cli.format,
             protocol: cli.protocol,
             force_refresh: cli.force_refresh,
-            encryption: EncryptionOptions {
-                age_identity: cli.age_identity,
-                decryption_pipe: cli.decryption_pipe,
-                encryption_pipe: cli.encryption_pipe,
-                gpg_recipient: cli.gpg_recipient,
-            },
-            overrides: Overrides {
-                email: cli.email,
-                client_id: cli.client_id,
-                client_secret,
-                imap_endpoint: endpoint(Protocol::Imap, &cli.imap_endpoint, "--imap-endpoint")?,
-                pop_endpoint: endpoint(Protocol::Pop, &cli.pop_endpoint, "--pop-endpoint")?,
-                smtp_endpoint: endpoint(Protocol::Smtp, &cli.smtp_endpoint, "--smtp-endpoint")?,
-                provider: cli.provider,
-                tenant: cli.tenant,
-                issuer: cli.issuer,
-                authorize_endpoint: cli.authorize_endpoint,
-                token_endpoint: cli.token_endpoint,
-                devicecode_endpoint: cli.devicecode_endpoint,
-                scope: cli.scope,
-                redirect_uri: cli.redirect_uri,
-                sasl_method: cli.sasl_method,
-            },
             authorize: AuthorizeOptions {
                 flow: cli.authflow,
                 port: cli.port,
@@ -197,6 +126,13 @@ impl Settings {
                 deadline_given: cli.auth_timeout.is_some(),
                 encryption,
             },
+            encryption: EncryptionOptions {
+                age_identity: cli.age_identity.clone(),
+                decryption_pipe: cli.decryption_pipe.clone(),
+                encryption_pipe: cli.encryption_pipe.clone(),
+                gpg_recipient: cli.gpg_recipient.clone(),
+            },
+            overrides: overrides(cli, client_secret)?,
         })
     }
 
@@ -208,6 +144,79 @@ impl Settings {
             self.encryption.clone(),
         )
     }
+}
+
+/// The combinations of flags and TOKENFILEs clap cannot express.
+fn check_combinations(cli: &Cli, token_files: usize) -> Result<()> {
+    if cli.list && token_files > 0 {
+        return Err(
+            Error::usage("--list takes no TOKENFILE: it lists every account")
+                .hint("run 'mailtoken --status TOKENFILE' for one account"),
+        );
+    }
+    if !cli.list && !cli.check && token_files > 1 {
+        return Err(Error::usage("only --check takes several TOKENFILEs")
+            .hint("name one TOKENFILE, or use --check TOKENFILE..."));
+    }
+    if cli.json && !cli.list && !cli.status {
+        return Err(Error::usage("--json goes with --list or --status"));
+    }
+    Ok(())
+}
+
+/// The actions asked for, in the order they run; printing the token when none is.
+fn actions(cli: &Cli) -> Vec<Action> {
+    let asked = [
+        (cli.list, Action::List),
+        (cli.check, Action::Check),
+        (cli.revoke, Action::Revoke),
+        (cli.status, Action::Status),
+        (cli.authorize, Action::Authorize),
+        (cli.test, Action::Test),
+    ];
+    let actions: Vec<Action> = asked
+        .into_iter()
+        .filter_map(|(given, action)| given.then_some(action))
+        .collect();
+    if actions.is_empty() {
+        vec![Action::Print]
+    } else {
+        actions
+    }
+}
+
+/// The flags that replace values the token file stores. Mail server URLs are parsed here, so a
+/// mistyped one is a usage error before anything runs.
+fn overrides(cli: Cli, client_secret: Option<Secret>) -> Result<Overrides> {
+    let endpoint = |protocol: Protocol, text: &Option<String>| -> Result<Option<MailEndpoint>> {
+        text.as_deref()
+            .map(|text| {
+                MailEndpoint::parse(protocol, text).map_err(|e| {
+                    Error::usage(format!(
+                        "--{}-endpoint: {e}",
+                        protocol.name().to_lowercase()
+                    ))
+                })
+            })
+            .transpose()
+    };
+    Ok(Overrides {
+        email: cli.email,
+        client_id: cli.client_id,
+        client_secret,
+        imap_endpoint: endpoint(Protocol::Imap, &cli.imap_endpoint)?,
+        pop_endpoint: endpoint(Protocol::Pop, &cli.pop_endpoint)?,
+        smtp_endpoint: endpoint(Protocol::Smtp, &cli.smtp_endpoint)?,
+        provider: cli.provider,
+        tenant: cli.tenant,
+        issuer: cli.issuer,
+        authorize_endpoint: cli.authorize_endpoint,
+        token_endpoint: cli.token_endpoint,
+        devicecode_endpoint: cli.devicecode_endpoint,
+        scope: cli.scope,
+        redirect_uri: cli.redirect_uri,
+        sasl_method: cli.sasl_method,
+    })
 }
 
 /// The longest client secret read from a file or stdin; real ones are under 100 bytes.

@@ -12,7 +12,6 @@
 
 pub mod account;
 pub mod accounts;
-pub mod age_identity;
 pub mod app;
 pub mod authorize;
 pub mod check;

@@ -15,9 +15,11 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::age_identity::KnownPublicKey;
 use crate::error::{Error, Result};
 use crate::paths;
+use known_public_key::KnownPublicKey;
+
+mod known_public_key;
 
 /// A token file's JSON is a few kilobytes; anything far larger is not a token file.
 pub const MAX_PLAINTEXT: u64 = 1024 * 1024;

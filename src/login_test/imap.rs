@@ -11,7 +11,8 @@ use std::cell::{Cell, RefCell};
 use std::io::{Read, Write};
 
 use super::challenge::{self, Challenge};
-use super::connection::{Connection, SharedTranscript, io_failure};
+use super::connection::{Connection, io_failure};
+use super::transcript::SharedTranscript;
 use super::{Attempt, Failure, Kind};
 use crate::sasl::SaslMethod;
 use crate::secret::Secret;

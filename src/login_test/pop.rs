@@ -89,37 +89,58 @@ pub fn capability<'l>(lines: &'l [String], name: &str) -> Option<&'l str> {
 }
 
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
-    let endpoint = &attempt.endpoint;
     let mut pop = Pop {
         lines: LineConnection::open(attempt)?,
     };
-    let transcript = pop.lines.transcript.clone();
-
-    let greeting = pop.read_line("waiting for the greeting")?;
-    if is_err(&greeting) {
-        return Err(
-            Failure::new(Kind::Network, "the server refused the connection").reply(Some(greeting)),
-        );
-    }
-    if !is_ok(&greeting) {
-        return Err(pop.garbage(&greeting, "in the greeting"));
-    }
-
+    pop.greeting()?;
     let mut capabilities = pop.capabilities()?;
     if !attempt.implicit_tls() {
-        let offered = capabilities
-            .as_ref()
-            .is_none_or(|lines| capability(lines, "STLS").is_some());
+        pop = pop.start_tls(capabilities.as_deref())?;
+        capabilities = pop.capabilities()?;
+    }
+    pop.require_mechanism(capabilities.as_deref())?;
+    pop.authenticate()?;
+    pop.stat()?;
+    if let Err(failure) = pop.command("QUIT", "closing the session") {
+        pop.lines.transcript.borrow().note(format!(
+            "QUIT did not complete cleanly: {}",
+            failure.message
+        ));
+    }
+    Ok(())
+}
+
+/// The steps of the login, in order.
+impl Pop<'_> {
+    fn greeting(&mut self) -> Result<(), Failure> {
+        let greeting = self.read_line("waiting for the greeting")?;
+        if is_err(&greeting) {
+            return Err(
+                Failure::new(Kind::Network, "the server refused the connection")
+                    .reply(Some(greeting)),
+            );
+        }
+        if !is_ok(&greeting) {
+            return Err(self.garbage(&greeting, "in the greeting"));
+        }
+        Ok(())
+    }
+
+    /// STLS, when the capabilities offer it or the server has no CAPA to say; the token is never
+    /// sent in the clear.
+    fn start_tls(mut self, capabilities: Option<&[String]>) -> Result<Self, Failure> {
+        let host = &self.lines.attempt.endpoint.host;
+        let offered = capabilities.is_none_or(|lines| capability(lines, "STLS").is_some());
         let reply = if offered {
-            Some(pop.command("STLS", "starting TLS")?)
+            Some(self.command("STLS", "starting TLS")?)
         } else {
             None
         };
         match reply {
             Some(reply) if is_ok(&reply) => {}
-            Some(reply) if !is_err(&reply) => return Err(pop.garbage(&reply, "to STLS")),
+            Some(reply) if !is_err(&reply) => return Err(self.garbage(&reply, "to STLS")),
             reply => {
-                let _ = pop.command("QUIT", "closing the session");
+                let _ = self.command("QUIT", "closing the session");
                 return Err(Failure::new(
                     Kind::NoStartTls,
                     "the server does not offer STLS (STARTTLS); the token was not sent over an \
@@ -127,97 +148,103 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
                 )
                 .reply(reply)
                 .hint(format!(
-                    "use the server's implicit-TLS endpoint if it has one, e.g. pop3s://{}:995",
-                    endpoint.host
+                    "use the server's implicit-TLS endpoint if it has one, e.g. pop3s://{host}:995"
                 )));
             }
         }
-        pop.lines = pop
-            .lines
-            .start_tls("STLS", &format!("pop3s://{}:995", endpoint.host))?;
-        capabilities = pop.capabilities()?;
+        let implicit_example = format!("pop3s://{host}:995");
+        self.lines = self.lines.start_tls("STLS", &implicit_example)?;
+        Ok(self)
     }
 
-    if let Some(mechanisms) = capabilities
-        .as_deref()
-        .and_then(|lines| capability(lines, "SASL"))
-    {
-        let offered: Vec<String> = mechanisms.split_whitespace().map(String::from).collect();
-        if !offered
-            .iter()
-            .any(|m| m.eq_ignore_ascii_case(attempt.method.name()))
-        {
-            let _ = pop.command("QUIT", "closing the session");
-            return Err(super::not_offered(attempt.method, &offered));
+    /// Checks the SASL capability, when there is one, before the token is sent.
+    fn require_mechanism(&mut self, capabilities: Option<&[String]>) -> Result<(), Failure> {
+        let method = self.lines.attempt.method;
+        if let Some(mechanisms) = capabilities.and_then(|lines| capability(lines, "SASL")) {
+            let offered: Vec<String> = mechanisms.split_whitespace().map(String::from).collect();
+            if !offered
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(method.name()))
+            {
+                let _ = self.command("QUIT", "closing the session");
+                return Err(super::not_offered(method, &offered));
+            }
+        }
+        Ok(())
+    }
+
+    /// AUTH, then the token on its own line, then the server's verdict.
+    fn authenticate(&mut self) -> Result<(), Failure> {
+        let attempt = self.lines.attempt;
+        let doing = "during AUTH";
+        let reply = self.command(&format!("AUTH {}", attempt.method.name()), doing)?;
+        if continuation(&reply).is_none() {
+            if is_err(&reply) {
+                return Err(Failure::new(
+                    Kind::Unsupported,
+                    format!(
+                        "the server refused AUTH {} before the token was sent",
+                        attempt.method.name()
+                    ),
+                )
+                .reply(Some(reply)));
+            }
+            return Err(self.garbage(&reply, doing));
+        }
+        let response = sasl::base64(&attempt.initial_response());
+        self.send(response.expose(), doing)?;
+        self.verdict(doing)
+    }
+
+    /// Reads the answers to the token until +OK or -ERR, answering a failure challenge so that
+    /// the server can finish with its -ERR (RFC 7628 section 3.2.3).
+    fn verdict(&mut self, doing: &str) -> Result<(), Failure> {
+        let method = self.lines.attempt.method;
+        let mut challenge: Option<Challenge> = None;
+        let mut answered = 0;
+        loop {
+            let reply = self.read_line(doing)?;
+            if is_ok(&reply) {
+                return Ok(());
+            }
+            if is_err(&reply) {
+                let _ = self.command("QUIT", "closing the session");
+                return Err(Failure::new(Kind::Refused, "the server refused the token")
+                    .reply(Some(reply))
+                    .challenge(challenge));
+            }
+            match continuation(&reply) {
+                Some(data) if answered < MAX_CHALLENGES => {
+                    answered += 1;
+                    challenge = Challenge::from_base64(data).or(challenge);
+                    let dummy =
+                        Secret::new(String::from_utf8_lossy(challenge::dummy_response(method)));
+                    self.send(sasl::base64(&dummy).expose(), doing)?;
+                }
+                _ => return Err(self.garbage(&reply, doing).challenge(challenge)),
+            }
         }
     }
 
-    let doing = "during AUTH";
-    let reply = pop.command(&format!("AUTH {}", attempt.method.name()), doing)?;
-    if continuation(&reply).is_none() {
-        if is_err(&reply) {
-            return Err(Failure::new(
-                Kind::Unsupported,
-                format!(
-                    "the server refused AUTH {} before the token was sent",
-                    attempt.method.name()
-                ),
+    /// STAT proves the login is real; a refusal here comes after an accepted login.
+    fn stat(&mut self) -> Result<(), Failure> {
+        let doing = "running STAT after the login";
+        let stat = self.command("STAT", doing)?;
+        if is_err(&stat) {
+            let mut failure = Failure::new(
+                Kind::Refused,
+                "the login was accepted, then STAT was refused",
             )
-            .reply(Some(reply)));
+            .reply(Some(stat));
+            failure.after_login = true;
+            let _ = self.command("QUIT", "closing the session");
+            return Err(failure);
         }
-        return Err(pop.garbage(&reply, doing));
-    }
-    let response = sasl::base64(&attempt.initial_response());
-    pop.send(response.expose(), doing)?;
-
-    let mut challenge: Option<Challenge> = None;
-    let mut answered = 0;
-    loop {
-        let reply = pop.read_line(doing)?;
-        if is_ok(&reply) {
-            break;
+        if !is_ok(&stat) {
+            return Err(self.garbage(&stat, doing));
         }
-        if is_err(&reply) {
-            let _ = pop.command("QUIT", "closing the session");
-            return Err(Failure::new(Kind::Refused, "the server refused the token")
-                .reply(Some(reply))
-                .challenge(challenge));
-        }
-        match continuation(&reply) {
-            Some(data) if answered < MAX_CHALLENGES => {
-                answered += 1;
-                challenge = Challenge::from_base64(data).or(challenge);
-                let dummy = Secret::new(String::from_utf8_lossy(challenge::dummy_response(
-                    attempt.method,
-                )));
-                pop.send(sasl::base64(&dummy).expose(), doing)?;
-            }
-            _ => return Err(pop.garbage(&reply, doing).challenge(challenge)),
-        }
+        Ok(())
     }
-
-    let doing = "running STAT after the login";
-    let stat = pop.command("STAT", doing)?;
-    if is_err(&stat) {
-        let mut failure = Failure::new(
-            Kind::Refused,
-            "the login was accepted, then STAT was refused",
-        )
-        .reply(Some(stat));
-        failure.after_login = true;
-        let _ = pop.command("QUIT", "closing the session");
-        return Err(failure);
-    }
-    if !is_ok(&stat) {
-        return Err(pop.garbage(&stat, doing));
-    }
-    if let Err(failure) = pop.command("QUIT", "closing the session") {
-        transcript.borrow().note(format!(
-            "QUIT did not complete cleanly: {}",
-            failure.message
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

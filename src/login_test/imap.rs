@@ -20,6 +20,7 @@ use crate::secret::Secret;
 type Client = imap::Client<Connection>;
 type Session = imap::Session<Connection>;
 
+/// Logs in to the attempt's IMAP endpoint and opens INBOX, one step per method of `Login`.
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
     let login = Login {
         attempt,

@@ -88,6 +88,7 @@ pub fn capability<'l>(lines: &'l [String], name: &str) -> Option<&'l str> {
     })
 }
 
+/// Logs in to the attempt's POP3 endpoint and runs STAT, one step per method of `Pop`.
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
     let mut pop = Pop {
         lines: LineConnection::open(attempt)?,

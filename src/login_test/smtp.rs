@@ -155,6 +155,7 @@ pub fn auth_mechanisms(lines: &[String]) -> Vec<String> {
     all
 }
 
+/// Logs in to the attempt's SMTP endpoint, one step per method of `Smtp`; no mail is sent.
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
     let mut smtp = Smtp {
         lines: LineConnection::open(attempt)?,

@@ -10,7 +10,7 @@ use crate::mailserver::Protocol;
 use crate::refresh::{self, Source};
 use crate::settings::{Action, Settings};
 use crate::tokenfile::TokenFile;
-use crate::{accounts, authorize, check, log, notify, output, probe, revoke, sasl, status};
+use crate::{accounts, authorize, check, log, login_test, notify, output, revoke, sasl, status};
 
 /// The program: parse the command line, run, and turn the outcome into an exit status.
 pub fn main() -> ExitCode {
@@ -65,7 +65,7 @@ pub fn run(settings: &Settings) -> Result<()> {
             Action::Print => print_token(settings)?,
             Action::Status => status::show(settings)?,
             Action::Authorize => sign_in(settings)?,
-            Action::Test => probe::run(settings)?,
+            Action::Test => login_test::run(settings)?,
             Action::List => accounts::list(settings)?,
             Action::Check => check::run(settings)?,
             Action::Revoke => revoke::run(settings)?,

@@ -11,7 +11,6 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
-pub mod age_identity;
 pub mod app;
 pub mod authorize;
 pub mod check;
@@ -24,12 +23,12 @@ pub mod grant;
 pub mod hardening;
 pub mod http;
 pub mod log;
+pub mod login_test;
 pub mod mailserver;
 pub mod notify;
 pub mod output;
 pub mod paths;
 pub mod private_files;
-pub mod probe;
 pub mod provider;
 pub mod provider_answer;
 pub mod refresh;

@@ -6,7 +6,7 @@ mod common;
 
 use common::raw_lines;
 use libfuzzer_sys::fuzz_target;
-use mailtoken::probe::parsers::{Kind, check_greeting, complete_line, status_word};
+use mailtoken::login_test::parsers::{Kind, check_greeting, complete_line, status_word};
 
 fuzz_target!(|data: &[u8]| {
     // The imap crate hands whole buffers to imap-proto, which must say "incomplete" or

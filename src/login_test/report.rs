@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::challenge::{self, Facts};
+use super::causes::{self, Facts};
 use super::failure::{Failure, Kind};
 use crate::error::{Error, ExitStatus, Result};
 use crate::log;
@@ -82,7 +82,7 @@ pub fn explain(
             .granted_scope
             .as_deref()
             .unwrap_or(&token.registration.scope);
-        let causes = challenge::explain(&Facts {
+        let likely = causes::explain(&Facts {
             protocol: endpoint.protocol,
             host: &endpoint.host,
             email: &token.email,
@@ -92,7 +92,7 @@ pub fn explain(
             reply: failure.reply.as_deref(),
             challenge: failure.challenge.as_deref(),
         });
-        for cause in causes {
+        for cause in likely {
             say_detail(format!("likely: {cause}"));
         }
     }

@@ -3,11 +3,13 @@
 //!
 //! This module picks the endpoints, gets the token, runs each login with a time limit, and
 //! retries once with a refreshed token when a cached one is refused. The rest: `imap`, `pop`,
-//! `smtp` (one protocol each; POP and SMTP share `lines`), `connection` (TCP, TLS, timeouts, the
-//! redacted `--debug` trace), `challenge` (the server's failure challenge in plain words), `failure` (what
-//! went wrong, and its kind) and `report` (the lines on stderr and the exit status: 0 all logged
-//! in, 69 a login refused, 75 a network problem, timeout or server trouble).
+//! `smtp` (one protocol each; POP and SMTP share `lines`), `connection` (TCP, TLS, timeouts),
+//! `transcript` (the redacted `--debug` trace), `challenge` (reading the server's failure
+//! challenge), `causes` (the likely causes of a refusal, in plain words), `failure` (what went
+//! wrong, and its kind) and `report` (the lines on stderr and the exit status: 0 all logged in, 69
+//! a login refused, 75 a network problem, timeout or server trouble).
 
+mod causes;
 mod challenge;
 mod connection;
 mod failure;
@@ -16,12 +18,14 @@ mod lines;
 mod pop;
 mod report;
 mod smtp;
+mod transcript;
 
 /// The pure parsers of mail server replies, public only so that the fuzz targets (fuzz/) can
 /// run them; nothing else outside the crate uses them.
 #[doc(hidden)]
 pub mod parsers {
-    pub use super::challenge::{Challenge, Facts, explain};
+    pub use super::causes::{Facts, explain};
+    pub use super::challenge::Challenge;
     pub use super::failure::{Failure, Kind};
     pub use super::imap::{check_greeting, status_word};
     pub use super::lines::complete_line;
@@ -44,10 +48,11 @@ use crate::sasl;
 use crate::sasl::SaslMethod;
 use crate::secret::Secret;
 use crate::settings::Settings;
+use crate::tokenfile::Account;
 
-use connection::{SharedTranscript, Transcript};
 use failure::{Failure, Kind, not_offered};
 use report::{explain, outcome, say_detail, say_line, say_reply};
+use transcript::{SharedTranscript, Transcript};
 
 /// Time allowed for each connect, read and write with a mail server. Interactive mail servers
 /// answer in well under a second; 20 s leaves room for slow links without hanging a script.
@@ -148,8 +153,7 @@ fn attempt(attempt: Attempt) -> std::result::Result<(), Failure> {
 /// Tests every mail endpoint of the account (or the one `--protocol` names).
 pub fn run(settings: &Settings) -> Result<()> {
     let account = settings.account();
-    let mut current =
-        refresh::current_token(&account, &settings.overrides, settings.force_refresh)?;
+    let current = refresh::current_token(&account, &settings.overrides, settings.force_refresh)?;
     log::verbose(match current.source {
         Source::Cached => "testing with the cached access token",
         Source::CachedAfterFailure => "testing with the cached access token (the refresh failed)",
@@ -168,88 +172,134 @@ pub fn run(settings: &Settings) -> Result<()> {
                 .hint("pass --email ADDRESS"),
         );
     }
-    let config = crate::tls::client_config()?;
-    let timeout = timeout();
-    let method = registration.sasl_method;
-
+    let mut tester = Tester {
+        settings,
+        account,
+        config: crate::tls::client_config()?,
+        timeout: timeout(),
+        method: registration.sasl_method,
+        may_refresh: current.source == Source::Cached,
+        current,
+    };
     let mut failed: Vec<(Protocol, Kind)> = Vec::new();
-    let mut may_refresh = current.source == Source::Cached;
     for endpoint in &endpoints {
-        let run_once = |current: &Current| {
-            let started = Instant::now();
-            let trial = Attempt {
-                endpoint: endpoint.clone(),
-                method,
-                user: current.token.email.clone(),
-                token: current.token.access_token.clone(),
-                config: Arc::clone(&config),
-                timeout,
-            };
-            // An echoing server, or a library quoting what it sent, must not put the token or
-            // the SASL string on the terminal.
-            let secrets = trial.secrets();
-            let result = attempt(trial).map_err(|failure| failure.redact(&secrets));
-            (result, started.elapsed())
-        };
-        let (mut result, mut elapsed) = run_once(&current);
-        let mut fresh = matches!(
-            current.source,
+        if let Some(kind) = tester.test(endpoint) {
+            failed.push((endpoint.protocol, kind));
+        }
+    }
+    outcome(&failed)
+}
+
+/// What the logins of one run share: the token (refreshed at most once), the TLS configuration,
+/// the timeout and the SASL mechanism.
+struct Tester<'a> {
+    settings: &'a Settings,
+    account: Account,
+    current: Current,
+    config: Arc<ClientConfig>,
+    timeout: Duration,
+    method: SaslMethod,
+    /// A refused cached token is refreshed once per run, at the first server that refuses it.
+    may_refresh: bool,
+}
+
+impl Tester<'_> {
+    /// Tests one endpoint and reports it on stderr; the kind of failure when it failed.
+    fn test(&mut self, endpoint: &MailEndpoint) -> Option<Kind> {
+        let (result, elapsed) = self.try_login(endpoint);
+        let fresh = matches!(
+            self.current.source,
             Source::Refreshed | Source::RefreshedElsewhere | Source::RefreshedUnsaved
         );
-        let mut retried = false;
-
-        if may_refresh && matches!(&result, Err(failure) if failure.kind == Kind::Refused) {
-            may_refresh = false;
-            if let Err(failure) = &result {
-                say_line(endpoint, method, failure.kind.word(), elapsed);
-                say_reply(failure);
+        match result {
+            Err(failure) if self.may_refresh && failure.kind == Kind::Refused => {
+                self.may_refresh = false;
+                self.retry_refreshed(endpoint, failure, elapsed, fresh)
             }
-            say_detail("the cached token was refused; refreshing it and trying once more");
-            match refresh::current_token(&account, &settings.overrides, true) {
-                Ok(refreshed) => {
-                    current = refreshed;
-                    (result, elapsed) = run_once(&current);
-                    fresh = true;
-                    retried = true;
+            result => self.report(endpoint, result, elapsed, fresh, false),
+        }
+    }
+
+    /// One login with the current token, and how long it took.
+    fn try_login(&self, endpoint: &MailEndpoint) -> (std::result::Result<(), Failure>, Duration) {
+        let started = Instant::now();
+        let trial = Attempt {
+            endpoint: endpoint.clone(),
+            method: self.method,
+            user: self.current.token.email.clone(),
+            token: self.current.token.access_token.clone(),
+            config: Arc::clone(&self.config),
+            timeout: self.timeout,
+        };
+        // An echoing server, or a library quoting what it sent, must not put the token or
+        // the SASL string on the terminal.
+        let secrets = trial.secrets();
+        let result = attempt(trial).map_err(|failure| failure.redact(&secrets));
+        (result, started.elapsed())
+    }
+
+    /// The cached token was refused: says so, refreshes it and tries once more.
+    fn retry_refreshed(
+        &mut self,
+        endpoint: &MailEndpoint,
+        failure: Failure,
+        elapsed: Duration,
+        fresh: bool,
+    ) -> Option<Kind> {
+        say_line(endpoint, self.method, failure.kind.word(), elapsed);
+        say_reply(&failure);
+        say_detail("the cached token was refused; refreshing it and trying once more");
+        match refresh::current_token(&self.account, &self.settings.overrides, true) {
+            Ok(refreshed) => {
+                self.current = refreshed;
+                let (result, elapsed) = self.try_login(endpoint);
+                self.report(endpoint, result, elapsed, true, true)
+            }
+            Err(error) => {
+                say_detail(format!("the refresh failed: {}", error.message()));
+                if let Some(hint) = error.hint_text() {
+                    say_detail(format!("hint: {hint}"));
                 }
-                Err(error) => {
-                    say_detail(format!("the refresh failed: {}", error.message()));
-                    if let Some(hint) = error.hint_text() {
-                        say_detail(format!("hint: {hint}"));
-                    }
-                    if let Err(failure) = &result {
-                        explain(failure, endpoint, &current.token, fresh, false);
-                    }
-                    failed.push((endpoint.protocol, Kind::Refused));
-                    continue;
-                }
+                explain(&failure, endpoint, &self.current.token, fresh, false);
+                Some(Kind::Refused)
             }
         }
+    }
 
+    /// The line for the endpoint and, under a failure, what went wrong; `retried` when this was
+    /// the second try, with a token refreshed because the cached one was refused.
+    fn report(
+        &self,
+        endpoint: &MailEndpoint,
+        result: std::result::Result<(), Failure>,
+        elapsed: Duration,
+        fresh: bool,
+        retried: bool,
+    ) -> Option<Kind> {
         match result {
             Ok(()) => {
-                say_line(endpoint, method, "ok", elapsed);
+                say_line(endpoint, self.method, "ok", elapsed);
                 if retried {
                     say_detail(
                         "with a refreshed token: the cached one was stale (revoked or expired \
                          early), and the file now holds the new one",
                     );
                 }
+                None
             }
             Err(failure) => {
-                say_line(endpoint, method, failure.kind.word(), elapsed);
+                say_line(endpoint, self.method, failure.kind.word(), elapsed);
                 if retried && failure.kind == Kind::Refused {
                     say_detail(
                         "refused again with a freshly refreshed token: this is a real refusal, \
                          not a stale token",
                     );
                 }
-                explain(&failure, endpoint, &current.token, fresh, true);
-                failed.push((endpoint.protocol, failure.kind));
+                explain(&failure, endpoint, &self.current.token, fresh, true);
+                Some(failure.kind)
             }
         }
     }
-    outcome(&failed)
 }
 
 /// The endpoints to test: the registration's (with the command line's), narrowed by `--protocol`.

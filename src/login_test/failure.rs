@@ -2,7 +2,7 @@
 //! challenge, and the rules that turn a server's "no" into the right kind.
 
 use super::challenge::Challenge;
-use super::connection::SharedTranscript;
+use super::transcript::SharedTranscript;
 use crate::error::ExitStatus;
 use crate::log;
 use crate::sasl::SaslMethod;

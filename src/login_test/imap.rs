@@ -11,106 +11,142 @@ use std::cell::{Cell, RefCell};
 use std::io::{Read, Write};
 
 use super::challenge::{self, Challenge};
-use super::connection::{Connection, SharedTranscript, io_failure};
+use super::connection::{Connection, io_failure};
+use super::transcript::SharedTranscript;
 use super::{Attempt, Failure, Kind};
 use crate::sasl::SaslMethod;
 use crate::secret::Secret;
 
 type Client = imap::Client<Connection>;
+type Session = imap::Session<Connection>;
 
+/// Logs in to the attempt's IMAP endpoint and opens INBOX, one step per method of `Login`.
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
-    let transcript = attempt.transcript();
-    let endpoint = &attempt.endpoint;
-    let fail = |error: imap::Error, doing: &str| failure(error, doing, &transcript, attempt);
-
-    let connection = Connection::open(attempt, transcript.clone())?;
+    let login = Login {
+        attempt,
+        transcript: attempt.transcript(),
+    };
+    let connection = Connection::open(attempt, login.transcript.clone())?;
     let mut client = Client::new(connection);
     let greeting = client
         .read_greeting()
-        .map_err(|e| fail(e, "waiting for the greeting"))?;
+        .map_err(|e| login.fail(e, "waiting for the greeting"))?;
     check_greeting(&greeting)?;
-
     if !attempt.implicit_tls() {
+        client = login.start_tls(client)?;
+    }
+    let client = login.require_mechanism(client)?;
+    let session = login.authenticate(client)?;
+    login.examine_inbox(session)
+}
+
+/// One IMAP login: the attempt, and the trace that tells a real NO from an unparsable reply.
+struct Login<'a> {
+    attempt: &'a Attempt,
+    transcript: SharedTranscript,
+}
+
+impl Login<'_> {
+    fn fail(&self, error: imap::Error, doing: &str) -> Failure {
+        failure(error, doing, &self.transcript, self.attempt)
+    }
+
+    /// STARTTLS, refusing to go on when the server does not offer it.
+    fn start_tls(&self, mut client: Client) -> Result<Client, Failure> {
         let capabilities = client
             .capabilities()
-            .map_err(|e| fail(e, "asking for the capabilities"))?;
+            .map_err(|e| self.fail(e, "asking for the capabilities"))?;
         if !capabilities.iter().any(
             |c| matches!(c, imap_proto::Capability::Atom(a) if a.eq_ignore_ascii_case("STARTTLS")),
         ) {
             goodbye(client);
-            return Err(no_starttls(endpoint));
+            return Err(no_starttls(&self.attempt.endpoint));
         }
         // into_inner drops whatever was buffered; nothing is pending after a tagged reply.
-        let connection = client.into_inner().map_err(|e| fail(e, "starting TLS"))?;
-        let connection = starttls(connection, attempt)?.start_tls()?;
-        client = Client::new(connection);
+        let connection = client
+            .into_inner()
+            .map_err(|e| self.fail(e, "starting TLS"))?;
+        let connection = starttls(connection, self.attempt)?.start_tls()?;
+        Ok(Client::new(connection))
     }
 
-    // Capabilities change with TLS, so they are asked for (again) now (RFC 3501 section 6.2.1).
-    let capabilities = client
-        .capabilities()
-        .map_err(|e| fail(e, "asking for the capabilities"))?;
-    let mut offered: Vec<String> = capabilities
-        .iter()
-        .filter_map(|c| match c {
-            imap_proto::Capability::Auth(mechanism) => Some(mechanism.to_string()),
-            _ => None,
-        })
-        .collect();
-    // The crate keeps capabilities in a set; sorted, the report is the same on every run.
-    offered.sort();
-    if !offered
-        .iter()
-        .any(|m| m.eq_ignore_ascii_case(attempt.method.name()))
-    {
-        goodbye(client);
-        return Err(super::not_offered(attempt.method, &offered));
+    /// Checks that the server offers the SASL mechanism before the token is sent.
+    fn require_mechanism(&self, mut client: Client) -> Result<Client, Failure> {
+        // Capabilities change with TLS, so they are asked for (again) now (RFC 3501 section 6.2.1).
+        let capabilities = client
+            .capabilities()
+            .map_err(|e| self.fail(e, "asking for the capabilities"))?;
+        let mut offered: Vec<String> = capabilities
+            .iter()
+            .filter_map(|c| match c {
+                imap_proto::Capability::Auth(mechanism) => Some(mechanism.to_string()),
+                _ => None,
+            })
+            .collect();
+        // The crate keeps capabilities in a set; sorted, the report is the same on every run.
+        offered.sort();
+        let method = self.attempt.method;
+        if !offered
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(method.name()))
+        {
+            goodbye(client);
+            return Err(super::not_offered(method, &offered));
+        }
+        Ok(client)
     }
 
-    let responder = Responder {
-        initial: attempt.initial_response(),
-        method: attempt.method,
-        calls: Cell::new(0),
-        challenge: RefCell::new(None),
-    };
-    let mut session = match client.authenticate(attempt.method.name(), &responder) {
-        Ok(session) => session,
-        Err((error, _client)) => {
-            let mut failure = fail(error, "during AUTHENTICATE");
-            if matches!(failure.kind, Kind::Refused | Kind::Protocol) {
-                failure.challenge = responder.challenge.take().map(Box::new);
-            }
+    /// AUTHENTICATE with the token; a refusal keeps the server's challenge, and a refusal before
+    /// the token was sent means the mechanism is not supported after all.
+    fn authenticate(&self, client: Client) -> Result<Session, Failure> {
+        let method = self.attempt.method;
+        let responder = Responder {
+            initial: self.attempt.initial_response(),
+            method,
+            calls: Cell::new(0),
+            challenge: RefCell::new(None),
+        };
+        client
+            .authenticate(method.name(), &responder)
+            .map_err(|(error, _client)| {
+                let mut failure = self.fail(error, "during AUTHENTICATE");
+                if matches!(failure.kind, Kind::Refused | Kind::Protocol) {
+                    failure.challenge = responder.challenge.take().map(Box::new);
+                }
+                if failure.kind == Kind::Refused {
+                    failure.message = "the server refused the token".into();
+                }
+                if failure.kind == Kind::Refused && responder.calls.get() == 0 {
+                    failure.kind = Kind::Unsupported;
+                    failure.message = format!(
+                        "the server refused AUTHENTICATE {} before the token was sent",
+                        method.name()
+                    );
+                }
+                failure
+            })
+    }
+
+    /// EXAMINE INBOX proves the login is real; then LOGOUT.
+    fn examine_inbox(&self, mut session: Session) -> Result<(), Failure> {
+        let examined = session.examine("INBOX");
+        if let Err(error) = examined {
+            let mut failure = self.fail(error, "opening INBOX after the login");
             if failure.kind == Kind::Refused {
-                failure.message = "the server refused the token".into();
-            }
-            if failure.kind == Kind::Refused && responder.calls.get() == 0 {
-                failure.kind = Kind::Unsupported;
-                failure.message = format!(
-                    "the server refused AUTHENTICATE {} before the token was sent",
-                    attempt.method.name()
-                );
+                failure.after_login = true;
+                failure.message = "the login was accepted, then opening INBOX was refused".into();
+                // Only a session that answered is worth a LOGOUT; after a timeout it would wait again.
+                let _ = session.logout();
             }
             return Err(failure);
         }
-    };
-
-    let examined = session.examine("INBOX");
-    if let Err(error) = examined {
-        let mut failure = fail(error, "opening INBOX after the login");
-        if failure.kind == Kind::Refused {
-            failure.after_login = true;
-            failure.message = "the login was accepted, then opening INBOX was refused".into();
-            // Only a session that answered is worth a LOGOUT; after a timeout it would wait again.
-            let _ = session.logout();
+        if let Err(error) = session.logout() {
+            self.transcript
+                .borrow()
+                .note(format!("LOGOUT did not complete cleanly: {error}"));
         }
-        return Err(failure);
+        Ok(())
     }
-    if let Err(error) = session.logout() {
-        transcript
-            .borrow()
-            .note(format!("LOGOUT did not complete cleanly: {error}"));
-    }
-    Ok(())
 }
 
 /// STARTTLS (RFC 3501 section 6.2.1), written here: the imap crate's `Client` has no public way

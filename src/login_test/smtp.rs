@@ -155,38 +155,58 @@ pub fn auth_mechanisms(lines: &[String]) -> Vec<String> {
     all
 }
 
+/// Logs in to the attempt's SMTP endpoint, one step per method of `Smtp`; no mail is sent.
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
-    let endpoint = &attempt.endpoint;
     let mut smtp = Smtp {
         lines: LineConnection::open(attempt)?,
     };
-
-    let doing = "waiting for the greeting";
-    let greeting = smtp.reply(doing)?;
-    if greeting.code != 220 {
-        let mut failure = unexpected(&greeting, doing);
-        if greeting.code >= 500 {
-            failure.message = "the server refused the connection".into();
-        }
-        return Err(failure);
-    }
-
+    smtp.greeting()?;
     let (mut mechanisms, starttls) = smtp.ehlo()?;
     if !attempt.implicit_tls() {
-        if !starttls {
-            smtp.quit();
+        (smtp, mechanisms) = smtp.start_tls(starttls)?;
+    }
+    if !mechanisms
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(attempt.method.name()))
+    {
+        smtp.quit();
+        return Err(not_offered(attempt.method, &mechanisms));
+    }
+    smtp.authenticate()
+}
+
+/// The steps of the login, in order.
+impl Smtp<'_> {
+    fn greeting(&mut self) -> Result<(), Failure> {
+        let doing = "waiting for the greeting";
+        let greeting = self.reply(doing)?;
+        if greeting.code != 220 {
+            let mut failure = unexpected(&greeting, doing);
+            if greeting.code >= 500 {
+                failure.message = "the server refused the connection".into();
+            }
+            return Err(failure);
+        }
+        Ok(())
+    }
+
+    /// STARTTLS when EHLO offered it (`offered`), then EHLO again; returns the mechanisms offered
+    /// over TLS. The token is never sent in the clear.
+    fn start_tls(mut self, offered: bool) -> Result<(Self, Vec<String>), Failure> {
+        let host = &self.lines.attempt.endpoint.host;
+        if !offered {
+            self.quit();
             return Err(Failure::new(
                 Kind::NoStartTls,
                 "the server does not offer STARTTLS; the token was not sent over an unencrypted \
                  connection",
             )
             .hint(format!(
-                "use the server's implicit-TLS endpoint if it has one, e.g. smtps://{}:465",
-                endpoint.host
+                "use the server's implicit-TLS endpoint if it has one, e.g. smtps://{host}:465"
             )));
         }
         let doing = "starting TLS";
-        let reply = smtp.command("STARTTLS", doing)?;
+        let reply = self.command("STARTTLS", doing)?;
         if reply.code != 220 {
             let mut failure = unexpected(&reply, doing);
             if reply.code >= 500 {
@@ -195,57 +215,48 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
             }
             return Err(failure);
         }
-        smtp.lines = smtp
-            .lines
-            .start_tls("STARTTLS", &format!("smtps://{}:465", endpoint.host))?;
+        let implicit_example = format!("smtps://{host}:465");
+        self.lines = self.lines.start_tls("STARTTLS", &implicit_example)?;
         // What the server offered in the clear is forgotten (RFC 3207 section 4.2).
-        (mechanisms, _) = smtp.ehlo()?;
+        let (mechanisms, _) = self.ehlo()?;
+        Ok((self, mechanisms))
     }
 
-    if !mechanisms
-        .iter()
-        .any(|m| m.eq_ignore_ascii_case(attempt.method.name()))
-    {
-        smtp.quit();
-        return Err(not_offered(attempt.method, &mechanisms));
-    }
-
-    let doing = "during AUTH";
-    let response = sasl::base64(&attempt.initial_response());
-    let command = Secret::new(format!(
-        "AUTH {} {}",
-        attempt.method.name(),
-        response.expose()
-    ));
-    let mut reply = smtp.command(command.expose(), doing)?;
-    let mut challenge: Option<Challenge> = None;
-    let mut answered = 0;
-    while reply.code == 334 && answered < MAX_CHALLENGES {
-        answered += 1;
-        let data = reply.lines.first().map(String::as_str).unwrap_or("");
-        challenge = Challenge::from_base64(data).or(challenge);
-        let dummy = Secret::new(String::from_utf8_lossy(challenge::dummy_response(
-            attempt.method,
-        )));
-        reply = smtp.command(sasl::base64(&dummy).expose(), doing)?;
-    }
-    let failure = match reply.code {
-        235 => {
-            smtp.quit();
-            return Ok(());
+    /// AUTH with the token as initial response, answering a failure challenge so that the server
+    /// can finish with its final reply (RFC 7628 section 3.2.3), then the verdict and QUIT.
+    fn authenticate(&mut self) -> Result<(), Failure> {
+        let method = self.lines.attempt.method;
+        let doing = "during AUTH";
+        let response = sasl::base64(&self.lines.attempt.initial_response());
+        let command = Secret::new(format!("AUTH {} {}", method.name(), response.expose()));
+        let mut reply = self.command(command.expose(), doing)?;
+        let mut challenge: Option<Challenge> = None;
+        let mut answered = 0;
+        while reply.code == 334 && answered < MAX_CHALLENGES {
+            answered += 1;
+            let data = reply.lines.first().map(String::as_str).unwrap_or("");
+            challenge = Challenge::from_base64(data).or(challenge);
+            let dummy = Secret::new(String::from_utf8_lossy(challenge::dummy_response(method)));
+            reply = self.command(sasl::base64(&dummy).expose(), doing)?;
         }
-        // 504: "Unrecognized authentication type" (RFC 4954 section 6).
-        504 => Failure::new(
-            Kind::Unsupported,
-            format!("the server does not accept AUTH {}", attempt.method.name()),
-        ),
-        500..=599 => Failure::new(Kind::Refused, "the server refused the token"),
-        _ => unexpected(&reply, doing),
-    };
-    if matches!(failure.kind, Kind::Refused | Kind::Unsupported) {
-        smtp.quit();
+        let failure = match reply.code {
+            235 => {
+                self.quit();
+                return Ok(());
+            }
+            // 504: "Unrecognized authentication type" (RFC 4954 section 6).
+            504 => Failure::new(
+                Kind::Unsupported,
+                format!("the server does not accept AUTH {}", method.name()),
+            ),
+            500..=599 => Failure::new(Kind::Refused, "the server refused the token"),
+            _ => unexpected(&reply, doing),
+        };
+        if matches!(failure.kind, Kind::Refused | Kind::Unsupported) {
+            self.quit();
+        }
+        Err(failure.reply(Some(reply.text())).challenge(challenge))
     }
-    Err(failure.reply(Some(reply.text())).challenge(challenge))
 }
 
 #[cfg(test)]

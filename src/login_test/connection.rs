@@ -1,124 +1,24 @@
 //! One connection to a mail server for `--test`: name resolution, TCP and TLS (implicit or after
 //! STARTTLS) with a timeout on every step, an overall deadline, a cap on what the server may send,
-//! and the `--debug` trace of the conversation with the token redacted.
+//! and every byte handed to the `--debug` trace (`transcript`, which redacts the token). I/O errors
+//! become failures that say what was being done.
 //!
 //! The IMAP crate and the POP and SMTP code read and write through [`Connection`], so all of this
 //! holds for every protocol.
 
-use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
+use super::transcript::SharedTranscript;
 use super::{Attempt, DEADLINE_FACTOR, Failure, Kind};
-use crate::log;
-use crate::secret::Secret;
 
 /// More than this from one server during a login test is a misbehaving server, not a mailbox.
-const MAX_RECEIVED: usize = 1024 * 1024;
-
-/// A server line longer than this is cut in the trace (replies are sanitized and capped again on
-/// output). Lines we send are never cut: a cut SASL line would no longer match the secret it is
-/// redacted by, and Microsoft's tokens make it over 4 KB.
-const MAX_TRACE_LINE: usize = 4096;
-
-/// A piece of text this long that is part of a secret is redacted as a whole.
-const MIN_SECRET_FRAGMENT: usize = 16;
-
-/// The conversation as seen by `--debug`, and the server's last line for the report.
-pub struct Transcript {
-    label: &'static str,
-    /// Strings never shown: the access token and the SASL response carrying it.
-    secrets: Vec<Secret>,
-    from_server: Vec<u8>,
-    from_client: Vec<u8>,
-    last_server_line: Option<String>,
-}
-
-/// Shared between a [`Connection`] (which may be owned by the IMAP crate) and the protocol code.
-pub type SharedTranscript = Rc<RefCell<Transcript>>;
-
-impl Transcript {
-    pub fn new(label: &'static str, secrets: Vec<Secret>) -> SharedTranscript {
-        Rc::new(RefCell::new(Transcript {
-            label,
-            secrets,
-            from_server: Vec::new(),
-            from_client: Vec::new(),
-            last_server_line: None,
-        }))
-    }
-
-    /// A `--debug` note about the connection itself (TLS, address).
-    pub fn note(&self, message: impl std::fmt::Display) {
-        log::debug(format!("{}: {message}", self.label));
-    }
-
-    /// The server's last line (or the start of an unfinished one), as received.
-    pub fn last_server_line(&self) -> Option<String> {
-        if !self.from_server.is_empty() {
-            return Some(String::from_utf8_lossy(&self.from_server).into_owned());
-        }
-        self.last_server_line.clone()
-    }
-
-    fn received(&mut self, bytes: &[u8]) {
-        self.from_server.extend_from_slice(bytes);
-        while let Some(line) = take_line(&mut self.from_server, MAX_TRACE_LINE) {
-            let text = String::from_utf8_lossy(&line).into_owned();
-            log::debug(format!("{} S: {}", self.label, self.redact(&text)));
-            self.last_server_line = Some(text);
-        }
-    }
-
-    fn sent(&mut self, bytes: &[u8]) {
-        self.from_client.extend_from_slice(bytes);
-        while let Some(line) = take_line(&mut self.from_client, MAX_RECEIVED) {
-            let text = String::from_utf8_lossy(&line).into_owned();
-            log::debug(format!("{} C: {}", self.label, self.redact(&text)));
-        }
-    }
-
-    /// The text with every secret replaced, sanitized for the terminal.
-    pub fn redact(&self, text: &str) -> String {
-        let mut text = text.to_string();
-        for secret in &self.secrets {
-            if !secret.is_empty() {
-                text = text.replace(secret.expose(), "(redacted)");
-            }
-        }
-        // Defence in depth: a piece of a secret (a cut or split line) is hidden too.
-        let trimmed = text.trim();
-        if trimmed.len() >= MIN_SECRET_FRAGMENT
-            && self
-                .secrets
-                .iter()
-                .any(|secret| secret.expose().contains(trimmed))
-        {
-            return "(redacted)".to_string();
-        }
-        log::sanitize(&text)
-    }
-}
-
-/// Removes and returns the first complete line (without CR LF), or an over-long fragment.
-fn take_line(buffer: &mut Vec<u8>, max: usize) -> Option<Vec<u8>> {
-    let end = match buffer.iter().position(|&b| b == b'\n') {
-        Some(newline) => newline + 1,
-        None if buffer.len() > max => max,
-        None => return None,
-    };
-    let mut line: Vec<u8> = buffer.drain(..end).collect();
-    while matches!(line.last(), Some(b'\n' | b'\r')) {
-        line.pop();
-    }
-    Some(line)
-}
+pub(super) const MAX_RECEIVED: usize = 1024 * 1024;
 
 enum Stream {
     Plain(TcpStream),
@@ -459,33 +359,6 @@ fn tls_failure(error: &rustls::Error, doing: &str) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_are_split_and_long_fragments_cut() {
-        let mut buffer = b"a1 OK done\r\n* partial".to_vec();
-        assert_eq!(
-            take_line(&mut buffer, MAX_TRACE_LINE).as_deref(),
-            Some(&b"a1 OK done"[..])
-        );
-        assert_eq!(take_line(&mut buffer, MAX_TRACE_LINE), None);
-        let mut long = vec![b'x'; MAX_TRACE_LINE + 10];
-        assert_eq!(
-            take_line(&mut long, MAX_TRACE_LINE).map(|l| l.len()),
-            Some(MAX_TRACE_LINE)
-        );
-    }
-
-    #[test]
-    fn secrets_are_redacted_in_the_trace() {
-        let transcript = Transcript::new("IMAP", vec![Secret::new("dXNlcj1"), Secret::new("")]);
-        assert_eq!(
-            transcript.borrow().redact("dXNlcj1\r"),
-            "(redacted)".to_string()
-        );
-        let long = Transcript::new("IMAP", vec![Secret::new("a".repeat(40) + &"b".repeat(40))]);
-        assert_eq!(long.borrow().redact(&"b".repeat(20)), "(redacted)");
-        assert_eq!(long.borrow().redact("a short aaaa"), "a short aaaa");
-    }
 
     #[test]
     fn socket_timeouts_are_recognised() {

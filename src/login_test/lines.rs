@@ -4,7 +4,8 @@
 
 use std::io::{BufRead, BufReader, Write};
 
-use super::connection::{Connection, SharedTranscript, io_failure};
+use super::connection::{Connection, io_failure};
+use super::transcript::SharedTranscript;
 use super::{Attempt, Failure, Kind};
 
 /// One server conversation made of CRLF-terminated lines.

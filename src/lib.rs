@@ -1,12 +1,15 @@
 //! mailtoken: OAuth2 access tokens for terminal mail clients.
 //!
-//! A call flows through: `cli` (flags) → `settings` (validated) → `app` (dispatch) →
-//! `refresh` (cached or refreshed token) → `account` (load/save/lock one file) → `store` (disk),
-//! `encryption` (age/gpg/pipes) and `tokenfile` (schema); `grant` and `http` talk to the token
-//! endpoint; `sasl` and `output` produce what is printed. `--authorize` runs `authorize` (the
-//! sign-in flows), which uses `discovery` (`--issuer`) and `listener` (the loopback redirect).
-//! The account lifecycle: `accounts` (`--list`), `status` (`--status`, `--json`), `check`
-//! (`--check`, for cron), `notify` (the hook run when a sign-in is needed) and `revoke`.
+//! A call flows through: `cli` (flags) → `settings` (validated, the only reader of `cli`) →
+//! `app` (what one run does, in order) → `refresh` (the silent refresh, one story) → `tokenfile`
+//! (load, save and lock one account's file: where the refresh token is written) →
+//! `private_files` (own files only, atomic durable writes, the lock) and `encryption` (age, gpg,
+//! pipes). `grant` makes every token request through `http` and `tls`, and `provider_answer`
+//! judges every refusal; `provider` and `mailserver` hold registrations and mail servers;
+//! `output` prints (`sasl` builds SASL strings). `--authorize` runs `authorize` (the sign-in
+//! flows and their loopback `listener`, with `discovery` for `--issuer`); `--test` runs
+//! `login_test`. The account lifecycle: `accounts` (`--list`), `status` (`--status`, `--json`),
+//! `check` (`--check`, for cron), `notify` (the hook run when a sign-in is needed) and `revoke`.
 
 #![forbid(unsafe_code)]
 

@@ -2,10 +2,8 @@
 //! `--email`, command-line endpoints, `--debug` with the token redacted, and the servers that
 //! accept the login and refuse the next command.
 
-mod common;
-
-use common::Sandbox;
-use common::mail::{
+use crate::support::Sandbox;
+use crate::support::mail::{
     Behaviour, CACHED_TOKEN, Endpoints, MailServer, ScriptFn, TestCa, b64, b64decode, endpoints,
     expected_sasl, run_trusting, sasl_lines, server, url, write_account,
 };

@@ -1,13 +1,13 @@
 //! Issue #12, the account lifecycle: `--list`, `--json`, `--check` and its keep-alive, the notify
 //! hook, `--revoke`. Every run is the real binary in a sandbox, with fake providers.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
 
+use crate::support::{
+    FakeServer, Received, Reply, Run, Sandbox, set_mode, test_registration, token_file,
+};
 use chrono::{Duration, Utc};
-use common::{FakeServer, Received, Reply, Run, Sandbox, set_mode, test_registration, token_file};
 use mailtoken::tokenfile::TokenFile;
 
 fn accounts_dir(sandbox: &Sandbox) -> PathBuf {

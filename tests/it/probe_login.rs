@@ -1,10 +1,8 @@
 //! `--test` logs in: IMAP, POP and SMTP, each with XOAUTH2 and OAUTHBEARER, over implicit TLS and
 //! STARTTLS, against scripted servers that check the exact SASL bytes and see them only over TLS.
 
-mod common;
-
-use common::Sandbox;
-use common::mail::{
+use crate::support::Sandbox;
+use crate::support::mail::{
     Behaviour, CACHED_TOKEN, TestCa, b64decode, endpoints, expected_sasl, run_trusting, sasl_lines,
     server, url, write_account,
 };

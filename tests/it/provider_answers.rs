@@ -7,10 +7,8 @@
 //! provider's own words (code, AADSTS number, trace id) on stderr, nothing on stdout, no secret
 //! anywhere, and the token file byte for byte as it was.
 
-mod common;
-
+use crate::support::*;
 use chrono::Utc;
-use common::*;
 use mailtoken::tokenfile::Flow;
 
 /// Where a recorded answer was given.
@@ -40,7 +38,7 @@ struct Answer {
     expect_message: &'static [&'static str],
 }
 
-const ANSWERS: &[Answer] = &include!("corpus/provider_answers.rs");
+const ANSWERS: &[Answer] = &include!("../corpus/provider_answers.rs");
 
 /// Values in the token file that must never reach the terminal.
 const SECRETS: &[&str] = &["refresh-1", "cached-access-token", "test-secret"];

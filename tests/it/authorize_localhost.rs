@@ -2,11 +2,9 @@
 //! the test plays the browser, GETs the fake authorization endpoint and follows its redirect to
 //! mailtoken's loopback listener.
 
-mod common;
-
 use std::net::{IpAddr, Ipv6Addr};
 
-use common::*;
+use crate::support::*;
 
 /// The command line for a new account at `path` signing in with the fake provider.
 fn args(provider: &FakeProvider, path: &std::path::Path, extra: &[&str]) -> Vec<String> {

@@ -1,12 +1,10 @@
 //! The refresh path against a fake token endpoint: exact form fields, rotation, failures and
 //! their exit codes, and what happens to the token file in each case.
 
-mod common;
-
 use std::time::Duration as StdDuration;
 
+use crate::support::{FakeServer, Reply, Sandbox, form, test_registration, token_file};
 use chrono::{Duration, Utc};
-use common::{FakeServer, Reply, Sandbox, form, test_registration, token_file};
 use mailtoken::secret::Secret;
 use mailtoken::tokenfile::TokenFile;
 
@@ -505,7 +503,7 @@ fn the_proxy_from_the_environment_is_used_unless_no_proxy_excludes_the_host() {
     let proxy = FakeServer::start(|_| Reply::token("via-proxy", None, 3600));
     let (path, _) = expired_account(&sandbox, &server);
 
-    let run = common::Run::from(
+    let run = crate::support::Run::from(
         sandbox
             .command()
             .arg(&path)
@@ -525,7 +523,7 @@ fn the_proxy_from_the_environment_is_used_unless_no_proxy_excludes_the_host() {
     assert!(server.requests().is_empty());
 
     let (path, _) = expired_account(&sandbox, &server);
-    let run = common::Run::from(
+    let run = crate::support::Run::from(
         sandbox
             .command()
             .arg(&path)

@@ -1,9 +1,7 @@
 //! The cached-token path: a valid token is printed with no request and nothing else on stdout.
 
-mod common;
-
+use crate::support::{FakeServer, Reply, Sandbox, test_registration, token_file};
 use chrono::{Duration, Utc};
-use common::{FakeServer, Reply, Sandbox, test_registration, token_file};
 
 #[test]
 fn valid_token_is_printed_without_any_request() {

@@ -2,10 +2,8 @@
 //! clientcredentials, endpoint discovery, missing values without a terminal, and re-authorizing
 //! an existing file.
 
-mod common;
-
+use crate::support::*;
 use chrono::Utc;
-use common::*;
 use mailtoken::provider::ClientAuth;
 use mailtoken::tokenfile::Flow;
 
@@ -143,7 +141,7 @@ fn client_credentials_needs_no_user() {
     let form = &provider.requests_to("/token")[0].form;
     assert_eq!(
         form,
-        &common::form(&[
+        &crate::support::form(&[
             ("grant_type", "client_credentials"),
             ("scope", "mail offline_access"),
             ("client_id", CLIENT_ID),

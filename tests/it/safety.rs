@@ -2,10 +2,8 @@
 //! could not be stored is kept and adopted later, a file no one could open never replaces one
 //! that works, and the process keeps its secrets out of core files.
 
-mod common;
-
+use crate::support::*;
 use chrono::{Duration, Utc};
-use common::*;
 use mailtoken::encryption::{Crypto, EncryptionOptions, EncryptionSpec};
 use mailtoken::tokenfile::TokenFile;
 

@@ -1,11 +1,9 @@
 //! What is printed: `--format token|sasl|msasl` byte for byte as mutt_oauth2.py prints it, and
 //! `--status` without any secret.
 
-mod common;
-
+use crate::support::{FakeServer, Reply, Run, Sandbox, token_file};
 use base64::Engine;
 use chrono::{Duration, Utc};
-use common::{FakeServer, Reply, Run, Sandbox, token_file};
 
 fn b64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
@@ -280,10 +278,10 @@ fn a_passphrase_file_without_a_terminal_fails_clearly() {
     std::io::Write::write_all(&mut writer, b"{}").unwrap();
     writer.finish().unwrap();
     std::fs::write(&path, ciphertext).unwrap();
-    common::set_mode(&path, 0o600);
+    crate::support::set_mode(&path, 0o600);
 
     // setsid detaches from any controlling terminal, as under cron.
-    let run = common::Run::from(
+    let run = crate::support::Run::from(
         std::process::Command::new("setsid")
             .arg(env!("CARGO_BIN_EXE_mailtoken"))
             .arg(&path)

@@ -1,12 +1,10 @@
 //! The token file: where it is found, when it is refused, each kind of encryption, and
 //! mutt_oauth2.py's files.
 
-mod common;
-
 use std::process::Command;
 
+use crate::support::{FakeServer, Reply, Sandbox, set_mode, test_registration, token_file};
 use chrono::{Duration, Utc};
-use common::{FakeServer, Reply, Sandbox, set_mode, test_registration, token_file};
 use mailtoken::encryption::EncryptionSpec;
 
 fn valid_token_at(sandbox: &Sandbox, path: &std::path::Path, encryption: EncryptionSpec) {
@@ -470,7 +468,7 @@ fn a_mutt_oauth2_gpg_file_works_unchanged_and_is_converted_after_its_first_refre
     );
     assert_eq!(
         server.requests()[0].form,
-        common::form(&[
+        crate::support::form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", "legacy-refresh"),
             ("client_id", "legacy-client"),

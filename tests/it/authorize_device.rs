@@ -2,12 +2,10 @@
 //! stderr, polling with authorization_pending and slow_down, refusal, expiry, the deadline, and a
 //! failed re-authorization that leaves the old file alone.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::support::*;
 use chrono::Utc;
-use common::*;
 
 fn args(provider: &FakeProvider, path: &std::path::Path, timeout: &str) -> Vec<String> {
     let mut args = strings(&[

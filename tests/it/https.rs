@@ -1,11 +1,9 @@
 //! The token endpoint over real TLS: trusted through `SSL_CERT_FILE`, refused without it, and
 //! never contacted in plaintext when it is an https URL.
 
-mod common;
-
+use crate::support::mail::{MailServer, Session, TestCa};
+use crate::support::{Sandbox, test_registration, token_file};
 use chrono::{Duration, Utc};
-use common::mail::{MailServer, Session, TestCa};
-use common::{Sandbox, test_registration, token_file};
 
 /// An HTTPS token endpoint that answers every request with a new token and records the body.
 fn https_token_endpoint(
@@ -78,7 +76,7 @@ fn an_https_token_endpoint_is_trusted_through_ssl_cert_file_and_only_then() {
 
     let ca_file = sandbox.path("ca.pem");
     ca.write_pem(&ca_file);
-    let run = common::Run::from(
+    let run = crate::support::Run::from(
         sandbox
             .command()
             .arg(&path)

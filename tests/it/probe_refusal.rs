@@ -2,13 +2,11 @@
 //! for XOAUTH2, `AQ==` for OAUTHBEARER), a refused cached token is refreshed once and tried again,
 //! and the report tells a stale token from a real refusal.
 
-mod common;
-
-use common::mail::{
+use crate::support::mail::{
     Behaviour, CACHED_TOKEN, GOOGLE_CHALLENGE, TestCa, b64decode, endpoints, expected_sasl,
     run_trusting, sasl_lines, server, url, write_account,
 };
-use common::{FakeServer, Reply, Sandbox};
+use crate::support::{FakeServer, Reply, Sandbox};
 use mailtoken::mailserver::Protocol;
 use mailtoken::sasl::SaslMethod;
 
@@ -281,25 +279,29 @@ fn a_temporary_failure_code_is_not_a_refusal() {
     let sandbox = Sandbox::new();
     let ca = TestCa::new();
     let tokens = FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600));
-    let server = common::mail::MailServer::start(&ca, true, |s: &mut common::mail::Session| {
-        s.send("* OK ready");
-        while let Some(line) = s.line() {
-            let tag = line.split(' ').next().unwrap_or("").to_string();
-            if line.contains("CAPABILITY") {
-                s.send("* CAPABILITY IMAP4rev1 AUTH=XOAUTH2");
-                s.send(&format!("{tag} OK done"));
-            } else if line.contains("AUTHENTICATE") {
-                s.send("+ ");
-                let _ = s.line();
-                s.send(&format!(
-                    "{tag} NO [UNAVAILABLE] Temporary authentication failure."
-                ));
-            } else {
-                s.send(&format!("{tag} OK"));
-                return;
+    let server = crate::support::mail::MailServer::start(
+        &ca,
+        true,
+        |s: &mut crate::support::mail::Session| {
+            s.send("* OK ready");
+            while let Some(line) = s.line() {
+                let tag = line.split(' ').next().unwrap_or("").to_string();
+                if line.contains("CAPABILITY") {
+                    s.send("* CAPABILITY IMAP4rev1 AUTH=XOAUTH2");
+                    s.send(&format!("{tag} OK done"));
+                } else if line.contains("AUTHENTICATE") {
+                    s.send("+ ");
+                    let _ = s.line();
+                    s.send(&format!(
+                        "{tag} NO [UNAVAILABLE] Temporary authentication failure."
+                    ));
+                } else {
+                    s.send(&format!("{tag} OK"));
+                    return;
+                }
             }
-        }
-    });
+        },
+    );
     let url = url(Protocol::Imap, true, server.port);
     let path = write_account(
         &sandbox,
@@ -332,19 +334,23 @@ fn a_temporary_smtp_reply_is_not_a_refusal() {
     let sandbox = Sandbox::new();
     let ca = TestCa::new();
     let tokens = FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600));
-    let server = common::mail::MailServer::start(&ca, true, |s: &mut common::mail::Session| {
-        s.send("220 ready");
-        while let Some(line) = s.line() {
-            if line.starts_with("EHLO") {
-                s.send("250-x\r\n250 AUTH XOAUTH2");
-            } else if line.starts_with("AUTH") {
-                s.send("454 4.7.0 Temporary authentication failure.");
-            } else {
-                s.send("221 bye");
-                return;
+    let server = crate::support::mail::MailServer::start(
+        &ca,
+        true,
+        |s: &mut crate::support::mail::Session| {
+            s.send("220 ready");
+            while let Some(line) = s.line() {
+                if line.starts_with("EHLO") {
+                    s.send("250-x\r\n250 AUTH XOAUTH2");
+                } else if line.starts_with("AUTH") {
+                    s.send("454 4.7.0 Temporary authentication failure.");
+                } else {
+                    s.send("221 bye");
+                    return;
+                }
             }
-        }
-    });
+        },
+    );
     let url = url(Protocol::Smtp, true, server.port);
     let path = write_account(
         &sandbox,

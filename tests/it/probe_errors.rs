@@ -2,10 +2,8 @@
 //! (the token is never sent), a server that stops answering (timeout, 75), garbage replies (a
 //! clear error, no panic), and a certificate from an untrusted CA.
 
-mod common;
-
-use common::Sandbox;
-use common::mail::{
+use crate::support::Sandbox;
+use crate::support::mail::{
     Behaviour, CACHED_TOKEN, MailServer, ScriptFn, Session, TestCa, endpoints, run_trusting,
     run_trusting_with_timeout, server, url, write_account,
 };
@@ -37,7 +35,7 @@ fn token_never_sent(lines: &[String]) {
         );
         assert!(!line.contains(CACHED_TOKEN), "{lines:?}");
         assert!(
-            !common::mail::b64decode(line).contains(CACHED_TOKEN),
+            !crate::support::mail::b64decode(line).contains(CACHED_TOKEN),
             "{lines:?}"
         );
     }

@@ -1,13 +1,11 @@
 //! Many processes at once on an expired token: one request, one rotation, identical tokens.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration as StdDuration;
 
+use crate::support::{FakeServer, Reply, Sandbox, test_registration, token_file};
 use chrono::{Duration, Utc};
-use common::{FakeServer, Reply, Sandbox, test_registration, token_file};
 use mailtoken::secret::Secret;
 
 const PROCESSES: usize = 20;
@@ -50,7 +48,7 @@ fn twenty_processes_on_an_expired_token_make_exactly_one_request() {
     );
 
     let barrier = Arc::new(Barrier::new(PROCESSES));
-    let runs: Vec<common::Run> = (0..PROCESSES)
+    let runs: Vec<crate::support::Run> = (0..PROCESSES)
         .map(|_| {
             let sandbox = Arc::clone(&sandbox);
             let barrier = Arc::clone(&barrier);
@@ -59,7 +57,7 @@ fn twenty_processes_on_an_expired_token_make_exactly_one_request() {
                 let mut command = sandbox.command();
                 command.arg(&path);
                 barrier.wait();
-                common::Run::from(command.output().unwrap())
+                crate::support::Run::from(command.output().unwrap())
             })
         })
         .collect::<Vec<_>>()

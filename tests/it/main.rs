@@ -1,0 +1,26 @@
+//! The integration tests, as one test binary: each module is one area of behaviour, run against
+//! the real `mailtoken` binary in a sandbox (`support`). One binary links the library and the
+//! test helpers once, where a binary per area linked them once per area.
+//!
+//! Run one area with `cargo test --test it refresh::`, one test with its full name.
+
+mod support;
+
+mod authorize_device;
+mod authorize_localhost;
+mod authorize_other;
+mod cached;
+mod completions;
+mod concurrency;
+mod files;
+mod generated;
+mod https;
+mod lifecycle;
+mod output;
+mod probe_errors;
+mod probe_login;
+mod probe_options;
+mod probe_refusal;
+mod provider_answers;
+mod refresh;
+mod safety;

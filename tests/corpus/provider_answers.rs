@@ -2,7 +2,7 @@
 // Each entry names its source. Bodies are copied as shown by the source;
 // where a source showed only a language-level rendering (e.g. a Python dict)
 // or omitted part of the body, the entry says so and is marked reconstructed.
-// Included by tests/provider_answers.rs with `include!`: one array literal.
+// Included by tests/it/provider_answers.rs with `include!`: one array literal.
 
 [
 // ======================================================================

@@ -2,32 +2,27 @@
 //! stderr, polling with authorization_pending and slow_down, refusal, expiry, the deadline, and a
 //! failed re-authorization that leaves the old file alone.
 
+use std::path::Path;
 use std::time::Duration;
 
-use crate::support::*;
 use chrono::Utc;
+use mailtoken::tokenfile::Flow;
 
-fn args(provider: &FakeProvider, path: &std::path::Path, timeout: &str) -> Vec<String> {
-    let mut args = strings(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--authflow",
-        "devicecode",
-        "--email",
-        "user@example.com",
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret",
-        "",
-        "--auth-timeout",
-        timeout,
-    ]);
-    args.extend(provider.endpoint_args());
-    args
+use crate::support::*;
+
+/// A first device-flow sign-in at `provider` for the file `path`, waiting `timeout` seconds.
+fn sign_in(provider: &FakeProvider, path: &Path, timeout: &str) -> Vec<String> {
+    provider.sign_in(path, "devicecode", &PERSON, &["--auth-timeout", timeout])
 }
 
-fn run(sandbox: &Sandbox, args: &[String]) -> Run {
-    sandbox.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+/// A new sandbox and its file `account`, and the run of a device-flow sign-in to it at a
+/// provider that `setup` set up.
+fn device_sign_in(setup: impl FnOnce(&mut ProviderState)) -> (Sandbox, FakeProvider, Run) {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    provider.with(setup);
+    let run = sandbox.run(&sign_in(&provider, &sandbox.path("account"), "60"));
+    (sandbox, provider, run)
 }
 
 #[test]
@@ -41,14 +36,9 @@ fn polls_through_pending_and_slow_down_and_really_slows_down() {
     let path = sandbox.path("account");
     let began = Utc::now();
 
-    let run = run(&sandbox, &args(&provider, &path, "60"));
+    let run = sandbox.run(&sign_in(&provider, &path, "60"));
 
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "access-from-device\n"),
-        "{}",
-        run.stderr
-    );
+    run.expect(0, "access-from-device\n");
     assert!(
         run.stderr.contains(&format!("{}/activate", provider.url()))
             && run.stderr.contains(USER_CODE),
@@ -86,7 +76,7 @@ fn polls_through_pending_and_slow_down_and_really_slows_down() {
         saved.refresh_token.as_ref().unwrap().expose(),
         "refresh-from-device"
     );
-    assert_eq!(saved.flow, mailtoken::tokenfile::Flow::Devicecode);
+    assert_eq!(saved.flow, Flow::Devicecode);
     // The token's life counts from the poll that got it, not from the start of the sign-in.
     let obtained = saved.access_token_obtained.unwrap();
     assert!(
@@ -102,46 +92,30 @@ fn polls_through_pending_and_slow_down_and_really_slows_down() {
 #[test]
 fn a_refusal_is_exit_77() {
     // Microsoft spells access_denied as authorization_declined.
-    for error in ["access_denied", "authorization_declined"] {
-        let sandbox = Sandbox::new();
-        let provider = FakeProvider::start();
-        provider.with(|s| s.device_script = [error].into());
-        let path = sandbox.path("account");
-        let run = run(&sandbox, &args(&provider, &path, "60"));
-        assert_eq!((run.code, run.stdout.as_str()), (77, ""));
-        assert!(
-            run.stderr
-                .contains(&format!("the sign-in was refused ({error}")),
-            "{}",
-            run.stderr
-        );
-        assert!(!path.exists());
-    }
+    let errors = ["access_denied", "authorization_declined"];
+    each_case(errors.map(|error| (error, error)), |error| {
+        let (sandbox, _, run) = device_sign_in(|s| s.device_script = [error].into());
+        run.expect(77, "");
+        run.says(&format!("the sign-in was refused ({error}"));
+        assert!(!sandbox.path("account").exists());
+    });
 }
 
 #[test]
 fn an_expired_code_reported_by_the_server_is_exit_77() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| s.device_script = ["expired_token"].into());
-    let path = sandbox.path("account");
-    let run = run(&sandbox, &args(&provider, &path, "60"));
-    assert_eq!((run.code, run.stdout.as_str()), (77, ""));
-    assert!(run.stderr.contains("device code expired"), "{}", run.stderr);
+    let (_, _, run) = device_sign_in(|s| s.device_script = ["expired_token"].into());
+    run.expect(77, "");
+    run.says("device code expired");
 }
 
 #[test]
 fn polling_stops_at_expires_in() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| {
+    let (_, provider, run) = device_sign_in(|s| {
         s.device_always_pending = true;
         s.device_expires_in = 3;
     });
-    let path = sandbox.path("account");
-    let run = run(&sandbox, &args(&provider, &path, "60"));
-    assert_eq!((run.code, run.stdout.as_str()), (77, ""), "{}", run.stderr);
-    assert!(run.stderr.contains("device code expired"), "{}", run.stderr);
+    run.expect(77, "");
+    run.says("device code expired");
     let polls = provider.requests_to("/token").len();
     assert!(
         (1..=3).contains(&polls),
@@ -157,14 +131,9 @@ fn the_default_interval_is_five_seconds_and_the_deadline_is_kept() {
         s.device_always_pending = true;
         s.device_interval = None;
     });
-    let path = sandbox.path("account");
-    let run = run(&sandbox, &args(&provider, &path, "2"));
-    assert_eq!((run.code, run.stdout.as_str()), (75, ""));
-    assert!(
-        run.stderr.contains("no sign-in completed within 2 s"),
-        "{}",
-        run.stderr
-    );
+    let run = sandbox.run(&sign_in(&provider, &sandbox.path("account"), "2"));
+    run.expect(75, "");
+    run.says("no sign-in completed within 2 s");
     assert!(
         provider.requests_to("/token").is_empty(),
         "with no interval given, the first poll waits 5 s (RFC 8628 section 3.2)"
@@ -176,28 +145,15 @@ fn a_failed_reauthorization_leaves_the_old_file_byte_identical() {
     let sandbox = Sandbox::new();
     let provider = FakeProvider::start();
     provider.with(|s| s.device_script = ["access_denied"].into());
-    let path = sandbox.path("account");
-    let mut registration = test_registration(&format!("{}/token", provider.url()));
-    registration.devicecode_endpoint = Some(format!("{}/device", provider.url()));
-    let old = token_file(
-        registration,
-        sandbox.age_spec(),
-        Utc::now() + chrono::Duration::hours(1),
-    );
-    sandbox.write_token(&path, &old);
+    let mut old = sandbox.token(&format!("{}/token", provider.url()), minutes_from_now(60));
+    old.registration.devicecode_endpoint = Some(format!("{}/device", provider.url()));
+    let path = sandbox.save("account", &old);
     let before = std::fs::read(&path).unwrap();
 
-    let run = run(
-        &sandbox,
-        &strings(&[
-            path.to_str().unwrap(),
-            "--authorize",
-            "--authflow",
-            "devicecode",
-        ]),
-    );
+    let file = path.to_str().unwrap();
+    let run = sandbox.run(&[file, "--authorize", "--authflow", "devicecode"]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (77, ""), "{}", run.stderr);
+    run.expect(77, "");
     assert_eq!(
         std::fs::read(&path).unwrap(),
         before,
@@ -214,12 +170,7 @@ fn a_failed_reauthorization_leaves_the_old_file_byte_identical() {
 /// still only the token. `--auth-timeout` left out: the code's own lifetime is the wait.
 #[test]
 fn on_a_terminal_the_device_flow_shows_a_qr_code_and_the_time_left() {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("script(1) is not installed; skipping");
+    if !require("script") {
         return;
     }
     let sandbox = Sandbox::new();
@@ -230,41 +181,20 @@ fn on_a_terminal_the_device_flow_shows_a_qr_code_and_the_time_left() {
         s.device_script = ["authorization_pending", "authorization_pending"].into();
     });
     let path = sandbox.path("account");
-    let mut command_args = args(&provider, &path, "60");
-    let at = command_args
+    let args = provider.sign_in(&path, "devicecode", &PERSON, &[]);
+    let quoted: Vec<String> = args
         .iter()
-        .position(|a| a == "--auth-timeout")
-        .unwrap();
-    command_args.drain(at..at + 2);
-    let stdout_file = sandbox.path("stdout");
-    let command = format!(
-        "{} {} > {}",
-        env!("CARGO_BIN_EXE_mailtoken"),
-        command_args
-            .iter()
-            .map(|a| mailtoken::paths::shell_quote(a))
-            .collect::<Vec<_>>()
-            .join(" "),
-        stdout_file.display()
-    );
-    let mut script = std::process::Command::new("script");
-    script
-        .args(["-qec", &command, "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", sandbox.home())
-        .env("XDG_CONFIG_HOME", sandbox.config_home())
-        .env("XDG_DATA_HOME", sandbox.data_home())
-        .env("TZ", "UTC")
+        .map(|a| mailtoken::paths::shell_quote(a))
+        .collect();
+    let command = format!("\"$MAILTOKEN\" {} > stdout", quoted.join(" "));
+    let output = sandbox
+        .terminal(&command)
         .env("TERM", "xterm")
-        .stdin(std::process::Stdio::null());
-    let output = script.output().expect("script runs");
+        .output()
+        .expect("script runs");
     let terminal = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "{terminal}");
-    assert_eq!(
-        std::fs::read_to_string(&stdout_file).unwrap(),
-        "access-from-device\n"
-    );
+    assert_eq!(sandbox.read("stdout"), "access-from-device\n");
     assert!(terminal.contains(USER_CODE), "{terminal}");
     assert!(
         terminal.contains(&format!(

@@ -3,28 +3,38 @@
 //! mailtoken's loopback listener.
 
 use std::net::{IpAddr, Ipv6Addr};
+use std::path::PathBuf;
 
 use crate::support::*;
 
-/// The command line for a new account at `path` signing in with the fake provider.
-fn args(provider: &FakeProvider, path: &std::path::Path, extra: &[&str]) -> Vec<String> {
-    let mut args = strings(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--authflow",
-        "localhostauthcode",
-        "--email",
-        "user@example.com",
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret",
-        "",
-        "--auth-timeout",
-        "20",
-    ]);
-    args.extend(provider.endpoint_args());
-    args.extend(strings(extra));
-    args
+/// A sign-in under way: the sandbox, the provider, the browser it opens, the new account's path
+/// and the running program.
+struct SignIn {
+    sandbox: Sandbox,
+    provider: FakeProvider,
+    browser: FakeBrowser,
+    path: PathBuf,
+    running: Running,
+}
+
+/// Starts a first sign-in to the file `account` at a new provider that `setup` set up, with the
+/// fake browser, a 20 s deadline and `extra` flags.
+fn start(extra: &[&str], setup: impl FnOnce(&mut ProviderState)) -> SignIn {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    provider.with(setup);
+    let browser = FakeBrowser::new(&sandbox);
+    let path = sandbox.path("account");
+    let flags = [&["--auth-timeout", "20"], extra].concat();
+    let args = provider.sign_in(&path, "localhostauthcode", &PERSON, &flags);
+    let running = Running::start(&sandbox, &args, Some(&browser.script));
+    SignIn {
+        sandbox,
+        provider,
+        browser,
+        path,
+        running,
+    }
 }
 
 /// Plays the browser: asks the authorization endpoint, returns where it redirects to.
@@ -38,13 +48,22 @@ fn visit_authorization_url(url: &str) -> String {
     answer.body
 }
 
+/// Plays the browser to the end of the sign-in: the provider's page, then the redirect to
+/// mailtoken's listener (`localhost` as `loopback`), which must answer 200.
+fn complete_sign_in(url: &str, loopback: IpAddr) {
+    let location = visit_authorization_url(url);
+    assert_eq!(get_url(&location, loopback).status, 200);
+}
+
 #[test]
 fn signs_in_through_the_loopback_listener() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    let browser = FakeBrowser::new(&sandbox);
-    let path = sandbox.path("account");
-    let mut running = Running::start(&sandbox, &args(&provider, &path, &[]), Some(&browser));
+    let SignIn {
+        sandbox,
+        provider,
+        browser,
+        path,
+        mut running,
+    } = start(&[], |_| {});
 
     let url = browser.opened_url();
     let printed = running.wait_for_stderr("/authorize?");
@@ -78,12 +97,7 @@ fn signs_in_through_the_loopback_listener() {
     );
 
     let run = running.finish();
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "access-from-code\n"),
-        "{}",
-        run.stderr
-    );
+    run.expect(0, "access-from-code\n");
     assert!(
         !run.stderr.contains("code-1"),
         "the code is never logged: {}",
@@ -130,13 +144,9 @@ fn signs_in_through_the_loopback_listener() {
 
 #[test]
 fn a_wrong_or_missing_state_is_refused_and_the_listener_keeps_waiting() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    let browser = FakeBrowser::new(&sandbox);
-    let path = sandbox.path("account");
-    let mut running = Running::start(&sandbox, &args(&provider, &path, &[]), Some(&browser));
+    let mut sign_in = start(&[], |_| {});
 
-    let url = browser.opened_url();
+    let url = sign_in.browser.opened_url();
     let redirect_uri = query_of(&url)["redirect_uri"].clone();
     let (addr, host, _) = split_url(&redirect_uri, ipv4());
     let forged = http_get(
@@ -151,44 +161,27 @@ fn a_wrong_or_missing_state_is_refused_and_the_listener_keeps_waiting() {
         forged.body
     );
     assert_eq!(http_get(addr, &host, "/?code=forged").status, 400);
-    running.wait_for_stderr("state does not match");
+    sign_in.running.wait_for_stderr("state does not match");
 
-    let location = visit_authorization_url(&url);
-    assert_eq!(get_url(&location, ipv4()).status, 200);
-    let run = running.finish();
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "access-from-code\n"),
-        "{}",
-        run.stderr
-    );
-    let tokens = provider.requests_to("/token");
+    complete_sign_in(&url, ipv4());
+    sign_in.running.finish().expect(0, "access-from-code\n");
+    let tokens = sign_in.provider.requests_to("/token");
     assert_eq!(tokens.len(), 1, "the forged code was never exchanged");
     assert_eq!(tokens[0].form["code"], "code-1");
 }
 
 #[test]
 fn access_denied_ends_with_exit_77_and_the_providers_reason() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| s.authorize_mode = AuthorizeMode::Deny);
-    let browser = FakeBrowser::new(&sandbox);
-    let path = sandbox.path("account");
-    let running = Running::start(&sandbox, &args(&provider, &path, &[]), Some(&browser));
+    let sign_in = start(&[], |s| s.authorize_mode = AuthorizeMode::Deny);
 
-    let location = visit_authorization_url(&browser.opened_url());
+    let location = visit_authorization_url(&sign_in.browser.opened_url());
     let page = get_url(&location, ipv4());
     assert!(page.body.contains("refused"), "{}", page.body);
-    let run = running.finish();
-    assert_eq!((run.code, run.stdout.as_str()), (77, ""));
-    assert!(
-        run.stderr
-            .contains("access_denied: The user declined the request"),
-        "{}",
-        run.stderr
-    );
-    assert!(!path.exists(), "nothing is written");
-    assert!(provider.requests_to("/token").is_empty());
+    let run = sign_in.running.finish();
+    run.expect(77, "");
+    run.says("access_denied: The user declined the request");
+    assert!(!sign_in.path.exists(), "nothing is written");
+    assert!(sign_in.provider.requests_to("/token").is_empty());
 }
 
 #[test]
@@ -197,49 +190,31 @@ fn the_browser_may_come_back_over_ipv6() {
         eprintln!("skipped: this machine has no IPv6 loopback");
         return;
     }
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    let browser = FakeBrowser::new(&sandbox);
-    let path = sandbox.path("account");
-    let running = Running::start(&sandbox, &args(&provider, &path, &[]), Some(&browser));
+    let sign_in = start(&[], |_| {});
 
-    let location = visit_authorization_url(&browser.opened_url());
+    let location = visit_authorization_url(&sign_in.browser.opened_url());
     let page = get_url(&location, IpAddr::from(Ipv6Addr::LOCALHOST));
     assert_eq!(page.status, 200);
-    let run = running.finish();
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "access-from-code\n"),
-        "{}",
-        run.stderr
-    );
+    sign_in.running.finish().expect(0, "access-from-code\n");
+}
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap().port()
 }
 
 #[test]
 fn a_fixed_port_is_used_for_the_redirect() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    let browser = FakeBrowser::new(&sandbox);
-    let path = sandbox.path("account");
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let port_text = port.to_string();
-    let running = Running::start(
-        &sandbox,
-        &args(&provider, &path, &["--port", &port_text]),
-        Some(&browser),
-    );
-    let url = browser.opened_url();
+    let port = free_port();
+    let sign_in = start(&["--port", &port.to_string()], |_| {});
+    let url = sign_in.browser.opened_url();
     assert_eq!(
         query_of(&url)["redirect_uri"],
         format!("http://127.0.0.1:{port}/")
     );
-    let location = visit_authorization_url(&url);
-    assert_eq!(get_url(&location, ipv4()).status, 200);
-    let run = running.finish();
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    complete_sign_in(&url, ipv4());
+    sign_in.running.finish().expect_code(0);
 }
 
 #[test]
@@ -249,20 +224,11 @@ fn a_fixed_port_already_in_use_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     let path = sandbox.path("account");
-    let run = sandbox.run(
-        &args(&provider, &path, &["--port", &port, "--no-browser"])
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
-    assert_eq!((run.code, run.stdout.as_str()), (75, ""));
-    assert!(
-        run.stderr
-            .contains(&format!("port {port} is already in use on 127.0.0.1")),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--port"), "{}", run.stderr);
+    let flags = ["--auth-timeout", "20", "--port", &port, "--no-browser"];
+    let run = sandbox.run(&provider.sign_in(&path, "localhostauthcode", &PERSON, &flags));
+    run.expect(75, "");
+    run.says(&format!("port {port} is already in use on 127.0.0.1"));
+    run.says("--port");
     assert!(!path.exists());
 }
 
@@ -272,17 +238,11 @@ fn gives_up_after_the_deadline_and_no_browser_means_none() {
     let provider = FakeProvider::start();
     let browser = FakeBrowser::new(&sandbox);
     let path = sandbox.path("account");
-    let mut command_line = args(&provider, &path, &["--no-browser"]);
-    let timeout = command_line.iter().position(|a| a == "20").unwrap();
-    command_line[timeout] = "1".into();
-    let running = Running::start(&sandbox, &command_line, Some(&browser));
-    let run = running.finish();
-    assert_eq!((run.code, run.stdout.as_str()), (75, ""));
-    assert!(
-        run.stderr.contains("no sign-in arrived within 1 s"),
-        "{}",
-        run.stderr
-    );
+    let flags = ["--auth-timeout", "1", "--no-browser"];
+    let args = provider.sign_in(&path, "localhostauthcode", &PERSON, &flags);
+    let run = Running::start(&sandbox, &args, Some(&browser.script)).finish();
+    run.expect(75, "");
+    run.says("no sign-in arrived within 1 s");
     assert!(
         run.stderr.contains("/authorize?"),
         "the URL is still printed"
@@ -293,18 +253,14 @@ fn gives_up_after_the_deadline_and_no_browser_means_none() {
         "AADSTS50011",
         "register exactly http://127.0.0.1:",
         "AADSTS50194",
+        &format!(
+            "run 'mailtoken {} --authorize --authflow localhostauthcode",
+            path.display()
+        ),
+        "--no-browser",
     ] {
-        assert!(run.stderr.contains(words), "{words}: {}", run.stderr);
+        run.says(words);
     }
-    let again = format!(
-        "run 'mailtoken {} --authorize --authflow localhostauthcode",
-        path.display()
-    );
-    assert!(
-        run.stderr.contains(&again) && run.stderr.contains("--no-browser"),
-        "{}",
-        run.stderr
-    );
     assert!(!browser.record.exists(), "--no-browser opens nothing");
     assert!(!path.exists());
 }

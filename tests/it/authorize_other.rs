@@ -2,32 +2,30 @@
 //! clientcredentials, endpoint discovery, missing values without a terminal, and re-authorizing
 //! an existing file.
 
-use crate::support::*;
-use chrono::Utc;
+use std::path::Path;
+
 use mailtoken::provider::ClientAuth;
 use mailtoken::tokenfile::Flow;
 
-fn run(sandbox: &Sandbox, args: &[String]) -> Run {
-    sandbox.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+use crate::support::*;
+
+/// A first authcode sign-in at `provider` for the file `path`.
+fn authcode_args(provider: &FakeProvider, path: &Path) -> Vec<String> {
+    provider.sign_in(path, "authcode", &PERSON, &["--auth-timeout", "20"])
 }
 
-fn authcode_args(provider: &FakeProvider, path: &std::path::Path) -> Vec<String> {
-    let mut args = strings(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--authflow",
-        "authcode",
-        "--email",
-        "user@example.com",
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret",
-        "",
-        "--auth-timeout",
-        "20",
-    ]);
-    args.extend(provider.endpoint_args());
+/// A first authcode sign-in for the file `path` at the issuer `provider`, its endpoints found by
+/// discovery.
+fn issuer_args(provider: &FakeProvider, path: &Path) -> Vec<String> {
+    let mut args = strings(&[path.to_str().unwrap(), "--authorize", "--issuer"]);
+    args.extend(strings(&[&provider.url(), "--authflow", "authcode"]));
+    args.extend(strings(&PERSON));
     args
+}
+
+/// A first clientcredentials sign-in at `provider` for the file `path`, with `extra` flags.
+fn service_args(provider: &FakeProvider, path: &Path, extra: &[&str]) -> Vec<String> {
+    provider.sign_in(path, "clientcredentials", &SERVICE, extra)
 }
 
 /// Starts an authcode sign-in and plays the browser; returns the running program and the
@@ -42,68 +40,123 @@ fn start_authcode(sandbox: &Sandbox, args: &[String]) -> (Running, String) {
     (running, answer.body)
 }
 
-#[test]
-fn authcode_accepts_the_bare_code() {
+/// An authcode sign-in at a new provider that `setup` set up, to the file `account`, with the
+/// line `paste` makes of the address the browser ended on pasted.
+fn pasted_sign_in(
+    setup: impl FnOnce(&mut ProviderState),
+    args: impl FnOnce(&FakeProvider, &Path) -> Vec<String>,
+    paste: impl FnOnce(&str) -> String,
+) -> (Sandbox, FakeProvider, Run) {
     let sandbox = Sandbox::new();
     let provider = FakeProvider::start();
-    let path = sandbox.path("account");
-    let (mut running, location) = start_authcode(&sandbox, &authcode_args(&provider, &path));
-    let code = query_of(&location)["code"].clone();
-    running.type_in(&format!("{code}\n"));
+    provider.with(setup);
+    let args = args(&provider, &sandbox.path("account"));
+    let (mut running, location) = start_authcode(&sandbox, &args);
+    running.type_in(&format!("{}\n", paste(&location)));
     let run = running.finish();
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "access-from-code\n"),
-        "{}",
-        run.stderr
+    (sandbox, provider, run)
+}
+
+#[test]
+fn authcode_accepts_the_bare_code() {
+    let (sandbox, provider, run) = pasted_sign_in(
+        |_| {},
+        authcode_args,
+        |location| query_of(location)["code"].clone(),
     );
+    run.expect(0, "access-from-code\n");
     let token = &provider.requests_to("/token")[0].form;
     assert_eq!(token["redirect_uri"], "http://127.0.0.1/");
     let challenge = query_of(&provider.requests_to("/authorize")[0].path)["code_challenge"].clone();
     assert_eq!(s256(&token["code_verifier"]), challenge);
-    assert_eq!(sandbox.read_token(&path).flow, Flow::Authcode);
+    assert_eq!(
+        sandbox.read_token(&sandbox.path("account")).flow,
+        Flow::Authcode
+    );
 }
 
 #[test]
 fn authcode_accepts_a_pasted_address_of_several_kilobytes() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    let path = sandbox.path("account");
-    let (mut running, location) = start_authcode(&sandbox, &authcode_args(&provider, &path));
-    // Microsoft's addresses carry long session parameters; mutt_oauth2.py lost such pastes.
-    let pasted = format!("{location}&session_state={}", "s".repeat(8000));
-    assert!(pasted.len() > 8000);
-    running.type_in(&format!("{pasted}\n"));
-    let run = running.finish();
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "access-from-code\n"),
-        "{}",
-        run.stderr
+    let (_, provider, run) = pasted_sign_in(
+        |_| {},
+        authcode_args,
+        |location| {
+            // Microsoft's addresses carry long session parameters; mutt_oauth2.py lost such pastes.
+            let pasted = format!("{location}&session_state={}", "s".repeat(8000));
+            assert!(pasted.len() > 8000);
+            pasted
+        },
     );
+    run.expect(0, "access-from-code\n");
     assert_eq!(provider.requests_to("/token")[0].form["code"], "code-1");
 }
 
 #[test]
 fn authcode_refuses_an_address_from_another_sign_in() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    let path = sandbox.path("account");
-    let (mut running, location) = start_authcode(&sandbox, &authcode_args(&provider, &path));
-    let state = query_of(&location)["state"].clone();
-    running.type_in(&format!(
-        "{}\n",
-        location.replace(&state, "someone-elses-state")
-    ));
-    let run = running.finish();
-    assert_eq!((run.code, run.stdout.as_str()), (77, ""));
+    let (sandbox, provider, run) = pasted_sign_in(
+        |_| {},
+        authcode_args,
+        |location| {
+            let state = query_of(location)["state"].clone();
+            location.replace(&state, "someone-elses-state")
+        },
+    );
+    run.expect(77, "");
+    run.says("state does not match");
+    assert!(provider.requests_to("/token").is_empty());
+    assert!(!sandbox.path("account").exists());
+}
+
+#[test]
+fn a_redirect_from_another_issuer_is_refused() {
+    // RFC 9207: the authorization response names its issuer; a different one is a mix-up.
+    let setup = |s: &mut ProviderState| {
+        s.metadata_at = MetadataAt::OAuth;
+        s.iss = Some("https://evil.example".into());
+    };
+    let (_, provider, run) = pasted_sign_in(setup, issuer_args, str::to_string);
+    run.expect(78, "");
+    run.says("RFC 9207");
+    assert!(provider.requests_to("/token").is_empty());
+}
+
+#[test]
+fn a_matching_iss_is_accepted() {
+    let setup = |s: &mut ProviderState| {
+        s.metadata_at = MetadataAt::OAuth;
+        s.iss = Some(s.url.clone());
+    };
+    let paste = |location: &str| {
+        assert!(location.contains("&iss="));
+        location.to_string()
+    };
+    let (_, _, run) = pasted_sign_in(setup, issuer_args, paste);
+    run.expect(0, "access-from-code\n");
+}
+
+#[test]
+fn debug_traces_never_show_codes_verifiers_or_tokens() {
+    let with_debug = |provider: &FakeProvider, path: &Path| {
+        let mut args = authcode_args(provider, path);
+        args.push("--debug".into());
+        args
+    };
+    let (_, provider, run) = pasted_sign_in(|_| {}, with_debug, str::to_string);
+    run.expect(0, "access-from-code\n");
     assert!(
-        run.stderr.contains("state does not match"),
-        "{}",
+        run.stderr.contains("debug: > POST"),
+        "the exchange is traced: {}",
         run.stderr
     );
-    assert!(provider.requests_to("/token").is_empty());
-    assert!(!path.exists());
+    let verifier = provider.requests_to("/token")[0].form["code_verifier"].clone();
+    for secret in [
+        "code-1",
+        verifier.as_str(),
+        "access-from-code",
+        "refresh-from-code",
+    ] {
+        run.never_says(secret);
+    }
 }
 
 #[test]
@@ -112,27 +165,16 @@ fn client_credentials_needs_no_user() {
     let provider = FakeProvider::start();
     provider.with(|s| s.client_secret = Some("s3cret".into()));
     let path = sandbox.path("service");
-    let mut args = strings(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--authflow",
-        "clientcredentials",
-        "--email",
-        "robot@example.com",
-        "--client-id",
-        CLIENT_ID,
-    ]);
-    args.extend(provider.endpoint_args());
-    let mut command = sandbox.command();
-    command.args(&args).env("MAILTOKEN_CLIENT_SECRET", "s3cret");
-    let run = Run::from(command.output().unwrap());
-
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "access-from-client-credentials\n"),
-        "{}",
-        run.stderr
+    // The service's flags but its secret, which comes from the environment.
+    let args = provider.sign_in(&path, "clientcredentials", &SERVICE[..4], &[]);
+    let run = Run::of(
+        sandbox
+            .command()
+            .args(&args)
+            .env("MAILTOKEN_CLIENT_SECRET", "s3cret"),
     );
+
+    run.expect(0, "access-from-client-credentials\n");
     assert!(
         !run.stderr.contains("refresh token"),
         "no warning for clientcredentials: {}",
@@ -154,110 +196,99 @@ fn client_credentials_needs_no_user() {
     assert_eq!(saved.client_secret.as_ref().unwrap().expose(), "s3cret");
 }
 
-#[test]
-fn client_credentials_without_a_secret_is_a_usage_error() {
+/// A new provider that `setup` set up, and the run of `args` for a new file `service`, in a new
+/// sandbox.
+fn service_sign_in(
+    setup: impl FnOnce(&mut ProviderState),
+    args: impl FnOnce(&FakeProvider, &Path) -> Vec<String>,
+) -> (Sandbox, FakeProvider, Run) {
     let sandbox = Sandbox::new();
     let provider = FakeProvider::start();
-    let path = sandbox.path("service");
-    let mut args = strings(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--authflow",
-        "clientcredentials",
-        "--email",
-        "robot@example.com",
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret",
-        "",
-    ]);
-    args.extend(provider.endpoint_args());
-    let run = run(&sandbox, &args);
-    assert_eq!((run.code, run.stdout.as_str()), (64, ""));
-    assert!(run.stderr.contains("--client-secret"), "{}", run.stderr);
-    assert!(provider.server.requests().is_empty());
+    provider.with(setup);
+    let run = sandbox.run(&args(&provider, &sandbox.path("service")));
+    (sandbox, provider, run)
 }
 
-fn discovery_args(provider: &FakeProvider, path: &std::path::Path) -> Vec<String> {
-    strings(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--issuer",
-        &provider.url(),
-        "--scope",
-        "mail",
-        "--authflow",
-        "clientcredentials",
-        "--email",
-        "robot@example.com",
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret",
-        "s3cret",
-    ])
+/// A run that must have stopped before asking the provider anything.
+#[track_caller]
+fn nobody_was_asked(provider: &FakeProvider) {
+    assert!(
+        provider.server.requests().is_empty(),
+        "nobody was asked to sign in"
+    );
+}
+
+#[test]
+fn client_credentials_without_a_secret_is_a_usage_error() {
+    let mut without_secret = SERVICE;
+    without_secret[5] = "";
+    let (_, provider, run) = service_sign_in(
+        |_| {},
+        |provider, path| provider.sign_in(path, "clientcredentials", &without_secret, &[]),
+    );
+    run.expect(64, "");
+    run.says("--client-secret");
+    nobody_was_asked(&provider);
+}
+
+/// A clientcredentials sign-in for the file `path` at the issuer `provider`, its endpoints found
+/// by discovery.
+fn discovery_args(provider: &FakeProvider, path: &Path) -> Vec<String> {
+    let mut args = strings(&[path.to_str().unwrap(), "--authorize", "--issuer"]);
+    args.extend(strings(&[&provider.url(), "--scope", "mail"]));
+    args.extend(strings(&["--authflow", "clientcredentials"]));
+    args.extend(strings(&SERVICE));
+    args
+}
+
+/// A clientcredentials sign-in through discovery at a provider publishing its metadata at
+/// `metadata_at`: the sandbox, the provider and the paths it was asked for.
+fn discover(metadata_at: MetadataAt) -> (Sandbox, FakeProvider, Vec<String>) {
+    let (sandbox, provider, run) = service_sign_in(
+        |s| {
+            s.metadata_at = metadata_at;
+            s.client_secret = Some("s3cret".into());
+        },
+        discovery_args,
+    );
+    run.expect_code(0);
+    let paths = provider
+        .server
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    (sandbox, provider, paths)
 }
 
 #[test]
 fn discovers_endpoints_from_rfc_8414_metadata() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| {
-        s.metadata_at = MetadataAt::OAuth;
-        s.client_secret = Some("s3cret".into());
-    });
-    let path = sandbox.path("service");
-    let run = run(&sandbox, &discovery_args(&provider, &path));
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let paths: Vec<String> = provider
-        .server
-        .requests()
-        .iter()
-        .map(|r| r.path.clone())
-        .collect();
+    let (sandbox, provider, paths) = discover(MetadataAt::OAuth);
     assert_eq!(paths, ["/.well-known/oauth-authorization-server", "/token"]);
     // No token_endpoint_auth_methods_supported means client_secret_basic (RFC 8414 section 2).
     let token = &provider.requests_to("/token")[0];
     assert!(token.headers["authorization"].starts_with("Basic "));
     assert!(!token.form.contains_key("client_secret"));
-    let saved = sandbox.read_token(&path);
+    let saved = sandbox.read_token(&sandbox.path("service"));
     let registration = &saved.registration;
-    assert_eq!(
-        registration.issuer.as_deref(),
-        Some(provider.url().as_str())
-    );
+    let url = provider.url();
+    assert_eq!(registration.issuer.as_deref(), Some(url.as_str()));
     assert_eq!(registration.provider, "127.0.0.1");
     assert_eq!(
         registration.authorize_endpoint,
-        Some(format!("{}/authorize", provider.url()))
+        Some(format!("{url}/authorize"))
     );
     assert_eq!(
         registration.devicecode_endpoint,
-        Some(format!("{}/device", provider.url()))
+        Some(format!("{url}/device"))
     );
-    assert_eq!(
-        registration.token_endpoint,
-        format!("{}/token", provider.url())
-    );
+    assert_eq!(registration.token_endpoint, format!("{url}/token"));
     assert_eq!(registration.client_auth, ClientAuth::ClientSecretBasic);
 }
 
 #[test]
 fn falls_back_to_openid_connect_discovery() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| {
-        s.metadata_at = MetadataAt::OpenId;
-        s.client_secret = Some("s3cret".into());
-    });
-    let path = sandbox.path("service");
-    let run = run(&sandbox, &discovery_args(&provider, &path));
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let paths: Vec<String> = provider
-        .server
-        .requests()
-        .iter()
-        .map(|r| r.path.clone())
-        .collect();
+    let (_, _, paths) = discover(MetadataAt::OpenId);
     assert_eq!(
         paths,
         [
@@ -270,88 +301,14 @@ fn falls_back_to_openid_connect_discovery() {
 
 #[test]
 fn metadata_for_another_issuer_is_refused() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| {
+    let setup = |s: &mut ProviderState| {
         s.metadata_at = MetadataAt::OAuth;
         s.metadata_issuer = Some("https://evil.example".into());
-    });
-    let path = sandbox.path("service");
-    let run = run(&sandbox, &discovery_args(&provider, &path));
-    assert_eq!((run.code, run.stdout.as_str()), (78, ""));
-    assert!(
-        run.stderr.contains("https://evil.example"),
-        "{}",
-        run.stderr
-    );
+    };
+    let (_, provider, run) = service_sign_in(setup, discovery_args);
+    run.expect(78, "");
+    run.says("https://evil.example");
     assert!(provider.requests_to("/token").is_empty());
-}
-
-#[test]
-fn a_redirect_from_another_issuer_is_refused() {
-    // RFC 9207: the authorization response names its issuer; a different one is a mix-up.
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| {
-        s.metadata_at = MetadataAt::OAuth;
-        s.iss = Some("https://evil.example".into());
-    });
-    let path = sandbox.path("account");
-    let args = strings(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--issuer",
-        &provider.url(),
-        "--authflow",
-        "authcode",
-        "--email",
-        "user@example.com",
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret",
-        "",
-    ]);
-    let (mut running, location) = start_authcode(&sandbox, &args);
-    running.type_in(&format!("{location}\n"));
-    let run = running.finish();
-    assert_eq!((run.code, run.stdout.as_str()), (78, ""));
-    assert!(run.stderr.contains("RFC 9207"), "{}", run.stderr);
-    assert!(provider.requests_to("/token").is_empty());
-}
-
-#[test]
-fn a_matching_iss_is_accepted() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| {
-        s.metadata_at = MetadataAt::OAuth;
-        s.iss = Some(s.url.clone());
-    });
-    let path = sandbox.path("account");
-    let args = strings(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--issuer",
-        &provider.url(),
-        "--authflow",
-        "authcode",
-        "--email",
-        "user@example.com",
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret",
-        "",
-    ]);
-    let (mut running, location) = start_authcode(&sandbox, &args);
-    assert!(location.contains("&iss="));
-    running.type_in(&format!("{location}\n"));
-    let run = running.finish();
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "access-from-code\n"),
-        "{}",
-        run.stderr
-    );
 }
 
 #[test]
@@ -360,42 +317,25 @@ fn missing_values_without_a_terminal_name_the_flag() {
     let provider = FakeProvider::start();
     let path = sandbox.path("account");
     let full = authcode_args(&provider, &path);
-    for (flag, drop_value) in [
-        ("--email", true),
-        ("--client-id", true),
-        ("--client-secret", true),
-    ] {
-        let mut args = full.clone();
-        let at = args.iter().position(|a| a == flag).unwrap();
-        args.drain(at..at + 1 + usize::from(drop_value));
-        let run = run(&sandbox, &args);
-        assert_eq!(
-            (run.code, run.stdout.as_str()),
-            (64, ""),
-            "{flag}: {}",
-            run.stderr
-        );
-        assert!(
-            run.stderr.contains(&format!("hint: pass {flag}")),
-            "{flag}: {}",
-            run.stderr
-        );
-    }
-    let run = run(
-        &sandbox,
-        &strings(&[
-            path.to_str().unwrap(),
-            "--authorize",
-            "--authflow",
-            "authcode",
-        ]),
+    each_case(
+        ["--email", "--client-id", "--client-secret"].map(|flag| (flag, flag)),
+        |flag| {
+            let mut args = full.clone();
+            let at = args.iter().position(|a| a == flag).unwrap();
+            args.drain(at..at + 2);
+            let run = sandbox.run(&args);
+            run.expect(64, "");
+            run.says(&format!("hint: pass {flag}"));
+        },
     );
+    let run = sandbox.run(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "authcode",
+    ]);
     assert_eq!(run.code, 64);
-    assert!(
-        run.stderr.contains("hint: pass --provider"),
-        "{}",
-        run.stderr
-    );
+    run.says("hint: pass --provider");
     assert!(provider.server.requests().is_empty());
     assert!(!path.exists());
 }
@@ -405,8 +345,9 @@ fn missing_values_without_a_terminal_name_the_flag() {
 fn every_missing_value_is_reported_at_once() {
     let sandbox = Sandbox::new();
     let path = sandbox.path("account");
-    let run = sandbox.run(&[path.to_str().unwrap(), "--authorize"]);
-    assert_eq!((run.code, run.stdout.as_str()), (64, ""), "{}", run.stderr);
+    let file = path.to_str().unwrap();
+    let run = sandbox.run(&[file, "--authorize"]);
+    run.expect(64, "");
     assert_eq!(
         run.stderr.matches("mailtoken: error:").count(),
         1,
@@ -414,31 +355,14 @@ fn every_missing_value_is_reported_at_once() {
         run.stderr
     );
     for flag in ["--provider", "--email", "--client-id", "--client-secret"] {
-        assert!(
-            run.stderr.contains(flag),
-            "{flag} missing from {}",
-            run.stderr
-        );
+        run.says(flag);
     }
     // With the provider given, the rest still come in one message.
-    let run = sandbox.run(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--provider",
-        "microsoft",
-        "--client-secret",
-        "",
-    ]);
-    assert_eq!(run.code, 64, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("no e-mail address or client id was given")
-            && run
-                .stderr
-                .contains("hint: pass --email ADDRESS and --client-id ID"),
-        "{}",
-        run.stderr
-    );
+    let microsoft = ["--provider", "microsoft", "--client-secret", ""];
+    let run = sandbox.run(&[&[file, "--authorize"][..], &microsoft].concat());
+    run.expect_code(64);
+    run.says("no e-mail address or client id was given");
+    run.says("hint: pass --email ADDRESS and --client-id ID");
     assert!(!path.exists());
 }
 
@@ -477,52 +401,57 @@ fn unknown_providers_and_impossible_flows_are_refused_early() {
             "--tenant applies to --provider microsoft",
         ),
     ];
-    for (extra, expected) in cases {
-        let run = run(&sandbox, &[strings(&base), strings(extra)].concat());
-        assert_eq!(run.code, 64, "{extra:?}: {}", run.stderr);
-        assert!(run.stderr.contains(expected), "{extra:?}: {}", run.stderr);
-    }
+    each_case(
+        cases.map(|case| (format!("{:?}", case.0), case)),
+        |(extra, expected)| {
+            let run = sandbox.run(&[&base[..], extra].concat());
+            run.expect_code(64);
+            run.says(expected);
+        },
+    );
     assert!(!path.exists());
+}
+
+/// The clientcredentials re-authorization of the file `account`, already signed in, with
+/// `flags`, at a provider that `setup` set up: the sandbox, the provider, the old file's token
+/// and bytes, and the run.
+fn reauthorize(
+    setup: impl FnOnce(&mut ProviderState),
+    minutes: i64,
+    flags: &[&str],
+) -> (
+    Sandbox,
+    FakeProvider,
+    mailtoken::tokenfile::TokenFile,
+    Vec<u8>,
+    Run,
+) {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    provider.with(setup);
+    let mut old = sandbox.token(
+        &format!("{}/token", provider.url()),
+        minutes_from_now(minutes),
+    );
+    old.registration.scope = "old-scope".into();
+    let path = sandbox.save("account", &old);
+    let before = std::fs::read(&path).unwrap();
+    let file = path.to_str().unwrap();
+    let command = [file, "--authorize", "--authflow", "clientcredentials"];
+    let run = sandbox.run(&[&command[..], flags].concat());
+    (sandbox, provider, old, before, run)
 }
 
 #[test]
 fn reauthorizing_keeps_registration_client_and_encryption_with_flags_overriding() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| s.client_secret = Some("test-secret".into()));
-    let path = sandbox.path("account");
-    let mut registration = test_registration(&format!("{}/token", provider.url()));
-    registration.scope = "old-scope".into();
-    let old = token_file(
-        registration.clone(),
-        sandbox.age_spec(),
-        Utc::now() - chrono::Duration::hours(1),
-    );
-    sandbox.write_token(&path, &old);
+    let flags = ["--scope", "new-scope", "--email", "other@example.com"];
+    let setup = |s: &mut ProviderState| s.client_secret = Some("test-secret".into());
+    let (sandbox, provider, old, _, run) = reauthorize(setup, -60, &flags);
 
-    let run = run(
-        &sandbox,
-        &strings(&[
-            path.to_str().unwrap(),
-            "--authorize",
-            "--authflow",
-            "clientcredentials",
-            "--scope",
-            "new-scope",
-            "--email",
-            "other@example.com",
-        ]),
-    );
-
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "access-from-client-credentials\n"),
-        "{}",
-        run.stderr
-    );
+    run.expect(0, "access-from-client-credentials\n");
     assert_eq!(provider.requests_to("/token")[0].form["scope"], "new-scope");
-    let saved = sandbox.read_token(&path);
-    let mut expected = registration;
+    let saved = sandbox.read_token(&sandbox.path("account"));
+    let mut expected = old.registration;
     expected.scope = "new-scope".into();
     assert_eq!(saved.registration, expected);
     assert_eq!(saved.client_id, "test-client");
@@ -541,33 +470,10 @@ fn reauthorizing_keeps_registration_client_and_encryption_with_flags_overriding(
 
 #[test]
 fn a_failed_client_credentials_reauthorization_leaves_the_file_alone() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| {
-        s.token_override = Some(Reply::json(
-            401,
-            serde_json::json!({"error": "invalid_client"}),
-        ))
-    });
-    let path = sandbox.path("account");
-    let old = token_file(
-        test_registration(&format!("{}/token", provider.url())),
-        sandbox.age_spec(),
-        Utc::now() + chrono::Duration::hours(1),
-    );
-    sandbox.write_token(&path, &old);
-    let before = std::fs::read(&path).unwrap();
-    let run = run(
-        &sandbox,
-        &strings(&[
-            path.to_str().unwrap(),
-            "--authorize",
-            "--authflow",
-            "clientcredentials",
-        ]),
-    );
-    assert_eq!((run.code, run.stdout.as_str()), (78, ""), "{}", run.stderr);
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let refusal = Reply::json(401, serde_json::json!({"error": "invalid_client"}));
+    let (sandbox, _, _, before, run) = reauthorize(|s| s.token_override = Some(refusal), 60, &[]);
+    run.expect(78, "");
+    assert_eq!(std::fs::read(sandbox.path("account")).unwrap(), before);
 }
 
 #[test]
@@ -577,57 +483,55 @@ fn a_new_file_can_use_an_encryption_pipe() {
     provider.with(|s| s.client_secret = Some("s3cret".into()));
     let path = sandbox.path("service");
     // Without the decryption pipe the new file could not be checked: refused before signing in.
-    let args = service_args(&provider, &path, &["--encryption-pipe", "cat"]);
-    let refused = run(&sandbox, &args);
-    assert_eq!(refused.code, 78, "{}", refused.stderr);
-    assert!(
-        refused
-            .stderr
-            .contains("give --decryption-pipe COMMAND as well"),
-        "{}",
-        refused.stderr
-    );
-    assert!(provider.server.requests().is_empty(), "nobody was asked");
-    let args = service_args(
+    let refused = sandbox.run(&service_args(
         &provider,
         &path,
-        &["--encryption-pipe", "cat", "--decryption-pipe", "cat"],
-    );
-    let run1 = run(&sandbox, &args);
-    assert_eq!(run1.code, 0, "{}", run1.stderr);
+        &["--encryption-pipe", "cat"],
+    ));
+    refused.expect_code(78);
+    refused.says("give --decryption-pipe COMMAND as well");
+    nobody_was_asked(&provider);
+    let pipes = ["--encryption-pipe", "cat", "--decryption-pipe", "cat"];
+    sandbox
+        .run(&service_args(&provider, &path, &pipes))
+        .expect_code(0);
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(json["encryption"]["kind"], "pipe");
     assert_eq!(json["access_token"], "access-from-client-credentials");
-    let run2 = run(
-        &sandbox,
-        &strings(&[path.to_str().unwrap(), "--decryption-pipe", "cat"]),
-    );
-    assert_eq!(
-        (run2.code, run2.stdout.as_str()),
-        (0, "access-from-client-credentials\n"),
-        "{}",
-        run2.stderr
-    );
+    let run = sandbox.run(&[path.to_str().unwrap(), "--decryption-pipe", "cat"]);
+    run.expect(0, "access-from-client-credentials\n");
 }
 
 #[test]
 fn a_broken_encryption_is_found_before_signing_in() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    let path = sandbox.path("service");
-    let args = service_args(&provider, &path, &["--encryption-pipe", "false"]);
-    let run = run(&sandbox, &args);
-    assert_eq!(run.code, 78, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("checking the encryption before signing in"),
-        "{}",
-        run.stderr
+    let (_, provider, run) = service_sign_in(
+        |_| {},
+        |provider, path| service_args(provider, path, &["--encryption-pipe", "false"]),
     );
-    assert!(
-        provider.server.requests().is_empty(),
-        "nobody was asked to sign in"
+    run.expect_code(78);
+    run.says("checking the encryption before signing in");
+    nobody_was_asked(&provider);
+}
+
+#[test]
+fn a_passphrase_needs_a_terminal_and_is_refused_before_signing_in() {
+    let (_, provider, run) = service_sign_in(
+        |_| {},
+        |provider, path| service_args(provider, path, &["--encryption", "passphrase"]),
     );
+    run.expect(64, "");
+    run.says("not a terminal");
+    nobody_was_asked(&provider);
+}
+
+/// The authorization URL in what a sign-in printed.
+fn printed_url(stderr: &str) -> String {
+    stderr
+        .lines()
+        .find(|line| line.trim_start().starts_with("https://"))
+        .unwrap_or_else(|| panic!("no URL in {stderr}"))
+        .trim()
+        .to_string()
 }
 
 /// Runs an authcode sign-in with nothing on stdin: it prints the URL, then ends (64) for lack of
@@ -639,23 +543,19 @@ fn printed_authorization_url(sandbox: &Sandbox, extra: &[&str]) -> String {
         "--authorize",
         "--authflow",
         "authcode",
+    ]);
+    args.extend(strings(&[
         "--email",
         "you@example.com",
         "--client-id",
         "preset-client",
-        "--client-secret",
-        "",
-    ]);
+    ]));
+    args.extend(strings(&["--client-secret", ""]));
     args.extend(strings(extra));
-    let run = run(sandbox, &args);
-    assert_eq!((run.code, run.stdout.as_str()), (64, ""), "{}", run.stderr);
+    let run = sandbox.run(&args);
+    run.expect(64, "");
     assert!(!path.exists());
-    run.stderr
-        .lines()
-        .find(|line| line.trim_start().starts_with("https://"))
-        .unwrap_or_else(|| panic!("no URL in {}", run.stderr))
-        .trim()
-        .to_string()
+    printed_url(&run.stderr)
 }
 
 #[test]
@@ -698,50 +598,87 @@ fn google_uses_a_loopback_redirect_not_the_dead_oob_one() {
     assert!(!url.contains("oob"));
 }
 
+/// Issue #12: `--no-login-hint` for sign-in names that are not the mail address.
+#[test]
+fn no_login_hint_leaves_the_address_out_of_the_url() {
+    let sandbox = Sandbox::new();
+    let url = printed_authorization_url(&sandbox, &["--provider", "microsoft", "--no-login-hint"]);
+    let query = query_of(&url);
+    assert!(!query.contains_key("login_hint"), "{url}");
+    assert!(!url.contains("you%40example.com") && !url.contains("you@example.com"));
+}
+
+/// Google issues a refresh token only with access_type=offline and at a consent: a file that has
+/// none asks for consent again; a first sign-in does not force it.
+#[test]
+fn google_asks_for_offline_access_and_consent_again_when_the_file_has_no_refresh_token() {
+    let sandbox = Sandbox::new();
+    let first = printed_authorization_url(&sandbox, &["--provider", "google"]);
+    let query = query_of(&first);
+    assert_eq!(query["access_type"], "offline");
+    assert!(!query.contains_key("prompt"), "{first}");
+
+    let mut token = token_file(
+        mailtoken::provider::preset("google", None).unwrap(),
+        sandbox.age_spec(),
+        minutes_from_now(0),
+    );
+    token.refresh_token = None;
+    let path = sandbox.save("account", &token);
+    let before = std::fs::read(&path).unwrap();
+    let file = path.to_str().unwrap();
+    let run = sandbox.run(&[file, "--authorize", "--authflow", "authcode"]);
+    run.expect(64, "");
+    let query = query_of(&printed_url(&run.stderr));
+    assert_eq!(query["access_type"], "offline");
+    assert_eq!(query["prompt"], "consent");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
 #[test]
 fn localhostauthcode_refuses_a_redirect_it_cannot_receive() {
     let sandbox = Sandbox::new();
     let path = sandbox.path("account");
-    let run = run(
-        &sandbox,
-        &strings(&[
-            path.to_str().unwrap(),
-            "--authorize",
-            "--provider",
-            "microsoft",
-            "--redirect-uri",
-            "https://localhost",
-            "--authflow",
-            "localhostauthcode",
-            "--email",
-            "you@example.com",
-            "--client-id",
-            "borrowed",
-            "--client-secret",
-            "",
-            "--no-browser",
-        ]),
-    );
-    assert_eq!((run.code, run.stdout.as_str()), (78, ""));
-    assert!(run.stderr.contains("--authflow authcode"), "{}", run.stderr);
-}
-
-fn service_args(provider: &FakeProvider, path: &std::path::Path, extra: &[&str]) -> Vec<String> {
-    let mut args = strings(&[
+    let run = sandbox.run(&[
         path.to_str().unwrap(),
         "--authorize",
+        "--provider",
+        "microsoft",
+        "--redirect-uri",
+        "https://localhost",
         "--authflow",
-        "clientcredentials",
+        "localhostauthcode",
         "--email",
-        "robot@example.com",
+        "you@example.com",
         "--client-id",
-        CLIENT_ID,
+        "borrowed",
         "--client-secret",
-        "s3cret",
+        "",
+        "--no-browser",
     ]);
-    args.extend(provider.endpoint_args());
-    args.extend(strings(extra));
-    args
+    run.expect(78, "");
+    run.says("--authflow authcode");
+}
+
+/// Google's device flow does not allow the Gmail scope: refused before any request or prompt.
+#[test]
+fn google_device_flow_is_refused_before_anything_is_sent() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.path("gmail");
+    let file = path.to_str().unwrap();
+    let run = sandbox.run(&[
+        file,
+        "--authorize",
+        "--provider",
+        "google",
+        "--authflow",
+        "devicecode",
+    ]);
+    run.expect(64, "");
+    run.says("Google's device flow does not allow the Gmail scope");
+    run.says("hint: use --authflow localhostauthcode");
+    assert!(!run.stderr.contains("e-mail"), "no prompt came first");
+    assert!(!path.exists());
 }
 
 #[test]
@@ -749,14 +686,9 @@ fn the_first_sign_in_creates_the_default_age_identity() {
     let sandbox = Sandbox::new();
     std::fs::remove_file(sandbox.identity_path()).unwrap();
     let provider = FakeProvider::start();
-    let path = sandbox.path("service");
-    let run = run(&sandbox, &service_args(&provider, &path, &[]));
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("created age identity"),
-        "{}",
-        run.stderr
-    );
+    let run = sandbox.run(&service_args(&provider, &sandbox.path("service"), &[]));
+    run.expect_code(0);
+    run.says("created age identity");
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(sandbox.identity_path())
         .unwrap()
@@ -765,7 +697,10 @@ fn the_first_sign_in_creates_the_default_age_identity() {
     assert_eq!(mode & 0o777, 0o600);
     // read_token decrypts with the identity at that path: the new one.
     assert_eq!(
-        sandbox.read_token(&path).access_token.expose(),
+        sandbox
+            .read_token(&sandbox.path("service"))
+            .access_token
+            .expose(),
         "access-from-client-credentials"
     );
 }
@@ -784,32 +719,20 @@ fn another_age_identity_can_be_chosen() {
         )
         .unwrap();
     }
+    let with_other = ["--age-identity", other_path.to_str().unwrap()];
     // An identity opens every file encrypted to it: like a token file, only its owner may read it.
-    let readable = run(
-        &sandbox,
-        &service_args(
-            &provider,
-            &sandbox.path("refused"),
-            &["--age-identity", other_path.to_str().unwrap()],
-        ),
-    );
-    assert_eq!(readable.code, 78, "{}", readable.stderr);
-    assert!(
-        readable.stderr.contains("can be read by other users"),
-        "{}",
-        readable.stderr
-    );
+    let readable = sandbox.run(&service_args(
+        &provider,
+        &sandbox.path("refused"),
+        &with_other,
+    ));
+    readable.expect_code(78);
+    readable.says("can be read by other users");
     set_mode(&other_path, 0o600);
     let path = sandbox.path("service");
-    let run = run(
-        &sandbox,
-        &service_args(
-            &provider,
-            &path,
-            &["--age-identity", other_path.to_str().unwrap()],
-        ),
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    sandbox
+        .run(&service_args(&provider, &path, &with_other))
+        .expect_code(0);
     let bytes = std::fs::read(&path).unwrap();
     let decryptor = age::Decryptor::new(&bytes[..]).unwrap();
     assert!(
@@ -821,72 +744,14 @@ fn another_age_identity_can_be_chosen() {
 }
 
 #[test]
-fn a_passphrase_needs_a_terminal_and_is_refused_before_signing_in() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    let path = sandbox.path("service");
-    let run = run(
-        &sandbox,
-        &service_args(&provider, &path, &["--encryption", "passphrase"]),
-    );
-    assert_eq!((run.code, run.stdout.as_str()), (64, ""));
-    assert!(run.stderr.contains("not a terminal"), "{}", run.stderr);
-    assert!(provider.server.requests().is_empty());
-}
-
-#[test]
-fn debug_traces_never_show_codes_verifiers_or_tokens() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    let path = sandbox.path("account");
-    let mut args = authcode_args(&provider, &path);
-    args.push("--debug".into());
-    let (mut running, location) = start_authcode(&sandbox, &args);
-    running.type_in(&format!("{location}\n"));
-    let run = running.finish();
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "access-from-code\n"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("debug: > POST"),
-        "the exchange is traced: {}",
-        run.stderr
-    );
-    let verifier = provider.requests_to("/token")[0].form["code_verifier"].clone();
-    for secret in [
-        "code-1",
-        verifier.as_str(),
-        "access-from-code",
-        "refresh-from-code",
-    ] {
-        assert!(
-            !run.stderr.contains(secret),
-            "{secret} leaked: {}",
-            run.stderr
-        );
-    }
-}
-
-#[test]
 fn a_client_credentials_account_refreshes_by_asking_again() {
-    let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| s.client_secret = Some("s3cret".into()));
+    let setup = |s: &mut ProviderState| s.client_secret = Some("s3cret".into());
+    let (sandbox, provider, run) =
+        service_sign_in(setup, |provider, path| service_args(provider, path, &[]));
+    assert_eq!(run.code, 0);
     let path = sandbox.path("service");
-    assert_eq!(run(&sandbox, &service_args(&provider, &path, &[])).code, 0);
-    let refreshed = run(
-        &sandbox,
-        &strings(&[path.to_str().unwrap(), "--force-refresh"]),
-    );
-    assert_eq!(
-        (refreshed.code, refreshed.stdout.as_str()),
-        (0, "access-from-client-credentials\n"),
-        "{}",
-        refreshed.stderr
-    );
+    let refreshed = sandbox.run(&[path.to_str().unwrap(), "--force-refresh"]);
+    refreshed.expect(0, "access-from-client-credentials\n");
     let grants: Vec<String> = provider
         .requests_to("/token")
         .iter()
@@ -901,23 +766,17 @@ fn an_unreadable_file_is_kept_beside_the_new_one_never_overwritten() {
     let provider = FakeProvider::start();
     let path = sandbox.path("service");
     // A file this sandbox cannot decrypt: age to somebody else's identity.
-    let stranger = age::x25519::Identity::generate();
-    let crypto = mailtoken::encryption::Crypto::new(Default::default());
-    let old = crypto
-        .encrypt(
-            &mailtoken::encryption::EncryptionSpec::Age {
-                recipients: vec![stranger.to_public().to_string()],
-            },
-            b"{\"a login\": \"only the right identity can open\"}",
-        )
-        .unwrap();
-    std::fs::write(&path, &old).unwrap();
-    set_mode(&path, 0o600);
+    let stranger = age_to(&age::x25519::Identity::generate());
+    let old = encrypt(
+        &stranger,
+        b"{\"a login\": \"only the right identity can open\"}",
+    );
+    write_private(&path, &old);
 
-    let run = run(&sandbox, &service_args(&provider, &path, &[]));
+    let run = sandbox.run(&service_args(&provider, &path, &[]));
 
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("kept as"), "{}", run.stderr);
+    run.expect_code(0);
+    run.says("kept as");
     let kept: Vec<_> = std::fs::read_dir(sandbox.dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
@@ -937,80 +796,6 @@ fn an_unreadable_file_is_kept_beside_the_new_one_never_overwritten() {
         sandbox.read_token(&path).access_token.expose(),
         "access-from-client-credentials"
     );
-}
-
-/// Google's device flow does not allow the Gmail scope: refused before any request or prompt.
-#[test]
-fn google_device_flow_is_refused_before_anything_is_sent() {
-    let sandbox = Sandbox::new();
-    let path = sandbox.path("gmail");
-    let run = sandbox.run(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--provider",
-        "google",
-        "--authflow",
-        "devicecode",
-    ]);
-    assert_eq!((run.code, run.stdout.as_str()), (64, ""), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("Google's device flow does not allow the Gmail scope")
-            && run
-                .stderr
-                .contains("hint: use --authflow localhostauthcode"),
-        "{}",
-        run.stderr
-    );
-    assert!(!run.stderr.contains("e-mail"), "no prompt came first");
-    assert!(!path.exists());
-}
-
-/// Google issues a refresh token only with access_type=offline and at a consent: a file that has
-/// none asks for consent again; a first sign-in does not force it.
-#[test]
-fn google_asks_for_offline_access_and_consent_again_when_the_file_has_no_refresh_token() {
-    let sandbox = Sandbox::new();
-    let first = printed_authorization_url(&sandbox, &["--provider", "google"]);
-    let query = query_of(&first);
-    assert_eq!(query["access_type"], "offline");
-    assert!(!query.contains_key("prompt"), "{first}");
-
-    let path = sandbox.path("account");
-    let mut token = token_file(
-        mailtoken::provider::preset("google", None).unwrap(),
-        sandbox.age_spec(),
-        Utc::now(),
-    );
-    token.refresh_token = None;
-    sandbox.write_token(&path, &token);
-    let before = std::fs::read(&path).unwrap();
-    let run = sandbox.run(&[
-        path.to_str().unwrap(),
-        "--authorize",
-        "--authflow",
-        "authcode",
-    ]);
-    assert_eq!((run.code, run.stdout.as_str()), (64, ""), "{}", run.stderr);
-    let url = run
-        .stderr
-        .lines()
-        .find(|line| line.trim_start().starts_with("https://"))
-        .unwrap_or_else(|| panic!("no URL in {}", run.stderr));
-    let query = query_of(url.trim());
-    assert_eq!(query["access_type"], "offline");
-    assert_eq!(query["prompt"], "consent");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
-}
-
-/// Issue #12: `--no-login-hint` for sign-in names that are not the mail address.
-#[test]
-fn no_login_hint_leaves_the_address_out_of_the_url() {
-    let sandbox = Sandbox::new();
-    let url = printed_authorization_url(&sandbox, &["--provider", "microsoft", "--no-login-hint"]);
-    let query = query_of(&url);
-    assert!(!query.contains_key("login_hint"), "{url}");
-    assert!(!url.contains("you%40example.com") && !url.contains("you@example.com"));
 }
 
 /// Issue #12: a first sign-in with no --authflow takes the flow that works here, and says so.
@@ -1034,37 +819,18 @@ fn a_first_sign_in_picks_the_flow_that_works_here() {
     // No graphical session and a provider whose device flow takes mail scopes: the device flow.
     // (--no-browser also keeps a real browser from opening in the other cases.)
     let provider = FakeProvider::start();
-    let mut args = base.clone();
-    args.extend(provider.endpoint_args());
-    let device = run(&sandbox, &args);
-    assert!(
-        device
-            .stderr
-            .contains("signing in with the devicecode flow"),
-        "{}",
-        device.stderr
-    );
-    assert!(
-        device.stderr.contains("enter the code WDJB-MJHT"),
-        "{}",
-        device.stderr
-    );
+    let device = sandbox.run(&[base.clone(), provider.endpoint_args()].concat());
+    device.says("signing in with the devicecode flow");
+    device.says("enter the code WDJB-MJHT");
     // Google's device flow refuses the Gmail scope: the paste flow.
-    let mut args = base.clone();
-    args.extend(strings(&["--provider", "google"]));
-    let paste = run(&sandbox, &args);
-    assert!(
-        paste.stderr.contains("signing in with the authcode flow"),
-        "{}",
-        paste.stderr
-    );
+    let paste = sandbox.run(&[base, strings(&["--provider", "google"])].concat());
+    paste.says("signing in with the authcode flow");
     assert!(!path.exists());
 }
 
 #[test]
 fn the_automatic_choice_prefers_a_browser_then_the_device_flow() {
     use mailtoken::authorize::automatic_flow;
-    use mailtoken::tokenfile::Flow;
     let microsoft = mailtoken::provider::preset("microsoft", None).unwrap();
     let google = mailtoken::provider::preset("google", None).unwrap();
     let yahoo = mailtoken::provider::preset("yahoo", None).unwrap();
@@ -1083,30 +849,21 @@ fn with_a_browser_the_first_sign_in_uses_the_browser_flow() {
     let provider = FakeProvider::start();
     let browser = FakeBrowser::new(&sandbox);
     let path = sandbox.path("account");
-    let mut args = strings(&[
-        path.to_str().unwrap(),
-        "--authorize",
+    let mut args = strings(&[path.to_str().unwrap(), "--authorize"]);
+    args.extend(strings(&[
         "--email",
         "you@example.com",
         "--client-id",
         CLIENT_ID,
-        "--client-secret",
-        "",
-        "--auth-timeout",
-        "2",
-    ]);
+    ]));
+    args.extend(strings(&["--client-secret", "", "--auth-timeout", "2"]));
     args.extend(provider.endpoint_args());
-    let running = Running::start(&sandbox, &args, Some(&browser));
+    let running = Running::start(&sandbox, &args, Some(&browser.script));
     let opened = browser.opened_url();
     assert!(
         opened.starts_with(&format!("{}/authorize?", provider.url())),
         "{opened}"
     );
     let run = running.finish();
-    assert!(
-        run.stderr
-            .contains("signing in with the localhostauthcode flow: a browser opens"),
-        "{}",
-        run.stderr
-    );
+    run.says("signing in with the localhostauthcode flow: a browser opens");
 }

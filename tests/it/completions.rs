@@ -12,34 +12,18 @@ use std::process::Command;
 use clap::CommandFactory;
 use mailtoken::cli::Cli;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{Sandbox, each_case, repository, require};
 
-fn require(shell: &str) -> bool {
-    let found = Command::new(shell)
-        .args(["-c", "exit 0"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found && std::env::var_os("CI").is_some() {
-        panic!("{shell} is required in CI (.ci/run installs it)");
-    }
-    if !found {
-        eprintln!("skipping: {shell} is not installed");
-    }
-    found
-}
-
-/// A home with two accounts beside the files that are not accounts, and an empty working
+/// A sandbox with two accounts beside the files that are not accounts, and an empty working
 /// directory, so that file-name completion adds nothing of its own.
 struct Fixture {
-    dir: tempfile::TempDir,
+    sandbox: Sandbox,
 }
 
 impl Fixture {
     fn new() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let accounts = dir.path().join("data/mailtoken");
+        let sandbox = Sandbox::new();
+        let accounts = sandbox.accounts_dir();
         std::fs::create_dir_all(&accounts).unwrap();
         for name in [
             "work",
@@ -54,26 +38,21 @@ impl Fixture {
             std::fs::write(accounts.join(name), "x").unwrap();
         }
         std::fs::create_dir(accounts.join("a-directory")).unwrap();
-        std::fs::create_dir_all(dir.path().join("cwd")).unwrap();
-        std::fs::create_dir_all(dir.path().join("home")).unwrap();
-        Fixture { dir }
+        std::fs::create_dir_all(sandbox.path("cwd")).unwrap();
+        std::fs::create_dir_all(sandbox.home()).unwrap();
+        Fixture { sandbox }
     }
 
     fn command(&self, program: &str) -> Command {
-        let mut command = Command::new(program);
+        let mut command = self.sandbox.outer(program);
         command
-            .current_dir(self.dir.path().join("cwd"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path().join("home"))
-            .env("XDG_DATA_HOME", self.dir.path().join("data"))
-            .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"))
+            .current_dir(self.sandbox.path("cwd"))
             .env("TERM", "dumb");
         command
     }
 
     fn script(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
+        let path = self.sandbox.path(name);
         std::fs::write(&path, text).unwrap();
         path
     }
@@ -85,23 +64,23 @@ impl Fixture {
                 .command("bash")
                 .arg("--norc")
                 .arg(self.script("complete.bash", BASH_DRIVER))
-                .arg(root().join("completions/mailtoken.bash"))
+                .arg(repository("completions/mailtoken.bash"))
                 .arg(line)
                 .output(),
             "zsh" => self
                 .command("zsh")
                 .arg("-f")
                 .arg(self.script("complete.zsh", ZSH_DRIVER))
-                .arg(root().join("completions"))
+                .arg(repository("completions"))
                 .arg(line)
-                .arg(self.dir.path().join("zsh.out"))
+                .arg(self.sandbox.path("zsh.out"))
                 .output(),
             "fish" => self
                 .command("fish")
                 .arg("--no-config")
                 .arg("-c")
                 .arg("source $argv[1]; complete -C $argv[2]")
-                .arg(root().join("completions/mailtoken.fish"))
+                .arg(repository("completions/mailtoken.fish"))
                 .arg(line)
                 .output(),
             _ => unreachable!(),
@@ -223,16 +202,9 @@ fn sorted(values: impl IntoIterator<Item = String>) -> Vec<String> {
 }
 
 #[test]
-fn bash_completes_accounts_presets_and_values() {
-    check_shell("bash");
-}
-
-#[test]
-fn zsh_completes_accounts_presets_and_values() {
-    check_shell("zsh");
-}
-
-#[test]
-fn fish_completes_accounts_presets_and_values() {
-    check_shell("fish");
+fn each_shell_completes_accounts_presets_and_values() {
+    each_case(
+        ["bash", "zsh", "fish"].map(|shell| (shell, shell)),
+        check_shell,
+    );
 }

@@ -1,11 +1,10 @@
 //! Many processes at once on an expired token: one request, one rotation, identical tokens.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
-use std::time::Duration as StdDuration;
+use std::time::Duration;
 
-use crate::support::{FakeServer, Reply, Sandbox, test_registration, token_file};
-use chrono::{Duration, Utc};
+use crate::support::{FakeServer, Reply, Run, Sandbox, eventually, minutes_from_now};
 use mailtoken::secret::Secret;
 
 const PROCESSES: usize = 20;
@@ -23,10 +22,7 @@ fn twenty_processes_on_an_expired_token_make_exactly_one_request() {
             if request.form.get("refresh_token").map(String::as_str)
                 != Some(&format!("refresh-{n}"))
             {
-                return Reply::json(
-                    400,
-                    serde_json::json!({"error": "invalid_grant", "error_description": "reused"}),
-                );
+                return Reply::oauth_error(400, "invalid_grant", "reused");
             }
             // Slow enough that every process arrives while the first is still refreshing.
             Reply::token(
@@ -34,21 +30,13 @@ fn twenty_processes_on_an_expired_token_make_exactly_one_request() {
                 Some(&format!("refresh-{}", n + 1)),
                 3600,
             )
-            .delayed(StdDuration::from_millis(500))
+            .delayed(Duration::from_millis(500))
         })
     };
-    let path = sandbox.path("account");
-    sandbox.write_token(
-        &path,
-        &token_file(
-            test_registration(&server.token_endpoint()),
-            sandbox.age_spec(),
-            Utc::now() - Duration::minutes(1),
-        ),
-    );
+    let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
 
     let barrier = Arc::new(Barrier::new(PROCESSES));
-    let runs: Vec<crate::support::Run> = (0..PROCESSES)
+    let runs: Vec<Run> = (0..PROCESSES)
         .map(|_| {
             let sandbox = Arc::clone(&sandbox);
             let barrier = Arc::clone(&barrier);
@@ -57,7 +45,7 @@ fn twenty_processes_on_an_expired_token_make_exactly_one_request() {
                 let mut command = sandbox.command();
                 command.arg(&path);
                 barrier.wait();
-                crate::support::Run::from(command.output().unwrap())
+                Run::of(&mut command)
             })
         })
         .collect::<Vec<_>>()
@@ -71,12 +59,7 @@ fn twenty_processes_on_an_expired_token_make_exactly_one_request() {
         "exactly one request to the token endpoint"
     );
     for run in &runs {
-        assert_eq!(
-            (run.code, run.stdout.as_str()),
-            (0, "access-1\n"),
-            "{}",
-            run.stderr
-        );
+        run.expect(0, "access-1\n");
     }
     let stored = sandbox.read_token(&path);
     assert_eq!(stored.access_token, Secret::new("access-1"));
@@ -93,50 +76,33 @@ fn twenty_processes_on_an_expired_token_make_exactly_one_request() {
 
     // The login survived: the next refresh uses the rotated token and is accepted.
     let run = sandbox.run(&["--force-refresh", path.to_str().unwrap()]);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "access-2\n"),
-        "{}",
-        run.stderr
-    );
+    run.expect(0, "access-2\n");
 }
 
 #[test]
 fn a_process_killed_mid_refresh_leaves_the_old_file_and_no_stuck_lock() {
     let sandbox = Sandbox::new();
-    let slow = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let slow = Arc::new(AtomicBool::new(true));
     let server = {
         let slow = Arc::clone(&slow);
         FakeServer::start(move |_| {
             let reply = Reply::token("after-crash", None, 3600);
             if slow.load(Ordering::SeqCst) {
-                reply.delayed(StdDuration::from_secs(3))
+                reply.delayed(Duration::from_secs(3))
             } else {
                 reply
             }
         })
     };
-    let path = sandbox.path("account");
-    sandbox.write_token(
-        &path,
-        &token_file(
-            test_registration(&server.token_endpoint()),
-            sandbox.age_spec(),
-            Utc::now() - Duration::minutes(1),
-        ),
-    );
+    let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
     let before = std::fs::read(&path).unwrap();
 
     let mut child = sandbox.command().arg(&path).spawn().unwrap();
     // Wait until the refresh request is in flight, i.e. the lock is held, then kill -9.
-    let deadline = std::time::Instant::now() + StdDuration::from_secs(10);
-    while server.requests().is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the refresh request never arrived"
-        );
-        std::thread::sleep(StdDuration::from_millis(10));
-    }
+    assert!(
+        eventually(|| !server.requests().is_empty()),
+        "the refresh request never arrived"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 
@@ -146,7 +112,7 @@ fn a_process_killed_mid_refresh_leaves_the_old_file_and_no_stuck_lock() {
         "the old file is intact"
     );
     slow.store(false, Ordering::SeqCst);
-    let run = sandbox.run(&[path.to_str().unwrap()]);
+    let run = sandbox.run(&[&path]);
     assert_eq!(
         (run.code, run.stdout.as_str()),
         (0, "after-crash\n"),

@@ -1,102 +1,56 @@
 //! The token file: where it is found, when it is refused, each kind of encryption, and
 //! mutt_oauth2.py's files.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use crate::support::{FakeServer, Reply, Sandbox, set_mode, test_registration, token_file};
-use chrono::{Duration, Utc};
 use mailtoken::encryption::EncryptionSpec;
 
-fn valid_token_at(sandbox: &Sandbox, path: &std::path::Path, encryption: EncryptionSpec) {
-    let token = token_file(
-        test_registration("http://127.0.0.1:9/token"),
-        encryption,
-        Utc::now() + Duration::minutes(30),
-    );
-    sandbox.write_token(path, &token);
-}
+use crate::support::base64::{decode_wrapped, encode};
+use crate::support::*;
 
 #[test]
 fn a_missing_file_exits_66_naming_the_authorize_command() {
     let sandbox = Sandbox::new();
     let run = sandbox.run(&["work"]);
-    assert_eq!((run.code, run.stdout.as_str()), (66, ""));
-    let expected = sandbox.data_home().join("mailtoken/work");
-    assert!(
-        run.stderr
-            .contains(&format!("no token file at {}", expected.display())),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("hint: run 'mailtoken --authorize work' once to sign in"),
-        "{}",
-        run.stderr
-    );
+    run.expect(66, "");
+    let expected = sandbox.accounts_dir().join("work");
+    run.says(&format!("no token file at {}", expected.display()));
+    run.says("hint: run 'mailtoken --authorize work' once to sign in");
 }
 
 #[test]
 fn a_bare_name_means_the_data_directory_unless_it_exists_here() {
     let sandbox = Sandbox::new();
-    let in_data = sandbox.data_home().join("mailtoken/work");
-    valid_token_at(&sandbox, &in_data, sandbox.age_spec());
-    let run = sandbox.run(&["work"]);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "cached-access-token\n"),
-        "{}",
-        run.stderr
-    );
+    let token = sandbox.token(UNUSED_TOKEN_ENDPOINT, minutes_from_now(30));
+    sandbox.write_token(&sandbox.accounts_dir().join("work"), &token);
+    let cached = format!("{CACHED_TOKEN}\n");
+    sandbox.run(&["work"]).expect(0, &cached);
 
     // A file of that name in the current directory is reached as a path; the bare name keeps
     // meaning the account.
-    let mut local = token_file(
-        test_registration("http://127.0.0.1:9/token"),
-        sandbox.age_spec(),
-        Utc::now() + Duration::minutes(30),
-    );
+    let mut local = token;
     local.access_token = mailtoken::secret::Secret::new("local-token");
-    sandbox.write_token(&sandbox.path("work"), &local);
-    let run = sandbox.run(&["work"]);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "cached-access-token\n"),
-        "{}",
-        run.stderr
-    );
-    let run = sandbox.run(&["./work"]);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "local-token\n"),
-        "{}",
-        run.stderr
-    );
+    sandbox.save("work", &local);
+    sandbox.run(&["work"]).expect(0, &cached);
+    sandbox.run(&["./work"]).expect(0, "local-token\n");
 }
 
 #[test]
 fn a_file_others_can_read_is_refused_with_the_chmod_that_fixes_it() {
     let sandbox = Sandbox::new();
-    let path = sandbox.path("account");
-    valid_token_at(&sandbox, &path, sandbox.age_spec());
+    let path = sandbox.account(UNUSED_TOKEN_ENDPOINT, minutes_from_now(30));
     set_mode(&path, 0o644);
 
-    let run = sandbox.run(&[path.to_str().unwrap()]);
+    let run = sandbox.run(&[&path]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (78, ""));
-    assert!(run.stderr.contains("mode 0644"), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains(&format!("hint: run 'chmod 600 {}'", path.display())),
-        "{}",
-        run.stderr
-    );
+    run.expect(78, "");
+    run.says("mode 0644");
+    run.says(&format!("hint: run 'chmod 600 {}'", path.display()));
 }
 
 #[test]
 fn corrupt_and_undecryptable_files_exit_65_and_are_left_untouched() {
     let sandbox = Sandbox::new();
-    let other = age::x25519::Identity::generate();
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("garbage", b"this is not a token file".to_vec()),
         ("empty", Vec::new()),
@@ -105,63 +59,56 @@ fn corrupt_and_undecryptable_files_exit_65_and_are_left_untouched() {
             b"age-encryption.org/v1\n-> X25519 abc\n".to_vec(),
         ),
         ("plain JSON", b"{\"version\": 1}".to_vec()),
-        ("other identity", {
-            let crypto = mailtoken::encryption::Crypto::new(Default::default());
-            crypto
-                .encrypt(
-                    &EncryptionSpec::Age {
-                        recipients: vec![other.to_public().to_string()],
-                    },
-                    b"{}",
-                )
-                .unwrap()
-        }),
-        ("valid age, not a token file", {
-            let crypto = mailtoken::encryption::Crypto::new(Default::default());
-            crypto
-                .encrypt(&sandbox.age_spec(), b"{\"hello\": 1}")
-                .unwrap()
-        }),
+        (
+            "other identity",
+            encrypt(&age_to(&age::x25519::Identity::generate()), b"{}"),
+        ),
+        (
+            "valid age, not a token file",
+            encrypt(&sandbox.age_spec(), b"{\"hello\": 1}"),
+        ),
     ];
-    for (name, bytes) in cases {
-        let path = sandbox.path(name);
-        std::fs::write(&path, &bytes).unwrap();
-        set_mode(&path, 0o600);
+    each_case(
+        cases.iter().map(|(name, bytes)| (name, (name, bytes))),
+        |(name, bytes)| {
+            let path = sandbox.path(name);
+            write_private(&path, bytes);
 
-        let run = sandbox.run(&[path.to_str().unwrap()]);
+            let run = sandbox.run(&[&path]);
 
-        assert_eq!(
-            (run.code, run.stdout.as_str()),
-            (65, ""),
-            "{name}: {}",
-            run.stderr
-        );
-        assert!(
-            run.stderr.starts_with("mailtoken: error: "),
-            "{name}: {}",
-            run.stderr
-        );
-        assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
-        assert_eq!(
-            std::fs::read(&path).unwrap(),
-            bytes,
-            "{name}: the file is untouched"
-        );
-    }
+            run.expect(65, "");
+            run.errors_cleanly();
+            assert_eq!(
+                &std::fs::read(&path).unwrap(),
+                bytes,
+                "the file is untouched"
+            );
+        },
+    );
 }
 
 #[test]
 fn a_missing_identity_says_which_flag_to_pass() {
     let sandbox = Sandbox::new();
-    let path = sandbox.path("account");
-    valid_token_at(&sandbox, &path, sandbox.age_spec());
+    let path = sandbox.account(UNUSED_TOKEN_ENDPOINT, minutes_from_now(30));
     std::fs::remove_file(sandbox.identity_path()).unwrap();
 
-    let run = sandbox.run(&[path.to_str().unwrap()]);
+    let run = sandbox.run(&[&path]);
 
-    assert_eq!(run.code, 65);
-    assert!(run.stderr.contains("no age identity at"), "{}", run.stderr);
-    assert!(run.stderr.contains("--age-identity"), "{}", run.stderr);
+    run.expect_code(65);
+    run.says("no age identity at");
+    run.says("--age-identity");
+}
+
+/// An expired account encrypted as `encryption`, refreshing at `server`.
+fn expired_account(
+    sandbox: &Sandbox,
+    server: &FakeServer,
+    encryption: EncryptionSpec,
+) -> std::path::PathBuf {
+    let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
+    token.encryption = encryption;
+    sandbox.save("account", &token)
 }
 
 #[test]
@@ -171,64 +118,20 @@ fn an_explicit_age_identity_is_used_and_the_refresh_re_encrypts_to_it() {
     let elsewhere = age::x25519::Identity::generate();
     let identity_file = sandbox.path("my-identity.txt");
     use age::secrecy::ExposeSecret;
-    std::fs::write(
+    write_private(
         &identity_file,
         format!("# comment\n{}\n", elsewhere.to_string().expose_secret()),
-    )
-    .unwrap();
-    set_mode(&identity_file, 0o600);
-    let path = sandbox.path("account");
-    let spec = EncryptionSpec::Age {
-        recipients: vec![elsewhere.to_public().to_string()],
-    };
-    sandbox.write_token(
-        &path,
-        &token_file(
-            test_registration(&server.token_endpoint()),
-            spec.clone(),
-            Utc::now() - Duration::minutes(1),
-        ),
     );
-
-    let run = sandbox.run(&[
+    let path = expired_account(&sandbox, &server, age_to(&elsewhere));
+    let with_identity = [
         "--age-identity",
         identity_file.to_str().unwrap(),
         path.to_str().unwrap(),
-    ]);
+    ];
 
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "new-access\n"),
-        "{}",
-        run.stderr
-    );
-    let run = sandbox.run(&[
-        "--age-identity",
-        identity_file.to_str().unwrap(),
-        path.to_str().unwrap(),
-        "--status",
-    ]);
-    assert!(
-        run.stdout.contains(&elsewhere.to_public().to_string()),
-        "{}",
-        run.stdout
-    );
-}
-
-/// Tools the environment may lack; CI installs them (see .ci/run), and a developer without them
-/// is told rather than silently passing.
-fn require(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found && std::env::var_os("CI").is_some() {
-        panic!("{tool} is required in CI");
-    }
-    if !found {
-        eprintln!("skipping: {tool} is not installed");
-    }
-    found
+    sandbox.run(&with_identity).expect(0, "new-access\n");
+    let run = sandbox.run(&[&with_identity[..], &["--status"]].concat());
+    run.prints(&elsewhere.to_public().to_string());
 }
 
 #[test]
@@ -240,17 +143,8 @@ fn an_openssh_ed25519_key_works_as_the_age_identity() {
     let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
     let key = sandbox.path("id_ed25519");
     let status = Command::new("ssh-keygen")
-        .args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "test",
-            "-f",
-            key.to_str().unwrap(),
-        ])
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f"])
+        .arg(&key)
         .status()
         .unwrap();
     assert!(status.success());
@@ -260,34 +154,21 @@ fn an_openssh_ed25519_key_works_as_the_age_identity() {
         .take(2)
         .collect::<Vec<_>>()
         .join(" ");
-    let path = sandbox.path("account");
-    sandbox.write_token(
-        &path,
-        &token_file(
-            test_registration(&server.token_endpoint()),
-            EncryptionSpec::Age {
-                recipients: vec![recipient],
-            },
-            Utc::now() - Duration::minutes(1),
-        ),
+    let path = expired_account(
+        &sandbox,
+        &server,
+        EncryptionSpec::Age {
+            recipients: vec![recipient],
+        },
     );
+    let with_key = [
+        "--age-identity",
+        key.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ];
 
-    let run = sandbox.run(&[
-        "--age-identity",
-        key.to_str().unwrap(),
-        path.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "new-access\n"),
-        "{}",
-        run.stderr
-    );
-    let run = sandbox.run(&[
-        "--age-identity",
-        key.to_str().unwrap(),
-        path.to_str().unwrap(),
-    ]);
+    sandbox.run(&with_key).expect(0, "new-access\n");
+    let run = sandbox.run(&with_key);
     assert_eq!(
         (run.code, run.stdout.as_str()),
         (0, "new-access\n"),
@@ -298,41 +179,40 @@ fn an_openssh_ed25519_key_works_as_the_age_identity() {
 
 /// A throwaway gpg key in the sandbox's GNUPGHOME.
 fn make_gpg_key(sandbox: &Sandbox) {
-    let home = sandbox.dir.path().join("gnupg");
+    let home = sandbox.path("gnupg");
     std::fs::create_dir_all(&home).unwrap();
     set_mode(&home, 0o700);
     let status = Command::new("gpg")
         .env("GNUPGHOME", &home)
-        .args([
-            "--batch",
-            "--quiet",
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "mailtoken-test@example.com",
-            "default",
-            "default",
-            "never",
-        ])
+        .args(["--batch", "--quiet", "--passphrase", ""])
+        .args(["--quick-gen-key", "mailtoken-test@example.com"])
+        .args(["default", "default", "never"])
         .status()
         .unwrap();
     assert!(status.success(), "gpg key generation");
 }
 
+/// gpg with `args` in the sandbox's GNUPGHOME, `input` on stdin; its stdout.
 fn gpg(sandbox: &Sandbox, args: &[&str], input: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut child = Command::new("gpg")
-        .env("GNUPGHOME", sandbox.dir.path().join("gnupg"))
+        .env("GNUPGHOME", sandbox.path("gnupg"))
         .args(["--batch", "--quiet", "--yes"])
         .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "gpg {args:?}");
     output.stdout
+}
+
+/// The JSON of a gpg-encrypted file.
+fn gpg_json(sandbox: &Sandbox, path: &std::path::Path) -> serde_json::Value {
+    let plaintext = gpg(sandbox, &["--decrypt"], &std::fs::read(path).unwrap());
+    serde_json::from_slice(&plaintext).unwrap()
 }
 
 #[test]
@@ -350,41 +230,32 @@ fn gpg_encrypted_files_are_read_and_rewritten_with_gpg() {
     let token = token_file(
         test_registration(&server.token_endpoint()),
         spec,
-        Utc::now() - Duration::minutes(1),
+        minutes_from_now(-1),
     );
     let ciphertext = gpg(
         &sandbox,
         &["--encrypt", "--recipient", "mailtoken-test@example.com"],
         &token.to_json(),
     );
-    std::fs::write(&path, ciphertext).unwrap();
-    set_mode(&path, 0o600);
+    write_private(&path, ciphertext);
 
-    let run = sandbox.run(&[path.to_str().unwrap()]);
+    sandbox.run(&[&path]).expect(0, "new-access\n");
 
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "new-access\n"),
-        "{}",
-        run.stderr
-    );
-    let plaintext = gpg(&sandbox, &["--decrypt"], &std::fs::read(&path).unwrap());
-    let json: serde_json::Value = serde_json::from_slice(&plaintext).unwrap();
+    let json = gpg_json(&sandbox, &path);
     assert_eq!(json["access_token"], "new-access");
     assert_eq!(
         json["encryption"],
         serde_json::json!({"kind": "gpg", "recipient": "mailtoken-test@example.com"})
     );
-    let cached = sandbox.run(&[path.to_str().unwrap()]);
+    let cached = sandbox.run(&[&path]);
     assert_eq!((cached.code, cached.stdout.as_str()), (0, "new-access\n"));
 }
 
-/// A mutt_oauth2.py token file, as its `json.dumps` writes it (naive local time).
-fn mutt_oauth2_json(
-    access_token: &str,
-    expiration: chrono::NaiveDateTime,
-    with_client: bool,
-) -> String {
+/// A mutt_oauth2.py token file, as its `json.dumps` writes it (naive local time), expiring in
+/// `minutes`.
+fn mutt_oauth2_json(access_token: &str, minutes: i64, with_client: bool) -> String {
+    // The sandbox runs with TZ=UTC, so the naive local time is UTC time.
+    let expiration = minutes_from_now(minutes).naive_utc();
     let mut json = serde_json::json!({
         "registration": "google",
         "authflow": "authcode",
@@ -409,78 +280,38 @@ fn a_mutt_oauth2_gpg_file_works_unchanged_and_is_converted_after_its_first_refre
     make_gpg_key(&sandbox);
     let server = FakeServer::start(|_| Reply::token("new-access", Some("new-refresh"), 3600));
     let path = sandbox.path("mutt-token");
-    // The sandbox runs with TZ=UTC, so the naive local time is UTC time.
-    let valid = mutt_oauth2_json(
-        "legacy-access",
-        (Utc::now() + Duration::minutes(30)).naive_utc(),
-        true,
-    );
-    std::fs::write(
-        &path,
-        gpg(
-            &sandbox,
-            &["--encrypt", "--default-recipient-self"],
-            valid.as_bytes(),
-        ),
-    )
-    .unwrap();
-    set_mode(&path, 0o600);
+    let write_encrypted = |json: String| {
+        let to_self = ["--encrypt", "--default-recipient-self"];
+        write_private(&path, gpg(&sandbox, &to_self, json.as_bytes()));
+    };
+    write_encrypted(mutt_oauth2_json("legacy-access", 30, true));
     let before = std::fs::read(&path).unwrap();
 
-    let run = sandbox.run(&[path.to_str().unwrap()]);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "legacy-access\n"),
-        "{}",
-        run.stderr
-    );
+    sandbox.run(&[&path]).expect(0, "legacy-access\n");
     assert_eq!(
         std::fs::read(&path).unwrap(),
         before,
         "a valid token does not rewrite the file"
     );
 
-    let expired = mutt_oauth2_json(
-        "legacy-access",
-        (Utc::now() - Duration::minutes(5)).naive_utc(),
-        true,
-    );
-    std::fs::write(
-        &path,
-        gpg(
-            &sandbox,
-            &["--encrypt", "--default-recipient-self"],
-            expired.as_bytes(),
-        ),
-    )
-    .unwrap();
+    write_encrypted(mutt_oauth2_json("legacy-access", -5, true));
     let run = sandbox.run(&[
         "--token-endpoint",
         &server.token_endpoint(),
         path.to_str().unwrap(),
     ]);
 
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "new-access\n"),
-        "{}",
-        run.stderr
-    );
+    run.expect(0, "new-access\n");
     assert_eq!(
         server.requests()[0].form,
-        crate::support::form(&[
+        form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", "legacy-refresh"),
             ("client_id", "legacy-client"),
             ("client_secret", "legacy-secret"),
         ])
     );
-    let json: serde_json::Value = serde_json::from_slice(&gpg(
-        &sandbox,
-        &["--decrypt"],
-        &std::fs::read(&path).unwrap(),
-    ))
-    .unwrap();
+    let json = gpg_json(&sandbox, &path);
     assert_eq!(
         json["version"], 1,
         "rewritten in mailtoken's format: {json}"
@@ -491,13 +322,7 @@ fn a_mutt_oauth2_gpg_file_works_unchanged_and_is_converted_after_its_first_refre
         json["encryption"]["kind"], "gpg",
         "with the same encryption"
     );
-    let again = sandbox.run(&[path.to_str().unwrap()]);
-    assert_eq!(
-        (again.code, again.stdout.as_str()),
-        (0, "new-access\n"),
-        "{}",
-        again.stderr
-    );
+    sandbox.run(&[&path]).expect(0, "new-access\n");
 }
 
 #[test]
@@ -505,61 +330,29 @@ fn a_mutt_oauth2_file_through_pipes_is_refreshed_and_rewritten_in_mailtokens_for
     let sandbox = Sandbox::new();
     let server = FakeServer::start(|_| Reply::token("new-access", Some("new-refresh"), 3600));
     // A reversible stand-in for encryption that needs only coreutils.
-    let pipes = [
-        "--decryption-pipe",
-        "base64 -d",
-        "--encryption-pipe",
-        "base64",
-    ];
+    let decrypt = ["--decryption-pipe", "base64 -d"];
+    let pipes = [&decrypt[..], &["--encryption-pipe", "base64"]].concat();
     let path = sandbox.path("mutt-token");
-    let expired = mutt_oauth2_json(
-        "old-access",
-        (Utc::now() - Duration::minutes(5)).naive_utc(),
-        false,
-    );
-    std::fs::write(&path, base64_encode(expired.as_bytes())).unwrap();
-    set_mode(&path, 0o600);
+    let file = path.to_str().unwrap();
+    write_private(&path, encode(mutt_oauth2_json("old-access", -5, false)));
 
-    let status = sandbox.run(&[
-        "--decryption-pipe",
-        "base64 -d",
-        "--status",
-        path.to_str().unwrap(),
-    ]);
-    assert_eq!(status.code, 0, "{}", status.stderr);
-    assert!(
-        status.stdout.contains("mutt_oauth2.py"),
-        "{}",
-        status.stdout
-    );
+    let status = sandbox.run(&[&decrypt[..], &["--status", file]].concat());
+    status.expect_code(0);
+    status.prints("mutt_oauth2.py");
 
     // Mutt's copy of the script stores no client id: the refresh says how to give one.
-    let run = sandbox.run(&[&pipes[..], &[path.to_str().unwrap()]].concat());
-    assert_eq!((run.code, run.stdout.as_str()), (78, ""), "{}", run.stderr);
-    assert!(run.stderr.contains("--client-id"), "{}", run.stderr);
+    let run = sandbox.run(&[&pipes[..], &[file]].concat());
+    run.expect(78, "");
+    run.says("--client-id");
 
     let endpoint = server.token_endpoint();
-    let args = [
-        &pipes[..],
-        &[
-            "--client-id",
-            "cid",
-            "--token-endpoint",
-            &endpoint,
-            path.to_str().unwrap(),
-        ],
-    ]
-    .concat();
-    let run = sandbox.run(&args);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "new-access\n"),
-        "{}",
-        run.stderr
-    );
+    let client = ["--client-id", "cid", "--token-endpoint", &endpoint, file];
+    sandbox
+        .run(&[&pipes[..], &client].concat())
+        .expect(0, "new-access\n");
     assert_eq!(server.requests()[0].form["client_id"], "cid");
 
-    let decoded = base64_decode(&std::fs::read_to_string(&path).unwrap());
+    let decoded = decode_wrapped(&std::fs::read_to_string(&path).unwrap());
     let json: serde_json::Value = serde_json::from_slice(&decoded).unwrap();
     assert_eq!(json["version"], 1);
     assert_eq!(json["client_id"], "cid");
@@ -571,43 +364,14 @@ fn a_mutt_oauth2_file_through_pipes_is_refreshed_and_rewritten_in_mailtokens_for
     // The recorded encryption command is not run on the file's say-so: a refresh without
     // --encryption-pipe stops before sending anything, and leaves the file alone.
     let before = std::fs::read(&path).unwrap();
-    let run = sandbox.run(&[
-        "--decryption-pipe",
-        "base64 -d",
-        "--force-refresh",
-        path.to_str().unwrap(),
-    ]);
-    assert_eq!((run.code, run.stdout.as_str()), (78, ""), "{}", run.stderr);
-    assert!(run.stderr.contains("--encryption-pipe"), "{}", run.stderr);
+    let run = sandbox.run(&[&decrypt[..], &["--force-refresh", file]].concat());
+    run.expect(78, "");
+    run.says("--encryption-pipe");
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert_eq!(server.requests().len(), 1);
-    let run = sandbox.run(&[
-        "--decryption-pipe",
-        "base64 -d",
-        "--encryption-pipe",
-        "base64",
-        "--force-refresh",
-        path.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "new-access\n"),
-        "{}",
-        run.stderr
-    );
-    assert!(base64_decode(&std::fs::read_to_string(&path).unwrap()).starts_with(b"{"));
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode(text.split_whitespace().collect::<String>())
-        .unwrap()
+    let run = sandbox.run(&[&pipes[..], &["--force-refresh", file]].concat());
+    run.expect(0, "new-access\n");
+    assert!(decode_wrapped(&std::fs::read_to_string(&path).unwrap()).starts_with(b"{"));
 }
 
 #[test]
@@ -621,36 +385,18 @@ fn a_passphrase_file_is_read_on_a_terminal_and_refreshed_without_asking_twice() 
     let token = token_file(
         test_registration(&server.token_endpoint()),
         EncryptionSpec::AgePassphrase,
-        Utc::now() - Duration::minutes(1),
+        minutes_from_now(-1),
     );
-    // A low work factor keeps the test fast; the file is otherwise what `--encryption passphrase` writes.
-    let mut recipient = age::scrypt::Recipient::new(age::secrecy::SecretString::from(
-        "correct horse".to_string(),
-    ));
-    recipient.set_work_factor(4);
-    let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .unwrap();
-    let mut ciphertext = Vec::new();
-    let mut writer = encryptor.wrap_output(&mut ciphertext).unwrap();
-    std::io::Write::write_all(&mut writer, &token.to_json()).unwrap();
-    writer.finish().unwrap();
-    std::fs::write(&path, ciphertext).unwrap();
-    set_mode(&path, 0o600);
+    write_private(&path, passphrase_encrypt("correct horse", &token.to_json()));
 
     // script(1) gives mailtoken a terminal; the passphrase is typed once, on it.
-    let command = format!("{} {}", env!("CARGO_BIN_EXE_mailtoken"), path.display());
-    let mut script = Command::new("script");
-    script
-        .args(["-qec", &command, "/dev/null"])
-        .env("HOME", sandbox.home())
-        .env("XDG_CONFIG_HOME", sandbox.config_home())
-        .env("XDG_DATA_HOME", sandbox.data_home())
-        .env("MAILTOKEN_HTTP_TIMEOUT", "5")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = script.spawn().unwrap();
+    let mut child = sandbox
+        .terminal(&format!("\"$MAILTOKEN\" {}", path.display()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"correct horse\n").unwrap();
     let output = child.wait_with_output().unwrap();
     let terminal = String::from_utf8_lossy(&output.stdout);

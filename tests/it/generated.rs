@@ -1,18 +1,14 @@
 //! The man page and shell completions are generated from the clap definition and checked in.
 //! This test fails when they are stale; regenerate them all with one command:
 //!
-//!     MAILTOKEN_REGENERATE=1 cargo test --test generated
-
-use std::path::{Path, PathBuf};
+//!     MAILTOKEN_REGENERATE=1 cargo test --test it generated::
 
 use clap::CommandFactory;
 use clap_complete::Shell;
 use mailtoken::cli::Cli;
 use mailtoken::error::EXIT_STATUS_TABLE;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::repository;
 
 /// The man page: clap_mangen's generated sections with a hand-written SYNOPSIS (the forms of use),
 /// then the hand-written sections from `man/`, with EXIT STATUS made from the same table as `--help`.
@@ -25,12 +21,12 @@ fn man_page() -> String {
     man.render_name_section(&mut out).unwrap();
     let mut page = String::from_utf8(out).unwrap();
     // The forms of use, not clap's list of all options.
-    page.push_str(&std::fs::read_to_string(root().join("man/synopsis.roff")).unwrap());
+    page.push_str(&std::fs::read_to_string(repository("man/synopsis.roff")).unwrap());
     let mut out = Vec::new();
     man.render_description_section(&mut out).unwrap();
     man.render_options_section(&mut out).unwrap();
     page.push_str(&String::from_utf8(out).unwrap());
-    page.push_str(&std::fs::read_to_string(root().join("man/sections.roff")).unwrap());
+    page.push_str(&std::fs::read_to_string(repository("man/sections.roff")).unwrap());
     page.push_str(".SH \"EXIT STATUS\"\n");
     for (_, code, meaning) in EXIT_STATUS_TABLE {
         page.push_str(&format!(
@@ -38,7 +34,7 @@ fn man_page() -> String {
             meaning.replace('-', "\\-")
         ));
     }
-    page.push_str(&std::fs::read_to_string(root().join("man/security.roff")).unwrap());
+    page.push_str(&std::fs::read_to_string(repository("man/security.roff")).unwrap());
     let mut version = Vec::new();
     man.render_version_section(&mut version).unwrap();
     page.push_str(&String::from_utf8(version).unwrap());
@@ -188,7 +184,7 @@ fn man_page_and_completions_are_up_to_date() {
     let regenerate = std::env::var_os("MAILTOKEN_REGENERATE").is_some();
     let mut stale = Vec::new();
     for (path, contents) in generated() {
-        let full = root().join(path);
+        let full = repository(path);
         if regenerate {
             std::fs::write(&full, &contents).unwrap();
         } else if std::fs::read_to_string(&full).ok().as_deref() != Some(contents.as_str()) {
@@ -197,7 +193,7 @@ fn man_page_and_completions_are_up_to_date() {
     }
     assert!(
         stale.is_empty(),
-        "{stale:?} are stale; regenerate with: MAILTOKEN_REGENERATE=1 cargo test --test generated"
+        "{stale:?} are stale; regenerate with: MAILTOKEN_REGENERATE=1 cargo test --test it generated::"
     );
 }
 
@@ -218,5 +214,5 @@ fn the_man_page_documents_every_exit_status_and_option() {
             );
         }
     }
-    assert!(Path::new(&root().join("man/sections.roff")).exists());
+    assert!(repository("man/sections.roff").exists());
 }

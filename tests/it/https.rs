@@ -1,15 +1,13 @@
 //! The token endpoint over real TLS: trusted through `SSL_CERT_FILE`, refused without it, and
 //! never contacted in plaintext when it is an https URL.
 
+use std::sync::{Arc, Mutex};
+
 use crate::support::mail::{MailServer, Session, TestCa};
-use crate::support::{Sandbox, test_registration, token_file};
-use chrono::{Duration, Utc};
+use crate::support::{Run, Sandbox, minutes_from_now};
 
 /// An HTTPS token endpoint that answers every request with a new token and records the body.
-fn https_token_endpoint(
-    ca: &TestCa,
-    bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-) -> MailServer {
+fn https_token_endpoint(ca: &TestCa, bodies: Arc<Mutex<Vec<String>>>) -> MailServer {
     MailServer::start(ca, true, move |session: &mut Session| {
         // No request line: the client refused the handshake.
         let Some(_request_line) = session.line() else {
@@ -46,23 +44,15 @@ fn https_token_endpoint(
 fn an_https_token_endpoint_is_trusted_through_ssl_cert_file_and_only_then() {
     let sandbox = Sandbox::new();
     let ca = TestCa::new();
-    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let server = https_token_endpoint(&ca, std::sync::Arc::clone(&bodies));
-    let path = sandbox.path("account");
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let server = https_token_endpoint(&ca, Arc::clone(&bodies));
     let endpoint = format!("https://localhost:{}/token", server.port);
-    sandbox.write_token(
-        &path,
-        &token_file(
-            test_registration(&endpoint),
-            sandbox.age_spec(),
-            Utc::now() - Duration::minutes(1),
-        ),
-    );
+    let path = sandbox.account(&endpoint, minutes_from_now(-1));
     let before = std::fs::read(&path).unwrap();
 
     // Without the CA the certificate is unknown: the refresh fails and nothing is sent.
-    let run = sandbox.run(&[path.to_str().unwrap()]);
-    assert_eq!((run.code, run.stdout.as_str()), (75, ""), "{}", run.stderr);
+    let run = sandbox.run(&[&path]);
+    run.expect(75, "");
     assert!(
         run.stderr.to_lowercase().contains("certificate"),
         "{}",
@@ -76,20 +66,8 @@ fn an_https_token_endpoint_is_trusted_through_ssl_cert_file_and_only_then() {
 
     let ca_file = sandbox.path("ca.pem");
     ca.write_pem(&ca_file);
-    let run = crate::support::Run::from(
-        sandbox
-            .command()
-            .arg(&path)
-            .env("SSL_CERT_FILE", &ca_file)
-            .output()
-            .unwrap(),
-    );
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "over-tls\n"),
-        "{}",
-        run.stderr
-    );
+    let run = Run::of(sandbox.command().arg(&path).env("SSL_CERT_FILE", &ca_file));
+    run.expect(0, "over-tls\n");
     let bodies = bodies.lock().unwrap();
     assert_eq!(bodies.len(), 1);
     assert!(

@@ -2,32 +2,25 @@
 //! hook, `--revoke`. Every run is the real binary in a sandbox, with fake providers.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration as StdDuration;
+use std::time::{Duration, Instant};
 
-use crate::support::{
-    FakeServer, Received, Reply, Run, Sandbox, set_mode, test_registration, token_file,
-};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Utc};
+use mailtoken::secret::Secret;
 use mailtoken::tokenfile::TokenFile;
 
-fn accounts_dir(sandbox: &Sandbox) -> PathBuf {
-    sandbox.data_home().join("mailtoken")
-}
+use crate::support::*;
 
-/// An account in the accounts directory whose token expires at `expiry`.
+/// An account in the accounts directory whose token expires at `expiry`, refreshing and revoking
+/// at `server`.
 fn account(
     sandbox: &Sandbox,
     name: &str,
     server: &FakeServer,
-    expiry: chrono::DateTime<Utc>,
+    expiry: DateTime<Utc>,
     change: impl FnOnce(&mut TokenFile),
 ) -> PathBuf {
-    let path = accounts_dir(sandbox).join(name);
-    let mut token = token_file(
-        test_registration(&server.token_endpoint()),
-        sandbox.age_spec(),
-        expiry,
-    );
+    let path = sandbox.accounts_dir().join(name);
+    let mut token = sandbox.token(&server.token_endpoint(), expiry);
     token.email = format!("{name}@example.com");
     token.registration.revocation_endpoint = Some(format!("{}/revoke", server.url));
     change(&mut token);
@@ -35,14 +28,26 @@ fn account(
     path
 }
 
-/// A provider whose refresh token `dead` is revoked, and every other one works.
+/// An account expired an hour ago whose refresh token `refresh_token` is the provider's to judge.
+fn expired(sandbox: &Sandbox, name: &str, server: &FakeServer, refresh_token: &str) -> PathBuf {
+    account(sandbox, name, server, minutes_from_now(-60), |t| {
+        t.refresh_token = Some(Secret::new(refresh_token));
+    })
+}
+
+/// A valid account, half an hour left.
+fn valid(sandbox: &Sandbox, name: &str, server: &FakeServer) -> PathBuf {
+    account(sandbox, name, server, minutes_from_now(30), |_| {})
+}
+
+/// A provider whose refresh token `dead` is revoked, `flaky` meets a busy server, and every
+/// other one works.
 fn provider() -> FakeServer {
     FakeServer::start(|request: &Received| {
         match (request.path.as_str(), request.form.get("refresh_token")) {
-            ("/token", Some(token)) if token == "dead" => Reply::json(
-                400,
-                serde_json::json!({"error": "invalid_grant", "error_description": "Token has been revoked."}),
-            ),
+            ("/token", Some(token)) if token == "dead" => {
+                Reply::oauth_error(400, "invalid_grant", "Token has been revoked.")
+            }
             ("/token", Some(token)) if token == "flaky" => Reply::raw(503, "text/plain", "busy"),
             ("/token", _) => Reply::token("fresh-access", None, 3600),
             ("/revoke", _) => Reply::raw(200, "text/plain", ""),
@@ -51,12 +56,9 @@ fn provider() -> FakeServer {
     })
 }
 
-fn token_requests(server: &FakeServer) -> Vec<Received> {
-    server
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == "/token")
-        .collect()
+/// A file in the accounts directory that no identity opens.
+fn unreadable(path: &Path) {
+    write_private(path, b"age-encryption.org/v1\ngarbage");
 }
 
 // --- --list and --json --------------------------------------------------------------------------
@@ -65,34 +67,31 @@ fn token_requests(server: &FakeServer) -> Vec<Received> {
 fn list_shows_every_account_aligned_and_only_token_files() {
     let sandbox = Sandbox::new();
     let server = provider();
-    let now = Utc::now();
+    account(&sandbox, "gmail", &server, minutes_from_now(40), |_| {});
+    account(&sandbox, "work", &server, minutes_from_now(-180), |_| {});
     account(
         &sandbox,
-        "gmail",
+        "old",
         &server,
-        now + Duration::minutes(40),
-        |_| {},
+        minutes_from_now(-3 * 24 * 60),
+        |t| {
+            t.refresh_token = None;
+        },
     );
-    account(&sandbox, "work", &server, now - Duration::hours(3), |_| {});
-    account(&sandbox, "old", &server, now - Duration::days(3), |t| {
-        t.refresh_token = None;
-    });
-    let dir = accounts_dir(&sandbox);
+    let dir = sandbox.accounts_dir();
     // Not accounts: a lock, a kept unreadable copy, a hidden temporary.
     for name in [
         "gmail.lock",
         "work.unreadable-20261129T000000Z",
         ".gmail.1.2.tmp",
     ] {
-        std::fs::write(dir.join(name), b"x").unwrap();
-        set_mode(&dir.join(name), 0o600);
+        write_private(&dir.join(name), b"x");
     }
     // An account that cannot be decrypted is listed, not fatal.
-    std::fs::write(dir.join("broken"), b"age-encryption.org/v1\ngarbage").unwrap();
-    set_mode(&dir.join("broken"), 0o600);
+    unreadable(&dir.join("broken"));
 
     let run = sandbox.run(&["--list"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_code(0);
     assert!(
         server.requests().is_empty(),
         "--list never uses the network"
@@ -121,7 +120,7 @@ fn list_shows_every_account_aligned_and_only_token_files() {
         "{}",
         run.stdout
     );
-    for secret in ["cached-access-token", "refresh-1", "test-secret"] {
+    for secret in SECRETS {
         assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
     }
 }
@@ -130,15 +129,14 @@ fn list_shows_every_account_aligned_and_only_token_files() {
 fn list_json_is_an_array_of_the_documented_objects() {
     let sandbox = Sandbox::new();
     let server = provider();
-    let expiry = Utc::now() + Duration::minutes(40);
+    let expiry = minutes_from_now(40);
     account(&sandbox, "gmail", &server, expiry, |t| {
         t.granted_scope = Some("mail".into());
     });
-    std::fs::write(accounts_dir(&sandbox).join("broken"), b"nonsense").unwrap();
-    set_mode(&accounts_dir(&sandbox).join("broken"), 0o600);
+    write_private(&sandbox.accounts_dir().join("broken"), b"nonsense");
 
     let run = sandbox.run(&["--list", "--json"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_code(0);
     assert!(run.stdout.ends_with("]\n"));
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let array = json.as_array().unwrap();
@@ -181,7 +179,7 @@ fn list_json_is_an_array_of_the_documented_objects() {
         expiry.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     );
     assert!(gmail["error"].is_null());
-    for secret in ["cached-access-token", "refresh-1", "test-secret"] {
+    for secret in SECRETS {
         assert!(!run.stdout.contains(secret));
     }
 }
@@ -190,29 +188,25 @@ fn list_json_is_an_array_of_the_documented_objects() {
 fn status_json_is_one_object_and_human_status_reads_naturally() {
     let sandbox = Sandbox::new();
     let server = provider();
-    let path = account(
-        &sandbox,
-        "gmail",
-        &server,
-        Utc::now() + Duration::minutes(41) + Duration::seconds(30),
-        |t| {
-            t.email = String::new();
-            t.access_token_obtained = Some(Utc::now() - Duration::days(3));
-        },
-    );
-    let run = sandbox.run(&["--status", "--json", path.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let expiry = Utc::now() + chrono::Duration::seconds(41 * 60 + 30);
+    let path = account(&sandbox, "gmail", &server, expiry, |t| {
+        t.email = String::new();
+        t.access_token_obtained = Some(minutes_from_now(-3 * 24 * 60));
+    });
+    let file = path.to_str().unwrap();
+    let run = sandbox.run(&["--status", "--json", file]);
+    run.expect_code(0);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["state"], "ok");
     assert!(json["email"].is_null());
-    assert_eq!(json["path"], path.to_str().unwrap());
+    assert_eq!(json["path"], file);
 
-    let run = sandbox.run(&["--status", path.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("(in 41 min)"), "{}", run.stdout);
-    assert!(run.stdout.contains("(3 days ago)"), "{}", run.stdout);
+    let run = sandbox.run(&["--status", file]);
+    run.expect_code(0);
+    run.prints("(in 41 min)");
+    run.prints("(3 days ago)");
     // Local time to the second (TZ=UTC in the sandbox).
-    assert!(run.stdout.contains(" +00:00 (in 41 min)"), "{}", run.stdout);
+    run.prints(" +00:00 (in 41 min)");
     assert!(!run.stdout.contains("e-mail"), "empty lines are left out");
     assert!(!run.stdout.contains("(none)"), "{}", run.stdout);
 }
@@ -220,20 +214,13 @@ fn status_json_is_one_object_and_human_status_reads_naturally() {
 #[test]
 fn json_and_list_refuse_what_they_cannot_do() {
     let sandbox = Sandbox::new();
-    let run = sandbox.run(&["--json", "x"]);
-    assert_eq!(run.code, 64, "{}", run.stderr);
-    let run = sandbox.run(&["--list", "x"]);
-    assert_eq!(run.code, 64, "{}", run.stderr);
-    let run = sandbox.run(&["x", "y"]);
-    assert_eq!(run.code, 64, "{}", run.stderr);
+    for args in [["--json", "x"], ["--list", "x"], ["x", "y"]] {
+        sandbox.run(&args).expect_code(64);
+    }
     // No accounts at all: nothing on stdout, a hint on stderr.
     let run = sandbox.run(&["--list"]);
     assert_eq!((run.code, run.stdout.as_str()), (0, ""));
-    assert!(
-        run.stderr.contains("mailtoken --authorize NAME"),
-        "{}",
-        run.stderr
-    );
+    run.says("mailtoken --authorize NAME");
 }
 
 // --- --check -----------------------------------------------------------------------------------
@@ -242,42 +229,34 @@ fn json_and_list_refuse_what_they_cannot_do() {
 fn check_refreshes_expired_and_idle_accounts_and_leaves_the_rest_alone() {
     let sandbox = Sandbox::new();
     let server = provider();
-    let now = Utc::now();
+    let obtained = |minutes| {
+        move |t: &mut TokenFile| t.access_token_obtained = Some(minutes_from_now(minutes))
+    };
     let fresh = account(
         &sandbox,
         "fresh",
         &server,
-        now + Duration::minutes(50),
-        |t| {
-            t.access_token_obtained = Some(now - Duration::minutes(10));
-        },
+        minutes_from_now(50),
+        obtained(-10),
     );
-    let expired = account(
-        &sandbox,
-        "expired",
-        &server,
-        now - Duration::hours(1),
-        |_| {},
-    );
+    let expired = account(&sandbox, "expired", &server, minutes_from_now(-60), |_| {});
     let idle = account(
         &sandbox,
         "idle",
         &server,
-        now + Duration::minutes(50),
-        |t| {
-            t.access_token_obtained = Some(now - Duration::days(8));
-        },
+        minutes_from_now(50),
+        obtained(-8 * 24 * 60),
     );
 
-    let run = sandbox.run(&["--check"]);
+    sandbox.run(&["--check"]).expect_exactly(0, "", "");
     assert_eq!(
-        (run.code, run.stdout.as_str(), run.stderr.as_str()),
-        (0, "", "")
+        server.requests_to("/token").len(),
+        2,
+        "expired and idle only"
     );
-    assert_eq!(token_requests(&server).len(), 2, "expired and idle only");
     assert_eq!(
         sandbox.read_token(&fresh).access_token.expose(),
-        "cached-access-token"
+        CACHED_TOKEN
     );
     for path in [&expired, &idle] {
         assert_eq!(
@@ -287,32 +266,20 @@ fn check_refreshes_expired_and_idle_accounts_and_leaves_the_rest_alone() {
     }
 
     // Idle by a day now that the keep-alive is shorter; --keepalive 0 refreshes everything.
-    let run = sandbox.run(&["--check", "--keepalive", "0"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(token_requests(&server).len(), 5);
+    sandbox.run(&["--check", "--keepalive", "0"]).expect_code(0);
+    assert_eq!(server.requests_to("/token").len(), 5);
 }
 
 #[test]
 fn check_names_only_the_account_that_needs_a_sign_in_and_exits_77() {
     let sandbox = Sandbox::new();
     let server = provider();
-    let now = Utc::now();
-    account(&sandbox, "good", &server, now - Duration::hours(1), |_| {});
-    account(
-        &sandbox,
-        "revoked",
-        &server,
-        now - Duration::hours(1),
-        |t| {
-            t.refresh_token = Some(mailtoken::secret::Secret::new("dead"));
-        },
-    );
-    account(&sandbox, "flaky", &server, now - Duration::hours(1), |t| {
-        t.refresh_token = Some(mailtoken::secret::Secret::new("flaky"));
-    });
+    account(&sandbox, "good", &server, minutes_from_now(-60), |_| {});
+    expired(&sandbox, "revoked", &server, "dead");
+    expired(&sandbox, "flaky", &server, "flaky");
 
     let run = sandbox.run(&["--check"]);
-    assert_eq!((run.code, run.stdout.as_str()), (77, ""), "{}", run.stderr);
+    run.expect(77, "");
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{}", run.stderr);
     assert!(
@@ -320,32 +287,22 @@ fn check_names_only_the_account_that_needs_a_sign_in_and_exits_77() {
         "{}",
         run.stderr
     );
-    assert!(
-        lines[0].contains("run 'mailtoken --authorize revoked'"),
-        "{}",
-        run.stderr
-    );
+    run.says("run 'mailtoken --authorize revoked'");
 
     // Only the temporary trouble left: 75, and quiet (the next run retries).
     let run = sandbox.run(&["--check", "good", "flaky"]);
     assert_eq!((run.code, run.stderr.as_str()), (75, ""));
     let run = sandbox.run(&["--check", "--verbose", "flaky"]);
-    assert!(
-        run.stderr.contains("the next check tries again"),
-        "{}",
-        run.stderr
-    );
+    run.says("the next check tries again");
 }
 
 #[test]
 fn check_reports_an_unreadable_file_without_touching_it() {
     let sandbox = Sandbox::new();
-    let path = accounts_dir(&sandbox).join("broken");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, b"age-encryption.org/v1\ngarbage").unwrap();
-    set_mode(&path, 0o600);
+    let path = sandbox.accounts_dir().join("broken");
+    unreadable(&path);
     let run = sandbox.run(&["--check"]);
-    assert_eq!(run.code, 65, "{}", run.stderr);
+    run.expect_code(65);
     assert!(
         run.stderr.starts_with("mailtoken: broken: "),
         "{}",
@@ -376,19 +333,14 @@ fn install_hook(sandbox: &Sandbox) -> PathBuf {
     record
 }
 
+/// The lines of `path` once there are `count` of them, or after ten seconds.
 fn wait_for_lines(path: &Path, count: usize) -> Vec<String> {
-    let give_up = std::time::Instant::now() + StdDuration::from_secs(10);
-    loop {
-        let lines: Vec<String> = std::fs::read_to_string(path)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect();
-        if lines.len() >= count || std::time::Instant::now() > give_up {
-            return lines;
-        }
-        std::thread::sleep(StdDuration::from_millis(20));
-    }
+    let read = || -> Vec<String> {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines().map(str::to_string).collect()
+    };
+    eventually(|| read().len() >= count);
+    read()
 }
 
 #[test]
@@ -396,42 +348,25 @@ fn the_hook_runs_once_an_hour_for_a_login_that_ended() {
     let sandbox = Sandbox::new();
     let server = provider();
     let record = install_hook(&sandbox);
-    account(
-        &sandbox,
-        "revoked",
-        &server,
-        Utc::now() - Duration::hours(1),
-        |t| {
-            t.refresh_token = Some(mailtoken::secret::Secret::new("dead"));
-        },
-    );
-    account(
-        &sandbox,
-        "good",
-        &server,
-        Utc::now() - Duration::hours(1),
-        |_| {},
-    );
+    expired(&sandbox, "revoked", &server, "dead");
+    account(&sandbox, "good", &server, minutes_from_now(-60), |_| {});
 
     // Two failing calls of a mail client (no terminal): one notification.
     for _ in 0..2 {
-        let started = std::time::Instant::now();
-        let run = Run::from(
+        let started = Instant::now();
+        let run = Run::of(
             sandbox
                 .command()
                 .arg("revoked")
-                .env("MAILTOKEN_CLIENT_SECRET", "env-secret")
-                .output()
-                .unwrap(),
+                .env("MAILTOKEN_CLIENT_SECRET", "env-secret"),
         );
-        assert_eq!((run.code, run.stdout.as_str()), (77, ""), "{}", run.stderr);
-        assert!(started.elapsed() < StdDuration::from_secs(5));
+        run.expect(77, "");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
-    let good = sandbox.run(&["good"]);
-    assert_eq!(good.code, 0, "{}", good.stderr);
+    sandbox.run(&["good"]).expect_code(0);
     let lines = wait_for_lines(&record, 1);
     // Time for a second, wrong, notification to show up.
-    std::thread::sleep(StdDuration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(500));
     let lines_later = wait_for_lines(&record, 0);
     assert_eq!(lines, lines_later);
     assert_eq!(lines.len(), 1, "{lines:?}");
@@ -462,7 +397,7 @@ fn the_hook_runs_once_an_hour_for_a_login_that_ended() {
     // An hour later (the stamp made older), --check notifies again.
     for entry in std::fs::read_dir(&state).unwrap() {
         let path = entry.unwrap().path();
-        let old = std::time::SystemTime::now() - StdDuration::from_secs(3700);
+        let old = std::time::SystemTime::now() - Duration::from_secs(3700);
         std::fs::File::options()
             .write(true)
             .open(&path)
@@ -470,8 +405,7 @@ fn the_hook_runs_once_an_hour_for_a_login_that_ended() {
             .set_modified(old)
             .unwrap();
     }
-    let run = sandbox.run(&["--check"]);
-    assert_eq!(run.code, 77, "{}", run.stderr);
+    sandbox.run(&["--check"]).expect_code(77);
     assert_eq!(wait_for_lines(&record, 2).len(), 2);
 }
 
@@ -482,22 +416,34 @@ fn a_failing_or_slow_hook_changes_nothing_for_the_caller() {
     let hook = sandbox.config_home().join("mailtoken/notify");
     std::fs::write(&hook, "#!/bin/sh\nsleep 30\nexit 3\n").unwrap();
     set_mode(&hook, 0o755);
-    account(
-        &sandbox,
-        "revoked",
-        &server,
-        Utc::now() - Duration::hours(1),
-        |t| {
-            t.refresh_token = Some(mailtoken::secret::Secret::new("dead"));
-        },
-    );
-    let started = std::time::Instant::now();
-    let run = sandbox.run(&["revoked"]);
-    assert_eq!(run.code, 77, "{}", run.stderr);
+    expired(&sandbox, "revoked", &server, "dead");
+    let started = Instant::now();
+    sandbox.run(&["revoked"]).expect_code(77);
     assert!(
-        started.elapsed() < StdDuration::from_secs(10),
+        started.elapsed() < Duration::from_secs(10),
         "the caller waited for the hook"
     );
+}
+
+/// At a shell (stdin, stdout and stderr a terminal) the person reads the message: no hook. A mail
+/// client on the same terminal reads the token from a pipe, as neomutt does: the hook runs.
+#[test]
+fn the_hook_stays_quiet_for_a_person_at_a_terminal_but_not_for_neomutt() {
+    if !require("script") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = provider();
+    let record = install_hook(&sandbox);
+    expired(&sandbox, "revoked", &server, "dead");
+    let under_terminal = |command: &str| sandbox.terminal(command).output().expect("script runs");
+    let shell = under_terminal("\"$MAILTOKEN\" revoked");
+    assert_eq!(shell.status.code(), Some(77));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!record.exists(), "the hook ran for a person at a terminal");
+    let neomutt = under_terminal("\"$MAILTOKEN\" revoked | cat");
+    assert!(String::from_utf8_lossy(&neomutt.stdout).contains("invalid_grant"));
+    assert_eq!(wait_for_lines(&record, 1).len(), 1);
 }
 
 // --- --revoke ----------------------------------------------------------------------------------
@@ -506,27 +452,17 @@ fn a_failing_or_slow_hook_changes_nothing_for_the_caller() {
 fn revoke_ends_the_login_at_the_provider_then_deletes_the_file_and_lock() {
     let sandbox = Sandbox::new();
     let server = provider();
-    let path = account(
-        &sandbox,
-        "gmail",
-        &server,
-        Utc::now() + Duration::minutes(30),
-        |_| {},
-    );
+    let path = valid(&sandbox, "gmail", &server);
     std::fs::write(mailtoken::paths::lock_path(&path), b"").unwrap();
 
     let run = sandbox.run(&["--revoke", "gmail"]);
-    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
-    let revocations: Vec<Received> = server
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == "/revoke")
-        .collect();
+    run.expect(0, "");
+    let revocations = server.requests_to("/revoke");
     assert_eq!(revocations.len(), 2);
     assert_eq!(revocations[0].form["token"], "refresh-1");
     assert_eq!(revocations[0].form["token_type_hint"], "refresh_token");
     assert_eq!(revocations[0].form["client_id"], "test-client");
-    assert_eq!(revocations[1].form["token"], "cached-access-token");
+    assert_eq!(revocations[1].form["token"], CACHED_TOKEN);
     assert!(!path.exists());
     assert!(!mailtoken::paths::lock_path(&path).exists());
     assert!(!run.stderr.contains("refresh-1"));
@@ -536,74 +472,44 @@ fn revoke_ends_the_login_at_the_provider_then_deletes_the_file_and_lock() {
 fn a_temporary_revocation_failure_deletes_nothing() {
     let sandbox = Sandbox::new();
     let server = FakeServer::start(|_| Reply::raw(503, "text/plain", "down"));
-    let path = account(
-        &sandbox,
-        "gmail",
-        &server,
-        Utc::now() + Duration::minutes(30),
-        |_| {},
-    );
+    let path = valid(&sandbox, "gmail", &server);
     let before = std::fs::read(&path).unwrap();
     let run = sandbox.run(&["--revoke", "gmail"]);
-    assert_eq!(run.code, 75, "{}", run.stderr);
-    assert!(run.stderr.contains("nothing was deleted"), "{}", run.stderr);
+    run.expect_code(75);
+    run.says("nothing was deleted");
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
 #[test]
 fn a_refused_revocation_deletes_nothing_but_an_ended_login_is_gone_anyway() {
     let sandbox = Sandbox::new();
-    let refused =
-        FakeServer::start(|_| Reply::json(401, serde_json::json!({"error": "invalid_client"})));
-    let path = account(
-        &sandbox,
-        "a",
-        &refused,
-        Utc::now() + Duration::minutes(30),
-        |_| {},
-    );
-    let run = sandbox.run(&["--revoke", "a"]);
-    assert_eq!(run.code, 78, "{}", run.stderr);
-    assert!(path.exists());
-
-    let ended =
-        FakeServer::start(|_| Reply::json(400, serde_json::json!({"error": "invalid_grant"})));
-    let path = account(
-        &sandbox,
-        "b",
-        &ended,
-        Utc::now() + Duration::minutes(30),
-        |_| {},
-    );
-    let run = sandbox.run(&["--revoke", "b"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(!path.exists());
+    // A refused client keeps its file; a login the provider already ended is gone anyway.
+    let cases = [
+        ("a", 401, "invalid_client", 78, true),
+        ("b", 400, "invalid_grant", 0, false),
+    ];
+    for (name, status, error, code, kept) in cases {
+        let answer = Reply::json(status, serde_json::json!({ "error": error }));
+        let server = FakeServer::start(move |_| answer.clone());
+        let path = valid(&sandbox, name, &server);
+        sandbox.run(&["--revoke", name]).expect_code(code);
+        assert_eq!(path.exists(), kept, "{error}");
+    }
 }
 
 #[test]
 fn without_a_revocation_endpoint_it_says_where_to_remove_access() {
     let sandbox = Sandbox::new();
     let server = provider();
-    let path = account(
-        &sandbox,
-        "work",
-        &server,
-        Utc::now() + Duration::minutes(30),
-        |t| {
-            t.registration.provider = "microsoft".into();
-            t.registration.revocation_endpoint = None;
-        },
-    );
+    let path = account(&sandbox, "work", &server, minutes_from_now(30), |t| {
+        t.registration.provider = "microsoft".into();
+        t.registration.revocation_endpoint = None;
+    });
     let run = sandbox.run(&["--revoke", path.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_code(0);
     assert!(server.requests().is_empty());
-    assert!(
-        run.stderr
-            .contains("https://account.live.com/consent/Manage")
-            && run.stderr.contains("https://myapps.microsoft.com"),
-        "{}",
-        run.stderr
-    );
+    run.says("https://account.live.com/consent/Manage");
+    run.says("https://myapps.microsoft.com");
     assert!(!path.exists());
 }
 
@@ -611,14 +517,16 @@ fn without_a_revocation_endpoint_it_says_where_to_remove_access() {
 fn revoke_never_deletes_a_file_it_could_not_read() {
     let sandbox = Sandbox::new();
     let path = sandbox.path("broken");
-    std::fs::write(&path, b"age-encryption.org/v1\ngarbage").unwrap();
-    set_mode(&path, 0o600);
-    let run = sandbox.run(&["--revoke", path.to_str().unwrap()]);
-    assert_eq!(run.code, 65, "{}", run.stderr);
+    unreadable(&path);
+    sandbox
+        .run(&["--revoke", path.to_str().unwrap()])
+        .expect_code(65);
     assert!(path.exists());
-    let run = sandbox.run(&["--revoke", sandbox.path("absent").to_str().unwrap()]);
-    assert_eq!(run.code, 66, "{}", run.stderr);
-    assert!(!mailtoken::paths::lock_path(&sandbox.path("absent")).exists());
+    let absent = sandbox.path("absent");
+    sandbox
+        .run(&["--revoke", absent.to_str().unwrap()])
+        .expect_code(66);
+    assert!(!mailtoken::paths::lock_path(&absent).exists());
 }
 
 #[test]
@@ -630,50 +538,4 @@ fn old_files_without_a_revocation_endpoint_still_load() {
         }))
         .unwrap();
     assert_eq!(registration.revocation_endpoint, None);
-}
-
-/// At a shell (stdin, stdout and stderr a terminal) the person reads the message: no hook. A mail
-/// client on the same terminal reads the token from a pipe, as neomutt does: the hook runs.
-#[test]
-fn the_hook_stays_quiet_for_a_person_at_a_terminal_but_not_for_neomutt() {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("script(1) is not installed; skipping");
-        return;
-    }
-    let sandbox = Sandbox::new();
-    let server = provider();
-    let record = install_hook(&sandbox);
-    account(
-        &sandbox,
-        "revoked",
-        &server,
-        Utc::now() - Duration::hours(1),
-        |t| {
-            t.refresh_token = Some(mailtoken::secret::Secret::new("dead"));
-        },
-    );
-    let under_terminal = |command: &str| {
-        std::process::Command::new("script")
-            .args(["-qec", command, "/dev/null"])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", sandbox.home())
-            .env("XDG_CONFIG_HOME", sandbox.config_home())
-            .env("XDG_DATA_HOME", sandbox.data_home())
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("script runs")
-    };
-    let binary = env!("CARGO_BIN_EXE_mailtoken");
-    let shell = under_terminal(&format!("{binary} revoked"));
-    assert_eq!(shell.status.code(), Some(77));
-    std::thread::sleep(StdDuration::from_millis(500));
-    assert!(!record.exists(), "the hook ran for a person at a terminal");
-    let neomutt = under_terminal(&format!("{binary} revoked | cat"));
-    assert!(String::from_utf8_lossy(&neomutt.stdout).contains("invalid_grant"));
-    assert_eq!(wait_for_lines(&record, 1).len(), 1);
 }

@@ -1,44 +1,105 @@
 //! `--test` logs in: IMAP, POP and SMTP, each with XOAUTH2 and OAUTHBEARER, over implicit TLS and
 //! STARTTLS, against scripted servers that check the exact SASL bytes and see them only over TLS.
 
-use crate::support::Sandbox;
-use crate::support::mail::{
-    Behaviour, CACHED_TOKEN, TestCa, b64decode, endpoints, expected_sasl, run_trusting, sasl_lines,
-    server, url, write_account,
-};
 use mailtoken::mailserver::Protocol;
 use mailtoken::sasl::SaslMethod;
 
-fn logs_in(protocol: Protocol, implicit: bool, method: SaslMethod) {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
-    let server = server(&ca, protocol, implicit, Behaviour::accepting(CACHED_TOKEN));
-    let url = url(protocol, implicit, server.port);
-    let path = write_account(
-        &sandbox,
-        "http://127.0.0.1:9/token",
-        method,
-        &endpoints(protocol, url.clone()),
+use crate::support::mail::{Behaviour, serving};
+use crate::support::probe::{Probe, expected_sasl, sasl_lines};
+use crate::support::{CACHED_TOKEN, UNUSED_TOKEN_ENDPOINT, each_case};
+
+/// Every protocol, each on implicit TLS and STARTTLS, with each mechanism: the names the twelve
+/// cases had as tests of their own.
+const CASES: [(&str, Protocol, bool, SaslMethod); 12] = [
+    ("imaps_xoauth2", Protocol::Imap, true, SaslMethod::Xoauth2),
+    (
+        "imaps_oauthbearer",
+        Protocol::Imap,
+        true,
+        SaslMethod::Oauthbearer,
+    ),
+    (
+        "imap_starttls_xoauth2",
+        Protocol::Imap,
+        false,
+        SaslMethod::Xoauth2,
+    ),
+    (
+        "imap_starttls_oauthbearer",
+        Protocol::Imap,
+        false,
+        SaslMethod::Oauthbearer,
+    ),
+    ("pop3s_xoauth2", Protocol::Pop, true, SaslMethod::Xoauth2),
+    (
+        "pop3s_oauthbearer",
+        Protocol::Pop,
+        true,
+        SaslMethod::Oauthbearer,
+    ),
+    (
+        "pop3_stls_xoauth2",
+        Protocol::Pop,
+        false,
+        SaslMethod::Xoauth2,
+    ),
+    (
+        "pop3_stls_oauthbearer",
+        Protocol::Pop,
+        false,
+        SaslMethod::Oauthbearer,
+    ),
+    ("smtps_xoauth2", Protocol::Smtp, true, SaslMethod::Xoauth2),
+    (
+        "smtps_oauthbearer",
+        Protocol::Smtp,
+        true,
+        SaslMethod::Oauthbearer,
+    ),
+    (
+        "smtp_starttls_xoauth2",
+        Protocol::Smtp,
+        false,
+        SaslMethod::Xoauth2,
+    ),
+    (
+        "smtp_starttls_oauthbearer",
+        Protocol::Smtp,
+        false,
+        SaslMethod::Oauthbearer,
+    ),
+];
+
+#[test]
+fn each_protocol_logs_in_with_each_mechanism_over_each_kind_of_tls() {
+    each_case(
+        CASES.map(|(name, p, i, m)| (name, (p, i, m))),
+        |(p, i, m)| logs_in(p, i, m),
     );
+}
 
-    let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
+fn logs_in(protocol: Protocol, implicit: bool, method: SaslMethod) {
+    let accepting = serving(protocol, Behaviour::accepting(CACHED_TOKEN));
+    let probe = Probe::start(protocol, implicit, method, UNUSED_TOKEN_ENDPOINT, accepting);
 
-    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    let run = probe.test(&[]);
+
+    run.expect(0, "");
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one line per protocol: {}", run.stderr);
-    let prefix = format!("{:<4}  {url}  {}  ok  (", protocol.name(), method.name());
+    let prefix = probe.line(method.name(), "ok");
     assert!(
         lines[0].starts_with(&prefix) && lines[0].ends_with(" s)"),
         "{:?} does not start with {prefix:?}",
         lines[0]
     );
 
-    let received = server.received();
+    let received = probe.server.received();
     let sasl = sasl_lines(protocol, &received);
     assert_eq!(sasl.len(), 1, "one login: {received:#?}");
     assert_eq!(
-        b64decode(&sasl[0].line),
-        expected_sasl(method, server.port, CACHED_TOKEN),
+        probe.logins()[0],
+        expected_sasl(method, probe.server.port, CACHED_TOKEN),
         "exact SASL bytes"
     );
     assert!(sasl[0].tls, "the token travels only over TLS");
@@ -84,64 +145,4 @@ fn logs_in(protocol: Protocol, implicit: bool, method: SaslMethod) {
             .any(|l| l.starts_with("MAIL") || l.starts_with("DATA")),
         "no mail is sent"
     );
-}
-
-#[test]
-fn imaps_xoauth2() {
-    logs_in(Protocol::Imap, true, SaslMethod::Xoauth2);
-}
-
-#[test]
-fn imaps_oauthbearer() {
-    logs_in(Protocol::Imap, true, SaslMethod::Oauthbearer);
-}
-
-#[test]
-fn imap_starttls_xoauth2() {
-    logs_in(Protocol::Imap, false, SaslMethod::Xoauth2);
-}
-
-#[test]
-fn imap_starttls_oauthbearer() {
-    logs_in(Protocol::Imap, false, SaslMethod::Oauthbearer);
-}
-
-#[test]
-fn pop3s_xoauth2() {
-    logs_in(Protocol::Pop, true, SaslMethod::Xoauth2);
-}
-
-#[test]
-fn pop3s_oauthbearer() {
-    logs_in(Protocol::Pop, true, SaslMethod::Oauthbearer);
-}
-
-#[test]
-fn pop3_stls_xoauth2() {
-    logs_in(Protocol::Pop, false, SaslMethod::Xoauth2);
-}
-
-#[test]
-fn pop3_stls_oauthbearer() {
-    logs_in(Protocol::Pop, false, SaslMethod::Oauthbearer);
-}
-
-#[test]
-fn smtps_xoauth2() {
-    logs_in(Protocol::Smtp, true, SaslMethod::Xoauth2);
-}
-
-#[test]
-fn smtps_oauthbearer() {
-    logs_in(Protocol::Smtp, true, SaslMethod::Oauthbearer);
-}
-
-#[test]
-fn smtp_starttls_xoauth2() {
-    logs_in(Protocol::Smtp, false, SaslMethod::Xoauth2);
-}
-
-#[test]
-fn smtp_starttls_oauthbearer() {
-    logs_in(Protocol::Smtp, false, SaslMethod::Oauthbearer);
 }

@@ -2,72 +2,100 @@
 //! `--email`, command-line endpoints, `--debug` with the token redacted, and the servers that
 //! accept the login and refuse the next command.
 
-use crate::support::Sandbox;
-use crate::support::mail::{
-    Behaviour, CACHED_TOKEN, Endpoints, MailServer, ScriptFn, TestCa, b64, b64decode, endpoints,
-    expected_sasl, run_trusting, sasl_lines, server, url, write_account,
-};
+use std::path::PathBuf;
+
 use mailtoken::mailserver::Protocol;
 use mailtoken::sasl::SaslMethod;
 
+use crate::support::base64::{decode_text, encode};
+use crate::support::mail::{Answer, Behaviour, MailServer, Said, TestCa, serving, xoauth2_only};
+use crate::support::probe::{
+    Endpoints, Probe, expected_sasl, run_trusting, sasl_lines, url, write_account,
+};
+use crate::support::{CACHED_TOKEN, Sandbox, UNUSED_TOKEN_ENDPOINT, each_case};
+
+/// A server for each protocol (IMAP on implicit TLS, the others on STARTTLS) that `behaviour`
+/// says how to answer, and an account with all three as its endpoints.
 struct Three {
+    sandbox: Sandbox,
+    ca: TestCa,
     imap: MailServer,
     pop: MailServer,
     smtp: MailServer,
     endpoints: Endpoints,
+    path: PathBuf,
 }
 
-fn three_servers(ca: &TestCa, behaviour: Behaviour) -> Three {
-    let imap = server(ca, Protocol::Imap, true, behaviour.clone());
-    let pop = server(ca, Protocol::Pop, false, behaviour.clone());
-    let smtp = server(ca, Protocol::Smtp, false, behaviour);
-    let endpoints = Endpoints {
-        imap: Some(url(Protocol::Imap, true, imap.port)),
-        pop: Some(url(Protocol::Pop, false, pop.port)),
-        smtp: Some(url(Protocol::Smtp, false, smtp.port)),
-    };
-    Three {
-        imap,
-        pop,
-        smtp,
-        endpoints,
+impl Three {
+    fn start(behaviour: Behaviour, method: SaslMethod) -> Three {
+        let sandbox = Sandbox::new();
+        let ca = TestCa::new();
+        let start = |protocol, implicit| {
+            MailServer::start(&ca, implicit, serving(protocol, behaviour.clone()))
+        };
+        let (imap, pop, smtp) = (
+            start(Protocol::Imap, true),
+            start(Protocol::Pop, false),
+            start(Protocol::Smtp, false),
+        );
+        let endpoints = Endpoints {
+            imap: Some(url(Protocol::Imap, true, imap.port)),
+            pop: Some(url(Protocol::Pop, false, pop.port)),
+            smtp: Some(url(Protocol::Smtp, false, smtp.port)),
+        };
+        let path = write_account(&sandbox, UNUSED_TOKEN_ENDPOINT, method, &endpoints);
+        Three {
+            sandbox,
+            ca,
+            imap,
+            pop,
+            smtp,
+            endpoints,
+            path,
+        }
     }
+
+    /// `mailtoken ACCOUNT --test ARGS`, trusting the test CA.
+    fn test(&self, args: &[&str]) -> crate::support::Run {
+        let account = [self.path.to_str().unwrap(), "--test"];
+        run_trusting(&self.sandbox, &self.ca, &[&account, args].concat())
+    }
+
+    fn servers(&self) -> [(Protocol, &MailServer); 3] {
+        [
+            (Protocol::Imap, &self.imap),
+            (Protocol::Pop, &self.pop),
+            (Protocol::Smtp, &self.smtp),
+        ]
+    }
+}
+
+/// The SASL response `server` received first, decoded.
+fn first_login(protocol: Protocol, server: &MailServer) -> String {
+    decode_text(&sasl_lines(protocol, &server.received())[0].line)
 }
 
 #[test]
 fn every_endpoint_is_tested_in_order() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
-    let servers = three_servers(&ca, Behaviour::accepting(CACHED_TOKEN));
-    let path = write_account(
-        &sandbox,
-        "http://127.0.0.1:9/token",
-        SaslMethod::Oauthbearer,
-        &servers.endpoints,
-    );
+    let three = Three::start(Behaviour::accepting(CACHED_TOKEN), SaslMethod::Oauthbearer);
 
-    let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
+    let run = three.test(&[]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    run.expect(0, "");
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{}", run.stderr);
     let expected = [
-        ("IMAP", &servers.endpoints.imap),
-        ("POP ", &servers.endpoints.pop),
-        ("SMTP", &servers.endpoints.smtp),
+        ("IMAP", &three.endpoints.imap),
+        ("POP ", &three.endpoints.pop),
+        ("SMTP", &three.endpoints.smtp),
     ];
     for (line, (name, url)) in lines.iter().zip(expected) {
         let prefix = format!("{name}  {}  OAUTHBEARER  ok  (", url.as_deref().unwrap());
         assert!(line.starts_with(&prefix), "{line:?} vs {prefix:?}");
     }
-    for (protocol, server) in [
-        (Protocol::Imap, &servers.imap),
-        (Protocol::Pop, &servers.pop),
-        (Protocol::Smtp, &servers.smtp),
-    ] {
-        let sasl = sasl_lines(protocol, &server.received());
+    for (protocol, server) in three.servers() {
         assert_eq!(
-            b64decode(&sasl[0].line),
+            first_login(protocol, server),
             expected_sasl(SaslMethod::Oauthbearer, server.port, CACHED_TOKEN),
             "OAUTHBEARER names each endpoint's own port"
         );
@@ -76,104 +104,65 @@ fn every_endpoint_is_tested_in_order() {
 
 #[test]
 fn protocol_narrows_the_test_and_sasl_method_overrides() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
-    let servers = three_servers(&ca, Behaviour::accepting(CACHED_TOKEN));
-    let path = write_account(
-        &sandbox,
-        "http://127.0.0.1:9/token",
-        SaslMethod::Oauthbearer,
-        &servers.endpoints,
-    );
+    let three = Three::start(Behaviour::accepting(CACHED_TOKEN), SaslMethod::Oauthbearer);
 
-    let run = run_trusting(
-        &sandbox,
-        &ca,
-        &[
-            path.to_str().unwrap(),
-            "--test",
-            "--protocol",
-            "pop",
-            "--sasl-method",
-            "xoauth2",
-        ],
-    );
+    let run = three.test(&["--protocol", "pop", "--sasl-method", "xoauth2"]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    run.expect(0, "");
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(
         run.stderr.starts_with("POP   pop3://localhost:"),
         "{}",
         run.stderr
     );
-    assert!(servers.imap.lines().is_empty());
-    assert!(servers.smtp.lines().is_empty());
-    let sasl = sasl_lines(Protocol::Pop, &servers.pop.received());
+    assert!(three.imap.lines().is_empty());
+    assert!(three.smtp.lines().is_empty());
     assert_eq!(
-        b64decode(&sasl[0].line),
-        expected_sasl(SaslMethod::Xoauth2, servers.pop.port, CACHED_TOKEN)
+        first_login(Protocol::Pop, &three.pop),
+        expected_sasl(SaslMethod::Xoauth2, three.pop.port, CACHED_TOKEN)
     );
 }
 
 #[test]
 fn email_and_endpoint_from_the_command_line() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
-    let server = server(
-        &ca,
+    let accepting = serving(Protocol::Smtp, Behaviour::accepting(CACHED_TOKEN));
+    let probe = Probe::start(
         Protocol::Smtp,
         true,
-        Behaviour::accepting(CACHED_TOKEN),
+        SaslMethod::Xoauth2,
+        UNUSED_TOKEN_ENDPOINT,
+        accepting,
     );
     // The stored endpoint points nowhere; the command line's wins.
-    let path = write_account(
-        &sandbox,
-        "http://127.0.0.1:9/token",
+    let nowhere = Endpoints::one(Protocol::Smtp, "smtps://localhost:9");
+    write_account(
+        &probe.sandbox,
+        UNUSED_TOKEN_ENDPOINT,
         SaslMethod::Xoauth2,
-        &endpoints(Protocol::Smtp, "smtps://localhost:9".into()),
-    );
-    let given = url(Protocol::Smtp, true, server.port);
-
-    let run = run_trusting(
-        &sandbox,
-        &ca,
-        &[
-            path.to_str().unwrap(),
-            "--test",
-            "--smtp-endpoint",
-            &given,
-            "--email",
-            "other@example.com",
-        ],
+        &nowhere,
     );
 
-    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
-    let sasl = sasl_lines(Protocol::Smtp, &server.received());
+    let run = probe.test(&[
+        "--smtp-endpoint",
+        &probe.url,
+        "--email",
+        "other@example.com",
+    ]);
+
+    run.expect(0, "");
     assert_eq!(
-        b64decode(&sasl[0].line),
+        probe.logins()[0],
         format!("user=other@example.com\x01auth=Bearer {CACHED_TOKEN}\x01\x01")
     );
 }
 
 #[test]
 fn debug_shows_the_conversation_without_the_token() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
-    let servers = three_servers(&ca, Behaviour::accepting(CACHED_TOKEN));
-    let path = write_account(
-        &sandbox,
-        "http://127.0.0.1:9/token",
-        SaslMethod::Xoauth2,
-        &servers.endpoints,
-    );
+    let three = Three::start(Behaviour::accepting(CACHED_TOKEN), SaslMethod::Xoauth2);
 
-    let run = run_trusting(
-        &sandbox,
-        &ca,
-        &[path.to_str().unwrap(), "--test", "--debug"],
-    );
+    let run = three.test(&["--debug"]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    run.expect(0, "");
     for expected in [
         "IMAP C: a2 AUTHENTICATE XOAUTH2",
         "IMAP C: (redacted)",
@@ -187,29 +176,30 @@ fn debug_shows_the_conversation_without_the_token() {
         "SMTP S: 235 2.7.0 Authentication successful",
         "certificate verified",
     ] {
-        assert!(
-            run.stderr.contains(expected),
-            "{expected:?} in {}",
-            run.stderr
-        );
+        run.says(expected);
     }
-    for port in [servers.imap.port, servers.pop.port, servers.smtp.port] {
-        let sasl = b64(expected_sasl(SaslMethod::Xoauth2, port, CACHED_TOKEN).as_bytes());
-        assert!(!run.stderr.contains(&sasl), "{}", run.stderr);
-        assert!(!run.stderr.contains(&sasl[..40]), "{}", run.stderr);
+    for (_, server) in three.servers() {
+        let sasl = encode(expected_sasl(
+            SaslMethod::Xoauth2,
+            server.port,
+            CACHED_TOKEN,
+        ));
+        run.never_says(&sasl);
+        run.never_says(&sasl[..40]);
     }
-    assert!(!run.stderr.contains(CACHED_TOKEN), "{}", run.stderr);
+    run.never_says(CACHED_TOKEN);
 }
 
 #[test]
 fn a_protocol_without_an_endpoint_is_a_configuration_error() {
     let sandbox = Sandbox::new();
     let ca = TestCa::new();
+    let imap_only = Endpoints::one(Protocol::Imap, "imaps://localhost:9");
     let path = write_account(
         &sandbox,
-        "http://127.0.0.1:9/token",
+        UNUSED_TOKEN_ENDPOINT,
         SaslMethod::Xoauth2,
-        &endpoints(Protocol::Imap, "imaps://localhost:9".into()),
+        &imap_only,
     );
 
     let run = run_trusting(
@@ -218,13 +208,10 @@ fn a_protocol_without_an_endpoint_is_a_configuration_error() {
         &[path.to_str().unwrap(), "--test", "--protocol", "pop"],
     );
 
-    assert_eq!(
-        (run.code, run.stdout.as_str(), run.stderr.as_str()),
-        (
-            78,
-            "",
-            "mailtoken: error: the account has no POP endpoint to test\nhint: pass --pop-endpoint URL\n"
-        )
+    run.expect_exactly(
+        78,
+        "",
+        "mailtoken: error: the account has no POP endpoint to test\nhint: pass --pop-endpoint URL\n",
     );
 }
 
@@ -237,16 +224,17 @@ fn nothing_listening_is_a_network_error() {
         .local_addr()
         .unwrap()
         .port();
+    let nothing = Endpoints::one(Protocol::Imap, &format!("imaps://127.0.0.1:{port}"));
     let path = write_account(
         &sandbox,
-        "http://127.0.0.1:9/token",
+        UNUSED_TOKEN_ENDPOINT,
         SaslMethod::Xoauth2,
-        &endpoints(Protocol::Imap, format!("imaps://127.0.0.1:{port}")),
+        &nothing,
     );
 
     let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (75, ""), "{}", run.stderr);
+    run.expect(75, "");
     assert!(
         run.stderr.starts_with(&format!(
             "IMAP  imaps://127.0.0.1:{port}  XOAUTH2  network error  ("
@@ -254,120 +242,87 @@ fn nothing_listening_is_a_network_error() {
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr
-            .contains(&format!("connecting to 127.0.0.1 port {port}")),
-        "{}",
-        run.stderr
-    );
+    run.says(&format!("connecting to 127.0.0.1 port {port}"));
 }
 
 /// Microsoft has answered OK to a bad login and refused the next command: the test goes on to
 /// open the mailbox and reports that refusal.
 #[test]
 fn ok_to_the_login_then_a_refused_mailbox_is_a_refusal() {
-    let scripts: [(Protocol, ScriptFn); 2] = [
-        (Protocol::Imap, |s| {
-            s.send("* OK ready");
-            while let Some(line) = s.line() {
-                let tag = line.split(' ').next().unwrap_or("").to_string();
-                if line.contains("CAPABILITY") {
-                    s.send("* CAPABILITY IMAP4rev1 AUTH=XOAUTH2");
-                    s.send(&format!("{tag} OK done"));
-                } else if line.contains("AUTHENTICATE") {
-                    s.send("+ ");
-                    let _ = s.line();
-                    s.send(&format!("{tag} OK AUTHENTICATE completed."));
-                } else if line.contains("EXAMINE") {
-                    s.send(&format!(
-                        "{tag} NO User is authenticated but not connected."
-                    ));
-                } else {
-                    s.send(&format!("{tag} OK bye"));
-                    return;
-                }
+    let scripts: [(&str, Protocol, Answer); 2] = [
+        ("IMAP", Protocol::Imap, |s, tag, said| match said {
+            Said::Login => {
+                s.send(&format!("{tag} OK AUTHENTICATE completed."));
+                true
+            }
+            Said::Command(line) if line.contains("EXAMINE") => {
+                s.send(&format!(
+                    "{tag} NO User is authenticated but not connected."
+                ));
+                true
+            }
+            Said::Command(_) => {
+                s.send(&format!("{tag} OK bye"));
+                false
             }
         }),
-        (Protocol::Pop, |s| {
-            s.send("+OK ready");
-            while let Some(line) = s.line() {
-                match line.as_str() {
-                    "CAPA" => s.send("+OK\r\nSASL XOAUTH2\r\n."),
-                    "AUTH XOAUTH2" => {
-                        s.send("+ ");
-                        let _ = s.line();
-                        s.send("+OK User successfully authenticated.");
-                    }
-                    "STAT" => s.send("-ERR Protocol error. Connection is closed. 10"),
-                    _ => {
-                        s.send("+OK");
-                        return;
-                    }
-                }
+        ("POP", Protocol::Pop, |s, _, said| match said {
+            Said::Login => {
+                s.send("+OK User successfully authenticated.");
+                true
+            }
+            Said::Command("STAT") => {
+                s.send("-ERR Protocol error. Connection is closed. 10");
+                true
+            }
+            Said::Command(_) => {
+                s.send("+OK");
+                false
             }
         }),
     ];
-    for (protocol, script) in scripts {
-        let sandbox = Sandbox::new();
-        let ca = TestCa::new();
-        let server = MailServer::start(&ca, true, script);
-        let path = write_account(
-            &sandbox,
-            "http://127.0.0.1:9/token",
-            SaslMethod::Xoauth2,
-            &endpoints(protocol, url(protocol, true, server.port)),
-        );
+    each_case(
+        scripts.map(|(name, p, a)| (name, (p, a))),
+        |(protocol, answer)| {
+            let script = xoauth2_only(protocol, answer);
+            let probe = Probe::start(
+                protocol,
+                true,
+                SaslMethod::Xoauth2,
+                UNUSED_TOKEN_ENDPOINT,
+                script,
+            );
 
-        let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
+            let run = probe.test(&[]);
 
-        assert_eq!((run.code, run.stdout.as_str()), (69, ""), "{}", run.stderr);
-        assert!(run.stderr.contains("  refused  ("), "{}", run.stderr);
-        assert!(
-            run.stderr.contains("the login was accepted, then"),
-            "{}",
-            run.stderr
-        );
-        assert!(
-            run.stderr
-                .contains("likely: the server accepted the login and then refused"),
-            "{}",
-            run.stderr
-        );
-    }
+            run.expect(69, "");
+            run.says("  refused  (");
+            run.says("the login was accepted, then");
+            run.says("likely: the server accepted the login and then refused");
+        },
+    );
 }
 
 /// Microsoft's tokens make a SASL line over 4 KB; no piece of it may reach the trace.
 #[test]
 fn debug_hides_every_piece_of_a_long_token() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
     let long_token: String = (0..5000)
         .map(|i| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[i * 7 % 36]))
         .collect();
-    let servers = three_servers(&ca, Behaviour::accepting(&long_token));
-    let path = write_account(
-        &sandbox,
-        "http://127.0.0.1:9/token",
-        SaslMethod::Xoauth2,
-        &servers.endpoints,
-    );
-    let mut token = sandbox.read_token(&path);
+    let three = Three::start(Behaviour::accepting(&long_token), SaslMethod::Xoauth2);
+    let mut token = three.sandbox.read_token(&three.path);
     token.access_token = mailtoken::secret::Secret::new(long_token.clone());
-    sandbox.write_token(&path, &token);
+    three.sandbox.write_token(&three.path, &token);
 
-    let run = run_trusting(
-        &sandbox,
-        &ca,
-        &[path.to_str().unwrap(), "--test", "--debug"],
-    );
+    let run = three.test(&["--debug"]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
-    let sasl = b64(expected_sasl(SaslMethod::Xoauth2, 0, &long_token).as_bytes());
+    run.expect(0, "");
+    let sasl = encode(expected_sasl(SaslMethod::Xoauth2, 0, &long_token));
     for secret in [&sasl, &long_token] {
         for start in (0..secret.len() - 24).step_by(8) {
             let piece = &secret[start..start + 24];
             assert!(!run.stderr.contains(piece), "{piece} leaked");
         }
     }
-    assert!(run.stderr.contains("IMAP C: (redacted)"), "{}", run.stderr);
+    run.says("IMAP C: (redacted)");
 }

@@ -2,15 +2,37 @@
 //! for XOAUTH2, `AQ==` for OAUTHBEARER), a refused cached token is refreshed once and tried again,
 //! and the report tells a stale token from a real refusal.
 
-use crate::support::mail::{
-    Behaviour, CACHED_TOKEN, GOOGLE_CHALLENGE, TestCa, b64decode, endpoints, expected_sasl,
-    run_trusting, sasl_lines, server, url, write_account,
-};
-use crate::support::{FakeServer, Reply, Sandbox};
 use mailtoken::mailserver::Protocol;
 use mailtoken::sasl::SaslMethod;
 
+use crate::support::mail::{
+    Answer, Behaviour, GOOGLE_CHALLENGE, Said, Session, serving, xoauth2_only,
+};
+use crate::support::probe::{Probe, expected_sasl, sasl_lines};
+use crate::support::{CACHED_TOKEN, FakeServer, Reply, each_case};
+
 const FRESH_TOKEN: &str = "fresh-access-token";
+
+/// A token endpoint that answers every refresh with `FRESH_TOKEN`.
+fn fresh_tokens() -> FakeServer {
+    FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600))
+}
+
+/// A server for `protocol` on implicit TLS running `script`, and an account logging in with
+/// `method` that refreshes at `tokens`.
+fn probe(
+    protocol: Protocol,
+    method: SaslMethod,
+    tokens: &FakeServer,
+    script: impl Fn(&mut Session) + Send + Sync + 'static,
+) -> Probe {
+    Probe::start(protocol, true, method, &tokens.token_endpoint(), script)
+}
+
+/// A server for `protocol` that refuses every token but `accepted` with Google's challenge.
+fn refusing(protocol: Protocol, accepted: &str) -> Box<crate::support::mail::Script> {
+    serving(protocol, Behaviour::accepting(accepted))
+}
 
 /// The line the client sent right after each failure challenge.
 fn replies_to_challenges(protocol: Protocol, lines: &[String]) -> Vec<String> {
@@ -28,28 +50,42 @@ fn replies_to_challenges(protocol: Protocol, lines: &[String]) -> Vec<String> {
     replies
 }
 
+#[test]
+fn a_token_refused_twice_is_a_real_refusal_in_each_protocol_and_mechanism() {
+    let cases = [
+        ("imap_xoauth2_refused", Protocol::Imap, SaslMethod::Xoauth2),
+        (
+            "imap_oauthbearer_refused",
+            Protocol::Imap,
+            SaslMethod::Oauthbearer,
+        ),
+        ("pop_xoauth2_refused", Protocol::Pop, SaslMethod::Xoauth2),
+        (
+            "pop_oauthbearer_refused",
+            Protocol::Pop,
+            SaslMethod::Oauthbearer,
+        ),
+        ("smtp_xoauth2_refused", Protocol::Smtp, SaslMethod::Xoauth2),
+        (
+            "smtp_oauthbearer_refused",
+            Protocol::Smtp,
+            SaslMethod::Oauthbearer,
+        ),
+    ];
+    each_case(cases.map(|(name, p, m)| (name, (p, m))), |(p, m)| {
+        refused_twice(p, m)
+    });
+}
+
 /// Both the cached token and the refreshed one are refused: a real refusal.
 fn refused_twice(protocol: Protocol, method: SaslMethod) {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
-    let tokens = FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600));
-    let server = server(&ca, protocol, true, Behaviour::accepting("never"));
-    let url = url(protocol, true, server.port);
-    let path = write_account(
-        &sandbox,
-        &tokens.token_endpoint(),
-        method,
-        &endpoints(protocol, url.clone()),
-    );
+    let tokens = fresh_tokens();
+    let probe = probe(protocol, method, &tokens, refusing(protocol, "never"));
 
-    let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
+    let run = probe.test(&[]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (69, ""), "{}", run.stderr);
-    let line = format!(
-        "{:<4}  {url}  {}  refused  (",
-        protocol.name(),
-        method.name()
-    );
+    run.expect(69, "");
+    let line = probe.line(method.name(), "refused");
     assert_eq!(run.stderr.matches(&line).count(), 2, "{}", run.stderr);
     for expected in [
         "the cached token was refused; refreshing it and trying once more",
@@ -58,29 +94,20 @@ fn refused_twice(protocol: Protocol, method: SaslMethod) {
         "likely: the token was issued moments ago",
         "mailtoken: error: login failed: ",
     ] {
-        assert!(
-            run.stderr.contains(expected),
-            "{expected:?} in {}",
-            run.stderr
-        );
+        run.says(expected);
     }
-    let final_reply = match protocol {
+    run.says(match protocol {
         Protocol::Imap => " NO [AUTHENTICATIONFAILED] Authentication failed.",
         Protocol::Pop => "server said: -ERR [AUTH] Authentication failed.",
         Protocol::Smtp => "server said: 535 5.7.8 Authentication credentials invalid",
-    };
-    assert!(run.stderr.contains(final_reply), "{}", run.stderr);
+    });
 
-    let received = server.received();
-    let sasl: Vec<String> = sasl_lines(protocol, &received)
-        .iter()
-        .map(|got| b64decode(&got.line))
-        .collect();
+    let port = probe.server.port;
     assert_eq!(
-        sasl,
+        probe.logins(),
         vec![
-            expected_sasl(method, server.port, CACHED_TOKEN),
-            expected_sasl(method, server.port, FRESH_TOKEN),
+            expected_sasl(method, port, CACHED_TOKEN),
+            expected_sasl(method, port, FRESH_TOKEN),
         ]
     );
     let dummy = match method {
@@ -88,7 +115,7 @@ fn refused_twice(protocol: Protocol, method: SaslMethod) {
         SaslMethod::Oauthbearer => "AQ==",
     };
     assert_eq!(
-        replies_to_challenges(protocol, &server.lines()),
+        replies_to_challenges(protocol, &probe.server.lines()),
         vec![dummy.to_string(), dummy.to_string()],
         "the challenge is answered so the server can finish"
     );
@@ -98,310 +125,154 @@ fn refused_twice(protocol: Protocol, method: SaslMethod) {
 }
 
 #[test]
-fn imap_xoauth2_refused() {
-    refused_twice(Protocol::Imap, SaslMethod::Xoauth2);
-}
-
-#[test]
-fn imap_oauthbearer_refused() {
-    refused_twice(Protocol::Imap, SaslMethod::Oauthbearer);
-}
-
-#[test]
-fn pop_xoauth2_refused() {
-    refused_twice(Protocol::Pop, SaslMethod::Xoauth2);
-}
-
-#[test]
-fn pop_oauthbearer_refused() {
-    refused_twice(Protocol::Pop, SaslMethod::Oauthbearer);
-}
-
-#[test]
-fn smtp_xoauth2_refused() {
-    refused_twice(Protocol::Smtp, SaslMethod::Xoauth2);
-}
-
-#[test]
-fn smtp_oauthbearer_refused() {
-    refused_twice(Protocol::Smtp, SaslMethod::Oauthbearer);
-}
-
-#[test]
 fn a_stale_cached_token_is_refreshed_and_accepted() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
-    let tokens = FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600));
-    let server = server(&ca, Protocol::Imap, true, Behaviour::accepting(FRESH_TOKEN));
-    let url = url(Protocol::Imap, true, server.port);
-    let path = write_account(
-        &sandbox,
-        &tokens.token_endpoint(),
-        SaslMethod::Xoauth2,
-        &endpoints(Protocol::Imap, url.clone()),
-    );
+    let tokens = fresh_tokens();
+    let accepting = refusing(Protocol::Imap, FRESH_TOKEN);
+    let probe = probe(Protocol::Imap, SaslMethod::Xoauth2, &tokens, accepting);
 
-    let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
+    let run = probe.test(&[]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    run.expect(0, "");
     let lines: Vec<&str> = run.stderr.lines().collect();
+    let url = &probe.url;
     assert!(
         lines[0].starts_with(&format!("IMAP  {url}  XOAUTH2  refused  (")),
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr
-            .contains(&format!("\nIMAP  {url}  XOAUTH2  ok  (")),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("the cached one was stale"),
-        "{}",
-        run.stderr
-    );
+    run.says(&format!("\nIMAP  {url}  XOAUTH2  ok  ("));
+    run.says("the cached one was stale");
     assert_eq!(
-        sandbox.read_token(&path).access_token.expose(),
+        probe.sandbox.read_token(&probe.path).access_token.expose(),
         FRESH_TOKEN,
         "the refreshed token is kept"
     );
-    let sasl: Vec<String> = sasl_lines(Protocol::Imap, &server.received())
-        .iter()
-        .map(|got| b64decode(&got.line))
-        .collect();
+    let port = probe.server.port;
     assert_eq!(
-        sasl,
+        probe.logins(),
         vec![
-            expected_sasl(SaslMethod::Xoauth2, server.port, CACHED_TOKEN),
-            expected_sasl(SaslMethod::Xoauth2, server.port, FRESH_TOKEN),
+            expected_sasl(SaslMethod::Xoauth2, port, CACHED_TOKEN),
+            expected_sasl(SaslMethod::Xoauth2, port, FRESH_TOKEN),
         ]
     );
 }
 
 #[test]
 fn a_token_refreshed_for_this_run_is_not_refreshed_again() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
-    let tokens = FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600));
-    let server = server(&ca, Protocol::Pop, true, Behaviour::accepting("never"));
-    let url = url(Protocol::Pop, true, server.port);
-    let path = write_account(
-        &sandbox,
-        &tokens.token_endpoint(),
-        SaslMethod::Oauthbearer,
-        &endpoints(Protocol::Pop, url.clone()),
-    );
+    let tokens = fresh_tokens();
+    let refusing = refusing(Protocol::Pop, "never");
+    let probe = probe(Protocol::Pop, SaslMethod::Oauthbearer, &tokens, refusing);
 
-    let run = run_trusting(
-        &sandbox,
-        &ca,
-        &[path.to_str().unwrap(), "--test", "--force-refresh"],
-    );
+    let run = probe.test(&["--force-refresh"]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (69, ""), "{}", run.stderr);
+    run.expect(69, "");
     assert_eq!(tokens.requests().len(), 1, "only the forced refresh");
-    assert_eq!(sasl_lines(Protocol::Pop, &server.received()).len(), 1);
-    assert!(!run.stderr.contains("refreshing it"), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("likely: the token was issued moments ago, so it has not expired: user@example.com is probably not the account that signed in"),
-        "{}",
-        run.stderr
-    );
+    assert_eq!(sasl_lines(Protocol::Pop, &probe.server.received()).len(), 1);
+    run.never_says("refreshing it");
+    run.says("likely: the token was issued moments ago, so it has not expired: user@example.com is probably not the account that signed in");
 }
 
 #[test]
 fn a_failed_refresh_keeps_the_refusal_and_says_why() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
-    let tokens = FakeServer::start(|_| {
-        Reply::json(
-            400,
-            serde_json::json!({"error": "invalid_grant", "error_description": "revoked"}),
-        )
-    });
-    let server = server(&ca, Protocol::Smtp, true, Behaviour::accepting("never"));
-    let path = write_account(
-        &sandbox,
-        &tokens.token_endpoint(),
-        SaslMethod::Xoauth2,
-        &endpoints(Protocol::Smtp, url(Protocol::Smtp, true, server.port)),
-    );
+    let tokens = FakeServer::start(|_| Reply::oauth_error(400, "invalid_grant", "revoked"));
+    let refusing = refusing(Protocol::Smtp, "never");
+    let probe = probe(Protocol::Smtp, SaslMethod::Xoauth2, &tokens, refusing);
 
-    let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
+    let run = probe.test(&[]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (69, ""), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("the refresh failed: "),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--authorize"), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains(GOOGLE_CHALLENGE.split('"').nth(3).unwrap())
-    );
+    run.expect(69, "");
+    run.says("the refresh failed: ");
+    run.says("--authorize");
+    run.says(GOOGLE_CHALLENGE.split('"').nth(3).unwrap());
 }
 
 #[test]
 fn a_missing_scope_is_named() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
     let mut behaviour = Behaviour::accepting("never");
     behaviour.challenge =
         r#"{"status":"insufficient_scope","scope":"https://mail.example.com/imap"}"#.into();
-    let tokens = FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600));
-    let server = server(&ca, Protocol::Imap, true, behaviour);
-    let path = write_account(
-        &sandbox,
-        &tokens.token_endpoint(),
-        SaslMethod::Oauthbearer,
-        &endpoints(Protocol::Imap, url(Protocol::Imap, true, server.port)),
-    );
+    let tokens = fresh_tokens();
+    let script = serving(Protocol::Imap, behaviour);
+    let probe = probe(Protocol::Imap, SaslMethod::Oauthbearer, &tokens, script);
 
-    let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
+    let run = probe.test(&[]);
 
-    assert_eq!(run.code, 69, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "likely: the token lacks the scope the server requires (https://mail.example.com/imap); it has https://mail.google.com/"
-        ),
-        "{}",
-        run.stderr
-    );
+    run.expect_code(69);
+    run.says("likely: the token lacks the scope the server requires (https://mail.example.com/imap); it has https://mail.google.com/");
 }
 
 /// A "no" with a temporary response code is the server's trouble, not a refused token: 75, and
-/// no refresh (a new token would not help).
+/// no refresh (a new token would not help). SMTP says the same with a 4xx reply (Dovecot:
+/// `454 4.7.0 Temporary authentication failure`).
 #[test]
 fn a_temporary_failure_code_is_not_a_refusal() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
-    let tokens = FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600));
-    let server = crate::support::mail::MailServer::start(
-        &ca,
-        true,
-        |s: &mut crate::support::mail::Session| {
-            s.send("* OK ready");
-            while let Some(line) = s.line() {
-                let tag = line.split(' ').next().unwrap_or("").to_string();
-                if line.contains("CAPABILITY") {
-                    s.send("* CAPABILITY IMAP4rev1 AUTH=XOAUTH2");
-                    s.send(&format!("{tag} OK done"));
-                } else if line.contains("AUTHENTICATE") {
-                    s.send("+ ");
-                    let _ = s.line();
+    let cases: [(&str, Protocol, Answer, &str); 2] = [
+        (
+            "IMAP",
+            Protocol::Imap,
+            |s, tag, said| match said {
+                Said::Login => {
                     s.send(&format!(
                         "{tag} NO [UNAVAILABLE] Temporary authentication failure."
                     ));
-                } else {
+                    true
+                }
+                Said::Command(_) => {
                     s.send(&format!("{tag} OK"));
-                    return;
+                    false
                 }
-            }
-        },
-    );
-    let url = url(Protocol::Imap, true, server.port);
-    let path = write_account(
-        &sandbox,
-        &tokens.token_endpoint(),
-        SaslMethod::Xoauth2,
-        &endpoints(Protocol::Imap, url.clone()),
-    );
-
-    let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
-
-    assert_eq!((run.code, run.stdout.as_str()), (75, ""), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .starts_with(&format!("IMAP  {url}  XOAUTH2  server trouble  (")),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("the server could not check the login now: a problem on its side"),
-        "{}",
-        run.stderr
-    );
-    assert!(tokens.requests().is_empty(), "no refresh");
-}
-
-/// SMTP says the same with a 4xx reply (Dovecot: `454 4.7.0 Temporary authentication failure`).
-#[test]
-fn a_temporary_smtp_reply_is_not_a_refusal() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
-    let tokens = FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600));
-    let server = crate::support::mail::MailServer::start(
-        &ca,
-        true,
-        |s: &mut crate::support::mail::Session| {
-            s.send("220 ready");
-            while let Some(line) = s.line() {
-                if line.starts_with("EHLO") {
-                    s.send("250-x\r\n250 AUTH XOAUTH2");
-                } else if line.starts_with("AUTH") {
+            },
+            "the server could not check the login now: a problem on its side",
+        ),
+        (
+            "SMTP",
+            Protocol::Smtp,
+            |s, _, said| match said {
+                Said::Login => {
                     s.send("454 4.7.0 Temporary authentication failure.");
-                } else {
-                    s.send("221 bye");
-                    return;
+                    true
                 }
-            }
-        },
-    );
-    let url = url(Protocol::Smtp, true, server.port);
-    let path = write_account(
-        &sandbox,
-        &tokens.token_endpoint(),
-        SaslMethod::Xoauth2,
-        &endpoints(Protocol::Smtp, url.clone()),
-    );
+                Said::Command(_) => {
+                    s.send("221 bye");
+                    false
+                }
+            },
+            "server said: 454 4.7.0 Temporary authentication failure.",
+        ),
+    ];
+    let named = cases.map(|(name, p, a, words)| (name, (name, p, a, words)));
+    each_case(named, |(name, protocol, answer, words)| {
+        let tokens = fresh_tokens();
+        let script = xoauth2_only(protocol, answer);
+        let probe = probe(protocol, SaslMethod::Xoauth2, &tokens, script);
 
-    let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
+        let run = probe.test(&[]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (75, ""), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .starts_with(&format!("SMTP  {url}  XOAUTH2  server trouble  (")),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("server said: 454 4.7.0 Temporary authentication failure."),
-        "{}",
-        run.stderr
-    );
-    assert!(tokens.requests().is_empty(), "no refresh");
+        run.expect(75, "");
+        let line = format!("{name}  {}  XOAUTH2  server trouble  (", probe.url);
+        assert!(run.stderr.starts_with(&line), "{}", run.stderr);
+        run.says(words);
+        assert!(tokens.requests().is_empty(), "no refresh");
+    });
 }
 
 /// A server that quotes the SASL string back: the report shows neither it nor the token.
 #[test]
 fn an_echoing_server_does_not_put_the_token_on_the_terminal() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new();
-    let tokens = FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600));
+    let tokens = fresh_tokens();
     let mut behaviour = Behaviour::accepting("never");
     behaviour.echo = true;
-    let server = server(&ca, Protocol::Imap, true, behaviour);
-    let url = url(Protocol::Imap, true, server.port);
-    let path = write_account(
-        &sandbox,
-        &tokens.token_endpoint(),
-        SaslMethod::Xoauth2,
-        &endpoints(Protocol::Imap, url),
-    );
+    let script = serving(Protocol::Imap, behaviour);
+    let probe = probe(Protocol::Imap, SaslMethod::Xoauth2, &tokens, script);
 
-    let run = run_trusting(&sandbox, &ca, &[path.to_str().unwrap(), "--test"]);
+    let run = probe.test(&[]);
 
-    assert_eq!(run.code, 69, "{}", run.stderr);
-    assert!(run.stderr.contains("refused (redacted)"), "{}", run.stderr);
+    run.expect_code(69);
+    run.says("refused (redacted)");
     for secret in [CACHED_TOKEN, FRESH_TOKEN] {
-        assert!(!run.stderr.contains(secret), "{}", run.stderr);
+        run.never_says(secret);
     }
-    for got in sasl_lines(Protocol::Imap, &server.received()) {
-        assert!(!run.stderr.contains(&got.line), "{}", run.stderr);
+    for got in sasl_lines(Protocol::Imap, &probe.server.received()) {
+        run.never_says(&got.line);
     }
 }

@@ -40,9 +40,6 @@ struct Answer {
 
 const ANSWERS: &[Answer] = &include!("../corpus/provider_answers.rs");
 
-/// Values in the token file that must never reach the terminal.
-const SECRETS: &[&str] = &["refresh-1", "cached-access-token", "test-secret"];
-
 /// The fake provider's reply for the recorded answer.
 fn recorded_reply(answer: &Answer) -> Reply {
     let content_type = answer
@@ -240,8 +237,7 @@ fn check(answer: &'static Answer) -> Option<String> {
 #[test]
 fn the_providers_page_lists_every_rule() {
     use mailtoken::provider_answer::{Key, RULES};
-    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/providers.md"))
-        .expect("docs/providers.md");
+    let page = std::fs::read_to_string(repository("docs/providers.md")).expect("docs/providers.md");
     for rule in RULES {
         let named = match rule.key {
             Key::Aadsts(number) => format!("AADSTS{number}"),

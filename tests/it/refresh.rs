@@ -1,47 +1,34 @@
 //! The refresh path against a fake token endpoint: exact form fields, rotation, failures and
 //! their exit codes, and what happens to the token file in each case.
 
-use std::time::Duration as StdDuration;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-use crate::support::{FakeServer, Reply, Sandbox, form, test_registration, token_file};
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use mailtoken::secret::Secret;
-use mailtoken::tokenfile::TokenFile;
 
-/// An age-encrypted token file in the sandbox whose access token expires at `expiry`, with its
-/// token endpoint at `server`.
-fn account_expiring(
-    sandbox: &Sandbox,
-    server: &FakeServer,
-    expiry: chrono::DateTime<Utc>,
-) -> (std::path::PathBuf, TokenFile) {
-    let path = sandbox.path("account");
-    let token = token_file(
-        test_registration(&server.token_endpoint()),
-        sandbox.age_spec(),
-        expiry,
-    );
-    sandbox.write_token(&path, &token);
-    (path, token)
+use crate::support::*;
+
+/// A token endpoint that answers every request with `reply`.
+fn answering(reply: Reply) -> FakeServer {
+    FakeServer::start(move |_| reply.clone())
 }
 
-/// A sandbox with an expired age-encrypted token file pointing at `server`.
-fn expired_account(sandbox: &Sandbox, server: &FakeServer) -> (std::path::PathBuf, TokenFile) {
-    account_expiring(sandbox, server, Utc::now() - Duration::minutes(1))
+/// The account `account` in a new sandbox, its access token expired a minute ago, refreshing
+/// at `server`.
+fn expired_account(server: &FakeServer) -> (Sandbox, PathBuf) {
+    let sandbox = Sandbox::new();
+    let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
+    (sandbox, path)
 }
 
 #[test]
 fn expired_token_is_refreshed_with_exactly_the_refresh_grant_fields() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("new-access", Some("refresh-2"), 3600));
-    let (path, _) = expired_account(&sandbox, &server);
+    let server = answering(Reply::token("new-access", Some("refresh-2"), 3600));
+    let (sandbox, path) = expired_account(&server);
 
-    let run = sandbox.run(&[path.to_str().unwrap()]);
+    sandbox.run(&[&path]).expect_exactly(0, "new-access\n", "");
 
-    assert_eq!(
-        (run.code, run.stdout.as_str(), run.stderr.as_str()),
-        (0, "new-access\n", "")
-    );
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].method, "POST");
@@ -70,51 +57,51 @@ fn expired_token_is_refreshed_with_exactly_the_refresh_grant_fields() {
         "the rotated refresh token is kept"
     );
     let lifetime = stored.access_token_expiry - stored.access_token_obtained.unwrap();
-    assert_eq!(lifetime, Duration::seconds(3600));
-    assert!(stored.access_token_expiry > Utc::now() + Duration::minutes(59));
+    assert_eq!(lifetime, chrono::Duration::seconds(3600));
+    assert!(stored.access_token_expiry > minutes_from_now(59));
 
     // The new token is now served from the cache: no second request.
-    let again = sandbox.run(&[path.to_str().unwrap()]);
+    let again = sandbox.run(&[&path]);
     assert_eq!((again.code, again.stdout.as_str()), (0, "new-access\n"));
     assert_eq!(server.requests().len(), 1);
 }
 
 #[test]
 fn without_rotation_the_old_refresh_token_is_kept() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
-    let (path, _) = expired_account(&sandbox, &server);
+    let server = answering(Reply::token("new-access", None, 3600));
+    let (sandbox, path) = expired_account(&server);
 
-    let run = sandbox.run(&[path.to_str().unwrap()]);
+    sandbox.run(&[&path]).expect(0, "new-access\n");
 
-    assert_eq!((run.code, run.stdout.as_str()), (0, "new-access\n"));
     assert_eq!(
         sandbox.read_token(&path).refresh_token,
         Some(Secret::new("refresh-1"))
     );
 }
 
+/// The form of the one refresh of an expired account that `change` made, the run succeeding.
+fn refresh_form(change: impl FnOnce(&mut mailtoken::tokenfile::TokenFile)) -> Received {
+    let sandbox = Sandbox::new();
+    let server = answering(Reply::token("new-access", None, 3600));
+    let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
+    change(&mut token);
+    let path = sandbox.save("account", &token);
+
+    sandbox.run(&[&path]).expect_code(0);
+
+    server.requests().remove(0)
+}
+
 #[test]
 fn public_clients_send_no_secret_and_microsoft_style_registrations_send_the_scope() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
-    let path = sandbox.path("account");
-    let mut registration = test_registration(&server.token_endpoint());
-    registration.scope = "offline_access https://outlook.office.com/IMAP.AccessAsUser.All".into();
-    registration.scope_on_refresh = true;
-    let mut token = token_file(
-        registration,
-        sandbox.age_spec(),
-        Utc::now() - Duration::minutes(1),
-    );
-    token.client_secret = None;
-    sandbox.write_token(&path, &token);
-
-    let run = sandbox.run(&[path.to_str().unwrap()]);
-
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let request = refresh_form(|token| {
+        token.registration.scope =
+            "offline_access https://outlook.office.com/IMAP.AccessAsUser.All".into();
+        token.registration.scope_on_refresh = true;
+        token.client_secret = None;
+    });
     assert_eq!(
-        server.requests()[0].form,
+        request.form,
         form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", "refresh-1"),
@@ -129,24 +116,9 @@ fn public_clients_send_no_secret_and_microsoft_style_registrations_send_the_scop
 
 #[test]
 fn client_secret_basic_registrations_authenticate_with_http_basic() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
-    let path = sandbox.path("account");
-    let mut registration = test_registration(&server.token_endpoint());
-    registration.client_auth = mailtoken::provider::ClientAuth::ClientSecretBasic;
-    sandbox.write_token(
-        &path,
-        &token_file(
-            registration,
-            sandbox.age_spec(),
-            Utc::now() - Duration::minutes(1),
-        ),
-    );
-
-    let run = sandbox.run(&[path.to_str().unwrap()]);
-
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let request = &server.requests()[0];
+    let request = refresh_form(|token| {
+        token.registration.client_auth = mailtoken::provider::ClientAuth::ClientSecretBasic;
+    });
     // base64("test-client:test-secret")
     assert_eq!(
         request.headers["authorization"],
@@ -163,167 +135,132 @@ fn client_secret_basic_registrations_authenticate_with_http_basic() {
 
 #[test]
 fn invalid_grant_exits_77_with_the_authorize_command_and_leaves_the_file_alone() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| {
-        Reply::json(
-            400,
-            serde_json::json!({"error": "invalid_grant", "error_description": "AADSTS70008: expired\u{1b}[31m\r\nforged"}),
-        )
-    });
-    let (path, _) = expired_account(&sandbox, &server);
+    let server = answering(Reply::oauth_error(
+        400,
+        "invalid_grant",
+        "AADSTS70008: expired\u{1b}[31m\r\nforged",
+    ));
+    let (sandbox, path) = expired_account(&server);
     let before = std::fs::read(&path).unwrap();
 
-    let run = sandbox.run(&[path.to_str().unwrap()]);
+    let run = sandbox.run(&[&path]);
 
-    assert_eq!(run.code, 77);
-    assert_eq!(run.stdout, "");
-    assert!(
-        run.stderr.contains("refresh token rejected by 127.0.0.1"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("invalid_grant: AADSTS70008: expired"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        !run.stderr.contains('\u{1b}'),
-        "control characters are stripped: {:?}",
-        run.stderr
-    );
-    assert!(!run.stderr.contains("\r\nforged"), "{:?}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!(
-            "hint: run 'mailtoken --authorize {}' to sign in again",
-            path.display()
-        )),
-        "{}",
-        run.stderr
-    );
+    run.expect(77, "");
+    run.says("refresh token rejected by 127.0.0.1");
+    run.says("invalid_grant: AADSTS70008: expired");
+    run.never_says("\u{1b}");
+    run.never_says("\r\nforged");
+    run.says(&format!(
+        "hint: run 'mailtoken --authorize {}' to sign in again",
+        path.display()
+    ));
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
 #[test]
 fn invalid_client_is_a_configuration_error() {
-    let sandbox = Sandbox::new();
-    let server =
-        FakeServer::start(|_| Reply::json(401, serde_json::json!({"error": "invalid_client"})));
-    let (path, _) = expired_account(&sandbox, &server);
+    let server = answering(Reply::json(
+        401,
+        serde_json::json!({"error": "invalid_client"}),
+    ));
+    let (sandbox, path) = expired_account(&server);
 
-    let run = sandbox.run(&[path.to_str().unwrap()]);
+    let run = sandbox.run(&[&path]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (78, ""));
-    assert!(run.stderr.contains("invalid_client"), "{}", run.stderr);
-    assert!(run.stderr.contains("--client-id"), "{}", run.stderr);
+    run.expect(78, "");
+    run.says("invalid_client");
+    run.says("--client-id");
 }
 
 #[test]
 fn a_missing_refresh_token_exits_77() {
     let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("never", None, 3600));
-    let path = sandbox.path("account");
-    let mut token = token_file(
-        test_registration(&server.token_endpoint()),
-        sandbox.age_spec(),
-        Utc::now() - Duration::minutes(1),
-    );
+    let server = answering(Reply::token("never", None, 3600));
+    let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
     token.refresh_token = None;
-    sandbox.write_token(&path, &token);
+    let path = sandbox.save("account", &token);
 
-    let run = sandbox.run(&[path.to_str().unwrap()]);
+    let run = sandbox.run(&[&path]);
 
-    assert_eq!((run.code, run.stdout.as_str()), (77, ""));
-    assert!(run.stderr.contains("no refresh token"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("mailtoken --authorize"),
-        "{}",
-        run.stderr
-    );
+    run.expect(77, "");
+    run.says("no refresh token");
+    run.says("mailtoken --authorize");
     assert!(server.requests().is_empty());
+}
+
+/// A refresh that fails as `reply` says, of an account expiring in `minutes`, run with
+/// `flags`: the run, once the file has been checked to be as it was, and the server.
+fn failed_refresh(reply: Reply, minutes: i64, flags: &[&str]) -> (Run, FakeServer) {
+    let sandbox = Sandbox::new();
+    let server = answering(reply);
+    let path = sandbox.account(&server.token_endpoint(), minutes_from_now(minutes));
+    let before = std::fs::read(&path).unwrap();
+
+    let run = sandbox.run(&[flags, &[path.to_str().unwrap()]].concat());
+
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the file changed");
+    (run, server)
 }
 
 #[test]
 fn temporary_failure_with_a_still_valid_token_prints_it_and_warns() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::raw(503, "text/html", "<h1>maintenance</h1>"));
     // Two minutes left of an hour: inside the refresh margin, not expired.
-    let (path, _) = account_expiring(&sandbox, &server, Utc::now() + Duration::minutes(2));
-    let before = std::fs::read(&path).unwrap();
-
-    let run = sandbox.run(&[path.to_str().unwrap()]);
+    let maintenance = Reply::raw(503, "text/html", "<h1>maintenance</h1>");
+    let (run, server) = failed_refresh(maintenance, 2, &[]);
 
     assert_eq!(
         (run.code, run.stdout.as_str()),
         (0, "cached-access-token\n")
     );
-    assert!(
-        run.stderr.contains("warning:") && run.stderr.contains("HTTP status 503"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("using the cached token"),
-        "{}",
-        run.stderr
-    );
+    run.says("warning:");
+    run.says("HTTP status 503");
+    run.says("using the cached token");
     assert_eq!(server.requests().len(), 1);
-    assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
 #[test]
 fn temporary_failure_with_an_expired_token_exits_75() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::raw(503, "text/plain", "busy"));
-    let (path, _) = expired_account(&sandbox, &server);
-    let before = std::fs::read(&path).unwrap();
+    let (run, _) = failed_refresh(Reply::raw(503, "text/plain", "busy"), -1, &[]);
 
-    let run = sandbox.run(&[path.to_str().unwrap()]);
-
-    assert_eq!((run.code, run.stdout.as_str()), (75, ""));
-    assert!(run.stderr.contains("HTTP status 503"), "{}", run.stderr);
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    run.expect(75, "");
+    run.says("HTTP status 503");
 }
 
 #[test]
 fn rate_limiting_and_timeouts_at_the_endpoint_are_temporary() {
-    for status in [408, 429, 500, 502] {
-        let sandbox = Sandbox::new();
-        let server = FakeServer::start(move |_| {
-            Reply::json(status, serde_json::json!({"error": "server_error"}))
-        });
-        let (path, _) = expired_account(&sandbox, &server);
-        let run = sandbox.run(&[path.to_str().unwrap()]);
-        assert_eq!(
-            (run.code, run.stdout.as_str()),
-            (75, ""),
-            "status {status}: {}",
-            run.stderr
-        );
-    }
+    let statuses = [408, 429, 500, 502].map(|status| (format!("status {status}"), status));
+    each_case(statuses, |status| {
+        let server_error = Reply::json(status, serde_json::json!({"error": "server_error"}));
+        let (run, _) = failed_refresh(server_error, -1, &[]);
+
+        run.expect(75, "");
+    });
 }
 
 #[test]
 fn a_hanging_server_times_out_with_75() {
-    let sandbox = Sandbox::new();
-    let server =
-        FakeServer::start(|_| Reply::token("late", None, 3600).delayed(StdDuration::from_secs(8)));
-    let (path, _) = expired_account(&sandbox, &server);
+    let server = answering(Reply::token("late", None, 3600).delayed(Duration::from_secs(8)));
+    let (sandbox, path) = expired_account(&server);
 
-    let started = std::time::Instant::now();
-    let run = Sandbox::run_with_timeout(&sandbox, &[path.to_str().unwrap()], "1");
+    let started = Instant::now();
+    let run = Run::of(
+        sandbox
+            .command()
+            .arg(&path)
+            .env("MAILTOKEN_HTTP_TIMEOUT", "1"),
+    );
 
-    assert_eq!((run.code, run.stdout.as_str()), (75, ""));
-    assert!(run.stderr.contains("timed out"), "{}", run.stderr);
+    run.expect(75, "");
+    run.says("timed out");
     assert!(
-        started.elapsed() < StdDuration::from_secs(7),
+        started.elapsed() < Duration::from_secs(7),
         "the timeout, not the server, ended the wait"
     );
 }
 
 #[test]
 fn unusable_responses_exit_75_and_leave_the_file_alone() {
-    let cases: Vec<(&str, Reply)> = vec![
+    let cases = [
         (
             "HTML",
             Reply::raw(200, "text/html", "<html>captive portal</html>"),
@@ -348,54 +285,31 @@ fn unusable_responses_exit_75_and_leave_the_file_alone() {
             Reply::raw(400, "text/html", "<h1>Bad Request</h1>"),
         ),
     ];
-    for (name, reply) in cases {
-        let sandbox = Sandbox::new();
-        let server = FakeServer::start(move |_| reply.clone());
-        let (path, _) = expired_account(&sandbox, &server);
-        let before = std::fs::read(&path).unwrap();
+    each_case(cases, |reply| {
+        let (run, _) = failed_refresh(reply, -1, &[]);
 
-        let run = sandbox.run(&[path.to_str().unwrap()]);
-
-        assert_eq!(
-            (run.code, run.stdout.as_str()),
-            (75, ""),
-            "{name}: {}",
-            run.stderr
-        );
-        assert!(
-            run.stderr.starts_with("mailtoken: error: "),
-            "{name}: {}",
-            run.stderr
-        );
-        assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
-        assert_eq!(std::fs::read(&path).unwrap(), before, "{name}");
-    }
+        run.expect(75, "");
+        run.errors_cleanly();
+    });
 }
 
 #[test]
 fn force_refresh_refreshes_a_valid_token() {
     let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("forced", None, 3600));
-    let (path, _) = account_expiring(&sandbox, &server, Utc::now() + Duration::minutes(50));
+    let server = answering(Reply::token("forced", None, 3600));
+    let path = sandbox.account(&server.token_endpoint(), minutes_from_now(50));
 
-    let run = sandbox.run(&["--force-refresh", path.to_str().unwrap()]);
+    sandbox
+        .run(&["--force-refresh", path.to_str().unwrap()])
+        .expect(0, "forced\n");
 
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "forced\n"),
-        "{}",
-        run.stderr
-    );
     assert_eq!(server.requests().len(), 1);
 }
 
 #[test]
 fn a_failed_forced_refresh_never_falls_back_to_the_cached_token() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::raw(503, "text/plain", "busy"));
-    let (path, _) = account_expiring(&sandbox, &server, Utc::now() + Duration::minutes(50));
-
-    let run = sandbox.run(&["--force-refresh", path.to_str().unwrap()]);
+    let busy = Reply::raw(503, "text/plain", "busy");
+    let (run, _) = failed_refresh(busy, 50, &["--force-refresh"]);
 
     assert_eq!((run.code, run.stdout.as_str()), (75, ""));
 }
@@ -403,26 +317,15 @@ fn a_failed_forced_refresh_never_falls_back_to_the_cached_token() {
 #[test]
 fn client_credentials_accounts_repeat_the_client_credentials_grant() {
     let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("service-token", None, 600));
-    let path = sandbox.path("account");
-    let mut token = token_file(
-        test_registration(&server.token_endpoint()),
-        sandbox.age_spec(),
-        Utc::now() - Duration::minutes(1),
-    );
+    let server = answering(Reply::token("service-token", None, 600));
+    let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
     token.flow = mailtoken::tokenfile::Flow::Clientcredentials;
     token.refresh_token = None;
     token.registration.scope = "mail.send".into();
-    sandbox.write_token(&path, &token);
+    let path = sandbox.save("account", &token);
 
-    let run = sandbox.run(&[path.to_str().unwrap()]);
+    sandbox.run(&[&path]).expect(0, "service-token\n");
 
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "service-token\n"),
-        "{}",
-        run.stderr
-    );
     assert_eq!(
         server.requests()[0].form,
         form(&[
@@ -436,9 +339,8 @@ fn client_credentials_accounts_repeat_the_client_credentials_grant() {
 
 #[test]
 fn command_line_client_values_replace_stored_ones_and_are_kept() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
-    let (path, _) = expired_account(&sandbox, &server);
+    let server = answering(Reply::token("new-access", None, 3600));
+    let (sandbox, path) = expired_account(&server);
 
     let secret_file = sandbox.path("secret.txt");
     std::fs::write(&secret_file, "fixed-secret\n").unwrap();
@@ -450,7 +352,7 @@ fn command_line_client_values_replace_stored_ones_and_are_kept() {
         path.to_str().unwrap(),
     ]);
 
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_code(0);
     assert_eq!(server.requests()[0].form["client_id"], "fixed-client");
     assert_eq!(server.requests()[0].form["client_secret"], "fixed-secret");
     let stored = sandbox.read_token(&path);
@@ -460,145 +362,99 @@ fn command_line_client_values_replace_stored_ones_and_are_kept() {
 
 #[test]
 fn debug_traces_the_exchange_without_any_secret() {
-    let sandbox = Sandbox::new();
-    let server =
-        FakeServer::start(|_| Reply::token("new-access-SECRET", Some("refresh-2-SECRET"), 3600));
-    let (path, _) = expired_account(&sandbox, &server);
+    let server = answering(Reply::token(
+        "new-access-SECRET",
+        Some("refresh-2-SECRET"),
+        3600,
+    ));
+    let (sandbox, path) = expired_account(&server);
 
     let run = sandbox.run(&["--debug", path.to_str().unwrap()]);
 
     assert_eq!((run.code, run.stdout.as_str()), (0, "new-access-SECRET\n"));
-    assert!(run.stderr.contains("> POST"), "{}", run.stderr);
-    assert!(run.stderr.contains("< HTTP 200"), "{}", run.stderr);
-    assert!(run.stderr.contains("(redacted)"), "{}", run.stderr);
+    for words in ["> POST", "< HTTP 200", "(redacted)"] {
+        run.says(words);
+    }
     for secret in ["refresh-1", "test-secret", "SECRET", "cached-access-token"] {
-        assert!(
-            !run.stderr.contains(secret),
-            "{secret} leaked: {}",
-            run.stderr
-        );
+        run.never_says(secret);
     }
 }
 
 #[test]
 fn verbose_output_never_reaches_stdout() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
-    let (path, _) = expired_account(&sandbox, &server);
+    let server = answering(Reply::token("new-access", None, 3600));
+    let (sandbox, path) = expired_account(&server);
 
     let run = sandbox.run(&["-v", path.to_str().unwrap()]);
 
     assert_eq!((run.code, run.stdout.as_str()), (0, "new-access\n"));
-    assert!(
-        run.stderr.contains("refreshing the access token"),
-        "{}",
-        run.stderr
-    );
+    run.says("refreshing the access token");
 }
 
 #[test]
 fn the_proxy_from_the_environment_is_used_unless_no_proxy_excludes_the_host() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("direct", None, 3600));
-    let proxy = FakeServer::start(|_| Reply::token("via-proxy", None, 3600));
-    let (path, _) = expired_account(&sandbox, &server);
+    let server = answering(Reply::token("direct", None, 3600));
+    let proxy = answering(Reply::token("via-proxy", None, 3600));
+    let (sandbox, path) = expired_account(&server);
 
-    let run = crate::support::Run::from(
+    let run = Run::of(
         sandbox
             .command()
             .arg(&path)
             .env("HTTP_PROXY", &proxy.url)
-            .env("HTTPS_PROXY", &proxy.url)
-            .output()
-            .unwrap(),
+            .env("HTTPS_PROXY", &proxy.url),
     );
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "via-proxy\n"),
-        "{}",
-        run.stderr
-    );
+    run.expect(0, "via-proxy\n");
     // A proxied request carries the absolute URI (RFC 9112 section 3.2.2).
     assert_eq!(proxy.requests()[0].path, server.token_endpoint());
     assert!(server.requests().is_empty());
 
-    let (path, _) = expired_account(&sandbox, &server);
-    let run = crate::support::Run::from(
+    let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
+    let run = Run::of(
         sandbox
             .command()
             .arg(&path)
             .env("HTTP_PROXY", &proxy.url)
-            .env("NO_PROXY", "127.0.0.1")
-            .output()
-            .unwrap(),
+            .env("NO_PROXY", "127.0.0.1"),
     );
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "direct\n"),
-        "{}",
-        run.stderr
-    );
+    run.expect(0, "direct\n");
     assert_eq!(proxy.requests().len(), 1);
 }
 
 #[test]
 fn an_access_token_that_would_break_the_output_line_is_refused() {
-    for bad in ["two\nlines", "with space", "", "t\u{e9}l\u{e9}"] {
-        let sandbox = Sandbox::new();
+    let tokens = ["two\nlines", "with space", "", "t\u{e9}l\u{e9}"];
+    each_case(tokens.map(|bad| (format!("{bad:?}"), bad)), |bad| {
         let reply = Reply::json(
             200,
             serde_json::json!({"access_token": bad, "token_type": "Bearer", "expires_in": 3600}),
         );
-        let server = FakeServer::start(move |_| reply.clone());
-        let (path, _) = expired_account(&sandbox, &server);
-        let before = std::fs::read(&path).unwrap();
+        let (run, _) = failed_refresh(reply, -1, &[]);
 
-        let run = sandbox.run(&[path.to_str().unwrap()]);
-
-        assert_eq!(
-            (run.code, run.stdout.as_str()),
-            (75, ""),
-            "{bad:?}: {}",
-            run.stderr
-        );
-        assert_eq!(std::fs::read(&path).unwrap(), before);
-    }
+        run.expect(75, "");
+    });
 }
 
 #[test]
 fn an_absurd_lifetime_is_capped_instead_of_overflowing() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("forever", None, u64::MAX / 2));
-    let (path, _) = expired_account(&sandbox, &server);
+    let server = answering(Reply::token("forever", None, u64::MAX / 2));
+    let (sandbox, path) = expired_account(&server);
 
-    let run = sandbox.run(&[path.to_str().unwrap()]);
+    sandbox.run(&[&path]).expect(0, "forever\n");
 
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "forever\n"),
-        "{}",
-        run.stderr
-    );
     let stored = sandbox.read_token(&path);
-    assert!(stored.access_token_expiry < Utc::now() + Duration::days(367));
+    assert!(stored.access_token_expiry < Utc::now() + chrono::Duration::days(367));
 }
 
 #[test]
 fn a_symlinked_token_file_stays_a_symlink_and_its_target_is_updated() {
-    let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
-    let (target, _) = expired_account(&sandbox, &server);
+    let server = answering(Reply::token("new-access", None, 3600));
+    let (sandbox, target) = expired_account(&server);
     let link = sandbox.path("link");
     std::os::unix::fs::symlink(&target, &link).unwrap();
 
-    let run = sandbox.run(&[link.to_str().unwrap()]);
+    sandbox.run(&[&link]).expect(0, "new-access\n");
 
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "new-access\n"),
-        "{}",
-        run.stderr
-    );
     assert!(
         std::fs::symlink_metadata(&link)
             .unwrap()

@@ -148,17 +148,14 @@ fn a_failed_reauthorization_leaves_the_old_file_byte_identical() {
     let mut old = sandbox.token(&format!("{}/token", provider.url()), minutes_from_now(60));
     old.registration.devicecode_endpoint = Some(format!("{}/device", provider.url()));
     let path = sandbox.save("account", &old);
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
 
     let file = path.to_str().unwrap();
     let run = sandbox.run(&[file, "--authorize", "--authflow", "devicecode"]);
 
     run.expect(77, "");
-    assert_eq!(
-        std::fs::read(&path).unwrap(),
-        before,
-        "the old login is untouched"
-    );
+    // The old login is untouched.
+    before.unchanged();
     // The stored client was used, with its secret.
     let device = &provider.requests_to("/device")[0].form;
     assert_eq!(device["client_id"], "test-client");

@@ -143,11 +143,8 @@ fn debug_traces_never_show_codes_verifiers_or_tokens() {
     };
     let (_, provider, run) = pasted_sign_in(|_| {}, with_debug, str::to_string);
     run.expect(0, "access-from-code\n");
-    assert!(
-        run.stderr.contains("debug: > POST"),
-        "the exchange is traced: {}",
-        run.stderr
-    );
+    // The exchange is traced.
+    run.says("debug: > POST");
     let verifier = provider.requests_to("/token")[0].form["code_verifier"].clone();
     for secret in [
         "code-1",
@@ -162,24 +159,15 @@ fn debug_traces_never_show_codes_verifiers_or_tokens() {
 #[test]
 fn client_credentials_needs_no_user() {
     let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| s.client_secret = Some("s3cret".into()));
+    let provider = FakeProvider::for_service();
     let path = sandbox.path("service");
     // The service's flags but its secret, which comes from the environment.
     let args = provider.sign_in(&path, "clientcredentials", &SERVICE[..4], &[]);
-    let run = Run::of(
-        sandbox
-            .command()
-            .args(&args)
-            .env("MAILTOKEN_CLIENT_SECRET", "s3cret"),
-    );
+    let run = sandbox.run_with(&args, &[("MAILTOKEN_CLIENT_SECRET", "s3cret")]);
 
     run.expect(0, "access-from-client-credentials\n");
-    assert!(
-        !run.stderr.contains("refresh token"),
-        "no warning for clientcredentials: {}",
-        run.stderr
-    );
+    // No warning for clientcredentials.
+    run.never_says("refresh token");
     let form = &provider.requests_to("/token")[0].form;
     assert_eq!(
         form,
@@ -412,46 +400,54 @@ fn unknown_providers_and_impossible_flows_are_refused_early() {
     assert!(!path.exists());
 }
 
-/// The clientcredentials re-authorization of the file `account`, already signed in, with
-/// `flags`, at a provider that `setup` set up: the sandbox, the provider, the old file's token
-/// and bytes, and the run.
+/// A clientcredentials re-authorization of the file `account`, already signed in.
+struct Reauthorized {
+    sandbox: Sandbox,
+    provider: FakeProvider,
+    /// The login the file held.
+    old: mailtoken::tokenfile::TokenFile,
+    before: Snapshot,
+    run: Run,
+}
+
+/// Re-authorizes, with `flags`, a file whose token expires in `minutes` at a provider that
+/// `setup` set up.
 fn reauthorize(
     setup: impl FnOnce(&mut ProviderState),
     minutes: i64,
     flags: &[&str],
-) -> (
-    Sandbox,
-    FakeProvider,
-    mailtoken::tokenfile::TokenFile,
-    Vec<u8>,
-    Run,
-) {
+) -> Reauthorized {
     let sandbox = Sandbox::new();
     let provider = FakeProvider::start();
     provider.with(setup);
-    let mut old = sandbox.token(
-        &format!("{}/token", provider.url()),
-        minutes_from_now(minutes),
-    );
+    let token_endpoint = format!("{}/token", provider.url());
+    let mut old = sandbox.token(&token_endpoint, minutes_from_now(minutes));
     old.registration.scope = "old-scope".into();
     let path = sandbox.save("account", &old);
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
     let file = path.to_str().unwrap();
     let command = [file, "--authorize", "--authflow", "clientcredentials"];
     let run = sandbox.run(&[&command[..], flags].concat());
-    (sandbox, provider, old, before, run)
+    Reauthorized {
+        sandbox,
+        provider,
+        old,
+        before,
+        run,
+    }
 }
 
 #[test]
 fn reauthorizing_keeps_registration_client_and_encryption_with_flags_overriding() {
     let flags = ["--scope", "new-scope", "--email", "other@example.com"];
     let setup = |s: &mut ProviderState| s.client_secret = Some("test-secret".into());
-    let (sandbox, provider, old, _, run) = reauthorize(setup, -60, &flags);
+    let again = reauthorize(setup, -60, &flags);
 
-    run.expect(0, "access-from-client-credentials\n");
-    assert_eq!(provider.requests_to("/token")[0].form["scope"], "new-scope");
-    let saved = sandbox.read_token(&sandbox.path("account"));
-    let mut expected = old.registration;
+    again.run.expect(0, "access-from-client-credentials\n");
+    let scope = &again.provider.requests_to("/token")[0].form["scope"];
+    assert_eq!(scope, "new-scope");
+    let saved = again.sandbox.read_token(&again.sandbox.path("account"));
+    let mut expected = again.old.registration;
     expected.scope = "new-scope".into();
     assert_eq!(saved.registration, expected);
     assert_eq!(saved.client_id, "test-client");
@@ -461,7 +457,7 @@ fn reauthorizing_keeps_registration_client_and_encryption_with_flags_overriding(
     );
     assert_eq!(saved.email, "other@example.com");
     assert_eq!(saved.flow, Flow::Clientcredentials);
-    assert_eq!(saved.encryption, sandbox.age_spec());
+    assert_eq!(saved.encryption, again.sandbox.age_spec());
     assert_eq!(
         saved.refresh_token, None,
         "the old login's refresh token is not carried over"
@@ -471,16 +467,15 @@ fn reauthorizing_keeps_registration_client_and_encryption_with_flags_overriding(
 #[test]
 fn a_failed_client_credentials_reauthorization_leaves_the_file_alone() {
     let refusal = Reply::json(401, serde_json::json!({"error": "invalid_client"}));
-    let (sandbox, _, _, before, run) = reauthorize(|s| s.token_override = Some(refusal), 60, &[]);
-    run.expect(78, "");
-    assert_eq!(std::fs::read(sandbox.path("account")).unwrap(), before);
+    let again = reauthorize(|s| s.token_override = Some(refusal), 60, &[]);
+    again.run.expect(78, "");
+    again.before.unchanged();
 }
 
 #[test]
 fn a_new_file_can_use_an_encryption_pipe() {
     let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| s.client_secret = Some("s3cret".into()));
+    let provider = FakeProvider::for_service();
     let path = sandbox.path("service");
     // Without the decryption pipe the new file could not be checked: refused before signing in.
     let refused = sandbox.run(&service_args(
@@ -625,14 +620,14 @@ fn google_asks_for_offline_access_and_consent_again_when_the_file_has_no_refresh
     );
     token.refresh_token = None;
     let path = sandbox.save("account", &token);
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
     let file = path.to_str().unwrap();
     let run = sandbox.run(&[file, "--authorize", "--authflow", "authcode"]);
     run.expect(64, "");
     let query = query_of(&printed_url(&run.stderr));
     assert_eq!(query["access_type"], "offline");
     assert_eq!(query["prompt"], "consent");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    before.unchanged();
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::process::Command;
 use clap::CommandFactory;
 use mailtoken::cli::Cli;
 
-use crate::support::{Sandbox, each_case, repository, require};
+use crate::support::{Sandbox, each_case, repository, require, strings};
 
 /// A sandbox with two accounts beside the files that are not accounts, and an empty working
 /// directory, so that file-name completion adds nothing of its own.
@@ -143,37 +143,44 @@ grep -q '^<done>$' "$out" || { echo "zsh did not finish completing" >&2; exit 1;
 grep -v '^<done>$' "$out"
 "#;
 
-const ACCOUNTS: [&str; 2] = ["gmail", "work"];
+/// What each line completes to beyond the enumerated values, and what that shows.
+fn expected_completions() -> Vec<(&'static str, Vec<String>, &'static str)> {
+    let accounts = strings(&["gmail", "work"]);
+    let presets = mailtoken::provider::PRESET_NAMES
+        .iter()
+        .map(|s| s.to_string());
+    vec![
+        (
+            "mailtoken ",
+            accounts.clone(),
+            "account names for TOKENFILE",
+        ),
+        (
+            "mailtoken w",
+            strings(&["work"]),
+            "account names with a prefix",
+        ),
+        (
+            "mailtoken --format msasl ",
+            accounts,
+            "account names after an option's value",
+        ),
+        (
+            "mailtoken --provider ",
+            sorted(presets),
+            "--provider presets",
+        ),
+    ]
+}
 
 fn check_shell(shell: &str) {
     if !require(shell) {
         return;
     }
     let fixture = Fixture::new();
-    assert_eq!(
-        fixture.complete(shell, "mailtoken "),
-        ACCOUNTS,
-        "{shell}: account names for TOKENFILE"
-    );
-    assert_eq!(
-        fixture.complete(shell, "mailtoken w"),
-        ["work"],
-        "{shell}: account names with a prefix"
-    );
-    assert_eq!(
-        fixture.complete(shell, "mailtoken --format msasl "),
-        ACCOUNTS,
-        "{shell}: account names after an option's value"
-    );
-    assert_eq!(
-        fixture.complete(shell, "mailtoken --provider "),
-        sorted(
-            mailtoken::provider::PRESET_NAMES
-                .iter()
-                .map(|s| s.to_string())
-        ),
-        "{shell}: --provider presets"
-    );
+    for (line, expected, what) in expected_completions() {
+        assert_eq!(fixture.complete(shell, line), expected, "{shell}: {what}");
+    }
     for argument in Cli::command().get_arguments() {
         let values: Vec<String> = argument
             .get_possible_values()

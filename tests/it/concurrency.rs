@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use crate::support::{FakeServer, Reply, Run, Sandbox, eventually, minutes_from_now};
+use crate::support::{FakeServer, Reply, Run, Sandbox, Snapshot, eventually, minutes_from_now};
 use mailtoken::secret::Secret;
 
 const PROCESSES: usize = 20;
@@ -95,7 +95,7 @@ fn a_process_killed_mid_refresh_leaves_the_old_file_and_no_stuck_lock() {
         })
     };
     let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
 
     let mut child = sandbox.command().arg(&path).spawn().unwrap();
     // Wait until the refresh request is in flight, i.e. the lock is held, then kill -9.
@@ -106,17 +106,9 @@ fn a_process_killed_mid_refresh_leaves_the_old_file_and_no_stuck_lock() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    assert_eq!(
-        std::fs::read(&path).unwrap(),
-        before,
-        "the old file is intact"
-    );
+    // The old file is intact.
+    before.unchanged();
     slow.store(false, Ordering::SeqCst);
     let run = sandbox.run(&[&path]);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "after-crash\n"),
-        "the lock died with the process: {}",
-        run.stderr
-    );
+    run.expect_because(0, "after-crash\n", "the lock died with the process");
 }

@@ -114,7 +114,7 @@ fn expired_account(
 #[test]
 fn an_explicit_age_identity_is_used_and_the_refresh_re_encrypts_to_it() {
     let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
+    let server = FakeServer::answering(Reply::token("new-access", None, 3600));
     let elsewhere = age::x25519::Identity::generate();
     let identity_file = sandbox.path("my-identity.txt");
     use age::secrecy::ExposeSecret;
@@ -140,7 +140,7 @@ fn an_openssh_ed25519_key_works_as_the_age_identity() {
         return;
     }
     let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
+    let server = FakeServer::answering(Reply::token("new-access", None, 3600));
     let key = sandbox.path("id_ed25519");
     let status = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f"])
@@ -169,12 +169,7 @@ fn an_openssh_ed25519_key_works_as_the_age_identity() {
 
     sandbox.run(&with_key).expect(0, "new-access\n");
     let run = sandbox.run(&with_key);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "new-access\n"),
-        "the rewritten file opens with the key: {}",
-        run.stderr
-    );
+    run.expect_because(0, "new-access\n", "the rewritten file opens with the key");
 }
 
 /// A throwaway gpg key in the sandbox's GNUPGHOME.
@@ -222,7 +217,7 @@ fn gpg_encrypted_files_are_read_and_rewritten_with_gpg() {
     }
     let sandbox = Sandbox::new();
     make_gpg_key(&sandbox);
-    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
+    let server = FakeServer::answering(Reply::token("new-access", None, 3600));
     let path = sandbox.path("account");
     let spec = EncryptionSpec::Gpg {
         recipient: Some("mailtoken-test@example.com".into()),
@@ -278,21 +273,18 @@ fn a_mutt_oauth2_gpg_file_works_unchanged_and_is_converted_after_its_first_refre
     }
     let sandbox = Sandbox::new();
     make_gpg_key(&sandbox);
-    let server = FakeServer::start(|_| Reply::token("new-access", Some("new-refresh"), 3600));
+    let server = FakeServer::answering(Reply::token("new-access", Some("new-refresh"), 3600));
     let path = sandbox.path("mutt-token");
     let write_encrypted = |json: String| {
         let to_self = ["--encrypt", "--default-recipient-self"];
         write_private(&path, gpg(&sandbox, &to_self, json.as_bytes()));
     };
     write_encrypted(mutt_oauth2_json("legacy-access", 30, true));
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
 
     sandbox.run(&[&path]).expect(0, "legacy-access\n");
-    assert_eq!(
-        std::fs::read(&path).unwrap(),
-        before,
-        "a valid token does not rewrite the file"
-    );
+    // A valid token does not rewrite the file.
+    before.unchanged();
 
     write_encrypted(mutt_oauth2_json("legacy-access", -5, true));
     let run = sandbox.run(&[
@@ -328,7 +320,7 @@ fn a_mutt_oauth2_gpg_file_works_unchanged_and_is_converted_after_its_first_refre
 #[test]
 fn a_mutt_oauth2_file_through_pipes_is_refreshed_and_rewritten_in_mailtokens_format() {
     let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("new-access", Some("new-refresh"), 3600));
+    let server = FakeServer::answering(Reply::token("new-access", Some("new-refresh"), 3600));
     // A reversible stand-in for encryption that needs only coreutils.
     let decrypt = ["--decryption-pipe", "base64 -d"];
     let pipes = [&decrypt[..], &["--encryption-pipe", "base64"]].concat();
@@ -363,11 +355,11 @@ fn a_mutt_oauth2_file_through_pipes_is_refreshed_and_rewritten_in_mailtokens_for
 
     // The recorded encryption command is not run on the file's say-so: a refresh without
     // --encryption-pipe stops before sending anything, and leaves the file alone.
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
     let run = sandbox.run(&[&decrypt[..], &["--force-refresh", file]].concat());
     run.expect(78, "");
     run.says("--encryption-pipe");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    before.unchanged();
     assert_eq!(server.requests().len(), 1);
     let run = sandbox.run(&[&pipes[..], &["--force-refresh", file]].concat());
     run.expect(0, "new-access\n");
@@ -380,7 +372,7 @@ fn a_passphrase_file_is_read_on_a_terminal_and_refreshed_without_asking_twice() 
         return;
     }
     let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::token("new-access", None, 3600));
+    let server = FakeServer::answering(Reply::token("new-access", None, 3600));
     let path = sandbox.path("account");
     let token = token_file(
         test_registration(&server.token_endpoint()),

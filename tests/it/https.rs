@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::support::mail::{MailServer, Session, TestCa};
-use crate::support::{Run, Sandbox, minutes_from_now};
+use crate::support::{Sandbox, Snapshot, minutes_from_now};
 
 /// An HTTPS token endpoint that answers every request with a new token and records the body.
 fn https_token_endpoint(ca: &TestCa, bodies: Arc<Mutex<Vec<String>>>) -> MailServer {
@@ -48,7 +48,7 @@ fn an_https_token_endpoint_is_trusted_through_ssl_cert_file_and_only_then() {
     let server = https_token_endpoint(&ca, Arc::clone(&bodies));
     let endpoint = format!("https://localhost:{}/token", server.port);
     let path = sandbox.account(&endpoint, minutes_from_now(-1));
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
 
     // Without the CA the certificate is unknown: the refresh fails and nothing is sent.
     let run = sandbox.run(&[&path]);
@@ -62,11 +62,11 @@ fn an_https_token_endpoint_is_trusted_through_ssl_cert_file_and_only_then() {
         bodies.lock().unwrap().is_empty(),
         "no request got through an untrusted connection"
     );
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    before.unchanged();
 
     let ca_file = sandbox.path("ca.pem");
     ca.write_pem(&ca_file);
-    let run = Run::of(sandbox.command().arg(&path).env("SSL_CERT_FILE", &ca_file));
+    let run = sandbox.run_with(&[&path], &[("SSL_CERT_FILE", ca_file.to_str().unwrap())]);
     run.expect(0, "over-tls\n");
     let bodies = bodies.lock().unwrap();
     assert_eq!(bodies.len(), 1);

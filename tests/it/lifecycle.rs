@@ -354,12 +354,7 @@ fn the_hook_runs_once_an_hour_for_a_login_that_ended() {
     // Two failing calls of a mail client (no terminal): one notification.
     for _ in 0..2 {
         let started = Instant::now();
-        let run = Run::of(
-            sandbox
-                .command()
-                .arg("revoked")
-                .env("MAILTOKEN_CLIENT_SECRET", "env-secret"),
-        );
+        let run = sandbox.run_with(&["revoked"], &[("MAILTOKEN_CLIENT_SECRET", "env-secret")]);
         run.expect(77, "");
         assert!(started.elapsed() < Duration::from_secs(5));
     }
@@ -471,13 +466,13 @@ fn revoke_ends_the_login_at_the_provider_then_deletes_the_file_and_lock() {
 #[test]
 fn a_temporary_revocation_failure_deletes_nothing() {
     let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| Reply::raw(503, "text/plain", "down"));
+    let server = FakeServer::answering(Reply::raw(503, "text/plain", "down"));
     let path = valid(&sandbox, "gmail", &server);
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
     let run = sandbox.run(&["--revoke", "gmail"]);
     run.expect_code(75);
     run.says("nothing was deleted");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    before.unchanged();
 }
 
 #[test]
@@ -490,7 +485,7 @@ fn a_refused_revocation_deletes_nothing_but_an_ended_login_is_gone_anyway() {
     ];
     for (name, status, error, code, kept) in cases {
         let answer = Reply::json(status, serde_json::json!({ "error": error }));
-        let server = FakeServer::start(move |_| answer.clone());
+        let server = FakeServer::answering(answer);
         let path = valid(&sandbox, name, &server);
         sandbox.run(&["--revoke", name]).expect_code(code);
         assert_eq!(path.exists(), kept, "{error}");

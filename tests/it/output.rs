@@ -49,50 +49,68 @@ fn google_sasl_strings_match_mutt_oauth2_for_each_protocol() {
     );
 }
 
+/// An account under the preset `preset`, the flags given, and what must be printed.
+struct Printed {
+    preset: &'static str,
+    flags: &'static [&'static str],
+    stdout: String,
+}
+
+/// What `--format sasl|msasl` prints for a preset's account, given flags: each case what one
+/// test checked.
 #[test]
-fn microsoft_sasl_strings_are_xoauth2() {
-    let sandbox = Sandbox::new();
-    let path = preset_account(&sandbox, "microsoft", 30);
-    let expected = encode(format!(
+fn the_sasl_string_follows_the_preset_and_the_flags() {
+    let xoauth2 = encode(format!(
         "user=user@example.com\x01auth=Bearer {CACHED_TOKEN}\x01\x01"
     ));
-    let file = path.to_str().unwrap();
-    let run = sandbox.run(&[file, "--format", "msasl", "--protocol", "smtp"]);
-    assert_eq!((run.code, run.stdout), (0, format!("XOAUTH2 {expected}\n")));
-}
-
-#[test]
-fn email_and_sasl_method_flags_change_only_the_output() {
-    let sandbox = Sandbox::new();
-    let path = preset_account(&sandbox, "microsoft", 30);
-    let run = sandbox.run(&[
-        path.to_str().unwrap(),
-        "--format",
-        "sasl",
-        "--email",
-        "other@example.com",
-        "--sasl-method",
-        "oauthbearer",
-    ]);
-    let expected = oauthbearer("other@example.com", "outlook.office365.com", 993);
-    assert_eq!((run.code, run.stdout), (0, format!("{expected}\n")));
-}
-
-#[test]
-fn an_endpoint_given_on_the_command_line_goes_into_the_oauthbearer_string() {
-    let sandbox = Sandbox::new();
-    let path = preset_account(&sandbox, "google", 30);
-    let run = sandbox.run(&[
-        path.to_str().unwrap(),
-        "--format",
-        "sasl",
-        "--protocol",
-        "smtp",
-        "--smtp-endpoint",
-        "smtps://mail.example.net:465",
-    ]);
-    let expected = oauthbearer("user@example.com", "mail.example.net", 465);
-    assert_eq!((run.code, run.stdout), (0, format!("{expected}\n")));
+    let other_user = oauthbearer("other@example.com", "outlook.office365.com", 993);
+    let other_server = oauthbearer("user@example.com", "mail.example.net", 465);
+    let cases = [
+        (
+            "microsoft_sasl_strings_are_xoauth2",
+            Printed {
+                preset: "microsoft",
+                flags: &["--format", "msasl", "--protocol", "smtp"],
+                stdout: format!("XOAUTH2 {xoauth2}\n"),
+            },
+        ),
+        (
+            "email_and_sasl_method_flags_change_only_the_output",
+            Printed {
+                preset: "microsoft",
+                flags: &[
+                    "--format",
+                    "sasl",
+                    "--email",
+                    "other@example.com",
+                    "--sasl-method",
+                    "oauthbearer",
+                ],
+                stdout: format!("{other_user}\n"),
+            },
+        ),
+        (
+            "an_endpoint_given_on_the_command_line_goes_into_the_oauthbearer_string",
+            Printed {
+                preset: "google",
+                flags: &[
+                    "--format",
+                    "sasl",
+                    "--protocol",
+                    "smtp",
+                    "--smtp-endpoint",
+                    "smtps://mail.example.net:465",
+                ],
+                stdout: format!("{other_server}\n"),
+            },
+        ),
+    ];
+    each_case(cases, |case| {
+        let sandbox = Sandbox::new();
+        let path = preset_account(&sandbox, case.preset, 30);
+        let run = sandbox.run(&[&[path.to_str().unwrap()][..], case.flags].concat());
+        assert_eq!((run.code, run.stdout), (0, case.stdout));
+    });
 }
 
 /// NeoMutt refuses a refresh command's token over about 512 bytes ("OAUTH token is too big",
@@ -101,24 +119,22 @@ fn an_endpoint_given_on_the_command_line_goes_into_the_oauthbearer_string() {
 fn a_long_token_is_flagged_at_sign_in_not_on_every_call() {
     let sandbox = Sandbox::new();
     let long_token = "x".repeat(1800);
-    let issued = long_token.clone();
-    let server = FakeServer::start(move |_| Reply::token(&issued, None, 3600));
+    let server = FakeServer::answering(Reply::token(&long_token, None, 3600));
     let path = sandbox.path("long");
-    let run = Run::of(
-        sandbox
-            .command()
-            .args([path.to_str().unwrap(), "--authorize", "--authflow"])
-            .args(["clientcredentials", "--email", "robot@example.com"])
-            .args(["--client-id", "robot", "--token-endpoint"])
-            .arg(server.token_endpoint())
-            .args([
-                "--scope",
-                "mail",
-                "--imap-endpoint",
-                "imaps://imap.example.com:993",
-            ])
-            .env("MAILTOKEN_CLIENT_SECRET", "s3cret"),
-    );
+    let endpoint = server.token_endpoint();
+    let args = [
+        &[
+            path.to_str().unwrap(),
+            "--authorize",
+            "--authflow",
+            "clientcredentials",
+        ][..],
+        &["--email", "robot@example.com", "--client-id", "robot"],
+        &["--token-endpoint", &endpoint, "--scope", "mail"],
+        &["--imap-endpoint", "imaps://imap.example.com:993"],
+    ]
+    .concat();
+    let run = sandbox.run_with(&args, &[("MAILTOKEN_CLIENT_SECRET", "s3cret")]);
     run.expect(0, &format!("{long_token}\n"));
     run.says("1800 bytes");
     run.says("OAUTH token is too big");

@@ -18,22 +18,6 @@ const PROTOCOLS: [(&str, Protocol); 3] = [
     ("SMTP", Protocol::Smtp),
 ];
 
-/// A server for `protocol` running `script`, and an XOAUTH2 account on a token endpoint that must
-/// not be needed.
-fn probe(
-    protocol: Protocol,
-    implicit: bool,
-    script: impl Fn(&mut Session) + Send + Sync + 'static,
-) -> Probe {
-    Probe::start(
-        protocol,
-        implicit,
-        SaslMethod::Xoauth2,
-        UNUSED_TOKEN_ENDPOINT,
-        script,
-    )
-}
-
 /// No line the server received carries the token, encoded in either mechanism or raw.
 #[track_caller]
 fn token_never_sent(probe: &Probe) {
@@ -55,13 +39,8 @@ fn a_mechanism_the_server_does_not_offer_is_not_tried() {
         let mut behaviour = Behaviour::accepting(CACHED_TOKEN);
         behaviour.mechanisms = vec!["PLAIN".into(), "XOAUTH2".into()];
         let server = serving(protocol, behaviour);
-        let probe = Probe::start(
-            protocol,
-            true,
-            SaslMethod::Oauthbearer,
-            UNUSED_TOKEN_ENDPOINT,
-            server,
-        );
+        let probe = Probe::start(protocol, true, server)
+            .with_account(SaslMethod::Oauthbearer, UNUSED_TOKEN_ENDPOINT);
 
         let run = probe.test(&[]);
 
@@ -79,7 +58,7 @@ fn a_starttls_endpoint_without_starttls_never_gets_the_token() {
     each_case(PROTOCOLS, |protocol| {
         let mut behaviour = Behaviour::accepting(CACHED_TOKEN);
         behaviour.starttls = false;
-        let probe = probe(protocol, false, serving(protocol, behaviour));
+        let probe = Probe::start(protocol, false, serving(protocol, behaviour));
 
         let run = probe.test(&[]);
 
@@ -97,7 +76,7 @@ fn a_starttls_endpoint_without_starttls_never_gets_the_token() {
 /// A server that answers STARTTLS with a refusal although it advertised it.
 #[test]
 fn a_refused_starttls_stops_the_test() {
-    let probe = probe(Protocol::Pop, false, |s: &mut Session| {
+    let probe = Probe::start(Protocol::Pop, false, |s: &mut Session| {
         s.send("+OK ready");
         while let Some(line) = s.line() {
             match line.as_str() {
@@ -123,7 +102,7 @@ fn a_refused_starttls_stops_the_test() {
 #[test]
 fn a_server_that_never_greets_times_out() {
     each_case(PROTOCOLS, |protocol| {
-        let probe = probe(protocol, true, |s: &mut Session| s.stall());
+        let probe = Probe::start(protocol, true, |s: &mut Session| s.stall());
 
         let run = probe.test_within("1", &[]);
 
@@ -146,7 +125,7 @@ fn a_server_that_stalls_after_the_token_times_out() {
         }
         Said::Command(_) => true,
     });
-    let probe = probe(Protocol::Imap, true, stalls);
+    let probe = Probe::start(Protocol::Imap, true, stalls);
 
     let run = probe.test_within("1", &[]);
 
@@ -158,7 +137,7 @@ fn a_server_that_stalls_after_the_token_times_out() {
 #[test]
 fn a_garbage_greeting_is_a_clear_error() {
     each_case(PROTOCOLS, |protocol| {
-        let probe = probe(protocol, true, |s: &mut Session| {
+        let probe = Probe::start(protocol, true, |s: &mut Session| {
             s.send("HTTP/1.1 400 Bad Request");
             s.send_raw(b"\x00\xff\xfe\x1b[31m garbage\r\n");
             s.stall();
@@ -209,7 +188,7 @@ fn a_garbage_answer_to_the_login_is_a_clear_error() {
     each_case(
         scripts.map(|(name, p, a)| (name, (p, a))),
         |(protocol, answer)| {
-            let probe = probe(protocol, true, xoauth2_only(protocol, answer));
+            let probe = Probe::start(protocol, true, xoauth2_only(protocol, answer));
 
             let run = probe.test(&[]);
 
@@ -224,7 +203,7 @@ fn a_garbage_answer_to_the_login_is_a_clear_error() {
 /// A server that sends endless data without a line end is cut off, not buffered forever.
 #[test]
 fn an_endless_reply_is_cut_off() {
-    let probe = probe(Protocol::Pop, true, |s: &mut Session| {
+    let probe = Probe::start(Protocol::Pop, true, |s: &mut Session| {
         let chunk = vec![b'x'; 64 * 1024];
         for _ in 0..64 {
             s.send_raw(&chunk);
@@ -242,7 +221,7 @@ fn an_endless_reply_is_cut_off() {
 #[test]
 fn a_certificate_from_an_unknown_ca_is_refused_before_anything_is_sent() {
     let accepting = serving(Protocol::Imap, Behaviour::accepting(CACHED_TOKEN));
-    let probe = probe(Protocol::Imap, true, accepting);
+    let probe = Probe::start(Protocol::Imap, true, accepting);
     let other_ca = TestCa::new();
 
     // Trusting another CA: the server's certificate must not verify.
@@ -262,7 +241,7 @@ fn a_certificate_from_an_unknown_ca_is_refused_before_anything_is_sent() {
 #[test]
 fn smtp_certificate_from_an_unknown_ca_is_refused_too() {
     let accepting = serving(Protocol::Smtp, Behaviour::accepting(CACHED_TOKEN));
-    let probe = probe(Protocol::Smtp, false, accepting);
+    let probe = Probe::start(Protocol::Smtp, false, accepting);
 
     let path = probe.path.to_str().unwrap();
     let run = run_trusting(&probe.sandbox, &TestCa::new(), &[path, "--test"]);
@@ -293,7 +272,7 @@ fn a_trickling_server_is_cut_off() {
     each_case(
         scripts.map(|(name, p, script)| (name, (p, script))),
         |(protocol, script)| {
-            let probe = probe(protocol, true, script);
+            let probe = Probe::start(protocol, true, script);
 
             let run = probe.test_within("1", &[]);
 
@@ -362,7 +341,7 @@ fn a_reply_injected_after_starttls_stops_the_test() {
     each_case(
         scripts.map(|(name, p, script)| (name, (p, script))),
         |(protocol, script)| {
-            let probe = probe(protocol, false, script);
+            let probe = Probe::start(protocol, false, script);
 
             let run = probe.test(&[]);
 

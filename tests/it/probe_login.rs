@@ -80,7 +80,8 @@ fn each_protocol_logs_in_with_each_mechanism_over_each_kind_of_tls() {
 
 fn logs_in(protocol: Protocol, implicit: bool, method: SaslMethod) {
     let accepting = serving(protocol, Behaviour::accepting(CACHED_TOKEN));
-    let probe = Probe::start(protocol, implicit, method, UNUSED_TOKEN_ENDPOINT, accepting);
+    let probe =
+        Probe::start(protocol, implicit, accepting).with_account(method, UNUSED_TOKEN_ENDPOINT);
 
     let run = probe.test(&[]);
 

@@ -126,13 +126,7 @@ fn protocol_narrows_the_test_and_sasl_method_overrides() {
 #[test]
 fn email_and_endpoint_from_the_command_line() {
     let accepting = serving(Protocol::Smtp, Behaviour::accepting(CACHED_TOKEN));
-    let probe = Probe::start(
-        Protocol::Smtp,
-        true,
-        SaslMethod::Xoauth2,
-        UNUSED_TOKEN_ENDPOINT,
-        accepting,
-    );
+    let probe = Probe::start(Protocol::Smtp, true, accepting);
     // The stored endpoint points nowhere; the command line's wins.
     let nowhere = Endpoints::one(Protocol::Smtp, "smtps://localhost:9");
     write_account(
@@ -251,47 +245,24 @@ fn nothing_listening_is_a_network_error() {
 fn ok_to_the_login_then_a_refused_mailbox_is_a_refusal() {
     let scripts: [(&str, Protocol, Answer); 2] = [
         ("IMAP", Protocol::Imap, |s, tag, said| match said {
-            Said::Login => {
-                s.send(&format!("{tag} OK AUTHENTICATE completed."));
-                true
-            }
-            Said::Command(line) if line.contains("EXAMINE") => {
-                s.send(&format!(
-                    "{tag} NO User is authenticated but not connected."
-                ));
-                true
-            }
-            Said::Command(_) => {
-                s.send(&format!("{tag} OK bye"));
-                false
-            }
+            Said::Login => s.reply(&format!("{tag} OK AUTHENTICATE completed."), true),
+            Said::Command(line) if line.contains("EXAMINE") => s.reply(
+                &format!("{tag} NO User is authenticated but not connected."),
+                true,
+            ),
+            Said::Command(_) => s.reply(&format!("{tag} OK bye"), false),
         }),
         ("POP", Protocol::Pop, |s, _, said| match said {
-            Said::Login => {
-                s.send("+OK User successfully authenticated.");
-                true
-            }
-            Said::Command("STAT") => {
-                s.send("-ERR Protocol error. Connection is closed. 10");
-                true
-            }
-            Said::Command(_) => {
-                s.send("+OK");
-                false
-            }
+            Said::Login => s.reply("+OK User successfully authenticated.", true),
+            Said::Command("STAT") => s.reply("-ERR Protocol error. Connection is closed. 10", true),
+            Said::Command(_) => s.reply("+OK", false),
         }),
     ];
     each_case(
         scripts.map(|(name, p, a)| (name, (p, a))),
         |(protocol, answer)| {
             let script = xoauth2_only(protocol, answer);
-            let probe = Probe::start(
-                protocol,
-                true,
-                SaslMethod::Xoauth2,
-                UNUSED_TOKEN_ENDPOINT,
-                script,
-            );
+            let probe = Probe::start(protocol, true, script);
 
             let run = probe.test(&[]);
 

@@ -15,7 +15,7 @@ const FRESH_TOKEN: &str = "fresh-access-token";
 
 /// A token endpoint that answers every refresh with `FRESH_TOKEN`.
 fn fresh_tokens() -> FakeServer {
-    FakeServer::start(|_| Reply::token(FRESH_TOKEN, None, 3600))
+    FakeServer::answering(Reply::token(FRESH_TOKEN, None, 3600))
 }
 
 /// A server for `protocol` on implicit TLS running `script`, and an account logging in with
@@ -26,7 +26,7 @@ fn probe(
     tokens: &FakeServer,
     script: impl Fn(&mut Session) + Send + Sync + 'static,
 ) -> Probe {
-    Probe::start(protocol, true, method, &tokens.token_endpoint(), script)
+    Probe::start(protocol, true, script).with_account(method, &tokens.token_endpoint())
 }
 
 /// A server for `protocol` that refuses every token but `accepted` with Google's challenge.
@@ -174,7 +174,7 @@ fn a_token_refreshed_for_this_run_is_not_refreshed_again() {
 
 #[test]
 fn a_failed_refresh_keeps_the_refusal_and_says_why() {
-    let tokens = FakeServer::start(|_| Reply::oauth_error(400, "invalid_grant", "revoked"));
+    let tokens = FakeServer::answering(Reply::oauth_error(400, "invalid_grant", "revoked"));
     let refusing = refusing(Protocol::Smtp, "never");
     let probe = probe(Protocol::Smtp, SaslMethod::Xoauth2, &tokens, refusing);
 
@@ -211,16 +211,11 @@ fn a_temporary_failure_code_is_not_a_refusal() {
             "IMAP",
             Protocol::Imap,
             |s, tag, said| match said {
-                Said::Login => {
-                    s.send(&format!(
-                        "{tag} NO [UNAVAILABLE] Temporary authentication failure."
-                    ));
-                    true
-                }
-                Said::Command(_) => {
-                    s.send(&format!("{tag} OK"));
-                    false
-                }
+                Said::Login => s.reply(
+                    &format!("{tag} NO [UNAVAILABLE] Temporary authentication failure."),
+                    true,
+                ),
+                Said::Command(_) => s.reply(&format!("{tag} OK"), false),
             },
             "the server could not check the login now: a problem on its side",
         ),
@@ -228,14 +223,8 @@ fn a_temporary_failure_code_is_not_a_refusal() {
             "SMTP",
             Protocol::Smtp,
             |s, _, said| match said {
-                Said::Login => {
-                    s.send("454 4.7.0 Temporary authentication failure.");
-                    true
-                }
-                Said::Command(_) => {
-                    s.send("221 bye");
-                    false
-                }
+                Said::Login => s.reply("454 4.7.0 Temporary authentication failure.", true),
+                Said::Command(_) => s.reply("221 bye", false),
             },
             "server said: 454 4.7.0 Temporary authentication failure.",
         ),

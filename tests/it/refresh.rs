@@ -9,11 +9,6 @@ use mailtoken::secret::Secret;
 
 use crate::support::*;
 
-/// A token endpoint that answers every request with `reply`.
-fn answering(reply: Reply) -> FakeServer {
-    FakeServer::start(move |_| reply.clone())
-}
-
 /// The account `account` in a new sandbox, its access token expired a minute ago, refreshing
 /// at `server`.
 fn expired_account(server: &FakeServer) -> (Sandbox, PathBuf) {
@@ -24,7 +19,7 @@ fn expired_account(server: &FakeServer) -> (Sandbox, PathBuf) {
 
 #[test]
 fn expired_token_is_refreshed_with_exactly_the_refresh_grant_fields() {
-    let server = answering(Reply::token("new-access", Some("refresh-2"), 3600));
+    let server = FakeServer::answering(Reply::token("new-access", Some("refresh-2"), 3600));
     let (sandbox, path) = expired_account(&server);
 
     sandbox.run(&[&path]).expect_exactly(0, "new-access\n", "");
@@ -68,7 +63,7 @@ fn expired_token_is_refreshed_with_exactly_the_refresh_grant_fields() {
 
 #[test]
 fn without_rotation_the_old_refresh_token_is_kept() {
-    let server = answering(Reply::token("new-access", None, 3600));
+    let server = FakeServer::answering(Reply::token("new-access", None, 3600));
     let (sandbox, path) = expired_account(&server);
 
     sandbox.run(&[&path]).expect(0, "new-access\n");
@@ -82,7 +77,7 @@ fn without_rotation_the_old_refresh_token_is_kept() {
 /// The form of the one refresh of an expired account that `change` made, the run succeeding.
 fn refresh_form(change: impl FnOnce(&mut mailtoken::tokenfile::TokenFile)) -> Received {
     let sandbox = Sandbox::new();
-    let server = answering(Reply::token("new-access", None, 3600));
+    let server = FakeServer::answering(Reply::token("new-access", None, 3600));
     let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
     change(&mut token);
     let path = sandbox.save("account", &token);
@@ -135,13 +130,13 @@ fn client_secret_basic_registrations_authenticate_with_http_basic() {
 
 #[test]
 fn invalid_grant_exits_77_with_the_authorize_command_and_leaves_the_file_alone() {
-    let server = answering(Reply::oauth_error(
+    let server = FakeServer::answering(Reply::oauth_error(
         400,
         "invalid_grant",
         "AADSTS70008: expired\u{1b}[31m\r\nforged",
     ));
     let (sandbox, path) = expired_account(&server);
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
 
     let run = sandbox.run(&[&path]);
 
@@ -154,12 +149,12 @@ fn invalid_grant_exits_77_with_the_authorize_command_and_leaves_the_file_alone()
         "hint: run 'mailtoken --authorize {}' to sign in again",
         path.display()
     ));
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    before.unchanged();
 }
 
 #[test]
 fn invalid_client_is_a_configuration_error() {
-    let server = answering(Reply::json(
+    let server = FakeServer::answering(Reply::json(
         401,
         serde_json::json!({"error": "invalid_client"}),
     ));
@@ -175,7 +170,7 @@ fn invalid_client_is_a_configuration_error() {
 #[test]
 fn a_missing_refresh_token_exits_77() {
     let sandbox = Sandbox::new();
-    let server = answering(Reply::token("never", None, 3600));
+    let server = FakeServer::answering(Reply::token("never", None, 3600));
     let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
     token.refresh_token = None;
     let path = sandbox.save("account", &token);
@@ -192,13 +187,13 @@ fn a_missing_refresh_token_exits_77() {
 /// `flags`: the run, once the file has been checked to be as it was, and the server.
 fn failed_refresh(reply: Reply, minutes: i64, flags: &[&str]) -> (Run, FakeServer) {
     let sandbox = Sandbox::new();
-    let server = answering(reply);
+    let server = FakeServer::answering(reply);
     let path = sandbox.account(&server.token_endpoint(), minutes_from_now(minutes));
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
 
     let run = sandbox.run(&[flags, &[path.to_str().unwrap()]].concat());
 
-    assert_eq!(std::fs::read(&path).unwrap(), before, "the file changed");
+    before.unchanged();
     (run, server)
 }
 
@@ -239,16 +234,12 @@ fn rate_limiting_and_timeouts_at_the_endpoint_are_temporary() {
 
 #[test]
 fn a_hanging_server_times_out_with_75() {
-    let server = answering(Reply::token("late", None, 3600).delayed(Duration::from_secs(8)));
+    let server =
+        FakeServer::answering(Reply::token("late", None, 3600).delayed(Duration::from_secs(8)));
     let (sandbox, path) = expired_account(&server);
 
     let started = Instant::now();
-    let run = Run::of(
-        sandbox
-            .command()
-            .arg(&path)
-            .env("MAILTOKEN_HTTP_TIMEOUT", "1"),
-    );
+    let run = sandbox.run_with(&[&path], &[("MAILTOKEN_HTTP_TIMEOUT", "1")]);
 
     run.expect(75, "");
     run.says("timed out");
@@ -296,7 +287,7 @@ fn unusable_responses_exit_75_and_leave_the_file_alone() {
 #[test]
 fn force_refresh_refreshes_a_valid_token() {
     let sandbox = Sandbox::new();
-    let server = answering(Reply::token("forced", None, 3600));
+    let server = FakeServer::answering(Reply::token("forced", None, 3600));
     let path = sandbox.account(&server.token_endpoint(), minutes_from_now(50));
 
     sandbox
@@ -317,7 +308,7 @@ fn a_failed_forced_refresh_never_falls_back_to_the_cached_token() {
 #[test]
 fn client_credentials_accounts_repeat_the_client_credentials_grant() {
     let sandbox = Sandbox::new();
-    let server = answering(Reply::token("service-token", None, 600));
+    let server = FakeServer::answering(Reply::token("service-token", None, 600));
     let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
     token.flow = mailtoken::tokenfile::Flow::Clientcredentials;
     token.refresh_token = None;
@@ -339,7 +330,7 @@ fn client_credentials_accounts_repeat_the_client_credentials_grant() {
 
 #[test]
 fn command_line_client_values_replace_stored_ones_and_are_kept() {
-    let server = answering(Reply::token("new-access", None, 3600));
+    let server = FakeServer::answering(Reply::token("new-access", None, 3600));
     let (sandbox, path) = expired_account(&server);
 
     let secret_file = sandbox.path("secret.txt");
@@ -362,7 +353,7 @@ fn command_line_client_values_replace_stored_ones_and_are_kept() {
 
 #[test]
 fn debug_traces_the_exchange_without_any_secret() {
-    let server = answering(Reply::token(
+    let server = FakeServer::answering(Reply::token(
         "new-access-SECRET",
         Some("refresh-2-SECRET"),
         3600,
@@ -382,7 +373,7 @@ fn debug_traces_the_exchange_without_any_secret() {
 
 #[test]
 fn verbose_output_never_reaches_stdout() {
-    let server = answering(Reply::token("new-access", None, 3600));
+    let server = FakeServer::answering(Reply::token("new-access", None, 3600));
     let (sandbox, path) = expired_account(&server);
 
     let run = sandbox.run(&["-v", path.to_str().unwrap()]);
@@ -393,30 +384,26 @@ fn verbose_output_never_reaches_stdout() {
 
 #[test]
 fn the_proxy_from_the_environment_is_used_unless_no_proxy_excludes_the_host() {
-    let server = answering(Reply::token("direct", None, 3600));
-    let proxy = answering(Reply::token("via-proxy", None, 3600));
+    let server = FakeServer::answering(Reply::token("direct", None, 3600));
+    let proxy = FakeServer::answering(Reply::token("via-proxy", None, 3600));
     let (sandbox, path) = expired_account(&server);
 
-    let run = Run::of(
-        sandbox
-            .command()
-            .arg(&path)
-            .env("HTTP_PROXY", &proxy.url)
-            .env("HTTPS_PROXY", &proxy.url),
-    );
+    let proxied = [
+        ("HTTP_PROXY", proxy.url.as_str()),
+        ("HTTPS_PROXY", &proxy.url),
+    ];
+    let run = sandbox.run_with(&[&path], &proxied);
     run.expect(0, "via-proxy\n");
     // A proxied request carries the absolute URI (RFC 9112 section 3.2.2).
     assert_eq!(proxy.requests()[0].path, server.token_endpoint());
     assert!(server.requests().is_empty());
 
     let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
-    let run = Run::of(
-        sandbox
-            .command()
-            .arg(&path)
-            .env("HTTP_PROXY", &proxy.url)
-            .env("NO_PROXY", "127.0.0.1"),
-    );
+    let excluded = [
+        ("HTTP_PROXY", proxy.url.as_str()),
+        ("NO_PROXY", "127.0.0.1"),
+    ];
+    let run = sandbox.run_with(&[&path], &excluded);
     run.expect(0, "direct\n");
     assert_eq!(proxy.requests().len(), 1);
 }
@@ -437,7 +424,7 @@ fn an_access_token_that_would_break_the_output_line_is_refused() {
 
 #[test]
 fn an_absurd_lifetime_is_capped_instead_of_overflowing() {
-    let server = answering(Reply::token("forever", None, u64::MAX / 2));
+    let server = FakeServer::answering(Reply::token("forever", None, u64::MAX / 2));
     let (sandbox, path) = expired_account(&server);
 
     sandbox.run(&[&path]).expect(0, "forever\n");
@@ -448,7 +435,7 @@ fn an_absurd_lifetime_is_capped_instead_of_overflowing() {
 
 #[test]
 fn a_symlinked_token_file_stays_a_symlink_and_its_target_is_updated() {
-    let server = answering(Reply::token("new-access", None, 3600));
+    let server = FakeServer::answering(Reply::token("new-access", None, 3600));
     let (sandbox, target) = expired_account(&server);
     let link = sandbox.path("link");
     std::os::unix::fs::symlink(&target, &link).unwrap();

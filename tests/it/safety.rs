@@ -12,7 +12,7 @@ use crate::support::*;
 
 /// A token endpoint that answers every request with a new access token.
 fn new_access(refresh_token: Option<&'static str>) -> FakeServer {
-    FakeServer::start(move |_| Reply::token("new-access", refresh_token, 3600))
+    FakeServer::answering(Reply::token("new-access", refresh_token, 3600))
 }
 
 /// The names of the temporary files left in the sandbox (they start with a dot and end in `.tmp`).
@@ -42,7 +42,7 @@ fn a_full_disk_is_found_before_the_refresh_token_is_spent() {
     let sandbox = Sandbox::new();
     let server = new_access(Some("refresh-2"));
     let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
 
     let run = run_with_file_limit(&sandbox, 4, &[path.to_str().unwrap()]);
 
@@ -50,7 +50,7 @@ fn a_full_disk_is_found_before_the_refresh_token_is_spent() {
     run.says("not refreshing");
     run.says("the refresh token was not used");
     assert!(server.requests().is_empty(), "no refresh was sent");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    before.unchanged();
     assert_eq!(temporaries(&sandbox), Vec::<String>::new());
 }
 
@@ -94,13 +94,13 @@ fn pipe_account(
     sandbox: &Sandbox,
     server: &FakeServer,
     script: &str,
-) -> (PathBuf, Vec<u8>, Vec<String>) {
+) -> (PathBuf, Snapshot, Vec<String>) {
     let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
     token.encryption = EncryptionSpec::Pipe {
         encrypt: script.to_string(),
     };
     let path = sandbox.save("account", &token);
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
     let args = strings(&[
         path.to_str().unwrap(),
         "--decryption-pipe",
@@ -116,12 +116,12 @@ fn a_failing_encryption_pipe_is_found_before_the_refresh_token_is_spent() {
     let sandbox = Sandbox::new();
     let server = new_access(Some("refresh-2"));
     let (script, marker) = flaky_pipe(&sandbox, None);
-    let (path, before, args) = pipe_account(&sandbox, &server, &script);
+    let (_, before, args) = pipe_account(&sandbox, &server, &script);
 
     std::fs::write(&marker, "").unwrap();
     sandbox.run(&args).expect(78, "");
     assert!(server.requests().is_empty(), "no refresh was sent");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    before.unchanged();
 
     // Once the pipe works again, the login is intact.
     std::fs::remove_file(&marker).unwrap();
@@ -133,25 +133,17 @@ fn a_failing_encryption_pipe_is_found_before_the_refresh_token_is_spent() {
 fn tokens_that_could_not_be_stored_are_kept_and_adopted_by_the_next_call() {
     let sandbox = Sandbox::new();
     // The provider rotates refresh tokens: losing refresh-2 would end the login.
-    let server = FakeServer::start(|_| Reply::token("access-2", Some("refresh-2"), 3600));
+    let server = FakeServer::answering(Reply::token("access-2", Some("refresh-2"), 3600));
     // Run 1 writes the test's file, run 2 is the proof before the refresh, run 3 the real write.
     let (script, _) = flaky_pipe(&sandbox, Some(3));
     let (path, before, args) = pipe_account(&sandbox, &server, &script);
 
     let run = sandbox.run(&args);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "access-2\n"),
-        "the new token is printed: {}",
-        run.stderr
-    );
+    run.expect_because(0, "access-2\n", "the new token is printed");
     run.says("warning:");
     run.says("the next call that can write");
-    assert_eq!(
-        std::fs::read(&path).unwrap(),
-        before,
-        "the file is as it was"
-    );
+    // The file is as it was.
+    before.unchanged();
     let recovery = sandbox.home().join(".local/state/mailtoken/recovery");
     let kept: Vec<PathBuf> = std::fs::read_dir(&recovery)
         .unwrap()
@@ -202,14 +194,14 @@ fn a_file_the_identity_could_not_open_never_replaces_a_working_one() {
     let other = age_to(&age::x25519::Identity::generate());
     let token = recording(&sandbox, &server, other);
     let path = save_as_age(&sandbox, "account", &token.to_json());
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
 
     let run = sandbox.run(&[&path]);
 
     run.expect(78, "");
     run.says("would not be readable");
     assert!(server.requests().is_empty(), "no refresh was sent");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    before.unchanged();
 }
 
 #[test]
@@ -275,12 +267,8 @@ fn an_exported_client_secret_is_not_sent_on_refreshes() {
     token.client_secret = None; // a public client
     let path = sandbox.save("account", &token);
 
-    let run = Run::of(
-        sandbox
-            .command()
-            .arg(&path)
-            .env("MAILTOKEN_CLIENT_SECRET", "meant-for-another-account"),
-    );
+    let exported = [("MAILTOKEN_CLIENT_SECRET", "meant-for-another-account")];
+    let run = sandbox.run_with(&[&path], &exported);
 
     run.expect(0, "new-access\n");
     let form = &server.requests()[0].form;
@@ -304,8 +292,7 @@ fn environment_recorder(sandbox: &Sandbox, name: &str) -> (PathBuf, PathBuf) {
 #[test]
 fn the_client_secret_reaches_no_child_process_and_can_come_from_stdin() {
     let sandbox = Sandbox::new();
-    let provider = FakeProvider::start();
-    provider.with(|s| s.client_secret = Some("s3cret".into()));
+    let provider = FakeProvider::for_service();
     let (pipe, pipe_env) = environment_recorder(&sandbox, "pipe");
     let path = sandbox.path("service");
     let pipe = pipe.to_str().unwrap();
@@ -313,13 +300,8 @@ fn the_client_secret_reaches_no_child_process_and_can_come_from_stdin() {
     // The service's flags but its secret, which comes from the environment.
     let who = &SERVICE[..4];
     let mut args = provider.sign_in(&path, "clientcredentials", who, &pipes);
-    let run = Run::of(
-        sandbox
-            .command()
-            .args(&args)
-            .env("MAILTOKEN_CLIENT_SECRET", "s3cret")
-            .env("UNRELATED", "kept"),
-    );
+    let env = [("MAILTOKEN_CLIENT_SECRET", "s3cret"), ("UNRELATED", "kept")];
+    let run = sandbox.run_with(&args, &env);
     run.expect_code(0);
     let seen = std::fs::read_to_string(&pipe_env).unwrap();
     assert!(seen.contains("UNRELATED=kept"), "{seen}");
@@ -342,16 +324,26 @@ fn the_browser_does_not_inherit_the_client_secret() {
     let sandbox = Sandbox::new();
     let (browser, browser_env) = environment_recorder(&sandbox, "browser");
     let path = sandbox.path("account");
-    let run = Run::of(
-        sandbox
-            .command()
-            .args([path.to_str().unwrap(), "--authorize", "--authflow"])
-            .args(["localhostauthcode", "--provider", "google"])
-            .args(["--email", "you@example.com", "--client-id", "id"])
-            .args(["--auth-timeout", "2"])
-            .env("BROWSER", &browser)
-            .env("MAILTOKEN_CLIENT_SECRET", "s3cret"),
-    );
+    let sign_in = [
+        path.to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "localhostauthcode",
+    ];
+    let flags = [
+        "--provider",
+        "google",
+        "--email",
+        "you@example.com",
+        "--client-id",
+        "id",
+    ];
+    let args = [&sign_in[..], &flags, &["--auth-timeout", "2"]].concat();
+    let env = [
+        ("BROWSER", browser.to_str().unwrap()),
+        ("MAILTOKEN_CLIENT_SECRET", "s3cret"),
+    ];
+    let run = sandbox.run_with(&args, &env);
     run.expect_code(75);
     let seen = std::fs::read_to_string(&browser_env).unwrap();
     assert!(seen.contains("HOME="), "{seen}");
@@ -422,15 +414,10 @@ fn one_deadline_covers_the_whole_http_exchange() {
     let sandbox = Sandbox::new();
     let (url, _server) = trickling_server();
     let path = sandbox.account(&url, minutes_from_now(-1));
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
 
     let started = Instant::now();
-    let run = Run::of(
-        sandbox
-            .command()
-            .arg(&path)
-            .env("MAILTOKEN_HTTP_TIMEOUT", "2"),
-    );
+    let run = sandbox.run_with(&[&path], &[("MAILTOKEN_HTTP_TIMEOUT", "2")]);
 
     run.expect(75, "");
     assert!(
@@ -439,7 +426,7 @@ fn one_deadline_covers_the_whole_http_exchange() {
         started.elapsed()
     );
     run.says("no complete answer within 2 s");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    before.unchanged();
 }
 
 #[test]
@@ -448,12 +435,8 @@ fn a_hanging_decryption_pipe_is_stopped() {
     let path = sandbox.path("account");
     write_private(&path, b"anything");
     let started = Instant::now();
-    let run = Run::of(
-        sandbox
-            .command()
-            .args([path.to_str().unwrap(), "--decryption-pipe", "sleep 30"])
-            .env("MAILTOKEN_PIPE_TIMEOUT", "1"),
-    );
+    let args = [path.to_str().unwrap(), "--decryption-pipe", "sleep 30"];
+    let run = sandbox.run_with(&args, &[("MAILTOKEN_PIPE_TIMEOUT", "1")]);
     run.expect(65, "");
     run.says("did not finish within 1 s");
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -534,12 +517,10 @@ fn the_terminal_is_restored_when_a_signal_ends_a_prompt() {
 fn odd_but_usable_token_responses_and_unknown_members() {
     let sandbox = Sandbox::new();
     // expires_in as a string, as some servers send it.
-    let server = FakeServer::start(|_| {
-        Reply::json(
-            200,
-            serde_json::json!({"access_token": "new-access", "token_type": "bearer", "expires_in": "1800"}),
-        )
-    });
+    let server = FakeServer::answering(Reply::json(
+        200,
+        serde_json::json!({"access_token": "new-access", "token_type": "bearer", "expires_in": "1800"}),
+    ));
     let token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
     // A member this version does not know, at the top and inside the registration.
     let mut json: serde_json::Value = serde_json::from_slice(&token.to_json()).unwrap();
@@ -567,18 +548,16 @@ fn odd_but_usable_token_responses_and_unknown_members() {
 #[test]
 fn tokens_that_are_not_bearer_tokens_are_refused() {
     let sandbox = Sandbox::new();
-    let server = FakeServer::start(|_| {
-        Reply::json(
-            200,
-            serde_json::json!({"access_token": "mac-token", "token_type": "mac", "expires_in": 3600}),
-        )
-    });
+    let server = FakeServer::answering(Reply::json(
+        200,
+        serde_json::json!({"access_token": "mac-token", "token_type": "mac", "expires_in": 3600}),
+    ));
     let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
-    let before = std::fs::read(&path).unwrap();
+    let before = Snapshot::of(&path);
     let run = sandbox.run(&[&path]);
     run.expect(78, "");
     run.says("bearer");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    before.unchanged();
 }
 
 #[test]

@@ -134,6 +134,11 @@ impl FakeServer {
         }
     }
 
+    /// A server that answers every request with `reply`.
+    pub fn answering(reply: Reply) -> FakeServer {
+        FakeServer::start(move |_| reply.clone())
+    }
+
     /// The token endpoint URL on this server.
     pub fn token_endpoint(&self) -> String {
         format!("{}/token", self.url)

@@ -111,6 +111,13 @@ impl Session {
         self.send_raw(format!("{line}\r\n").as_bytes());
     }
 
+    /// Sends `line` and returns `go_on`: an `Answer` that replies and says whether the
+    /// conversation goes on.
+    pub fn reply(&mut self, line: &str, go_on: bool) -> bool {
+        self.send(line);
+        go_on
+    }
+
     /// The next line from the client without CR LF; `None` when it closed or went silent.
     pub fn line(&mut self) -> Option<String> {
         let mut line = Vec::new();
@@ -299,6 +306,11 @@ impl Behaviour {
         }
     }
 
+    /// Whether STARTTLS is on offer now: asked for, and not done yet.
+    fn offers_starttls(&self, s: &Session) -> bool {
+        self.starttls && !s.is_tls()
+    }
+
     fn offers(&self, mechanism: &str) -> bool {
         self.mechanisms
             .iter()
@@ -330,6 +342,12 @@ impl Behaviour {
     }
 }
 
+/// The first `N` words of a command line, the last one with the rest of the line.
+fn words<const N: usize>(line: &str) -> [String; N] {
+    let mut words = line.splitn(N, ' ');
+    std::array::from_fn(|_| words.next().unwrap_or("").to_string())
+}
+
 /// The token in an XOAUTH2 or OAUTHBEARER response.
 fn bearer_token(decoded: &str) -> Option<&str> {
     let start = decoded.find("auth=Bearer ")? + "auth=Bearer ".len();
@@ -350,21 +368,19 @@ pub fn serving(protocol: Protocol, behaviour: Behaviour) -> Box<Script> {
 fn imap(s: &mut Session, behaviour: &Behaviour) {
     s.send("* OK fake IMAP ready");
     while let Some(line) = s.line() {
-        let mut words = line.splitn(3, ' ');
-        let tag = words.next().unwrap_or("").to_string();
-        let command = words.next().unwrap_or("").to_ascii_uppercase();
-        let argument = words.next().unwrap_or("").to_string();
+        let [tag, command, argument] = words(&line);
+        let command = command.to_ascii_uppercase();
         match command.as_str() {
             "CAPABILITY" => {
                 let mut caps = vec!["IMAP4rev1".to_string()];
-                if behaviour.starttls && !s.is_tls() {
+                if behaviour.offers_starttls(s) {
                     caps.push("STARTTLS".into());
                 }
                 caps.extend(behaviour.mechanisms.iter().map(|m| format!("AUTH={m}")));
                 s.send(&format!("* CAPABILITY {}", caps.join(" ")));
                 s.send(&format!("{tag} OK CAPABILITY completed"));
             }
-            "STARTTLS" if behaviour.starttls && !s.is_tls() => {
+            "STARTTLS" if behaviour.offers_starttls(s) => {
                 s.send(&format!("{tag} OK Begin TLS negotiation now"));
                 s.start_tls();
             }
@@ -407,14 +423,12 @@ fn imap(s: &mut Session, behaviour: &Behaviour) {
 fn pop(s: &mut Session, behaviour: &Behaviour) {
     s.send("+OK fake POP3 ready");
     while let Some(line) = s.line() {
-        let mut words = line.splitn(2, ' ');
-        let command = words.next().unwrap_or("").to_ascii_uppercase();
-        let argument = words.next().unwrap_or("").to_string();
-        match command.as_str() {
+        let [command, argument] = words(&line);
+        match command.to_ascii_uppercase().as_str() {
             "CAPA" => {
                 s.send("+OK Capability list follows");
                 s.send("USER");
-                if behaviour.starttls && !s.is_tls() {
+                if behaviour.offers_starttls(s) {
                     s.send("STLS");
                 }
                 if !behaviour.mechanisms.is_empty() {
@@ -422,7 +436,7 @@ fn pop(s: &mut Session, behaviour: &Behaviour) {
                 }
                 s.send(".");
             }
-            "STLS" if behaviour.starttls && !s.is_tls() => {
+            "STLS" if behaviour.offers_starttls(s) => {
                 s.send("+OK Begin TLS negotiation");
                 s.start_tls();
             }
@@ -451,14 +465,11 @@ fn pop(s: &mut Session, behaviour: &Behaviour) {
 fn smtp(s: &mut Session, behaviour: &Behaviour) {
     s.send("220 fake.example ESMTP ready");
     while let Some(line) = s.line() {
-        let mut words = line.split(' ');
-        let command = words.next().unwrap_or("").to_ascii_uppercase();
-        let mechanism = words.next().unwrap_or("").to_string();
-        let initial = words.next().unwrap_or("").to_string();
-        match command.as_str() {
+        let [command, mechanism, initial] = words(&line);
+        match command.to_ascii_uppercase().as_str() {
             "EHLO" => {
                 let mut lines = vec!["fake.example".to_string()];
-                if behaviour.starttls && !s.is_tls() {
+                if behaviour.offers_starttls(s) {
                     lines.push("STARTTLS".into());
                 }
                 if !behaviour.mechanisms.is_empty() {
@@ -471,7 +482,7 @@ fn smtp(s: &mut Session, behaviour: &Behaviour) {
                     s.send(&format!("250{separator}{text}"));
                 }
             }
-            "STARTTLS" if behaviour.starttls && !s.is_tls() => {
+            "STARTTLS" if behaviour.offers_starttls(s) => {
                 s.send("220 2.0.0 Ready to start TLS");
                 s.start_tls();
             }

@@ -9,7 +9,7 @@ use mailtoken::sasl::SaslMethod;
 
 use super::mail::{Got, MailServer, Session, TestCa};
 use super::sandbox::{Run, Sandbox};
-use super::tokens::{minutes_from_now, test_registration, token_file};
+use super::tokens::{UNUSED_TOKEN_ENDPOINT, minutes_from_now, test_registration, token_file};
 
 /// Where each protocol's fake server listens, as endpoint URLs.
 #[derive(Default)]
@@ -137,20 +137,17 @@ pub struct Probe {
 
 impl Probe {
     /// `script` serves `protocol` on implicit TLS (`implicit`) or STARTTLS; the account logs in
-    /// with `method` and refreshes at `token_endpoint`.
+    /// with XOAUTH2 and must not need a refresh.
     pub fn start(
         protocol: Protocol,
         implicit: bool,
-        method: SaslMethod,
-        token_endpoint: &str,
         script: impl Fn(&mut Session) + Send + Sync + 'static,
     ) -> Probe {
         let sandbox = Sandbox::new();
         let ca = TestCa::new();
         let server = MailServer::start(&ca, implicit, script);
         let url = url(protocol, implicit, server.port);
-        let endpoints = Endpoints::one(protocol, &url);
-        let path = write_account(&sandbox, token_endpoint, method, &endpoints);
+        let path = sandbox.path("account");
         Probe {
             sandbox,
             ca,
@@ -159,6 +156,14 @@ impl Probe {
             url,
             path,
         }
+        .with_account(SaslMethod::Xoauth2, UNUSED_TOKEN_ENDPOINT)
+    }
+
+    /// The account (re)written to log in with `method` and refresh at `token_endpoint`.
+    pub fn with_account(self, method: SaslMethod, token_endpoint: &str) -> Probe {
+        let endpoints = Endpoints::one(self.protocol, &self.url);
+        write_account(&self.sandbox, token_endpoint, method, &endpoints);
+        self
     }
 
     /// `mailtoken ACCOUNT --test ARGS`, trusting the test CA.

@@ -121,6 +121,13 @@ impl FakeProvider {
         FakeProvider { server, state }
     }
 
+    /// A provider whose clients must authenticate with the secret `SERVICE` gives.
+    pub fn for_service() -> FakeProvider {
+        let provider = FakeProvider::start();
+        provider.with(|s| s.client_secret = Some(SERVICE[5].into()));
+        provider
+    }
+
     pub fn url(&self) -> String {
         self.server.url.clone()
     }

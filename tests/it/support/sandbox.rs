@@ -86,7 +86,17 @@ impl Sandbox {
 
     /// Runs the binary with `args` and collects everything.
     pub fn run<S: AsRef<OsStr>>(&self, args: &[S]) -> Run {
-        Run::of(self.command().args(args))
+        self.run_with(args, &[])
+    }
+
+    /// Runs the binary with `args` and these variables added to its environment.
+    pub fn run_with<S: AsRef<OsStr>>(&self, args: &[S], env: &[(&str, &str)]) -> Run {
+        let mut command = self.command();
+        command.args(args);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        Run::of(&mut command)
     }
 
     /// `program` (a shell, script(1)) in the binary's environment and working directory, with
@@ -130,6 +140,30 @@ pub fn write_private(path: &Path, contents: impl AsRef<[u8]>) {
 pub fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A file's bytes before a run, to check that the run left it byte for byte as it was: what
+/// mailtoken promises for every failure.
+pub struct Snapshot {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl Snapshot {
+    pub fn of(path: &Path) -> Snapshot {
+        let bytes = std::fs::read(path).unwrap();
+        Snapshot {
+            path: path.to_path_buf(),
+            bytes,
+        }
+    }
+
+    /// The file is as it was.
+    #[track_caller]
+    pub fn unchanged(&self) {
+        let now = std::fs::read(&self.path).unwrap();
+        assert!(now == self.bytes, "{} changed", self.path.display());
+    }
 }
 
 /// Strings for `args`.
@@ -182,12 +216,14 @@ impl Run {
     /// The exit status and the whole of stdout.
     #[track_caller]
     pub fn expect(&self, code: i32, stdout: &str) {
-        assert_eq!(
-            (self.code, self.stdout.as_str()),
-            (code, stdout),
-            "{}",
-            self.stderr
-        );
+        self.expect_because(code, stdout, "stderr");
+    }
+
+    /// The same, saying `why` they were expected when they differ.
+    #[track_caller]
+    pub fn expect_because(&self, code: i32, stdout: &str, why: &str) {
+        let outcome = (self.code, self.stdout.as_str());
+        assert_eq!(outcome, (code, stdout), "{why}: {}", self.stderr);
     }
 
     /// The exit status, stdout and stderr, each whole.

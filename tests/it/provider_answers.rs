@@ -31,7 +31,6 @@ struct Answer {
     headers: &'static [(&'static str, &'static str)],
     body: &'static str,
     /// Rebuilt from a source that did not show the body verbatim (the corpus says how).
-    #[allow(dead_code)]
     reconstructed: bool,
     expect_exit: i32,
     expect_hint: &'static str,
@@ -225,8 +224,14 @@ fn check(answer: &'static Answer) -> Option<String> {
     if wrong.is_empty() {
         return None;
     }
+    // A rebuilt body may be what is wrong: the reader should know before trusting the answer.
+    let rebuilt = if answer.reconstructed {
+        " (reconstructed)"
+    } else {
+        ""
+    };
     Some(format!(
-        "{}: {}\n{}",
+        "{}{rebuilt}: {}\n{}",
         answer.name,
         wrong.join("; "),
         run.stderr

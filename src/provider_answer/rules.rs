@@ -42,7 +42,7 @@ const fn rule(key: Key, status: ExitStatus, meaning: &'static str, fix: Fix) -> 
 }
 
 /// The classification table, first match wins. docs/providers.md ("When the provider says no")
-/// lists every row, and tests/provider_answers.rs keeps it in step; the man page names the main
+/// lists every row, and tests/it/provider_answers.rs keeps it in step; the man page names the main
 /// ones.
 #[rustfmt::skip]
 pub const RULES: &[Rule] = &[

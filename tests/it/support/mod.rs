@@ -5,8 +5,8 @@
 pub mod base64;
 pub mod browser;
 pub mod http;
+pub mod login_test;
 pub mod mail;
-pub mod probe;
 pub mod provider;
 pub mod sandbox;
 pub mod tokens;

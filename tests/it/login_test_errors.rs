@@ -6,10 +6,10 @@ use mailtoken::mailserver::Protocol;
 use mailtoken::sasl::SaslMethod;
 
 use crate::support::base64::decode_text;
+use crate::support::login_test::{Probe, run_trusting};
 use crate::support::mail::{
     Answer, Behaviour, Said, ScriptFn, Session, TestCa, serving, xoauth2_only,
 };
-use crate::support::probe::{Probe, run_trusting};
 use crate::support::{CACHED_TOKEN, UNUSED_TOKEN_ENDPOINT, each_case};
 
 const PROTOCOLS: [(&str, Protocol); 3] = [

@@ -5,10 +5,10 @@
 use mailtoken::mailserver::Protocol;
 use mailtoken::sasl::SaslMethod;
 
+use crate::support::login_test::{Probe, expected_sasl, sasl_lines};
 use crate::support::mail::{
     Answer, Behaviour, GOOGLE_CHALLENGE, Said, Session, serving, xoauth2_only,
 };
-use crate::support::probe::{Probe, expected_sasl, sasl_lines};
 use crate::support::{CACHED_TOKEN, FakeServer, Reply, each_case};
 
 const FRESH_TOKEN: &str = "fresh-access-token";

@@ -4,8 +4,8 @@
 use mailtoken::mailserver::Protocol;
 use mailtoken::sasl::SaslMethod;
 
+use crate::support::login_test::{Probe, expected_sasl, sasl_lines};
 use crate::support::mail::{Behaviour, serving};
-use crate::support::probe::{Probe, expected_sasl, sasl_lines};
 use crate::support::{CACHED_TOKEN, UNUSED_TOKEN_ENDPOINT, each_case};
 
 /// Every protocol, each on implicit TLS and STARTTLS, with each mechanism: the names the twelve

@@ -8,10 +8,10 @@ use mailtoken::mailserver::Protocol;
 use mailtoken::sasl::SaslMethod;
 
 use crate::support::base64::{decode_text, encode};
-use crate::support::mail::{Answer, Behaviour, MailServer, Said, TestCa, serving, xoauth2_only};
-use crate::support::probe::{
+use crate::support::login_test::{
     Endpoints, Probe, expected_sasl, run_trusting, sasl_lines, url, write_account,
 };
+use crate::support::mail::{Answer, Behaviour, MailServer, Said, TestCa, serving, xoauth2_only};
 use crate::support::{CACHED_TOKEN, Sandbox, UNUSED_TOKEN_ENDPOINT, each_case};
 
 /// A server for each protocol (IMAP on implicit TLS, the others on STARTTLS) that `behaviour`

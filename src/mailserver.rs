@@ -64,7 +64,7 @@ impl MailEndpoint {
             None => (None, text),
         };
         let (host, port) = split_host_port(rest)?;
-        if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
+        if !valid_host(host) {
             return Err(format!("{text:?} has no valid host name"));
         }
         let port = port.unwrap_or_else(|| default_port(protocol, tls.unwrap_or(Tls::Implicit)));
@@ -93,6 +93,17 @@ impl MailEndpoint {
             format!("{scheme}://{}:{}", self.host, self.port)
         }
     }
+}
+
+/// A host `url` writes back unchanged: a name without URL delimiters, brackets or control
+/// characters, or an IPv6 address (the only hosts with a colon, written in brackets).
+fn valid_host(host: &str) -> bool {
+    if host.contains(':') {
+        return host.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    !host.is_empty()
+        && !host.contains(['/', '?', '#', '@', ' ', '[', ']'])
+        && !host.chars().any(char::is_control)
 }
 
 fn split_host_port(text: &str) -> Result<(&str, Option<u16>), String> {
@@ -185,6 +196,24 @@ mod tests {
             (e.host.as_str(), e.url().as_str()),
             ("::1", "pop3s://[::1]:9995")
         );
+    }
+
+    // Found by the tokenfile fuzz target (fuzz/plateau, 17 million runs): `smt:.gom:58]7` was
+    // taken as a bare IPv6 address, and its URL `smtp://[smt:.gom:58]7]:587` did not parse back,
+    // so a token file holding it could not be read after it was written.
+    #[test]
+    fn a_host_with_a_colon_must_be_an_ipv6_address() {
+        assert!(MailEndpoint::parse(Protocol::Smtp, "smtp://smt:.gom:58]7").is_err());
+        assert!(MailEndpoint::parse(Protocol::Smtp, "smtp://[smt:.gom]:587").is_err());
+        assert!(MailEndpoint::parse(Protocol::Imap, "imaps://a]b:993").is_err());
+        for good in ["imaps://[::1]:993", "::1", "imaps://mail.example.com:993"] {
+            let endpoint = MailEndpoint::parse(Protocol::Imap, good).unwrap();
+            assert_eq!(
+                MailEndpoint::parse(Protocol::Imap, &endpoint.url()),
+                Ok(endpoint),
+                "{good}"
+            );
+        }
     }
 
     #[test]

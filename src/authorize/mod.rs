@@ -155,8 +155,7 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
     Ok(token)
 }
 
-/// The account's client: the e-mail address, client id and secret, from the flags, else the
-/// previous file, else asked for.
+/// Who signs in, and as which OAuth2 client.
 struct Client {
     email: String,
     id: String,
@@ -164,6 +163,8 @@ struct Client {
     secret: Option<Secret>,
 }
 
+/// The e-mail address, client id and secret: from the flags, else the previous file, else asked
+/// for.
 fn client(
     settings: &Settings,
     previous: Option<&TokenFile>,

@@ -7,6 +7,7 @@ use clap::Parser;
 use crate::cli::Cli;
 use crate::error::{Error, ExitStatus, Result};
 use crate::mailserver::Protocol;
+use crate::output::Format;
 use crate::refresh::{self, Source};
 use crate::settings::{Action, Settings};
 use crate::tokenfile::TokenFile;
@@ -102,13 +103,18 @@ fn sign_in(settings: &Settings) -> Result<()> {
 }
 
 /// Prints the token, or the SASL string `--format` asks for, with the flags' SASL method and
-/// mail servers over the account's.
+/// mail servers over the account's. The bare token, what mail clients ask for on every call,
+/// needs none of that.
 fn print_formatted(settings: &Settings, token: &TokenFile) -> Result<()> {
+    if settings.format == Format::Token {
+        return output::print_secret(&token.access_token);
+    }
     let registration = settings
         .overrides
         .registration_for_this_run(&token.registration);
     let protocol = settings.protocol.unwrap_or(Protocol::Imap);
-    output::print_token(settings.format, protocol, &registration, token)
+    let with_mechanism = settings.format == Format::Msasl;
+    output::print_sasl(with_mechanism, protocol, &registration, token)
 }
 
 /// Prints an error once, as `mailtoken: error: ...` and its hint.

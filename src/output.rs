@@ -39,17 +39,14 @@ pub fn print_text(text: &str) -> Result<()> {
     }
 }
 
-/// Prints what `--format` asks for: the token, or a SASL string for `protocol`'s server of
-/// `registration`.
-pub fn print_token(
-    format: Format,
+/// Prints the SASL string of `--format sasl`, or with `with_mechanism` of `--format msasl`, for
+/// `protocol`'s server of `registration`.
+pub fn print_sasl(
+    with_mechanism: bool,
     protocol: Protocol,
     registration: &Registration,
     token: &TokenFile,
 ) -> Result<()> {
-    if format == Format::Token {
-        return print_secret(&token.access_token);
-    }
     let endpoint = registration.endpoint(protocol).ok_or_else(|| {
         Error::config(format!(
             "the account has no {} endpoint for the SASL string",
@@ -67,7 +64,7 @@ pub fn print_token(
         );
     }
     print_secret(&sasl_text(
-        format,
+        with_mechanism,
         registration.sasl_method,
         &token.email,
         &endpoint.host,
@@ -76,20 +73,20 @@ pub fn print_token(
     ))
 }
 
-/// The SASL string of `--format sasl|msasl`.
+/// The base64 SASL initial response, after the mechanism's name and a space for msasl.
 fn sasl_text(
-    format: Format,
+    with_mechanism: bool,
     method: SaslMethod,
     user: &str,
     host: &str,
     port: u16,
     token: &Secret,
 ) -> Secret {
-    let response = || sasl::base64(&sasl::initial_response(method, user, host, port, token));
-    match format {
-        Format::Token => token.clone(),
-        Format::Sasl => response(),
-        Format::Msasl => Secret::new(format!("{} {}", method.name(), response().expose())),
+    let response = sasl::base64(&sasl::initial_response(method, user, host, port, token));
+    if with_mechanism {
+        Secret::new(format!("{} {}", method.name(), response.expose()))
+    } else {
+        response
     }
 }
 
@@ -99,14 +96,7 @@ mod tests {
 
     #[test]
     fn msasl_prefixes_the_mechanism() {
-        let out = sasl_text(
-            Format::Msasl,
-            SaslMethod::Xoauth2,
-            "u",
-            "h",
-            1,
-            &Secret::new("t"),
-        );
+        let out = sasl_text(true, SaslMethod::Xoauth2, "u", "h", 1, &Secret::new("t"));
         assert_eq!(out.expose(), "XOAUTH2 dXNlcj11AWF1dGg9QmVhcmVyIHQBAQ==");
     }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use oauth2::StandardDeviceAuthorizationResponse;
 
-use super::{GrantFailure, Granted, TokenReply, client_post, granted};
+use super::{
+    GrantFailure, Granted, TokenReply, client_post, granted, not_a_token_response, request_failure,
+};
 use crate::http::{Http, HttpError};
 use crate::log;
 use crate::provider::Registration;
@@ -92,12 +94,6 @@ pub fn device_token(
     };
     let response = match http.execute(request) {
         Ok(response) => response,
-        Err(HttpError::TooLarge) => {
-            return DevicePoll::Failed(GrantFailure::Malformed(HttpError::TooLarge.to_string()));
-        }
-        Err(HttpError::Insecure(detail)) => {
-            return DevicePoll::Failed(GrantFailure::Insecure(detail));
-        }
         // RFC 8628 section 3.5: these two are the protocol, not failures.
         Err(HttpError::Answer(answer)) => {
             return match answer.error.as_deref() {
@@ -107,17 +103,19 @@ pub fn device_token(
                 _ => DevicePoll::Failed(GrantFailure::Refused(answer)),
             };
         }
-        Err(other) => return DevicePoll::Trouble(other.to_string()),
+        Err(error) => {
+            return match request_failure(error) {
+                GrantFailure::Transient(detail) => DevicePoll::Trouble(detail),
+                failure => DevicePoll::Failed(failure),
+            };
+        }
     };
     match serde_json::from_slice::<TokenReply>(response.body()) {
         Ok(token) => match granted(&token) {
             Ok(granted) => DevicePoll::Granted(granted),
             Err(failure) => DevicePoll::Failed(failure),
         },
-        Err(e) => DevicePoll::Failed(GrantFailure::Malformed(format!(
-            "not a valid token response ({})",
-            log::sanitize(&e.to_string())
-        ))),
+        Err(e) => DevicePoll::Failed(not_a_token_response(e)),
     }
 }
 

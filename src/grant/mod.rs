@@ -335,6 +335,25 @@ pub fn granted(response: &TokenReply) -> Result<Granted, GrantFailure> {
     })
 }
 
+/// What a failed exchange with a token endpoint means for the grant; every token request, oauth2's
+/// and the device poll, is judged by this one mapping.
+fn request_failure(error: HttpError) -> GrantFailure {
+    match error {
+        HttpError::Answer(answer) => GrantFailure::Refused(answer),
+        HttpError::Insecure(detail) => GrantFailure::Insecure(detail),
+        HttpError::TooLarge => GrantFailure::Malformed(error.to_string()),
+        other => GrantFailure::Transient(other.to_string()),
+    }
+}
+
+/// A success answer whose body is not a token response (RFC 6749 section 5.1).
+fn not_a_token_response(error: impl std::fmt::Display) -> GrantFailure {
+    GrantFailure::Malformed(format!(
+        "not a valid token response ({})",
+        log::sanitize(&error.to_string())
+    ))
+}
+
 /// Sorts any token-endpoint failure. Response bodies are never quoted whole: they may hold
 /// tokens; an error answer is reduced to its named fields by `ProviderAnswer`.
 pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> GrantFailure {
@@ -348,16 +367,8 @@ pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> Gran
                 ..ProviderAnswer::default()
             }))
         }
-        RequestTokenError::Request(error) => match error {
-            HttpError::Answer(answer) => GrantFailure::Refused(answer),
-            HttpError::Insecure(detail) => GrantFailure::Insecure(detail),
-            HttpError::TooLarge => GrantFailure::Malformed(error.to_string()),
-            other => GrantFailure::Transient(other.to_string()),
-        },
-        RequestTokenError::Parse(error, _body) => GrantFailure::Malformed(format!(
-            "not a valid token response ({})",
-            log::sanitize(&error.to_string())
-        )),
+        RequestTokenError::Request(error) => request_failure(error),
+        RequestTokenError::Parse(error, _body) => not_a_token_response(error),
         RequestTokenError::Other(detail) => GrantFailure::Malformed(log::sanitize(&detail)),
     }
 }

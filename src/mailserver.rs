@@ -12,6 +12,7 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// Every protocol, in the order `--test` tries them.
     pub const ALL: [Protocol; 3] = [Protocol::Imap, Protocol::Pop, Protocol::Smtp];
 
     pub fn name(self) -> &'static str {

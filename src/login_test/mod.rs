@@ -306,7 +306,7 @@ impl Tester<'_> {
 fn endpoints(only: Option<Protocol>, registration: &Registration) -> Result<Vec<MailEndpoint>> {
     let protocols = match only {
         Some(protocol) => vec![protocol],
-        None => vec![Protocol::Imap, Protocol::Pop, Protocol::Smtp],
+        None => Protocol::ALL.to_vec(),
     };
     let mut endpoints = Vec::new();
     for protocol in protocols {

@@ -17,8 +17,7 @@ use crate::log;
 use crate::notify;
 use crate::refresh;
 use crate::settings::Settings;
-use crate::tokenfile::Account;
-use crate::tokenfile::{Flow, Overrides};
+use crate::tokenfile::{Account, Flow, Overrides};
 
 /// What became of one account.
 #[derive(Debug)]

@@ -14,10 +14,7 @@ use crate::http::Http;
 use crate::log;
 use crate::private_files;
 use crate::provider_answer::{Endpoint, Situation};
-use crate::tokenfile::Account;
-use crate::tokenfile::Flow;
-use crate::tokenfile::recovery;
-use crate::tokenfile::{Overrides, Schema, TokenFile};
+use crate::tokenfile::{Account, Flow, Overrides, Schema, TokenFile, recovery};
 
 /// How long to wait for another process's refresh while the cached token still works.
 const BUSY_WAIT_WITH_VALID_TOKEN: std::time::Duration = std::time::Duration::from_secs(5);

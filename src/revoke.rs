@@ -16,8 +16,7 @@ use crate::provider::Registration;
 use crate::provider_answer::{self, Endpoint};
 use crate::secret::Secret;
 use crate::settings::Settings;
-use crate::tokenfile::Account;
-use crate::tokenfile::TokenFile;
+use crate::tokenfile::{Account, TokenFile};
 
 /// Why one revocation request failed.
 enum Failure {

@@ -5,17 +5,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cli::Cli;
-use crate::encryption::EncryptionKind;
-use crate::encryption::EncryptionOptions;
+use crate::encryption::{EncryptionKind, EncryptionOptions};
 use crate::environment;
 use crate::error::{Error, Result};
-use crate::mailserver::MailEndpoint;
-use crate::mailserver::Protocol;
+use crate::mailserver::{MailEndpoint, Protocol};
 use crate::output::Format;
 use crate::paths;
 use crate::secret::Secret;
-use crate::tokenfile::Account;
-use crate::tokenfile::{Flow, Overrides};
+use crate::tokenfile::{Account, Flow, Overrides};
 
 /// How long an interactive sign-in waits for the user when `--auth-timeout` is not given, in
 /// seconds (the device flow waits as long as its code lives instead).

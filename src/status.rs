@@ -9,8 +9,7 @@ use crate::error::{Error, Result};
 use crate::log;
 use crate::output;
 use crate::settings::Settings;
-use crate::tokenfile::Flow;
-use crate::tokenfile::{Schema, TokenFile};
+use crate::tokenfile::{Flow, Schema, TokenFile};
 
 /// Prints the state of the account named on the command line.
 pub fn show(settings: &Settings) -> Result<()> {

@@ -31,9 +31,7 @@ use crate::provider::Registration;
 use crate::provider_answer::{Endpoint, Situation};
 use crate::secret::Secret;
 use crate::settings::{AuthorizeOptions, Settings};
-use crate::tokenfile::Account;
-use crate::tokenfile::Flow;
-use crate::tokenfile::{FORMAT_VERSION, TokenFile};
+use crate::tokenfile::{Account, FORMAT_VERSION, Flow, TokenFile};
 
 pub use choices::automatic_flow;
 use choices::{

@@ -40,12 +40,10 @@ use rustls::ClientConfig;
 
 use crate::error::{Error, Result};
 use crate::log;
-use crate::mailserver::MailEndpoint;
-use crate::mailserver::Protocol;
+use crate::mailserver::{MailEndpoint, Protocol};
 use crate::provider::Registration;
 use crate::refresh::{self, Current, Source};
-use crate::sasl;
-use crate::sasl::SaslMethod;
+use crate::sasl::{self, SaslMethod};
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::tokenfile::Account;

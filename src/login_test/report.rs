@@ -7,8 +7,7 @@ use super::causes::{self, Facts};
 use super::failure::{Failure, Kind};
 use crate::error::{Error, ExitStatus, Result};
 use crate::log;
-use crate::mailserver::MailEndpoint;
-use crate::mailserver::Protocol;
+use crate::mailserver::{MailEndpoint, Protocol};
 use crate::sasl::SaslMethod;
 use crate::tokenfile::TokenFile;
 

@@ -6,6 +6,10 @@ use base64::Engine;
 
 use crate::sasl::SaslMethod;
 
+/// A failure challenge is answered at most this often by the POP and SMTP logins; a server
+/// asking again and again is not going to accept the login.
+pub const MAX_CHALLENGES: usize = 3;
+
 /// What a failure challenge says. Servers differ in which members they send and in their types
 /// (Google sends `"status":"401"`, Dovecot `"invalid_token"`), so every member is optional text.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -3,15 +3,11 @@
 //! line (RFC 5034; Microsoft refuses the initial response on the AUTH line), STAT to prove the
 //! login is real, QUIT.
 
-use super::challenge::{self, Challenge};
+use super::challenge::{self, Challenge, MAX_CHALLENGES};
 use super::lines::LineConnection;
 use super::{Attempt, Failure, Kind};
 use crate::sasl;
 use crate::secret::Secret;
-
-/// A failure challenge is answered at most this often; a server asking again and again is not
-/// going to accept the login.
-const MAX_CHALLENGES: usize = 3;
 
 struct Pop<'a> {
     lines: LineConnection<'a>,

@@ -10,14 +10,11 @@
 //! by anything before the TLS handshake stops the test, and the connection is ours: one TLS
 //! configuration, one deadline, one redacted trace.
 
-use super::challenge::{self, Challenge};
+use super::challenge::{self, Challenge, MAX_CHALLENGES};
 use super::lines::LineConnection;
 use super::{Attempt, Failure, Kind, not_offered};
 use crate::sasl;
 use crate::secret::Secret;
-
-/// A failure challenge is answered at most this often.
-const MAX_CHALLENGES: usize = 3;
 
 /// The EHLO argument: an address literal, as RFC 5321 section 4.1.4 asks of a client without a
 /// name of its own worth giving.

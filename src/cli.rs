@@ -381,6 +381,28 @@ mod tests {
         assert!(cli.verbose);
     }
 
+    /// A flow and a SASL method are spelt in three places: the command line (above), `name()`
+    /// (messages, `--status`), and the token file (serde). A file written with one spelling must
+    /// be readable with the flag spelt as the messages spell it, so the three must agree.
+    #[test]
+    fn recorded_names_match_the_command_line() {
+        fn flag_name<T: ValueEnum>(value: &T) -> String {
+            value.to_possible_value().unwrap().get_name().to_string()
+        }
+        for flow in Flow::value_variants() {
+            assert_eq!(flag_name(flow), flow.name());
+            assert_eq!(serde_json::to_value(flow).unwrap(), flow.name());
+        }
+        for method in SaslMethod::value_variants() {
+            assert_eq!(flag_name(method), method.name());
+            assert_eq!(serde_json::to_value(method).unwrap(), method.name());
+        }
+        for protocol in Protocol::value_variants() {
+            assert_eq!(flag_name(protocol), protocol.name().to_lowercase());
+        }
+        assert_eq!(Protocol::value_variants(), Protocol::ALL);
+    }
+
     #[test]
     fn sasl_method_is_case_insensitive() {
         let cli = Cli::try_parse_from(["mailtoken", "f", "--sasl-method", "xoauth2"]).unwrap();

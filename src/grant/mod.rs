@@ -305,10 +305,16 @@ pub fn scopes(scope: &str) -> impl Iterator<Item = Scope> + '_ {
 pub fn granted(response: &TokenReply) -> Result<Granted, GrantFailure> {
     // RFC 6750: only bearer tokens can be presented as mail clients present them (XOAUTH2 and
     // OAUTHBEARER carry "Bearer"); a MAC or proof-of-possession token would fail at every server.
-    if *response.token_type() != BasicTokenType::Bearer {
+    let other_type = match response.token_type() {
+        BasicTokenType::Bearer => None,
+        BasicTokenType::Mac => Some("mac"),
+        BasicTokenType::Extension(name) => Some(name.as_str()),
+    };
+    if let Some(name) = other_type {
+        // The provider's own word, so sanitised and bounded (fuzzing sent a megabyte of it).
         return Err(GrantFailure::Unusable(format!(
-            "the provider issued a {:?} token, and mail servers take only bearer tokens",
-            response.token_type()
+            "the provider issued a token of type {:?}, and mail servers take only bearer tokens",
+            log::sanitize(name)
         )));
     }
     let access_token = response.access_token().secret();
@@ -370,5 +376,33 @@ pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> Gran
         RequestTokenError::Request(error) => request_failure(error),
         RequestTokenError::Parse(error, _body) => not_a_token_response(error),
         RequestTokenError::Other(detail) => GrantFailure::Malformed(log::sanitize(&detail)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(token_type: &str) -> TokenReply {
+        serde_json::from_value(serde_json::json!({
+            "access_token": "an-access-token", "token_type": token_type, "expires_in": 3600
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn another_token_type_is_named_in_printable_words() {
+        let Err(GrantFailure::Unusable(message)) = granted(&reply("mac")) else {
+            panic!("a mac token was taken")
+        };
+        assert!(message.contains("\"mac\""), "{message}");
+        // Found by fuzzing: the type is the provider's text, of any length and any characters.
+        let hostile = format!("pop\u{202e}\x1b[2J{}", "x".repeat(100_000));
+        let Err(GrantFailure::Unusable(message)) = granted(&reply(&hostile)) else {
+            panic!("a hostile token type was taken")
+        };
+        assert!(!message.contains(['\u{202e}', '\x1b']), "{message}");
+        assert!(message.len() < 700, "{} bytes", message.len());
+        assert!(granted(&reply("BEARER")).is_ok());
     }
 }

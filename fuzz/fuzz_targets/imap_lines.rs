@@ -6,14 +6,21 @@ mod common;
 
 use common::raw_lines;
 use libfuzzer_sys::fuzz_target;
-use mailtoken::login_test::parsers::{Kind, check_greeting, complete_line, status_word};
+use mailtoken::login_test::parsers::{
+    Kind, check_greeting, complete_line, imap_proto_cannot_read, status_word,
+};
 
 fuzz_target!(|data: &[u8]| {
     // The imap crate hands whole buffers to imap-proto, which must say "incomplete" or
-    // "error" rather than panic.
-    let _ = imap_proto::parser::parse_response(data);
+    // "error" rather than panic, for whatever mailtoken's screen lets through (it stops the
+    // words imap-proto 0.16.7 panics on, found here).
+    if !imap_proto_cannot_read(data) {
+        let _ = imap_proto::parser::parse_response(data);
+    }
     for raw in raw_lines(data) {
-        let _ = imap_proto::parser::parse_response(raw);
+        if !imap_proto_cannot_read(raw) {
+            let _ = imap_proto::parser::parse_response(raw);
+        }
         match check_greeting(raw) {
             Ok(()) => {
                 let text = String::from_utf8_lossy(raw);

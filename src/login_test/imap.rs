@@ -12,13 +12,14 @@ use std::io::{Read, Write};
 
 use super::challenge::{self, Challenge};
 use super::connection::{Connection, io_failure};
+use super::imap_guard::{Screened, Unreadable, is_unreadable};
 use super::transcript::SharedTranscript;
 use super::{Attempt, Failure, Kind};
 use crate::sasl::SaslMethod;
 use crate::secret::Secret;
 
-type Client = imap::Client<Connection>;
-type Session = imap::Session<Connection>;
+type Client = imap::Client<Screened<Connection>>;
+type Session = imap::Session<Screened<Connection>>;
 
 /// Logs in to the attempt's IMAP endpoint and opens INBOX, one step per method of `Login`.
 pub fn login(attempt: &Attempt) -> Result<(), Failure> {
@@ -27,7 +28,7 @@ pub fn login(attempt: &Attempt) -> Result<(), Failure> {
         transcript: attempt.transcript(),
     };
     let connection = Connection::open(attempt, login.transcript.clone())?;
-    let mut client = Client::new(connection);
+    let mut client = Client::new(Screened::new(connection));
     let greeting = client
         .read_greeting()
         .map_err(|e| login.fail(e, "waiting for the greeting"))?;
@@ -66,8 +67,8 @@ impl Login<'_> {
         let connection = client
             .into_inner()
             .map_err(|e| self.fail(e, "starting TLS"))?;
-        let connection = starttls(connection, self.attempt)?.start_tls()?;
-        Ok(Client::new(connection))
+        let connection = starttls(connection.into_inner(), self.attempt)?.start_tls()?;
+        Ok(Client::new(Screened::new(connection)))
     }
 
     /// Checks that the server offers the SASL mechanism before the token is sent.
@@ -249,6 +250,9 @@ fn failure(
     let last = transcript.borrow().last_server_line();
     let status = last.as_deref().and_then(status_word);
     let failure = match error {
+        imap::Error::Io(io) if is_unreadable(&io) => {
+            Failure::new(Kind::Protocol, format!("{Unreadable} {doing}"))
+        }
         imap::Error::Io(io) => io_failure(&io, doing, attempt.timeout),
         imap::Error::ConnectionLost => Failure::new(
             Kind::Network,

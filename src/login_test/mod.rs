@@ -14,6 +14,7 @@ mod challenge;
 mod connection;
 mod failure;
 mod imap;
+mod imap_guard;
 mod lines;
 mod pop;
 mod report;
@@ -28,6 +29,7 @@ pub mod parsers {
     pub use super::challenge::Challenge;
     pub use super::failure::{Failure, Kind};
     pub use super::imap::{check_greeting, status_word};
+    pub use super::imap_guard::imap_proto_cannot_read;
     pub use super::lines::complete_line;
     pub use super::pop::{capability, continuation, is_err, is_ok};
     pub use super::smtp::{auth_mechanisms, parse_line as smtp_line};

@@ -357,3 +357,26 @@ fn a_reply_injected_after_starttls_stops_the_test() {
         },
     );
 }
+
+/// An unsolicited FETCH with `INTERNALDATE NIL` (which RFC 3501 does not allow) would make the
+/// IMAP parser panic; the test reports it instead. Found by fuzzing imap-proto; a Zarafa server
+/// has sent NIL where a date belongs (thunderbird-android issue #1819).
+#[test]
+fn an_internaldate_of_nil_is_reported_not_a_crash() {
+    let probe = Probe::start(Protocol::Imap, true, |s: &mut Session| {
+        s.send("* OK fake IMAP ready");
+        while let Some(line) = s.line() {
+            let tag = line.split(' ').next().unwrap_or("*").to_string();
+            s.send("* 1 FETCH (INTERNALDATE NIL)");
+            s.send(&format!("{tag} OK done"));
+        }
+    });
+
+    let run = probe.test(&[]);
+
+    // A reply that is not valid IMAP is "could not complete the test", as garbage is.
+    run.expect_code(75);
+    run.says("the server sent INTERNALDATE NIL, which RFC 3501 does not allow");
+    run.no_panic();
+    token_never_sent(&probe);
+}

@@ -11,7 +11,6 @@ use libfuzzer_sys::fuzz_target;
 use mailtoken::encryption::EncryptionSpec;
 use mailtoken::grant::{GrantFailure, TokenReply, granted};
 use mailtoken::tokenfile::TokenFile;
-use oauth2::TokenResponse;
 
 /// A mutt_oauth2.py file: the shortest way to a whole token file.
 const BASE: &[u8] = br#"{"registration": "google", "email": "u@example.com", "access_token": "old", "refresh_token": "rt"}"#;

@@ -70,12 +70,16 @@ def place(paths, source_root):
 
 
 def cpu_at(clock_path, executions):
-    with open(clock_path) as clock:
-        for line in clock:
-            cpu, done = (int(field) for field in line.split())
-            if done >= executions:
-                return cpu
-    return None
+    """The CPU seconds noted when `executions` were done; "?" before the first note."""
+    try:
+        with open(clock_path) as clock:
+            for line in clock:
+                cpu, done = (int(field) for field in line.split())
+                if done >= executions:
+                    return cpu
+    except FileNotFoundError:
+        pass
+    return "?"
 
 
 def main():

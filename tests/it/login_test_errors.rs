@@ -359,8 +359,10 @@ fn a_reply_injected_after_starttls_stops_the_test() {
 }
 
 /// An unsolicited FETCH with `INTERNALDATE NIL` (which RFC 3501 does not allow) would make the
-/// IMAP parser panic; the test reports it instead. Found by fuzzing imap-proto; a Zarafa server
-/// has sent NIL where a date belongs (thunderbird-android issue #1819).
+/// IMAP parser panic; the test reports it instead. Found by fuzzing imap-proto. The line is
+/// reconstructed from RFC 3501's FETCH syntax, not copied from a server; the nearest public
+/// report is a Zarafa 7.2.4 server sending NIL where K-9 Mail expected a date
+/// (thunderbird-android issue #1819).
 #[test]
 fn an_internaldate_of_nil_is_reported_not_a_crash() {
     let probe = Probe::start(Protocol::Imap, true, |s: &mut Session| {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
+use super::imap_guard::Unreadable;
 use super::transcript::SharedTranscript;
 use super::{Attempt, DEADLINE_FACTOR, Failure, Kind};
 
@@ -327,7 +328,9 @@ pub fn io_failure(error: &io::Error, doing: &str, timeout: Duration) -> Failure 
         );
     }
     if let Some(inner) = error.get_ref() {
-        if inner.downcast_ref::<TooMuch>().is_some() {
+        // Replies refused on the way in: too long, or unreadable for the IMAP parser.
+        if inner.downcast_ref::<TooMuch>().is_some() || inner.downcast_ref::<Unreadable>().is_some()
+        {
             return Failure::new(Kind::Protocol, format!("{inner} {doing}"));
         }
         if let Some(tls) = inner.downcast_ref::<rustls::Error>() {

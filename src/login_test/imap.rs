@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 
 use super::challenge::{self, Challenge};
 use super::connection::{Connection, io_failure};
-use super::imap_guard::{Screened, Unreadable, is_unreadable};
+use super::imap_guard::Screened;
 use super::transcript::SharedTranscript;
 use super::{Attempt, Failure, Kind};
 use crate::sasl::SaslMethod;
@@ -250,9 +250,6 @@ fn failure(
     let last = transcript.borrow().last_server_line();
     let status = last.as_deref().and_then(status_word);
     let failure = match error {
-        imap::Error::Io(io) if is_unreadable(&io) => {
-            Failure::new(Kind::Protocol, format!("{Unreadable} {doing}"))
-        }
         imap::Error::Io(io) => io_failure(&io, doing, attempt.timeout),
         imap::Error::ConnectionLost => Failure::new(
             Kind::Network,

@@ -23,7 +23,8 @@ pub fn imap_proto_cannot_read(bytes: &[u8]) -> bool {
         .any(|window| window.eq_ignore_ascii_case(UNREADABLE))
 }
 
-/// The marker inside the I/O error a screened read raises.
+/// The marker inside the I/O error a screened read raises; `connection::io_failure` reports it
+/// as a reply that is not valid IMAP, as it does a reply that is too long.
 #[derive(Debug)]
 pub struct Unreadable;
 
@@ -37,13 +38,6 @@ impl std::fmt::Display for Unreadable {
 }
 
 impl std::error::Error for Unreadable {}
-
-/// Whether an I/O error is a screened read's.
-pub fn is_unreadable(error: &io::Error) -> bool {
-    error
-        .get_ref()
-        .is_some_and(|inner| inner.downcast_ref::<Unreadable>().is_some())
-}
 
 /// A stream whose reads are screened; writes pass through.
 pub struct Screened<S> {
@@ -108,6 +102,12 @@ mod tests {
             }
             Ok(n)
         }
+    }
+
+    fn is_unreadable(error: &io::Error) -> bool {
+        error
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<Unreadable>().is_some())
     }
 
     fn read_all(chunks: Vec<&'static [u8]>) -> io::Result<Vec<u8>> {

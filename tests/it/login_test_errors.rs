@@ -382,3 +382,29 @@ fn an_internaldate_of_nil_is_reported_not_a_crash() {
     run.no_panic();
     token_never_sent(&probe);
 }
+
+/// An unsolicited FETCH with lists nested thousands deep would overflow the IMAP parser's stack
+/// (imap-proto's body parser recurses with no limit: djc/imap-proto issue #90), which aborts the
+/// whole process; the test reports it instead. Found by fuzzing imap-proto. The line is
+/// reconstructed: no server is known to have sent one, but any server may.
+#[test]
+fn lists_nested_too_deep_are_reported_not_a_crash() {
+    let probe = Probe::start(Protocol::Imap, true, |s: &mut Session| {
+        s.send("* OK fake IMAP ready");
+        while let Some(line) = s.line() {
+            let tag = line.split(' ').next().unwrap_or("*").to_string();
+            s.send(&format!(
+                "* 1 FETCH (BODYSTRUCTURE {})",
+                "(".repeat(100_000)
+            ));
+            s.send(&format!("{tag} OK done"));
+        }
+    });
+
+    let run = probe.test(&[]);
+
+    run.expect_code(75);
+    run.says("the server sent lists nested more than 64 deep");
+    run.no_panic();
+    token_never_sent(&probe);
+}

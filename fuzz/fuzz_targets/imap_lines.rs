@@ -4,13 +4,43 @@
 
 mod common;
 
+use std::sync::Once;
+
 use common::raw_lines;
 use libfuzzer_sys::fuzz_target;
 use mailtoken::login_test::parsers::{
     Kind, check_greeting, complete_line, imap_proto_cannot_read, status_word,
 };
 
+/// Lets libFuzzer report a stack overflow with its input. Its SIGSEGV handler runs on the
+/// faulting thread's stack unless a sanitizer asked for another (it keeps only a sanitizer's
+/// `SA_ONSTACK`), so an overflow, which imap-proto's recursive parsers can reach, killed the
+/// handler too and the run ended with no artifact. libFuzzer installs the handler before the
+/// first input, so the first input moves it onto a stack of its own.
+fn report_stack_overflows() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        const SIZE: usize = 1 << 20;
+        let stack = Box::leak(vec![0u8; SIZE].into_boxed_slice());
+        // SAFETY: the alternate stack is leaked, so it outlives every signal; the handler
+        // libFuzzer installed is kept, with one flag added.
+        unsafe {
+            let alternate = libc::stack_t {
+                ss_sp: stack.as_mut_ptr().cast(),
+                ss_flags: 0,
+                ss_size: SIZE,
+            };
+            assert_eq!(libc::sigaltstack(&alternate, std::ptr::null_mut()), 0);
+            let mut action: libc::sigaction = std::mem::zeroed();
+            assert_eq!(libc::sigaction(libc::SIGSEGV, std::ptr::null(), &mut action), 0);
+            action.sa_flags |= libc::SA_ONSTACK;
+            assert_eq!(libc::sigaction(libc::SIGSEGV, &action, std::ptr::null_mut()), 0);
+        }
+    });
+}
+
 fuzz_target!(|data: &[u8]| {
+    report_stack_overflows();
     // The imap crate hands whole buffers to imap-proto, which must say "incomplete" or
     // "error" rather than crash, for whatever mailtoken's screen lets through (it stops the
     // two inputs imap-proto 0.16.7 crashes on, both found here: INTERNALDATE NIL, and lists

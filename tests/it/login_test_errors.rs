@@ -358,53 +358,47 @@ fn a_reply_injected_after_starttls_stops_the_test() {
     );
 }
 
-/// An unsolicited FETCH with `INTERNALDATE NIL` (which RFC 3501 does not allow) would make the
-/// IMAP parser panic; the test reports it instead. Found by fuzzing imap-proto. The line is
-/// reconstructed from RFC 3501's FETCH syntax, not copied from a server; the nearest public
-/// report is a Zarafa 7.2.4 server sending NIL where K-9 Mail expected a date
-/// (thunderbird-android issue #1819).
+/// Unsolicited FETCH responses that would crash the IMAP parser are reported instead; both were
+/// found by fuzzing imap-proto, and any server may send an unsolicited FETCH. Both lines are
+/// reconstructed, not copied from a server:
+/// - `INTERNALDATE NIL` (which RFC 3501 does not allow) made imap-proto panic; the nearest public
+///   report is a Zarafa 7.2.4 server sending NIL where K-9 Mail expected a date
+///   (thunderbird-android issue #1819).
+/// - lists nested thousands deep overflowed the login thread's stack, which aborts the whole
+///   process: imap-proto's body parser recurses with no limit (djc/imap-proto issue #90).
 #[test]
-fn an_internaldate_of_nil_is_reported_not_a_crash() {
-    let probe = Probe::start(Protocol::Imap, true, |s: &mut Session| {
-        s.send("* OK fake IMAP ready");
-        while let Some(line) = s.line() {
-            let tag = line.split(' ').next().unwrap_or("*").to_string();
-            s.send("* 1 FETCH (INTERNALDATE NIL)");
-            s.send(&format!("{tag} OK done"));
-        }
-    });
+fn fetch_responses_the_imap_parser_would_crash_on_are_reported_not_a_crash() {
+    let cases = [
+        (
+            "INTERNALDATE NIL",
+            "* 1 FETCH (INTERNALDATE NIL)".to_string(),
+            "the server sent INTERNALDATE NIL, which RFC 3501 does not allow",
+        ),
+        (
+            "nested lists",
+            format!("* 1 FETCH (BODYSTRUCTURE {})", "(".repeat(100_000)),
+            "the server sent lists nested more than 64 deep",
+        ),
+    ];
+    each_case(
+        cases.map(|(name, fetch, says)| (name, (fetch, says))),
+        |(fetch, says)| {
+            let probe = Probe::start(Protocol::Imap, true, move |s: &mut Session| {
+                s.send("* OK fake IMAP ready");
+                while let Some(line) = s.line() {
+                    let tag = line.split(' ').next().unwrap_or("*").to_string();
+                    s.send(&fetch);
+                    s.send(&format!("{tag} OK done"));
+                }
+            });
 
-    let run = probe.test(&[]);
+            let run = probe.test(&[]);
 
-    // A reply that is not valid IMAP is "could not complete the test", as garbage is.
-    run.expect_code(75);
-    run.says("the server sent INTERNALDATE NIL, which RFC 3501 does not allow");
-    run.no_panic();
-    token_never_sent(&probe);
-}
-
-/// An unsolicited FETCH with lists nested thousands deep would overflow the IMAP parser's stack
-/// (imap-proto's body parser recurses with no limit: djc/imap-proto issue #90), which aborts the
-/// whole process; the test reports it instead. Found by fuzzing imap-proto. The line is
-/// reconstructed: no server is known to have sent one, but any server may.
-#[test]
-fn lists_nested_too_deep_are_reported_not_a_crash() {
-    let probe = Probe::start(Protocol::Imap, true, |s: &mut Session| {
-        s.send("* OK fake IMAP ready");
-        while let Some(line) = s.line() {
-            let tag = line.split(' ').next().unwrap_or("*").to_string();
-            s.send(&format!(
-                "* 1 FETCH (BODYSTRUCTURE {})",
-                "(".repeat(100_000)
-            ));
-            s.send(&format!("{tag} OK done"));
-        }
-    });
-
-    let run = probe.test(&[]);
-
-    run.expect_code(75);
-    run.says("the server sent lists nested more than 64 deep");
-    run.no_panic();
-    token_never_sent(&probe);
+            // A reply that is not valid IMAP is "could not complete the test", as garbage is.
+            run.expect_code(75);
+            run.says(says);
+            run.no_panic();
+            token_never_sent(&probe);
+        },
+    );
 }

@@ -155,15 +155,10 @@ impl Screen {
     fn step(&mut self, byte: u8) -> Result<(), Unreadable> {
         if byte == b'\n' {
             // A line that announced a literal goes on after it; any other ends the response.
+            // (Only text carries an announcement; `scan` ends a literal, an empty one too.)
             match self.announcement.literal() {
-                Some(size) if matches!(self.place, Place::Text) => {
-                    self.place = if size == 0 {
-                        Place::Text
-                    } else {
-                        Place::Literal(size)
-                    };
-                }
-                _ => {
+                Some(size) => self.place = Place::Literal(size),
+                None => {
                     self.place = Place::Text;
                     self.nesting = 0;
                 }
@@ -324,6 +319,12 @@ mod tests {
             );
             assert!(imap_proto_cannot_read(deep.as_bytes()), "{deep:?}");
         }
+        let empty = format!(
+            "* 1 FETCH {}{{0}}\r\n{}\r\n",
+            opens(MAX_NESTING / 2),
+            opens(MAX_NESTING / 2 + 4)
+        );
+        assert!(imap_proto_cannot_read(empty.as_bytes()), "{empty:?}");
     }
 
     /// Everything else passes whole: real responses, lists as deep as allowed, parentheses in

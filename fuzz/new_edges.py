@@ -12,7 +12,10 @@ lines noted during the run, to give when the last edge in mailtoken's code was f
 
 An edge counts for mailtoken when any function of its inlining chain is mailtoken's (so the count
 errs towards mailtoken: an edge of url's parser inlined into a mailtoken function is counted as
-ours), else for the fuzz target likewise, else for where its innermost code was written.
+ours), else for the fuzz target likewise, else for where its innermost code was written. Code a
+`#[derive(...)]` line generated (serde's Deserialize, mostly) is mailtoken's only by name: its
+edges are counted apart, as "derived", because they are serde_json's ways through an object
+(fields repeated, missing, of the wrong type), not decisions mailtoken's own code makes.
 Without llvm-symbolizer it prints only the count.
 """
 
@@ -43,8 +46,8 @@ def new_pcs(log_path):
     return found
 
 
-def frame_files(binary, offsets):
-    """For each offset, the source files of its inlining chain, innermost first."""
+def frame_places(binary, offsets):
+    """For each offset, (file, line) of each frame of its inlining chain, innermost first."""
     run = subprocess.run(
         ["llvm-symbolizer", f"--obj={binary}", "--functions=none", "--inlines"],
         input="".join(f"0x{offset:x}\n" for offset in offsets),
@@ -55,17 +58,34 @@ def frame_files(binary, offsets):
     # One block per address, a "file:line:column" line per frame (innermost first), blocks
     # separated by an empty line.
     blocks = [block.split("\n") for block in run.stdout.strip("\n").split("\n\n")]
-    return [[frame.rsplit(":", 2)[0] for frame in block] for block in blocks]
+    return [[source_line(frame) for frame in block] for block in blocks]
 
 
-def place(paths, source_root):
-    if any(path.startswith(source_root) for path in paths):
-        return "mailtoken"
-    if any("/fuzz/fuzz_targets/" in path for path in paths):
+def source_line(frame):
+    path, line, _column = frame.rsplit(":", 2)
+    return path, int(line) if line.isdigit() else 0
+
+
+def generated_by_derive(path, line):
+    try:
+        with open(path, errors="replace") as source:
+            for number, text in enumerate(source, 1):
+                if number == line:
+                    return text.lstrip().startswith("#[derive(")
+    except OSError:
+        pass
+    return False
+
+
+def place(frames, source_root):
+    ours = [(path, line) for path, line in frames if path.startswith(source_root)]
+    if ours:
+        return "derived" if all(generated_by_derive(*frame) for frame in ours) else "mailtoken"
+    if any("/fuzz/fuzz_targets/" in path for path, _ in frames):
         return "fuzz target"
-    if paths[0].startswith("/rustc/"):
+    if frames[0][0].startswith("/rustc/"):
         return "std"
-    crate = CRATE_IN_PATH.search(paths[0])
+    crate = CRATE_IN_PATH.search(frames[0][0])
     return crate.group(1) if crate else "unknown"
 
 
@@ -91,7 +111,7 @@ def main():
     if shutil.which("llvm-symbolizer") is None:
         print(f"{len(found)} new edges after the corpus replay (no llvm-symbolizer to place them)")
         return
-    chains = frame_files(binary, [pc - int(base, 16) for pc, _ in found])
+    chains = frame_places(binary, [pc - int(base, 16) for pc, _ in found])
     places = [place(paths, source_root.rstrip("/") + "/") for paths in chains]
     counts = Counter(places)
     ours = [executions for (_, executions), where in zip(found, places) if where == "mailtoken"]

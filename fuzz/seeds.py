@@ -3,7 +3,8 @@
 fixtures (tests/corpus/*, the unit tests' token files and mail lines). Run once before a first fuzzing
 run; the committed corpora already contain what they grew into."""
 import json, os, re, base64, sys, hashlib
-root = '/work/wt-fuzz'
+# The repository this script is in, wherever it was cloned.
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 out = root + '/fuzz/corpus'
 def put(target, data):
     if isinstance(data, str): data = data.encode()

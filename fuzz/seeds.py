@@ -2,7 +2,7 @@
 """Writes the seed inputs of the fuzz targets into fuzz/corpus/TARGET/ from the repository's
 fixtures (tests/corpus/*, the unit tests' token files and mail lines). Run once before a first fuzzing
 run; the committed corpora already contain what they grew into."""
-import json, os, re, base64, sys, hashlib
+import base64, glob, hashlib, json, os, re, sys
 # The repository this script is in, wherever it was cloned.
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 out = root + '/fuzz/corpus'
@@ -87,6 +87,38 @@ smtp = [l for l in server+raw if re.match(r'^[2-5]\d\d[ -]?', l)]
 def crlf(lines): return ''.join(l + '\r\n' for l in lines)
 for l in imap: put('imap_lines', l + '\r\n')
 put('imap_lines', crlf(['* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2 AUTH=OAUTHBEARER] Dovecot ready.', '* CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN', 'a1 OK Pre-login capabilities listed, post-login capabilities have more.', '+ ', 'a2 NO [AUTHENTICATIONFAILED] Authentication failed.', '* BYE too many', '* 3 EXISTS', '* FLAGS (\\Answered \\Seen)', '* OK [UIDVALIDITY 1] x', 'a3 OK [READ-ONLY] EXAMINE completed']))
+# imap-proto parses every response a server sends, not only the login's; its FETCH grammar
+# (ENVELOPE, BODYSTRUCTURE with extension data) is most of its code, and a login never shows it.
+# Seeds that already hold those structures save the fuzzer hours of growing them byte by byte.
+# RFC 3501 section 8 (sample session), the reply to "fetch 12 full", on one line as sent:
+put('imap_lines', '* 12 FETCH (FLAGS (\\Seen) INTERNALDATE "17-Jul-1996 02:44:25 -0700" '
+    'RFC822.SIZE 4286 ENVELOPE ("Wed, 17 Jul 1996 02:23:25 -0700 (PDT)" '
+    '"IMAP4rev1 WG mtg summary and minutes" (("Terry Gray" NIL "gray" "cac.washington.edu")) '
+    '(("Terry Gray" NIL "gray" "cac.washington.edu")) (("Terry Gray" NIL "gray" "cac.washington.edu")) '
+    '((NIL NIL "imap" "cac.washington.edu")) ((NIL NIL "minutes" "CNRI.Reston.VA.US")'
+    '("John Klensin" NIL "KLENSIN" "MIT.EDU")) NIL NIL "<B27397-0100000@cac.washington.edu>") '
+    'BODY ("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 3028 92))\r\na003 OK FETCH completed\r\n')
+# A server's reply posted at https://pastebin.com/fv7yajsq (2017): a multipart BODY with an
+# encoded-word subject; the archive had replaced the addresses with "[email protected]".
+put('imap_lines', '* 4 FETCH (BODY ((("text" "html" ("charset" "iso-8859-1") NIL NIL "quoted-printable" 10359 221)'
+    '("image" "jpeg" ("name" "image001.jpg") "<[email protected]>" "image001.jpg" "base64" 2340) "related")'
+    '("image" "jpeg" ("name" "netbaj(tt).jpg") NIL "netbaj(tt).jpg" "base64" 46530)'
+    '("text" "plain" ("name" "teszt attach.txt") NIL "teszt attach.txt" "base64" 46 1) "mixed") '
+    'ENVELOPE ("Thu, 7 Sep 2017 11:01:23 +0200" "=?iso-8859-1?Q?Teszt_t\xe1rgy?=" (("zsk" NIL "zsk" "test.com")) '
+    'NIL NIL (("lcs" NIL "lcs" "test.com")) NIL NIL NIL "<[email protected]>") UID 5)\r\n'
+    '$V4 OK FETCH completed.\r\n'.encode('latin-1'))
+# And the responses imap-proto's own tests parse (many come from its users' bug reports), read
+# from the crate's source where cargo unpacked it: byte-string literals that start like a reply.
+def rust_byte_strings(text):
+    for body in re.findall(r'\bbr?#?"((?:[^"\\]|\\.)*)"', text, re.S):
+        body = re.sub(r'\\\n\s*', '', body)
+        yield re.sub(rb'\\(x[0-9a-fA-F]{2}|.)', lambda m: {b'r': b'\r', b'n': b'\n', b't': b'\t',
+            b'0': b'\0'}.get(m.group(1), bytes([int(m.group(1)[1:], 16)]) if m.group(1)[:1] == b'x'
+            else m.group(1)), body.encode('latin-1'))
+for source in glob.glob(os.path.expanduser('~/.cargo/registry/src/*/imap-proto-*/src/parser/**/*.rs'), recursive=True):
+    for reply in rust_byte_strings(open(source, encoding='latin-1').read()):
+        if re.match(rb'(\* |\+ |[A-Za-z0-9]+ (OK|NO|BAD|BYE))', reply):
+            put('imap_lines', reply)
 for l in pop: put('pop_lines', l + '\r\n')
 put('pop_lines', crlf(['+OK POP3 ready', '+OK Capability list follows', 'USER', 'SASL PLAIN XOAUTH2 OAUTHBEARER', 'STLS', '.', '+ eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==', '-ERR [SYS/TEMP] Internal error', '+OK 2 320']))
 for l in smtp: put('smtp_lines', l + '\r\n')

@@ -98,8 +98,9 @@ put('imap_lines', '* 12 FETCH (FLAGS (\\Seen) INTERNALDATE "17-Jul-1996 02:44:25
     '((NIL NIL "imap" "cac.washington.edu")) ((NIL NIL "minutes" "CNRI.Reston.VA.US")'
     '("John Klensin" NIL "KLENSIN" "MIT.EDU")) NIL NIL "<B27397-0100000@cac.washington.edu>") '
     'BODY ("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 3028 92))\r\na003 OK FETCH completed\r\n')
-# A server's reply posted at https://pastebin.com/fv7yajsq (2017): a multipart BODY with an
-# encoded-word subject; the archive had replaced the addresses with "[email protected]".
+# A server's reply posted at https://pastebin.com/fv7yajsq (2017), shortened to three of its
+# eleven parts: a multipart BODY, and an ENVELOPE with an 8-bit subject; the archive had replaced
+# the addresses with "[email protected]".
 put('imap_lines', '* 4 FETCH (BODY ((("text" "html" ("charset" "iso-8859-1") NIL NIL "quoted-printable" 10359 221)'
     '("image" "jpeg" ("name" "image001.jpg") "<[email protected]>" "image001.jpg" "base64" 2340) "related")'
     '("image" "jpeg" ("name" "netbaj(tt).jpg") NIL "netbaj(tt).jpg" "base64" 46530)'
@@ -109,12 +110,16 @@ put('imap_lines', '* 4 FETCH (BODY ((("text" "html" ("charset" "iso-8859-1") NIL
     '$V4 OK FETCH completed.\r\n'.encode('latin-1'))
 # And the responses imap-proto's own tests parse (many come from its users' bug reports), read
 # from the crate's source where cargo unpacked it: byte-string literals that start like a reply.
+RUST_ESCAPES = {b'r': b'\r', b'n': b'\n', b't': b'\t', b'0': b'\0'}
+def rust_unescape(match):
+    escaped = match.group(1)
+    if escaped.startswith(b'x'):
+        return bytes([int(escaped[1:], 16)])
+    return RUST_ESCAPES.get(escaped, escaped)  # \" and \\ stand for themselves
 def rust_byte_strings(text):
-    for body in re.findall(r'\bbr?#?"((?:[^"\\]|\\.)*)"', text, re.S):
-        body = re.sub(r'\\\n\s*', '', body)
-        yield re.sub(rb'\\(x[0-9a-fA-F]{2}|.)', lambda m: {b'r': b'\r', b'n': b'\n', b't': b'\t',
-            b'0': b'\0'}.get(m.group(1), bytes([int(m.group(1)[1:], 16)]) if m.group(1)[:1] == b'x'
-            else m.group(1)), body.encode('latin-1'))
+    for body in re.findall(r'\bb"((?:[^"\\]|\\.)*)"', text, re.S):
+        body = re.sub(r'\\\n\s*', '', body)  # a backslash at a line's end joins the lines
+        yield re.sub(rb'\\(x[0-9a-fA-F]{2}|.)', rust_unescape, body.encode('latin-1'))
 for source in glob.glob(os.path.expanduser('~/.cargo/registry/src/*/imap-proto-*/src/parser/**/*.rs'), recursive=True):
     for reply in rust_byte_strings(open(source, encoding='latin-1').read()):
         if re.match(rb'(\* |\+ |[A-Za-z0-9]+ (OK|NO|BAD|BYE))', reply):

@@ -371,34 +371,35 @@ fn fetch_responses_the_imap_parser_would_crash_on_are_reported_not_a_crash() {
     let cases = [
         (
             "INTERNALDATE NIL",
-            "* 1 FETCH (INTERNALDATE NIL)".to_string(),
-            "the server sent INTERNALDATE NIL, which RFC 3501 does not allow",
+            (
+                "* 1 FETCH (INTERNALDATE NIL)".to_string(),
+                "the server sent INTERNALDATE NIL, which RFC 3501 does not allow",
+            ),
         ),
         (
             "nested lists",
-            format!("* 1 FETCH (BODYSTRUCTURE {})", "(".repeat(100_000)),
-            "the server sent lists nested more than 64 deep",
+            (
+                format!("* 1 FETCH (BODYSTRUCTURE {})", "(".repeat(100_000)),
+                "the server sent lists nested more than 64 deep",
+            ),
         ),
     ];
-    each_case(
-        cases.map(|(name, fetch, says)| (name, (fetch, says))),
-        |(fetch, says)| {
-            let probe = Probe::start(Protocol::Imap, true, move |s: &mut Session| {
-                s.send("* OK fake IMAP ready");
-                while let Some(line) = s.line() {
-                    let tag = line.split(' ').next().unwrap_or("*").to_string();
-                    s.send(&fetch);
-                    s.send(&format!("{tag} OK done"));
-                }
-            });
+    each_case(cases, |(fetch, says)| {
+        let probe = Probe::start(Protocol::Imap, true, move |s: &mut Session| {
+            s.send("* OK fake IMAP ready");
+            while let Some(line) = s.line() {
+                let tag = line.split(' ').next().unwrap_or("*").to_string();
+                s.send(&fetch);
+                s.send(&format!("{tag} OK done"));
+            }
+        });
 
-            let run = probe.test(&[]);
+        let run = probe.test(&[]);
 
-            // A reply that is not valid IMAP is "could not complete the test", as garbage is.
-            run.expect_code(75);
-            run.says(says);
-            run.no_panic();
-            token_never_sent(&probe);
-        },
-    );
+        // A reply that is not valid IMAP is "could not complete the test", as garbage is.
+        run.expect_code(75);
+        run.says(says);
+        run.no_panic();
+        token_never_sent(&probe);
+    });
 }

@@ -19,6 +19,7 @@ edges are counted apart, as "derived", because they are serde_json's ways throug
 Without llvm-symbolizer it prints only the count.
 """
 
+import functools
 import re
 import shutil
 import subprocess
@@ -66,15 +67,19 @@ def source_line(frame):
     return path, int(line) if line.isdigit() else 0
 
 
-def generated_by_derive(path, line):
+@functools.lru_cache(maxsize=None)
+def source_lines(path):
+    """The lines of a source file, read once however many edges point into it."""
     try:
         with open(path, errors="replace") as source:
-            for number, text in enumerate(source, 1):
-                if number == line:
-                    return text.lstrip().startswith("#[derive(")
+            return source.read().split("\n")
     except OSError:
-        pass
-    return False
+        return []
+
+
+def generated_by_derive(path, line):
+    lines = source_lines(path)
+    return 0 < line <= len(lines) and lines[line - 1].lstrip().startswith("#[derive(")
 
 
 def place(frames, source_root):

@@ -1,18 +1,22 @@
 //! `--check`: the health check for cron and systemd timers.
 //!
-//! Each account (those named, or every one in the accounts directory) is refreshed when its
+//! Each account (those named, or every one known: in the accounts directory or signed in
+//! elsewhere) is refreshed when its
 //! access token has expired, and also when its last refresh is older than `--keepalive DAYS`:
 //! providers end logins left unused (Microsoft after 90 days; Google's Testing apps after 7), and
 //! a refresh is what counts as use. The refresh is the ordinary one (`refresh::current_token`),
 //! under the account's lock, so a check beside running mail clients is safe.
 //!
 //! Nothing goes to stdout. Each account that needs a person gets one line on stderr with the
-//! command that fixes it; temporary trouble is left for the next run (said with `--verbose`).
+//! command that fixes it; temporary trouble is left for the next run (said with `--verbose`). A
+//! login the provider ended is reported from what was remembered, without asking it again.
 
 use chrono::Utc;
 
+use crate::account_state::State;
 use crate::accounts;
 use crate::error::{Error, ExitStatus, Result};
+use crate::known_accounts;
 use crate::log;
 use crate::notify;
 use crate::refresh;
@@ -32,9 +36,12 @@ enum Outcome {
 pub fn run(settings: &Settings) -> Result<()> {
     let accounts = accounts::accounts(settings)?;
     if accounts.is_empty() {
-        log::verbose(format!(
-            "no accounts in {}",
-            accounts::directory()?.display()
+        // Said even without --verbose: a check that keeps nothing alive must not look like one
+        // that kept everything alive.
+        log::say(format!(
+            "mailtoken: no accounts to check: none in {} and none signed in elsewhere; sign in \
+             with 'mailtoken --authorize NAME'",
+            known_accounts::directory()?.display()
         ));
         return Ok(());
     }
@@ -95,14 +102,18 @@ fn check_one(account: &Account, keepalive: chrono::Duration) -> (Outcome, Option
         Err(error) => return (Outcome::Failed(error), None),
     };
     let email = Some(loaded.token.email.clone()).filter(|e| !e.is_empty());
-    let token = loaded.token;
     let now = Utc::now();
+    let state = State::decide(&loaded.token, account.remembered(&loaded).as_ref(), now);
+    if let Some(error) = state.sign_in_error(account) {
+        return (Outcome::Failed(error), email);
+    }
+    let token = loaded.token;
     // A login with no user ends with its client, not with disuse: no keep-alive needed.
     let idle = token.flow != Flow::Clientcredentials
         && token
             .access_token_obtained
             .is_none_or(|at| now - at >= keepalive);
-    if token.is_fresh(now) && !idle {
+    if state == State::Ok && !idle {
         return (Outcome::Fine, email);
     }
     let before = token.access_token.clone();

@@ -8,11 +8,14 @@
 //! judges every refusal; `provider` and `mailserver` hold registrations and mail servers;
 //! `output` prints (`sasl` builds SASL strings). `--authorize` runs `authorize` (the sign-in
 //! flows and their loopback `listener`, with `discovery` for `--issuer`); `--test` runs
-//! `login_test`. The account lifecycle: `accounts` (`--list`), `status` (`--status`, `--json`),
-//! `check` (`--check`, for cron), `notify` (the hook run when a sign-in is needed) and `revoke`.
+//! `login_test`. The account lifecycle: `account_state` (where an account stands, decided once
+//! for every surface), `known_accounts` (every account, wherever its file lives), `accounts`
+//! (`--list`), `status` (`--status`, `--json`), `check` (`--check`, for cron), `notify` (the hook
+//! run when a sign-in is needed) and `revoke`.
 
 #![forbid(unsafe_code)]
 
+pub mod account_state;
 pub mod accounts;
 pub mod app;
 pub mod authorize;
@@ -25,6 +28,7 @@ pub mod error;
 pub mod grant;
 pub mod hardening;
 pub mod http;
+pub mod known_accounts;
 pub mod log;
 pub mod login_test;
 pub mod mailserver;

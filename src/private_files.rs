@@ -67,8 +67,36 @@ pub fn open_own_file(path: &Path) -> Result<(File, fs::Metadata), ReadError> {
     Ok((file, metadata))
 }
 
+/// Which file, as it was when read: device, inode, size and modification time. Every write
+/// replaces the file (a new inode) and every edit changes its time, so a record made about one
+/// version of a token file is known not to apply to any other.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileId {
+    pub device: u64,
+    pub inode: u64,
+    pub size: u64,
+    pub modified_ns: i128,
+}
+
+impl FileId {
+    pub fn of(metadata: &fs::Metadata) -> FileId {
+        FileId {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            size: metadata.len(),
+            modified_ns: i128::from(metadata.mtime()) * 1_000_000_000
+                + i128::from(metadata.mtime_nsec()),
+        }
+    }
+}
+
 /// Reads a token file, refusing one that others could read: it holds a login.
 pub fn read_private(path: &Path) -> Result<Vec<u8>, ReadError> {
+    read_private_identified(path).map(|(contents, _)| contents)
+}
+
+/// `read_private`, with which file was read (from the same open file, so no race can swap it).
+pub fn read_private_identified(path: &Path) -> Result<(Vec<u8>, FileId), ReadError> {
     let (file, metadata) = open_own_file(path)?;
     if metadata.mode() & 0o077 != 0 {
         return Err(ReadError::Exposed(metadata.mode() & 0o7777));
@@ -83,7 +111,7 @@ pub fn read_private(path: &Path) -> Result<Vec<u8>, ReadError> {
     if contents.len() as u64 > MAX_FILE_SIZE {
         return Err(ReadError::TooLarge);
     }
-    Ok(contents)
+    Ok((contents, FileId::of(&metadata)))
 }
 
 /// The first bytes of a file the user may read, to tell whether it looks like a token file

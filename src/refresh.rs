@@ -8,6 +8,7 @@
 
 use chrono::Utc;
 
+use crate::account_state::State;
 use crate::error::{Error, ExitStatus, Result};
 use crate::grant::{self, GrantFailure, Granted};
 use crate::http::Http;
@@ -42,7 +43,9 @@ pub struct Current {
 }
 
 impl Current {
-    fn new(token: TokenFile, source: Source) -> Current {
+    /// The token as this call uses it: the stored one with the flags' client values on top.
+    fn for_this_run(mut token: TokenFile, overrides: &Overrides, source: Source) -> Current {
+        overrides.apply_to_client(&mut token);
         Current { token, source }
     }
 }
@@ -50,13 +53,26 @@ impl Current {
 /// Returns a valid access token, refreshing it if its life is nearly over, or always with
 /// `force` (a server just rejected it). A forced refresh never falls back to the cached token.
 ///
-/// The story of one call, in order: load, check, lock, re-read, prove the write, grant, store.
+/// The flags in `overrides` apply to this call alone: the token returned carries them, the file
+/// never does (only `--authorize` changes an account). A refresh stores the new tokens and
+/// nothing else.
+///
+/// The story of one call, in order: load and decide, lock, re-read, prove the write, grant, store.
 pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> Result<Current> {
-    // Load and check. The hot path ends here: no lock, no network, no subprocess.
-    let mut first = account.load()?.token;
-    overrides.apply_to_client(&mut first);
-    if !force && first.is_fresh(Utc::now()) {
-        return Ok(Current::new(first, Source::Cached));
+    // Load and decide. The hot path ends here: no lock, no network, no subprocess. A login the
+    // provider ended stays ended, whatever the cached access token says, until a sign-in.
+    let loaded = account.load()?;
+    let state = State::decide(
+        &loaded.token,
+        account.remembered(&loaded).as_ref(),
+        Utc::now(),
+    );
+    if let Some(error) = state.sign_in_error(account) {
+        return Err(error);
+    }
+    let first = loaded.token;
+    if !force && state == State::Ok {
+        return Ok(Current::for_this_run(first, overrides, Source::Cached));
     }
 
     // Lock. A still-valid token is worth more than a long wait: another process is refreshing,
@@ -70,65 +86,84 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
     let _lock = match account.lock_waiting(wait) {
         Ok(lock) => lock,
         Err(error) if still_valid && error.status() == ExitStatus::Temporary => {
-            return Ok(cached_after_failure(first, error.message()));
+            return Ok(cached_after_failure(first, overrides, error.message()));
         }
         Err(error) => return Err(error),
     };
 
-    // Re-read under the lock: another process may have refreshed, or an earlier call may have
-    // left tokens it could not store.
+    // Re-read under the lock: another process may have refreshed, found the login ended, or left
+    // tokens it could not store.
     let loaded = account.load_to_update()?;
-    let mut token = loaded.token;
-    adopt_recovered(account, &mut token);
-    overrides.apply_to_client(&mut token);
     let now = Utc::now();
-    if token.access_token != first.access_token && !token.is_expired(now) {
+    let remembered = account.remembered(&loaded);
+    if let Some(error) =
+        State::decide(&loaded.token, remembered.as_ref(), now).sign_in_error(account)
+    {
+        return Err(error);
+    }
+    let mut stored = loaded.token;
+    adopt_recovered(account, &mut stored);
+    if stored.access_token != first.access_token && !stored.is_expired(now) {
         log::verbose("another mailtoken process refreshed the token meanwhile");
-        return Ok(Current::new(token, Source::RefreshedElsewhere));
+        return Ok(Current::for_this_run(
+            stored,
+            overrides,
+            Source::RefreshedElsewhere,
+        ));
     }
-    if !force && token.is_fresh(now) {
-        return Ok(Current::new(token, Source::Cached));
+    if !force && stored.is_fresh(now) {
+        return Ok(Current::for_this_run(stored, overrides, Source::Cached));
     }
-    check_refreshable(account, &token)?;
+    let mut for_request = stored.clone();
+    overrides.apply_to_client(&mut for_request);
+    check_refreshable(account, &for_request)?;
 
     // Prove the write: never spend a (possibly rotating) refresh token unless its result can be
     // stored.
-    if let Err(error) = account.prove_save(&token) {
-        if !force && !token.is_expired(Utc::now()) {
+    if let Err(error) = account.prove_save(&stored) {
+        if !force && !stored.is_expired(Utc::now()) {
             let why = format!("{}; not refreshing", error.message());
-            return Ok(cached_after_failure(token, &why));
+            return Ok(cached_after_failure(stored, overrides, &why));
         }
         return Err(error.context("not refreshing, because the result could not be stored"));
     }
 
     // Grant.
     let requested_at = Utc::now();
-    let granted = match request_new_token(&token) {
+    let granted = match request_new_token(&for_request) {
         Ok(granted) => granted,
-        Err(failure) => return refresh_failed(account, token, failure, force),
+        Err(failure) => return refresh_failed(account, stored, overrides, failure, force),
     };
 
     // Store. A failed write still prints the new token: the set is kept for the next call.
-    token.record(granted, requested_at);
+    stored.record(granted, requested_at);
     if loaded.schema == Schema::MuttOauth2 {
         log::verbose("converting the mutt_oauth2.py token file to mailtoken's format");
     }
-    if let Err(error) = account.save(&mut token) {
-        keep_unsaved(account, &token, &error);
-        return Ok(Current::new(token, Source::RefreshedUnsaved));
+    if let Err(error) = account.save(&mut stored) {
+        keep_unsaved(account, &stored, &error);
+        return Ok(Current::for_this_run(
+            stored,
+            overrides,
+            Source::RefreshedUnsaved,
+        ));
     }
+    crate::known_accounts::remember(account.path());
     log::verbose(format!(
         "new access token valid until {}",
-        token.access_token_expiry.to_rfc3339()
+        stored.access_token_expiry.to_rfc3339()
     ));
-    Ok(Current::new(token, Source::Refreshed))
+    Ok(Current::for_this_run(stored, overrides, Source::Refreshed))
 }
 
 /// A refresh the provider refused or could not answer: the cached token while it still works and
-/// the failure is temporary (unless forced), otherwise the classified error.
+/// the failure is temporary (unless forced), otherwise the classified error. What the provider
+/// said is remembered: a login it ended stays ended (only a "sign in again" answer from the
+/// provider itself records that), and a temporary failure says since when.
 fn refresh_failed(
     account: &Account,
     token: TokenFile,
+    overrides: &Overrides,
     failure: GrantFailure,
     force: bool,
 ) -> Result<Current> {
@@ -142,23 +177,35 @@ fn refresh_failed(
         provider: &token.registration.provider,
         authorize_command: &command,
         redirect_uri: None,
+        login_exists: true,
     };
     let temporary = failure.is_temporary();
+    let provider_code = match &failure {
+        GrantFailure::Refused(answer) => Some(answer.error.clone()),
+        _ => None,
+    };
     let error = failure.into_error(Endpoint::Token, &situation);
+    match provider_code {
+        Some(code) if error.status() == ExitStatus::Reauthorize => {
+            account.record_ended(code.as_deref(), error.message());
+        }
+        _ if temporary => account.record_unreachable(error.message()),
+        _ => {}
+    }
     if !force && temporary && !token.is_expired(Utc::now()) {
-        return Ok(cached_after_failure(token, error.message()));
+        return Ok(cached_after_failure(token, overrides, error.message()));
     }
     Err(error)
 }
 
 /// The cached token, still valid, when a refresh could not happen (`why`): said on stderr, since
 /// the mail client only sees that it works.
-fn cached_after_failure(token: TokenFile, why: &str) -> Current {
+fn cached_after_failure(token: TokenFile, overrides: &Overrides, why: &str) -> Current {
     log::warn(format!(
         "{why}; using the cached token, valid for {} s more",
         (token.access_token_expiry - Utc::now()).num_seconds()
     ));
-    Current::new(token, Source::CachedAfterFailure)
+    Current::for_this_run(token, overrides, Source::CachedAfterFailure)
 }
 
 /// The provider issued new tokens and the file could not take them: they are kept in the
@@ -214,8 +261,15 @@ fn adopt_recovered(account: &Account, token: &mut TokenFile) {
 fn check_refreshable(account: &Account, token: &TokenFile) -> Result<()> {
     crate::provider::check_endpoint("token endpoint", &token.registration.token_endpoint)?;
     if token.client_id.is_empty() {
-        return Err(Error::config(format!("{} records no OAuth2 client id", account.path().display()))
-            .hint("pass --client-id ID (and --client-secret-file FILE if the client has one) once; they are then stored"));
+        return Err(Error::config(format!(
+            "{} records no OAuth2 client id",
+            account.path().display()
+        ))
+        .hint(format!(
+            "pass --client-id ID (and --client-secret-file FILE if the client has one) with \
+                 every call, or record them with '{} --client-id ID'",
+            account.authorize_command()
+        )));
     }
     if token.flow != Flow::Clientcredentials && token.refresh_token.is_none() {
         return Err(Error::reauthorize(format!(

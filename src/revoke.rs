@@ -160,7 +160,8 @@ fn request(
     }
 }
 
-/// Deletes the token file (the file itself when TOKENFILE is a link, and the link) and its lock.
+/// Deletes the token file (the file itself when TOKENFILE is a link, and the link), its lock and
+/// its state record, and forgets it among the accounts elsewhere.
 fn delete(account: &Account) -> Result<()> {
     let path = account.path();
     let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -174,6 +175,8 @@ fn delete(account: &Account) -> Result<()> {
         remove(path)?;
     }
     remove(&paths::lock_path(&real))?;
+    remove(&crate::tokenfile::remembered::path_for(&real))?;
+    crate::known_accounts::forget(path);
     log::say(format!("mailtoken: deleted {}", path.display()));
     Ok(())
 }

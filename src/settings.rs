@@ -37,6 +37,21 @@ pub enum Action {
     Revoke,
 }
 
+impl Action {
+    /// How the action is asked for on the command line.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Action::Print => "the mail client's call (TOKENFILE alone)",
+            Action::Status => "--status",
+            Action::Authorize => "--authorize",
+            Action::Test => "--test",
+            Action::List => "--list",
+            Action::Check => "--check",
+            Action::Revoke => "--revoke",
+        }
+    }
+}
+
 /// Options of the interactive sign-in.
 #[derive(Clone, Debug)]
 pub struct AuthorizeOptions {
@@ -90,6 +105,7 @@ impl Settings {
         check_combinations(&cli, token_files.len())?;
         let (token_path, token_given) = token_files.first().cloned().unwrap_or_default();
         let actions = actions(&cli);
+        check_flags_apply(&cli, &actions)?;
         let encryption = match (cli.encryption, &cli.gpg_recipient) {
             (Some(kind), Some(_)) if kind != EncryptionKind::Gpg => {
                 return Err(Error::usage("--gpg-recipient needs --encryption gpg"));
@@ -157,6 +173,98 @@ fn check_combinations(cli: &Cli, token_files: usize) -> Result<()> {
     }
     if cli.json && !cli.list && !cli.status {
         return Err(Error::usage("--json goes with --list or --status"));
+    }
+    Ok(())
+}
+
+/// The actions a flag can change. Only `--authorize` changes an account: everything else a flag
+/// says applies to the one run it is given with, and a flag that none of the run's actions uses
+/// is refused rather than ignored (flags silently ignored once the file existed were a standing
+/// complaint about mutt_oauth2.py, neomutt PR #4795).
+const SIGN_IN: &[Action] = &[Action::Authorize];
+/// The client and token endpoint: whatever sends a request for this account.
+const CLIENT: &[Action] = &[
+    Action::Print,
+    Action::Authorize,
+    Action::Test,
+    Action::Revoke,
+];
+/// The e-mail address, SASL method and mail servers: what prints or tests a login.
+const MAIL: &[Action] = &[Action::Print, Action::Authorize, Action::Test];
+
+/// Refuses a flag that none of the actions asked for uses (exit 64), naming where it applies.
+fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
+    let flags: [(bool, &str, &[Action]); 26] = [
+        (cli.authflow.is_some(), "--authflow", SIGN_IN),
+        (cli.port.is_some(), "--port", SIGN_IN),
+        (cli.no_browser, "--no-browser", SIGN_IN),
+        (cli.auth_timeout.is_some(), "--auth-timeout", SIGN_IN),
+        (cli.no_login_hint, "--no-login-hint", SIGN_IN),
+        (cli.provider.is_some(), "--provider", SIGN_IN),
+        (cli.tenant.is_some(), "--tenant", SIGN_IN),
+        (cli.issuer.is_some(), "--issuer", SIGN_IN),
+        (cli.scope.is_some(), "--scope", SIGN_IN),
+        (
+            cli.authorize_endpoint.is_some(),
+            "--authorize-endpoint",
+            SIGN_IN,
+        ),
+        (
+            cli.devicecode_endpoint.is_some(),
+            "--devicecode-endpoint",
+            SIGN_IN,
+        ),
+        (cli.redirect_uri.is_some(), "--redirect-uri", SIGN_IN),
+        (cli.encryption.is_some(), "--encryption", SIGN_IN),
+        (cli.gpg_recipient.is_some(), "--gpg-recipient", SIGN_IN),
+        (cli.client_id.is_some(), "--client-id", CLIENT),
+        (cli.client_secret.is_some(), "--client-secret", CLIENT),
+        (
+            cli.client_secret_file.is_some(),
+            "--client-secret-file",
+            CLIENT,
+        ),
+        (cli.token_endpoint.is_some(), "--token-endpoint", CLIENT),
+        (cli.email.is_some(), "--email", MAIL),
+        (cli.sasl_method.is_some(), "--sasl-method", MAIL),
+        (cli.imap_endpoint.is_some(), "--imap-endpoint", MAIL),
+        (cli.pop_endpoint.is_some(), "--pop-endpoint", MAIL),
+        (cli.smtp_endpoint.is_some(), "--smtp-endpoint", MAIL),
+        (cli.protocol.is_some(), "--protocol", MAIL),
+        (
+            cli.format != Format::Token,
+            "--format",
+            &[Action::Print, Action::Authorize],
+        ),
+        (
+            cli.force_refresh,
+            "--force-refresh",
+            &[Action::Print, Action::Test],
+        ),
+    ];
+    for (given, flag, applies_to) in flags {
+        if given && !actions.iter().any(|action| applies_to.contains(action)) {
+            let hint = if applies_to == SIGN_IN {
+                "it is recorded by a sign-in: run 'mailtoken --authorize TOKENFILE' with it to \
+                 change the account"
+                    .to_string()
+            } else {
+                let modes: Vec<&str> = applies_to.iter().map(|action| action.flag()).collect();
+                format!(
+                    "it applies to {} alone, and is never stored",
+                    modes.join(", ")
+                )
+            };
+            return Err(Error::usage(format!(
+                "{flag} does nothing with {}",
+                actions
+                    .iter()
+                    .map(|action| action.flag())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ))
+            .hint(hint));
+        }
     }
     Ok(())
 }

@@ -4,59 +4,29 @@
 use chrono::{DateTime, Local, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::account_state::{State, Word};
 use crate::encryption::EncryptionSpec;
 use crate::error::{Error, Result};
 use crate::log;
 use crate::output;
 use crate::settings::Settings;
-use crate::tokenfile::{Flow, Schema, TokenFile};
+use crate::tokenfile::{Account, Loaded, Schema, TokenFile};
 
 /// Prints the state of the account named on the command line.
 pub fn show(settings: &Settings) -> Result<()> {
     let account = settings.account();
     let loaded = account.load()?;
     let now = Utc::now();
+    let state = State::decide(&loaded.token, account.remembered(&loaded).as_ref(), now);
     let path = account.path().display().to_string();
     if settings.json {
-        let summary = Summary::of(&settings.token_given, &path, &loaded.token, now);
+        let summary = Summary::of(&settings.token_given, &path, &loaded.token, &state);
         return output::print_text(&to_json(&summary)?);
     }
-    output::print_text(&describe(&path, &loaded.token, loaded.schema, now))
-}
-
-/// Where an account stands, in one word (`--list`, `--status --json`, `--check`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum State {
-    /// The access token works now.
-    Ok,
-    /// The access token has expired; the next use refreshes it.
-    Expired,
-    /// The access token has expired and nothing can renew it: `--authorize` again.
-    NeedsSignIn,
-    /// The file could not be read or decrypted.
-    Unreadable,
-}
-
-impl State {
-    pub fn of(token: &TokenFile, now: DateTime<Utc>) -> State {
-        if !token.is_expired(now) {
-            State::Ok
-        } else if token.flow == Flow::Clientcredentials || token.refresh_token.is_some() {
-            State::Expired
-        } else {
-            State::NeedsSignIn
-        }
-    }
-
-    pub fn words(self) -> &'static str {
-        match self {
-            State::Ok => "ok",
-            State::Expired => "expired (refreshes on next use)",
-            State::NeedsSignIn => "needs sign-in",
-            State::Unreadable => "unreadable",
-        }
-    }
+    let fix = state
+        .sign_in_error(&account)
+        .and_then(|error| error.hint_text().map(String::from));
+    output::print_text(&describe(&path, &loaded, &state, fix.as_deref(), now))
 }
 
 /// One account as `--json` shows it. The schema is documented in the README ("Keeping logins
@@ -67,7 +37,11 @@ pub struct Summary {
     /// TOKENFILE as given, or the file's name in the accounts directory.
     pub name: String,
     pub path: String,
-    pub state: State,
+    pub state: Word,
+    /// When the state began (`needs-sign-in`, `unreachable`), RFC 3339, UTC, to the second.
+    pub since: Option<String>,
+    /// Why (`needs-sign-in`, `unreachable`, `unreadable`): sanitised, never a secret.
+    pub reason: Option<String>,
     pub email: Option<String>,
     pub provider: Option<String>,
     pub flow: Option<&'static str>,
@@ -78,17 +52,36 @@ pub struct Summary {
     pub scope: Option<String>,
     /// `age`, `age-passphrase`, `gpg` or `pipe`.
     pub encryption: Option<&'static str>,
-    /// Why the file is unreadable, for that state only.
+    /// Why the file is unreadable, for that state only (kept beside `reason` for the scripts
+    /// written before it).
     pub error: Option<String>,
+    /// The state as `--list` words it.
+    #[serde(skip)]
+    pub state_words: String,
 }
 
 impl Summary {
-    pub fn of(name: &str, path: &str, token: &TokenFile, now: DateTime<Utc>) -> Summary {
+    /// One account's summary, read from its file; an unreadable file is a state, not a failure.
+    pub fn of_account(name: &str, account: &Account) -> Summary {
+        let path = account.path().display().to_string();
+        match account.load() {
+            Ok(loaded) => {
+                let remembered = account.remembered(&loaded);
+                let state = State::decide(&loaded.token, remembered.as_ref(), Utc::now());
+                Summary::of(name, &path, &loaded.token, &state)
+            }
+            Err(error) => Summary::unreadable(name, &path, &error),
+        }
+    }
+
+    pub fn of(name: &str, path: &str, token: &TokenFile, state: &State) -> Summary {
         let text = |value: &str| Some(log::sanitize(value)).filter(|v| !v.is_empty());
         Summary {
             name: log::sanitize(name),
             path: path.to_string(),
-            state: State::of(token, now),
+            state: state.word(),
+            since: state.since().map(rfc3339),
+            reason: state.reason().and_then(text),
             email: text(&token.email),
             provider: text(&token.registration.provider),
             flow: Some(token.flow.name()),
@@ -103,14 +96,21 @@ impl Summary {
                 .and_then(text),
             encryption: Some(encryption_kind(&token.encryption)),
             error: None,
+            state_words: state.words(short_moment),
         }
     }
 
     pub fn unreadable(name: &str, path: &str, error: &Error) -> Summary {
+        let cause = log::sanitize(error.message());
+        let state = State::Unreadable {
+            cause: cause.clone(),
+        };
         Summary {
             name: log::sanitize(name),
             path: path.to_string(),
-            state: State::Unreadable,
+            state: state.word(),
+            since: None,
+            reason: Some(cause.clone()),
             email: None,
             provider: None,
             flow: None,
@@ -119,7 +119,8 @@ impl Summary {
             last_refresh: None,
             scope: None,
             encryption: None,
-            error: Some(log::sanitize(error.message())),
+            error: Some(cause),
+            state_words: state.words(short_moment),
         }
     }
 }
@@ -145,7 +146,15 @@ fn encryption_kind(spec: &EncryptionSpec) -> &'static str {
 }
 
 /// The report, one `label: value` line each; lines with nothing to say are left out.
-pub fn describe(path: &str, token: &TokenFile, schema: Schema, now: DateTime<Utc>) -> String {
+/// `fix` is what to run when the state needs a person.
+pub fn describe(
+    path: &str,
+    loaded: &Loaded,
+    state: &State,
+    fix: Option<&str>,
+    now: DateTime<Utc>,
+) -> String {
+    let (token, schema) = (&loaded.token, loaded.schema);
     let registration = &token.registration;
     let mut lines: Vec<(&str, String)> = vec![
         ("file", path.to_string()),
@@ -179,7 +188,13 @@ pub fn describe(path: &str, token: &TokenFile, schema: Schema, now: DateTime<Utc
     if let Some(revocation) = &registration.revocation_endpoint {
         lines.push(("revocation", revocation.clone()));
     }
-    lines.push(("state", State::of(token, now).words().into()));
+    lines.push(("state", state.words(|at| moment(at, now))));
+    if let Some(reason) = state.reason() {
+        lines.push(("why", reason.to_string()));
+    }
+    if let Some(fix) = fix {
+        lines.push(("to fix", fix.to_string()));
+    }
     lines.push(("access token", describe_expiry(token, now)));
     lines.push((
         "refresh token",
@@ -245,6 +260,11 @@ fn describe_expiry(token: &TokenFile, now: DateTime<Utc>) -> String {
     } else {
         format!("valid until {}", moment(expiry, now))
     }
+}
+
+/// A time for `--list`'s one line: how long ago or ahead, from now.
+fn short_moment(at: DateTime<Utc>) -> String {
+    relative(at, Utc::now())
 }
 
 /// A time to the second in local time, and how far it is from now: "2026-11-29 07:03:12 +01:00

@@ -83,6 +83,7 @@ fuzz_target!(|data: &[u8]| {
         provider: "microsoft",
         authorize_command: "mailtoken --authorize /tmp/account",
         redirect_uri: Some("http://localhost:8080/"),
+        login_exists: true,
     };
     for endpoint in [
         Endpoint::Token,

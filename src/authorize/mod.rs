@@ -58,6 +58,9 @@ pub(crate) struct Request<'a> {
     /// The account had a file without a refresh token: ask for consent again, so the provider
     /// issues one (Google issues refresh tokens only with a consent).
     pub consent_again: bool,
+    /// The account already has a login with a refresh token, which a failed sign-in leaves as
+    /// it was.
+    pub login_exists: bool,
     /// How to run this sign-in again: the stored account's command, or for a first sign-in every
     /// flag the user gave (no file remembers them yet).
     pub authorize_command: String,
@@ -77,6 +80,7 @@ impl Request<'_> {
             provider: &self.registration.provider,
             authorize_command: &self.authorize_command,
             redirect_uri,
+            login_exists: self.login_exists,
         }
     }
 }
@@ -118,6 +122,9 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         consent_again: previous
             .as_ref()
             .is_some_and(|previous| previous.refresh_token.is_none()),
+        login_exists: previous
+            .as_ref()
+            .is_some_and(|previous| previous.refresh_token.is_some()),
         authorize_command: match &previous {
             Some(_) => account.authorize_command(),
             None => command_as_given(),
@@ -276,7 +283,9 @@ fn run_flow(flow: Flow, request: &Request) -> Result<Obtained> {
     }
 }
 
-/// Writes the file under the refresh lock, so no concurrent refresh interleaves with it.
+/// Writes the file under the refresh lock, so no concurrent refresh interleaves with it, and
+/// remembers it among the accounts when it lies outside the accounts directory. The write ends
+/// whatever was remembered about an ended login.
 fn save(account: &Account, token: &mut TokenFile, ask: &Prompter, no_previous: bool) -> Result<()> {
     let _lock = account.lock()?;
     if no_previous && account.exists() {
@@ -294,6 +303,10 @@ fn save(account: &Account, token: &mut TokenFile, ask: &Prompter, no_previous: b
             {
                 attempts += 1;
                 log::warn(format!("{}; try again", error.message()));
+            }
+            Ok(()) => {
+                crate::known_accounts::remember(account.path());
+                return Ok(());
             }
             other => return other,
         }

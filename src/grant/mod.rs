@@ -152,7 +152,7 @@ impl GrantFailure {
                 "the {} request to {host} failed: {detail}",
                 situation.what
             ))
-            .hint("try again later; the login itself is fine"),
+            .hint(provider_answer::later(situation.login_exists)),
             GrantFailure::Malformed(detail) => {
                 Error::temporary(format!("{host} sent an unusable token response: {detail}"))
                     .hint("try again later; --debug shows the whole exchange")

@@ -183,7 +183,7 @@ pub fn run(settings: &Settings) -> Result<()> {
     };
     let mut failed: Vec<(Protocol, Kind)> = Vec::new();
     for endpoint in &endpoints {
-        if let Some(kind) = tester.test(endpoint) {
+        if let Some(kind) = tester.test(endpoint)? {
             failed.push((endpoint.protocol, kind));
         }
     }
@@ -204,8 +204,10 @@ struct Tester<'a> {
 }
 
 impl Tester<'_> {
-    /// Tests one endpoint and reports it on stderr; the kind of failure when it failed.
-    fn test(&mut self, endpoint: &MailEndpoint) -> Option<Kind> {
+    /// Tests one endpoint and reports it on stderr; the kind of failure when it failed. Ends the
+    /// whole test (77) when the refresh finds that the provider ended the login: no server can
+    /// accept it then, and its refusal says nothing about scopes or settings.
+    fn test(&mut self, endpoint: &MailEndpoint) -> Result<Option<Kind>> {
         let (result, elapsed) = self.try_login(endpoint);
         let fresh = matches!(
             self.current.source,
@@ -216,7 +218,7 @@ impl Tester<'_> {
                 self.may_refresh = false;
                 self.retry_refreshed(endpoint, failure, elapsed, fresh)
             }
-            result => self.report(endpoint, result, elapsed, fresh, false),
+            result => Ok(self.report(endpoint, result, elapsed, fresh, false)),
         }
     }
 
@@ -245,7 +247,7 @@ impl Tester<'_> {
         failure: Failure,
         elapsed: Duration,
         fresh: bool,
-    ) -> Option<Kind> {
+    ) -> Result<Option<Kind>> {
         say_line(endpoint, self.method, failure.kind.word(), elapsed);
         say_reply(&failure);
         say_detail("the cached token was refused; refreshing it and trying once more");
@@ -253,15 +255,16 @@ impl Tester<'_> {
             Ok(refreshed) => {
                 self.current = refreshed;
                 let (result, elapsed) = self.try_login(endpoint);
-                self.report(endpoint, result, elapsed, true, true)
+                Ok(self.report(endpoint, result, elapsed, true, true))
             }
+            Err(error) if error.status() == crate::error::ExitStatus::Reauthorize => Err(error),
             Err(error) => {
                 say_detail(format!("the refresh failed: {}", error.message()));
                 if let Some(hint) = error.hint_text() {
                     say_detail(format!("hint: {hint}"));
                 }
                 explain(&failure, endpoint, &self.current.token, fresh, false);
-                Some(Kind::Refused)
+                Ok(Some(Kind::Refused))
             }
         }
     }

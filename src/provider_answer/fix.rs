@@ -24,6 +24,16 @@ pub enum Fix {
     Registration,
 }
 
+/// "Try again later", and that the login is unharmed where there is one: a first sign-in that
+/// cannot reach the provider has no login yet.
+pub fn later(login_exists: bool) -> &'static str {
+    if login_exists {
+        "try again later; the login itself is fine"
+    } else {
+        "try again later; nothing was signed in or stored yet"
+    }
+}
+
 /// The hint for a verdict: the command to run, and what to change first.
 pub(super) fn hint(answer: &ProviderAnswer, verdict: &Verdict, situation: &Situation) -> String {
     let command = situation.authorize_command;
@@ -34,7 +44,7 @@ pub(super) fn hint(answer: &ProviderAnswer, verdict: &Verdict, situation: &Situa
             "run '{command}' and grant access; in an organisation an administrator may have to \
              consent to the app first{why}"
         ),
-        Fix::Later => "try again later; the login itself is fine".to_string(),
+        Fix::Later => later(situation.login_exists).to_string(),
         Fix::Administrator => format!(
             "ask the account's administrator to allow this app, or use another --client-id \
              with '{command}'"

@@ -24,7 +24,7 @@ mod fix;
 mod rules;
 
 pub use answer::{Body, ProviderAnswer};
-pub use fix::Fix;
+pub use fix::{Fix, later};
 pub use rules::{Key, RULES, Rule};
 
 use ExitStatus::{Config, Reauthorize, Temporary};
@@ -132,6 +132,9 @@ pub struct Situation<'a> {
     pub authorize_command: &'a str,
     /// The redirect URI sent, for AADSTS50011 and redirect_uri_mismatch.
     pub redirect_uri: Option<&'a str>,
+    /// Whether a working login exists that the failure leaves as it was (not for a first
+    /// sign-in).
+    pub login_exists: bool,
 }
 
 /// The error to end with: what the provider said, what it means, and the fix.

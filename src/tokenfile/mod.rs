@@ -10,6 +10,7 @@ mod contents;
 mod mutt_oauth2;
 mod overrides;
 pub mod recovery;
+pub mod remembered;
 
 pub use contents::{
     FORMAT_VERSION, Flow, MAX_LIFETIME, MAX_REFRESH_MARGIN, Schema, TYPICAL_LIFETIME, TokenFile,
@@ -23,7 +24,8 @@ use zeroize::Zeroizing;
 use crate::encryption::{Crypto, EncryptionOptions, EncryptionSpec};
 use crate::error::{Error, ExitStatus, Result};
 use crate::paths;
-use crate::private_files::{self, LockError, ReadError, RefreshLock};
+use crate::private_files::{self, FileId, LockError, ReadError, RefreshLock};
+use remembered::Remembered;
 
 /// A token file and the means to open it.
 pub struct Account {
@@ -37,6 +39,8 @@ pub struct Account {
 pub struct Loaded {
     pub token: TokenFile,
     pub schema: Schema,
+    /// Which version of the file this is.
+    pub file: FileId,
 }
 
 impl Account {
@@ -85,7 +89,9 @@ impl Account {
 
     fn read(&self, to_update: bool) -> Result<Loaded> {
         let shown = self.path.display();
-        let bytes = private_files::read_private(&self.path).map_err(|error| match error {
+        let (bytes, file) =
+            private_files::read_private_identified(&self.path).map_err(|error| {
+                match error {
             ReadError::Missing => {
                 Error::new(ExitStatus::NoTokenFile, format!("no token file at {shown}")).hint(
                     format!("run '{}' once to sign in", self.authorize_command()),
@@ -120,7 +126,8 @@ impl Account {
                 Error::bad_token_file(format!("{shown} is far too large to be a token file"))
             }
             ReadError::Io(e) => Error::bad_token_file(format!("cannot read {shown}: {e}")),
-        })?;
+        }
+            })?;
         if bytes.is_empty() {
             return Err(Error::bad_token_file(format!(
                 "{shown} is empty (a sign-in that never finished?)"
@@ -134,7 +141,41 @@ impl Account {
         if to_update && schema == Schema::Mailtoken {
             token.remember_unknown(&plaintext);
         }
-        Ok(Loaded { token, schema })
+        Ok(Loaded {
+            token,
+            schema,
+            file,
+        })
+    }
+
+    /// What was remembered about the login in the file as it was loaded (`remembered`).
+    pub fn remembered(&self, loaded: &Loaded) -> Option<Remembered> {
+        remembered::read(&self.real_path(), &loaded.file)
+    }
+
+    /// Records that the provider ended the login the file holds now.
+    pub fn record_ended(&self, code: Option<&str>, reason: &str) {
+        if let Some(file) = self.current_file() {
+            remembered::record_ended(&self.real_path(), file, code, reason);
+        }
+    }
+
+    /// Records that a refresh failed for a temporary reason.
+    pub fn record_unreachable(&self, reason: &str) {
+        if let Some(file) = self.current_file() {
+            remembered::record_unreachable(&self.real_path(), file, reason);
+        }
+    }
+
+    /// Forgets what was remembered: the login was replaced or ended for good.
+    pub fn forget_remembered(&self) {
+        remembered::forget(&self.real_path());
+    }
+
+    fn current_file(&self) -> Option<FileId> {
+        std::fs::metadata(self.real_path())
+            .ok()
+            .map(|metadata| FileId::of(&metadata))
     }
 
     /// The file itself when TOKENFILE is a symbolic link: writes replace the link's target, not
@@ -146,10 +187,14 @@ impl Account {
     /// Encrypts and atomically replaces the token file. The new ciphertext is first decrypted the
     /// way later calls will read it, so a file no one can open never replaces a working one.
     /// Callers that replace an existing login hold the refresh lock, so no two writers interleave.
+    /// What was remembered about the old login no longer applies, and goes.
     pub fn save(&self, token: &mut TokenFile) -> Result<()> {
         let ciphertext = self.seal(token)?;
-        private_files::write_atomic(&self.real_path(), &ciphertext)
-            .map_err(|e| Error::io(format!("cannot write {}: {e}", self.path.display())))
+        let real_path = self.real_path();
+        private_files::write_atomic(&real_path, &ciphertext)
+            .map_err(|e| Error::io(format!("cannot write {}: {e}", self.path.display())))?;
+        remembered::forget(&real_path);
+        Ok(())
     }
 
     /// Proves, before a refresh token is spent, that the result could be stored: the token set

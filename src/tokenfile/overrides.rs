@@ -6,10 +6,10 @@ use crate::provider::Registration;
 use crate::sasl::SaslMethod;
 use crate::secret::Secret;
 
-/// Values given on the command line that replace those the file stores. The client values and
-/// the token endpoint apply to every run and are stored with the next write, so a wrong client id
-/// is corrected without signing in again; the registration values are recorded by a sign-in, and
-/// the SASL method and mail servers also apply to what one run prints or tests.
+/// Values given on the command line that replace those the file stores, for one run. Only a
+/// sign-in records them (`authorize` builds the new file from them); every other run applies the
+/// client values, the token endpoint, the SASL method and the mail servers to what it sends,
+/// prints or tests, and never writes them: a refresh stores the new tokens and nothing else.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
     pub email: Option<String>,
@@ -20,7 +20,7 @@ pub struct Overrides {
     pub issuer: Option<String>,
     pub authorize_endpoint: Option<String>,
     /// `--token-endpoint`: also how a mutt_oauth2.py file, which records only a provider name, is
-    /// pointed at another endpoint.
+    /// pointed at another endpoint for one run (`--authorize` records it).
     pub token_endpoint: Option<String>,
     pub devicecode_endpoint: Option<String>,
     pub scope: Option<String>,
@@ -32,7 +32,8 @@ pub struct Overrides {
 }
 
 impl Overrides {
-    /// The client values and the token endpoint, over a stored token set.
+    /// The client values and the token endpoint, over a copy of a stored token set that is used
+    /// for one run and never stored.
     pub fn apply_to_client(&self, token: &mut TokenFile) {
         if let Some(email) = &self.email {
             token.email = email.clone();

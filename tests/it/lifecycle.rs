@@ -114,7 +114,11 @@ fn list_shows_every_account_aligned_and_only_token_files() {
     );
     assert!(lines[1].contains("unreadable"), "{}", run.stdout);
     assert!(lines[2].ends_with("ok"), "{}", run.stdout);
-    assert!(lines[3].ends_with("needs sign-in"), "{}", run.stdout);
+    assert!(
+        lines[3].ends_with("needs sign-in since 3 days ago"),
+        "{}",
+        run.stdout
+    );
     assert!(
         lines[4].ends_with("expired (refreshes on next use)"),
         "{}",
@@ -145,6 +149,8 @@ fn list_json_is_an_array_of_the_documented_objects() {
         "name",
         "path",
         "state",
+        "since",
+        "reason",
         "email",
         "provider",
         "flow",

@@ -6,9 +6,7 @@ use mailtoken::mailserver::Protocol;
 use mailtoken::sasl::SaslMethod;
 
 use crate::support::login_test::{Probe, expected_sasl, sasl_lines};
-use crate::support::mail::{
-    Answer, Behaviour, GOOGLE_CHALLENGE, Said, Session, serving, xoauth2_only,
-};
+use crate::support::mail::{Answer, Behaviour, Said, Session, serving, xoauth2_only};
 use crate::support::{CACHED_TOKEN, FakeServer, Reply, each_case};
 
 const FRESH_TOKEN: &str = "fresh-access-token";
@@ -173,17 +171,35 @@ fn a_token_refreshed_for_this_run_is_not_refreshed_again() {
 }
 
 #[test]
-fn a_failed_refresh_keeps_the_refusal_and_says_why() {
+fn a_refusal_whose_refresh_finds_the_login_ended_is_a_sign_in_not_a_scope_problem() {
     let tokens = FakeServer::answering(Reply::oauth_error(400, "invalid_grant", "revoked"));
     let refusing = refusing(Protocol::Smtp, "never");
     let probe = probe(Protocol::Smtp, SaslMethod::Xoauth2, &tokens, refusing);
 
     let run = probe.test(&[]);
 
-    run.expect(69, "");
-    run.says("the refresh failed: ");
+    // The server's refusal is shown, then the refresh says the login has ended: 77, the one fix
+    // is a sign-in, and no guess about scopes or addresses follows.
+    run.expect(77, "");
+    run.says("server said: 535 5.7.8");
+    run.says("invalid_grant");
     run.says("--authorize");
-    run.says(GOOGLE_CHALLENGE.split('"').nth(3).unwrap());
+    run.never_says("likely");
+    run.never_says("--scope");
+
+    // The verdict is remembered: the next test ends before logging in anywhere.
+    let logins = sasl_lines(Protocol::Smtp, &probe.server.received()).len();
+    let again = probe.test(&[]);
+    again.expect(77, "");
+    assert_eq!(
+        tokens.requests().len(),
+        1,
+        "the provider is not asked again"
+    );
+    assert_eq!(
+        sasl_lines(Protocol::Smtp, &probe.server.received()).len(),
+        logins
+    );
 }
 
 #[test]

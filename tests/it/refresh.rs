@@ -329,7 +329,7 @@ fn client_credentials_accounts_repeat_the_client_credentials_grant() {
 }
 
 #[test]
-fn command_line_client_values_replace_stored_ones_and_are_kept() {
+fn command_line_client_values_apply_to_the_call_and_are_never_stored() {
     let server = FakeServer::answering(Reply::token("new-access", None, 3600));
     let (sandbox, path) = expired_account(&server);
 
@@ -346,9 +346,11 @@ fn command_line_client_values_replace_stored_ones_and_are_kept() {
     run.expect_code(0);
     assert_eq!(server.requests()[0].form["client_id"], "fixed-client");
     assert_eq!(server.requests()[0].form["client_secret"], "fixed-secret");
+    // The refresh stored the new tokens and nothing else: only --authorize changes an account.
     let stored = sandbox.read_token(&path);
-    assert_eq!(stored.client_id, "fixed-client");
-    assert_eq!(stored.client_secret, Some(Secret::new("fixed-secret")));
+    assert_eq!(stored.access_token, Secret::new("new-access"));
+    assert_eq!(stored.client_id, "test-client");
+    assert_eq!(stored.client_secret, Some(Secret::new("test-secret")));
 }
 
 #[test]

@@ -323,7 +323,7 @@ fn check_reports_an_unreadable_file_without_touching_it() {
 // --- the notify hook ---------------------------------------------------------------------------
 
 /// A hook that appends its environment to `notified` in the sandbox, one line per run.
-fn install_hook(sandbox: &Sandbox) -> PathBuf {
+pub(crate) fn install_hook(sandbox: &Sandbox) -> PathBuf {
     let hook = sandbox.config_home().join("mailtoken/notify");
     let record = sandbox.path("notified");
     std::fs::write(
@@ -340,7 +340,7 @@ fn install_hook(sandbox: &Sandbox) -> PathBuf {
 }
 
 /// The lines of `path` once there are `count` of them, or after ten seconds.
-fn wait_for_lines(path: &Path, count: usize) -> Vec<String> {
+pub(crate) fn wait_for_lines(path: &Path, count: usize) -> Vec<String> {
     let read = || -> Vec<String> {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         text.lines().map(str::to_string).collect()

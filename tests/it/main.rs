@@ -6,6 +6,7 @@
 
 mod support;
 
+mod account_state;
 mod authorize_device;
 mod authorize_localhost;
 mod authorize_other;

@@ -147,8 +147,8 @@ _mailtoken_clap() {
     esac
 }
 
-# The account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken, one a line.
-# Not accounts: the .lock files, hidden files, and .unreadable-*, .recovery* and .tmp* copies.
+# The account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken, one a line, then the paths
+# of the accounts signed in elsewhere (its .elsewhere file). Not accounts: the .lock and .state files, hidden files, and .unreadable-*, .recovery* and .tmp* copies.
 _mailtoken_accounts() {
     local dir="${XDG_DATA_HOME:-$HOME/.local/share}/mailtoken" path name
     [[ -d $dir ]] || return 0
@@ -156,10 +156,12 @@ _mailtoken_accounts() {
         [[ -f $path ]] || continue
         name=${path##*/}
         case $name in
-            .* | *.lock | *.unreadable-* | *.recovery* | *.tmp*) continue ;;
+            .* | *.lock | *.state | *.unreadable-* | *.recovery* | *.tmp*) continue ;;
         esac
         printf '%s\n' "$name"
     done
+    [[ -f $dir/.elsewhere ]] && cat -- "$dir/.elsewhere"
+    return 0
 }
 
 # TOKENFILE completes as an account name or a path; options and their values as clap knows them.
@@ -169,7 +171,7 @@ _mailtoken_complete() {
         local IFS=$'\n'
         compopt -o filenames 2>/dev/null
         if [[ $cur == */* ]]; then
-            COMPREPLY=($(compgen -f -- "$cur"))
+            COMPREPLY=($(compgen -W "$(_mailtoken_accounts)" -- "$cur") $(compgen -f -- "$cur"))
         else
             COMPREPLY=($(compgen -W "$(_mailtoken_accounts)" -- "$cur") $(compgen -f -- "$cur"))
         fi

@@ -53,16 +53,18 @@ complete -c mailtoken -s d -l debug -d 'Trace every HTTP and mail-protocol excha
 complete -c mailtoken -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailtoken -s V -l version -d 'Print version'
 
-# TOKENFILE: the account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken; paths still
-# complete as files. Not accounts: the .lock files, hidden files, and .unreadable-*, .recovery* and .tmp* copies.
+# TOKENFILE: the account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken and the paths of
+# the accounts signed in elsewhere (its .elsewhere file); paths still complete as files.
+# Not accounts: the .lock and .state files, hidden files, and .unreadable-*, .recovery* and .tmp* copies.
 function __mailtoken_accounts
     set -l data $XDG_DATA_HOME
     test -n "$data"; or set data ~/.local/share
     for path in $data/mailtoken/*
         test -f $path; or continue
         set -l name (string replace -r '.*/' '' -- $path)
-        string match -qr '\.(lock$|unreadable-|recovery|tmp)' -- $name; and continue
+        string match -qr '\.(lock$|state$|unreadable-|recovery|tmp)' -- $name; and continue
         echo $name
     end
+    test -f $data/mailtoken/.elsewhere; and cat -- $data/mailtoken/.elsewhere
 end
 complete -c mailtoken -n 'not string match -q -- "-*" (commandline -ct)' -a '(__mailtoken_accounts)' -d account

@@ -1,5 +1,6 @@
 //! The checked-in completions, run by the real shells: TOKENFILE completes the account names in
-//! `$XDG_DATA_HOME/mailtoken` (and never a lock file or a helper copy), `--provider` the presets,
+//! `$XDG_DATA_HOME/mailtoken` (and never a lock file or a helper copy) and the paths of the
+//! accounts signed in elsewhere, `--provider` the presets,
 //! and every enumerated flag its possible values. bash is driven through its `complete -F`
 //! function, zsh through a pseudo-terminal (`zsh/zpty`) pressing Tab, fish through `complete -C`.
 //!
@@ -30,6 +31,7 @@ impl Fixture {
             "gmail",
             "work.lock",
             "gmail.lock",
+            "work.state",
             ".work.1234.5678.tmp",
             "work.unreadable-20261129T050000",
             "gmail.recovery",
@@ -38,6 +40,8 @@ impl Fixture {
             std::fs::write(accounts.join(name), "x").unwrap();
         }
         std::fs::create_dir(accounts.join("a-directory")).unwrap();
+        // An account signed in at a path, as `known_accounts` remembers it.
+        std::fs::write(accounts.join(".elsewhere"), format!("{ELSEWHERE}\n")).unwrap();
         std::fs::create_dir_all(sandbox.path("cwd")).unwrap();
         std::fs::create_dir_all(sandbox.home()).unwrap();
         Fixture { sandbox }
@@ -143,9 +147,12 @@ grep -q '^<done>$' "$out" || { echo "zsh did not finish completing" >&2; exit 1;
 grep -v '^<done>$' "$out"
 "#;
 
+/// The path of the account signed in outside the accounts directory (it need not exist).
+const ELSEWHERE: &str = "/nonexistent-mailtoken/mail/tok";
+
 /// What each line completes to beyond the enumerated values, and what that shows.
 fn expected_completions() -> Vec<(&'static str, Vec<String>, &'static str)> {
-    let accounts = strings(&["gmail", "work"]);
+    let accounts = strings(&[ELSEWHERE, "gmail", "work"]);
     let presets = mailtoken::provider::PRESET_NAMES
         .iter()
         .map(|s| s.to_string());
@@ -164,6 +171,11 @@ fn expected_completions() -> Vec<(&'static str, Vec<String>, &'static str)> {
             "mailtoken --format msasl ",
             accounts,
             "account names after an option's value",
+        ),
+        (
+            "mailtoken /nonexistent-m",
+            strings(&[ELSEWHERE]),
+            "an account signed in elsewhere, by its path",
         ),
         (
             "mailtoken --provider ",

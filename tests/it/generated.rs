@@ -48,10 +48,11 @@ fn completion(shell: Shell) -> String {
 }
 
 /// Which names are accounts, in every shell: the files in `$XDG_DATA_HOME/mailtoken` except hidden
-/// ones (the temporary files of a write) and the helpers beside a token file: `NAME.lock`, and the
-/// `.unreadable-*`, `.recovery*` and `.tmp*` copies.
+/// ones (the temporary files of a write) and the helpers beside a token file: `NAME.lock`,
+/// `NAME.state`, and the `.unreadable-*`, `.recovery*` and `.tmp*` copies. The accounts signed in
+/// elsewhere are the paths listed in its `.elsewhere` file, one a line.
 const NOT_ACCOUNTS: &str =
-    "the .lock files, hidden files, and .unreadable-*, .recovery* and .tmp* copies";
+    "the .lock and .state files, hidden files, and .unreadable-*, .recovery* and .tmp* copies";
 
 /// clap's completions know TOKENFILE only as a file; this teaches them the account names (the bare
 /// NAME form) as well. Static completion scripts cannot ask the binary, so each shell reads the
@@ -109,8 +110,8 @@ fn with_account_names(shell: Shell, generated: String) -> String {
 }
 
 const BASH_ACCOUNTS: &str = r#"
-# The account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken, one a line.
-# Not accounts: NOT_ACCOUNTS.
+# The account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken, one a line, then the paths
+# of the accounts signed in elsewhere (its .elsewhere file). Not accounts: NOT_ACCOUNTS.
 _mailtoken_accounts() {
     local dir="${XDG_DATA_HOME:-$HOME/.local/share}/mailtoken" path name
     [[ -d $dir ]] || return 0
@@ -118,10 +119,12 @@ _mailtoken_accounts() {
         [[ -f $path ]] || continue
         name=${path##*/}
         case $name in
-            .* | *.lock | *.unreadable-* | *.recovery* | *.tmp*) continue ;;
+            .* | *.lock | *.state | *.unreadable-* | *.recovery* | *.tmp*) continue ;;
         esac
         printf '%s\n' "$name"
     done
+    [[ -f $dir/.elsewhere ]] && cat -- "$dir/.elsewhere"
+    return 0
 }
 
 # TOKENFILE completes as an account name or a path; options and their values as clap knows them.
@@ -131,7 +134,7 @@ _mailtoken_complete() {
         local IFS=$'\n'
         compopt -o filenames 2>/dev/null
         if [[ $cur == */* ]]; then
-            COMPREPLY=($(compgen -f -- "$cur"))
+            COMPREPLY=($(compgen -W "$(_mailtoken_accounts)" -- "$cur") $(compgen -f -- "$cur"))
         else
             COMPREPLY=($(compgen -W "$(_mailtoken_accounts)" -- "$cur") $(compgen -f -- "$cur"))
         fi
@@ -142,30 +145,34 @@ _mailtoken_complete() {
 "#;
 
 const ZSH_ACCOUNTS: &str = r#"
-# TOKENFILE: an account name from ${XDG_DATA_HOME:-~/.local/share}/mailtoken, or any file.
-# Not accounts: NOT_ACCOUNTS.
+# TOKENFILE: an account name from ${XDG_DATA_HOME:-~/.local/share}/mailtoken, an account signed
+# in elsewhere (the paths in its .elsewhere file), or any file. Not accounts: NOT_ACCOUNTS.
 (( $+functions[_mailtoken_tokenfiles] )) ||
 _mailtoken_tokenfiles() {
     local dir=${XDG_DATA_HOME:-$HOME/.local/share}/mailtoken
-    local -a accounts
+    local -a accounts elsewhere
     accounts=($dir/*(N-.:t))
-    accounts=(${accounts:#(.*|*.lock|*.unreadable-*|*.recovery*|*.tmp*)})
-    _alternative 'accounts:account:compadd -a accounts' 'files:token file:_files'
+    accounts=(${accounts:#(.*|*.lock|*.state|*.unreadable-*|*.recovery*|*.tmp*)})
+    [[ -f $dir/.elsewhere ]] && elsewhere=("${(@f)$(<$dir/.elsewhere)}")
+    _alternative 'accounts:account:compadd -a accounts' \
+        'elsewhere:account elsewhere:compadd -a elsewhere' 'files:token file:_files'
 }
 "#;
 
 const FISH_ACCOUNTS: &str = r#"
-# TOKENFILE: the account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken; paths still
-# complete as files. Not accounts: NOT_ACCOUNTS.
+# TOKENFILE: the account names in ${XDG_DATA_HOME:-~/.local/share}/mailtoken and the paths of
+# the accounts signed in elsewhere (its .elsewhere file); paths still complete as files.
+# Not accounts: NOT_ACCOUNTS.
 function __mailtoken_accounts
     set -l data $XDG_DATA_HOME
     test -n "$data"; or set data ~/.local/share
     for path in $data/mailtoken/*
         test -f $path; or continue
         set -l name (string replace -r '.*/' '' -- $path)
-        string match -qr '\.(lock$|unreadable-|recovery|tmp)' -- $name; and continue
+        string match -qr '\.(lock$|state$|unreadable-|recovery|tmp)' -- $name; and continue
         echo $name
     end
+    test -f $data/mailtoken/.elsewhere; and cat -- $data/mailtoken/.elsewhere
 end
 complete -c mailtoken -n 'not string match -q -- "-*" (commandline -ct)' -a '(__mailtoken_accounts)' -d account
 "#;

@@ -26,6 +26,10 @@ pub struct Metadata {
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
     #[serde(default)]
     pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// RFC 8414 section 2 (RECOMMENDED): the scopes the server supports; where a custom
+    /// provider is given no `--scope`, the default is chosen from these.
+    #[serde(default)]
+    pub scopes_supported: Option<Vec<String>>,
     /// RFC 9207 section 3: the server always sends `iss` in authorization responses.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,

@@ -131,6 +131,57 @@ pub fn remember(path: &Path) {
     });
 }
 
+/// The existing account whose name is nearest to `given`, a name that is no account: a typo's
+/// likely target (at most two edits away, a swap of neighbours counting as one). Accounts
+/// elsewhere are offered by their whole path.
+pub fn nearest(given: &str) -> Option<String> {
+    let dir = directory().ok()?;
+    let mut candidates: Vec<(String, String)> = token_files(&dir)
+        .ok()?
+        .into_iter()
+        .map(|(name, _)| (name.clone(), name))
+        .collect();
+    for path in remembered(&dir) {
+        if let Some(name) = path.file_name() {
+            candidates.push((
+                name.to_string_lossy().into_owned(),
+                path.display().to_string(),
+            ));
+        }
+    }
+    let limit = if given.chars().count() <= 3 { 1 } else { 2 };
+    candidates
+        .into_iter()
+        .map(|(name, shown)| (edit_distance(given, &name), shown))
+        .filter(|(distance, _)| *distance <= limit)
+        .min()
+        .map(|(_, shown)| shown)
+}
+
+/// The optimal string alignment distance: insertions, deletions, substitutions and swaps of
+/// neighbouring characters, each one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 /// Forgets the token file at `path` (it was revoked and deleted).
 pub fn forget(path: &Path) {
     let (Ok(dir), Ok(absolute)) = (directory(), std::path::absolute(path)) else {
@@ -178,6 +229,16 @@ fn update(dir: &Path, change: impl FnOnce(&mut Vec<PathBuf>)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typos_are_a_few_edits_away() {
+        assert_eq!(edit_distance("wrok", "work"), 1);
+        assert_eq!(edit_distance("gmial", "gmail"), 1);
+        assert_eq!(edit_distance("work", "work"), 0);
+        assert_eq!(edit_distance("wok", "work"), 1);
+        assert_eq!(edit_distance("personal", "work"), 7);
+        assert_eq!(edit_distance("", "ab"), 2);
+    }
 
     #[test]
     fn only_token_files_count_as_accounts() {

@@ -155,6 +155,51 @@ pub(super) fn check_nothing_missing(
     .hint(format!("pass {}", flags.join(" and "))))
 }
 
+/// Refuses to make a new default identity while other token files are encrypted to an age
+/// identity and the default one is missing: the new identity would take the lost one's place, so
+/// that once the backup is restored one of the two sets of files no longer opens. The account
+/// being signed in is not counted: its file is replaced.
+fn refuse_a_second_identity(this_account: &std::path::Path) -> Result<()> {
+    let identity = paths::default_age_identity()?;
+    if identity.exists() {
+        return Ok(());
+    }
+    let this = std::fs::canonicalize(this_account).ok();
+    let needing: Vec<String> = crate::known_accounts::all()?
+        .into_iter()
+        .filter(|(_, path)| this.is_none() || std::fs::canonicalize(path).ok() != this)
+        .filter(|(_, path)| {
+            encryption::detect(&crate::private_files::peek(path))
+                == encryption::Detected::Age {
+                    passphrase: false,
+                    ssh: false,
+                }
+        })
+        .map(|(name, _)| log::sanitize(&name))
+        .collect();
+    if needing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::config(format!(
+        "the age identity {} is missing, and {} ({}) {} encrypted to an age identity; a new \
+         identity would not open {}",
+        identity.display(),
+        if needing.len() == 1 {
+            "one token file"
+        } else {
+            "token files"
+        },
+        needing.join(", "),
+        if needing.len() == 1 { "is" } else { "are" },
+        if needing.len() == 1 { "it" } else { "them" },
+    ))
+    .hint(format!(
+        "restore {} from your backup, then run this again; if it is lost for good, move those \
+         token files away first (a new identity is then created), or pass --age-identity FILE",
+        identity.display()
+    )))
+}
+
 /// How the new file is encrypted: the flags, else the previous file's way, else age to the
 /// default identity (created on first use) or to `--age-identity`.
 pub(super) fn choose_encryption(
@@ -171,7 +216,10 @@ pub(super) fn choose_encryption(
     let age = || -> Result<EncryptionSpec> {
         let identity = match &options.age_identity {
             Some(path) => path.clone(),
-            None => encryption::ensure_default_identity()?,
+            None => {
+                refuse_a_second_identity(&settings.token_path)?;
+                encryption::ensure_default_identity()?
+            }
         };
         Ok(EncryptionSpec::Age {
             recipients: encryption::age_recipients_of(&identity)?,

@@ -190,21 +190,72 @@ fn wait_for_code(
     }
 }
 
-/// The browser never returned: the provider's page showed an error the user has to act on.
-/// These are the ones a loopback sign-in meets (Microsoft Entra error codes; Google's
-/// redirect_uri_mismatch page); the command repeats every flag given.
+/// The browser never returned. The causes, in the order a sign-in meets them: the provider did
+/// not know the client (its page says so and stops), then it refused the redirect address (the
+/// page names it), then the person left the page or ran out of time. The address to register is
+/// the one docs/providers.md gives for the provider, not the random port of this run; the
+/// command repeats every flag given.
 fn never_came_back(request: &Request, redirect_uri: &str) -> Error {
     Error::temporary(format!(
         "no sign-in arrived within {} s at {redirect_uri}",
         request.options.deadline.as_secs()
     ))
     .hint(format!(
-        "if the provider's page showed an error instead of returning: \
-         redirect URI not registered (Microsoft AADSTS50011, Google redirect_uri_mismatch): \
-         register exactly {redirect_uri} (Microsoft ignores the port of http://localhost) or pass \
-         the registered one with --redirect-uri; a single-tenant app used with the common \
-         endpoint (AADSTS50194): add --tenant TENANT; \"Need admin approval\": an administrator \
-         must consent to the app. Then run '{}' again (--auth-timeout SECONDS allows more time)",
+        "the likely causes, in the order they happen: (1) the provider does not know the client \
+         id (Google \"OAuth client was not found\", Microsoft AADSTS700016; AADSTS50194: a \
+         single-tenant app needs --tenant TENANT; \"Need admin approval\": an administrator must \
+         consent): check --client-id; (2) the redirect address is not registered (Microsoft \
+         AADSTS50011, Google redirect_uri_mismatch): {}; (3) the page was closed or not finished \
+         in time. Then run '{}' again (--auth-timeout SECONDS allows more time)",
+        address_to_register(request, redirect_uri),
         request.authorize_command
     ))
+}
+
+/// What to register for this sign-in's redirect, as docs/providers.md says for its provider: a
+/// redirect the user chose (`--redirect-uri`, `--port`) exactly, otherwise the provider's form,
+/// without the port that changes on every sign-in (RFC 8252 section 7.3).
+fn address_to_register(request: &Request, redirect_uri: &str) -> String {
+    if request.registration.redirect_uri.is_some() || request.options.port.is_some() {
+        return format!("register exactly {redirect_uri}");
+    }
+    match request.registration.provider.as_str() {
+        "google" => "a Desktop app client accepts any loopback address and port, so check that \
+                     the client is of type Desktop app"
+            .into(),
+        "microsoft" => "register http://localhost as a Public client/native redirect (Microsoft \
+                        ignores the port)"
+            .into(),
+        "yahoo" | "aol" => {
+            "pass the callback your app was granted with --redirect-uri and --port".into()
+        }
+        _ => format!("register {} (any port)", without_port(redirect_uri)),
+    }
+}
+
+/// `http://127.0.0.1:43521/` without its port: `http://127.0.0.1/`.
+fn without_port(uri: &str) -> String {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return uri.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    let path = if path.is_empty() { "/" } else { path };
+    format!("{scheme}://{host}{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_port;
+
+    #[test]
+    fn the_address_to_register_has_no_port() {
+        assert_eq!(without_port("http://127.0.0.1:43521/"), "http://127.0.0.1/");
+        assert_eq!(without_port("http://[::1]:8080/cb"), "http://[::1]/cb");
+        assert_eq!(without_port("http://localhost:1"), "http://localhost/");
+        assert_eq!(without_port("http://localhost/"), "http://localhost/");
+    }
 }

@@ -62,9 +62,11 @@ pub fn resolve(
     }
 
     let mut iss_required = false;
+    let mut scopes_supported = None;
     if let Some(issuer) = &flags.issuer {
-        let metadata = discovery::discover(http, issuer)?;
+        let mut metadata = discovery::discover(http, issuer)?;
         iss_required = metadata.authorization_response_iss_parameter_supported;
+        scopes_supported = metadata.scopes_supported.take();
         apply_metadata(&mut registration, metadata);
     }
     flags.apply_to_registration(&mut registration);
@@ -87,10 +89,60 @@ pub fn resolve(
             provider::check_endpoint(what, endpoint)?;
         }
     }
+    if registration.scope.trim().is_empty() {
+        registration.scope = default_scope(&registration, scopes_supported.as_deref())?;
+    }
     Ok(Resolved {
         registration,
         iss_required,
     })
+}
+
+/// The scope of a custom provider given no `--scope`: from what its metadata says it supports,
+/// `openid` and `offline_access` (a refresh token, OpenID Connect Core section 11) and the scopes
+/// whose names speak of mail, shown to the user. Without metadata to choose from, the sign-in is
+/// refused before any browser opens: a request without a scope is answered `invalid_scope` or
+/// `access_denied` by most servers, which reads as if the user had refused.
+fn default_scope(registration: &Registration, supported: Option<&[String]>) -> Result<String> {
+    let mail_like = |scope: &str| {
+        let scope = scope.to_ascii_lowercase();
+        ["mail", "imap", "smtp", "pop"]
+            .iter()
+            .any(|word| scope.contains(word))
+    };
+    let chosen: Vec<&str> = supported
+        .unwrap_or_default()
+        .iter()
+        .map(String::as_str)
+        .filter(|scope| ["openid", "offline_access"].contains(scope) || mail_like(scope))
+        .collect();
+    if chosen.is_empty() {
+        return Err(Error::usage(format!(
+            "no scope to ask {} for: give the one its mail servers accept with --scope",
+            log::sanitize(&registration.provider)
+        ))
+        .hint(match supported {
+            Some(supported) if !supported.is_empty() => {
+                format!("the provider lists {}", log::sanitize(&supported.join(" ")))
+            }
+            _ => "for example --scope 'openid offline_access' plus the provider's mail scope \
+                  (its documentation names it)"
+                .to_string(),
+        }));
+    }
+    let scope = chosen.join(" ");
+    log::say(format!(
+        "mailtoken: no --scope given; asking for '{}', from the scopes {} lists (give --scope to \
+         choose others)",
+        log::sanitize(&scope),
+        log::sanitize(
+            registration
+                .issuer
+                .as_deref()
+                .unwrap_or(&registration.provider)
+        )
+    ));
+    Ok(scope)
 }
 
 /// A preset, or an empty custom registration when endpoints will come from flags.

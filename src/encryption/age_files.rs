@@ -26,15 +26,23 @@ impl Crypto {
         let shown = path.display();
         let identities = self.age_identities(ssh)?;
         let plaintext =
-            decrypt(bytes, identities.iter().map(|(_, id)| id.as_ref())).map_err(|e| {
+            decrypt(bytes, identities.iter().map(|(_, id)| id.as_ref())).map_err(|failure| {
+                if failure.damaged {
+                    self.damaged.set(true);
+                    return Error::bad_token_file(format!(
+                        "{shown} is damaged (cut short or changed since it was written): {}",
+                        failure.text
+                    ));
+                }
                 let mut tried: Vec<String> = identities
                     .iter()
                     .map(|(p, _)| p.display().to_string())
                     .collect();
                 tried.dedup();
                 Error::bad_token_file(format!(
-                    "cannot decrypt {shown} with {}: {e}",
-                    tried.join(", ")
+                    "cannot decrypt {shown} with {}: {}",
+                    tried.join(", "),
+                    failure.text
                 ))
                 .hint("pass --age-identity FILE with the identity this file was encrypted to")
             })?;
@@ -70,10 +78,16 @@ impl Crypto {
             }
         };
         let identity = age::scrypt::Identity::new(passphrase.clone());
-        let plaintext =
-            decrypt(bytes, std::iter::once(&identity as &dyn age::Identity)).map_err(|e| {
-                Error::bad_token_file(format!("cannot decrypt {}: {e}", path.display()))
-            })?;
+        // Here a header that does not open is as likely a mistyped passphrase as damage.
+        let plaintext = decrypt(bytes, std::iter::once(&identity as &dyn age::Identity)).map_err(
+            |failure| {
+                Error::bad_token_file(format!(
+                    "cannot decrypt {}: {}",
+                    path.display(),
+                    failure.text
+                ))
+            },
+        )?;
         *self.passphrase.borrow_mut() = Some(passphrase);
         Ok(plaintext)
     }
@@ -115,21 +129,49 @@ fn prompt_new_passphrase() -> Result<SecretString> {
     Ok(SecretString::from(first))
 }
 
+/// Why an age file did not decrypt.
+#[derive(Debug)]
+struct Failure {
+    text: String,
+    /// The file itself is broken (a header that does not parse or authenticate, a payload cut
+    /// short or changed), as opposed to locked to another key or written by a newer age.
+    damaged: bool,
+}
+
+impl Failure {
+    fn of(error: age::DecryptError) -> Failure {
+        use age::DecryptError::*;
+        let damaged = matches!(error, InvalidHeader | InvalidMac | DecryptionFailed | Io(_));
+        Failure {
+            text: error.to_string(),
+            damaged,
+        }
+    }
+}
+
 fn decrypt<'a>(
     bytes: &[u8],
     identities: impl Iterator<Item = &'a dyn age::Identity>,
-) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
+) -> std::result::Result<Zeroizing<Vec<u8>>, Failure> {
     let armored = age::armor::ArmoredReader::new(bytes);
     // Buffered: the unbuffered constructor re-parses the header after every small read.
-    let decryptor = age::Decryptor::new_buffered(armored).map_err(|e| e.to_string())?;
-    let mut reader = decryptor.decrypt(identities).map_err(|e| e.to_string())?;
+    let decryptor = age::Decryptor::new_buffered(armored).map_err(Failure::of)?;
+    let mut reader = decryptor.decrypt(identities).map_err(Failure::of)?;
     let mut plaintext = Zeroizing::new(Vec::new());
+    // The payload is authenticated chunk by chunk (age's STREAM): a read error is a payload cut
+    // short or changed.
     (&mut reader)
         .take(MAX_PLAINTEXT + 1)
         .read_to_end(&mut plaintext)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Failure {
+            text: e.to_string(),
+            damaged: true,
+        })?;
     if plaintext.len() as u64 > MAX_PLAINTEXT {
-        return Err("the decrypted file is implausibly large".into());
+        return Err(Failure {
+            text: "the decrypted file is implausibly large".into(),
+            damaged: false,
+        });
     }
     Ok(plaintext)
 }

@@ -86,6 +86,9 @@ pub struct EncryptionOptions {
 pub struct Crypto {
     options: EncryptionOptions,
     passphrase: RefCell<Option<SecretString>>,
+    /// A decryption found the file damaged (not merely locked to another key): only a new
+    /// sign-in helps, which the caller, knowing the account, says.
+    damaged: std::cell::Cell<bool>,
 }
 
 impl Crypto {
@@ -93,7 +96,13 @@ impl Crypto {
         Crypto {
             options,
             passphrase: RefCell::new(None),
+            damaged: std::cell::Cell::new(false),
         }
+    }
+
+    /// Whether a decryption in this run found a damaged file.
+    pub fn found_damage(&self) -> bool {
+        self.damaged.get()
     }
 
     pub fn options(&self) -> &EncryptionOptions {

@@ -93,8 +93,18 @@ impl Account {
             private_files::read_private_identified(&self.path).map_err(|error| {
                 match error {
             ReadError::Missing => {
+                let create = format!("run '{}' once to sign in", self.authorize_command());
+                let typo = (!self.given.contains('/'))
+                    .then(|| crate::known_accounts::nearest(&self.given))
+                    .flatten();
                 Error::new(ExitStatus::NoTokenFile, format!("no token file at {shown}")).hint(
-                    format!("run '{}' once to sign in", self.authorize_command()),
+                    match typo {
+                        Some(account) => format!(
+                            "did you mean '{}'? To make a new account of this name, {create}",
+                            paths::shell_quote(&account)
+                        ),
+                        None => create,
+                    },
                 )
             }
             // chmod is suggested only for what looks like a token file: telling a user to
@@ -134,7 +144,19 @@ impl Account {
             ))
             .hint(format!("run '{}' to sign in", self.authorize_command())));
         }
-        let (plaintext, read_with) = self.crypto.decrypt(&self.path, &bytes)?;
+        let (plaintext, read_with) =
+            self.crypto
+                .decrypt(&self.path, &bytes)
+                .map_err(|error| match self.crypto.found_damage() {
+                    // No key or flag opens a damaged file: a sign-in replaces it, and keeps the
+                    // damaged one aside.
+                    true => error.hint(format!(
+                        "run '{}' to sign in again; the damaged file is kept aside as {}.unreadable-TIME",
+                        self.authorize_command(),
+                        shown
+                    )),
+                    false => error,
+                })?;
         let (mut token, schema) =
             TokenFile::parse(&plaintext, || self.crypto.spec_for_unrecorded(&read_with))
                 .map_err(|e| e.context(shown))?;

@@ -1149,7 +1149,7 @@ scenario_18() {
     assert_file_has "$S/browser.err" '[?&]access_type=offline(&|$)' "offline access asked for"
     assert_file_has "$S/browser.err" '[?&]redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A[0-9]+%2F(&|$)' "the loopback redirect"
     assert_file_lacks "$S/browser.err" '[?&]prompt=' "no forced consent on a first sign-in"
-    assert_file_has "$S/browser.err" 'register exactly http://127\.0\.0\.1:[0-9]+/' "what to look for on the provider's page"
+    assert_file_has "$S/browser.err" 'check that the client is of type Desktop app' "what to look for on the provider's page"
     assert_file_has "$S/browser.err" "run 'mailtoken --authorize --provider google .*--no-browser" "the command again, with every flag"
     [ ! -e "$S/gmail" ] || fail "an unfinished sign-in wrote a file"
 }

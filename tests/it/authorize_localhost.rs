@@ -247,9 +247,13 @@ fn gives_up_after_the_deadline_and_no_browser_means_none() {
     // What the provider's page may have said, and the whole command again (no file remembers
     // the flags of a first sign-in).
     for words in [
-        "AADSTS50011",
-        "register exactly http://127.0.0.1:",
+        "(1) the provider does not know the client id",
         "AADSTS50194",
+        // As docs/providers.md says for any other provider: the address without the port this
+        // run happened to use.
+        "(2) the redirect address is not registered (Microsoft AADSTS50011, Google \
+         redirect_uri_mismatch): register http://127.0.0.1/ (any port)",
+        "(3) the page was closed",
         &format!(
             "run 'mailtoken {} --authorize --authflow localhostauthcode",
             path.display()

@@ -15,6 +15,7 @@ mod completions;
 mod concurrency;
 mod files;
 mod generated;
+mod hints;
 mod https;
 mod lifecycle;
 mod login_test_errors;

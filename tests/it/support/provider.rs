@@ -89,6 +89,8 @@ pub struct ProviderState {
     pub client_secret: Option<String>,
     /// The answer to any token request, overriding the normal handling (to make one fail).
     pub token_override: Option<Reply>,
+    /// `scopes_supported` in the metadata (RFC 8414 section 2), when published.
+    pub scopes_supported: Option<Vec<&'static str>>,
 }
 
 /// A fake authorization server on FakeServer: /authorize answers with the URL the browser would
@@ -114,6 +116,9 @@ impl FakeProvider {
             metadata_issuer: None,
             client_secret: None,
             token_override: None,
+            // What oidc-provider, the end-to-end suite's provider, publishes with its default
+            // configuration (`scopes: ['openid', 'offline_access']`).
+            scopes_supported: Some(vec!["openid", "offline_access"]),
         }));
         let handler_state = Arc::clone(&state);
         let server = FakeServer::start(move |request| provider_reply(&handler_state, request));
@@ -220,14 +225,18 @@ fn provider_reply(state: &Arc<Mutex<ProviderState>>, request: &Received) -> Repl
 
 fn metadata(state: &ProviderState) -> serde_json::Value {
     let url = &state.url;
-    serde_json::json!({
+    let mut metadata = serde_json::json!({
         "issuer": state.metadata_issuer.clone().unwrap_or_else(|| url.clone()),
         "authorization_endpoint": format!("{url}/authorize"),
         "token_endpoint": format!("{url}/token"),
         "device_authorization_endpoint": format!("{url}/device"),
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": state.iss.is_some(),
-    })
+    });
+    if let Some(scopes) = &state.scopes_supported {
+        metadata["scopes_supported"] = serde_json::json!(scopes);
+    }
+    metadata
 }
 
 /// The authorization endpoint: checks the request (RFC 6749 section 4.1.1, RFC 7636 section 4.3)

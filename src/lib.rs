@@ -27,6 +27,7 @@ pub mod environment;
 pub mod error;
 pub mod grant;
 pub mod hardening;
+pub mod held_signals;
 pub mod http;
 pub mod known_accounts;
 pub mod log;

@@ -180,15 +180,27 @@ fn write_durably(
     result
 }
 
-/// Proves that a file of `size` bytes can be written beside `path` now: a temporary file is
-/// created, filled, fsynced and removed. Run before a refresh token is spent, so a full disk or a
-/// read-only directory is found while the old refresh token still works.
-pub fn prove_writable(path: &Path, size: usize) -> io::Result<()> {
+/// Room for a write, taken before it is needed: a temporary file beside its target, filled to
+/// the size asked and fsynced, so its blocks are allocated. Taken before a refresh token is spent,
+/// it proves that a full disk or a read-only directory is found while the old refresh token still
+/// works; and the write after the provider's answer goes into these same blocks, so a disk that
+/// fills up meanwhile cannot take the new tokens' place. (A copy-on-write filesystem, btrfs or
+/// ZFS, may still need new blocks to overwrite; there the reservation is a proof only.)
+/// Dropped without being installed, the temporary file goes.
+#[derive(Debug)]
+pub struct Reserved {
+    temporary: PathBuf,
+    file: File,
+}
+
+/// Reserves `size` bytes beside `path` (the real path of the file that will be replaced).
+pub fn reserve(path: &Path, size: usize) -> io::Result<Reserved> {
     let dir = parent_dir(path);
     create_private_dir(dir)?;
+    sweep_temporaries(path);
     crate::hardening::survive_file_size_limit();
     let (temporary, mut file) = create_temporary(path)?;
-    let result = (|| {
+    let filled = (|| {
         let block = [0u8; 4096];
         let mut left = size;
         while left > 0 {
@@ -198,9 +210,99 @@ pub fn prove_writable(path: &Path, size: usize) -> io::Result<()> {
         }
         file.sync_all()
     })();
-    drop(file);
-    let removed = fs::remove_file(&temporary);
-    result.and(removed)
+    let reserved = Reserved { temporary, file };
+    filled.map(|()| reserved)
+}
+
+impl Reserved {
+    /// Writes `contents` into the reserved blocks, fsyncs, and renames the file to `target` (in
+    /// the same directory as the file it was reserved for), fsyncing the directory. On failure
+    /// the reservation stays, to be written again (another content, another name).
+    pub fn install(&mut self, contents: &[u8], target: &Path) -> io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        if parent_dir(target) != parent_dir(&self.temporary) {
+            return Err(io::Error::other(
+                "a reservation is installed in its own directory",
+            ));
+        }
+        self.file.seek(SeekFrom::Start(0))?;
+        self.file.write_all(contents)?;
+        self.file.set_len(contents.len() as u64)?;
+        self.file.sync_all()?;
+        fs::rename(&self.temporary, target)?;
+        // Renamed: nothing is left to remove on drop.
+        self.temporary = PathBuf::new();
+        sync_dir(parent_dir(target))
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        if !self.temporary.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.temporary);
+        }
+    }
+}
+
+/// The path to write through for `path`: the file itself when `path` is a symbolic link (every
+/// link to one file shares its lock and its record), after refusing any link on the way that
+/// belongs to another user. A link in a shared directory could otherwise make the user's own
+/// process create or replace a file of the planter's choosing; root's links are the system's.
+pub fn own_real_path(path: &Path) -> io::Result<PathBuf> {
+    let absolute = std::path::absolute(path)?;
+    let mut prefix = PathBuf::new();
+    for component in absolute.components() {
+        prefix.push(component);
+        if let Ok(metadata) = fs::symlink_metadata(&prefix)
+            && metadata.file_type().is_symlink()
+            && metadata.uid() != my_uid()
+            && metadata.uid() != 0
+        {
+            return Err(io::Error::other(format!(
+                "{} is a symbolic link of another user's (uid {}); mailtoken writes only through \
+                 the user's own links",
+                prefix.display(),
+                metadata.uid()
+            )));
+        }
+    }
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => fs::canonicalize(path),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// Removes the temporary files beside `path` that a process no longer running left behind (one
+/// killed with SIGKILL in the middle of a write), so they do not pile up. The temporary's name
+/// holds its writer's process id (`create_temporary`).
+fn sweep_temporaries(path: &Path) {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    let Ok(entries) = fs::read_dir(parent_dir(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let writer = rest
+            .split('.')
+            .next()
+            .and_then(|pid| pid.parse::<i32>().ok())
+            .and_then(rustix::process::Pid::from_raw);
+        let gone = writer.is_some_and(|pid| {
+            rustix::process::test_kill_process(pid) == Err(rustix::io::Errno::SRCH)
+        });
+        if gone && entry.metadata().is_ok_and(|m| m.uid() == my_uid()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn create_temporary(path: &Path) -> io::Result<(PathBuf, File)> {

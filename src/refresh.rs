@@ -11,11 +11,13 @@ use chrono::Utc;
 use crate::account_state::State;
 use crate::error::{Error, ExitStatus, Result};
 use crate::grant::{self, GrantFailure, Granted};
+use crate::held_signals;
 use crate::http::Http;
 use crate::log;
 use crate::private_files;
 use crate::provider_answer::{Endpoint, Situation};
-use crate::tokenfile::{Account, Flow, Overrides, Schema, TokenFile, recovery};
+use crate::secret::Secret;
+use crate::tokenfile::{Account, Flow, Overrides, Room, Schema, TokenFile, recovery};
 
 /// How long to wait for another process's refresh while the cached token still works.
 const BUSY_WAIT_WITH_VALID_TOKEN: std::time::Duration = std::time::Duration::from_secs(5);
@@ -83,9 +85,11 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
     } else {
         private_files::LOCK_WAIT
     };
+    // A lock that cannot be had at all (a read-only directory that has no lock file yet) stops
+    // the refresh, not the token that still works.
     let _lock = match account.lock_waiting(wait) {
         Ok(lock) => lock,
-        Err(error) if still_valid && error.status() == ExitStatus::Temporary => {
+        Err(error) if still_valid => {
             return Ok(cached_after_failure(first, overrides, error.message()));
         }
         Err(error) => return Err(error),
@@ -118,21 +122,28 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
     overrides.apply_to_client(&mut for_request);
     check_refreshable(account, &for_request)?;
 
-    // Prove the write: never spend a (possibly rotating) refresh token unless its result can be
-    // stored.
-    if let Err(error) = account.prove_save(&stored) {
-        if !force && !stored.is_expired(Utc::now()) {
+    // Prove the write and take its room: never spend a (possibly rotating) refresh token unless
+    // its result can be stored.
+    let mut room = match account.prove_save(&stored) {
+        Ok(room) => room,
+        Err(error) if !force && !stored.is_expired(Utc::now()) => {
             let why = format!("{}; not refreshing", error.message());
             return Ok(cached_after_failure(stored, overrides, &why));
         }
-        return Err(error.context("not refreshing, because the result could not be stored"));
-    }
+        Err(error) => {
+            return Err(error.context("not refreshing, because the result could not be stored"));
+        }
+    };
 
-    // Grant.
+    // Grant. From the request until its answer is stored, SIGTERM, SIGINT and SIGHUP wait: the
+    // provider may already have rotated the refresh token.
+    let _held = held_signals::hold();
     let requested_at = Utc::now();
     let granted = match request_new_token(&for_request) {
         Ok(granted) => granted,
-        Err(failure) => return refresh_failed(account, stored, overrides, failure, force),
+        Err(failure) => {
+            return refresh_failed(account, stored, overrides, failure, force, &mut room);
+        }
     };
 
     // Store. A failed write still prints the new token: the set is kept for the next call.
@@ -140,8 +151,8 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
     if loaded.schema == Schema::MuttOauth2 {
         log::verbose("converting the mutt_oauth2.py token file to mailtoken's format");
     }
-    if let Err(error) = account.save(&mut stored) {
-        keep_unsaved(account, &stored, &error);
+    if let Err(error) = account.save_into(&mut stored, &mut room) {
+        keep_unsaved(account, &stored, &error, &mut room);
         return Ok(Current::for_this_run(
             stored,
             overrides,
@@ -162,11 +173,22 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
 /// provider itself records that), and a temporary failure says since when.
 fn refresh_failed(
     account: &Account,
-    token: TokenFile,
+    mut token: TokenFile,
     overrides: &Overrides,
     failure: GrantFailure,
     force: bool,
+    room: &mut Room,
 ) -> Result<Current> {
+    let failure = match failure {
+        GrantFailure::Rotated {
+            refresh_token,
+            then,
+        } => {
+            keep_rotated(account, &mut token, refresh_token, room);
+            *then
+        }
+        failure => failure,
+    };
     let command = account.authorize_command();
     let situation = Situation {
         what: match token.flow {
@@ -198,6 +220,20 @@ fn refresh_failed(
     Err(error)
 }
 
+/// The provider refused its own answer's access token but rotated the refresh token in it: the
+/// new refresh token is the only one it honours now, so it replaces the spent one in the file
+/// (or the recovery copy), and the rest of the answer is dropped.
+fn keep_rotated(account: &Account, token: &mut TokenFile, refresh_token: Secret, room: &mut Room) {
+    token.refresh_token = Some(refresh_token);
+    match account.save_into(token, room) {
+        Ok(()) => log::warn(
+            "stored the new refresh token of the refused answer, so the login still works once \
+             the provider issues a usable access token",
+        ),
+        Err(error) => keep_unsaved(account, token, &error, room),
+    }
+}
+
 /// The cached token, still valid, when a refresh could not happen (`why`): said on stderr, since
 /// the mail client only sees that it works.
 fn cached_after_failure(token: TokenFile, overrides: &Overrides, why: &str) -> Current {
@@ -210,8 +246,8 @@ fn cached_after_failure(token: TokenFile, overrides: &Overrides, why: &str) -> C
 
 /// The provider issued new tokens and the file could not take them: they are kept in the
 /// recovery file for the next call to adopt, and this call still prints the new access token.
-fn keep_unsaved(account: &Account, token: &TokenFile, error: &Error) {
-    match recovery::keep(account.path(), token) {
+fn keep_unsaved(account: &Account, token: &TokenFile, error: &Error, room: &mut Room) {
+    match account.keep_in(token, room) {
         Ok(kept) => log::warn(format!(
             "{}; the new tokens are kept in {} and the next call that can write stores them",
             error.message(),
@@ -229,14 +265,10 @@ fn keep_unsaved(account: &Account, token: &TokenFile, error: &Error) {
 /// Takes over tokens an earlier call could not store (`recovery`): they hold the refresh token
 /// the provider issued last. They are written to the file when it can take them now.
 fn adopt_recovered(account: &Account, token: &mut TokenFile) {
-    let Some((mut recovered, kept)) = recovery::take(account.path()) else {
+    let Some((mut recovered, kept)) = recovery::take(account) else {
         return;
     };
-    let newer = match (recovered.access_token_obtained, token.access_token_obtained) {
-        (Some(recovered), Some(stored)) => recovered > stored,
-        _ => true,
-    };
-    if !newer {
+    if !recovery::is_newer(&recovered, token) {
         recovery::discard(&kept);
         return;
     }

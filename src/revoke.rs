@@ -16,7 +16,7 @@ use crate::provider::Registration;
 use crate::provider_answer::{self, Endpoint};
 use crate::secret::Secret;
 use crate::settings::Settings;
-use crate::tokenfile::{Account, TokenFile};
+use crate::tokenfile::{Account, TokenFile, recovery};
 
 /// Why one revocation request failed.
 enum Failure {
@@ -33,7 +33,19 @@ pub fn run(settings: &Settings) -> Result<()> {
     // between reading and revoking.
     account.load()?;
     let _lock = account.lock()?;
-    let token = account.load()?.token;
+    let mut token = account.load()?.token;
+    // Tokens kept after a failed write hold the refresh token the provider honours now: those
+    // are the ones to revoke, and their copy goes with the file.
+    let pending = recovery::take(&account);
+    if let Some((kept, path)) = &pending
+        && recovery::is_newer(kept, &token)
+    {
+        log::verbose(format!(
+            "revoking the newer tokens kept in {} after a failed write",
+            path.display()
+        ));
+        token = kept.clone();
+    }
     let registration = &token.registration;
     match &registration.revocation_endpoint {
         Some(endpoint) => revoke_at(endpoint, &token, &account)?,
@@ -48,7 +60,11 @@ pub fn run(settings: &Settings) -> Result<()> {
             ));
         }
     }
-    delete(&account)
+    delete(&account)?;
+    if let Some((_, path)) = pending {
+        recovery::discard(&path);
+    }
+    Ok(())
 }
 
 /// Revokes the refresh token (which ends the whole grant, RFC 7009 section 2.1), then the access
@@ -164,7 +180,7 @@ fn request(
 /// its state record, and forgets it among the accounts elsewhere.
 fn delete(account: &Account) -> Result<()> {
     let path = account.path();
-    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let real = account.real_path()?;
     let remove = |file: &std::path::Path| match std::fs::remove_file(file) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

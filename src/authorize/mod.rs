@@ -88,6 +88,8 @@ impl Request<'_> {
 /// Signs the user in, writes the token file, and returns it.
 pub fn run(settings: &Settings) -> Result<TokenFile> {
     let account = settings.account();
+    // A name that leads through another user's link is refused before anyone signs in.
+    account.real_path()?;
     let previous = load_previous(&account)?;
     let ask = Prompter::for_stdin();
     let http = Http::new()?;

@@ -69,11 +69,28 @@ pub struct TokenReply {
     #[serde(
         default,
         rename = "scope",
-        deserialize_with = "oauth2::helpers::deserialize_space_delimited_vec",
+        deserialize_with = "scope_words",
         serialize_with = "oauth2::helpers::serialize_space_delimited_vec",
         skip_serializing_if = "Option::is_none"
     )]
     scopes: Option<Vec<Scope>>,
+}
+
+/// `scope` as RFC 6749 section 5.1 has it (a space-delimited string), or as a JSON array of
+/// strings, as some servers send it: a harmless deviation that must not cost a refresh whose
+/// refresh token may have rotated. Anything else is no scope at all.
+fn scope_words<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<Scope>>, D::Error> {
+    let words: Vec<String> = match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(text) => text.split_whitespace().map(String::from).collect(),
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .filter_map(|item| item.as_str().map(String::from))
+            .collect(),
+        _ => return Ok(None),
+    };
+    Ok(Some(words.into_iter().map(Scope::new).collect()))
 }
 
 impl TokenResponse for TokenReply {
@@ -130,6 +147,12 @@ pub enum GrantFailure {
     Insecure(String),
     /// Tokens that cannot be used for mail, whatever is tried again.
     Unusable(String),
+    /// A success answer refused for another reason (`then`) that still rotated the refresh
+    /// token: the new one is the only one the provider honours now, so it must be kept.
+    Rotated {
+        refresh_token: Secret,
+        then: Box<GrantFailure>,
+    },
 }
 
 impl GrantFailure {
@@ -141,6 +164,7 @@ impl GrantFailure {
             GrantFailure::Refused(answer) => {
                 provider_answer::classify(answer, Endpoint::Token).status == ExitStatus::Temporary
             }
+            GrantFailure::Rotated { then, .. } => then.is_temporary(),
         }
     }
 
@@ -167,6 +191,7 @@ impl GrantFailure {
             .hint("use the provider's https:// address"),
             GrantFailure::Unusable(detail) => Error::config(format!("{host}: {detail}"))
                 .hint("check the app registration: it must issue bearer tokens"),
+            GrantFailure::Rotated { then, .. } => then.into_error(endpoint, situation),
         }
     }
 }
@@ -310,18 +335,29 @@ pub fn granted(response: &TokenReply) -> Result<Granted, GrantFailure> {
         BasicTokenType::Mac => Some("mac"),
         BasicTokenType::Extension(name) => Some(name.as_str()),
     };
+    let refresh_token = response
+        .refresh_token()
+        .map(|token| Secret::new(token.secret().clone()))
+        .filter(|token| !token.is_empty());
     if let Some(name) = other_type {
         // The provider's own word, so sanitised and bounded, and not escaped again: {:?} would
         // double every backslash (fuzzing sent long types of both).
-        return Err(GrantFailure::Unusable(format!(
-            "the provider issued a token of type \"{}\", and mail servers take only bearer tokens",
-            log::sanitize(name)
-        )));
+        return Err(keeping_rotated(
+            refresh_token,
+            GrantFailure::Unusable(format!(
+                "the provider issued a token of type \"{}\", and mail servers take only bearer tokens",
+                log::sanitize(name)
+            )),
+        ));
     }
     let access_token = response.access_token().secret();
     if access_token.is_empty() || !access_token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(GrantFailure::Malformed(
-            "the access token is empty or contains spaces, control or non-ASCII characters".into(),
+        return Err(keeping_rotated(
+            refresh_token,
+            GrantFailure::Malformed(
+                "the access token is empty or contains spaces, control or non-ASCII characters"
+                    .into(),
+            ),
         ));
     }
     let scope = response.scopes().map(|scopes| {
@@ -334,12 +370,31 @@ pub fn granted(response: &TokenReply) -> Result<Granted, GrantFailure> {
     Ok(Granted {
         access_token: Secret::new(access_token.clone()),
         expires_in: response.expires_in(),
-        refresh_token: response
-            .refresh_token()
-            .map(|token| Secret::new(token.secret().clone()))
-            .filter(|token| !token.is_empty()),
+        refresh_token,
         scope,
     })
+}
+
+/// `failure`, carrying the refresh token the refused answer rotated, if it did.
+fn keeping_rotated(refresh_token: Option<Secret>, failure: GrantFailure) -> GrantFailure {
+    match refresh_token {
+        Some(refresh_token) => GrantFailure::Rotated {
+            refresh_token,
+            then: Box::new(failure),
+        },
+        None => failure,
+    }
+}
+
+/// The refresh token in a success answer that is not a token response as a whole (an access
+/// token missing or of the wrong JSON type): still the provider's newest one.
+fn rotated_in(body: &[u8]) -> Option<Secret> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value
+        .get("refresh_token")?
+        .as_str()
+        .filter(|token| !token.is_empty())
+        .map(|token| Secret::new(token.to_string()))
 }
 
 /// What a failed exchange with a token endpoint means for the grant; every token request, oauth2's
@@ -375,7 +430,9 @@ pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> Gran
             }))
         }
         RequestTokenError::Request(error) => request_failure(error),
-        RequestTokenError::Parse(error, _body) => not_a_token_response(error),
+        RequestTokenError::Parse(error, body) => {
+            keeping_rotated(rotated_in(&body), not_a_token_response(error))
+        }
         RequestTokenError::Other(detail) => GrantFailure::Malformed(log::sanitize(&detail)),
     }
 }

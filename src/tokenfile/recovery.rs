@@ -1,23 +1,36 @@
 //! Tokens the provider issued that could not be written to the token file.
 //!
-//! A refresh is only sent once the write has been proven possible (`Account::prove_save`), but
-//! the disk can still fill up or a pipe fail between the proof and the write. By then the
-//! provider may have rotated the refresh token and will revoke the whole login if the old one is
-//! sent again, so the new token set must not be lost: it is kept here, encrypted with age to the
-//! default identity (which needs no prompt and no subprocess), under
-//! `$XDG_STATE_HOME/mailtoken/recovery/`, and the next refresh that can write adopts it.
+//! A refresh is only sent once the write has been proven possible and its room taken
+//! (`Account::prove_save`), but an encryption pipe can still fail, or a write fail, between the
+//! proof and the write. By then the provider may have rotated the refresh token and will revoke
+//! the whole login if the old one is sent again, so the new token set must not be lost: it is
+//! kept encrypted with age to the default identity (which needs no prompt and no subprocess) in
+//! `TOKENFILE.recovery`, beside the real token file, written into the room the refresh had taken,
+//! so keeping it needs no space the disk may have lost meanwhile. The next refresh, `--revoke`
+//! or sign-in that reads the file adopts it, whatever name or environment it is called with: it
+//! is found from the real path, like the lock. Only when even that fails is it kept under
+//! `$XDG_STATE_HOME/mailtoken/recovery/` (where versions before 0.3 kept it, still read).
 
 use std::path::{Path, PathBuf};
 
+use super::Account;
 use crate::encryption::{self, Crypto, EncryptionOptions, EncryptionSpec};
 use crate::error::{Error, Result};
 use crate::paths;
-use crate::private_files;
+use crate::private_files::{self, Reserved};
 use crate::tokenfile::TokenFile;
 
-/// Where the kept tokens of the token file at `token_path` go: its name and a hash of its full
-/// path, so two accounts of the same name in different directories never share one.
-pub fn path_for(token_path: &Path) -> Result<PathBuf> {
+/// The recovery copy beside the token file whose real path is `real_path`.
+pub fn path_beside(real_path: &Path) -> PathBuf {
+    let mut name = real_path.as_os_str().to_owned();
+    name.push(".recovery");
+    PathBuf::from(name)
+}
+
+/// Where the kept tokens of the token file at `token_path` go when nothing can be written beside
+/// it: its name and a hash of its full path, so two accounts of the same name in different
+/// directories never share one.
+pub fn path_in_state_dir(token_path: &Path) -> Result<PathBuf> {
     let absolute = std::path::absolute(token_path)
         .map_err(|e| Error::io(format!("cannot resolve {}: {e}", token_path.display())))?;
     let name = absolute
@@ -38,28 +51,59 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Keeps `token` for the token file at `token_path`; returns where.
-pub fn keep(token_path: &Path, token: &TokenFile) -> Result<PathBuf> {
-    let path = path_for(token_path)?;
+/// Keeps `token` for the token file at `real_path`: in the room `reserved` holds when there is
+/// one, else written beside the file, else in the state directory. Returns where.
+pub fn keep(
+    real_path: &Path,
+    token: &TokenFile,
+    reserved: Option<&mut Reserved>,
+) -> Result<PathBuf> {
     let identity = encryption::ensure_default_identity()?;
     let spec = EncryptionSpec::Age {
         recipients: encryption::age_recipients_of(&identity)?,
     };
     let ciphertext = Crypto::new(EncryptionOptions::default()).encrypt(&spec, &token.to_json())?;
-    private_files::write_atomic(&path, &ciphertext)
-        .map_err(|e| Error::io(format!("cannot write {}: {e}", path.display())))?;
-    Ok(path)
+    let beside = path_beside(real_path);
+    if let Some(reserved) = reserved
+        && reserved.install(&ciphertext, &beside).is_ok()
+    {
+        return Ok(beside);
+    }
+    if private_files::write_atomic(&beside, &ciphertext).is_ok() {
+        return Ok(beside);
+    }
+    let elsewhere = path_in_state_dir(real_path)?;
+    private_files::write_atomic(&elsewhere, &ciphertext)
+        .map_err(|e| Error::io(format!("cannot write {}: {e}", elsewhere.display())))?;
+    Ok(elsewhere)
 }
 
-/// The tokens kept for `token_path`, if there are any that can be read.
-pub fn take(token_path: &Path) -> Option<(TokenFile, PathBuf)> {
-    let path = path_for(token_path).ok()?;
-    let bytes = private_files::read_private(&path).ok()?;
+/// The tokens kept for `account`, if there are any that can be read: beside its real file, or
+/// in the state directory under the name it was given or its real name.
+pub fn take(account: &Account) -> Option<(TokenFile, PathBuf)> {
+    let real_path = account.real_path().ok()?;
+    let mut candidates = vec![path_beside(&real_path)];
+    candidates.extend(path_in_state_dir(&real_path).ok());
+    candidates.extend(path_in_state_dir(account.path()).ok());
+    candidates.into_iter().find_map(|path| read(&path))
+}
+
+fn read(path: &Path) -> Option<(TokenFile, PathBuf)> {
+    let bytes = private_files::read_private(path).ok()?;
     let crypto = Crypto::new(EncryptionOptions::default());
-    let (plaintext, read_with) = crypto.decrypt(&path, &bytes).ok()?;
+    let (plaintext, read_with) = crypto.decrypt(path, &bytes).ok()?;
     let (token, _) =
         TokenFile::parse(&plaintext, || crypto.spec_for_unrecorded(&read_with)).ok()?;
-    Some((token, path))
+    Some((token, path.to_path_buf()))
+}
+
+/// Whether a kept set is newer than the file's: it holds the refresh token the provider issued
+/// last. A set without times is taken as newer: keeping it was the point.
+pub fn is_newer(kept: &TokenFile, stored: &TokenFile) -> bool {
+    match (kept.access_token_obtained, stored.access_token_obtained) {
+        (Some(kept), Some(stored)) => kept > stored,
+        _ => true,
+    }
 }
 
 /// Removes the kept tokens once the token file holds them.

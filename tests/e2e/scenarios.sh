@@ -30,6 +30,8 @@ declare -A SCENARIO_NAMES=(
     [21]="the notify hook runs once for two failing calls of a mail client"
     [22]="--revoke: the provider's introspection says inactive; file and lock deleted"
     [23]="devicecode under a pseudo-terminal: QR code, countdown from the code's lifetime"
+    [24]="a login ended by reuse detection needs a sign-in on every surface until one succeeds"
+    [25]="an account signed in at a path is listed and kept alive by --check"
     [30]="a write that fails keeps the login: nothing spent before, tokens kept and adopted after"
 )
 
@@ -266,25 +268,31 @@ after_authorize() { # NAME FILE FLOW
     [ ! -s "$S/again.err" ] || fail "the cached call wrote to stderr"
 }
 
-# --- the scenarios -----------------------------------------------------------------------------
-
-scenario_1() {
+# browser_sign_in NAME TOKENFILE: --authorize --authflow localhostauthcode with the test
+# provider's flags, headless Chromium signing $USER_LOGIN in; the run's files are $S/NAME.*.
+browser_sign_in() {
     authorize_flags
-    reset_counts
-    export BROWSER=$HERE/browser.sh E2E_LOGIN=$USER_LOGIN E2E_BROWSER_LOG=$S/browser.log
-    mt auth --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" "$S/token"
+    export BROWSER=$HERE/browser.sh E2E_LOGIN=$USER_LOGIN E2E_BROWSER_LOG=$S/$1-browser.log
+    mt "$1" --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" "$2"
     # The driver runs in the background and may log its last lines after mailtoken has finished.
     local i
     for ((i = 0; i < 150 && RC == 0; i++)); do
-        [ -f "$S/browser.log" ] || break
-        grep -Eq 'page says|failed|gave up' "$S/browser.log" && break
+        [ -f "$E2E_BROWSER_LOG" ] || break
+        grep -Eq 'page says|failed|gave up' "$E2E_BROWSER_LOG" && break
         sleep 0.1
     done
-    sed 's/^/   browser: /' "$S/browser.log" 2>/dev/null || true
+    sed 's/^/   browser: /' "$E2E_BROWSER_LOG" 2>/dev/null || true
+}
+
+# --- the scenarios -----------------------------------------------------------------------------
+
+scenario_1() {
+    reset_counts
+    browser_sign_in auth "$S/token"
     expect_rc auth 0
     # The default redirect is the IP literal, which the provider matches on any port; it has no
     # localhost redirect registered, so this also shows that the default works with a strict one.
-    assert_file_has "$S/browser.log" 'redirected to http://127\.0\.0\.1:[0-9]+/' "the browser's redirect"
+    assert_file_has "$S/auth-browser.log" 'redirected to http://127\.0\.0\.1:[0-9]+/' "the browser's redirect"
     after_authorize auth "$S/token" localhostauthcode
     assert_eq "$(counts_json)" '{"authorization_code":{"ok":1}}' "token-endpoint requests"
 }
@@ -1322,6 +1330,94 @@ scenario_23() {
     after_authorize auth "$S/token" devicecode
 }
 
+scenario_24() {
+    local file=$XDG_DATA_HOME/mailtoken/work record=$S/notified spent json
+    export XDG_STATE_HOME=$S/state
+    mkdir -p "$XDG_CONFIG_HOME/mailtoken"
+    printf '#!/bin/sh\nprintf "%%s|%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_REASON" >>%q\n' \
+        "$record" >"$XDG_CONFIG_HOME/mailtoken/notify"
+    chmod 755 "$XDG_CONFIG_HOME/mailtoken/notify"
+    browser_sign_in auth work
+    expect_rc auth 0
+    IDENTITY=$XDG_CONFIG_HOME/mailtoken/age-identity.txt
+    # One refresh rotates the refresh token; the spent one, replayed, makes the provider revoke the
+    # whole grant (reuse detection), while the file's access token still has most of its life.
+    decrypt "$file"
+    spent=$(field "$file" refresh_token)
+    rm -f "$file.json"
+    mt rotate --force-refresh work
+    expect_rc rotate 0
+    local reuse
+    reuse=$(curl -sS --cacert "$CA" -o "$S/reuse.json" -w '%{http_code}' --data-urlencode "grant_type=refresh_token" \
+        --data-urlencode "refresh_token=$spent" --data-urlencode "client_id=$E2E_CLIENT_ID" "$ISSUER/token")
+    assert_eq "$reuse $(node "$HERE/json.mjs" get "$S/reuse.json" error)" "400 invalid_grant" "replaying the spent refresh token"
+    # The keep-alive refresh of --check is the first to hear of it: 77, the hook, the fix.
+    reset_counts
+    mt check --check --keepalive 0
+    expect_rc check 77
+    assert_file_has "$S/check.err" "^mailtoken: work: .*invalid_grant.*run 'mailtoken --authorize work'" "the line naming the fix"
+    assert_eq "$(count refresh_token invalid_grant)" 1 "refreshes refused"
+    # Every surface now says so, and none asks the provider again.
+    mt call work
+    expect_rc call 77
+    assert_eq "$(wc -c <"$S/call.out" | tr -d ' ')" 0 "the mail client's stdout"
+    assert_file_has "$S/call.err" "needs a new sign-in since" "the mail client's call"
+    mt status --status work
+    expect_rc status 0
+    assert_file_has "$S/status.out" '^state: +needs sign-in since ' "--status"
+    assert_file_has "$S/status.out" '^why: .*invalid_grant' "--status gives the provider's reason"
+    mt json --status --json work
+    expect_rc json 0
+    cp "$S/json.out" "$S/status.json"
+    assert_eq "$(node "$HERE/json.mjs" get "$S/status.json" state)" needs-sign-in "--json"
+    mt list --list
+    expect_rc list 0
+    assert_file_has "$S/list.out" "^work +$USER_LOGIN +e2e +needs sign-in since " "--list"
+    mt again --check
+    expect_rc again 77
+    mt test --test work
+    expect_rc test 77
+    assert_file_lacks "$S/test.err" "IMAP|POP|SMTP" "--test logging in"
+    assert_eq "$(count refresh_token invalid_grant) $(count refresh_token ok)" "1 0" "token requests after the verdict"
+    local i
+    for ((i = 0; i < 50; i++)); do [ -s "$record" ] && break; sleep 0.1; done
+    sleep 0.5
+    sed 's/^/   hook: /' "$record" 2>/dev/null || true
+    assert_eq "$(wc -l <"$record" | tr -d ' ')" 1 "notifications"
+    assert_file_has "$record" "^work\|.*invalid_grant" "the hook's account and reason"
+    # A new sign-in brings everything back.
+    browser_sign_in again-auth work
+    expect_rc again-auth 0
+    mt after work
+    expect_rc after 0
+    assert_opens_mailbox "$(token_from after)" "$USER_LOGIN"
+    mt after-json --status --json work
+    cp "$S/after-json.out" "$S/after.json"
+    assert_eq "$(node "$HERE/json.mjs" get "$S/after.json" state)" ok "--json after the sign-in"
+    mt after-check --check
+    expect_rc after-check 0
+}
+
+scenario_25() {
+    local file=$S/mail/elsewhere before
+    browser_sign_in auth "$file"
+    expect_rc auth 0
+    IDENTITY=$XDG_CONFIG_HOME/mailtoken/age-identity.txt
+    decrypt "$file"
+    before=$(field "$file" access_token)
+    mt list --list
+    expect_rc list 0
+    sed 's/^/   stdout: /' "$S/list.out"
+    assert_file_has "$S/list.out" "^$file +$USER_LOGIN +e2e +ok$" "the account at a path in --list"
+    reset_counts
+    mt check --check --keepalive 0
+    expect_rc check 0
+    assert_eq "$(count refresh_token ok)" 1 "refreshes by --check"
+    decrypt "$file"
+    assert_ne "$(field "$file" access_token)" "$before" "the access token after --check"
+    assert_active "$(field "$file" access_token)" "$USER_LOGIN"
+}
+
 scenario_30() {
     local file=$S/token pipe=$S/encrypt.sh runs=$S/pipe-runs printed kept
     new_identity
@@ -1354,8 +1450,8 @@ EOF
     assert_active "$printed" "$USER_LOGIN"
     assert_file_has "$S/lost.err" "next call that can write" "the warning"
     cmp -s "$file" "$S/token.before" || fail "the file changed although its write failed"
-    kept=$(find "$HOME/.local/state/mailtoken/recovery" -type f | wc -l)
-    assert_eq "$kept" 1 "kept token sets"
+    kept=$(find "$S" -maxdepth 1 -name 'token.recovery' -type f | wc -l)
+    assert_eq "$kept" 1 "kept token sets (beside the token file)"
     assert_eq "$(count refresh_token ok)" 1 "refreshes"
 
     # The next call (given its pipe again: a recorded command never runs on its own) adopts the
@@ -1364,7 +1460,7 @@ EOF
     mt adopt --encryption-pipe "$pipe" "$file"
     expect_rc adopt 0
     assert_eq "$(token_from adopt)" "$printed" "the token after adoption"
-    assert_eq "$(find "$HOME/.local/state/mailtoken/recovery" -type f | wc -l)" 0 "kept token sets left"
+    [ ! -e "$file.recovery" ] || fail "the kept token set is still there after its adoption"
     mt again --force-refresh --encryption-pipe "$pipe" "$file"
     expect_rc again 0
     assert_active "$(token_from again)" "$USER_LOGIN"

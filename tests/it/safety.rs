@@ -144,19 +144,32 @@ fn tokens_that_could_not_be_stored_are_kept_and_adopted_by_the_next_call() {
     run.says("the next call that can write");
     // The file is as it was.
     before.unchanged();
-    let recovery = sandbox.home().join(".local/state/mailtoken/recovery");
-    let kept: Vec<PathBuf> = std::fs::read_dir(&recovery)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    assert_eq!(kept.len(), 1);
+    // Kept beside the token file, in the room the refresh had taken, and nowhere else.
+    let kept = sandbox.path("account.recovery");
     assert!(
-        !std::fs::read(&kept[0])
+        !std::fs::read(&kept)
             .unwrap()
             .windows(9)
             .any(|w| w == b"refresh-2"),
         "the kept tokens are encrypted"
     );
+    assert!(
+        !sandbox
+            .home()
+            .join(".local/state/mailtoken/recovery")
+            .exists()
+    );
+    let temporaries = std::fs::read_dir(sandbox.dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")
+        })
+        .count();
+    assert_eq!(temporaries, 0, "no temporary file is left behind");
 
     // The next call adopts them: no second refresh, the file now holds refresh-2.
     sandbox.run(&args).expect(0, "access-2\n");
@@ -167,7 +180,7 @@ fn tokens_that_could_not_be_stored_are_kept_and_adopted_by_the_next_call() {
     );
     let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(stored["refresh_token"], "refresh-2");
-    assert_eq!(std::fs::read_dir(&recovery).unwrap().count(), 0);
+    assert!(!kept.exists());
 }
 
 /// `token` written as the file `name`, encrypted to the sandbox identity whatever it records.

@@ -4,7 +4,8 @@
 //! `app` (what one run does, in order) → `refresh` (the silent refresh, one story) → `tokenfile`
 //! (load, save and lock one account's file: where the refresh token is written) →
 //! `private_files` (own files only, atomic durable writes, the lock) and `encryption` (age, gpg,
-//! pipes). `grant` makes every token request through `http` and `tls`, and `provider_answer`
+//! pipes). `grant` makes every token request through `http` and `tls` (`network` words its
+//! failures), and `provider_answer`
 //! judges every refusal; `provider` and `mailserver` hold registrations and mail servers;
 //! `output` prints (`sasl` builds SASL strings). `--authorize` runs `authorize` (the sign-in
 //! flows and their loopback `listener`, with `discovery` for `--issuer`); `--test` runs
@@ -28,6 +29,7 @@ pub mod http;
 pub mod log;
 pub mod login_test;
 pub mod mailserver;
+pub mod network;
 pub mod notify;
 pub mod output;
 pub mod paths;

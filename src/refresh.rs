@@ -119,7 +119,7 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
     }
     log::verbose(format!(
         "new access token valid until {}",
-        token.access_token_expiry.to_rfc3339()
+        log::local_time(token.access_token_expiry)
     ));
     Ok(Current::new(token, Source::Refreshed))
 }

@@ -20,6 +20,7 @@ mod login_test_errors;
 mod login_test_logins;
 mod login_test_options;
 mod login_test_refusal;
+mod messages;
 mod output;
 mod provider_answers;
 mod refresh;

@@ -5,12 +5,12 @@
 //! (load, save and lock one account's file: where the refresh token is written) →
 //! `private_files` (own files only, atomic durable writes, the lock) and `encryption` (age, gpg,
 //! pipes). `grant` makes every token request through `http` and `tls` (`network` words its
-//! failures), and `provider_answer`
-//! judges every refusal; `provider` and `mailserver` hold registrations and mail servers;
-//! `output` prints (`sasl` builds SASL strings). `--authorize` runs `authorize` (the sign-in
-//! flows and their loopback `listener`, with `discovery` for `--issuer`); `--test` runs
-//! `login_test`. The account lifecycle: `accounts` (`--list`), `status` (`--status`, `--json`),
-//! `check` (`--check`, for cron), `notify` (the hook run when a sign-in is needed) and `revoke`.
+//! failures), and `provider_answer` judges every refusal; `provider` and `mailserver` hold
+//! registrations and mail servers; `output` prints (`sasl` builds SASL strings). `--authorize`
+//! runs `authorize` (the sign-in flows and their loopback `listener`, with `discovery` for
+//! `--issuer`); `--test` runs `login_test`. The account lifecycle: `accounts` (`--list`),
+//! `status` (`--status`, `--json`), `check` (`--check`, for cron), `notify` (the hook run when a
+//! sign-in is needed) and `revoke`.
 
 #![forbid(unsafe_code)]
 

@@ -23,5 +23,6 @@ mod login_test_refusal;
 mod messages;
 mod output;
 mod provider_answers;
+mod readme;
 mod refresh;
 mod safety;

@@ -3,6 +3,7 @@
 #   make                                   build the release binary (cargo build --release)
 #   make install PREFIX=/usr DESTDIR=/tmp/stage
 #   make uninstall PREFIX=/usr DESTDIR=/tmp/stage
+#   make deb                               a Debian package in target/debian/ (needs cargo-deb)
 #
 # `install` does not run cargo when the binary is already built, so `sudo make install` after
 # `make` builds nothing as root. BIN names another binary to install (a debug build, say).
@@ -21,7 +22,7 @@ INSTALL ?= install
 CARGO_TARGET_DIR ?= target
 BIN ?= $(CARGO_TARGET_DIR)/release/mailtoken
 
-.PHONY: all build install uninstall
+.PHONY: all build install uninstall deb
 
 all: build
 
@@ -44,3 +45,9 @@ uninstall:
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/mailtoken
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_mailtoken
 	rm -f $(DESTDIR)$(FISHCOMPDIR)/mailtoken.fish
+
+# The Debian package: the binary, man page, completions, README, changelog and licences in
+# Debian's places (Cargo.toml's [package.metadata.deb]). cargo-deb runs `cargo build --release`,
+# which reuses the binary `make` built. Install cargo-deb with `cargo install cargo-deb --locked`.
+deb:
+	$(CARGO) deb --locked

@@ -23,7 +23,7 @@ _mailtoken_clap() {
 
     case "${cmd}" in
         mailtoken)
-            opts="-a -t -v -d -h -V --authorize --authflow --email --client-id --client-secret --client-secret-file --port --no-browser --auth-timeout --provider --tenant --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --force-refresh --list --json --check --keepalive --revoke --no-login-hint --test --status --verbose --debug --help --version"
+            opts="-a -t -v -d -h -V --authorize --authflow --email --client-id --client-secret --client-secret-file --port --no-browser --auth-timeout --provider --tenant --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --force-refresh --list --status --json --check --keepalive --revoke --no-login-hint --test --verbose --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -14,7 +14,7 @@ yahoo\t''
 aol\t''"
 complete -c mailtoken -l tenant -d 'Microsoft tenant: common, consumers, organizations or a tenant id' -r
 complete -c mailtoken -l issuer -d 'Discover the endpoints of this issuer (RFC 8414, OpenID Connect)' -r
-complete -c mailtoken -l scope -d 'Scope to request (space-separated)' -r
+complete -c mailtoken -l scope -d 'Scope to request (space-separated); the preset\'s by default' -r
 complete -c mailtoken -l authorize-endpoint -d 'Authorization endpoint URL' -r
 complete -c mailtoken -l token-endpoint -d 'Token endpoint URL' -r
 complete -c mailtoken -l devicecode-endpoint -d 'Device authorization endpoint URL (RFC 8628)' -r
@@ -42,12 +42,12 @@ complete -c mailtoken -s a -l authorize -d 'Sign in and (re)create the token fil
 complete -c mailtoken -l no-browser -d 'Print the sign-in URL without opening a browser'
 complete -c mailtoken -l force-refresh -d 'Refresh even if the cached token looks valid'
 complete -c mailtoken -l list -d 'Every account in $XDG_DATA_HOME/mailtoken and its state'
-complete -c mailtoken -l json -d 'With --list or --status: print JSON (an array, or one object) instead of text'
+complete -c mailtoken -l status -d 'Print the account\'s state (no secrets) to stdout and exit'
+complete -c mailtoken -l json -d 'With --list or --status: print JSON instead of text'
 complete -c mailtoken -l check -d 'For cron: refresh expired and idle accounts; silent unless one needs you'
 complete -c mailtoken -l revoke -d 'Revoke the login at the provider (RFC 7009), then delete the token file'
 complete -c mailtoken -l no-login-hint -d 'Leave the e-mail address out of the sign-in URL (no login_hint)'
 complete -c mailtoken -s t -l test -d 'Log in to IMAP, POP and SMTP with the token; explain failures'
-complete -c mailtoken -l status -d 'Print the account\'s state (no secrets) to stdout and exit'
 complete -c mailtoken -s v -l verbose -d 'Say what is happening, on stderr'
 complete -c mailtoken -s d -l debug -d 'Trace every HTTP and mail-protocol exchange on stderr, with secrets redacted'
 complete -c mailtoken -s h -l help -d 'Print help (see more with \'--help\')'

@@ -139,7 +139,7 @@ impl State {
             return None;
         };
         let when = since
-            .map(|at| format!(" since {}", local_time(at)))
+            .map(|at| format!(" since {}", crate::log::local_time(at)))
             .unwrap_or_default();
         Some(
             Error::reauthorize(format!(
@@ -152,13 +152,6 @@ impl State {
             )),
         )
     }
-}
-
-/// A time to the second, in local time with its zone, as `--status` shows times.
-pub fn local_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&chrono::Local)
-        .format("%Y-%m-%d %H:%M:%S %:z")
-        .to_string()
 }
 
 #[cfg(test)]

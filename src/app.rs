@@ -90,12 +90,18 @@ fn print_token(settings: &Settings) -> Result<()> {
     print_formatted(settings, &current.token)
 }
 
-/// `--authorize`: sign in, then print the token as mutt_oauth2.py does, unless a test follows.
+/// `--authorize`: sign in, say where the account was saved, then print the token as
+/// mutt_oauth2.py does, unless a test follows.
 fn sign_in(settings: &Settings) -> Result<()> {
     let token = authorize::run(settings)?;
     if let Some(warning) = sasl::neomutt_warning(&token.access_token) {
         log::warn(warning);
     }
+    // The last word of a sign-in: where the account now lives (stdout keeps only the token).
+    log::say(format!(
+        "mailtoken: signed in; saved to {}",
+        settings.account().path().display()
+    ));
     if settings.actions.contains(&Action::Test) {
         return Ok(());
     }

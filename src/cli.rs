@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
-use clap::{ArgAction, Parser, ValueEnum};
+use clap::{ArgAction, CommandFactory, Parser, ValueEnum};
 
 use crate::encryption::EncryptionKind;
 use crate::mailserver::Protocol;
@@ -15,14 +15,15 @@ use crate::output::Format;
 use crate::sasl::SaslMethod;
 use crate::tokenfile::Flow;
 
-/// The headings of `-h` and `--help`, in the order a newcomer meets them.
+/// The headings of `-h` and `--help`, in the order a newcomer meets them (clap orders headings by
+/// their first option below).
 const SIGN: &str = "Signing in";
 const PROVIDER: &str = "Provider";
 const MAIL: &str = "Mail servers";
 const ENC: &str = "Encryption";
 const OUTPUT: &str = "Output";
-const DIAG: &str = "Diagnostics";
 const ACCOUNTS: &str = "Accounts";
+const DIAG: &str = "Diagnostics";
 
 /// The command line of `mailtoken`.
 #[derive(Parser, Debug, Clone)]
@@ -45,7 +46,9 @@ pub struct Cli {
     /// Token file: a path, or a bare NAME meaning $XDG_DATA_HOME/mailtoken/NAME
     ///
     /// With --check: any number (none: every account); with --list: none.
-    #[arg(value_name = "TOKENFILE", required_unless_present_any = ["list", "check"])]
+    // Not required with --json either, so that `mailtoken --json` alone is told what --json goes
+    // with (settings) rather than that a TOKENFILE is missing.
+    #[arg(value_name = "TOKENFILE", required_unless_present_any = ["list", "check", "json"])]
     pub tokenfile: Vec<PathBuf>,
 
     /// Sign in and (re)create the token file
@@ -114,8 +117,8 @@ pub struct Cli {
     #[arg(long, value_name = "URL", help_heading = PROVIDER)]
     pub issuer: Option<String>,
 
-    /// Scope to request (space-separated)
-    #[arg(long, value_name = "SCOPE", help_heading = PROVIDER, hide_short_help = true)]
+    /// Scope to request (space-separated); the preset's by default
+    #[arg(long, value_name = "SCOPE", help_heading = PROVIDER)]
     pub scope: Option<String>,
 
     /// Authorization endpoint URL
@@ -143,7 +146,8 @@ pub struct Cli {
     /// POP server: pop3s://HOST:995 (TLS) or pop3://HOST:110 (STARTTLS)
     ///
     /// A bare HOST means pop3s://HOST:995; for HOST:PORT the port decides between TLS and STARTTLS.
-    #[arg(long, value_name = "URL", help_heading = MAIL)]
+    // Not in -h: POP is the rarest of the three; --help has it.
+    #[arg(long, value_name = "URL", help_heading = MAIL, hide_short_help = true)]
     pub pop_endpoint: Option<String>,
 
     /// SMTP server: smtps://HOST:465 (TLS) or smtp://HOST:587 (STARTTLS)
@@ -167,7 +171,8 @@ pub struct Cli {
     /// Command that decrypts the token file, stdin to stdout
     ///
     /// Needed on every call for files made with --encryption-pipe, as with mutt_oauth2.py.
-    #[arg(long, value_name = "COMMAND", help_heading = ENC)]
+    // Not in -h: only files made with --encryption-pipe need it, and their owner chose that.
+    #[arg(long, value_name = "COMMAND", help_heading = ENC, hide_short_help = true)]
     pub decryption_pipe: Option<String>,
 
     /// Command that encrypts stdin to stdout; stored in the token file
@@ -198,20 +203,34 @@ pub struct Cli {
     #[arg(long, help_heading = OUTPUT)]
     pub force_refresh: bool,
 
-    // Account lifecycle: listing, health checks from cron, revocation (issue #12). --list and
-    // --check show in -h among the diagnostics; the rest in --help, under Accounts.
+    // Account lifecycle: listing, state, health checks from cron, revocation (issue #12), all
+    // under Accounts; the ways of looking at what happens under Diagnostics.
     /// Every account in $XDG_DATA_HOME/mailtoken and its state
     ///
     /// One line each: name, e-mail address, provider, state. No TOKENFILE; no network.
     #[arg(
         long,
         conflicts_with_all = ["authorize", "test", "force_refresh", "status", "check", "revoke"],
-        help_heading = DIAG
+        help_heading = ACCOUNTS
     )]
     pub list: bool,
 
-    /// With --list or --status: print JSON (an array, or one object) instead of text
-    #[arg(long, help_heading = ACCOUNTS, hide_short_help = true)]
+    /// Print the account's state (no secrets) to stdout and exit
+    // `requires`: with --json, which lifts TOKENFILE's requirement so that `--json` alone can
+    // say what it goes with, --status still needs its TOKENFILE.
+    #[arg(
+        long,
+        conflicts_with_all = ["authorize", "test", "force_refresh"],
+        requires = "tokenfile",
+        help_heading = ACCOUNTS
+    )]
+    pub status: bool,
+
+    /// With --list or --status: print JSON instead of text
+    ///
+    /// An array of accounts for --list, one object for --status; the schema is stable and holds
+    /// no secrets.
+    #[arg(long, help_heading = ACCOUNTS)]
     pub json: bool,
 
     /// For cron: refresh expired and idle accounts; silent unless one needs you
@@ -221,7 +240,7 @@ pub struct Cli {
     #[arg(
         long,
         conflicts_with_all = ["authorize", "test", "force_refresh", "status", "revoke"],
-        help_heading = DIAG
+        help_heading = ACCOUNTS
     )]
     pub check: bool,
 
@@ -241,8 +260,7 @@ pub struct Cli {
     #[arg(
         long,
         conflicts_with_all = ["authorize", "test", "force_refresh", "status"],
-        help_heading = ACCOUNTS,
-        hide_short_help = true
+        help_heading = ACCOUNTS
     )]
     pub revoke: bool,
 
@@ -253,10 +271,6 @@ pub struct Cli {
     /// Log in to IMAP, POP and SMTP with the token; explain failures
     #[arg(short, long, help_heading = DIAG)]
     pub test: bool,
-
-    /// Print the account's state (no secrets) to stdout and exit
-    #[arg(long, conflicts_with_all = ["authorize", "test", "force_refresh"], help_heading = DIAG)]
-    pub status: bool,
 
     /// Say what is happening, on stderr
     #[arg(short, long, help_heading = DIAG)]
@@ -273,6 +287,19 @@ pub struct Cli {
     /// Print version
     #[arg(short = 'V', long, action = ArgAction::Version, help_heading = DIAG)]
     pub version: Option<bool>,
+}
+
+/// The command as the man page and the completions show it: every option with its one-line
+/// description. clap_mangen shows an option's long help, or its short help only when the option
+/// is in `-h`, so an option left out of `-h` whose doc comment is one line (no long help) would
+/// be listed there with no words at all; here its one line is its long help too.
+pub fn documented_command() -> clap::Command {
+    Cli::command().mut_args(|argument| {
+        match (argument.get_long_help(), argument.get_help().cloned()) {
+            (None, Some(help)) => argument.long_help(help),
+            _ => argument,
+        }
+    })
 }
 
 /// `--provider` takes any name; the presets are its possible values only so that the generated
@@ -355,7 +382,6 @@ value_enum!(EncryptionKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn command_definition_is_consistent() {

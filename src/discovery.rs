@@ -84,14 +84,24 @@ pub fn discover(http: &Http, issuer: &str) -> Result<Metadata> {
                     HttpError::Answer(answer) => answer.is_transient_status(),
                     _ => false,
                 };
-                failures.push(format!("{url}: {error}"));
+                failures.push((url, error.to_string()));
             }
         }
     }
-    let message = format!(
-        "cannot discover the endpoints of {issuer} ({})",
-        failures.join("; ")
-    );
+    // Both documents live on one server: a network failure is the same for both, said once.
+    let message = match failures.as_slice() {
+        [(_, first), rest @ ..] if rest.iter().all(|(_, words)| words == first) => {
+            format!("cannot discover the endpoints of {issuer}: {first}")
+        }
+        _ => format!(
+            "cannot discover the endpoints of {issuer} ({})",
+            failures
+                .iter()
+                .map(|(url, words)| format!("{url}: {words}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
     let hint = "check --issuer, or give --authorize-endpoint, --token-endpoint and \
                 --devicecode-endpoint instead";
     Err(if transient {

@@ -42,8 +42,11 @@ pub const SECRET_FIELDS: &[&str] = &[
 /// Why an HTTP exchange failed before there was a usable response.
 #[derive(Debug)]
 pub enum HttpError {
+    /// Each network failure carries its words from `network`, host and port included.
     Timeout(String),
     Connect(String),
+    /// An https:// URL whose server does not speak TLS: the URL is wrong, retrying cannot help.
+    NotTls(String),
     /// The URL is not https (nor http on loopback): nothing was sent.
     Insecure(String),
     /// The server answered, and not with success: any status but 2xx, an HTML page, or a 200
@@ -56,8 +59,9 @@ pub enum HttpError {
 impl std::fmt::Display for HttpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            HttpError::Timeout(detail) => write!(f, "timed out ({detail})"),
-            HttpError::Connect(detail) => write!(f, "cannot connect ({detail})"),
+            HttpError::Timeout(detail) | HttpError::Connect(detail) | HttpError::NotTls(detail) => {
+                f.write_str(detail)
+            }
             HttpError::Answer(answer) => f.write_str(&answer.summary()),
             HttpError::Insecure(detail) => f.write_str(detail),
             HttpError::TooLarge => write!(f, "response larger than {MAX_RESPONSE} bytes"),
@@ -119,17 +123,19 @@ impl Http {
         trace_request(&parts, &body);
         let client = self.client.clone();
         let (done, outcome) = std::sync::mpsc::channel();
+        let address = reqwest::Url::parse(&parts.uri.to_string())
+            .map(|url| crate::network::address(&url))
+            .unwrap_or_else(|_| parts.uri.to_string());
+        let total = self.total;
+        let words = address.clone();
         std::thread::Builder::new()
             .spawn(move || {
-                let _ = done.send(exchange(&client, parts, body));
+                let _ = done.send(exchange(&client, parts, body, &words, total));
             })
             .map_err(|e| HttpError::Other(format!("cannot start the request ({e})")))?;
-        let (status, headers, body) = outcome.recv_timeout(self.total).map_err(|_| {
-            HttpError::Timeout(format!(
-                "no complete answer within {} s",
-                self.total.as_secs_f64()
-            ))
-        })??;
+        let (status, headers, body) = outcome
+            .recv_timeout(self.total)
+            .map_err(|_| HttpError::Timeout(crate::network::timed_out(&address, self.total)))??;
         trace_response(status.as_u16(), &body);
         if body.len() as u64 > MAX_RESPONSE {
             return Err(HttpError::TooLarge);
@@ -149,20 +155,22 @@ fn exchange(
     client: &reqwest::blocking::Client,
     parts: oauth2::http::request::Parts,
     body: Vec<u8>,
+    address: &str,
+    total: Duration,
 ) -> std::result::Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>), HttpError> {
     let response = client
         .request(parts.method, parts.uri.to_string())
         .headers(parts.headers)
         .body(body)
         .send()
-        .map_err(classify)?;
+        .map_err(|error| classify(&error, address, total))?;
     let status = response.status();
     let headers = response.headers().clone();
     let mut body = Vec::new();
     response
         .take(MAX_RESPONSE + 1)
         .read_to_end(&mut body)
-        .map_err(|e| classify_io(&e))?;
+        .map_err(|e| classify_io(&e, address, total))?;
     Ok((status, headers, body))
 }
 
@@ -217,23 +225,23 @@ fn total_timeout() -> Duration {
     )
 }
 
-fn classify(error: reqwest::Error) -> HttpError {
-    let detail = error_chain(&error);
-    if error.is_timeout() {
-        HttpError::Timeout(detail)
-    } else if error.is_connect() {
-        HttpError::Connect(detail)
-    } else {
-        HttpError::Other(detail)
+/// A request that got no answer, in words (`network`), sorted by what it means.
+fn classify(error: &reqwest::Error, address: &str, total: Duration) -> HttpError {
+    let failure = crate::network::describe(error, address, CONNECT_TIMEOUT.min(total), total);
+    match failure.kind {
+        crate::network::Kind::Timeout => HttpError::Timeout(failure.words),
+        crate::network::Kind::Connect => HttpError::Connect(failure.words),
+        crate::network::Kind::NotTls => HttpError::NotTls(failure.words),
+        crate::network::Kind::Other => HttpError::Other(failure.words),
     }
 }
 
-fn classify_io(error: &std::io::Error) -> HttpError {
-    let detail = error_chain(error);
-    if detail.contains("timed out") || error.kind() == std::io::ErrorKind::TimedOut {
-        HttpError::Timeout(detail)
-    } else {
-        HttpError::Other(format!("reading the response: {detail}"))
+/// A failure while the answer was being read, in words.
+fn classify_io(error: &std::io::Error, address: &str, total: Duration) -> HttpError {
+    let failure = crate::network::describe_read(error, address, total);
+    match failure.kind {
+        crate::network::Kind::Timeout => HttpError::Timeout(failure.words),
+        _ => HttpError::Other(failure.words),
     }
 }
 

@@ -4,14 +4,14 @@
 //! `app` (what one run does, in order) → `refresh` (the silent refresh, one story) → `tokenfile`
 //! (load, save and lock one account's file: where the refresh token is written) →
 //! `private_files` (own files only, atomic durable writes, the lock) and `encryption` (age, gpg,
-//! pipes). `grant` makes every token request through `http` and `tls`, and `provider_answer`
-//! judges every refusal; `provider` and `mailserver` hold registrations and mail servers;
-//! `output` prints (`sasl` builds SASL strings). `--authorize` runs `authorize` (the sign-in
-//! flows and their loopback `listener`, with `discovery` for `--issuer`); `--test` runs
-//! `login_test`. The account lifecycle: `account_state` (where an account stands, decided once
-//! for every surface), `known_accounts` (every account, wherever its file lives), `accounts`
-//! (`--list`), `status` (`--status`, `--json`), `check` (`--check`, for cron), `notify` (the hook
-//! run when a sign-in is needed) and `revoke`.
+//! pipes). `grant` makes every token request through `http` and `tls` (`network` words its
+//! failures), and `provider_answer` judges every refusal; `provider` and `mailserver` hold
+//! registrations and mail servers; `output` prints (`sasl` builds SASL strings). `--authorize`
+//! runs `authorize` (the sign-in flows and their loopback `listener`, with `discovery` for
+//! `--issuer`); `--test` runs `login_test`. The account lifecycle: `account_state` (where an
+//! account stands, decided once for every surface), `known_accounts` (every account, wherever its
+//! file lives), `accounts` (`--list`), `status` (`--status`, `--json`), `check` (`--check`, for
+//! cron), `notify` (the hook run when a sign-in is needed) and `revoke`.
 
 #![forbid(unsafe_code)]
 
@@ -33,6 +33,7 @@ pub mod known_accounts;
 pub mod log;
 pub mod login_test;
 pub mod mailserver;
+pub mod network;
 pub mod notify;
 pub mod output;
 pub mod paths;

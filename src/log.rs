@@ -43,6 +43,14 @@ pub fn say(message: impl std::fmt::Display) {
     eprintln!("{message}");
 }
 
+/// A moment as every message shows it: to the second, in local time, with the zone's offset
+/// ("2026-03-14 09:26:53 +01:00"), as `--status` does.
+pub fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M:%S %:z")
+        .to_string()
+}
+
 /// Text from a remote party (an `error_description`, a server reply), made safe to print: control
 /// characters could rewrite the terminal or forge log lines, and an endless reply could flood it.
 pub fn sanitize(text: &str) -> String {
@@ -91,6 +99,18 @@ fn is_format_character(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn moments_are_to_the_second_with_the_zone() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-03-14T09:26:53.123456789Z")
+            .unwrap()
+            .to_utc();
+        let shown = local_time(at);
+        // The zone is the machine's; the shape is fixed: no fraction, an offset at the end.
+        assert_eq!(shown.len(), "2026-03-14 09:26:53 +00:00".len(), "{shown}");
+        assert!(!shown.contains('.') && !shown.contains('T'), "{shown}");
+        assert!(shown[20..].starts_with(['+', '-']), "{shown}");
+    }
 
     #[test]
     fn sanitize_strips_control_characters_and_caps_length() {

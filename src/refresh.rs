@@ -162,7 +162,7 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
     crate::known_accounts::remember(account.path());
     log::verbose(format!(
         "new access token valid until {}",
-        stored.access_token_expiry.to_rfc3339()
+        log::local_time(stored.access_token_expiry)
     ));
     Ok(Current::for_this_run(stored, overrides, Source::Refreshed))
 }

@@ -171,6 +171,10 @@ fn request(
             ))
             .hint("nothing was deleted; the revocation endpoint must be an https:// address"),
         )),
+        Err(HttpError::NotTls(detail)) => Err(Failure::Refused(
+            Error::config(format!("the revocation request failed: {detail}"))
+                .hint("nothing was deleted; correct the revocation endpoint's URL"),
+        )),
         Err(HttpError::TooLarge) => Err(Failure::Temporary(HttpError::TooLarge.to_string())),
         Err(other) => Err(Failure::Temporary(other.to_string())),
     }

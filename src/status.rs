@@ -1,7 +1,7 @@
 //! `--status`: one account's state, as readable text or as JSON (`--json`), on stdout. The same
 //! summary serves `--list`. Never a secret; never the network.
 
-use chrono::{DateTime, Local, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::account_state::{State, Word};
@@ -270,11 +270,7 @@ fn short_moment(at: DateTime<Utc>) -> String {
 /// A time to the second in local time, and how far it is from now: "2026-11-29 07:03:12 +01:00
 /// (in 41 min)", "... (3 days ago)".
 pub fn moment(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    format!(
-        "{} ({})",
-        at.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S %:z"),
-        relative(at, now)
-    )
+    format!("{} ({})", crate::log::local_time(at), relative(at, now))
 }
 
 /// "in 41 min", "3 days ago", "now".

@@ -28,6 +28,14 @@ pub fn root_store() -> Result<RootCertStore> {
     let (added, _) = roots.add_parsable_certificates(loaded.certs);
     let env_set =
         std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some();
+    let mut sources = vec![format!(
+        "{added} from {}",
+        if env_set {
+            "SSL_CERT_FILE and SSL_CERT_DIR"
+        } else {
+            "the system"
+        }
+    )];
     // Looked for only when the environment replaced the system roots (the chain is lazy).
     if env_set
         && let Some(bundle) = SYSTEM_BUNDLES
@@ -36,8 +44,14 @@ pub fn root_store() -> Result<RootCertStore> {
             .find(|path| path.exists())
     {
         let system = rustls_native_certs::load_certs_from_paths(Some(bundle), None);
-        roots.add_parsable_certificates(system.certs);
+        let (from_system, _) = roots.add_parsable_certificates(system.certs);
+        sources.push(format!("{from_system} from {}", bundle.display()));
     }
+    crate::log::debug(format!(
+        "trusting {} CA certificates: {}",
+        roots.len(),
+        sources.join(", ")
+    ));
     if added == 0 && roots.is_empty() {
         return Err(Error::config("no trusted CA certificates found")
             .hint("install ca-certificates, or name a PEM bundle in SSL_CERT_FILE"));

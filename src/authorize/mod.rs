@@ -158,7 +158,6 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
     };
     token.record(granted, requested_at);
     save(&account, &mut token, &ask, previous.is_none())?;
-    log::verbose(format!("signed in; wrote {}", account.path().display()));
     Ok(token)
 }
 

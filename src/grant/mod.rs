@@ -145,6 +145,9 @@ pub enum GrantFailure {
     Malformed(String),
     /// Not sent: the endpoint is not https (nor http on loopback).
     Insecure(String),
+    /// The endpoint's URL cannot work as it is: an https:// URL to a server that does not speak
+    /// TLS. Retrying cannot help.
+    WrongUrl(String),
     /// Tokens that cannot be used for mail, whatever is tried again.
     Unusable(String),
     /// A success answer refused for another reason (`then`) that still rotated the refresh
@@ -160,7 +163,9 @@ impl GrantFailure {
     pub fn is_temporary(&self) -> bool {
         match self {
             GrantFailure::Transient(_) | GrantFailure::Malformed(_) => true,
-            GrantFailure::Insecure(_) | GrantFailure::Unusable(_) => false,
+            GrantFailure::Insecure(_) | GrantFailure::WrongUrl(_) | GrantFailure::Unusable(_) => {
+                false
+            }
             GrantFailure::Refused(answer) => {
                 provider_answer::classify(answer, Endpoint::Token).status == ExitStatus::Temporary
             }
@@ -172,11 +177,24 @@ impl GrantFailure {
     pub fn into_error(self, endpoint: Endpoint, situation: &Situation) -> Error {
         let host = situation.host;
         match self {
+            // Network failures name their host and port themselves (`network`).
+            GrantFailure::Transient(detail) if detail.contains(host) => {
+                Error::temporary(format!("the {} request failed: {detail}", situation.what))
+                    .hint(provider_answer::later(situation.login_exists))
+            }
             GrantFailure::Transient(detail) => Error::temporary(format!(
                 "the {} request to {host} failed: {detail}",
                 situation.what
             ))
             .hint(provider_answer::later(situation.login_exists)),
+            GrantFailure::WrongUrl(detail) => {
+                Error::config(format!("the {} request failed: {detail}", situation.what)).hint(
+                    format!(
+                        "correct the provider's URL (--issuer or --token-endpoint) and run '{}'",
+                        situation.authorize_command
+                    ),
+                )
+            }
             GrantFailure::Malformed(detail) => {
                 Error::temporary(format!("{host} sent an unusable token response: {detail}"))
                     .hint("try again later; --debug shows the whole exchange")
@@ -403,6 +421,7 @@ fn request_failure(error: HttpError) -> GrantFailure {
     match error {
         HttpError::Answer(answer) => GrantFailure::Refused(answer),
         HttpError::Insecure(detail) => GrantFailure::Insecure(detail),
+        HttpError::NotTls(detail) => GrantFailure::WrongUrl(detail),
         HttpError::TooLarge => GrantFailure::Malformed(error.to_string()),
         other => GrantFailure::Transient(other.to_string()),
     }

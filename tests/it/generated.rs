@@ -5,15 +5,15 @@
 
 use clap::CommandFactory;
 use clap_complete::Shell;
-use mailtoken::cli::Cli;
+use mailtoken::cli::{Cli, documented_command};
 use mailtoken::error::EXIT_STATUS_TABLE;
 
-use crate::support::repository;
+use crate::support::{Sandbox, repository};
 
 /// The man page: clap_mangen's generated sections with a hand-written SYNOPSIS (the forms of use),
 /// then the hand-written sections from `man/`, with EXIT STATUS made from the same table as `--help`.
 fn man_page() -> String {
-    let man = clap_mangen::Man::new(Cli::command())
+    let man = clap_mangen::Man::new(documented_command())
         .date("")
         .manual("User Commands");
     let mut out = Vec::new();
@@ -43,7 +43,7 @@ fn man_page() -> String {
 
 fn completion(shell: Shell) -> String {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "mailtoken", &mut out);
+    clap_complete::generate(shell, &mut documented_command(), "mailtoken", &mut out);
     with_account_names(shell, String::from_utf8(out).unwrap())
 }
 
@@ -222,4 +222,111 @@ fn the_man_page_documents_every_exit_status_and_option() {
         }
     }
     assert!(repository("man/sections.roff").exists());
+}
+
+/// Every option has a one-line description wherever it is listed: `--help`, the man page's
+/// OPTIONS and the zsh and fish completions (issue #23: the options left out of `-h` had lost
+/// theirs in the man page).
+#[test]
+fn every_option_has_a_one_line_description_wherever_it_is_listed() {
+    let page = man_page();
+    let zsh = completion(Shell::Zsh);
+    let fish = completion(Shell::Fish);
+    let help = Sandbox::new().run(&["--help"]).stdout;
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let help = words(&help);
+    let mut checked = 0;
+    for argument in Cli::command().get_arguments().filter(|a| !a.is_hide_set()) {
+        let name = argument.get_id().as_str();
+        let description = argument
+            .get_help()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        assert!(
+            !description.trim().is_empty() && !description.contains('\n'),
+            "{name} has no one-line description: {description:?}"
+        );
+        assert!(
+            help.contains(&words(&description)),
+            "--help lacks the description of {name}"
+        );
+        let Some(long) = argument.get_long() else {
+            continue;
+        };
+        // The man page: the line after the option's tag is its description.
+        let tag = format!("\\fB\\-\\-{}\\fR", long.replace('-', "\\-"));
+        let entry = page
+            .split(".TP\n")
+            .find(|entry| entry.lines().next().is_some_and(|line| line.contains(&tag)))
+            .unwrap_or_else(|| panic!("--{long} is not listed under OPTIONS"));
+        let shown = entry
+            .lines()
+            .nth(1)
+            .unwrap_or_default()
+            .replace("\\-", "-")
+            .replace("\\*(Aq", "'");
+        assert_eq!(shown, description, "the man page's description of --{long}");
+        // zsh: '[(CONFLICTS)]--NAME[description]' or '...--NAME=[description]:VALUE:...'.
+        let zsh_line = zsh
+            .lines()
+            .find(|line| {
+                let option = line.strip_prefix('\'').unwrap_or_default();
+                let option = match option.strip_prefix('(') {
+                    Some(rest) => rest.split_once(')').map_or("", |(_, option)| option),
+                    None => option,
+                };
+                option.starts_with(&format!("--{long}["))
+                    || option.starts_with(&format!("--{long}=["))
+            })
+            .unwrap_or_else(|| panic!("--{long} is not in the zsh completion"));
+        assert!(!zsh_line.contains("[]"), "zsh: --{long} has no description");
+        // fish: complete -c mailtoken [-s X] -l NAME ... -d 'description'.
+        let fish_line = fish
+            .lines()
+            .find(|line| {
+                line.contains(&format!(" -l {long} ")) || line.ends_with(&format!(" -l {long}"))
+            })
+            .unwrap_or_else(|| panic!("--{long} is not in the fish completion"));
+        assert!(
+            fish_line.contains(" -d '"),
+            "fish: --{long} has no description"
+        );
+        checked += 1;
+    }
+    assert!(checked > 40, "only {checked} options checked");
+}
+
+/// The SYNOPSIS shows every form of use in a few lines, each one an existing option.
+#[test]
+fn the_synopsis_shows_every_form_of_use() {
+    let page = man_page();
+    let start = page.find(".SH SYNOPSIS").expect("a SYNOPSIS");
+    let end = start + page[start..].find(".PP").expect("the end of the forms");
+    let forms: Vec<&str> = page[start..end]
+        .lines()
+        .filter(|line| line.starts_with("\\fBmailtoken\\fR"))
+        .collect();
+    assert!(forms.len() <= 8, "{} forms", forms.len());
+    let flag = |long: &str| format!("\\fB\\-\\-{}\\fR", long.replace('-', "\\-"));
+    let actions = ["authorize", "test", "status", "list", "check", "revoke"];
+    let command = Cli::command();
+    let longs: Vec<&str> = command
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .collect();
+    for action in actions {
+        assert!(longs.contains(&action), "--{action} is not an option");
+        assert!(
+            forms
+                .iter()
+                .any(|form| form.starts_with(&format!("\\fBmailtoken\\fR {}", flag(action)))),
+            "no SYNOPSIS form for --{action}"
+        );
+    }
+    // The token itself: a form with a TOKENFILE and none of the actions.
+    assert!(
+        forms.iter().any(|form| form.ends_with("\\fITOKENFILE\\fR")
+            && !actions.iter().any(|action| form.contains(&flag(action)))),
+        "no SYNOPSIS form that prints the token"
+    );
 }

@@ -1,5 +1,6 @@
 //! The token endpoint over real TLS: trusted through `SSL_CERT_FILE`, refused without it, and
-//! never contacted in plaintext when it is an https URL.
+//! never contacted in plaintext when it is an https URL; `SSL_CERT_FILE` adds to the system's
+//! roots rather than replacing them.
 
 use std::sync::{Arc, Mutex};
 
@@ -75,4 +76,38 @@ fn an_https_token_endpoint_is_trusted_through_ssl_cert_file_and_only_then() {
         "{}",
         bodies[0]
     );
+}
+
+/// The README's promise for private CAs: `SSL_CERT_FILE` is trusted in addition to the system's
+/// bundle, which rustls-native-certs alone would drop when the variable is set.
+#[test]
+fn ssl_cert_file_adds_to_the_system_roots() {
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new();
+    let ca_file = sandbox.path("ca.pem");
+    ca.write_pem(&ca_file);
+    let server =
+        crate::support::FakeServer::answering(crate::support::Reply::token("fresh", None, 3600));
+    let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
+
+    let run = sandbox.run_with(
+        &["-d", path.to_str().unwrap()],
+        &[("SSL_CERT_FILE", ca_file.to_str().unwrap())],
+    );
+
+    run.expect(0, "fresh\n");
+    run.says("1 from SSL_CERT_FILE and SSL_CERT_DIR");
+    let system = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/ca-bundle.pem",
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+        "/etc/ssl/cert.pem",
+    ]
+    .into_iter()
+    .find(|bundle| std::path::Path::new(bundle).exists());
+    match system {
+        Some(bundle) => run.says(&format!(" from {bundle}")),
+        None => eprintln!("no system CA bundle on this machine: only SSL_CERT_FILE was checked"),
+    }
 }

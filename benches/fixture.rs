@@ -54,9 +54,14 @@ fn main() {
         },
         unknown: None,
     };
-    let ciphertext = Crypto::new(EncryptionOptions::default())
-        .encrypt(&token.encryption, &token.to_json())
-        .expect("encrypts");
+    // As mailtoken writes it for the identity it reads with: with its own stanza beside the X25519
+    // one (src/encryption/self_stanza.rs).
+    let ciphertext = Crypto::new(EncryptionOptions {
+        age_identity: Some(identity_path.clone()),
+        ..EncryptionOptions::default()
+    })
+    .encrypt(&token.encryption, &token.to_json())
+    .expect("encrypts");
     mailtoken::private_files::write_atomic(&dir.join("data/mailtoken/account"), &ciphertext)
         .expect("writes the token file");
 }

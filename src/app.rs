@@ -16,7 +16,11 @@ use crate::{accounts, authorize, check, log, login_test, notify, output, revoke,
 /// The program: parse the command line, run, and turn the outcome into an exit status.
 pub fn main() -> ExitCode {
     crate::hardening::protect_memory();
-    let cli = match Cli::try_parse() {
+    let parsed = match Cli::token_call(std::env::args_os()) {
+        Some(cli) => Ok(cli),
+        None => Cli::try_parse(),
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => {
             // Help and version go to stdout because they were asked for.

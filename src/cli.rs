@@ -26,7 +26,7 @@ const ACCOUNTS: &str = "Accounts";
 const DIAG: &str = "Diagnostics";
 
 /// The command line of `mailtoken`.
-#[derive(Parser, Debug, Clone)]
+#[derive(Parser, Debug, Clone, Default)]
 #[command(
     name = "mailtoken",
     version,
@@ -249,7 +249,7 @@ pub struct Cli {
     #[arg(
         long,
         value_name = "DAYS",
-        default_value_t = 7,
+        default_value_t = DEFAULT_KEEPALIVE_DAYS,
         requires = "check",
         help_heading = ACCOUNTS,
         hide_short_help = true
@@ -301,6 +301,32 @@ pub fn documented_command() -> clap::Command {
         }
     })
 }
+
+impl Cli {
+    /// The mail client's call, `mailtoken TOKENFILE` and nothing else, as clap would parse it,
+    /// without building clap's parser: on the cached-token path that is about a sixth of the
+    /// call's instructions (CONTRIBUTING.md, "Speed"). `None` for anything else (a flag, several
+    /// arguments, a word starting with `-`), which clap parses as usual. A unit test holds it equal
+    /// to clap's result.
+    pub fn token_call(mut args: impl Iterator<Item = std::ffi::OsString>) -> Option<Cli> {
+        let _program = args.next()?;
+        let tokenfile = args.next()?;
+        if args.next().is_some()
+            || tokenfile.is_empty()
+            || tokenfile.as_encoded_bytes().starts_with(b"-")
+        {
+            return None;
+        }
+        Some(Cli {
+            tokenfile: vec![PathBuf::from(tokenfile)],
+            keepalive: DEFAULT_KEEPALIVE_DAYS,
+            ..Cli::default()
+        })
+    }
+}
+
+/// `--keepalive`'s default, in days.
+const DEFAULT_KEEPALIVE_DAYS: u32 = 7;
 
 /// `--provider` takes any name; the presets are its possible values only so that the generated
 /// completions offer them.
@@ -386,6 +412,38 @@ mod tests {
     #[test]
     fn command_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_token_call_is_what_clap_parses() {
+        let args = |words: &[&str]| {
+            words
+                .iter()
+                .map(std::ffi::OsString::from)
+                .collect::<Vec<_>>()
+        };
+        for name in ["work", "./work", "/home/u/.mutt/token", "a b", "é", "--"] {
+            let words = args(&["mailtoken", name]);
+            match Cli::token_call(words.clone().into_iter()) {
+                Some(fast) => {
+                    let parsed = Cli::try_parse_from(words).unwrap();
+                    assert_eq!(format!("{fast:?}"), format!("{parsed:?}"), "{name}");
+                }
+                None => assert!(name.starts_with('-'), "{name} was not taken"),
+            }
+        }
+        for words in [
+            &["mailtoken"][..],
+            &["mailtoken", ""],
+            &["mailtoken", "-v"],
+            &["mailtoken", "work", "-v"],
+            &["mailtoken", "work", "gmail"],
+        ] {
+            assert!(
+                Cli::token_call(args(words).into_iter()).is_none(),
+                "{words:?}"
+            );
+        }
     }
 
     #[test]

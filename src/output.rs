@@ -11,9 +11,10 @@ use crate::secret::Secret;
 use crate::tokenfile::TokenFile;
 
 /// What is printed on stdout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     /// The bare access token.
+    #[default]
     Token,
     /// The base64 SASL initial response.
     Sasl,

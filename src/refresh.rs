@@ -72,14 +72,17 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
     if let Some(error) = state.sign_in_error(account) {
         return Err(error);
     }
-    let first = loaded.token;
     if !force && state == State::Ok {
-        return Ok(Current::for_this_run(first, overrides, Source::Cached));
+        return Ok(Current::for_this_run(
+            loaded.token,
+            overrides,
+            Source::Cached,
+        ));
     }
 
     // Lock. A still-valid token is worth more than a long wait: another process is refreshing,
     // and the mail client is waiting for us.
-    let still_valid = !force && !first.is_expired(Utc::now());
+    let still_valid = !force && !loaded.token.is_expired(Utc::now());
     let wait = if still_valid {
         BUSY_WAIT_WITH_VALID_TOKEN
     } else {
@@ -90,14 +93,20 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
     let _lock = match account.lock_waiting(wait) {
         Ok(lock) => lock,
         Err(error) if still_valid => {
-            return Ok(cached_after_failure(first, overrides, error.message()));
+            return Ok(cached_after_failure(
+                loaded.token,
+                overrides,
+                error.message(),
+            ));
         }
         Err(error) => return Err(error),
     };
 
     // Re-read under the lock: another process may have refreshed, found the login ended, or left
-    // tokens it could not store.
-    let loaded = account.load_to_update()?;
+    // tokens it could not store. An unchanged file is not decrypted again.
+    let first_access_token = loaded.token.access_token.clone();
+    let loaded = account.reread(loaded)?;
+    let file_size = loaded.file.size;
     let now = Utc::now();
     let remembered = account.remembered(&loaded);
     if let Some(error) =
@@ -105,9 +114,10 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
     {
         return Err(error);
     }
+    let schema = loaded.schema;
     let mut stored = loaded.token;
     adopt_recovered(account, &mut stored);
-    if stored.access_token != first.access_token && !stored.is_expired(now) {
+    if stored.access_token != first_access_token && !stored.is_expired(now) {
         log::verbose("another mailtoken process refreshed the token meanwhile");
         return Ok(Current::for_this_run(
             stored,
@@ -124,7 +134,7 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
 
     // Prove the write and take its room: never spend a (possibly rotating) refresh token unless
     // its result can be stored.
-    let mut room = match account.prove_save(&stored) {
+    let mut room = match account.prove_save(&stored, file_size) {
         Ok(room) => room,
         Err(error) if !force && !stored.is_expired(Utc::now()) => {
             let why = format!("{}; not refreshing", error.message());
@@ -148,7 +158,7 @@ pub fn current_token(account: &Account, overrides: &Overrides, force: bool) -> R
 
     // Store. A failed write still prints the new token: the set is kept for the next call.
     stored.record(granted, requested_at);
-    if loaded.schema == Schema::MuttOauth2 {
+    if schema == Schema::MuttOauth2 {
         log::verbose("converting the mutt_oauth2.py token file to mailtoken's format");
     }
     if let Err(error) = account.save_into(&mut stored, &mut room) {

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
+use super::self_stanza::SelfRecipient;
 use super::{Crypto, MAX_PLAINTEXT};
 use crate::error::{Error, Result};
 
@@ -176,11 +177,20 @@ fn decrypt<'a>(
     Ok(plaintext)
 }
 
-pub(super) fn encrypt_to(recipients: &[String], plaintext: &[u8]) -> Result<Vec<u8>> {
-    let parsed: Vec<Box<dyn age::Recipient + Send>> = recipients
-        .iter()
-        .map(|text| parse_recipient(text))
-        .collect::<Result<_>>()?;
+/// Encrypts to `recipients`, and with `own` (mailtoken's own stanza for an identity it holds,
+/// `self_stanza`) first in the header, where it is found first.
+pub(super) fn encrypt_to(
+    recipients: &[String],
+    own: Option<SelfRecipient>,
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
+    let mut parsed: Vec<Box<dyn age::Recipient + Send>> = Vec::new();
+    if let Some(own) = own {
+        parsed.push(Box::new(own));
+    }
+    for text in recipients {
+        parsed.push(parse_recipient(text)?);
+    }
     let encryptor =
         age::Encryptor::with_recipients(parsed.iter().map(|r| r.as_ref() as &dyn age::Recipient))
             .map_err(|e| Error::config(format!("cannot encrypt the token file: {e}")))?;
@@ -219,7 +229,7 @@ mod tests {
 
     fn encrypt_to_new_identity(plaintext: &[u8]) -> (age::x25519::Identity, Vec<u8>) {
         let identity = age::x25519::Identity::generate();
-        let ciphertext = encrypt_to(&[identity.to_public().to_string()], plaintext).unwrap();
+        let ciphertext = encrypt_to(&[identity.to_public().to_string()], None, plaintext).unwrap();
         (identity, ciphertext)
     }
 

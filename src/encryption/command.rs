@@ -71,6 +71,15 @@ impl Crypto {
     /// Encrypts with the pipe command `encrypt` that the token file records, which runs only when
     /// the command line gives the same command.
     pub(super) fn encrypt_with_pipe(&self, encrypt: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
+        self.check_pipe_may_run(encrypt)?;
+        run_filter(pipe_argv(encrypt, "--encryption-pipe")?, plaintext)
+            .map(|ciphertext| ciphertext.to_vec())
+            .map_err(|e| Error::config(format!("the encryption pipe failed: {e}")))
+    }
+
+    /// Refuses an encryption command that is not known or not given on the command line, before
+    /// anything depends on it.
+    pub(super) fn check_pipe_may_run(&self, encrypt: &str) -> Result<()> {
         if encrypt.is_empty() {
             return Err(Error::config(
                 "this token file records no encryption and was read with --decryption-pipe, so \
@@ -88,9 +97,7 @@ impl Crypto {
             ))
             .hint("pass --encryption-pipe with that command (and --decryption-pipe) to use it"));
         }
-        run_filter(pipe_argv(encrypt, "--encryption-pipe")?, plaintext)
-            .map(|ciphertext| ciphertext.to_vec())
-            .map_err(|e| Error::config(format!("the encryption pipe failed: {e}")))
+        Ok(())
     }
 }
 /// Splits a pipe command the way a POSIX shell would (mutt_oauth2.py uses `shlex.split`).

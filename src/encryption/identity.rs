@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use super::Crypto;
 use super::known_public_key::KnownPublicKey;
+use super::self_stanza::SelfRecipient;
 use crate::error::{Error, Result};
 use crate::paths;
 
@@ -46,6 +47,48 @@ impl Crypto {
             );
         }
         Ok(identities)
+    }
+}
+
+impl Crypto {
+    /// mailtoken's own stanza (`self_stanza`) for the identity that reads these files
+    /// (`--age-identity`, or the default one), when it is among `recipients`. `None` whenever
+    /// anything is unusual: the stanza only saves time, the X25519 one is always written.
+    pub(super) fn own_recipient(&self, recipients: &[String]) -> Option<SelfRecipient> {
+        let (own, recipient) = self.own_identity()?;
+        recipients.contains(&recipient).then_some(own)
+    }
+
+    /// Refuses age recipients that leave out the X25519 identity this run reads with, when that
+    /// is known (an identity file with one X25519 key, recipients all X25519): a file written to
+    /// them would not open. Anything else is left to the read-back of the write.
+    pub(super) fn check_identity_among(&self, recipients: &[String]) -> Result<()> {
+        if recipients.is_empty() || !recipients.iter().all(|r| r.starts_with("age1")) {
+            return Ok(());
+        }
+        match self.own_identity() {
+            Some((_, recipient)) if !recipients.contains(&recipient) => Err(Error::config(
+                "the new token file would not be readable: it is recorded for age recipients \
+                 that do not include this identity's",
+            )
+            .hint(
+                "check that the identity (--age-identity) is the one the file was written for; \
+                 the refresh token was not used",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The identity this run reads with (`--age-identity`, or the default one), when it holds one
+    /// X25519 key: the writer of its own stanza, and its recipient (`age1…`).
+    fn own_identity(&self) -> Option<(SelfRecipient, String)> {
+        let path = match &self.options.age_identity {
+            Some(path) => path.clone(),
+            None => paths::default_age_identity().ok()?,
+        };
+        let contents = read_identity_file(&path).ok()?;
+        let known = KnownPublicKey::from_identity_file(std::str::from_utf8(&contents).ok()?)?;
+        known.self_recipient()
     }
 }
 

@@ -14,9 +14,11 @@ use age::DecryptError;
 use age_core::format::{FILE_KEY_BYTES, FileKey, Stanza};
 use age_core::primitives::{aead_decrypt, hkdf};
 use base64::Engine;
-use bech32::FromBase32;
+use bech32::{FromBase32, ToBase32};
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
+
+use super::self_stanza::{self, SelfRecipient};
 
 /// The stanza tag and HKDF label of age's X25519 recipient type.
 const TAG: &str = "X25519";
@@ -52,6 +54,29 @@ impl KnownPublicKey {
             public: PublicKey::from(public?),
         })
     }
+
+    /// The recipient that writes mailtoken's own stanza for this identity (`self_stanza`), once
+    /// the public key is known to be the secret's (one scalar multiplication, on writes only);
+    /// and that public key as an age recipient (`age1…`).
+    pub fn self_recipient(&self) -> Option<(SelfRecipient, String)> {
+        let derived = PublicKey::from(&self.secret);
+        if derived != self.public {
+            return None;
+        }
+        let recipient = bech32::encode(
+            "age",
+            self.public.as_bytes().to_base32(),
+            bech32::Variant::Bech32,
+        )
+        .ok()?;
+        Some((
+            SelfRecipient {
+                secret: Zeroizing::new(self.secret.to_bytes()),
+                public: *self.public.as_bytes(),
+            },
+            recipient,
+        ))
+    }
 }
 
 /// Decodes a Bech32 key with the expected human-readable part into its 32 bytes.
@@ -65,6 +90,16 @@ fn bech32_key(text: &str, expected_hrp: &str) -> Option<[u8; 32]> {
 }
 
 impl age::Identity for KnownPublicKey {
+    /// mailtoken's own stanza first, wherever it stands in the header: it opens without the
+    /// scalar multiplication the X25519 stanza needs.
+    fn unwrap_stanzas(&self, stanzas: &[Stanza]) -> Option<Result<FileKey, DecryptError>> {
+        let secret = Zeroizing::new(self.secret.to_bytes());
+        stanzas
+            .iter()
+            .find_map(|stanza| self_stanza::unwrap(&secret, self.public.as_bytes(), stanza))
+            .or_else(|| stanzas.iter().find_map(|stanza| self.unwrap_stanza(stanza)))
+    }
+
     fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, DecryptError>> {
         if stanza.tag != TAG {
             return None;

@@ -25,6 +25,7 @@ mod command;
 mod detect;
 mod identity;
 mod known_public_key;
+mod self_stanza;
 
 pub use command::PIPE_TIMEOUT_VARIABLE;
 pub use detect::{Detected, detect};
@@ -180,10 +181,30 @@ impl Crypto {
         self.fallback_spec(recorded.clone())
     }
 
+    /// Refuses, before a refresh token is spent, a write that cannot happen whatever the answer:
+    /// a pipe not given on the command line. What only running the encryption shows (a pipe or
+    /// gpg that fails, a file that does not read back) is found by the write itself, whose tokens
+    /// are kept if it fails (`tokenfile::recovery`).
+    /// So is an age file for recipients that do not include the identity this run reads with:
+    /// the new file would not open.
+    pub fn check_can_write(&self, spec: &EncryptionSpec) -> Result<()> {
+        if let EncryptionSpec::Age { recipients } = spec {
+            return self.check_identity_among(recipients);
+        }
+        let EncryptionSpec::Pipe { encrypt } = spec else {
+            return Ok(());
+        };
+        // Whether the pipe's output can be read back (an age or gpg file needs no
+        // --decryption-pipe) only the write shows.
+        self.check_pipe_may_run(encrypt)
+    }
+
     /// Encrypts `plaintext` as `spec` says.
     pub fn encrypt(&self, spec: &EncryptionSpec, plaintext: &[u8]) -> Result<Vec<u8>> {
         match spec {
-            EncryptionSpec::Age { recipients } => age_files::encrypt_to(recipients, plaintext),
+            EncryptionSpec::Age { recipients } => {
+                age_files::encrypt_to(recipients, self.own_recipient(recipients), plaintext)
+            }
             EncryptionSpec::AgePassphrase => self.encrypt_age_passphrase(plaintext),
             EncryptionSpec::Gpg { recipient } => {
                 command::encrypt_with_gpg(recipient.as_deref(), plaintext)

@@ -21,6 +21,8 @@ pub use write::Room;
 
 use std::path::{Path, PathBuf};
 
+use zeroize::Zeroizing;
+
 use crate::encryption::{Crypto, EncryptionOptions};
 use crate::error::{Error, ExitStatus, Result};
 use crate::paths;
@@ -41,6 +43,9 @@ pub struct Loaded {
     pub schema: Schema,
     /// Which version of the file this is.
     pub file: FileId,
+    /// The decrypted text, kept (not copied) so that a rewrite of the same version needs no
+    /// second decryption (`reread`).
+    plaintext: Zeroizing<Vec<u8>>,
 }
 
 impl Account {
@@ -85,6 +90,22 @@ impl Account {
     /// so the rewrite keeps them. Not for the cached path: it parses the file twice.
     pub fn load_to_update(&self) -> Result<Loaded> {
         self.read(true)
+    }
+
+    /// `load_to_update`, for a refresh that holds the lock and read the file before taking it:
+    /// when the file is still the version `earlier` read (device, inode, size and time, from one
+    /// `stat`), that reading is reused instead of decrypting again (with gpg or a pipe, a
+    /// subprocess saved).
+    pub fn reread(&self, mut earlier: Loaded) -> Result<Loaded> {
+        let unchanged = std::fs::metadata(&self.path)
+            .is_ok_and(|metadata| FileId::of(&metadata) == earlier.file);
+        if !unchanged {
+            return self.load_to_update();
+        }
+        if earlier.schema == Schema::Mailtoken {
+            earlier.token.remember_unknown(&earlier.plaintext);
+        }
+        Ok(earlier)
     }
 
     fn read(&self, to_update: bool) -> Result<Loaded> {
@@ -167,6 +188,7 @@ impl Account {
             token,
             schema,
             file,
+            plaintext,
         })
     }
 

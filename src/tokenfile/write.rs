@@ -32,17 +32,19 @@ impl Account {
         Ok(())
     }
 
-    /// Proves, before a refresh token is spent, that the result can be stored, and keeps the room
-    /// for it: the token set encrypts, the ciphertext reads back, and a temporary file of twice
-    /// its size (a longer token, a rotated refresh token) is allocated beside the file. A full
-    /// disk, a read-only directory or a broken gpg is found while the old refresh token still
-    /// works (with rotating refresh tokens a refresh whose result is lost ends the login), and
-    /// the disk filling up during the request cannot take the result's place.
-    pub fn prove_save(&self, token: &TokenFile) -> Result<Room> {
-        let mut trial = token.clone();
-        let ciphertext = self.seal(&mut trial)?;
+    /// Proves, before a refresh token is spent, that the result can be written, and keeps the
+    /// room for it: a temporary file of twice the present file's size (a longer token, a rotated
+    /// refresh token) is allocated and fsynced beside it. A full disk or a read-only directory is
+    /// found while the old refresh token still works (with rotating refresh tokens a refresh
+    /// whose result is lost ends the login), and the disk filling up during the request cannot
+    /// take the result's place. The encryption is proven by the write itself (`save_into`), which
+    /// reads its ciphertext back before it replaces anything; should it fail, the new tokens are
+    /// kept in this same room (`keep_in`), encrypted in-process, so nothing depends on it.
+    pub fn prove_save(&self, token: &TokenFile, file_size: u64) -> Result<Room> {
+        self.crypto
+            .check_can_write(&self.crypto.effective_spec(&token.encryption))?;
         let real_path = self.real_path()?;
-        let room = ciphertext.len() * 2 + 4096;
+        let room = usize::try_from(file_size).unwrap_or(usize::MAX).max(2048) * 2 + 4096;
         let reserved = private_files::reserve(&real_path, room).map_err(|e| {
             Error::io(format!(
                 "cannot write beside {}: {e}",

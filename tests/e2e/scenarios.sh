@@ -32,7 +32,7 @@ declare -A SCENARIO_NAMES=(
     [23]="devicecode under a pseudo-terminal: QR code, countdown from the code's lifetime"
     [24]="a login ended by reuse detection needs a sign-in on every surface until one succeeds"
     [25]="an account signed in at a path is listed and kept alive by --check"
-    [30]="a write that fails keeps the login: nothing spent before, tokens kept and adopted after"
+    [30]="a write that fails keeps the login: tokens kept and adopted after; nothing spent when it cannot work"
 )
 
 # --- checks ------------------------------------------------------------------------------------
@@ -1434,16 +1434,10 @@ EOF
     cp -p "$file" "$S/token.before"
     reset_counts
 
-    # Broken before the refresh: the proof catches it, nothing is spent.
+    # Broken between the provider's answer and the write (the write is the pipe's first run: the
+    # proof before the refresh takes the room on disk and runs no encryption): the provider has
+    # rotated the refresh token; the new token is printed and kept.
     echo 1 >"$S/fail-on"; rm -f "$runs"
-    mt broken --encryption-pipe "$pipe" "$file"
-    expect_rc broken 78
-    assert_eq "$(count refresh_token ok)" 0 "refreshes sent while the write could not work"
-    cmp -s "$file" "$S/token.before" || fail "the file changed"
-
-    # Broken between the provider's answer and the write (run 1 is the proof, run 2 the write):
-    # the provider has rotated the refresh token; the new token is printed and kept.
-    echo 2 >"$S/fail-on"; rm -f "$runs"
     mt lost --encryption-pipe "$pipe" "$file"
     expect_rc lost 0
     printed=$(token_from lost)
@@ -1467,4 +1461,12 @@ EOF
     assert_eq "$(count refresh_token ok)" 2 "refreshes"
     assert_eq "$(count refresh_token invalid_grant)" 0 "refresh tokens refused (reuse detected)"
     assert_opens_mailbox "$(token_from again)" "$USER_LOGIN"
+
+    # A write that cannot happen whatever the answer (the file now records the pipe, which runs
+    # only when given) is refused before the refresh: nothing is spent.
+    cp -p "$file" "$S/token.before"
+    mt broken --force-refresh "$file"
+    expect_rc broken 78
+    assert_eq "$(count refresh_token ok)" 2 "refreshes sent while the write could not work"
+    cmp -s "$file" "$S/token.before" || fail "the file changed"
 }

@@ -459,3 +459,40 @@ fn a_symlinked_token_file_stays_a_symlink_and_its_target_is_updated() {
         "the lock sits beside the real file"
     );
 }
+
+#[test]
+fn a_refresh_encrypts_once_and_decrypts_at_most_twice() {
+    // Issue #25: with gpg or a pipe every encryption and decryption is a process. A refresh
+    // reads the file (1), reuses that reading under the lock when the file is unchanged, takes
+    // the room for the write without encrypting, then encrypts once and reads the result back
+    // (2) before it replaces anything.
+    let sandbox = Sandbox::new();
+    let server = FakeServer::answering(Reply::token("new-access", Some("refresh-2"), 3600));
+    let log = sandbox.path("runs");
+    let counting = |word: &str| format!("sh -c 'echo {word} >> {}; exec cat'", log.display());
+    let (encrypt, decrypt) = (counting("encrypt"), counting("decrypt"));
+    let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
+    token.encryption = mailtoken::encryption::EncryptionSpec::Pipe {
+        encrypt: encrypt.clone(),
+    };
+    let path = sandbox.path("account");
+    write_private(&path, token.to_json());
+    let args = [
+        "--encryption-pipe",
+        &encrypt,
+        "--decryption-pipe",
+        &decrypt,
+        path.to_str().unwrap(),
+    ];
+
+    sandbox.run(&args).expect(0, "new-access\n");
+    let runs = std::fs::read_to_string(&log).unwrap();
+    let count = |word: &str| runs.lines().filter(|line| *line == word).count();
+    assert_eq!(count("encrypt"), 1, "{runs}");
+    assert!(count("decrypt") <= 2, "{runs}");
+
+    // The cached call decrypts once, and nothing else.
+    std::fs::remove_file(&log).unwrap();
+    sandbox.run(&args).expect(0, "new-access\n");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "decrypt\n");
+}

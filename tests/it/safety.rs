@@ -112,21 +112,27 @@ fn pipe_account(
 }
 
 #[test]
-fn a_failing_encryption_pipe_is_found_before_the_refresh_token_is_spent() {
+fn a_failing_encryption_pipe_costs_no_login() {
     let sandbox = Sandbox::new();
     let server = new_access(Some("refresh-2"));
     let (script, marker) = flaky_pipe(&sandbox, None);
-    let (_, before, args) = pipe_account(&sandbox, &server, &script);
+    let (path, before, args) = pipe_account(&sandbox, &server, &script);
 
+    // The write is the proof of the encryption: it fails after the answer, the file stays as it
+    // was, and the new tokens are kept (encrypted in-process) and printed.
     std::fs::write(&marker, "").unwrap();
-    sandbox.run(&args).expect(78, "");
-    assert!(server.requests().is_empty(), "no refresh was sent");
+    let run = sandbox.run(&args);
+    run.expect(0, "new-access\n");
+    run.says("the encryption pipe failed");
     before.unchanged();
+    assert!(sandbox.path("account.recovery").exists());
 
-    // Once the pipe works again, the login is intact.
+    // Once the pipe works again, the kept tokens are stored without another request.
     std::fs::remove_file(&marker).unwrap();
     sandbox.run(&args).expect(0, "new-access\n");
     assert_eq!(server.requests().len(), 1);
+    let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(stored["refresh_token"], "refresh-2");
 }
 
 #[test]
@@ -134,8 +140,9 @@ fn tokens_that_could_not_be_stored_are_kept_and_adopted_by_the_next_call() {
     let sandbox = Sandbox::new();
     // The provider rotates refresh tokens: losing refresh-2 would end the login.
     let server = FakeServer::answering(Reply::token("access-2", Some("refresh-2"), 3600));
-    // Run 1 writes the test's file, run 2 is the proof before the refresh, run 3 the real write.
-    let (script, _) = flaky_pipe(&sandbox, Some(3));
+    // Run 1 writes the test's file, run 2 the write after the refresh (the proof before the
+    // refresh runs no encryption).
+    let (script, _) = flaky_pipe(&sandbox, Some(2));
     let (path, before, args) = pipe_account(&sandbox, &server, &script);
 
     let run = sandbox.run(&args);

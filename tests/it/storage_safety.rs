@@ -73,8 +73,9 @@ impl Drop for SmallDisk {
     }
 }
 
-/// The pipe that fails on its `n`th run (run 1 is the proof before a refresh, run 2 the write
-/// after it), else copies stdin to stdout; and the flags that use it (with `cat` to read).
+/// The pipe that fails on its `n`th run (run 1 is the write after a refresh: the proof before it
+/// runs no encryption), else copies stdin to stdout; and the flags that use it (with `cat` to
+/// read).
 fn pipe_failing_on(sandbox: &Sandbox, n: u32) -> Vec<String> {
     let script = sandbox.path("encrypt.sh");
     let count = sandbox.path("pipe-runs");
@@ -145,7 +146,7 @@ fn a_disk_that_fills_during_the_refresh_cannot_take_the_new_tokens_place() {
     // And when the encryption fails after the answer on a full disk, the recovery copy still
     // fits, in the same room, beside the file; the next call adopts it.
     std::fs::remove_file(disk.dir.join("filler")).unwrap();
-    let pipe = pipe_failing_on(&sandbox, 2);
+    let pipe = pipe_failing_on(&sandbox, 1);
     let piped = disk.dir.join("piped");
     pipe_account(&sandbox, &server, &piped, &pipe);
     let run = sandbox.run(&[&pipe[..], &strings(&[piped.to_str().unwrap()])].concat());
@@ -167,7 +168,7 @@ fn a_disk_that_fills_during_the_refresh_cannot_take_the_new_tokens_place() {
 fn kept_tokens_are_found_under_any_name_and_any_state_directory() {
     let sandbox = Sandbox::new();
     let server = FakeServer::answering(Reply::token("access-2", Some("refresh-2"), 3600));
-    let pipe = pipe_failing_on(&sandbox, 2);
+    let pipe = pipe_failing_on(&sandbox, 1);
     let real = sandbox.path("real/account");
     std::fs::create_dir_all(real.parent().unwrap()).unwrap();
     pipe_account(&sandbox, &server, &real, &pipe);
@@ -198,7 +199,7 @@ fn revoke_revokes_the_kept_tokens_and_deletes_them_with_the_file() {
         "/revoke" => Reply::raw(200, "text/plain", ""),
         _ => Reply::token("access-2", Some("refresh-2"), 3600),
     });
-    let pipe = pipe_failing_on(&sandbox, 2);
+    let pipe = pipe_failing_on(&sandbox, 1);
     let path = sandbox.path("account");
     pipe_account(&sandbox, &server, &path, &pipe);
     sandbox

@@ -1,5 +1,7 @@
 //! HTTP for the OAuth2 endpoints: one blocking client with timeouts, proxy support from the
-//! environment, our TLS configuration, size caps, and `--debug` traces with secrets redacted.
+//! environment (never for loopback), our TLS configuration, size caps, and `--debug` traces with
+//! secrets redacted. Every secret a request carries is remembered before it is sent, so that no
+//! echo of it is ever shown (`redact`).
 //!
 //! It is only constructed when a request is about to be made: the cached-token path never builds
 //! it, so printing a valid token costs no TLS setup and no async runtime.
@@ -12,6 +14,7 @@ use oauth2::{HttpRequest, HttpResponse};
 use crate::error::{Error, Result};
 use crate::log;
 use crate::provider_answer::ProviderAnswer;
+use crate::redact;
 
 /// Time allowed to establish a connection (TCP and TLS).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,20 +27,6 @@ pub const TIMEOUT_VARIABLE: &str = "MAILTOKEN_HTTP_TIMEOUT";
 
 /// Token and discovery responses are small; a larger body is a misbehaving server.
 pub const MAX_RESPONSE: u64 = 256 * 1024;
-
-/// Form fields and JSON members whose values are never shown, not even with `--debug`.
-pub const SECRET_FIELDS: &[&str] = &[
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code",
-    "code_verifier",
-    "client_secret",
-    "device_code",
-    "password",
-    "assertion",
-    "client_assertion",
-];
 
 /// Why an HTTP exchange failed before there was a usable response.
 #[derive(Debug)]
@@ -71,6 +60,8 @@ impl std::error::Error for HttpError {}
 /// The HTTP client.
 pub struct Http {
     client: reqwest::blocking::Client,
+    /// The same without any proxy, for loopback addresses; built on first use.
+    direct: std::sync::OnceLock<reqwest::blocking::Client>,
     /// The deadline of one whole exchange.
     total: Duration,
 }
@@ -78,16 +69,38 @@ pub struct Http {
 impl Http {
     pub fn new() -> Result<Http> {
         let total = total_timeout();
-        let client = reqwest::blocking::Client::builder()
-            .tls_backend_preconfigured((*crate::tls::client_config()?).clone())
-            .connect_timeout(CONNECT_TIMEOUT.min(total))
-            .timeout(total)
-            .user_agent(concat!("mailtoken/", env!("CARGO_PKG_VERSION")))
-            // Never follow redirects from a token endpoint: a redirect would resend the grant.
-            .redirect(reqwest::redirect::Policy::none())
+        let client = builder(total)?
             .build()
             .map_err(|e| Error::config(format!("cannot set up HTTP: {}", error_chain(&e))))?;
-        Ok(Http { client, total })
+        Ok(Http {
+            client,
+            direct: std::sync::OnceLock::new(),
+            total,
+        })
+    }
+
+    /// The client for `uri`: this machine's loopback is never reached through a proxy. http is
+    /// allowed only there (RFC 8252 section 8.3), because it never leaves the machine; through
+    /// `http_proxy` or `ALL_PROXY` the request, refresh token and all, would cross the network
+    /// in clear. Proxies are for the world outside.
+    fn client_for(
+        &self,
+        uri: &oauth2::http::Uri,
+    ) -> std::result::Result<reqwest::blocking::Client, HttpError> {
+        let loopback = oauth2::url::Url::parse(&uri.to_string())
+            .is_ok_and(|url| crate::provider::is_loopback_url(&url));
+        if !loopback {
+            return Ok(self.client.clone());
+        }
+        if let Some(direct) = self.direct.get() {
+            return Ok(direct.clone());
+        }
+        let direct = builder(self.total)
+            .map_err(|e| HttpError::Other(e.to_string()))?
+            .no_proxy()
+            .build()
+            .map_err(|e| HttpError::Other(format!("cannot set up HTTP: {}", error_chain(&e))))?;
+        Ok(self.direct.get_or_init(|| direct).clone())
     }
 
     /// GETs a JSON document (discovery metadata).
@@ -116,8 +129,11 @@ impl Http {
         if let Err(error) = crate::provider::check_endpoint("endpoint", &parts.uri.to_string()) {
             return Err(HttpError::Insecure(error.to_string()));
         }
+        // Before a byte leaves: whatever the server echoes of it is then removed from every
+        // message, trace and hook variable.
+        remember_secrets(&parts, &body);
         trace_request(&parts, &body);
-        let client = self.client.clone();
+        let client = self.client_for(&parts.uri)?;
         let (done, outcome) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .spawn(move || {
@@ -141,6 +157,54 @@ impl Http {
         *converted.status_mut() = status;
         *converted.headers_mut() = headers;
         Ok(converted)
+    }
+}
+
+/// Every client's settings: timeouts, our TLS, and no redirects.
+fn builder(total: Duration) -> Result<reqwest::blocking::ClientBuilder> {
+    Ok(reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured((*crate::tls::client_config()?).clone())
+        .connect_timeout(CONNECT_TIMEOUT.min(total))
+        .timeout(total)
+        .user_agent(concat!("mailtoken/", env!("CARGO_PKG_VERSION")))
+        // Never follow redirects from a token endpoint: a redirect would resend the grant.
+        .redirect(reqwest::redirect::Policy::none()))
+}
+
+/// Remembers every secret a request carries (`redact`): secret form fields and query
+/// parameters, and the credentials of its `Authorization` header, the client secret of HTTP
+/// Basic (RFC 6749 section 2.3.1) decoded too.
+fn remember_secrets(parts: &oauth2::http::request::Parts, body: &[u8]) {
+    use base64::Engine;
+    use oauth2::url::form_urlencoded;
+    let query = parts.uri.query().unwrap_or("").as_bytes();
+    for fields in [body, query] {
+        for (name, value) in form_urlencoded::parse(fields) {
+            if redact::is_secret_name(&name) {
+                redact::remember(&value);
+            }
+        }
+    }
+    let Some(authorization) = parts
+        .headers
+        .get(oauth2::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return;
+    };
+    let credentials = authorization
+        .split_once(' ')
+        .map_or(authorization, |(_, credentials)| credentials)
+        .trim();
+    redact::remember(credentials);
+    if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(credentials)
+        && let Some((_, secret)) = String::from_utf8_lossy(&decoded).split_once(':')
+    {
+        let secret: String = form_urlencoded::parse(format!("s={secret}").as_bytes())
+            .map(|(_, value)| value.into_owned())
+            .next()
+            .unwrap_or_default();
+        redact::remember(&secret);
     }
 }
 
@@ -303,30 +367,54 @@ fn trace_response(status: u16, body: &[u8]) {
     }
 }
 
-/// An `application/x-www-form-urlencoded` body with secret values replaced.
+/// An `application/x-www-form-urlencoded` body with the values of secret fields replaced
+/// (`redact::is_secret_name`: RFC 7009's `token` as much as `refresh_token`).
 pub fn redact_form(body: &str) -> String {
     body.split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if SECRET_FIELDS.contains(&key) => format!("{key}=(redacted)"),
+            Some((key, _)) if redact::is_secret_name(&percent_decoded(key)) => {
+                format!("{key}=(redacted)")
+            }
             _ => pair.to_string(),
         })
         .collect::<Vec<_>>()
         .join("&")
 }
 
-/// A JSON document with the values of secret members replaced, at any depth.
+fn percent_decoded(name: &str) -> String {
+    oauth2::url::form_urlencoded::parse(format!("{name}=").as_bytes())
+        .map(|(name, _)| name.into_owned())
+        .next()
+        .unwrap_or_default()
+}
+
+/// A JSON document with the text of secret members replaced, at any depth and under any name
+/// that says secret (`accessToken`, `token`, `id_token`, ...). Numbers stay: they say how long
+/// and which error, never who.
 pub fn redact_json(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(members) => {
             for (key, member) in members.iter_mut() {
-                if SECRET_FIELDS.contains(&key.as_str()) {
-                    *member = serde_json::Value::String("(redacted)".into());
+                if redact::is_secret_name(key) {
+                    redact_all_text(member);
                 } else {
                     redact_json(member);
                 }
             }
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// Every string in `value`, at any depth, replaced.
+fn redact_all_text(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(_) => {
+            *value = serde_json::Value::String(redact::REDACTED.into());
+        }
+        serde_json::Value::Object(members) => members.values_mut().for_each(redact_all_text),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_all_text),
         _ => {}
     }
 }
@@ -340,6 +428,14 @@ mod tests {
         assert_eq!(
             redact_form("grant_type=refresh_token&refresh_token=abc&client_id=x&client_secret=s"),
             "grant_type=refresh_token&refresh_token=(redacted)&client_id=x&client_secret=(redacted)"
+        );
+    }
+
+    #[test]
+    fn a_revocation_hides_its_token() {
+        assert_eq!(
+            redact_form("token=abc&token_type_hint=refresh_token&client_id=x"),
+            "token=(redacted)&token_type_hint=refresh_token&client_id=x"
         );
     }
 
@@ -358,6 +454,53 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"access_token": "(redacted)", "nested": [{"refresh_token": "(redacted)"}], "expires_in": 5})
+        );
+        // Names other servers use.
+        let mut v = serde_json::json!({"accessToken": "a", "token": "t", "refreshToken": "r",
+            "id_token": "i", "data": {"assertion": ["x"]}, "tokenType": "Bearer",
+            "expires_in": 5, "error_codes": [70008]});
+        redact_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"accessToken": "(redacted)", "token": "(redacted)",
+                "refreshToken": "(redacted)", "id_token": "(redacted)",
+                "data": {"assertion": ["(redacted)"]}, "tokenType": "Bearer", "expires_in": 5,
+                "error_codes": [70008]})
+        );
+    }
+
+    #[test]
+    fn the_secrets_of_a_request_are_remembered_before_it_is_sent() {
+        use base64::Engine;
+        let basic = base64::engine::general_purpose::STANDARD.encode("the-client:basic%2Bsecret");
+        let request = oauth2::http::Request::post("https://example.com/token?code=query-code-1")
+            .header(
+                oauth2::http::header::AUTHORIZATION,
+                format!("Basic {basic}"),
+            )
+            .body(
+                b"grant_type=refresh_token&refresh_token=form-refresh-1&token=revoked-token-1"
+                    .to_vec(),
+            )
+            .unwrap();
+        let (parts, body) = request.into_parts();
+        remember_secrets(&parts, &body);
+        for sent in [
+            "query-code-1",
+            "form-refresh-1",
+            "revoked-token-1",
+            "basic+secret",
+            &basic,
+        ] {
+            assert_eq!(
+                redact::scrub(&format!("echo {sent}")),
+                "echo (redacted)",
+                "{sent}"
+            );
+        }
+        assert_eq!(
+            redact::scrub("the-client refresh_token"),
+            "the-client refresh_token"
         );
     }
 

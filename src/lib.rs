@@ -10,6 +10,7 @@
 //! flows and their loopback `listener`, with `discovery` for `--issuer`); `--test` runs
 //! `login_test`. The account lifecycle: `accounts` (`--list`), `status` (`--status`, `--json`),
 //! `check` (`--check`, for cron), `notify` (the hook run when a sign-in is needed) and `revoke`.
+//! `redact` remembers every secret sent and removes it from whatever comes back; `log` prints.
 
 #![forbid(unsafe_code)]
 
@@ -34,6 +35,7 @@ pub mod paths;
 pub mod private_files;
 pub mod provider;
 pub mod provider_answer;
+pub mod redact;
 pub mod refresh;
 pub mod revoke;
 pub mod sasl;

@@ -74,7 +74,7 @@ pub(super) fn check_flow(flow: Flow, registration: &Registration) -> Result<()> 
         Flow::Authcode | Flow::Localhostauthcode if registration.authorize_endpoint.is_none() => {
             Err(Error::usage(format!(
                 "provider {} has no authorization endpoint for the {} flow",
-                registration.provider,
+                crate::log::sanitize(&registration.provider),
                 flow.name()
             ))
             .hint("pass --authorize-endpoint URL or --issuer URL"))
@@ -82,7 +82,7 @@ pub(super) fn check_flow(flow: Flow, registration: &Registration) -> Result<()> 
         Flow::Devicecode if registration.devicecode_endpoint.is_none() => Err(Error::usage(
             format!(
                 "provider {} has no device authorization endpoint",
-                registration.provider
+                crate::log::sanitize(&registration.provider)
             ),
         )
         .hint("pass --devicecode-endpoint URL, or use --authflow localhostauthcode or authcode")),

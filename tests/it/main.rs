@@ -26,3 +26,4 @@ mod output;
 mod provider_answers;
 mod refresh;
 mod safety;
+mod stored_text;

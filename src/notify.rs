@@ -11,7 +11,7 @@ use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
 use crate::log;
@@ -79,9 +79,8 @@ pub fn sign_in_needed(account: &Account, name: &str, email: Option<&str>, reason
         }
     }
     let reason = one_line(reason);
-    let spawned = Command::new(&hook)
-        // The client secret stays ours, as with every child.
-        .env_remove(crate::environment::CLIENT_SECRET_VARIABLE)
+    // The client secret stays ours, as with every child.
+    let spawned = crate::environment::command(&hook)
         .env("MAILTOKEN_ACCOUNT", name)
         .env("MAILTOKEN_EMAIL", email.unwrap_or(""))
         .env("MAILTOKEN_REASON", &reason)

@@ -23,6 +23,7 @@ mod login_test_options;
 mod login_test_refusal;
 mod neighbours;
 mod output;
+mod pipes;
 mod provider_answers;
 mod refresh;
 mod safety;

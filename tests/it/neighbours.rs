@@ -60,3 +60,174 @@ fn a_loopback_endpoint_is_never_reached_through_a_proxy() {
         assert!(seen.is_empty(), "the proxy saw {seen:?}");
     });
 }
+
+// --- the other user -----------------------------------------------------------------------------
+
+/// The uid of an unprivileged second user (nobody), when the tests can act as one: as root. Outside
+/// CI a test that needs one is skipped with a message; CI runs as root, where it must not skip.
+fn other_user() -> Option<u32> {
+    if mailtoken::private_files::my_uid() == 0 && require("setpriv") {
+        return Some(65534);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI runs the tests as root, so that a second user can be played"
+    );
+    eprintln!("skipping: only root can act as a second user");
+    None
+}
+
+/// `sh -c SCRIPT` as the user `uid`, with nothing of ours in its groups.
+fn as_user(uid: u32, script: &str) -> std::process::Command {
+    let mut command = std::process::Command::new("setpriv");
+    command.args([
+        &format!("--reuid={uid}"),
+        &format!("--regid={uid}"),
+        "--clear-groups",
+        "sh",
+        "-c",
+        script,
+    ]);
+    command
+}
+
+// --- item 12: the notify hook -------------------------------------------------------------------
+
+/// A provider saying the login ended, with markup a desktop notification would render
+/// (reconstructed).
+fn ended_with_markup() -> FakeServer {
+    FakeServer::answering(Reply::oauth_error(
+        400,
+        "invalid_grant",
+        "<b>Sign in</b> again & <a href=\"https://evil.example/\">here</a> <img src=x>",
+    ))
+}
+
+/// How the hook is put in place for one case, and whether it may run.
+type Placing = fn(&Sandbox, &std::path::Path, &std::path::Path, Option<u32>);
+
+#[test]
+fn the_notify_hook_runs_only_when_it_is_the_users_own() {
+    let other = other_user();
+    let runs = |_: &Sandbox, hook: &std::path::Path, script: &std::path::Path, _| {
+        std::os::unix::fs::symlink(script, hook).unwrap();
+    };
+    let cases: Vec<(&str, Placing, bool, bool)> = vec![
+        (
+            "the user's own script",
+            |_, hook, script, _| {
+                std::fs::copy(script, hook).unwrap();
+                set_mode(hook, 0o700);
+            },
+            true,
+            false,
+        ),
+        ("the user's link to the user's script", runs, true, false),
+        (
+            "a script others can change",
+            |_, hook, script, _| {
+                std::fs::copy(script, hook).unwrap();
+                set_mode(hook, 0o757);
+            },
+            false,
+            false,
+        ),
+        (
+            "a script its group can change",
+            |_, hook, script, _| {
+                std::fs::copy(script, hook).unwrap();
+                set_mode(hook, 0o770);
+            },
+            false,
+            false,
+        ),
+        (
+            "a directory others can change",
+            |sandbox, hook, script, _| {
+                std::fs::copy(script, hook).unwrap();
+                set_mode(hook, 0o700);
+                set_mode(&sandbox.config_home().join("mailtoken"), 0o777);
+            },
+            false,
+            false,
+        ),
+        (
+            "a link to another user's script",
+            |sandbox, hook, _, other| {
+                let shared = sandbox.path("shared");
+                std::fs::create_dir(&shared).unwrap();
+                set_mode(sandbox.dir.path(), 0o711);
+                set_mode(&shared, 0o1777);
+                let planted = shared.join("hook");
+                let status = as_user(
+                    other.unwrap(),
+                    &format!(
+                        "printf '#!/bin/sh\\nenv > {}\\n' > {p} && chmod 755 {p}",
+                        sandbox.path("hook-env").display(),
+                        p = planted.display()
+                    ),
+                )
+                .status()
+                .unwrap();
+                assert!(status.success());
+                std::os::unix::fs::symlink(&planted, hook).unwrap();
+            },
+            false,
+            true,
+        ),
+        (
+            "another user's link to the user's script",
+            |_, hook, script, other| {
+                std::os::unix::fs::symlink(script, hook).unwrap();
+                let other = other.unwrap();
+                std::os::unix::fs::lchown(hook, Some(other), Some(other)).unwrap();
+            },
+            false,
+            true,
+        ),
+    ];
+    let cases = cases
+        .into_iter()
+        .filter(|(_, _, _, needs_other)| !needs_other || other.is_some())
+        .map(|(name, place, runs, _)| (name, (place, runs)));
+    each_case(cases, |(place, may_run)| {
+        let sandbox = Sandbox::new();
+        let server = ended_with_markup();
+        let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
+        let script = sandbox.path("hook-script");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nenv > '{0}.tmp' && mv '{0}.tmp' '{0}'\n",
+                sandbox.path("hook-env").display()
+            ),
+        )
+        .unwrap();
+        set_mode(&script, 0o700);
+        let hook = sandbox.config_home().join("mailtoken/notify");
+        place(&sandbox, &hook, &script, other);
+
+        let run = sandbox.run(&[&path]);
+
+        run.expect(77, "");
+        let record = sandbox.path("hook-env");
+        if !may_run {
+            std::thread::sleep(Duration::from_millis(500));
+            assert!(!record.exists(), "the hook ran");
+            run.says("so it was not run");
+            return;
+        }
+        assert!(
+            eventually(|| record.exists()),
+            "the hook did not run: {}",
+            run.stderr
+        );
+        let env = std::fs::read_to_string(&record).unwrap();
+        let reason = env
+            .lines()
+            .find(|l| l.starts_with("MAILTOKEN_REASON="))
+            .unwrap();
+        assert!(reason.contains("Sign in"), "{reason}");
+        assert!(!reason.contains(['<', '>', '&']), "markup in {reason}");
+    });
+}

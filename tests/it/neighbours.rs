@@ -77,14 +77,14 @@ fn other_user() -> Option<u32> {
     None
 }
 
-/// `sh -c SCRIPT` as the user `uid`, with nothing of ours in its groups.
-fn as_user(uid: u32, script: &str) -> std::process::Command {
+/// `SHELL -c SCRIPT` as the user `uid`, with nothing of ours in its groups.
+fn as_user(uid: u32, shell: &str, script: &str) -> std::process::Command {
     let mut command = std::process::Command::new("setpriv");
     command.args([
         &format!("--reuid={uid}"),
         &format!("--regid={uid}"),
         "--clear-groups",
-        "sh",
+        shell,
         "-c",
         script,
     ]);
@@ -161,6 +161,7 @@ fn the_notify_hook_runs_only_when_it_is_the_users_own() {
                 let planted = shared.join("hook");
                 let status = as_user(
                     other.unwrap(),
+                    "sh",
                     &format!(
                         "printf '#!/bin/sh\\nenv > {}\\n' > {p} && chmod 755 {p}",
                         sandbox.path("hook-env").display(),
@@ -230,4 +231,83 @@ fn the_notify_hook_runs_only_when_it_is_the_users_own() {
         assert!(reason.contains("Sign in"), "{reason}");
         assert!(!reason.contains(['<', '>', '&']), "markup in {reason}");
     });
+}
+
+// --- item 14: the loopback listener --------------------------------------------------------------
+
+/// Another user holding `count` idle connections to `port` on 127.0.0.1 until killed: the child
+/// has said "ready" once they are all open.
+fn idle_connections(uid: u32, port: &str, count: usize) -> std::process::Child {
+    let script = format!(
+        "for i in $(seq {count}); do exec {{fd}}<>/dev/tcp/127.0.0.1/{port} || exit 1; done; \
+         echo ready; exec sleep 60"
+    );
+    // bash, for its /dev/tcp.
+    let mut child = as_user(uid, "bash", &script)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    assert_eq!(ready.trim(), "ready", "the other user could not connect");
+    child
+}
+
+#[test]
+fn another_users_idle_connections_cannot_keep_the_browser_out() {
+    let Some(other) = other_user() else { return };
+    if !require("bash") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let browser = FakeBrowser::new(&sandbox);
+    let path = sandbox.path("account");
+    let args = provider.sign_in(
+        &path,
+        "localhostauthcode",
+        &PERSON,
+        &["--auth-timeout", "30"],
+    );
+    let running = Running::start(&sandbox, &args, Some(&browser.script));
+    let url = browser.opened_url();
+    let redirect_uri = query_of(&url)["redirect_uri"].clone();
+    let port = redirect_uri
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap();
+
+    // The browser's own speculative connections, opened first and idle: the other user's
+    // connections, though newer, never take their places.
+    let address = format!("127.0.0.1:{port}");
+    let speculative: Vec<std::net::TcpStream> = (0..4)
+        .map(|_| std::net::TcpStream::connect(&address).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // Far more than the listener serves at once (32), left idle.
+    let mut holder = idle_connections(other, port, 100);
+    std::thread::sleep(Duration::from_millis(200));
+    for mut connection in &speculative {
+        connection
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut byte = [0u8; 1];
+        let read = connection.read(&mut byte);
+        assert!(
+            matches!(&read, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "one of the user's own connections was closed for the other user's: {read:?}"
+        );
+    }
+    let location = get_url(&url, ipv4()).body;
+    let page = get_url(&location, ipv4());
+    let _ = holder.kill();
+    let _ = holder.wait();
+
+    assert_eq!(page.status, 200, "{}", page.body);
+    running.finish().expect(0, "access-from-code\n");
 }

@@ -18,6 +18,14 @@ pub fn seconds_from_env(variable: &str, default: Duration, max: Duration) -> Dur
 /// The environment variable that gives `--authorize` the client secret without the argument list.
 pub const CLIENT_SECRET_VARIABLE: &str = "MAILTOKEN_CLIENT_SECRET";
 
+/// `MAILTOKEN_CLIENT_SECRET`, when it is set and not empty. Only `--authorize` reads it.
+pub fn client_secret() -> Option<crate::secret::Secret> {
+    std::env::var(CLIENT_SECRET_VARIABLE)
+        .ok()
+        .filter(|secret| !secret.is_empty())
+        .map(crate::secret::Secret::new)
+}
+
 /// A command for a child process (gpg, a pipe, stty, the browser, the notify hook), without the
 /// client secret in its environment. Every program mailtoken runs is started from here (a test
 /// below holds the source to that), so no new child can forget it.

@@ -133,7 +133,10 @@ pub(super) fn check_nothing_missing(
     if client.client_id.is_none() && previous.is_none_or(|p| p.client_id.is_empty()) {
         missing.push(("client id", "--client-id ID"));
     }
-    if client.client_secret.is_none() && previous.is_none() {
+    if client.client_secret.is_none()
+        && previous.is_none()
+        && crate::environment::client_secret().is_none()
+    {
         missing.push((
             "client secret",
             "--client-secret-file FILE (or --client-secret '' for a public client)",

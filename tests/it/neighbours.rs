@@ -311,3 +311,122 @@ fn another_users_idle_connections_cannot_keep_the_browser_out() {
     assert_eq!(page.status, 200, "{}", page.body);
     running.finish().expect(0, "access-from-code\n");
 }
+
+// --- item 15: MAILTOKEN_CLIENT_SECRET ------------------------------------------------------------
+
+#[test]
+fn stty_does_not_inherit_the_client_secret() {
+    if !require("script") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // A stty first in PATH that records its environment and does the real work.
+    let bin = sandbox.path("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let real = String::from_utf8(
+        std::process::Command::new("sh")
+            .args(["-c", "command -v stty"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let stty = bin.join("stty");
+    std::fs::write(
+        &stty,
+        format!(
+            "#!/bin/sh\nenv >> '{}'\nexec {} \"$@\"\n",
+            sandbox.path("stty-env").display(),
+            real.trim()
+        ),
+    )
+    .unwrap();
+    set_mode(&stty, 0o700);
+    // A sign-in waiting at its paste prompt, the secret exported.
+    let script = format!(
+        "PATH='{}':$PATH MAILTOKEN_CLIENT_SECRET=exported-s3cret-value \"$MAILTOKEN\" account \
+         --authorize --authflow authcode --provider google --email you@example.com \
+         --client-id id < /dev/tty > /dev/null 2> err & pid=$!; sleep 1.5; kill -TERM $pid; \
+         wait $pid",
+        bin.display()
+    );
+    sandbox.terminal(&script).output().expect("script runs");
+    let seen = sandbox.read("stty-env");
+    assert!(
+        seen.contains("HOME="),
+        "stty never ran: {}",
+        sandbox.read("err")
+    );
+    assert!(
+        !seen.contains("exported-s3cret-value"),
+        "stty saw the secret"
+    );
+    assert!(!seen.contains("MAILTOKEN_CLIENT_SECRET"), "{seen}");
+}
+
+/// How often `text` contains `words`.
+fn count(text: &str, words: &str) -> usize {
+    text.matches(words).count()
+}
+
+#[test]
+fn an_exported_client_secret_goes_only_where_a_secret_belongs_and_says_so() {
+    let sandbox = Sandbox::new();
+    let exported = [("MAILTOKEN_CLIENT_SECRET", "exported-secret-1")];
+
+    // A public client signed in before: the exported secret is not for it.
+    let provider = FakeProvider::start();
+    let public = sandbox.path("public");
+    let args = provider.sign_in(&public, "devicecode", &PERSON, &["--auth-timeout", "20"]);
+    sandbox.run(&args).expect_code(0);
+    let again = [
+        public.to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "devicecode",
+    ];
+    let run = sandbox.run_with(&again, &exported);
+    run.expect_code(0);
+    run.says("is a public client");
+    run.never_says("using the client secret");
+    let sent = provider.requests_to("/token").last().unwrap().form.clone();
+    assert!(!sent.contains_key("client_secret"), "{sent:?}");
+    assert_eq!(sandbox.read_token(&public).client_secret, None);
+
+    // A confidential one: the exported secret replaces the stored one, and the run says for
+    // which account, once.
+    let service = FakeProvider::for_service();
+    let robot = sandbox.path("robot");
+    sandbox
+        .run(&service.sign_in(&robot, "clientcredentials", &SERVICE, &[]))
+        .expect_code(0);
+    service.with(|s| s.client_secret = Some("exported-secret-1".into()));
+    let again = [robot.to_str().unwrap(), "--authorize"];
+    let run = sandbox.run_with(&again, &exported);
+    run.expect_code(0);
+    let said = format!(
+        "using the client secret from MAILTOKEN_CLIENT_SECRET for {}",
+        robot.display()
+    );
+    assert_eq!(count(&run.stderr, &said), 1, "{}", run.stderr);
+    let sent = service.requests_to("/token").last().unwrap().form.clone();
+    assert_eq!(sent["client_secret"], "exported-secret-1");
+    let stored = sandbox.read_token(&robot).client_secret.unwrap();
+    assert_eq!(stored.expose(), "exported-secret-1");
+
+    // Given with a flag, a secret makes the public client confidential.
+    provider.with(|s| s.client_secret = Some("given-secret-2".into()));
+    let secret_file = sandbox.path("secret");
+    std::fs::write(&secret_file, "given-secret-2\n").unwrap();
+    let given = [
+        public.to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "devicecode",
+        "--client-secret-file",
+        secret_file.to_str().unwrap(),
+    ];
+    sandbox.run_with(&given, &exported).expect_code(0);
+    let stored = sandbox.read_token(&public).client_secret.unwrap();
+    assert_eq!(stored.expose(), "given-secret-2");
+}

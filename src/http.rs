@@ -131,7 +131,7 @@ impl Http {
         }
         // Before a byte leaves: whatever the server echoes of it is then removed from every
         // message, trace and hook variable.
-        remember_secrets(&parts, &body);
+        redact::remember_request(&parts, &body);
         trace_request(&parts, &body);
         let client = self.client_for(&parts.uri)?;
         let (done, outcome) = std::sync::mpsc::channel();
@@ -169,43 +169,6 @@ fn builder(total: Duration) -> Result<reqwest::blocking::ClientBuilder> {
         .user_agent(concat!("mailtoken/", env!("CARGO_PKG_VERSION")))
         // Never follow redirects from a token endpoint: a redirect would resend the grant.
         .redirect(reqwest::redirect::Policy::none()))
-}
-
-/// Remembers every secret a request carries (`redact`): secret form fields and query
-/// parameters, and the credentials of its `Authorization` header, the client secret of HTTP
-/// Basic (RFC 6749 section 2.3.1) decoded too.
-fn remember_secrets(parts: &oauth2::http::request::Parts, body: &[u8]) {
-    use base64::Engine;
-    use oauth2::url::form_urlencoded;
-    let query = parts.uri.query().unwrap_or("").as_bytes();
-    for fields in [body, query] {
-        for (name, value) in form_urlencoded::parse(fields) {
-            if redact::is_secret_name(&name) {
-                redact::remember(&value);
-            }
-        }
-    }
-    let Some(authorization) = parts
-        .headers
-        .get(oauth2::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-    else {
-        return;
-    };
-    let credentials = authorization
-        .split_once(' ')
-        .map_or(authorization, |(_, credentials)| credentials)
-        .trim();
-    redact::remember(credentials);
-    if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(credentials)
-        && let Some((_, secret)) = String::from_utf8_lossy(&decoded).split_once(':')
-    {
-        let secret: String = form_urlencoded::parse(format!("s={secret}").as_bytes())
-            .map(|(_, value)| value.into_owned())
-            .next()
-            .unwrap_or_default();
-        redact::remember(&secret);
-    }
 }
 
 /// One request and its whole answer, on the exchange's own thread.
@@ -332,7 +295,7 @@ fn trace_request(parts: &oauth2::http::request::Parts, body: &[u8]) {
     if !body.is_empty() {
         log::debug(format!(
             ">   {}",
-            redact_form(&String::from_utf8_lossy(body))
+            redact::redact_form(&String::from_utf8_lossy(body))
         ));
     }
 }
@@ -344,7 +307,7 @@ fn trace_response(status: u16, body: &[u8]) {
     log::debug(format!("< HTTP {status}, {} bytes", body.len()));
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(mut json) => {
-            redact_json(&mut json);
+            redact::redact_json(&mut json);
             log::debug(format!("<   {json}"));
         }
         // Not JSON: a form-encoded token response (some servers send one) has its secret
@@ -352,7 +315,7 @@ fn trace_response(status: u16, body: &[u8]) {
         Err(_) if !body.is_empty() => {
             let text = String::from_utf8_lossy(body);
             let shown = if !text.contains(char::is_whitespace) && text.contains('=') {
-                redact_form(&log::sanitize(&text))
+                redact::redact_form(&log::sanitize(&text))
             } else {
                 match ProviderAnswer::from_http(status, None, None, None, body).body {
                     Some(crate::provider_answer::Body::Html(Some(title))) => {
@@ -367,142 +330,9 @@ fn trace_response(status: u16, body: &[u8]) {
     }
 }
 
-/// An `application/x-www-form-urlencoded` body with the values of secret fields replaced
-/// (`redact::is_secret_name`: RFC 7009's `token` as much as `refresh_token`).
-pub fn redact_form(body: &str) -> String {
-    body.split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if redact::is_secret_name(&percent_decoded(key)) => {
-                format!("{key}=(redacted)")
-            }
-            _ => pair.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn percent_decoded(name: &str) -> String {
-    oauth2::url::form_urlencoded::parse(format!("{name}=").as_bytes())
-        .map(|(name, _)| name.into_owned())
-        .next()
-        .unwrap_or_default()
-}
-
-/// A JSON document with the text of secret members replaced, at any depth and under any name
-/// that says secret (`accessToken`, `token`, `id_token`, ...). Numbers stay: they say how long
-/// and which error, never who.
-pub fn redact_json(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(members) => {
-            for (key, member) in members.iter_mut() {
-                if redact::is_secret_name(key) {
-                    redact_all_text(member);
-                } else {
-                    redact_json(member);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
-        _ => {}
-    }
-}
-
-/// Every string in `value`, at any depth, replaced.
-fn redact_all_text(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::String(_) => {
-            *value = serde_json::Value::String(redact::REDACTED.into());
-        }
-        serde_json::Value::Object(members) => members.values_mut().for_each(redact_all_text),
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_all_text),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn form_secrets_are_redacted() {
-        assert_eq!(
-            redact_form("grant_type=refresh_token&refresh_token=abc&client_id=x&client_secret=s"),
-            "grant_type=refresh_token&refresh_token=(redacted)&client_id=x&client_secret=(redacted)"
-        );
-    }
-
-    #[test]
-    fn a_revocation_hides_its_token() {
-        assert_eq!(
-            redact_form("token=abc&token_type_hint=refresh_token&client_id=x"),
-            "token=(redacted)&token_type_hint=refresh_token&client_id=x"
-        );
-    }
-
-    #[test]
-    fn form_bodies_hide_their_secrets_too() {
-        assert_eq!(
-            redact_form("access_token=abc&token_type=bearer"),
-            "access_token=(redacted)&token_type=bearer"
-        );
-    }
-
-    #[test]
-    fn json_secrets_are_redacted_at_any_depth() {
-        let mut v = serde_json::json!({"access_token": "a", "nested": [{"refresh_token": "r"}], "expires_in": 5});
-        redact_json(&mut v);
-        assert_eq!(
-            v,
-            serde_json::json!({"access_token": "(redacted)", "nested": [{"refresh_token": "(redacted)"}], "expires_in": 5})
-        );
-        // Names other servers use.
-        let mut v = serde_json::json!({"accessToken": "a", "token": "t", "refreshToken": "r",
-            "id_token": "i", "data": {"assertion": ["x"]}, "tokenType": "Bearer",
-            "expires_in": 5, "error_codes": [70008]});
-        redact_json(&mut v);
-        assert_eq!(
-            v,
-            serde_json::json!({"accessToken": "(redacted)", "token": "(redacted)",
-                "refreshToken": "(redacted)", "id_token": "(redacted)",
-                "data": {"assertion": ["(redacted)"]}, "tokenType": "Bearer", "expires_in": 5,
-                "error_codes": [70008]})
-        );
-    }
-
-    #[test]
-    fn the_secrets_of_a_request_are_remembered_before_it_is_sent() {
-        use base64::Engine;
-        let basic = base64::engine::general_purpose::STANDARD.encode("the-client:basic%2Bsecret");
-        let request = oauth2::http::Request::post("https://example.com/token?code=query-code-1")
-            .header(
-                oauth2::http::header::AUTHORIZATION,
-                format!("Basic {basic}"),
-            )
-            .body(
-                b"grant_type=refresh_token&refresh_token=form-refresh-1&token=revoked-token-1"
-                    .to_vec(),
-            )
-            .unwrap();
-        let (parts, body) = request.into_parts();
-        remember_secrets(&parts, &body);
-        for sent in [
-            "query-code-1",
-            "form-refresh-1",
-            "revoked-token-1",
-            "basic+secret",
-            &basic,
-        ] {
-            assert_eq!(
-                redact::scrub(&format!("echo {sent}")),
-                "echo (redacted)",
-                "{sent}"
-            );
-        }
-        assert_eq!(
-            redact::scrub("the-client refresh_token"),
-            "the-client refresh_token"
-        );
-    }
 
     #[test]
     fn only_real_successes_pass() {

@@ -16,6 +16,9 @@
 //! Secrets shorter than [`MIN_FRAGMENT`] are removed where they stand whole, between characters
 //! that are not letters or digits; shorter than [`MIN_SECRET`] they are not looked for (such a
 //! "secret" would turn every message into holes, and protects nothing).
+//!
+//! `--debug` also hides values by the name they travel under (`is_secret_name`, `redact_form`,
+//! `redact_json`): a token the provider issues was never sent, so only its name gives it away.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -191,6 +194,94 @@ pub fn is_secret_name(name: &str) -> bool {
         && !matches!(plain.as_str(), "usercode" | "errorcode" | "statuscode")
 }
 
+/// Remembers every secret an HTTP request carries, before it is sent: secret form fields and query
+/// parameters, and the credentials of its `Authorization` header, the client secret of HTTP
+/// Basic (RFC 6749 section 2.3.1) decoded too.
+pub fn remember_request(parts: &oauth2::http::request::Parts, body: &[u8]) {
+    use base64::Engine;
+    let query = parts.uri.query().unwrap_or("").as_bytes();
+    for fields in [body, query] {
+        for (name, value) in form_urlencoded::parse(fields) {
+            if is_secret_name(&name) {
+                remember(&value);
+            }
+        }
+    }
+    let Some(authorization) = parts
+        .headers
+        .get(oauth2::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return;
+    };
+    let credentials = authorization
+        .split_once(' ')
+        .map_or(authorization, |(_, credentials)| credentials)
+        .trim();
+    remember(credentials);
+    if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(credentials)
+        && let Some((_, secret)) = String::from_utf8_lossy(&decoded).split_once(':')
+    {
+        let secret: String = form_urlencoded::parse(format!("s={secret}").as_bytes())
+            .map(|(_, value)| value.into_owned())
+            .next()
+            .unwrap_or_default();
+        remember(&secret);
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body with the values of secret fields replaced
+/// (`redact::is_secret_name`: RFC 7009's `token` as much as `refresh_token`).
+pub fn redact_form(body: &str) -> String {
+    body.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if is_secret_name(&percent_decoded(key)) => {
+                format!("{key}=(redacted)")
+            }
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn percent_decoded(name: &str) -> String {
+    oauth2::url::form_urlencoded::parse(format!("{name}=").as_bytes())
+        .map(|(name, _)| name.into_owned())
+        .next()
+        .unwrap_or_default()
+}
+
+/// A JSON document with the text of secret members replaced, at any depth and under any name
+/// that says secret (`accessToken`, `token`, `id_token`, ...). Numbers stay: they say how long
+/// and which error, never who.
+pub fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(members) => {
+            for (key, member) in members.iter_mut() {
+                if is_secret_name(key) {
+                    redact_all_text(member);
+                } else {
+                    redact_json(member);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// Every string in `value`, at any depth, replaced.
+fn redact_all_text(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(_) => {
+            *value = serde_json::Value::String(REDACTED.into());
+        }
+        serde_json::Value::Object(members) => members.values_mut().for_each(redact_all_text),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_all_text),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,5 +368,82 @@ mod tests {
         ] {
             assert!(!is_secret_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn form_secrets_are_redacted() {
+        assert_eq!(
+            redact_form("grant_type=refresh_token&refresh_token=abc&client_id=x&client_secret=s"),
+            "grant_type=refresh_token&refresh_token=(redacted)&client_id=x&client_secret=(redacted)"
+        );
+    }
+
+    #[test]
+    fn a_revocation_hides_its_token() {
+        assert_eq!(
+            redact_form("token=abc&token_type_hint=refresh_token&client_id=x"),
+            "token=(redacted)&token_type_hint=refresh_token&client_id=x"
+        );
+    }
+
+    #[test]
+    fn form_bodies_hide_their_secrets_too() {
+        assert_eq!(
+            redact_form("access_token=abc&token_type=bearer"),
+            "access_token=(redacted)&token_type=bearer"
+        );
+    }
+
+    #[test]
+    fn json_secrets_are_redacted_at_any_depth() {
+        let mut v = serde_json::json!({"access_token": "a", "nested": [{"refresh_token": "r"}], "expires_in": 5});
+        redact_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"access_token": "(redacted)", "nested": [{"refresh_token": "(redacted)"}], "expires_in": 5})
+        );
+        // Names other servers use.
+        let mut v = serde_json::json!({"accessToken": "a", "token": "t", "refreshToken": "r",
+            "id_token": "i", "data": {"assertion": ["x"]}, "tokenType": "Bearer",
+            "expires_in": 5, "error_codes": [70008]});
+        redact_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"accessToken": "(redacted)", "token": "(redacted)",
+                "refreshToken": "(redacted)", "id_token": "(redacted)",
+                "data": {"assertion": ["(redacted)"]}, "tokenType": "Bearer", "expires_in": 5,
+                "error_codes": [70008]})
+        );
+    }
+
+    #[test]
+    fn the_secrets_of_a_request_are_remembered_before_it_is_sent() {
+        use base64::Engine;
+        let basic = base64::engine::general_purpose::STANDARD.encode("the-client:basic%2Bsecret");
+        let request = oauth2::http::Request::post("https://example.com/token?code=query-code-1")
+            .header(
+                oauth2::http::header::AUTHORIZATION,
+                format!("Basic {basic}"),
+            )
+            .body(
+                b"grant_type=refresh_token&refresh_token=form-refresh-1&token=revoked-token-1"
+                    .to_vec(),
+            )
+            .unwrap();
+        let (parts, body) = request.into_parts();
+        remember_request(&parts, &body);
+        for sent in [
+            "query-code-1",
+            "form-refresh-1",
+            "revoked-token-1",
+            "basic+secret",
+            &basic,
+        ] {
+            assert_eq!(scrub(&format!("echo {sent}")), "echo (redacted)", "{sent}");
+        }
+        assert_eq!(
+            scrub("the-client refresh_token"),
+            "the-client refresh_token"
+        );
     }
 }

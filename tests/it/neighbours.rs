@@ -194,7 +194,9 @@ fn the_notify_hook_runs_only_when_it_is_the_users_own() {
     each_case(cases, |(place, may_run)| {
         let sandbox = Sandbox::new();
         let server = ended_with_markup();
-        let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
+        let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
+        token.email = "<b>you</b>&co@example.com".into();
+        let path = sandbox.save("account", &token);
         let script = sandbox.path("hook-script");
         std::fs::write(
             &script,
@@ -230,6 +232,11 @@ fn the_notify_hook_runs_only_when_it_is_the_users_own() {
             .unwrap();
         assert!(reason.contains("Sign in"), "{reason}");
         assert!(!reason.contains(['<', '>', '&']), "markup in {reason}");
+        let email = env
+            .lines()
+            .find(|l| l.starts_with("MAILTOKEN_EMAIL="))
+            .unwrap();
+        assert_eq!(email, "MAILTOKEN_EMAIL=‹b›you‹/b›＆co@example.com");
     });
 }
 

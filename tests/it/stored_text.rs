@@ -99,3 +99,19 @@ fn a_refused_test_login_quotes_the_address_harmlessly() {
     run.says("mail ]0;owned");
     clean("--test", &run);
 }
+
+#[test]
+fn a_stored_access_token_that_is_no_token_is_not_printed() {
+    let sandbox = Sandbox::new();
+    let mut token = sandbox.token(UNUSED_TOKEN_ENDPOINT, minutes_from_now(30));
+    token.access_token = mailtoken::secret::Secret::new(format!("tok{HOSTILE}"));
+    let path = sandbox.save("account", &token);
+    for format in ["token", "sasl"] {
+        let run = sandbox.run(&[path.to_str().unwrap(), "--format", format]);
+        if format == "token" {
+            run.expect(65, "");
+            run.says("not printed");
+        }
+        clean(format, &run);
+    }
+}

@@ -132,9 +132,10 @@ fn report(error: &Error) {
     if error.is_reported() {
         return;
     }
-    eprintln!("mailtoken: error: {}", error.message());
+    // Whatever a message quotes from a file or a server, it cannot drive the terminal.
+    eprintln!("mailtoken: error: {}", log::terminal_safe(error.message()));
     if let Some(hint) = error.hint_text() {
-        eprintln!("hint: {hint}");
+        eprintln!("hint: {}", log::terminal_safe(hint));
     }
 }
 

@@ -1,5 +1,7 @@
 //! HTTP for the OAuth2 endpoints: one blocking client with timeouts, proxy support from the
-//! environment, our TLS configuration, size caps, and `--debug` traces with secrets redacted.
+//! environment (never for loopback), our TLS configuration, size caps, and `--debug` traces with
+//! secrets redacted. Every secret a request carries is remembered before it is sent, so that no
+//! echo of it is ever shown (`redact`).
 //!
 //! It is only constructed when a request is about to be made: the cached-token path never builds
 //! it, so printing a valid token costs no TLS setup and no async runtime.
@@ -12,6 +14,7 @@ use oauth2::{HttpRequest, HttpResponse};
 use crate::error::{Error, Result};
 use crate::log;
 use crate::provider_answer::ProviderAnswer;
+use crate::redact;
 
 /// Time allowed to establish a connection (TCP and TLS).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,20 +27,6 @@ pub const TIMEOUT_VARIABLE: &str = "MAILTOKEN_HTTP_TIMEOUT";
 
 /// Token and discovery responses are small; a larger body is a misbehaving server.
 pub const MAX_RESPONSE: u64 = 256 * 1024;
-
-/// Form fields and JSON members whose values are never shown, not even with `--debug`.
-pub const SECRET_FIELDS: &[&str] = &[
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code",
-    "code_verifier",
-    "client_secret",
-    "device_code",
-    "password",
-    "assertion",
-    "client_assertion",
-];
 
 /// Why an HTTP exchange failed before there was a usable response.
 #[derive(Debug)]
@@ -75,6 +64,8 @@ impl std::error::Error for HttpError {}
 /// The HTTP client.
 pub struct Http {
     client: reqwest::blocking::Client,
+    /// The same without any proxy, for loopback addresses; built on first use.
+    direct: std::sync::OnceLock<reqwest::blocking::Client>,
     /// The deadline of one whole exchange.
     total: Duration,
 }
@@ -82,16 +73,38 @@ pub struct Http {
 impl Http {
     pub fn new() -> Result<Http> {
         let total = total_timeout();
-        let client = reqwest::blocking::Client::builder()
-            .tls_backend_preconfigured((*crate::tls::client_config()?).clone())
-            .connect_timeout(CONNECT_TIMEOUT.min(total))
-            .timeout(total)
-            .user_agent(concat!("mailtoken/", env!("CARGO_PKG_VERSION")))
-            // Never follow redirects from a token endpoint: a redirect would resend the grant.
-            .redirect(reqwest::redirect::Policy::none())
+        let client = builder(total)?
             .build()
             .map_err(|e| Error::config(format!("cannot set up HTTP: {}", error_chain(&e))))?;
-        Ok(Http { client, total })
+        Ok(Http {
+            client,
+            direct: std::sync::OnceLock::new(),
+            total,
+        })
+    }
+
+    /// The client for `uri`: this machine's loopback is never reached through a proxy. http is
+    /// allowed only there (RFC 8252 section 8.3), because it never leaves the machine; through
+    /// `http_proxy` or `ALL_PROXY` the request, refresh token and all, would cross the network
+    /// in clear. Proxies are for the world outside.
+    fn client_for(
+        &self,
+        uri: &oauth2::http::Uri,
+    ) -> std::result::Result<reqwest::blocking::Client, HttpError> {
+        let loopback = oauth2::url::Url::parse(&uri.to_string())
+            .is_ok_and(|url| crate::provider::is_loopback_url(&url));
+        if !loopback {
+            return Ok(self.client.clone());
+        }
+        if let Some(direct) = self.direct.get() {
+            return Ok(direct.clone());
+        }
+        let direct = builder(self.total)
+            .map_err(|e| HttpError::Other(e.to_string()))?
+            .no_proxy()
+            .build()
+            .map_err(|e| HttpError::Other(format!("cannot set up HTTP: {}", error_chain(&e))))?;
+        Ok(self.direct.get_or_init(|| direct).clone())
     }
 
     /// GETs a JSON document (discovery metadata).
@@ -120,8 +133,11 @@ impl Http {
         if let Err(error) = crate::provider::check_endpoint("endpoint", &parts.uri.to_string()) {
             return Err(HttpError::Insecure(error.to_string()));
         }
+        // Before a byte leaves: whatever the server echoes of it is then removed from every
+        // message, trace and hook variable.
+        redact::remember_request(&parts, &body);
         trace_request(&parts, &body);
-        let client = self.client.clone();
+        let client = self.client_for(&parts.uri)?;
         let (done, outcome) = std::sync::mpsc::channel();
         let address = reqwest::Url::parse(&parts.uri.to_string())
             .map(|url| crate::network::address(&url))
@@ -148,6 +164,17 @@ impl Http {
         *converted.headers_mut() = headers;
         Ok(converted)
     }
+}
+
+/// Every client's settings: timeouts, our TLS, and no redirects.
+fn builder(total: Duration) -> Result<reqwest::blocking::ClientBuilder> {
+    Ok(reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured((*crate::tls::client_config()?).clone())
+        .connect_timeout(CONNECT_TIMEOUT.min(total))
+        .timeout(total)
+        .user_agent(concat!("mailtoken/", env!("CARGO_PKG_VERSION")))
+        // Never follow redirects from a token endpoint: a redirect would resend the grant.
+        .redirect(reqwest::redirect::Policy::none()))
 }
 
 /// One request and its whole answer, on the exchange's own thread.
@@ -276,7 +303,7 @@ fn trace_request(parts: &oauth2::http::request::Parts, body: &[u8]) {
     if !body.is_empty() {
         log::debug(format!(
             ">   {}",
-            redact_form(&String::from_utf8_lossy(body))
+            redact::redact_form(&String::from_utf8_lossy(body))
         ));
     }
 }
@@ -288,7 +315,7 @@ fn trace_response(status: u16, body: &[u8]) {
     log::debug(format!("< HTTP {status}, {} bytes", body.len()));
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(mut json) => {
-            redact_json(&mut json);
+            redact::redact_json(&mut json);
             log::debug(format!("<   {json}"));
         }
         // Not JSON: a form-encoded token response (some servers send one) has its secret
@@ -296,7 +323,7 @@ fn trace_response(status: u16, body: &[u8]) {
         Err(_) if !body.is_empty() => {
             let text = String::from_utf8_lossy(body);
             let shown = if !text.contains(char::is_whitespace) && text.contains('=') {
-                redact_form(&log::sanitize(&text))
+                redact::redact_form(&log::sanitize(&text))
             } else {
                 match ProviderAnswer::from_http(status, None, None, None, body).body {
                     Some(crate::provider_answer::Body::Html(Some(title))) => {
@@ -311,63 +338,9 @@ fn trace_response(status: u16, body: &[u8]) {
     }
 }
 
-/// An `application/x-www-form-urlencoded` body with secret values replaced.
-pub fn redact_form(body: &str) -> String {
-    body.split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if SECRET_FIELDS.contains(&key) => format!("{key}=(redacted)"),
-            _ => pair.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// A JSON document with the values of secret members replaced, at any depth.
-pub fn redact_json(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(members) => {
-            for (key, member) in members.iter_mut() {
-                if SECRET_FIELDS.contains(&key.as_str()) {
-                    *member = serde_json::Value::String("(redacted)".into());
-                } else {
-                    redact_json(member);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn form_secrets_are_redacted() {
-        assert_eq!(
-            redact_form("grant_type=refresh_token&refresh_token=abc&client_id=x&client_secret=s"),
-            "grant_type=refresh_token&refresh_token=(redacted)&client_id=x&client_secret=(redacted)"
-        );
-    }
-
-    #[test]
-    fn form_bodies_hide_their_secrets_too() {
-        assert_eq!(
-            redact_form("access_token=abc&token_type=bearer"),
-            "access_token=(redacted)&token_type=bearer"
-        );
-    }
-
-    #[test]
-    fn json_secrets_are_redacted_at_any_depth() {
-        let mut v = serde_json::json!({"access_token": "a", "nested": [{"refresh_token": "r"}], "expires_in": 5});
-        redact_json(&mut v);
-        assert_eq!(
-            v,
-            serde_json::json!({"access_token": "(redacted)", "nested": [{"refresh_token": "(redacted)"}], "expires_in": 5})
-        );
-    }
 
     #[test]
     fn only_real_successes_pass() {

@@ -12,6 +12,7 @@
 //! account stands, decided once for every surface), `known_accounts` (every account, wherever its
 //! file lives), `accounts` (`--list`), `status` (`--status`, `--json`), `check` (`--check`, for
 //! cron), `notify` (the hook run when a sign-in is needed) and `revoke`.
+//! `redact` remembers every secret sent and removes it from whatever comes back; `log` prints.
 
 #![forbid(unsafe_code)]
 
@@ -40,6 +41,7 @@ pub mod paths;
 pub mod private_files;
 pub mod provider;
 pub mod provider_answer;
+pub mod redact;
 pub mod refresh;
 pub mod revoke;
 pub mod sasl;

@@ -1,7 +1,10 @@
 //! Messages for people, always on stderr.
 //!
 //! stdout belongs to the token: NeoMutt sends the first line of it to the server. Everything else,
-//! at every verbosity, goes through these functions to stderr.
+//! at every verbosity, goes through these functions to stderr, and none of it can drive the
+//! terminal: a value from a file or a server that was not sanitised where it was put into a
+//! message loses its control and format characters here (`terminal_safe`). Only `say_raw`, for
+//! the QR code's colours, writes escape sequences.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -22,24 +25,37 @@ pub fn enabled(level: u8) -> bool {
 /// A progress note shown with `--verbose` or `--debug`.
 pub fn verbose(message: impl std::fmt::Display) {
     if enabled(VERBOSE) {
-        eprintln!("mailtoken: {message}");
+        eprintln!("mailtoken: {}", terminal_safe(&message.to_string()));
     }
 }
 
-/// A protocol trace shown with `--debug`; callers redact secrets before they get here.
+/// A protocol trace shown with `--debug`. Callers redact secrets by name before they get here;
+/// every secret sent is removed again, wherever an echo put it.
 pub fn debug(message: impl std::fmt::Display) {
     if enabled(DEBUG) {
-        eprintln!("mailtoken: debug: {message}");
+        eprintln!(
+            "mailtoken: debug: {}",
+            terminal_safe(&crate::redact::scrub(&message.to_string()))
+        );
     }
 }
 
 /// Something the user should know even though the command succeeds.
 pub fn warn(message: impl std::fmt::Display) {
-    eprintln!("mailtoken: warning: {message}");
+    eprintln!(
+        "mailtoken: warning: {}",
+        terminal_safe(&message.to_string())
+    );
 }
 
 /// Information the user asked for by running an interactive command (never secret).
 pub fn say(message: impl std::fmt::Display) {
+    eprintln!("{}", terminal_safe(&message.to_string()));
+}
+
+/// A line of our own that carries escape sequences on purpose (the QR code's colours); never
+/// anything read from a file or a server.
+pub fn say_raw(message: impl std::fmt::Display) {
     eprintln!("{message}");
 }
 
@@ -51,17 +67,44 @@ pub fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
         .to_string()
 }
 
-/// Text from a remote party (an `error_description`, a server reply), made safe to print: control
-/// characters could rewrite the terminal or forge log lines, and an endless reply could flood it.
+/// A whole message made harmless for a terminal, whatever went into it: line breaks and tabs
+/// stay, other control characters become spaces and format characters go. Unlike `sanitize` it
+/// neither cuts nor trims: it is the last net under messages of any length, not the treatment
+/// of a value.
+pub fn terminal_safe(text: &str) -> String {
+    if !text
+        .chars()
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || is_format_character(c))
+    {
+        return text.to_string();
+    }
+    text.chars()
+        .filter(|c| !is_format_character(*c))
+        .map(|c| match c {
+            '\n' | '\t' => c,
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// Text from a remote party (an `error_description`, a server reply) or from a file, made safe
+/// to print: control characters could rewrite the terminal or forge log lines, an endless reply
+/// could flood it, and an echo of what we sent could show a secret (`redact`). Secrets go first,
+/// before the text is cut, so no bound can leave a piece of one behind.
 pub fn sanitize(text: &str) -> String {
     const MAX_CHARS: usize = 500;
-    let mut clean: String = text
+    /// Enough of a long text to find every secret in what is shown.
+    const MAX_SCANNED: usize = 16 * MAX_CHARS;
+    let visible: String = text
         .chars()
         .filter(|c| !is_format_character(*c))
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_CHARS)
+        .take(MAX_SCANNED)
         .collect();
-    if text.chars().count() > MAX_CHARS {
+    let visible = crate::redact::scrub(&visible);
+    let mut clean: String = visible.chars().take(MAX_CHARS).collect();
+    if visible.chars().count() > MAX_CHARS {
         clean.push('…');
     }
     clean.trim().to_string()
@@ -121,5 +164,14 @@ mod tests {
         );
         let long = "x".repeat(2000);
         assert_eq!(sanitize(&long).chars().count(), 501);
+    }
+
+    #[test]
+    fn whole_messages_keep_their_lines_and_lose_escapes() {
+        assert_eq!(
+            terminal_safe("provider evil\x1b]0;title\x07\u{202e}x\nhint: run\tit"),
+            "provider evil ]0;title x\nhint: run\tit"
+        );
+        assert_eq!(terminal_safe("plain"), "plain");
     }
 }

@@ -8,10 +8,9 @@
 //! most once per `INTERVAL`, remembered in `$XDG_STATE_HOME/mailtoken/`.
 
 use std::io::IsTerminal;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
 use crate::log;
@@ -53,14 +52,16 @@ pub fn unattended() -> bool {
 /// interval. Never fails: trouble with the hook is a warning at most.
 pub fn sign_in_needed(account: &Account, name: &str, email: Option<&str>, reason: &str) {
     let Some(hook) = hook_path() else { return };
-    let Ok(metadata) = std::fs::metadata(&hook) else {
-        return;
+    let metadata = match std::fs::symlink_metadata(&hook) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            log::warn(format!("cannot look at {}: {e}", hook.display()));
+            return;
+        }
     };
-    if !metadata.is_file() || metadata.permissions().mode() & 0o111 == 0 {
-        log::warn(format!(
-            "{} is not an executable file, so it was not run",
-            hook.display()
-        ));
+    if let Err(why) = trusted(&hook, &metadata) {
+        log::warn(format!("{} {why}, so it was not run", hook.display()));
         return;
     }
     let Some(state_dir) = state_dir() else { return };
@@ -78,13 +79,11 @@ pub fn sign_in_needed(account: &Account, name: &str, email: Option<&str>, reason
             return;
         }
     }
-    let reason = one_line(reason);
-    let spawned = Command::new(&hook)
-        // The client secret stays ours, as with every child.
-        .env_remove(crate::environment::CLIENT_SECRET_VARIABLE)
+    // The client secret stays ours, as with every child.
+    let spawned = crate::environment::command(&hook)
         .env("MAILTOKEN_ACCOUNT", name)
-        .env("MAILTOKEN_EMAIL", email.unwrap_or(""))
-        .env("MAILTOKEN_REASON", &reason)
+        .env("MAILTOKEN_EMAIL", one_line(email.unwrap_or("")))
+        .env("MAILTOKEN_REASON", one_line(reason))
         .env("MAILTOKEN_AUTHORIZE_COMMAND", account.authorize_command())
         // Nothing of ours: the caller may be reading our stdout until it closes.
         .stdin(Stdio::null())
@@ -151,9 +150,58 @@ fn stamp_name(token_path: &Path) -> String {
     format!("notified-{name}-{hash:016x}")
 }
 
-/// The reason as one line: sanitised, newlines gone, bounded.
+/// Whether the hook may run: what runs with the user's rights must be the user's, as token files
+/// are (`private_files`): a link only when the user owns it, a regular file the user owns and
+/// nobody else can change, in directories nobody else can change (or sticky ones, like /tmp).
+fn trusted(hook: &Path, link: &std::fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let me = private_files::my_uid();
+    if link.file_type().is_symlink() && link.uid() != me {
+        return Err(format!(
+            "is a link that belongs to another user (uid {})",
+            link.uid()
+        ));
+    }
+    let file = std::fs::metadata(hook).map_err(|e| format!("cannot be read ({e})"))?;
+    if !file.is_file() || file.mode() & 0o100 == 0 {
+        return Err("is not an executable file".into());
+    }
+    if file.uid() != me {
+        return Err(format!("belongs to another user (uid {})", file.uid()));
+    }
+    if file.mode() & 0o022 != 0 {
+        return Err(format!(
+            "can be changed by others (mode {:o}; chmod go-w fixes it)",
+            file.mode() & 0o7777
+        ));
+    }
+    let real = std::fs::canonicalize(hook).map_err(|e| format!("cannot be resolved ({e})"))?;
+    for dir in [hook.parent(), real.parent()].into_iter().flatten() {
+        let Ok(dir_metadata) = std::fs::metadata(dir) else {
+            continue;
+        };
+        let others_can_replace =
+            dir_metadata.mode() & 0o022 != 0 && dir_metadata.mode() & 0o1000 == 0;
+        if others_can_replace || ![me, 0].contains(&dir_metadata.uid()) {
+            return Err(format!("is in {}, which others can change", dir.display()));
+        }
+    }
+    Ok(())
+}
+
+/// Text for the hook as one line: sanitised, newlines gone, bounded, and without the markup a
+/// desktop notification would render (`notify-send` reads a subset of HTML in its body: a
+/// provider's `<a href>` or `<img>` is shown as its look-alike, never followed).
 fn one_line(text: &str) -> String {
     log::sanitize(&text.replace(['\n', '\r'], " "))
+        .chars()
+        .map(|c| match c {
+            '<' => '‹',
+            '>' => '›',
+            '&' => '＆',
+            c => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -171,5 +219,13 @@ mod tests {
     #[test]
     fn reasons_are_one_line() {
         assert_eq!(one_line("a\nb\r\n\x1b[2Jc"), "a b   [2Jc");
+    }
+
+    #[test]
+    fn reasons_carry_no_markup() {
+        assert_eq!(
+            one_line("<b>x</b> & <a href=\"https://evil\">y</a>"),
+            "‹b›x‹/b› ＆ ‹a href=\"https://evil\"›y‹/a›"
+        );
     }
 }

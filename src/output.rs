@@ -22,8 +22,21 @@ pub enum Format {
     Msasl,
 }
 
-/// Prints the token (or SASL string) and exactly one newline.
+/// Prints the token (or SASL string) and exactly one newline. What a token file holds is not
+/// printed unless it looks like a token (RFC 6750's b64token is visible ASCII): a file from
+/// elsewhere could otherwise drive the terminal of whoever runs mailtoken at a shell.
 pub fn print_secret(secret: &Secret) -> Result<()> {
+    if !secret
+        .expose()
+        .bytes()
+        .all(|b| b.is_ascii_graphic() || b == b' ')
+    {
+        return Err(Error::bad_token_file(
+            "the access token in the token file holds control or non-ASCII characters, which no \
+             token has; it was not printed",
+        )
+        .hint("sign in again with --authorize"));
+    }
     print_text(&format!("{}\n", secret.expose()))
 }
 

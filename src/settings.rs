@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use crate::cli::Cli;
 use crate::encryption::{EncryptionKind, EncryptionOptions};
-use crate::environment;
 use crate::error::{Error, Result};
 use crate::mailserver::{MailEndpoint, Protocol};
 use crate::output::Format;
@@ -113,11 +112,8 @@ impl Settings {
             (None, Some(_)) => Some(EncryptionKind::Gpg),
             (kind, _) => kind,
         };
-        let client_secret = client_secret(
-            cli.client_secret.clone(),
-            cli.client_secret_file.as_deref(),
-            actions.contains(&Action::Authorize),
-        )?;
+        let client_secret =
+            client_secret(cli.client_secret.clone(), cli.client_secret_file.as_deref())?;
         Ok(Settings {
             token_path,
             token_given,
@@ -327,24 +323,14 @@ fn overrides(cli: Cli, client_secret: Option<Secret>) -> Result<Overrides> {
 /// The longest client secret read from a file or stdin; real ones are under 100 bytes.
 const MAX_CLIENT_SECRET: u64 = 4096;
 
-/// The client secret from `--client-secret`, `--client-secret-file`, or (only when signing in)
-/// the environment. A refresh uses the stored secret: an exported variable meant for one
-/// account must not be sent to every provider on every refresh.
-fn client_secret(
-    given: Option<String>,
-    file: Option<&std::path::Path>,
-    authorizing: bool,
-) -> Result<Option<Secret>> {
+/// The client secret from `--client-secret` or `--client-secret-file`. `MAILTOKEN_CLIENT_SECRET`
+/// is `--authorize`'s alone to read (`authorize::client`): a refresh uses the stored secret, and
+/// an exported variable meant for one account must not go to every provider.
+fn client_secret(given: Option<String>, file: Option<&std::path::Path>) -> Result<Option<Secret>> {
     if let Some(secret) = given {
         return Ok(Some(Secret::new(secret)));
     }
-    if let Some(file) = file {
-        return read_client_secret(file).map(Some);
-    }
-    Ok(authorizing
-        .then(|| std::env::var(environment::CLIENT_SECRET_VARIABLE).ok())
-        .flatten()
-        .map(Secret::new))
+    file.map(read_client_secret).transpose()
 }
 
 fn read_client_secret(file: &std::path::Path) -> Result<Secret> {

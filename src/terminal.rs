@@ -83,7 +83,8 @@ fn install_handlers() {
 
 /// Runs stty on the terminal that is stdin; its output, when it succeeds.
 pub fn stty(args: &[&str]) -> Option<String> {
-    let output = std::process::Command::new("stty")
+    // Not even stty gets the client secret.
+    let output = crate::environment::command("stty")
         .args(args)
         .stdin(std::process::Stdio::inherit())
         .stderr(std::process::Stdio::null())

@@ -8,7 +8,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::environment::CLIENT_SECRET_VARIABLE;
+use crate::environment;
 
 /// Starts the browser on `url` without waiting for it: a browser that stays open (or a text
 /// browser) must not hold the sign-in's deadline hostage.
@@ -17,7 +17,6 @@ pub fn open(url: &str) -> Result<(), String> {
     for mut command in candidates(url) {
         let program = command.get_program().to_string_lossy().into_owned();
         command
-            .env_remove(CLIENT_SECRET_VARIABLE)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -46,7 +45,7 @@ fn candidates(url: &str) -> Vec<Command> {
         } else {
             "xdg-open"
         };
-        let mut command = Command::new(opener);
+        let mut command = environment::command(opener);
         command.arg(url);
         commands.push(command);
     }
@@ -58,7 +57,7 @@ fn candidates(url: &str) -> Vec<Command> {
 fn command_for(entry: &str, url: &str) -> Option<Command> {
     let words = shlex::split(entry.trim())?;
     let (program, rest) = words.split_first()?;
-    let mut command = Command::new(program);
+    let mut command = environment::command(program);
     let mut placed = false;
     for word in rest {
         if word.contains("%s") {

@@ -74,7 +74,7 @@ pub(super) fn check_flow(flow: Flow, registration: &Registration) -> Result<()> 
         Flow::Authcode | Flow::Localhostauthcode if registration.authorize_endpoint.is_none() => {
             Err(Error::usage(format!(
                 "provider {} has no authorization endpoint for the {} flow",
-                registration.provider,
+                crate::log::sanitize(&registration.provider),
                 flow.name()
             ))
             .hint("pass --authorize-endpoint URL or --issuer URL"))
@@ -82,7 +82,7 @@ pub(super) fn check_flow(flow: Flow, registration: &Registration) -> Result<()> 
         Flow::Devicecode if registration.devicecode_endpoint.is_none() => Err(Error::usage(
             format!(
                 "provider {} has no device authorization endpoint",
-                registration.provider
+                crate::log::sanitize(&registration.provider)
             ),
         )
         .hint("pass --devicecode-endpoint URL, or use --authflow localhostauthcode or authcode")),
@@ -133,7 +133,10 @@ pub(super) fn check_nothing_missing(
     if client.client_id.is_none() && previous.is_none_or(|p| p.client_id.is_empty()) {
         missing.push(("client id", "--client-id ID"));
     }
-    if client.client_secret.is_none() && previous.is_none() {
+    if client.client_secret.is_none()
+        && previous.is_none()
+        && crate::environment::client_secret().is_none()
+    {
         missing.push((
             "client secret",
             "--client-secret-file FILE (or --client-secret '' for a public client)",

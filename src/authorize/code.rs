@@ -41,7 +41,7 @@ pub(super) fn prepare(request: &Request, redirect_uri: &str) -> Result<Prepared>
     let endpoint = registration.authorize_endpoint.as_deref().ok_or_else(|| {
         Error::usage(format!(
             "provider {} has no authorization endpoint",
-            registration.provider
+            crate::log::sanitize(&registration.provider)
         ))
         .hint("pass --authorize-endpoint URL or --issuer URL")
     })?;

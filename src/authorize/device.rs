@@ -195,7 +195,7 @@ fn show_on_terminal(address: &str, complete: Option<&str>, code: &str) {
                 "or scan this code with a phone to open the address:".to_string()
             });
             for line in lines {
-                log::say(format!("  {line}"));
+                log::say_raw(format!("  {line}"));
             }
         }
         None if complete.is_some() => log::say(format!("(or open {target} directly)")),

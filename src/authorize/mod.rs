@@ -190,24 +190,58 @@ fn client(
     if id.is_empty() {
         return Err(Error::usage("the client id is empty").hint("pass --client-id ID"));
     }
-    let secret = match (&settings.overrides.client_secret, previous) {
-        (Some(secret), _) => Some(secret.clone()),
-        // A stored file says what the client is, secret or none.
-        (None, Some(previous)) => previous.client_secret.clone(),
-        (None, None) => Some(ask.secret(
-            "client secret",
-            "--client-secret-file FILE (or --client-secret '' for a public client)",
-            "OAuth2 client secret (empty for a public client)",
-        )?),
-    }
-    .filter(|secret| !secret.is_empty());
+    let secret = client_secret(settings, previous, ask)?.filter(|secret| !secret.is_empty());
     if flow == Flow::Clientcredentials && secret.is_none() {
         return Err(Error::usage(
             "the clientcredentials flow needs a confidential client, and no client secret was given",
         )
-        .hint("pass --client-secret-file FILE or set MAILTOKEN_CLIENT_SECRET"));
+        .hint("pass --client-secret-file FILE"));
     }
     Ok(Client { email, id, secret })
+}
+
+/// The client secret: the flags', else an exported `MAILTOKEN_CLIENT_SECRET`, else the previous
+/// file's, else asked for. An exported variable may be meant for another account: it is applied
+/// only to an account that has a secret (or is new), and says so, naming the account; a public
+/// client (a file with no secret) becomes confidential only when a flag gives the secret.
+fn client_secret(
+    settings: &Settings,
+    previous: Option<&TokenFile>,
+    ask: &Prompter,
+) -> Result<Option<Secret>> {
+    if let Some(secret) = &settings.overrides.client_secret {
+        return Ok(Some(secret.clone()));
+    }
+    let exported = crate::environment::client_secret();
+    let account = settings.account();
+    let shown = account.path().display();
+    let variable = crate::environment::CLIENT_SECRET_VARIABLE;
+    match (exported, previous) {
+        (Some(_), Some(previous))
+            if previous.client_secret.as_ref().is_none_or(Secret::is_empty) =>
+        {
+            log::warn(format!(
+                "{variable} is set, but {shown} is a public client (it has no secret), so it \
+                 was not used; give the secret with --client-secret-file to make it confidential"
+            ));
+            Ok(None)
+        }
+        (Some(exported), _) => {
+            log::say(format!(
+                "mailtoken: using the client secret from {variable} for {shown}"
+            ));
+            Ok(Some(exported))
+        }
+        // A stored file says what the client is, secret or none.
+        (None, Some(previous)) => Ok(previous.client_secret.clone()),
+        (None, None) => ask
+            .secret(
+                "client secret",
+                "--client-secret-file FILE (or --client-secret '' for a public client)",
+                "OAuth2 client secret (empty for a public client)",
+            )
+            .map(Some),
+    }
 }
 
 /// The file being replaced, if any. One that cannot be read does not block the sign-in that

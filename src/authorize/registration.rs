@@ -73,7 +73,7 @@ pub fn resolve(
     if registration.token_endpoint.is_empty() {
         return Err(Error::usage(format!(
             "provider {} has no token endpoint",
-            registration.provider
+            crate::log::sanitize(&registration.provider)
         ))
         .hint("pass --issuer URL, or --token-endpoint URL"));
     }

@@ -140,9 +140,12 @@ struct Failure {
 }
 
 impl Failure {
-    fn of(error: age::DecryptError) -> Failure {
+    /// `version_one`: the file starts with age v1's own first line, so a header that does not
+    /// parse is a damaged one, not a newer format.
+    fn of(error: age::DecryptError, version_one: bool) -> Failure {
         use age::DecryptError::*;
-        let damaged = matches!(error, InvalidHeader | InvalidMac | DecryptionFailed | Io(_));
+        let damaged = matches!(error, InvalidHeader | InvalidMac | DecryptionFailed | Io(_))
+            || (version_one && matches!(error, UnknownFormat));
         Failure {
             text: error.to_string(),
             damaged,
@@ -154,10 +157,12 @@ fn decrypt<'a>(
     bytes: &[u8],
     identities: impl Iterator<Item = &'a dyn age::Identity>,
 ) -> std::result::Result<Zeroizing<Vec<u8>>, Failure> {
+    let version_one = bytes.starts_with(b"age-encryption.org/v1\n");
+    let failure = |error| Failure::of(error, version_one);
     let armored = age::armor::ArmoredReader::new(bytes);
     // Buffered: the unbuffered constructor re-parses the header after every small read.
-    let decryptor = age::Decryptor::new_buffered(armored).map_err(Failure::of)?;
-    let mut reader = decryptor.decrypt(identities).map_err(Failure::of)?;
+    let decryptor = age::Decryptor::new_buffered(armored).map_err(failure)?;
+    let mut reader = decryptor.decrypt(identities).map_err(failure)?;
     let mut plaintext = Zeroizing::new(Vec::new());
     // The payload is authenticated chunk by chunk (age's STREAM): a read error is a payload cut
     // short or changed.

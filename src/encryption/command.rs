@@ -1,14 +1,15 @@
 //! gpg and the user's `--encryption-pipe`/`--decryption-pipe` commands, run as child processes
 //! that filter stdin to stdout: secrets travel through the pipes, never the argument list, the
 //! client secret is kept out of the children's environment, and a child that hangs is stopped
-//! at a deadline.
+//! at a deadline with everything it started (`stopping`).
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use zeroize::Zeroizing;
 
+use super::stopping::Grouping;
 use super::{Crypto, MAX_PLAINTEXT};
 use crate::error::{Error, Result};
 
@@ -112,55 +113,53 @@ fn pipe_argv(command: &str, flag: &str) -> Result<Vec<String>> {
 
 /// Runs `argv` with `input` on its stdin and returns its stdout. Secrets travel through the pipes,
 /// never the argument list; stderr stays with the user so gpg can explain itself.
+///
+/// At the deadline the filter is killed with everything it started (`stopping`), and its output
+/// is no longer waited for: a child that escaped (a daemon) may hold the pipe open for ever.
 fn run_filter(argv: Vec<String>, input: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
     let (program, args) = argv.split_first().ok_or("empty command")?;
-    let mut child = Command::new(program)
+    let grouping = Grouping::for_here();
+    let mut command = crate::environment::command(program);
+    command
         .args(args)
-        // gpg and the user's pipes have no business with the client secret.
-        .env_remove(crate::environment::CLIENT_SECRET_VARIABLE)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    grouping.apply(&mut command);
+    let mut child = command
         .spawn()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let deadline = pipe_deadline();
-    let output = std::thread::scope(|scope| {
-        // Write and read at once: a filter that fills its stdout pipe before draining stdin
-        // would otherwise deadlock with us.
-        let writer = scope.spawn(move || {
-            let result = stdin.write_all(input);
-            drop(stdin);
-            result
-        });
-        let (finished, reading) = std::sync::mpsc::channel();
-        let reader = scope.spawn(move || {
-            let mut output = Zeroizing::new(Vec::new());
-            let read = (&mut stdout)
-                .take(MAX_PLAINTEXT + 1)
-                .read_to_end(&mut output);
-            let _ = finished.send(());
-            (output, read)
-        });
-        // A filter that hangs (gpg waiting for a pinentry no one sees) is stopped at the
-        // deadline; its pipes close and both threads end.
-        let timed_out = reading.recv_timeout(deadline).is_err();
-        if timed_out {
-            let _ = child.kill();
-        }
-        let (output, read) = reader.join().expect("the reader thread does not panic");
-        let written = writer.join().expect("the writer thread does not panic");
-        (output, read, written, timed_out)
+    // Write and read at once: a filter that fills its stdout pipe before draining stdin would
+    // otherwise deadlock with us. The threads own what they touch, so that they can be left
+    // behind at the deadline.
+    let input = Zeroizing::new(input.to_vec());
+    let writer = std::thread::spawn(move || {
+        let result = stdin.write_all(&input);
+        drop(stdin);
+        result
     });
-    let (output, read, written, timed_out) = output;
-    if timed_out {
+    let (finished, reading) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut output = Zeroizing::new(Vec::new());
+        let read = (&mut stdout)
+            .take(MAX_PLAINTEXT + 1)
+            .read_to_end(&mut output);
+        let _ = finished.send((output, read));
+    });
+    // A filter that hangs (gpg waiting for a pinentry no one sees, a wrapper's child asleep) is
+    // stopped at the deadline, and nothing more is waited for but its own exit.
+    let Ok((output, read)) = reading.recv_timeout(deadline) else {
+        grouping.kill(&mut child);
         let _ = child.wait();
         return Err(format!(
             "{program} did not finish within {} s (set {PIPE_TIMEOUT_VARIABLE} for more)",
             deadline.as_secs()
         ));
-    }
+    };
+    let written = writer.join().expect("the writer thread does not panic");
     let status = child
         .wait()
         .map_err(|e| format!("{program} did not finish: {e}"))?;

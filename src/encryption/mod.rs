@@ -9,7 +9,8 @@
 //! file to the code for its kind. The work is done in `detect` (the kind, from the bytes),
 //! `age_files` (age encryption and decryption, the passphrase path), `identity` (age identity
 //! files, the default identity, their recipients), `known_public_key` (the fast X25519 identity)
-//! and `command` (gpg and the user's pipes, run as child processes).
+//! and `command` (gpg and the user's pipes, run as child processes, ended at their deadline with
+//! everything they started by `stopping`).
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ mod detect;
 mod identity;
 mod known_public_key;
 mod self_stanza;
+mod stopping;
 
 pub use command::PIPE_TIMEOUT_VARIABLE;
 pub use detect::{Detected, detect};

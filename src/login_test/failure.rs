@@ -106,7 +106,8 @@ impl Failure {
         self
     }
 
-    /// Replaces every occurrence of `secrets` in what will be shown.
+    /// Replaces every occurrence of `secrets` in what will be shown, and every echo of a secret
+    /// sent (`redact`: recased, cut short, a piece of one).
     pub fn redact(mut self, secrets: &[crate::secret::Secret]) -> Failure {
         let clean = |text: &mut String| {
             for secret in secrets.iter().filter(|s| !s.is_empty()) {
@@ -114,6 +115,7 @@ impl Failure {
                     *text = text.replace(secret.expose(), "(redacted)");
                 }
             }
+            *text = crate::redact::scrub(text);
         };
         clean(&mut self.message);
         if let Some(hint) = self.hint.as_mut() {

@@ -100,9 +100,15 @@ impl Attempt {
     }
 
     /// The strings that must never be shown: the SASL string, encoded and raw, and the token.
+    /// The token and the encoded string are remembered (`redact`), so that no echo of them, cut
+    /// short or recased, inside a challenge or a reply, is shown either; the raw string is the
+    /// token and the address, which stays visible.
     pub fn secrets(&self) -> Vec<Secret> {
         let raw = self.initial_response();
-        vec![sasl::base64(&raw), raw, self.token.clone()]
+        let encoded = sasl::base64(&raw);
+        crate::redact::remember(self.token.expose());
+        crate::redact::remember(encoded.expose());
+        vec![encoded, raw, self.token.clone()]
     }
 
     /// The `--debug` trace for this attempt, told which strings never to show.

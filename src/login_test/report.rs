@@ -49,8 +49,10 @@ pub fn say_line(endpoint: &MailEndpoint, method: SaslMethod, status: &str, elaps
     ));
 }
 
+/// One detail line. It quotes the server and the token file (the address, the scope), so it is
+/// sanitised whole: no control character, no echo of a secret (`redact`).
 pub fn say_detail(text: impl std::fmt::Display) {
-    log::say(format!("      {text}"));
+    log::say(format!("      {}", log::sanitize(&text.to_string())));
 }
 
 pub fn say_reply(failure: &Failure) {

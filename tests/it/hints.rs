@@ -29,12 +29,20 @@ fn a_damaged_file_leads_to_a_new_sign_in_not_to_another_identity() {
         .windows(4)
         .position(|w| w == b"--- ")
         .expect("the age header's MAC line");
+    // Another base64 character in the header's MAC: a header that parses but does not
+    // authenticate.
     let mut changed_mac = whole.clone();
-    changed_mac[header_end + 5] ^= 0x01;
+    let at = header_end + 5;
+    changed_mac[at] = if changed_mac[at] == b'A' { b'B' } else { b'A' };
     each_case(
         [
             ("cut short", whole[..whole.len() - 20].to_vec()),
             ("header changed", changed_mac),
+            ("header unreadable", {
+                let mut broken = whole.clone();
+                broken[header_end + 5] = b'!';
+                broken
+            }),
         ],
         |damaged| {
             std::fs::remove_file(&path).unwrap();

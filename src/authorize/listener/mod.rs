@@ -7,7 +7,8 @@
 //! that connects, cannot stall or exhaust it; the decision about each request is taken by the
 //! caller on one thread, in order.
 //!
-//! `http1` reads the request head and writes the answer.
+//! `http1` reads the request head and writes the answer; `slots` caps the connections served at
+//! once, and makes room for the browser when another user's idle connections fill them.
 //!
 //! tiny_http was the first choice, but it reads header lines without any length limit and sets no
 //! timeout on accepted connections, so the two guarantees above could not be given with it.
@@ -15,15 +16,17 @@
 use std::io::{self, Read};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
 mod http1;
+mod slots;
 
 pub use http1::{Head, MAX_REQUEST, parse_request_head};
 use http1::{HeadError, read_head, write_answer};
+use slots::{Progress, Slots};
 
 /// How long a connection may stay silent. Browsers open speculative connections that never carry
 /// a request; those are closed after this, without holding anything else up.
@@ -31,10 +34,6 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often the accept loops look for new connections and for the order to stop.
 const ACCEPT_POLL: Duration = Duration::from_millis(20);
-
-/// Connections served at once. A browser opens a few; more is someone else's doing, and each one
-/// is a thread: beyond this, new connections are closed at once so the sign-in keeps working.
-const MAX_CONNECTIONS: usize = 32;
 
 /// How many ephemeral ports to try before giving up on finding one free on both addresses.
 const EPHEMERAL_ATTEMPTS: usize = 20;
@@ -108,10 +107,12 @@ impl Listener {
             .collect();
         let (sender, requests) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
+        let slots = Arc::new(Slots::default());
         for listener in listeners {
             let sender = sender.clone();
             let stop = Arc::clone(&stop);
-            thread::spawn(move || accept_loop(listener, sender, stop));
+            let slots = Arc::clone(&slots);
+            thread::spawn(move || accept_loop(listener, sender, stop, slots));
         }
         Ok(Listener {
             port,
@@ -214,30 +215,27 @@ fn bind_ephemeral() -> Result<(Vec<TcpListener>, u16), BindError> {
     }))
 }
 
-fn accept_loop(listener: TcpListener, sender: Sender<Incoming>, stop: Arc<AtomicBool>) {
+fn accept_loop(
+    listener: TcpListener,
+    sender: Sender<Incoming>,
+    stop: Arc<AtomicBool>,
+    slots: Arc<Slots>,
+) {
     // Non-blocking, so the loop notices the order to stop; the listening socket closes with it.
     if listener.set_nonblocking(true).is_err() {
         return;
     }
-    let active = Arc::new(AtomicUsize::new(0));
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((stream, _)) => {
-                if active.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
-                    drop(stream);
+                // No place (the cap is reached and it may not take another's): closed at once.
+                let Some(progress) = slots.admit(&stream) else {
                     continue;
-                }
-                active.fetch_add(1, Ordering::Relaxed);
+                };
                 let sender = sender.clone();
-                let serving = Arc::clone(&active);
-                let spawned = thread::Builder::new().spawn(move || {
-                    serve(stream, sender);
-                    serving.fetch_sub(1, Ordering::Relaxed);
-                });
-                // No thread to be had (a task limit): this connection is dropped, not the sign-in.
-                if spawned.is_err() {
-                    active.fetch_sub(1, Ordering::Relaxed);
-                }
+                // No thread to be had (a task limit): this connection is dropped, not the
+                // sign-in; its progress goes with the closure and frees the place.
+                let _ = thread::Builder::new().spawn(move || serve(stream, sender, progress));
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::sleep(ACCEPT_POLL),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -248,7 +246,7 @@ fn accept_loop(listener: TcpListener, sender: Sender<Incoming>, stop: Arc<Atomic
 }
 
 /// Reads one request from a connection, hands it over, writes the answer, closes.
-fn serve(mut stream: TcpStream, sender: Sender<Incoming>) {
+fn serve(mut stream: TcpStream, sender: Sender<Incoming>, progress: Progress) {
     if stream.set_nonblocking(false).is_err()
         || stream.set_read_timeout(Some(IDLE_TIMEOUT)).is_err()
         || stream.set_write_timeout(Some(IDLE_TIMEOUT)).is_err()
@@ -258,7 +256,11 @@ fn serve(mut stream: TcpStream, sender: Sender<Incoming>) {
     // One absolute deadline for the whole request: a client trickling a byte at a time must not
     // hold a thread (and a connection slot) for longer.
     let deadline = Instant::now() + IDLE_TIMEOUT;
-    let answer = match read_head(&mut stream, deadline) {
+    let head = read_head(&mut stream, deadline);
+    if !matches!(head, Err(HeadError::Io)) {
+        progress.answering();
+    }
+    let answer = match head {
         Ok(Some((method, target))) => {
             let (reply, answer) = mpsc::channel();
             let (done, written) = mpsc::channel();
@@ -278,7 +280,9 @@ fn serve(mut stream: TcpStream, sender: Sender<Incoming>) {
                 return;
             };
             let _ = write_answer(&mut stream, &answer);
+            // Both handles closed (ours and the slots'): the browser has the end of the page.
             drop(stream);
+            drop(progress);
             let _ = done.send(());
             return;
         }
@@ -348,24 +352,33 @@ mod tests {
     }
 
     #[test]
-    fn connections_beyond_the_cap_are_closed_at_once() {
+    fn at_the_cap_the_oldest_idle_connection_makes_room_for_a_request() {
         let listener = Listener::bind(None).unwrap();
         let addr = listener.addresses()[0];
-        let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+        let mut idle: Vec<TcpStream> = (0..slots::MAX_CONNECTIONS)
             .map(|_| TcpStream::connect(addr).unwrap())
             .collect();
         // Give the accept loop time to take them all.
         thread::sleep(Duration::from_millis(300));
-        let mut extra = TcpStream::connect(addr).unwrap();
-        extra
+        let client = thread::spawn(move || get(addr, b"GET /?state=s HTTP/1.1\r\n\r\n"));
+        let incoming = listener
+            .next(Instant::now() + Duration::from_secs(5))
+            .expect("the request gets through a full house");
+        assert_eq!(incoming.target, "/?state=s");
+        incoming.respond(Answer {
+            status: 200,
+            html: "<p>ok</p>",
+        });
+        assert!(client.join().unwrap().starts_with("HTTP/1.1 200"));
+        // The oldest idle connection was closed for it, long before its idle deadline.
+        let oldest = &mut idle[0];
+        oldest
             .set_read_timeout(Some(Duration::from_secs(5)))
             .unwrap();
         let started = Instant::now();
         let mut byte = [0u8; 1];
-        // Closed by the listener: end of file (or a reset), long before its idle deadline.
-        let _ = extra.read(&mut byte);
+        assert!(matches!(oldest.read(&mut byte), Ok(0) | Err(_)));
         assert!(started.elapsed() < Duration::from_secs(3));
-        drop(idle);
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub fn run(settings: &Settings) -> Result<()> {
         ));
         token = kept.clone();
     }
+    // The client and token endpoint given with this run are the ones it uses (never stored).
+    settings.overrides.apply_to_client(&mut token);
     let registration = &token.registration;
     match &registration.revocation_endpoint {
         Some(endpoint) => revoke_at(endpoint, &token, &account)?,

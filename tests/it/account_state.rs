@@ -305,3 +305,21 @@ fn a_flag_that_cannot_apply_is_refused_not_ignored() {
     run.says("run 'mailtoken --authorize TOKENFILE' with it to change the account");
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn revoke_uses_the_client_given_with_it() {
+    let sandbox = Sandbox::new();
+    let server = FakeServer::answering(Reply::raw(200, "text/plain", ""));
+    let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(30));
+    token.registration.revocation_endpoint = Some(format!("{}/revoke", server.url));
+    let path = sandbox.save("account", &token);
+    let run = sandbox.run(&[
+        "--revoke",
+        "--client-id",
+        "given-client",
+        path.to_str().unwrap(),
+    ]);
+    run.expect(0, "");
+    let revocations = server.requests_to("/revoke");
+    assert_eq!(revocations[0].form["client_id"], "given-client");
+}

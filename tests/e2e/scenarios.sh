@@ -665,10 +665,13 @@ scenario_10() {
     local file=$S/token token
     obtain_login "$S/login.json"
     write_tokenfile "$S/login.json" "$file" '"expired":true'
-    # mailtoken refreshes and writes the file itself (in-process age); the age CLI must open it.
+    # mailtoken refreshes and writes the file itself (in-process age); the age CLI must open it,
+    # skipping the stanza of mailtoken's own beside the X25519 one (src/encryption/self_stanza.rs).
     mt refresh "$file"
     expect_rc refresh 0
     token=$(token_from refresh)
+    head -c 400 "$file" | grep -aq -- '^-> mailtoken-self ' || fail "no mailtoken-self stanza in the header"
+    head -c 400 "$file" | grep -aq -- '^-> X25519 ' || fail "no X25519 stanza in the header"
     echo "\$ age -d -i $IDENTITY $file"
     check_tokenfile "$file" "$token" localhostauthcode "$USER_LOGIN"
     assert_ne "$token" "$(node "$HERE/json.mjs" get "$S/login.json" access_token)" "the refreshed token"

@@ -52,6 +52,8 @@ fn main() {
         encryption: EncryptionSpec::Age {
             recipients: vec![identity.to_public().to_string()],
         },
+        min_valid_minutes: None,
+        min_valid_this_call: None,
         unknown: None,
     };
     let ciphertext = Crypto::new(EncryptionOptions::default())

@@ -37,6 +37,7 @@ msasl\t'The SASL mechanism name, a space, and the base64 SASL initial response'"
 complete -c mailtoken -l protocol -d 'Protocol for --format and --test' -r -f -a "imap\t''
 pop\t''
 smtp\t''"
+complete -c mailtoken -l min-valid -d 'Refresh first when the token has less than MINUTES left; --authorize stores it' -r
 complete -c mailtoken -l keepalive -d 'With --check: also refresh accounts not refreshed for this many days, so logins that expire when unused stay alive (0: every account, every time)' -r
 complete -c mailtoken -s a -l authorize -d 'Sign in and (re)create the token file'
 complete -c mailtoken -l no-browser -d 'Print the sign-in URL without opening a browser'

@@ -203,6 +203,14 @@ pub struct Cli {
     #[arg(long, help_heading = OUTPUT)]
     pub force_refresh: bool,
 
+    /// Refresh first when the token has less than MINUTES left; --authorize stores it
+    ///
+    /// For servers that refuse a token about to expire (Microsoft's high-volume SMTP wants 10
+    /// minutes). Given with --authorize it becomes the account's default (0 removes it); on any
+    /// other call it applies to that call alone.
+    #[arg(long, value_name = "MINUTES", help_heading = OUTPUT, hide_short_help = true)]
+    pub min_valid: Option<u32>,
+
     // Account lifecycle: listing, state, health checks from cron, revocation (issue #12), all
     // under Accounts; the ways of looking at what happens under Diagnostics.
     /// Every account in $XDG_DATA_HOME/mailtoken and its state

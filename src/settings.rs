@@ -87,6 +87,8 @@ pub struct Settings {
     pub encryption: EncryptionOptions,
     /// Flags that replace values the token file stores.
     pub overrides: Overrides,
+    /// `--min-valid MINUTES`: for this call, and recorded by `--authorize`.
+    pub min_valid: Option<u32>,
     pub authorize: AuthorizeOptions,
 }
 
@@ -128,6 +130,7 @@ impl Settings {
             format: cli.format,
             protocol: cli.protocol,
             force_refresh: cli.force_refresh,
+            min_valid: cli.min_valid,
             authorize: AuthorizeOptions {
                 flow: cli.authflow,
                 port: cli.port,
@@ -156,6 +159,7 @@ impl Settings {
             self.token_given.clone(),
             self.encryption.clone(),
         )
+        .with_min_valid(self.min_valid)
     }
 }
 
@@ -194,7 +198,7 @@ const MAIL: &[Action] = &[Action::Print, Action::Authorize, Action::Test];
 
 /// Refuses a flag that none of the actions asked for uses (exit 64), naming where it applies.
 fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
-    let flags: [(bool, &str, &[Action]); 26] = [
+    let flags: [(bool, &str, &[Action]); 27] = [
         (cli.authflow.is_some(), "--authflow", SIGN_IN),
         (cli.port.is_some(), "--port", SIGN_IN),
         (cli.no_browser, "--no-browser", SIGN_IN),
@@ -231,6 +235,7 @@ fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
         (cli.pop_endpoint.is_some(), "--pop-endpoint", MAIL),
         (cli.smtp_endpoint.is_some(), "--smtp-endpoint", MAIL),
         (cli.protocol.is_some(), "--protocol", MAIL),
+        (cli.min_valid.is_some(), "--min-valid", MAIL),
         (
             cli.format != Format::Token,
             "--format",

@@ -152,6 +152,12 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         refresh_token: None,
         granted_scope: None,
         encryption: spec,
+        // `--min-valid` becomes the account's default; `--min-valid 0` removes it.
+        min_valid_minutes: settings
+            .min_valid
+            .or(previous.as_ref().and_then(|p| p.min_valid_minutes))
+            .filter(|minutes| *minutes > 0),
+        min_valid_this_call: None,
         unknown: previous
             .as_ref()
             .and_then(|previous| previous.unknown.clone()),

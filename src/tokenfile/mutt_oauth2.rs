@@ -79,6 +79,8 @@ impl MuttOauth2File {
             refresh_token: old.refresh_token.filter(|token| !token.is_empty()),
             granted_scope: None,
             encryption,
+            min_valid_minutes: None,
+            min_valid_this_call: None,
             unknown: None,
         })
     }

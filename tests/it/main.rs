@@ -23,6 +23,7 @@ mod login_test_logins;
 mod login_test_options;
 mod login_test_refusal;
 mod messages;
+mod min_valid;
 mod output;
 mod provider_answers;
 mod readme;

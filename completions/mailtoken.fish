@@ -13,6 +13,10 @@ microsoft\t''
 yahoo\t''
 aol\t''"
 complete -c mailtoken -l tenant -d 'Microsoft tenant: common, consumers, organizations or a tenant id' -r
+complete -c mailtoken -l cloud -d 'Microsoft cloud: global, usgov, usgov-dod or china (login host, scopes, mail servers)' -r -f -a "global\t'Microsoft 365 and Outlook.com (login.microsoftonline.com)'
+usgov\t'US Government GCC High (login.microsoftonline.us)'
+usgov-dod\t'US Government DoD (login.microsoftonline.us)'
+china\t'Operated by 21Vianet in China (login.chinacloudapi.cn)'"
 complete -c mailtoken -l issuer -d 'Discover the endpoints of this issuer (RFC 8414, OpenID Connect)' -r
 complete -c mailtoken -l scope -d 'Scope to request (space-separated); the preset\'s by default' -r
 complete -c mailtoken -l authorize-endpoint -d 'Authorization endpoint URL' -r

@@ -12,6 +12,7 @@ use clap::{ArgAction, CommandFactory, Parser, ValueEnum};
 use crate::encryption::EncryptionKind;
 use crate::mailserver::Protocol;
 use crate::output::Format;
+use crate::provider::Cloud;
 use crate::sasl::SaslMethod;
 use crate::tokenfile::Flow;
 
@@ -112,6 +113,10 @@ pub struct Cli {
     /// Microsoft tenant: common, consumers, organizations or a tenant id
     #[arg(long, value_name = "TENANT", help_heading = PROVIDER, hide_short_help = true)]
     pub tenant: Option<String>,
+
+    /// Microsoft cloud: global, usgov, usgov-dod or china (login host, scopes, mail servers)
+    #[arg(long, value_enum, value_name = "CLOUD", help_heading = PROVIDER, hide_short_help = true)]
+    pub cloud: Option<Cloud>,
 
     /// Discover the endpoints of this issuer (RFC 8414, OpenID Connect)
     #[arg(long, value_name = "URL", help_heading = PROVIDER)]
@@ -364,6 +369,13 @@ value_enum!(Flow {
     Flow::Clientcredentials => "clientcredentials", "No user: a confidential client gets tokens directly (RFC 6749 section 4.4)";
 });
 
+value_enum!(Cloud {
+    Cloud::Global => "global", "Microsoft 365 and Outlook.com (login.microsoftonline.com)";
+    Cloud::Usgov => "usgov", "US Government GCC High (login.microsoftonline.us)";
+    Cloud::UsgovDod => "usgov-dod", "US Government DoD (login.microsoftonline.us)";
+    Cloud::China => "china", "Operated by 21Vianet in China (login.chinacloudapi.cn)";
+});
+
 value_enum!(Format {
     Format::Token => "token", "The bare access token";
     Format::Sasl => "sasl", "The base64 SASL initial response";
@@ -431,6 +443,11 @@ mod tests {
             assert_eq!(flag_name(method), method.name());
             assert_eq!(serde_json::to_value(method).unwrap(), method.name());
         }
+        for cloud in Cloud::value_variants() {
+            assert_eq!(flag_name(cloud), cloud.name());
+            assert_eq!(serde_json::to_value(cloud).unwrap(), cloud.name());
+        }
+        assert_eq!(Cloud::value_variants(), Cloud::ALL);
         for protocol in Protocol::value_variants() {
             assert_eq!(flag_name(protocol), protocol.name().to_lowercase());
         }

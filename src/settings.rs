@@ -65,6 +65,8 @@ pub struct AuthorizeOptions {
     pub deadline_given: bool,
     /// How a newly created file is encrypted; `None` keeps the existing file's or uses age.
     pub encryption: Option<EncryptionKind>,
+    /// `--cloud`: Microsoft's national cloud.
+    pub cloud: Option<crate::provider::Cloud>,
 }
 
 /// Everything one run needs to know.
@@ -141,6 +143,7 @@ impl Settings {
                 ),
                 deadline_given: cli.auth_timeout.is_some(),
                 encryption,
+                cloud: cli.cloud,
             },
             encryption: EncryptionOptions {
                 age_identity: cli.age_identity.clone(),
@@ -198,7 +201,7 @@ const MAIL: &[Action] = &[Action::Print, Action::Authorize, Action::Test];
 
 /// Refuses a flag that none of the actions asked for uses (exit 64), naming where it applies.
 fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
-    let flags: [(bool, &str, &[Action]); 27] = [
+    let flags: [(bool, &str, &[Action]); 28] = [
         (cli.authflow.is_some(), "--authflow", SIGN_IN),
         (cli.port.is_some(), "--port", SIGN_IN),
         (cli.no_browser, "--no-browser", SIGN_IN),
@@ -206,6 +209,7 @@ fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
         (cli.no_login_hint, "--no-login-hint", SIGN_IN),
         (cli.provider.is_some(), "--provider", SIGN_IN),
         (cli.tenant.is_some(), "--tenant", SIGN_IN),
+        (cli.cloud.is_some(), "--cloud", SIGN_IN),
         (cli.issuer.is_some(), "--issuer", SIGN_IN),
         (cli.scope.is_some(), "--scope", SIGN_IN),
         (

@@ -52,6 +52,18 @@ pub fn resolve(
         }
     };
 
+    if let Some(cloud) = settings.authorize.cloud {
+        if registration.provider != "microsoft" {
+            return Err(Error::usage("--cloud applies to --provider microsoft only"));
+        }
+        // Another cloud is another set of hosts, scopes and servers: the preset's, in that
+        // cloud, with the account's tenant.
+        if registration.cloud.unwrap_or_default() != cloud {
+            let tenant = registration.tenant.clone();
+            registration = provider::preset_in("microsoft", tenant.as_deref(), cloud)
+                .expect("microsoft is a preset");
+        }
+    }
     if let Some(tenant) = &flags.tenant {
         if registration.provider != "microsoft" {
             return Err(Error::usage(
@@ -169,6 +181,7 @@ fn base(name: &str, flags: &Overrides) -> Result<Registration> {
 fn custom(name: &str) -> Registration {
     Registration {
         provider: name.to_string(),
+        cloud: None,
         issuer: None,
         tenant: None,
         authorize_endpoint: None,

@@ -25,6 +25,7 @@ mod login_test_refusal;
 mod messages;
 mod min_valid;
 mod output;
+mod presets;
 mod provider_answers;
 mod readme;
 mod refresh;

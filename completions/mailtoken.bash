@@ -58,7 +58,7 @@ _mailtoken_clap() {
                     return 0
                     ;;
                 --provider)
-                    COMPREPLY=($(compgen -W "google microsoft yahoo aol" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "google microsoft yahoo aol yandex mailru" -- "${cur}"))
                     return 0
                     ;;
                 --tenant)

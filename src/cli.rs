@@ -100,7 +100,7 @@ pub struct Cli {
     #[arg(long, value_name = "SECONDS", help_heading = SIGN, hide_short_help = true)]
     pub auth_timeout: Option<u64>,
 
-    /// google, microsoft, yahoo, aol, or a name for your own registration
+    /// google, microsoft, yahoo, aol, yandex, mailru, or a name for your own registration
     #[arg(
         long,
         value_name = "NAME",

@@ -18,10 +18,12 @@ use crate::secret::Secret;
 /// match `localhost` exactly (section 7.3 lets any port through only for the IP literals), so
 /// custom and discovered providers get `127.0.0.1`. Presets follow their registration guides:
 /// Microsoft's asks to register `http://localhost` and ignores its port; Google's desktop-app guide
-/// names `http://127.0.0.1:port`; Yahoo's and AOL's apps register `localhost` addresses.
+/// names `http://127.0.0.1:port`; Yahoo's and AOL's apps register `localhost` addresses, and so
+/// do Thunderbird's Yandex and Mail.ru registrations (`redirectionEndpoint: "http://localhost"` in
+/// its provider table).
 pub fn default_loopback_redirect(provider: &str) -> &'static str {
     match provider {
-        "microsoft" | "yahoo" | "aol" => "http://localhost/",
+        "microsoft" | "yahoo" | "aol" | "yandex" | "mailru" => "http://localhost/",
         _ => "http://127.0.0.1/",
     }
 }

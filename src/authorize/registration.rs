@@ -45,8 +45,8 @@ pub fn resolve(
         (None, None) => {
             let name = ask.value(
                 "provider",
-                "--provider google|microsoft|yahoo|aol (or --issuer URL)",
-                "Provider (google, microsoft, yahoo, aol)",
+                "--provider google|microsoft|yahoo|aol|yandex|mailru (or --issuer URL)",
+                "Provider (google, microsoft, yahoo, aol, yandex, mailru)",
             )?;
             base(&name.to_ascii_lowercase(), flags)?
         }

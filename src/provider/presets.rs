@@ -8,7 +8,7 @@ use crate::mailserver::{MailEndpoint, Protocol};
 use crate::sasl::SaslMethod;
 
 /// The names of the built-in presets, for messages and prompts.
-pub const PRESET_NAMES: &[&str] = &["google", "microsoft", "yahoo", "aol"];
+pub const PRESET_NAMES: &[&str] = &["google", "microsoft", "yahoo", "aol", "yandex", "mailru"];
 
 /// The Microsoft tenant used when none is given: any work, school or personal account.
 pub const MICROSOFT_DEFAULT_TENANT: &str = "common";
@@ -87,6 +87,34 @@ pub fn preset_in(name: &str, tenant: Option<&str>, cloud: Cloud) -> Option<Regis
                 ..base(name)
             })
         }
+        // Thunderbird's provider table (mozilla/releases-comm-central,
+        // mailnews/base/src/OAuth2Providers.sys.mjs), issuer "oauth.yandex.com": its endpoints,
+        // and the scopes of its host map (imap.yandex.com "mail:imap_full", smtp.yandex.com
+        // "mail:smtp"). The servers are Thunderbird's ISPDB entry ispdb/yandex.ru (IMAP 993 and
+        // SMTP 465, both TLS). The table lists no OAuth2 scope for POP, so the preset has no POP
+        // server. The mechanism is reconstructed: the table names none, and XOAUTH2 is the one
+        // Thunderbird's IMAP and SMTP clients send with an OAuth2 token.
+        "yandex" => Some(Registration {
+            authorize_endpoint: Some("https://oauth.yandex.com/authorize".into()),
+            token_endpoint: "https://oauth.yandex.com/token".into(),
+            scope: "mail:imap_full mail:smtp".into(),
+            imap_endpoint: endpoint(Protocol::Imap, "imaps://imap.yandex.com:993"),
+            smtp_endpoint: endpoint(Protocol::Smtp, "smtps://smtp.yandex.com:465"),
+            ..base("yandex")
+        }),
+        // Thunderbird's provider table, issuer "o2.mail.ru": its endpoints, and the scope
+        // "mail.imap" its host map gives imap.mail.ru and smtp.mail.ru alike. The servers are
+        // Thunderbird's ISPDB entry ispdb/mail.ru (IMAP 993, POP 995 with OAuth2 listed, SMTP
+        // 465, all TLS). The mechanism is reconstructed, as for Yandex.
+        "mailru" => Some(Registration {
+            authorize_endpoint: Some("https://o2.mail.ru/login".into()),
+            token_endpoint: "https://o2.mail.ru/token".into(),
+            scope: "mail.imap".into(),
+            imap_endpoint: endpoint(Protocol::Imap, "imaps://imap.mail.ru:993"),
+            pop_endpoint: endpoint(Protocol::Pop, "pop3s://pop.mail.ru:995"),
+            smtp_endpoint: endpoint(Protocol::Smtp, "smtps://smtp.mail.ru:465"),
+            ..base("mailru")
+        }),
         _ => None,
     }
 }

@@ -175,3 +175,87 @@ fn the_cloud_is_refused_for_other_providers_and_other_actions() {
     run.expect_code(64);
     run.says("--cloud does nothing with");
 }
+
+#[test]
+fn yandex_and_mailru_sign_in_where_thunderbirds_table_says_with_the_users_own_client() {
+    // Thunderbird's OAuth2Providers.sys.mjs: oauth.yandex.com and o2.mail.ru, their scopes from
+    // its host map; the redirect is the localhost address its registrations use.
+    let cases = [
+        (
+            "yandex",
+            (
+                "https://oauth.yandex.com/authorize",
+                "mail:imap_full mail:smtp",
+            ),
+        ),
+        ("mailru", ("https://o2.mail.ru/login", "mail.imap")),
+    ];
+    each_case(cases, |(endpoint, scope)| {
+        let name = if endpoint.contains("yandex") {
+            "yandex"
+        } else {
+            "mailru"
+        };
+        let url = sign_in_url(&["--provider", name]);
+        let (base, query) = split(&url);
+        assert_eq!(base, endpoint);
+        assert_eq!(query["scope"], scope);
+        assert_eq!(
+            query["client_id"], "my-own-client",
+            "never another app's client"
+        );
+        assert_eq!(query["redirect_uri"], "http://localhost/");
+    });
+}
+
+#[test]
+fn yandex_and_mailru_record_their_mail_servers() {
+    // Thunderbird's ISPDB: ispdb/yandex.ru and ispdb/mail.ru.
+    let token = stored_after_sign_in(&["--provider", "yandex"]);
+    let r = &token.registration;
+    assert_eq!(
+        r.imap_endpoint.as_ref().unwrap().url(),
+        "imaps://imap.yandex.com:993"
+    );
+    assert_eq!(
+        r.smtp_endpoint.as_ref().unwrap().url(),
+        "smtps://smtp.yandex.com:465"
+    );
+    assert!(r.pop_endpoint.is_none(), "no OAuth2 scope for POP is known");
+    assert_eq!(r.sasl_method, mailtoken::sasl::SaslMethod::Xoauth2);
+    let token = stored_after_sign_in(&["--provider", "mailru"]);
+    let r = &token.registration;
+    assert_eq!(
+        r.imap_endpoint.as_ref().unwrap().url(),
+        "imaps://imap.mail.ru:993"
+    );
+    assert_eq!(
+        r.pop_endpoint.as_ref().unwrap().url(),
+        "pop3s://pop.mail.ru:995"
+    );
+    assert_eq!(
+        r.smtp_endpoint.as_ref().unwrap().url(),
+        "smtps://smtp.mail.ru:465"
+    );
+}
+
+#[test]
+fn no_preset_carries_a_client() {
+    // A preset is endpoints, scopes and servers only: without --client-id and no terminal, the
+    // sign-in asks for one for every preset.
+    for name in mailtoken::provider::PRESET_NAMES {
+        let sandbox = Sandbox::new();
+        let run = sandbox.run(&[
+            sandbox.path("account").to_str().unwrap(),
+            "--authorize",
+            "--provider",
+            name,
+            "--email",
+            "user@example.com",
+            "--client-secret",
+            "",
+        ]);
+        run.expect_code(64);
+        run.says("no client id");
+    }
+}

@@ -17,6 +17,7 @@ mod pages;
 mod prompt;
 mod qr;
 mod registration;
+mod reuse;
 
 use std::time::Instant;
 
@@ -103,6 +104,12 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
     }
     let resolved = registration::resolve(&http, settings, previous.as_ref(), &ask)?;
     let registration = resolved.registration;
+    // A new account at a provider another account uses: that account's client, if taken.
+    let reused = match previous {
+        None => reuse::offer(settings, &registration, &ask)?,
+        Some(_) => None,
+    };
+    let settings = reused.as_ref().unwrap_or(settings);
     let flow = choose_flow(settings, previous.as_ref(), &registration);
     check_flow(flow, &registration)?;
     if unattended {

@@ -29,5 +29,6 @@ mod presets;
 mod provider_answers;
 mod readme;
 mod refresh;
+mod reuse;
 mod safety;
 mod storage_safety;

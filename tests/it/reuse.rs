@@ -1,0 +1,103 @@
+//! A registration entered once (issue 24, item 8): a new account at a provider another account
+//! already uses takes that account's client id and secret, saying which account they came from;
+//! without a terminal only when exactly one registration is in use.
+
+use crate::support::*;
+
+/// A first clientcredentials sign-in of `name` (a bare account name) at `provider`, with `who`.
+fn sign_in(sandbox: &Sandbox, provider: &FakeProvider, name: &str, who: &[&str]) -> Run {
+    let mut args = strings(&[name, "--authorize", "--authflow", "clientcredentials"]);
+    args.extend(strings(who));
+    args.extend(provider.endpoint_args());
+    sandbox.run(&args)
+}
+
+#[test]
+fn a_second_account_takes_the_client_of_the_first_and_says_so() {
+    let provider = FakeProvider::for_service();
+    let sandbox = Sandbox::new();
+    sign_in(&sandbox, &provider, "first", &SERVICE).expect_code(0);
+
+    let run = sign_in(
+        &sandbox,
+        &provider,
+        "second",
+        &["--email", "other@example.com"],
+    );
+    run.expect_code(0);
+    run.says("using the registration of account first at testprovider: client id test-client and its client secret");
+    run.never_says("s3cret");
+    let requests = provider.requests_to("/token");
+    let last = &requests.last().unwrap().form;
+    assert_eq!(last["client_id"], CLIENT_ID);
+    assert_eq!(last["client_secret"], "s3cret");
+    let second = sandbox.read_token(&sandbox.accounts_dir().join("second"));
+    assert_eq!(second.client_id, CLIENT_ID);
+    assert_eq!(second.email, "other@example.com");
+}
+
+#[test]
+fn two_registrations_in_use_are_not_guessed_between_without_a_terminal() {
+    let provider = FakeProvider::for_service();
+    let sandbox = Sandbox::new();
+    sign_in(&sandbox, &provider, "first", &SERVICE).expect_code(0);
+    let mut copy = sandbox.read_token(&sandbox.accounts_dir().join("first"));
+    copy.client_id = "another-client".into();
+    sandbox.write_token(&sandbox.accounts_dir().join("copy"), &copy);
+
+    let run = sign_in(
+        &sandbox,
+        &provider,
+        "second",
+        &["--email", "other@example.com"],
+    );
+    run.expect_code(64);
+    run.says("accounts copy and first use different registrations at testprovider");
+    run.says("no client id");
+    assert!(!sandbox.accounts_dir().join("second").exists());
+}
+
+#[test]
+fn an_account_at_another_provider_offers_nothing() {
+    let provider = FakeProvider::for_service();
+    let sandbox = Sandbox::new();
+    sign_in(&sandbox, &provider, "first", &SERVICE).expect_code(0);
+    let mut elsewhere = sandbox.read_token(&sandbox.accounts_dir().join("first"));
+    elsewhere.registration.provider = "someone-else".into();
+    sandbox.write_token(&sandbox.accounts_dir().join("first"), &elsewhere);
+
+    let run = sign_in(
+        &sandbox,
+        &provider,
+        "second",
+        &["--email", "other@example.com"],
+    );
+    run.expect_code(64);
+    run.never_says("using the registration");
+    run.says("no client id");
+}
+
+#[test]
+fn a_client_id_given_is_never_replaced() {
+    let provider = FakeProvider::for_service();
+    let sandbox = Sandbox::new();
+    sign_in(&sandbox, &provider, "first", &SERVICE).expect_code(0);
+    let run = sign_in(
+        &sandbox,
+        &provider,
+        "second",
+        &[
+            "--email",
+            "x@example.com",
+            "--client-id",
+            "unknown",
+            "--client-secret",
+            "s3cret",
+        ],
+    );
+    run.never_says("using the registration");
+    assert_eq!(
+        provider.requests_to("/token").last().unwrap().form["client_id"],
+        "unknown"
+    );
+}

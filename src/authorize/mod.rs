@@ -11,6 +11,7 @@ mod browser;
 mod choices;
 mod code;
 mod device;
+mod from_address;
 pub mod listener;
 mod loopback;
 mod pages;
@@ -94,6 +95,9 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
     let previous = load_previous(&account)?;
     let ask = Prompter::for_stdin();
     let http = Http::new()?;
+    // `--email` alone: the provider its domain names, said before anything else happens.
+    let guessed = from_address::guess(settings, previous.as_ref());
+    let settings = guessed.as_ref().unwrap_or(settings);
 
     // Without a terminal, every missing value is reported at once: before anything else when the
     // provider is among them (nothing can be checked without it), else after the checks that

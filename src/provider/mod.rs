@@ -12,6 +12,7 @@ use crate::mailserver::{MailEndpoint, Protocol};
 use crate::sasl::SaslMethod;
 
 mod cloud;
+pub mod domains;
 mod presets;
 
 pub use cloud::Cloud;

@@ -14,6 +14,7 @@ mod cached;
 mod completions;
 mod concurrency;
 mod files;
+mod from_address;
 mod generated;
 mod hints;
 mod https;

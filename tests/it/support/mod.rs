@@ -4,6 +4,7 @@
 
 pub mod base64;
 pub mod browser;
+pub mod dns;
 pub mod http;
 pub mod login_test;
 pub mod mail;

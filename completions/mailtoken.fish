@@ -8,7 +8,7 @@ complete -c mailtoken -l client-secret -d 'OAuth2 client secret; stored in the t
 complete -c mailtoken -l client-secret-file -d 'Read the OAuth2 client secret from FILE (`-` for stdin); stored in the token file' -r -F
 complete -c mailtoken -l port -d 'Fixed loopback port for localhostauthcode (for `ssh -L`); default: any free port' -r
 complete -c mailtoken -l auth-timeout -d 'Give up on an interactive sign-in after this many seconds (default 300; for devicecode, the code\'s own lifetime)' -r
-complete -c mailtoken -l provider -d 'google, microsoft, yahoo, aol, yandex, mailru, or a name for your own registration' -r -f -a "google\t''
+complete -c mailtoken -l provider -d 'A preset (google, microsoft, yahoo, aol, yandex, mailru) or any name' -r -f -a "google\t''
 microsoft\t''
 yahoo\t''
 aol\t''

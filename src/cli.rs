@@ -100,7 +100,7 @@ pub struct Cli {
     #[arg(long, value_name = "SECONDS", help_heading = SIGN, hide_short_help = true)]
     pub auth_timeout: Option<u64>,
 
-    /// google, microsoft, yahoo, aol, yandex, mailru, or a name for your own registration
+    /// A preset (google, microsoft, yahoo, aol, yandex, mailru) or any name
     #[arg(
         long,
         value_name = "NAME",

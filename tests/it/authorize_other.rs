@@ -640,7 +640,7 @@ fn localhostauthcode_refuses_a_redirect_it_cannot_receive() {
         "--provider",
         "microsoft",
         "--redirect-uri",
-        "https://localhost",
+        "https://login.microsoftonline.com/common/oauth2/nativeclient",
         "--authflow",
         "localhostauthcode",
         "--email",

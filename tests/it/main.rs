@@ -8,6 +8,7 @@ mod support;
 
 mod account_state;
 mod authorize_device;
+mod authorize_https;
 mod authorize_localhost;
 mod authorize_other;
 mod cached;

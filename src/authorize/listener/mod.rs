@@ -7,7 +7,8 @@
 //! that connects, cannot stall or exhaust it; the decision about each request is taken by the
 //! caller on one thread, in order.
 //!
-//! `http1` reads the request head and writes the answer.
+//! `http1` reads the request head and writes the answer; `tls` makes the listener speak https
+//! for registrations that accept only an `https://localhost` redirect.
 //!
 //! tiny_http was the first choice, but it reads header lines without any length limit and sets no
 //! timeout on accepted connections, so the two guarantees above could not be given with it.
@@ -21,9 +22,14 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod http1;
+mod tls;
 
+use http1::{Connection, HeadError, read_head, write_answer};
 pub use http1::{Head, MAX_REQUEST, parse_request_head};
-use http1::{HeadError, read_head, write_answer};
+pub use tls::one_sign_in_config;
+
+/// The TLS configuration of an https listener.
+pub type TlsConfig = Arc<rustls::server::ServerConfig>;
 
 /// How long a connection may stay silent. Browsers open speculative connections that never carry
 /// a request; those are closed after this, without holding anything else up.
@@ -98,6 +104,12 @@ pub struct Listener {
 impl Listener {
     /// Listens on `port`, or on a free ephemeral port when `None`.
     pub fn bind(port: Option<u16>) -> Result<Listener, BindError> {
+        Listener::bind_with(port, None)
+    }
+
+    /// Listens as `bind` does, speaking TLS with `tls` when given: every connection is then a
+    /// TLS connection, served with the same deadlines, caps and limits as a plain one.
+    pub fn bind_with(port: Option<u16>, tls: Option<TlsConfig>) -> Result<Listener, BindError> {
         let (listeners, port) = match port {
             Some(port) => (bind_pair(port)?, port),
             None => bind_ephemeral()?,
@@ -111,7 +123,8 @@ impl Listener {
         for listener in listeners {
             let sender = sender.clone();
             let stop = Arc::clone(&stop);
-            thread::spawn(move || accept_loop(listener, sender, stop));
+            let tls = tls.clone();
+            thread::spawn(move || accept_loop(listener, sender, stop, tls));
         }
         Ok(Listener {
             port,
@@ -214,7 +227,12 @@ fn bind_ephemeral() -> Result<(Vec<TcpListener>, u16), BindError> {
     }))
 }
 
-fn accept_loop(listener: TcpListener, sender: Sender<Incoming>, stop: Arc<AtomicBool>) {
+fn accept_loop(
+    listener: TcpListener,
+    sender: Sender<Incoming>,
+    stop: Arc<AtomicBool>,
+    tls: Option<TlsConfig>,
+) {
     // Non-blocking, so the loop notices the order to stop; the listening socket closes with it.
     if listener.set_nonblocking(true).is_err() {
         return;
@@ -230,8 +248,9 @@ fn accept_loop(listener: TcpListener, sender: Sender<Incoming>, stop: Arc<Atomic
                 active.fetch_add(1, Ordering::Relaxed);
                 let sender = sender.clone();
                 let serving = Arc::clone(&active);
+                let tls = tls.clone();
                 let spawned = thread::Builder::new().spawn(move || {
-                    serve(stream, sender);
+                    serve(stream, sender, tls);
                     serving.fetch_sub(1, Ordering::Relaxed);
                 });
                 // No thread to be had (a task limit): this connection is dropped, not the sign-in.
@@ -247,17 +266,29 @@ fn accept_loop(listener: TcpListener, sender: Sender<Incoming>, stop: Arc<Atomic
     }
 }
 
-/// Reads one request from a connection, hands it over, writes the answer, closes.
-fn serve(mut stream: TcpStream, sender: Sender<Incoming>) {
+/// Serves one connection, over TLS when `tls` is given.
+fn serve(stream: TcpStream, sender: Sender<Incoming>, tls: Option<TlsConfig>) {
     if stream.set_nonblocking(false).is_err()
         || stream.set_read_timeout(Some(IDLE_TIMEOUT)).is_err()
         || stream.set_write_timeout(Some(IDLE_TIMEOUT)).is_err()
     {
         return;
     }
-    // One absolute deadline for the whole request: a client trickling a byte at a time must not
-    // hold a thread (and a connection slot) for longer.
+    // One absolute deadline for the whole request, TLS handshake included: a client trickling a
+    // byte at a time must not hold a thread (and a connection slot) for longer.
     let deadline = Instant::now() + IDLE_TIMEOUT;
+    match tls {
+        None => answer_one(stream, sender, deadline),
+        Some(config) => {
+            if let Ok(connection) = tls::TlsConn::new(config, stream, deadline) {
+                answer_one(connection, sender, deadline);
+            }
+        }
+    }
+}
+
+/// Reads one request from a connection, hands it over, writes the answer, closes.
+fn answer_one(mut stream: impl Connection, sender: Sender<Incoming>, deadline: Instant) {
     let answer = match read_head(&mut stream, deadline) {
         Ok(Some((method, target))) => {
             let (reply, answer) = mpsc::channel();
@@ -278,6 +309,8 @@ fn serve(mut stream: TcpStream, sender: Sender<Incoming>) {
                 return;
             };
             let _ = write_answer(&mut stream, &answer);
+            // The end of the page said (TLS's close_notify, TCP's FIN), then the connection closed.
+            stream.close_write();
             drop(stream);
             let _ = done.send(());
             return;
@@ -296,7 +329,7 @@ fn serve(mut stream: TcpStream, sender: Sender<Incoming>) {
             );
             // Closing with unread input would reset the connection and lose the answer: read a
             // little more first, bounded in size and time.
-            let _ = stream.shutdown(std::net::Shutdown::Write);
+            stream.close_write();
             let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
             let _ = io::copy(
                 &mut (&mut stream).take(4 * MAX_REQUEST as u64),
@@ -307,6 +340,7 @@ fn serve(mut stream: TcpStream, sender: Sender<Incoming>) {
         Err(HeadError::Io) => return,
     };
     let _ = write_answer(&mut stream, &answer);
+    stream.close_write();
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod login_test;
 pub mod mail;
 pub mod provider;
 pub mod sandbox;
+pub mod tls_browser;
 pub mod tokens;
 
 pub use browser::*;

@@ -53,6 +53,7 @@ fn main() {
             recipients: vec![identity.to_public().to_string()],
         },
         min_valid_minutes: None,
+        credential: None,
         min_valid_this_call: None,
         unknown: None,
     };

@@ -23,7 +23,7 @@ _mailtoken_clap() {
 
     case "${cmd}" in
         mailtoken)
-            opts="-a -t -v -d -h -V --authorize --authflow --email --client-id --client-secret --client-secret-file --port --no-browser --auth-timeout --provider --tenant --cloud --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --force-refresh --min-valid --list --status --json --check --keepalive --revoke --no-login-hint --test --verbose --debug --help --version"
+            opts="-a -t -v -d -h -V --authorize --authflow --email --client-id --client-secret --client-secret-file --service-account --client-certificate --port --no-browser --auth-timeout --provider --tenant --cloud --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --force-refresh --min-valid --list --status --json --check --keepalive --revoke --no-login-hint --test --verbose --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -46,6 +46,14 @@ _mailtoken_clap() {
                     return 0
                     ;;
                 --client-secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-certificate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -175,7 +183,7 @@ _mailtoken_accounts() {
 # TOKENFILE completes as an account name or a path; options and their values as clap knows them.
 _mailtoken_complete() {
     local cur="${2-}" prev="${3-}"
-    if [[ $cur != -* && " --authflow --email --client-id --client-secret --client-secret-file --port --auth-timeout --provider --tenant --cloud --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --min-valid --keepalive " != *" $prev "* && ${COMP_CWORD:-1} -ge 1 ]]; then
+    if [[ $cur != -* && " --authflow --email --client-id --client-secret --client-secret-file --service-account --client-certificate --port --auth-timeout --provider --tenant --cloud --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --min-valid --keepalive " != *" $prev "* && ${COMP_CWORD:-1} -ge 1 ]]; then
         local IFS=$'\n'
         compopt -o filenames 2>/dev/null
         if [[ $cur == */* ]]; then

@@ -6,6 +6,8 @@ complete -c mailtoken -l email -d 'E-mail address of the account (the SASL user 
 complete -c mailtoken -l client-id -d 'OAuth2 client id; stored in the token file' -r
 complete -c mailtoken -l client-secret -d 'OAuth2 client secret; stored in the token file' -r
 complete -c mailtoken -l client-secret-file -d 'Read the OAuth2 client secret from FILE (`-` for stdin); stored in the token file' -r -F
+complete -c mailtoken -l service-account -d 'Google service account key (JSON) acting for --email\'s mailbox (domain-wide delegation)' -r -F
+complete -c mailtoken -l client-certificate -d 'PEM file with an RSA key and its certificate: clientcredentials without a secret' -r -F
 complete -c mailtoken -l port -d 'Fixed loopback port for localhostauthcode (for `ssh -L`); default: any free port' -r
 complete -c mailtoken -l auth-timeout -d 'Give up on an interactive sign-in after this many seconds (default 300; for devicecode, the code\'s own lifetime)' -r
 complete -c mailtoken -l provider -d 'A preset (google, microsoft, yahoo, aol, yandex, mailru) or any name' -r -f -a "google\t''

@@ -177,6 +177,7 @@ mod tests {
             granted_scope: None,
             encryption: crate::encryption::EncryptionSpec::Gpg { recipient: None },
             min_valid_minutes: None,
+            credential: None,
             min_valid_this_call: None,
             unknown: None,
         }

@@ -87,6 +87,26 @@ pub struct Cli {
     )]
     pub client_secret_file: Option<PathBuf>,
 
+    /// Google service account key (JSON) acting for --email's mailbox (domain-wide delegation)
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["client_certificate", "client_secret", "client_secret_file"],
+        help_heading = SIGN,
+        hide_short_help = true
+    )]
+    pub service_account: Option<PathBuf>,
+
+    /// PEM file with an RSA key and its certificate: clientcredentials without a secret
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["client_secret", "client_secret_file"],
+        help_heading = SIGN,
+        hide_short_help = true
+    )]
+    pub client_certificate: Option<PathBuf>,
+
     /// Fixed loopback port for localhostauthcode (for `ssh -L`); default: any free port
     #[arg(long, value_name = "PORT", help_heading = SIGN, hide_short_help = true)]
     pub port: Option<u16>,

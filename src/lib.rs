@@ -21,6 +21,7 @@ pub mod app;
 pub mod authorize;
 pub mod check;
 pub mod cli;
+pub mod credential;
 pub mod discovery;
 pub mod dns;
 pub mod encryption;

@@ -67,6 +67,10 @@ pub struct AuthorizeOptions {
     pub encryption: Option<EncryptionKind>,
     /// `--cloud`: Microsoft's national cloud.
     pub cloud: Option<crate::provider::Cloud>,
+    /// `--service-account FILE`: a Google service account key.
+    pub service_account: Option<PathBuf>,
+    /// `--client-certificate FILE`: a certificate credential.
+    pub client_certificate: Option<PathBuf>,
 }
 
 /// Everything one run needs to know.
@@ -144,6 +148,8 @@ impl Settings {
                 deadline_given: cli.auth_timeout.is_some(),
                 encryption,
                 cloud: cli.cloud,
+                service_account: cli.service_account.clone(),
+                client_certificate: cli.client_certificate.clone(),
             },
             encryption: EncryptionOptions {
                 age_identity: cli.age_identity.clone(),
@@ -201,9 +207,15 @@ const MAIL: &[Action] = &[Action::Print, Action::Authorize, Action::Test];
 
 /// Refuses a flag that none of the actions asked for uses (exit 64), naming where it applies.
 fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
-    let flags: [(bool, &str, &[Action]); 28] = [
+    let flags: [(bool, &str, &[Action]); 30] = [
         (cli.authflow.is_some(), "--authflow", SIGN_IN),
         (cli.port.is_some(), "--port", SIGN_IN),
+        (cli.service_account.is_some(), "--service-account", SIGN_IN),
+        (
+            cli.client_certificate.is_some(),
+            "--client-certificate",
+            SIGN_IN,
+        ),
         (cli.no_browser, "--no-browser", SIGN_IN),
         (cli.auth_timeout.is_some(), "--auth-timeout", SIGN_IN),
         (cli.no_login_hint, "--no-login-hint", SIGN_IN),

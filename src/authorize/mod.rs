@@ -10,6 +10,7 @@
 mod browser;
 mod choices;
 mod code;
+mod credentials;
 mod device;
 mod from_address;
 pub mod listener;
@@ -51,6 +52,8 @@ pub(crate) struct Request<'a> {
     pub registration: &'a Registration,
     pub client_id: &'a str,
     pub client_secret: Option<&'a Secret>,
+    /// The signing credential of an account without a user.
+    pub credential: Option<&'a crate::credential::Credential>,
     pub email: &'a str,
     pub options: &'a AuthorizeOptions,
     /// When to give up waiting for the user (`--auth-timeout`).
@@ -95,6 +98,13 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
     let previous = load_previous(&account)?;
     let ask = Prompter::for_stdin();
     let http = Http::new()?;
+    // A signing key (service account, certificate): what it implies for the sign-in.
+    let credential = credentials::signing(settings, previous.as_ref())?;
+    let implied = credential
+        .as_ref()
+        .map(|credential| credentials::implied(settings, credential, previous.as_ref()))
+        .transpose()?;
+    let settings = implied.as_ref().unwrap_or(settings);
     // `--email` alone: the provider its domain names, said before anything else happens.
     let guessed = from_address::guess(settings, previous.as_ref());
     let settings = guessed.as_ref().unwrap_or(settings);
@@ -119,7 +129,13 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
     if unattended {
         check_nothing_missing(settings, previous.as_ref())?;
     }
-    let client = client(settings, previous.as_ref(), &ask, flow)?;
+    let client = client(
+        settings,
+        previous.as_ref(),
+        &ask,
+        flow,
+        credential.is_some(),
+    )?;
     let spec = choose_encryption(settings, previous.as_ref(), &ask)?;
     check_encryption(&account, &spec)?;
 
@@ -128,6 +144,7 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         registration: &registration,
         client_id: &client.id,
         client_secret: client.secret.as_ref(),
+        credential: credential.as_ref(),
         email: &client.email,
         options: &settings.authorize,
         deadline: Instant::now() + settings.authorize.deadline,
@@ -168,6 +185,7 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
             .min_valid
             .or(previous.as_ref().and_then(|p| p.min_valid_minutes))
             .filter(|minutes| *minutes > 0),
+        credential,
         min_valid_this_call: None,
         unknown: previous
             .as_ref()
@@ -193,6 +211,7 @@ fn client(
     previous: Option<&TokenFile>,
     ask: &Prompter,
     flow: Flow,
+    signs: bool,
 ) -> Result<Client> {
     let email = match (&settings.overrides.email, previous) {
         (Some(email), _) => email.clone(),
@@ -218,7 +237,7 @@ fn client(
         )?),
     }
     .filter(|secret| !secret.is_empty());
-    if flow == Flow::Clientcredentials && secret.is_none() {
+    if flow == Flow::Clientcredentials && secret.is_none() && !signs {
         return Err(Error::usage(
             "the clientcredentials flow needs a confidential client, and no client secret was given",
         )
@@ -283,11 +302,13 @@ fn run_flow(flow: Flow, request: &Request) -> Result<Obtained> {
         // RFC 6749 section 4.4: no user, the confidential client asks for itself.
         Flow::Clientcredentials => {
             let requested_at = Utc::now();
-            grant::client_credentials(
+            grant::without_user(
                 request.http,
                 request.registration,
                 request.client_id,
                 request.client_secret,
+                request.credential,
+                request.email,
             )
             .map(|granted| (granted, requested_at))
             .map_err(|failure| {

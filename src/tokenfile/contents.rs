@@ -83,6 +83,10 @@ pub struct TokenFile {
     /// before it is used (Microsoft's high-volume SMTP refuses one with less than 10 minutes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_valid_minutes: Option<u32>,
+    /// The key an account without a user signs with (`--service-account`,
+    /// `--client-certificate`), kept here so no refresh needs the key file again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<crate::credential::Credential>,
     /// `--min-valid` given for this one call, over the recorded value: never stored.
     #[serde(skip)]
     pub min_valid_this_call: Option<u32>,
@@ -269,6 +273,7 @@ mod tests {
             granted_scope: None,
             encryption: EncryptionSpec::Gpg { recipient: None },
             min_valid_minutes: None,
+            credential: None,
             min_valid_this_call: None,
             unknown: None,
         }

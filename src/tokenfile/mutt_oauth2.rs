@@ -80,6 +80,7 @@ impl MuttOauth2File {
             granted_scope: None,
             encryption,
             min_valid_minutes: None,
+            credential: None,
             min_valid_this_call: None,
             unknown: None,
         })

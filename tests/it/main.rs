@@ -33,4 +33,5 @@ mod readme;
 mod refresh;
 mod reuse;
 mod safety;
+mod signing_keys;
 mod storage_safety;

@@ -6,6 +6,7 @@ pub mod base64;
 pub mod browser;
 pub mod dns;
 pub mod http;
+pub mod jwt;
 pub mod login_test;
 pub mod mail;
 pub mod provider;

@@ -57,6 +57,7 @@ pub fn token_file(
         granted_scope: None,
         encryption,
         min_valid_minutes: None,
+        credential: None,
         min_valid_this_call: None,
         unknown: None,
     }

@@ -101,3 +101,63 @@ fn a_client_id_given_is_never_replaced() {
         "unknown"
     );
 }
+
+#[test]
+fn on_a_terminal_the_registration_is_offered_and_taken_when_chosen() {
+    if !require("script") {
+        return;
+    }
+    let provider = FakeProvider::for_service();
+    let sandbox = Sandbox::new();
+    sign_in(&sandbox, &provider, "first", &SERVICE).expect_code(0);
+    let mut args = strings(&["second", "--authorize", "--authflow", "clientcredentials"]);
+    args.extend(strings(&["--email", "other@example.com"]));
+    args.extend(provider.endpoint_args());
+    let quoted: Vec<String> = args
+        .iter()
+        .map(|a| mailtoken::paths::shell_quote(a))
+        .collect();
+    let mut child = sandbox
+        .terminal(&format!("\"$MAILTOKEN\" {} > stdout", quoted.join(" ")))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"1\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{terminal}");
+    assert!(
+        terminal.contains("client id test-client (account first)"),
+        "{terminal}"
+    );
+    assert!(
+        terminal.contains("using the registration of account first"),
+        "{terminal}"
+    );
+    assert_eq!(sandbox.read("stdout"), "access-from-client-credentials\n");
+}
+
+#[test]
+fn an_account_that_would_ask_for_a_passphrase_is_not_opened() {
+    let provider = FakeProvider::for_service();
+    let sandbox = Sandbox::new();
+    sign_in(&sandbox, &provider, "first", &SERVICE).expect_code(0);
+    let first = sandbox.accounts_dir().join("first");
+    let mut token = sandbox.read_token(&first);
+    token.encryption = mailtoken::encryption::EncryptionSpec::AgePassphrase;
+    write_private(
+        &first,
+        passphrase_encrypt("correct horse", &token.to_json()),
+    );
+
+    let run = sign_in(
+        &sandbox,
+        &provider,
+        "second",
+        &["--email", "other@example.com"],
+    );
+    run.expect_code(64);
+    run.never_says("using the registration");
+    run.never_says("passphrase");
+}

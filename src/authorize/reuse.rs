@@ -145,7 +145,12 @@ fn candidates(settings: &Settings, registration: &Registration) -> Vec<Found> {
             continue;
         };
         let token = loaded.token;
-        if token.client_id.is_empty() || !same_provider(&token.registration, registration) {
+        // A signing key's account (a service account's id is its address) is no registration
+        // for a person's sign-in.
+        if token.client_id.is_empty()
+            || token.credential.is_some()
+            || !same_provider(&token.registration, registration)
+        {
             continue;
         }
         let duplicate = found

@@ -161,3 +161,35 @@ fn an_account_that_would_ask_for_a_passphrase_is_not_opened() {
     run.never_says("using the registration");
     run.never_says("passphrase");
 }
+
+#[test]
+fn a_service_accounts_key_is_no_registration_for_a_person() {
+    use crate::support::jwt::service_account_json;
+    let server = FakeServer::answering(Reply::token("relay-token", None, 3600));
+    let sandbox = Sandbox::new();
+    let key = sandbox.path("service.json");
+    write_private(&key, service_account_json(&server.token_endpoint()));
+    sandbox
+        .run(&[
+            "relay",
+            "--authorize",
+            "--service-account",
+            key.to_str().unwrap(),
+            "--email",
+            "relay@example.com",
+        ])
+        .expect(0, "relay-token\n");
+    let run = sandbox.run(&[
+        "person",
+        "--authorize",
+        "--provider",
+        "google",
+        "--authflow",
+        "authcode",
+        "--email",
+        "me@example.com",
+    ]);
+    run.expect_code(64);
+    run.never_says("using the registration");
+    run.says("no client id");
+}

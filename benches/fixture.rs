@@ -52,6 +52,9 @@ fn main() {
         encryption: EncryptionSpec::Age {
             recipients: vec![identity.to_public().to_string()],
         },
+        min_valid_minutes: None,
+        credential: None,
+        min_valid_this_call: None,
         unknown: None,
     };
     // As mailtoken writes it for the identity it reads with: with its own stanza beside the X25519

@@ -23,7 +23,7 @@ _mailtoken_clap() {
 
     case "${cmd}" in
         mailtoken)
-            opts="-a -t -v -d -h -V --authorize --authflow --email --client-id --client-secret --client-secret-file --port --no-browser --auth-timeout --provider --tenant --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --force-refresh --list --status --json --check --keepalive --revoke --no-login-hint --test --verbose --debug --help --version"
+            opts="-a -t -v -d -h -V --authorize --authflow --email --client-id --client-secret --client-secret-file --service-account --client-certificate --port --no-browser --auth-timeout --provider --tenant --cloud --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --force-refresh --min-valid --list --status --json --check --keepalive --revoke --no-login-hint --test --verbose --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -49,6 +49,14 @@ _mailtoken_clap() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -58,11 +66,15 @@ _mailtoken_clap() {
                     return 0
                     ;;
                 --provider)
-                    COMPREPLY=($(compgen -W "google microsoft yahoo aol" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "google microsoft yahoo aol yandex mailru" -- "${cur}"))
                     return 0
                     ;;
                 --tenant)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cloud)
+                    COMPREPLY=($(compgen -W "global usgov usgov-dod china" -- "${cur}"))
                     return 0
                     ;;
                 --issuer)
@@ -133,6 +145,10 @@ _mailtoken_clap() {
                     COMPREPLY=($(compgen -W "imap pop smtp" -- "${cur}"))
                     return 0
                     ;;
+                --min-valid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --keepalive)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -167,7 +183,7 @@ _mailtoken_accounts() {
 # TOKENFILE completes as an account name or a path; options and their values as clap knows them.
 _mailtoken_complete() {
     local cur="${2-}" prev="${3-}"
-    if [[ $cur != -* && " --authflow --email --client-id --client-secret --client-secret-file --port --auth-timeout --provider --tenant --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --keepalive " != *" $prev "* && ${COMP_CWORD:-1} -ge 1 ]]; then
+    if [[ $cur != -* && " --authflow --email --client-id --client-secret --client-secret-file --service-account --client-certificate --port --auth-timeout --provider --tenant --cloud --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --min-valid --keepalive " != *" $prev "* && ${COMP_CWORD:-1} -ge 1 ]]; then
         local IFS=$'\n'
         compopt -o filenames 2>/dev/null
         if [[ $cur == */* ]]; then

@@ -6,13 +6,21 @@ complete -c mailtoken -l email -d 'E-mail address of the account (the SASL user 
 complete -c mailtoken -l client-id -d 'OAuth2 client id; stored in the token file' -r
 complete -c mailtoken -l client-secret -d 'OAuth2 client secret; stored in the token file' -r
 complete -c mailtoken -l client-secret-file -d 'Read the OAuth2 client secret from FILE (`-` for stdin); stored in the token file' -r -F
+complete -c mailtoken -l service-account -d 'Google service account key (JSON) acting for --email\'s mailbox (domain-wide delegation)' -r -F
+complete -c mailtoken -l client-certificate -d 'PEM file with an RSA key and its certificate: clientcredentials without a secret' -r -F
 complete -c mailtoken -l port -d 'Fixed loopback port for localhostauthcode (for `ssh -L`); default: any free port' -r
 complete -c mailtoken -l auth-timeout -d 'Give up on an interactive sign-in after this many seconds (default 300; for devicecode, the code\'s own lifetime)' -r
-complete -c mailtoken -l provider -d 'google, microsoft, yahoo, aol, or a name for your own registration' -r -f -a "google\t''
+complete -c mailtoken -l provider -d 'A preset (google, microsoft, yahoo, aol, yandex, mailru) or any name' -r -f -a "google\t''
 microsoft\t''
 yahoo\t''
-aol\t''"
+aol\t''
+yandex\t''
+mailru\t''"
 complete -c mailtoken -l tenant -d 'Microsoft tenant: common, consumers, organizations or a tenant id' -r
+complete -c mailtoken -l cloud -d 'Microsoft cloud: global, usgov, usgov-dod or china (login host, scopes, mail servers)' -r -f -a "global\t'Microsoft 365 and Outlook.com (login.microsoftonline.com)'
+usgov\t'US Government GCC High (login.microsoftonline.us)'
+usgov-dod\t'US Government DoD (login.microsoftonline.us)'
+china\t'Operated by 21Vianet in China (login.chinacloudapi.cn)'"
 complete -c mailtoken -l issuer -d 'Discover the endpoints of this issuer (RFC 8414, OpenID Connect)' -r
 complete -c mailtoken -l scope -d 'Scope to request (space-separated); the preset\'s by default' -r
 complete -c mailtoken -l authorize-endpoint -d 'Authorization endpoint URL' -r
@@ -37,6 +45,7 @@ msasl\t'The SASL mechanism name, a space, and the base64 SASL initial response'"
 complete -c mailtoken -l protocol -d 'Protocol for --format and --test' -r -f -a "imap\t''
 pop\t''
 smtp\t''"
+complete -c mailtoken -l min-valid -d 'Refresh first when the token has less than MINUTES left; --authorize stores it' -r
 complete -c mailtoken -l keepalive -d 'With --check: also refresh accounts not refreshed for this many days, so logins that expire when unused stay alive (0: every account, every time)' -r
 complete -c mailtoken -s a -l authorize -d 'Sign in and (re)create the token file'
 complete -c mailtoken -l no-browser -d 'Print the sign-in URL without opening a browser'

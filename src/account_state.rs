@@ -176,6 +176,9 @@ mod tests {
             refresh_token: refresh.then(|| Secret::new("refresh")),
             granted_scope: None,
             encryption: crate::encryption::EncryptionSpec::Gpg { recipient: None },
+            min_valid_minutes: None,
+            credential: None,
+            min_valid_this_call: None,
             unknown: None,
         }
     }

@@ -12,6 +12,7 @@ use clap::{ArgAction, CommandFactory, Parser, ValueEnum};
 use crate::encryption::EncryptionKind;
 use crate::mailserver::Protocol;
 use crate::output::Format;
+use crate::provider::Cloud;
 use crate::sasl::SaslMethod;
 use crate::tokenfile::Flow;
 
@@ -86,6 +87,26 @@ pub struct Cli {
     )]
     pub client_secret_file: Option<PathBuf>,
 
+    /// Google service account key (JSON) acting for --email's mailbox (domain-wide delegation)
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["client_certificate", "client_secret", "client_secret_file"],
+        help_heading = SIGN,
+        hide_short_help = true
+    )]
+    pub service_account: Option<PathBuf>,
+
+    /// PEM file with an RSA key and its certificate: clientcredentials without a secret
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["client_secret", "client_secret_file"],
+        help_heading = SIGN,
+        hide_short_help = true
+    )]
+    pub client_certificate: Option<PathBuf>,
+
     /// Fixed loopback port for localhostauthcode (for `ssh -L`); default: any free port
     #[arg(long, value_name = "PORT", help_heading = SIGN, hide_short_help = true)]
     pub port: Option<u16>,
@@ -99,7 +120,7 @@ pub struct Cli {
     #[arg(long, value_name = "SECONDS", help_heading = SIGN, hide_short_help = true)]
     pub auth_timeout: Option<u64>,
 
-    /// google, microsoft, yahoo, aol, or a name for your own registration
+    /// A preset (google, microsoft, yahoo, aol, yandex, mailru) or any name
     #[arg(
         long,
         value_name = "NAME",
@@ -112,6 +133,10 @@ pub struct Cli {
     /// Microsoft tenant: common, consumers, organizations or a tenant id
     #[arg(long, value_name = "TENANT", help_heading = PROVIDER, hide_short_help = true)]
     pub tenant: Option<String>,
+
+    /// Microsoft cloud: global, usgov, usgov-dod or china (login host, scopes, mail servers)
+    #[arg(long, value_enum, value_name = "CLOUD", help_heading = PROVIDER, hide_short_help = true)]
+    pub cloud: Option<Cloud>,
 
     /// Discover the endpoints of this issuer (RFC 8414, OpenID Connect)
     #[arg(long, value_name = "URL", help_heading = PROVIDER)]
@@ -202,6 +227,14 @@ pub struct Cli {
     /// For when a server has just rejected the token.
     #[arg(long, help_heading = OUTPUT)]
     pub force_refresh: bool,
+
+    /// Refresh first when the token has less than MINUTES left; --authorize stores it
+    ///
+    /// For servers that refuse a token about to expire (Microsoft's high-volume SMTP wants 10
+    /// minutes). Given with --authorize it becomes the account's default (0 removes it); on any
+    /// other call it applies to that call alone.
+    #[arg(long, value_name = "MINUTES", help_heading = OUTPUT, hide_short_help = true)]
+    pub min_valid: Option<u32>,
 
     // Account lifecycle: listing, state, health checks from cron, revocation (issue #12), all
     // under Accounts; the ways of looking at what happens under Diagnostics.
@@ -382,6 +415,13 @@ value_enum!(Flow {
     Flow::Clientcredentials => "clientcredentials", "No user: a confidential client gets tokens directly (RFC 6749 section 4.4)";
 });
 
+value_enum!(Cloud {
+    Cloud::Global => "global", "Microsoft 365 and Outlook.com (login.microsoftonline.com)";
+    Cloud::Usgov => "usgov", "US Government GCC High (login.microsoftonline.us)";
+    Cloud::UsgovDod => "usgov-dod", "US Government DoD (login.microsoftonline.us)";
+    Cloud::China => "china", "Operated by 21Vianet in China (login.chinacloudapi.cn)";
+});
+
 value_enum!(Format {
     Format::Token => "token", "The bare access token";
     Format::Sasl => "sasl", "The base64 SASL initial response";
@@ -481,6 +521,11 @@ mod tests {
             assert_eq!(flag_name(method), method.name());
             assert_eq!(serde_json::to_value(method).unwrap(), method.name());
         }
+        for cloud in Cloud::value_variants() {
+            assert_eq!(flag_name(cloud), cloud.name());
+            assert_eq!(serde_json::to_value(cloud).unwrap(), cloud.name());
+        }
+        assert_eq!(Cloud::value_variants(), Cloud::ALL);
         for protocol in Protocol::value_variants() {
             assert_eq!(flag_name(protocol), protocol.name().to_lowercase());
         }

@@ -8,7 +8,7 @@
 //! failures), and `provider_answer` judges every refusal; `provider` and `mailserver` hold
 //! registrations and mail servers; `output` prints (`sasl` builds SASL strings). `--authorize`
 //! runs `authorize` (the sign-in flows and their loopback `listener`, with `discovery` for
-//! `--issuer`); `--test` runs `login_test`. The account lifecycle: `account_state` (where an
+//! `--issuer`, and `dns` for the MX records of an address's domain); `--test` runs `login_test`. The account lifecycle: `account_state` (where an
 //! account stands, decided once for every surface), `known_accounts` (every account, wherever its
 //! file lives), `accounts` (`--list`), `status` (`--status`, `--json`), `check` (`--check`, for
 //! cron), `notify` (the hook run when a sign-in is needed) and `revoke`.
@@ -22,7 +22,9 @@ pub mod app;
 pub mod authorize;
 pub mod check;
 pub mod cli;
+pub mod credential;
 pub mod discovery;
+pub mod dns;
 pub mod encryption;
 pub mod environment;
 pub mod error;

@@ -332,9 +332,14 @@ fn request_new_token(token: &TokenFile) -> std::result::Result<Granted, GrantFai
     let http = Http::new().map_err(|e| GrantFailure::Transient(e.to_string()))?;
     let secret = token.client_secret.as_ref();
     match (&token.flow, &token.refresh_token) {
-        (Flow::Clientcredentials, _) => {
-            grant::client_credentials(&http, &token.registration, &token.client_id, secret)
-        }
+        (Flow::Clientcredentials, _) => grant::without_user(
+            &http,
+            &token.registration,
+            &token.client_id,
+            secret,
+            token.credential.as_ref(),
+            &token.email,
+        ),
         (_, Some(refresh_token)) => grant::refresh(
             &http,
             &token.registration,

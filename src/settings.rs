@@ -64,6 +64,12 @@ pub struct AuthorizeOptions {
     pub deadline_given: bool,
     /// How a newly created file is encrypted; `None` keeps the existing file's or uses age.
     pub encryption: Option<EncryptionKind>,
+    /// `--cloud`: Microsoft's national cloud.
+    pub cloud: Option<crate::provider::Cloud>,
+    /// `--service-account FILE`: a Google service account key.
+    pub service_account: Option<PathBuf>,
+    /// `--client-certificate FILE`: a certificate credential.
+    pub client_certificate: Option<PathBuf>,
 }
 
 /// Everything one run needs to know.
@@ -86,6 +92,8 @@ pub struct Settings {
     pub encryption: EncryptionOptions,
     /// Flags that replace values the token file stores.
     pub overrides: Overrides,
+    /// `--min-valid MINUTES`: for this call, and recorded by `--authorize`.
+    pub min_valid: Option<u32>,
     pub authorize: AuthorizeOptions,
 }
 
@@ -124,6 +132,7 @@ impl Settings {
             format: cli.format,
             protocol: cli.protocol,
             force_refresh: cli.force_refresh,
+            min_valid: cli.min_valid,
             authorize: AuthorizeOptions {
                 flow: cli.authflow,
                 port: cli.port,
@@ -134,6 +143,9 @@ impl Settings {
                 ),
                 deadline_given: cli.auth_timeout.is_some(),
                 encryption,
+                cloud: cli.cloud,
+                service_account: cli.service_account.clone(),
+                client_certificate: cli.client_certificate.clone(),
             },
             encryption: EncryptionOptions {
                 age_identity: cli.age_identity.clone(),
@@ -152,6 +164,7 @@ impl Settings {
             self.token_given.clone(),
             self.encryption.clone(),
         )
+        .with_min_valid(self.min_valid)
     }
 }
 
@@ -190,14 +203,21 @@ const MAIL: &[Action] = &[Action::Print, Action::Authorize, Action::Test];
 
 /// Refuses a flag that none of the actions asked for uses (exit 64), naming where it applies.
 fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
-    let flags: [(bool, &str, &[Action]); 26] = [
+    let flags: [(bool, &str, &[Action]); 30] = [
         (cli.authflow.is_some(), "--authflow", SIGN_IN),
         (cli.port.is_some(), "--port", SIGN_IN),
+        (cli.service_account.is_some(), "--service-account", SIGN_IN),
+        (
+            cli.client_certificate.is_some(),
+            "--client-certificate",
+            SIGN_IN,
+        ),
         (cli.no_browser, "--no-browser", SIGN_IN),
         (cli.auth_timeout.is_some(), "--auth-timeout", SIGN_IN),
         (cli.no_login_hint, "--no-login-hint", SIGN_IN),
         (cli.provider.is_some(), "--provider", SIGN_IN),
         (cli.tenant.is_some(), "--tenant", SIGN_IN),
+        (cli.cloud.is_some(), "--cloud", SIGN_IN),
         (cli.issuer.is_some(), "--issuer", SIGN_IN),
         (cli.scope.is_some(), "--scope", SIGN_IN),
         (
@@ -227,6 +247,7 @@ fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
         (cli.pop_endpoint.is_some(), "--pop-endpoint", MAIL),
         (cli.smtp_endpoint.is_some(), "--smtp-endpoint", MAIL),
         (cli.protocol.is_some(), "--protocol", MAIL),
+        (cli.min_valid.is_some(), "--min-valid", MAIL),
         (
             cli.format != Format::Token,
             "--format",

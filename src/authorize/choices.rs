@@ -124,7 +124,7 @@ pub(super) fn check_nothing_missing(
     if missing_provider(settings, previous) {
         missing.push((
             "provider",
-            "--provider google|microsoft|yahoo|aol (or --issuer URL)",
+            "--provider google|microsoft|yahoo|aol|yandex|mailru (or --issuer URL)",
         ));
     }
     if client.email.is_none() && previous.is_none_or(|p| p.email.is_empty()) {

@@ -23,11 +23,6 @@ use crate::secret::Secret;
 /// An oauth2 client with authorization and token endpoints and a redirect URI.
 pub(super) type CodeClient = grant::ClientWith<EndpointSet, EndpointNotSet, EndpointSet>;
 
-/// Where Microsoft's public clients land in the paste flow: a blank page whose address holds the
-/// code (what mutt_oauth2.py uses).
-const MICROSOFT_NATIVE_CLIENT: &str =
-    "https://login.microsoftonline.com/common/oauth2/nativeclient";
-
 /// One prepared authorization request.
 pub(super) struct Prepared {
     pub client: CodeClient,
@@ -198,7 +193,9 @@ pub(super) fn judge(
 pub(super) fn paste(request: &Request) -> Result<Obtained> {
     let redirect = match &request.registration.redirect_uri {
         Some(uri) => uri.clone(),
-        None if request.registration.provider == "microsoft" => MICROSOFT_NATIVE_CLIENT.into(),
+        None if request.registration.provider == "microsoft" => {
+            crate::provider::microsoft_native_client(request.registration)
+        }
         None => super::loopback::default_loopback_redirect(&request.registration.provider).into(),
     };
     let prepared = prepare(request, &redirect)?;

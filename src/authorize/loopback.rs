@@ -6,7 +6,7 @@ use oauth2::CsrfToken;
 use oauth2::url::Url;
 
 use super::code::{Outcome, exchange, judge, parameters, prepare};
-use super::listener::{Answer, BindError, Listener};
+use super::listener::{self, Answer, BindError, Listener};
 use super::{Obtained, Request, pages};
 use crate::error::{Error, ExitStatus, Result};
 use crate::log;
@@ -18,18 +18,34 @@ use crate::secret::Secret;
 /// match `localhost` exactly (section 7.3 lets any port through only for the IP literals), so
 /// custom and discovered providers get `127.0.0.1`. Presets follow their registration guides:
 /// Microsoft's asks to register `http://localhost` and ignores its port; Google's desktop-app guide
-/// names `http://127.0.0.1:port`; Yahoo's and AOL's apps register `localhost` addresses.
+/// names `http://127.0.0.1:port`; Yahoo's and AOL's apps register `localhost` addresses, and so
+/// do Thunderbird's Yandex and Mail.ru registrations (`redirectionEndpoint: "http://localhost"` in
+/// its provider table).
 pub fn default_loopback_redirect(provider: &str) -> &'static str {
     match provider {
-        "microsoft" | "yahoo" | "aol" => "http://localhost/",
+        "microsoft" | "yahoo" | "aol" | "yandex" | "mailru" => "http://localhost/",
         _ => "http://127.0.0.1/",
     }
 }
 
-/// localhostauthcode: the browser comes back to a listener on this machine (RFC 8252).
+/// How much longer than the sign-in's deadline the https listener's certificate lives.
+const CERTIFICATE_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// localhostauthcode: the browser comes back to a listener on this machine (RFC 8252), over
+/// https when the registered redirect is an https loopback address.
 pub(super) fn localhost(request: &Request) -> Result<Obtained> {
     let (port, path, redirect_template) = loopback_redirect(request)?;
-    let listener = Listener::bind(port).map_err(|error| match error {
+    // An https redirect: a certificate made for this sign-in, living a little longer than it.
+    let tls = match redirect_template.scheme() {
+        "https" => Some(
+            listener::one_sign_in_config(request.options.deadline + CERTIFICATE_MARGIN).map_err(
+                |e| Error::temporary(format!("cannot set up https for the browser: {e}")),
+            )?,
+        ),
+        _ => None,
+    };
+    let https = tls.is_some();
+    let listener = Listener::bind_with(port, tls).map_err(|error| match error {
         BindError::InUse(addr) => Error::temporary(format!(
             "cannot listen for the browser: port {} is already in use on {}",
             addr.port(),
@@ -63,6 +79,15 @@ pub(super) fn localhost(request: &Request) -> Result<Obtained> {
             listener.port()
         ));
     }
+    if https {
+        log::say(format!(
+            "The browser will warn that the connection to {redirect} is not private. That is \
+             expected here: the registration accepts only an https address on this machine, so \
+             mailtoken answers it with a certificate made for this one sign-in (for localhost, \
+             127.0.0.1 and ::1 only; its key never leaves memory), which no browser can know. \
+             Continue to the page (Advanced, then proceed to localhost) to finish signing in.\n"
+        ));
+    }
     if !request.options.no_browser {
         open_browser(prepared.url.as_str());
     }
@@ -91,10 +116,10 @@ fn loopback_redirect(request: &Request) -> Result<(Option<u16>, String, Url)> {
     };
     let url = Url::parse(registered)
         .map_err(|e| Error::config(format!("invalid redirect URI {registered:?}: {e}")))?;
-    if url.scheme() != "http" || !is_loopback_url(&url) {
+    if !matches!(url.scheme(), "http" | "https") || !is_loopback_url(&url) {
         return Err(Error::config(format!(
-            "the redirect URI {registered} is not an http://localhost address, so mailtoken cannot \
-             receive the browser there"
+            "the redirect URI {registered} is not an http:// or https:// address on this \
+             machine (localhost, 127.0.0.1, ::1), so mailtoken cannot receive the browser there"
         ))
         .hint("use --authflow authcode and paste the address the browser ends on, or pass --redirect-uri http://127.0.0.1/"));
     }

@@ -10,13 +10,16 @@
 mod browser;
 mod choices;
 mod code;
+mod credentials;
 mod device;
+mod from_address;
 pub mod listener;
 mod loopback;
 mod pages;
 mod prompt;
 mod qr;
 mod registration;
+mod reuse;
 
 use std::time::Instant;
 
@@ -49,6 +52,8 @@ pub(crate) struct Request<'a> {
     pub registration: &'a Registration,
     pub client_id: &'a str,
     pub client_secret: Option<&'a Secret>,
+    /// The signing credential of an account without a user.
+    pub credential: Option<&'a crate::credential::Credential>,
     pub email: &'a str,
     pub options: &'a AuthorizeOptions,
     /// When to give up waiting for the user (`--auth-timeout`).
@@ -93,6 +98,16 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
     let previous = load_previous(&account)?;
     let ask = Prompter::for_stdin();
     let http = Http::new()?;
+    // A signing key (service account, certificate): what it implies for the sign-in.
+    let credential = credentials::signing(settings, previous.as_ref())?;
+    let implied = credential
+        .as_ref()
+        .map(|credential| credentials::implied(settings, credential, previous.as_ref()))
+        .transpose()?;
+    let settings = implied.as_ref().unwrap_or(settings);
+    // `--email` alone: the provider its domain names, said before anything else happens.
+    let guessed = from_address::guess(settings, previous.as_ref());
+    let settings = guessed.as_ref().unwrap_or(settings);
 
     // Without a terminal, every missing value is reported at once: before anything else when the
     // provider is among them (nothing can be checked without it), else after the checks that
@@ -103,12 +118,24 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
     }
     let resolved = registration::resolve(&http, settings, previous.as_ref(), &ask)?;
     let registration = resolved.registration;
+    // A new account at a provider another account uses: that account's client, if taken.
+    let reused = match previous {
+        None => reuse::offer(settings, &registration, &ask)?,
+        Some(_) => None,
+    };
+    let settings = reused.as_ref().unwrap_or(settings);
     let flow = choose_flow(settings, previous.as_ref(), &registration);
     check_flow(flow, &registration)?;
     if unattended {
         check_nothing_missing(settings, previous.as_ref())?;
     }
-    let client = client(settings, previous.as_ref(), &ask, flow)?;
+    let client = client(
+        settings,
+        previous.as_ref(),
+        &ask,
+        flow,
+        credential.is_some(),
+    )?;
     let spec = choose_encryption(settings, previous.as_ref(), &ask)?;
     check_encryption(&account, &spec)?;
 
@@ -117,6 +144,7 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         registration: &registration,
         client_id: &client.id,
         client_secret: client.secret.as_ref(),
+        credential: credential.as_ref(),
         email: &client.email,
         options: &settings.authorize,
         deadline: Instant::now() + settings.authorize.deadline,
@@ -152,6 +180,13 @@ pub fn run(settings: &Settings) -> Result<TokenFile> {
         refresh_token: None,
         granted_scope: None,
         encryption: spec,
+        // `--min-valid` becomes the account's default; `--min-valid 0` removes it.
+        min_valid_minutes: settings
+            .min_valid
+            .or(previous.as_ref().and_then(|p| p.min_valid_minutes))
+            .filter(|minutes| *minutes > 0),
+        credential,
+        min_valid_this_call: None,
         unknown: previous
             .as_ref()
             .and_then(|previous| previous.unknown.clone()),
@@ -176,6 +211,7 @@ fn client(
     previous: Option<&TokenFile>,
     ask: &Prompter,
     flow: Flow,
+    signs: bool,
 ) -> Result<Client> {
     let email = match (&settings.overrides.email, previous) {
         (Some(email), _) => email.clone(),
@@ -191,7 +227,7 @@ fn client(
         return Err(Error::usage("the client id is empty").hint("pass --client-id ID"));
     }
     let secret = client_secret(settings, previous, ask)?.filter(|secret| !secret.is_empty());
-    if flow == Flow::Clientcredentials && secret.is_none() {
+    if flow == Flow::Clientcredentials && secret.is_none() && !signs {
         return Err(Error::usage(
             "the clientcredentials flow needs a confidential client, and no client secret was given",
         )
@@ -300,11 +336,13 @@ fn run_flow(flow: Flow, request: &Request) -> Result<Obtained> {
         // RFC 6749 section 4.4: no user, the confidential client asks for itself.
         Flow::Clientcredentials => {
             let requested_at = Utc::now();
-            grant::client_credentials(
+            grant::without_user(
                 request.http,
                 request.registration,
                 request.client_id,
                 request.client_secret,
+                request.credential,
+                request.email,
             )
             .map(|granted| (granted, requested_at))
             .map_err(|failure| {

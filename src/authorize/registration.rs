@@ -45,13 +45,25 @@ pub fn resolve(
         (None, None) => {
             let name = ask.value(
                 "provider",
-                "--provider google|microsoft|yahoo|aol (or --issuer URL)",
-                "Provider (google, microsoft, yahoo, aol)",
+                "--provider google|microsoft|yahoo|aol|yandex|mailru (or --issuer URL)",
+                "Provider (google, microsoft, yahoo, aol, yandex, mailru)",
             )?;
             base(&name.to_ascii_lowercase(), flags)?
         }
     };
 
+    if let Some(cloud) = settings.authorize.cloud {
+        if registration.provider != "microsoft" {
+            return Err(Error::usage("--cloud applies to --provider microsoft only"));
+        }
+        // Another cloud is another set of hosts, scopes and servers: the preset's, in that
+        // cloud, with the account's tenant.
+        if registration.cloud.unwrap_or_default() != cloud {
+            let tenant = registration.tenant.clone();
+            registration = provider::preset_in("microsoft", tenant.as_deref(), cloud)
+                .expect("microsoft is a preset");
+        }
+    }
     if let Some(tenant) = &flags.tenant {
         if registration.provider != "microsoft" {
             return Err(Error::usage(
@@ -169,6 +181,7 @@ fn base(name: &str, flags: &Overrides) -> Result<Registration> {
 fn custom(name: &str) -> Registration {
     Registration {
         provider: name.to_string(),
+        cloud: None,
         issuer: None,
         tenant: None,
         authorize_endpoint: None,

@@ -6,6 +6,7 @@
 //! and every token response read and judged, here. `client_post` authenticates the requests
 //! oauth2 cannot send for us.
 
+pub mod assertion;
 mod device;
 
 pub use device::{
@@ -335,6 +336,53 @@ pub fn client_post(
     builder
         .body(body.expose().as_bytes().to_vec())
         .map_err(|e| Error::config(format!("cannot build the request to {url:?}: {e}")))
+}
+
+/// A form POST with exactly `fields`, for requests whose client authentication is in them (the
+/// JWT bearer grant, client assertions). The body holds secrets; callers never log it.
+fn form_post(url: &str, fields: &[(&str, &str)]) -> Result<oauth2::HttpRequest, Error> {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in fields {
+        form.append_pair(name, value);
+    }
+    let body = Secret::new(form.finish());
+    oauth2::http::Request::post(url)
+        .header(oauth2::http::header::ACCEPT, "application/json")
+        .header(
+            oauth2::http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(body.expose().as_bytes().to_vec())
+        .map_err(|e| Error::config(format!("cannot build the request to {url:?}: {e}")))
+}
+
+/// A token for an account without a user, asked for again at every renewal: with the signing
+/// credential when the account has one (a service account's JWT bearer grant, or the
+/// client-credentials grant with a certificate's assertion), else the client-credentials grant
+/// with the client secret.
+pub fn without_user(
+    http: &Http,
+    registration: &Registration,
+    client_id: &str,
+    client_secret: Option<&Secret>,
+    credential: Option<&crate::credential::Credential>,
+    mailbox: &str,
+) -> Result<Granted, GrantFailure> {
+    use crate::credential::Credential;
+    match credential {
+        Some(service @ Credential::ServiceAccount { .. }) => {
+            assertion::jwt_bearer(http, registration, service, mailbox)
+        }
+        Some(certificate @ Credential::Certificate { .. }) => {
+            assertion::client_credentials_with_certificate(
+                http,
+                registration,
+                client_id,
+                certificate,
+            )
+        }
+        None => client_credentials(http, registration, client_id, client_secret),
+    }
 }
 
 /// Splits a space-separated scope string (RFC 6749 section 3.3).

@@ -79,6 +79,17 @@ pub struct TokenFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub granted_scope: Option<String>,
     pub encryption: EncryptionSpec,
+    /// `--min-valid` recorded by a sign-in: a token with fewer minutes of life left is refreshed
+    /// before it is used (Microsoft's high-volume SMTP refuses one with less than 10 minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_valid_minutes: Option<u32>,
+    /// The key an account without a user signs with (`--service-account`,
+    /// `--client-certificate`), kept here so no refresh needs the key file again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<crate::credential::Credential>,
+    /// `--min-valid` given for this one call, over the recorded value: never stored.
+    #[serde(skip)]
+    pub min_valid_this_call: Option<u32>,
     /// Members this version does not know (written by a newer mailtoken, or by hand), kept so a
     /// rewrite does not drop them. Filled only when a file is read to be rewritten.
     #[serde(skip)]
@@ -222,13 +233,24 @@ impl TokenFile {
         }
     }
 
+    /// How much life a token must have left to be used without a refresh: the usual margin, or
+    /// the minutes `--min-valid` asks for. Those are capped at nine tenths of the token's
+    /// lifetime, so a provider whose tokens live shorter than asked still has each new token used
+    /// rather than refreshed on every call.
     fn refresh_margin(&self) -> Duration {
         let lifetime = self
             .access_token_obtained
             .map(|obtained| self.access_token_expiry - obtained)
             .filter(|lifetime| *lifetime > Duration::zero())
             .unwrap_or(TYPICAL_LIFETIME);
-        std::cmp::min(MAX_REFRESH_MARGIN, lifetime / 2)
+        let margin = std::cmp::min(MAX_REFRESH_MARGIN, lifetime / 2);
+        match self.min_valid_this_call.or(self.min_valid_minutes) {
+            Some(minutes) => {
+                let asked = Duration::minutes(i64::from(minutes));
+                margin.max(asked.min(lifetime * 9 / 10))
+            }
+            None => margin,
+        }
     }
 }
 
@@ -250,6 +272,9 @@ mod tests {
             refresh_token: Some(Secret::new("rt")),
             granted_scope: None,
             encryption: EncryptionSpec::Gpg { recipient: None },
+            min_valid_minutes: None,
+            credential: None,
+            min_valid_this_call: None,
             unknown: None,
         }
     }
@@ -287,6 +312,46 @@ mod tests {
             Some(now - Duration::seconds(20)),
         );
         assert!(t.is_fresh(now));
+    }
+
+    #[test]
+    fn min_valid_widens_the_margin_and_the_call_beats_the_record() {
+        let now = Utc::now();
+        // An hour-long token with 8 minutes left: fresh by the usual margin.
+        let mut t = sample(
+            now + Duration::minutes(8),
+            Some(now - Duration::minutes(52)),
+        );
+        assert!(t.is_fresh(now));
+        t.min_valid_minutes = Some(10);
+        assert!(!t.is_fresh(now));
+        t.min_valid_this_call = Some(5);
+        assert!(t.is_fresh(now));
+        t.min_valid_this_call = Some(0);
+        assert!(
+            t.is_fresh(now),
+            "0 asks for nothing beyond the usual margin"
+        );
+        // Never stored: the per-call value is not in the JSON.
+        t.min_valid_this_call = Some(30);
+        let json: serde_json::Value = serde_json::from_slice(&t.to_json()).unwrap();
+        assert_eq!(json["min_valid_minutes"], 10);
+        let members: Vec<&String> = json.as_object().unwrap().keys().collect();
+        assert!(!members.iter().any(|m| m.contains("call")), "{members:?}");
+        assert!(
+            !json.as_object().unwrap().values().any(|v| v == 30),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn min_valid_beyond_the_lifetime_still_uses_each_new_token() {
+        let now = Utc::now();
+        // A 10-minute token just issued, and 15 minutes asked for: used, not refreshed again.
+        let mut t = sample(now + Duration::minutes(10), Some(now));
+        t.min_valid_minutes = Some(15);
+        assert!(t.is_fresh(now));
+        assert!(!t.is_fresh(now + Duration::seconds(61)));
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct Account {
     /// TOKENFILE as the user typed it, for commands we suggest.
     given: String,
     crypto: Crypto,
+    /// `--min-valid` for this call, put on every token read (and so never stored).
+    min_valid: Option<u32>,
 }
 
 /// A token file's contents as read from disk.
@@ -54,7 +56,14 @@ impl Account {
             path,
             given,
             crypto: Crypto::new(encryption),
+            min_valid: None,
         }
+    }
+
+    /// This account as one call with `--min-valid MINUTES` sees it.
+    pub fn with_min_valid(mut self, minutes: Option<u32>) -> Account {
+        self.min_valid = minutes;
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -184,6 +193,7 @@ impl Account {
         if to_update && schema == Schema::Mailtoken {
             token.remember_unknown(&plaintext);
         }
+        token.min_valid_this_call = self.min_valid;
         Ok(Loaded {
             token,
             schema,

@@ -79,6 +79,9 @@ impl MuttOauth2File {
             refresh_token: old.refresh_token.filter(|token| !token.is_empty()),
             granted_scope: None,
             encryption,
+            min_valid_minutes: None,
+            credential: None,
+            min_valid_this_call: None,
             unknown: None,
         })
     }

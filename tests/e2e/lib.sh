@@ -183,7 +183,7 @@ wait_port() {
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && ! (exec 3<>"/dev/tcp/127.0.0.2/$1") 2>/dev/null; }
 
 # Ports: a random block of free ones, so parallel runs and other services do not collide.
-PORT_NAMES=(PROVIDER ADMIN IMAP IMAPS POP3 POP3S SUBMISSION SUBMISSIONS SINK SPY_IMAP SPY_POP3 SPY_SUBMISSION)
+PORT_NAMES=(PROVIDER ADMIN IMAP IMAPS POP3 POP3S SUBMISSION SUBMISSIONS SINK SPY_IMAP SPY_POP3 SPY_SUBMISSION HTTPS_LOOPBACK)
 allocate_ports() {
     local base i ok
     for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -213,6 +213,10 @@ e2e_world() {
     USER_LOGIN=alice@mail.test
     OTHER_ADDRESS=mallory@mail.test
     export E2E_CLIENT_ID=mailtoken-e2e
+    # Scenario 26's client, registered with only https://localhost:PORT/ (an organisation-made
+    # registration of the kind that sends users to the paste flow).
+    export E2E_HTTPS_CLIENT_ID=mailtoken-https
+    export E2E_HTTPS_LOOPBACK_PORT=$PORT_HTTPS_LOOPBACK
     export E2E_ROBOT_ID=mailrobot
     export E2E_ROBOT_SECRET=robot-secret-$RANDOM$RANDOM
     export E2E_INTROSPECT_ID=dovecot

@@ -56,6 +56,18 @@ const configuration = {
       response_types: ['code'],
     },
     {
+      // A public client registered with one https loopback redirect and nothing else (issue 24):
+      // oidc-provider compares it exactly, port included. A native client may not register an
+      // https loopback address (oidc-provider's client schema), so this one is a web client, as
+      // such registrations are at Microsoft.
+      client_id: env('E2E_HTTPS_CLIENT_ID'),
+      application_type: 'web',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [`https://localhost:${env('E2E_HTTPS_LOOPBACK_PORT')}/`],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    },
+    {
       // A service mailbox: a confidential client that asks for itself (client_credentials).
       // client_secret_post is what mailtoken sends unless a registration says otherwise.
       client_id: env('E2E_ROBOT_ID'),

@@ -371,7 +371,7 @@ fn unknown_providers_and_impossible_flows_are_refused_early() {
     let cases: [(&[&str], &str); 3] = [
         (
             &["--provider", "hotmail", "--authflow", "authcode"],
-            "google, microsoft, yahoo, aol",
+            "google, microsoft, yahoo, aol, yandex, mailru",
         ),
         (
             &["--provider", "yahoo", "--authflow", "devicecode"],
@@ -640,7 +640,7 @@ fn localhostauthcode_refuses_a_redirect_it_cannot_receive() {
         "--provider",
         "microsoft",
         "--redirect-uri",
-        "https://localhost",
+        "https://login.microsoftonline.com/common/oauth2/nativeclient",
         "--authflow",
         "localhostauthcode",
         "--email",

@@ -59,8 +59,26 @@ pub fn parse_request_head(bytes: &[u8]) -> Head {
 
 /// Reads up to the end of the request head and returns the request line's method and target;
 /// `None` when the request line is malformed.
+/// A connection from the browser: a plain TCP stream, or TLS over one (`tls`).
+pub trait Connection: Read + Write {
+    /// Bounds the next read.
+    fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) -> io::Result<()>;
+    /// Says no more will be written (TCP's half-close, TLS's close_notify).
+    fn close_write(&mut self);
+}
+
+impl Connection for TcpStream {
+    fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, timeout)
+    }
+
+    fn close_write(&mut self) {
+        let _ = self.shutdown(std::net::Shutdown::Write);
+    }
+}
+
 pub fn read_head(
-    stream: &mut TcpStream,
+    stream: &mut impl Connection,
     deadline: Instant,
 ) -> Result<Option<(String, String)>, HeadError> {
     let mut head = Vec::with_capacity(1024);
@@ -89,7 +107,7 @@ fn find_head_end(bytes: &[u8]) -> Option<usize> {
     bytes.windows(4).position(|window| window == b"\r\n\r\n")
 }
 
-pub fn write_answer(stream: &mut TcpStream, answer: &Answer) -> io::Result<()> {
+pub fn write_answer(stream: &mut impl Write, answer: &Answer) -> io::Result<()> {
     let reason = match answer.status {
         200 => "OK",
         400 => "Bad Request",

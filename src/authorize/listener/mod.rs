@@ -8,7 +8,9 @@
 //! caller on one thread, in order.
 //!
 //! `http1` reads the request head and writes the answer; `slots` caps the connections served at
-//! once, and makes room for the browser when another user's idle connections fill them.
+//! once, and makes room for the browser when another user's idle connections fill them; `tls`
+//! makes the listener speak https for registrations that accept only an `https://localhost`
+//! redirect.
 //!
 //! tiny_http was the first choice, but it reads header lines without any length limit and sets no
 //! timeout on accepted connections, so the two guarantees above could not be given with it.
@@ -23,10 +25,15 @@ use std::time::{Duration, Instant};
 
 mod http1;
 mod slots;
+mod tls;
 
+use http1::{Connection, HeadError, read_head, write_answer};
 pub use http1::{Head, MAX_REQUEST, parse_request_head};
-use http1::{HeadError, read_head, write_answer};
 use slots::{Progress, Slots};
+pub use tls::one_sign_in_config;
+
+/// The TLS configuration of an https listener.
+pub type TlsConfig = Arc<rustls::server::ServerConfig>;
 
 /// How long a connection may stay silent. Browsers open speculative connections that never carry
 /// a request; those are closed after this, without holding anything else up.
@@ -97,6 +104,12 @@ pub struct Listener {
 impl Listener {
     /// Listens on `port`, or on a free ephemeral port when `None`.
     pub fn bind(port: Option<u16>) -> Result<Listener, BindError> {
+        Listener::bind_with(port, None)
+    }
+
+    /// Listens as `bind` does, speaking TLS with `tls` when given: every connection is then a
+    /// TLS connection, served with the same deadlines, caps and limits as a plain one.
+    pub fn bind_with(port: Option<u16>, tls: Option<TlsConfig>) -> Result<Listener, BindError> {
         let (listeners, port) = match port {
             Some(port) => (bind_pair(port)?, port),
             None => bind_ephemeral()?,
@@ -112,7 +125,8 @@ impl Listener {
             let sender = sender.clone();
             let stop = Arc::clone(&stop);
             let slots = Arc::clone(&slots);
-            thread::spawn(move || accept_loop(listener, sender, stop, slots));
+            let tls = tls.clone();
+            thread::spawn(move || accept_loop(listener, sender, stop, slots, tls));
         }
         Ok(Listener {
             port,
@@ -220,6 +234,7 @@ fn accept_loop(
     sender: Sender<Incoming>,
     stop: Arc<AtomicBool>,
     slots: Arc<Slots>,
+    tls: Option<TlsConfig>,
 ) {
     // Non-blocking, so the loop notices the order to stop; the listening socket closes with it.
     if listener.set_nonblocking(true).is_err() {
@@ -233,9 +248,10 @@ fn accept_loop(
                     continue;
                 };
                 let sender = sender.clone();
+                let tls = tls.clone();
                 // No thread to be had (a task limit): this connection is dropped, not the
                 // sign-in; its progress goes with the closure and frees the place.
-                let _ = thread::Builder::new().spawn(move || serve(stream, sender, progress));
+                let _ = thread::Builder::new().spawn(move || serve(stream, sender, progress, tls));
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::sleep(ACCEPT_POLL),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -245,17 +261,34 @@ fn accept_loop(
     }
 }
 
-/// Reads one request from a connection, hands it over, writes the answer, closes.
-fn serve(mut stream: TcpStream, sender: Sender<Incoming>, progress: Progress) {
+/// Serves one connection, over TLS when `tls` is given.
+fn serve(stream: TcpStream, sender: Sender<Incoming>, progress: Progress, tls: Option<TlsConfig>) {
     if stream.set_nonblocking(false).is_err()
         || stream.set_read_timeout(Some(IDLE_TIMEOUT)).is_err()
         || stream.set_write_timeout(Some(IDLE_TIMEOUT)).is_err()
     {
         return;
     }
-    // One absolute deadline for the whole request: a client trickling a byte at a time must not
-    // hold a thread (and a connection slot) for longer.
+    // One absolute deadline for the whole request, TLS handshake included: a client trickling a
+    // byte at a time must not hold a thread (and a connection slot) for longer.
     let deadline = Instant::now() + IDLE_TIMEOUT;
+    match tls {
+        None => answer_one(stream, sender, deadline, progress),
+        Some(config) => {
+            if let Ok(connection) = tls::TlsConn::new(config, stream, deadline) {
+                answer_one(connection, sender, deadline, progress);
+            }
+        }
+    }
+}
+
+/// Reads one request from a connection, hands it over, writes the answer, closes.
+fn answer_one(
+    mut stream: impl Connection,
+    sender: Sender<Incoming>,
+    deadline: Instant,
+    progress: Progress,
+) {
     let head = read_head(&mut stream, deadline);
     if !matches!(head, Err(HeadError::Io)) {
         progress.answering();
@@ -280,7 +313,9 @@ fn serve(mut stream: TcpStream, sender: Sender<Incoming>, progress: Progress) {
                 return;
             };
             let _ = write_answer(&mut stream, &answer);
-            // Both handles closed (ours and the slots'): the browser has the end of the page.
+            // The end of the page said (TLS's close_notify, TCP's FIN), then both handles closed
+            // (ours and the slots'): the browser has the end of the page.
+            stream.close_write();
             drop(stream);
             drop(progress);
             let _ = done.send(());
@@ -300,7 +335,7 @@ fn serve(mut stream: TcpStream, sender: Sender<Incoming>, progress: Progress) {
             );
             // Closing with unread input would reset the connection and lose the answer: read a
             // little more first, bounded in size and time.
-            let _ = stream.shutdown(std::net::Shutdown::Write);
+            stream.close_write();
             let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
             let _ = io::copy(
                 &mut (&mut stream).take(4 * MAX_REQUEST as u64),
@@ -311,6 +346,7 @@ fn serve(mut stream: TcpStream, sender: Sender<Incoming>, progress: Progress) {
         Err(HeadError::Io) => return,
     };
     let _ = write_answer(&mut stream, &answer);
+    stream.close_write();
 }
 
 #[cfg(test)]

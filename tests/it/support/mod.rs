@@ -4,12 +4,15 @@
 
 pub mod base64;
 pub mod browser;
+pub mod dns;
 pub mod echo;
 pub mod http;
+pub mod jwt;
 pub mod login_test;
 pub mod mail;
 pub mod provider;
 pub mod sandbox;
+pub mod tls_browser;
 pub mod tokens;
 
 pub use browser::*;

@@ -77,6 +77,11 @@ impl Sandbox {
             .env("XDG_DATA_HOME", self.data_home())
             .env("GNUPGHOME", self.dir.path().join("gnupg"))
             .env("MAILTOKEN_HTTP_TIMEOUT", "5")
+            // The provider from the address asks DNS for MX records: never the machine's
+            // resolver from a test. A loopback port nothing answers on (a test's FakeDns replaces
+            // it), with a short deadline.
+            .env("MAILTOKEN_TEST_NAMESERVER", "127.0.0.1:9")
+            .env("MAILTOKEN_DNS_TIMEOUT", "1")
             .env("LC_ALL", "C")
             .env("TZ", "UTC")
             .current_dir(self.dir.path())

@@ -56,6 +56,9 @@ pub fn token_file(
         refresh_token: Some(Secret::new("refresh-1")),
         granted_scope: None,
         encryption,
+        min_valid_minutes: None,
+        credential: None,
+        min_valid_this_call: None,
         unknown: None,
     }
 }

@@ -1,5 +1,5 @@
-//! Provider registrations: every endpoint, scope and SASL mechanism of an account, and the built-in
-//! presets for the big providers.
+//! Provider registrations: every endpoint, scope and SASL mechanism of an account; the built-in
+//! presets for the big providers are in `presets`, Microsoft's national clouds in `cloud`.
 //!
 //! A token file stores its whole `Registration`, so a file keeps working even if a preset here
 //! changes, and a custom provider needs no configuration outside its token file.
@@ -11,6 +11,15 @@ use crate::error::Error;
 use crate::mailserver::{MailEndpoint, Protocol};
 use crate::sasl::SaslMethod;
 
+mod cloud;
+pub mod domains;
+mod presets;
+
+pub use cloud::Cloud;
+pub use presets::{
+    MICROSOFT_DEFAULT_TENANT, PRESET_NAMES, microsoft_native_client, preset, preset_in,
+};
+
 /// Google's one scope for IMAP, POP and SMTP: its device flow refuses it, and Gmail refuses a
 /// token without it.
 pub const GMAIL_SCOPE: &str = "https://mail.google.com/";
@@ -18,8 +27,12 @@ pub const GMAIL_SCOPE: &str = "https://mail.google.com/";
 /// Everything needed to talk to one provider's authorization server and mail servers.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Registration {
-    /// Preset name (`google`, `microsoft`, `yahoo`, `aol`) or a name for a custom provider.
+    /// Preset name (`google`, `microsoft`, `yahoo`, `aol`, `yandex`, `mailru`) or a name for a
+    /// custom provider.
     pub provider: String,
+    /// Microsoft's national cloud (`--cloud`), absent for the global service and other providers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<Cloud>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,116 +151,9 @@ pub fn check_endpoint(what: &str, url: &str) -> Result<(), Error> {
     }
 }
 
-/// The names of the built-in presets, for messages and prompts.
-pub const PRESET_NAMES: &[&str] = &["google", "microsoft", "yahoo", "aol"];
-
-/// The Microsoft tenant used when none is given: any work, school or personal account.
-pub const MICROSOFT_DEFAULT_TENANT: &str = "common";
-
-/// A built-in registration by name; `tenant` applies to Microsoft only.
-pub fn preset(name: &str, tenant: Option<&str>) -> Option<Registration> {
-    let endpoint =
-        |protocol, url: &str| Some(MailEndpoint::parse(protocol, url).expect("preset URL"));
-    match name {
-        // mutt_oauth2.py's values, so --format sasl output is byte-identical to it. Google's
-        // out-of-band redirect (urn:ietf:wg:oauth:2.0:oob) was shut down in 2022 and is not used.
-        "google" => Some(Registration {
-            provider: "google".into(),
-            issuer: None,
-            tenant: None,
-            authorize_endpoint: Some("https://accounts.google.com/o/oauth2/auth".into()),
-            devicecode_endpoint: Some("https://oauth2.googleapis.com/device/code".into()),
-            token_endpoint: "https://accounts.google.com/o/oauth2/token".into(),
-            // "Using OAuth 2.0 to Access Google APIs", revoking a token.
-            revocation_endpoint: Some("https://oauth2.googleapis.com/revoke".into()),
-            redirect_uri: None,
-            scope: GMAIL_SCOPE.into(),
-            scope_on_refresh: false,
-            client_auth: ClientAuth::ClientSecretPost,
-            sasl_method: SaslMethod::Oauthbearer,
-            imap_endpoint: endpoint(Protocol::Imap, "imaps://imap.gmail.com:993"),
-            pop_endpoint: endpoint(Protocol::Pop, "pop3s://pop.gmail.com:995"),
-            smtp_endpoint: endpoint(Protocol::Smtp, "smtp://smtp.gmail.com:587"),
-        }),
-        "microsoft" => {
-            let tenant = tenant.unwrap_or(MICROSOFT_DEFAULT_TENANT);
-            let base = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0");
-            Some(Registration {
-                provider: "microsoft".into(),
-                issuer: None,
-                tenant: Some(tenant.to_string()),
-                authorize_endpoint: Some(format!("{base}/authorize")),
-                devicecode_endpoint: Some(format!("{base}/devicecode")),
-                token_endpoint: format!("{base}/token"),
-                // Microsoft identity platform has no revocation endpoint for these tokens; access
-                // is removed in the account's settings (see `revoke`).
-                revocation_endpoint: None,
-                redirect_uri: None,
-                scope: "offline_access https://outlook.office.com/IMAP.AccessAsUser.All \
-                        https://outlook.office.com/POP.AccessAsUser.All \
-                        https://outlook.office.com/SMTP.Send"
-                    .into(),
-                scope_on_refresh: true,
-                client_auth: ClientAuth::ClientSecretPost,
-                sasl_method: SaslMethod::Xoauth2,
-                imap_endpoint: endpoint(Protocol::Imap, "imaps://outlook.office365.com:993"),
-                pop_endpoint: endpoint(Protocol::Pop, "pop3s://outlook.office365.com:995"),
-                smtp_endpoint: endpoint(Protocol::Smtp, "smtp://smtp.office365.com:587"),
-            })
-        }
-        "yahoo" | "aol" => {
-            let (login, mail) = if name == "yahoo" {
-                ("api.login.yahoo.com", "mail.yahoo.com")
-            } else {
-                ("api.login.aol.com", "aol.com")
-            };
-            Some(Registration {
-                provider: name.into(),
-                issuer: None,
-                tenant: None,
-                authorize_endpoint: Some(format!("https://{login}/oauth2/request_auth")),
-                devicecode_endpoint: None,
-                token_endpoint: format!("https://{login}/oauth2/get_token"),
-                revocation_endpoint: None,
-                redirect_uri: None,
-                scope: "mail-w".into(),
-                scope_on_refresh: false,
-                client_auth: ClientAuth::ClientSecretPost,
-                sasl_method: SaslMethod::Xoauth2,
-                imap_endpoint: endpoint(Protocol::Imap, &format!("imaps://imap.{mail}:993")),
-                pop_endpoint: endpoint(Protocol::Pop, &format!("pop3s://pop.{mail}:995")),
-                smtp_endpoint: endpoint(Protocol::Smtp, &format!("smtps://smtp.{mail}:465")),
-            })
-        }
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn microsoft_tenant_goes_into_every_endpoint() {
-        let r = preset("microsoft", Some("consumers")).unwrap();
-        assert_eq!(
-            r.token_endpoint,
-            "https://login.microsoftonline.com/consumers/oauth2/v2.0/token"
-        );
-        assert!(
-            r.authorize_endpoint
-                .as_deref()
-                .unwrap()
-                .contains("/consumers/")
-        );
-        assert!(
-            r.devicecode_endpoint
-                .as_deref()
-                .unwrap()
-                .contains("/consumers/")
-        );
-        assert_eq!(r.token_host(), "login.microsoftonline.com");
-    }
 
     #[test]
     fn only_tls_or_loopback_endpoints_carry_secrets() {
@@ -270,15 +176,6 @@ mod tests {
         ] {
             let error = check_endpoint("token endpoint", bad).unwrap_err();
             assert_eq!(error.status(), crate::error::ExitStatus::Config, "{bad}");
-        }
-    }
-
-    #[test]
-    fn every_preset_exists_and_round_trips() {
-        for name in PRESET_NAMES {
-            let r = preset(name, None).unwrap();
-            let json = serde_json::to_string(&r).unwrap();
-            assert_eq!(serde_json::from_str::<Registration>(&json).unwrap(), r);
         }
     }
 }

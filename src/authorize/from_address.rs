@@ -1,0 +1,81 @@
+//! The provider from the address: `--authorize --email ADDRESS` without `--provider`, `--issuer`
+//! or endpoints. A big provider's own domain (gmail.com, outlook.com, ...) names its preset; for
+//! any other domain the MX records tell Google Workspace and Microsoft 365 apart. What was found,
+//! and from where, is said before anything opens; when nothing is found the provider is asked
+//! for (or, without a terminal, exit 64), as before.
+
+use crate::dns;
+use crate::log;
+use crate::provider::domains::{self, Guess};
+use crate::settings::Settings;
+use crate::tokenfile::TokenFile;
+
+/// `settings` with the provider the address names, when nothing else names one.
+pub(super) fn guess(settings: &Settings, previous: Option<&TokenFile>) -> Option<Settings> {
+    let flags = &settings.overrides;
+    let named =
+        flags.provider.is_some() || flags.issuer.is_some() || flags.token_endpoint.is_some();
+    if previous.is_some() || named {
+        return None;
+    }
+    let address = flags.email.as_deref()?;
+    let domain = domains::domain_of(address)?;
+    let shown = log::sanitize(domain);
+    let (guess, found) = match domains::by_domain(domain) {
+        Some(guess) => (guess, format!("{shown} is the provider's own domain")),
+        None => match dns::mx_hosts(domain) {
+            Ok(hosts) => match domains::by_mail_exchangers(&hosts) {
+                Some((guess, host)) => (
+                    guess,
+                    format!(
+                        "the MX record of {shown} (from DNS) names {}",
+                        log::sanitize(&host)
+                    ),
+                ),
+                None => {
+                    log::verbose(format!(
+                        "the MX records of {shown} name no provider mailtoken knows ({})",
+                        log::sanitize(&hosts.join(", "))
+                    ));
+                    return None;
+                }
+            },
+            Err(why) => {
+                log::verbose(format!("no MX records of {shown}: {why}"));
+                return None;
+            }
+        },
+    };
+    let mut settings = settings.clone();
+    apply(&mut settings, &guess);
+    log::say(format!(
+        "mailtoken: {found}, so signing in with {} (give --provider to choose another)",
+        flags_of(&settings)
+    ));
+    Some(settings)
+}
+
+fn apply(settings: &mut Settings, guess: &Guess) {
+    settings.overrides.provider = Some(guess.provider.to_string());
+    if settings.overrides.tenant.is_none() {
+        settings.overrides.tenant = guess.tenant.map(String::from);
+    }
+    if settings.authorize.cloud.is_none() {
+        settings.authorize.cloud = guess.cloud;
+    }
+}
+
+/// The flags that say what was chosen: `--provider microsoft --tenant organizations`.
+fn flags_of(settings: &Settings) -> String {
+    let mut flags = format!(
+        "--provider {}",
+        settings.overrides.provider.as_deref().unwrap_or_default()
+    );
+    if let Some(tenant) = &settings.overrides.tenant {
+        flags.push_str(&format!(" --tenant {}", log::sanitize(tenant)));
+    }
+    if let Some(cloud) = settings.authorize.cloud {
+        flags.push_str(&format!(" --cloud {}", cloud.name()));
+    }
+    flags
+}

@@ -32,6 +32,7 @@ declare -A SCENARIO_NAMES=(
     [23]="devicecode under a pseudo-terminal: QR code, countdown from the code's lifetime"
     [24]="a login ended by reuse detection needs a sign-in on every surface until one succeeds"
     [25]="an account signed in at a path is listed and kept alive by --check"
+    [26]="localhostauthcode through an https://localhost redirect (a client registered only with it)"
     [30]="a write that fails keeps the login: tokens kept and adopted after; nothing spent when it cannot work"
 )
 

@@ -7,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::log;
 use crate::provider::{self, ClientAuth, PRESET_NAMES, Registration};
-use crate::sasl::SaslMethod;
 use crate::settings::Settings;
 use crate::tokenfile::{Overrides, TokenFile};
 
@@ -40,7 +39,7 @@ pub fn resolve(
                 .or(flags.token_endpoint.as_deref())
                 .map(host_of)
                 .unwrap_or("custom");
-            custom(name)
+            provider::base(name)
         }
         (None, None) => {
             let name = ask.value(
@@ -173,30 +172,7 @@ fn base(name: &str, flags: &Overrides) -> Result<Registration> {
     if name.is_empty() || name.chars().any(|c| c.is_control()) {
         return Err(Error::usage("--provider needs a name"));
     }
-    Ok(custom(name))
-}
-
-/// A registration with no endpoints yet. XOAUTH2 by default: every server known to offer
-/// OAUTHBEARER also offers it, and Exchange Online offers only XOAUTH2.
-fn custom(name: &str) -> Registration {
-    Registration {
-        provider: name.to_string(),
-        cloud: None,
-        issuer: None,
-        tenant: None,
-        authorize_endpoint: None,
-        devicecode_endpoint: None,
-        token_endpoint: String::new(),
-        revocation_endpoint: None,
-        redirect_uri: None,
-        scope: String::new(),
-        scope_on_refresh: false,
-        client_auth: ClientAuth::ClientSecretPost,
-        sasl_method: SaslMethod::Xoauth2,
-        imap_endpoint: None,
-        pop_endpoint: None,
-        smtp_endpoint: None,
-    }
+    Ok(provider::base(name))
 }
 
 /// Tenants are path segments of Microsoft's endpoints: a name or a GUID, nothing that could

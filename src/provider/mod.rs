@@ -17,7 +17,7 @@ mod presets;
 
 pub use cloud::Cloud;
 pub use presets::{
-    MICROSOFT_DEFAULT_TENANT, PRESET_NAMES, microsoft_native_client, preset, preset_in,
+    MICROSOFT_DEFAULT_TENANT, PRESET_NAMES, base, microsoft_native_client, preset, preset_in,
 };
 
 /// Google's one scope for IMAP, POP and SMTP: its device flow refuses it, and Gmail refuses a

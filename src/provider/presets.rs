@@ -30,8 +30,10 @@ fn endpoint(protocol: Protocol, url: &str) -> Option<MailEndpoint> {
     Some(MailEndpoint::parse(protocol, url).expect("preset URL"))
 }
 
-/// A registration with the fields every preset shares.
-fn base(name: &str) -> Registration {
+/// A registration with no endpoints yet: what every preset starts from, and a custom provider's
+/// before its endpoints come from discovery or flags. XOAUTH2 by default: every server known to
+/// offer OAUTHBEARER also offers it, and Exchange Online offers only XOAUTH2.
+pub fn base(name: &str) -> Registration {
     Registration {
         provider: name.into(),
         cloud: None,

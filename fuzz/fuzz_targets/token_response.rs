@@ -10,6 +10,7 @@ use common::{SANITIZED, assert_terminal_safe};
 use libfuzzer_sys::fuzz_target;
 use mailtoken::encryption::EncryptionSpec;
 use mailtoken::grant::{GrantFailure, TokenReply, granted};
+use oauth2::TokenResponse;
 use mailtoken::tokenfile::TokenFile;
 
 /// A mutt_oauth2.py file: the shortest way to a whole token file.
@@ -19,7 +20,27 @@ fuzz_target!(|data: &[u8]| {
     let Ok(response) = serde_json::from_slice::<TokenReply>(data) else {
         return;
     };
-    let granted = match granted(&response) {
+    // A refused answer that rotated the refresh token carries the new one, exactly as sent, for
+    // the file to keep; the refusal itself is judged as any other.
+    let refused = granted(&response).map_err(|failure| match failure {
+        GrantFailure::Rotated {
+            refresh_token,
+            then,
+        } => {
+            let sent = response.refresh_token().map(|t| t.secret().as_str());
+            assert_eq!(Some(refresh_token.expose()), sent, "the rotated token changed");
+            assert!(!refresh_token.is_empty());
+            *then
+        }
+        failure => failure,
+    });
+    let unrotated = |reply: &TokenReply| {
+        granted(reply).map_err(|failure| match failure {
+            GrantFailure::Rotated { then, .. } => *then,
+            failure => failure,
+        })
+    };
+    let granted = match refused {
         Ok(granted) => granted,
         // Unusable: not a bearer token (refused, 78); Malformed: not a usable access token.
         Err(GrantFailure::Malformed(message) | GrantFailure::Unusable(message)) => {
@@ -28,11 +49,11 @@ fuzz_target!(|data: &[u8]| {
             // the same. (A token type that quotes the token is the provider's text, not ours.)
             let mut other = serde_json::to_value(&response).unwrap();
             other["access_token"] = "".into();
-            if matches!(granted(&response), Err(GrantFailure::Unusable(_))) {
+            if matches!(unrotated(&response), Err(GrantFailure::Unusable(_))) {
                 other["access_token"] = "another-token".into();
             }
             let other = serde_json::from_value::<TokenReply>(other).unwrap();
-            match granted(&other) {
+            match unrotated(&other) {
                 Err(GrantFailure::Malformed(again) | GrantFailure::Unusable(again)) => {
                     assert_eq!(message, again, "the refusal depends on the token");
                 }

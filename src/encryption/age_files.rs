@@ -186,19 +186,19 @@ fn decrypt<'a>(
 /// `self_stanza`) first in the header, where it is found first.
 pub(super) fn encrypt_to(
     recipients: &[String],
-    own: Option<SelfRecipient>,
+    own: Option<&SelfRecipient>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>> {
-    let mut parsed: Vec<Box<dyn age::Recipient + Send>> = Vec::new();
-    if let Some(own) = own {
-        parsed.push(Box::new(own));
-    }
-    for text in recipients {
-        parsed.push(parse_recipient(text)?);
-    }
-    let encryptor =
-        age::Encryptor::with_recipients(parsed.iter().map(|r| r.as_ref() as &dyn age::Recipient))
-            .map_err(|e| Error::config(format!("cannot encrypt the token file: {e}")))?;
+    let parsed: Vec<Box<dyn age::Recipient + Send>> = recipients
+        .iter()
+        .map(|text| parse_recipient(text))
+        .collect::<Result<_>>()?;
+    let own = own.map(|own| own as &dyn age::Recipient);
+    let all = own
+        .into_iter()
+        .chain(parsed.iter().map(|r| r.as_ref() as &dyn age::Recipient));
+    let encryptor = age::Encryptor::with_recipients(all)
+        .map_err(|e| Error::config(format!("cannot encrypt the token file: {e}")))?;
     finish(encryptor, plaintext)
 }
 

@@ -54,9 +54,9 @@ impl Crypto {
     /// mailtoken's own stanza (`self_stanza`) for the identity that reads these files
     /// (`--age-identity`, or the default one), when it is among `recipients`. `None` whenever
     /// anything is unusual: the stanza only saves time, the X25519 one is always written.
-    pub(super) fn own_recipient(&self, recipients: &[String]) -> Option<SelfRecipient> {
+    pub(super) fn own_recipient(&self, recipients: &[String]) -> Option<&SelfRecipient> {
         let (own, recipient) = self.own_identity()?;
-        recipients.contains(&recipient).then_some(own)
+        recipients.contains(recipient).then_some(own)
     }
 
     /// Refuses age recipients that leave out the X25519 identity this run reads with, when that
@@ -67,7 +67,7 @@ impl Crypto {
             return Ok(());
         }
         match self.own_identity() {
-            Some((_, recipient)) if !recipients.contains(&recipient) => Err(Error::config(
+            Some((_, recipient)) if !recipients.contains(recipient) => Err(Error::config(
                 "the new token file would not be readable: it is recorded for age recipients \
                  that do not include this identity's",
             )
@@ -81,14 +81,18 @@ impl Crypto {
 
     /// The identity this run reads with (`--age-identity`, or the default one), when it holds one
     /// X25519 key: the writer of its own stanza, and its recipient (`age1…`).
-    fn own_identity(&self) -> Option<(SelfRecipient, String)> {
-        let path = match &self.options.age_identity {
-            Some(path) => path.clone(),
-            None => paths::default_age_identity().ok()?,
-        };
-        let contents = read_identity_file(&path).ok()?;
-        let known = KnownPublicKey::from_identity_file(std::str::from_utf8(&contents).ok()?)?;
-        known.self_recipient()
+    fn own_identity(&self) -> Option<&(SelfRecipient, String)> {
+        self.own
+            .get_or_init(|| {
+                let path = match &self.options.age_identity {
+                    Some(path) => path.clone(),
+                    None => paths::default_age_identity().ok()?,
+                };
+                let contents = read_identity_file(&path).ok()?;
+                let text = std::str::from_utf8(&contents).ok()?;
+                KnownPublicKey::from_identity_file(text)?.self_recipient()
+            })
+            .as_ref()
     }
 }
 

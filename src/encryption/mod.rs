@@ -92,6 +92,9 @@ pub struct Crypto {
     /// A decryption found the file damaged (not merely locked to another key): only a new
     /// sign-in helps, which the caller, knowing the account, says.
     damaged: std::cell::Cell<bool>,
+    /// The identity this run reads with, as the writer of mailtoken's own stanza and its
+    /// recipient: read (and its public key derived) once per run, however many writes ask.
+    own: std::cell::OnceCell<Option<(self_stanza::SelfRecipient, String)>>,
 }
 
 impl Crypto {
@@ -100,6 +103,7 @@ impl Crypto {
             options,
             passphrase: RefCell::new(None),
             damaged: std::cell::Cell::new(false),
+            own: std::cell::OnceCell::new(),
         }
     }
 

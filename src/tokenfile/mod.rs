@@ -221,11 +221,6 @@ impl Account {
         }
     }
 
-    /// Forgets what was remembered: the login was replaced or ended for good.
-    pub fn forget_remembered(&self) {
-        remembered::forget(&self.record_path());
-    }
-
     fn current_file(&self) -> Option<FileId> {
         std::fs::metadata(self.record_path())
             .ok()

@@ -140,4 +140,23 @@ for c in chal:
         put('sasl_challenge', r + '\n' + c)
 for d in ['{"status":"invalid_token","schemes":"bearer","scope":"mail"}', '{"status":403,"scope":"mail-r mail-w"}', 'go away', '{"status":"insufficient_scope"}']:
     put('sasl_challenge', '535 5.7.3 Authentication unsuccessful\n' + d)
+# --- DNS answers (first byte: which question; see fuzz_targets/dns_answer.rs): the real
+# google.com MX capture of src/dns/message.rs's tests, and answers shaped from RFC 1035 and RFC 7505
+google_mx = bytes.fromhex('00028180000100050000000006676f6f676c6503636f6d00000f0001c00c000f'
+    '0001000002580011003204616c7434056173706d78016cc00cc00c000f000100'
+    '0002580009001e04616c7432c02fc00c000f0001000002580004000ac02fc00c'
+    '000f0001000002580009001404616c7431c02fc00c000f000100000258000900'
+    '2804616c7433c02f')
+def dns_question(id, name, flags=0x8180, answers=0):
+    q = id.to_bytes(2, 'big') + flags.to_bytes(2, 'big') + bytes([0, 1, 0, answers, 0, 0, 0, 0])
+    for label in name.split('.'): q += bytes([len(label)]) + label.encode()
+    return q + b'\x00\x00\x0f\x00\x01'
+def dns_record(owner, kind, data):
+    return owner + kind.to_bytes(2, 'big') + b'\x00\x01\x00\x00\x01\x2c' + len(data).to_bytes(2, 'big') + data
+put('dns_answer', b'\x00' + google_mx)
+put('dns_answer', b'\x01' + dns_question(9, 'example.com', answers=1) + dns_record(b'\xc0\x0c', 15, b'\x00\x00\x00'))
+put('dns_answer', b'\x02' + dns_question(7, 'mail.example', answers=2) + dns_record(b'\xc0\x0c', 5, b'\x04real\xc0\x11') + dns_record(b'\xc0\x2a', 15, b'\x00\x05\x02mx\xc0\x2a'))
+put('dns_answer', b'\x03' + dns_question(3, 'contoso.example', answers=1) + dns_record(b'\xc0\x0c', 15, b'\x00\x00\x0fcontoso-example\x04mail\x0aprotection\x07outlook\x03com\x00'))
+put('dns_answer', b'\x03' + dns_question(4, 'contoso.example', flags=0x8183))
+put('dns_answer', b'\x00' + dns_question(5, 'google.com', flags=0x8380))
 for t in os.listdir(out): print(t, len(os.listdir(f'{out}/{t}')))

@@ -2,7 +2,7 @@
 //! preset of a big provider's own domain, and for other domains asks DNS for the MX records (here
 //! a DNS server on loopback), saying what it found and where before anything opens.
 
-use crate::support::dns::FakeDns;
+use crate::support::dns::{FakeDns, Mode};
 use crate::support::*;
 
 /// An authcode sign-in of `address` with no provider named, its stdin closed: it prints what it
@@ -31,7 +31,11 @@ fn sign_in_as(address: &str, dns: &FakeDns) -> Run {
 /// Google Workspace's exchangers ("Set up MX records for Google Workspace") and a Microsoft 365
 /// domain's (`<domain>.mail.protection.outlook.com`, Microsoft's DNS records for Microsoft 365).
 fn zone() -> FakeDns {
-    FakeDns::start(
+    zone_in(Mode::Answer)
+}
+
+fn zone_in(mode: Mode) -> FakeDns {
+    FakeDns::start_in(
         &[
             (
                 "workspace.example",
@@ -43,7 +47,7 @@ fn zone() -> FakeDns {
             ),
             ("self-hosted.example", &[(10, "mx.self-hosted.example.")]),
         ],
-        false,
+        mode,
     )
 }
 
@@ -86,6 +90,23 @@ fn mx_records_tell_workspace_and_microsoft_365_apart_and_say_so_first() {
     let run = sign_in_as("someone@workspace.example", &dns);
     run.says("names aspmx.l.google.com, so signing in with --provider google");
     run.says("https://accounts.google.com/o/oauth2/auth?");
+}
+
+#[test]
+fn an_answer_too_long_for_a_datagram_is_asked_again_over_tcp() {
+    let dns = zone_in(Mode::TruncateUdp);
+    let run = sign_in_as("someone@contoso.example", &dns);
+    run.says("names contoso-example.mail.protection.outlook.com");
+    let queries = dns.queries.lock().unwrap().clone();
+    assert_eq!(queries, ["contoso.example", "tcp:contoso.example"]);
+}
+
+#[test]
+fn a_forged_answer_with_another_transaction_id_is_not_believed() {
+    let dns = zone_in(Mode::ForgeFirst);
+    let run = sign_in_as("someone@workspace.example", &dns);
+    run.says("names aspmx.l.google.com, so signing in with --provider google");
+    run.never_says("forged");
 }
 
 #[test]

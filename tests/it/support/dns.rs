@@ -1,9 +1,11 @@
 //! A tiny DNS server on loopback for the tests of the provider from the address: UDP, answering
 //! MX queries (RFC 1035 section 4) from a table, NXDOMAIN for any other name, or never answering
-//! at all. It stops when dropped.
+//! at all; or answering over UDP only that the answer is truncated, and over TCP on the same
+//! port with the records; or sending a forged answer before the real one. It stops when dropped.
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, UdpSocket};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -11,6 +13,19 @@ use std::time::Duration;
 /// MX type and IN class (RFC 1035 section 3.2).
 const MX: u16 = 15;
 const IN: u16 = 1;
+
+/// How the server behaves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Answer,
+    /// Never answers.
+    Silent,
+    /// Answers over UDP with TC set and no records, and over TCP in full (RFC 7766).
+    TruncateUdp,
+    /// Sends an answer with another transaction ID, naming another exchanger, before the real
+    /// one: the off-path forgery RFC 5452 describes.
+    ForgeFirst,
+}
 
 pub struct FakeDns {
     pub address: SocketAddr,
@@ -23,6 +38,10 @@ impl FakeDns {
     /// Answers MX queries for the names of `zone` (lower-case, no final dot) with its exchangers,
     /// each `(preference, host)`; with `silent`, answers nothing.
     pub fn start(zone: &[(&str, &[(u16, &str)])], silent: bool) -> FakeDns {
+        FakeDns::start_in(zone, if silent { Mode::Silent } else { Mode::Answer })
+    }
+
+    pub fn start_in(zone: &[(&str, &[(u16, &str)])], mode: Mode) -> FakeDns {
         let zone: BTreeMap<String, Vec<(u16, String)>> = zone
             .iter()
             .map(|(name, hosts)| {
@@ -32,13 +51,19 @@ impl FakeDns {
                 )
             })
             .collect();
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        // TCP first, then UDP on the port it was given.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let socket = UdpSocket::bind(address).unwrap();
         socket
             .set_read_timeout(Some(Duration::from_millis(100)))
             .unwrap();
-        let address = socket.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let queries = Arc::new(std::sync::Mutex::new(Vec::new()));
+        if mode == Mode::TruncateUdp {
+            let (zone, stop, queries) = (zone.clone(), Arc::clone(&stop), Arc::clone(&queries));
+            std::thread::spawn(move || serve_tcp(listener, &zone, &stop, &queries));
+        }
         let (thread_stop, thread_queries) = (Arc::clone(&stop), Arc::clone(&queries));
         std::thread::spawn(move || {
             let mut buffer = [0u8; 512];
@@ -52,11 +77,22 @@ impl FakeDns {
                     continue;
                 };
                 thread_queries.lock().unwrap().push(name.clone());
-                if silent {
-                    continue;
-                }
                 let answers = if qtype == MX { zone.get(&name) } else { None };
-                let reply = answer(&buffer[..question_end], answers);
+                let mut reply = answer(&buffer[..question_end], answers);
+                match mode {
+                    Mode::Silent => continue,
+                    Mode::Answer => {}
+                    Mode::TruncateUdp => {
+                        reply = answer(&buffer[..question_end], Some(&Vec::new()));
+                        reply[2] |= 0x02;
+                    }
+                    Mode::ForgeFirst => {
+                        let forged = vec![(0, "mx.forged.example".to_string())];
+                        let mut forgery = answer(&buffer[..question_end], Some(&forged));
+                        forgery[1] ^= 0x55;
+                        let _ = socket.send_to(&forgery, from);
+                    }
+                }
                 let _ = socket.send_to(&reply, from);
             }
         });
@@ -79,6 +115,44 @@ impl FakeDns {
 impl Drop for FakeDns {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Answers queries over TCP, each prefixed by its length (RFC 1035 section 4.2.2).
+fn serve_tcp(
+    listener: TcpListener,
+    zone: &BTreeMap<String, Vec<(u16, String)>>,
+    stop: &AtomicBool,
+    queries: &std::sync::Mutex<Vec<String>>,
+) {
+    listener.set_nonblocking(true).unwrap();
+    let give_up = std::time::Instant::now() + Duration::from_secs(60);
+    while !stop.load(Ordering::Relaxed) && std::time::Instant::now() < give_up {
+        let Ok((mut stream, _)) = listener.accept() else {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        stream.set_nonblocking(false).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut length = [0u8; 2];
+        if stream.read_exact(&mut length).is_err() {
+            continue;
+        }
+        let mut query = vec![0u8; u16::from_be_bytes(length) as usize];
+        if stream.read_exact(&mut query).is_err() {
+            continue;
+        }
+        let Some((name, qtype, question_end)) = parse_query(&query) else {
+            continue;
+        };
+        queries.lock().unwrap().push(format!("tcp:{name}"));
+        let answers = if qtype == MX { zone.get(&name) } else { None };
+        let reply = answer(&query[..question_end], answers);
+        let mut framed = (reply.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&reply);
+        let _ = stream.write_all(&framed);
     }
 }
 

@@ -52,6 +52,10 @@ instructions() {
         sed -n 's/.*Collected : //p'
 }
 mailtoken_ir=$(instructions "$binary" "$token")
+# Which functions the cached path ran, as the binary names them, and where hot-text.ld put them.
+valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/hot.out" "$binary" "$token" >/dev/null 2>&1
+readelf -SW "$binary" | sed 's/^ *\[ *[0-9]*\]//' | awk '$1 == ".text.hot" {print $3, $5}' > "$work/hot.range"
+nm --defined-only "$binary" > "$work/symbols"
 cat_ir=$(instructions cat "$token")
 
 # Peak RSS moves by a few hundred KiB from run to run (which pages the kernel maps around each
@@ -62,8 +66,8 @@ median_rss() {
 rss_kib=$(median_rss "$binary" "$token")
 cat_rss_kib=$(median_rss cat "$token")
 
-python3 - "$work/times.json" "$rss_kib" "$cat_rss_kib" "$mailtoken_ir" "$cat_ir" <<'PY'
-import json, sys
+python3 - "$work/times.json" "$rss_kib" "$cat_rss_kib" "$mailtoken_ir" "$cat_ir" "$work" <<'PY'
+import json, re, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 cat, ours = results["cat"]["mean"], results["mailtoken"]["mean"]
 ratio = ours / cat
@@ -73,6 +77,29 @@ ours_ir, cat_ir = int(sys.argv[4]), int(sys.argv[5])
 print(f"cat TOKENFILE:       {cat * 1000:.3f} ms mean, {cat_ir / 1e6:.2f} M instructions, peak RSS {cat_rss_mib:.1f} MiB")
 print(f"mailtoken TOKENFILE: {ours * 1000:.3f} ms mean, {ours_ir / 1e6:.2f} M instructions, peak RSS {rss_mib:.2f} MiB")
 ok = ratio <= 1.5 and rss_mib <= 5 and ours_ir <= 1_200_000
+# Hot text: the share of the Rust functions the call ran that lie in .text.hot.
+work = sys.argv[6]
+names, ran = {}, set()
+for line in open(f"{work}/hot.out"):
+    m = re.match(r"^(c?fn)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
+    if m:
+        if m[3]:
+            names[m[2]] = m[3]
+        if m[1] == "fn":
+            ran.add(m[2])
+where = {}
+for line in open(f"{work}/symbols"):
+    fields = line.split()
+    if len(fields) == 3:
+        where[fields[2]] = int(fields[0], 16)
+rust = [where[names[i]] for i in ran if names.get(i, "").startswith(("_ZN", "_R")) and names[i] in where]
+hot = open(f"{work}/hot.range").read().split()
+start, size = (int(hot[0], 16), int(hot[1], 16)) if hot else (0, 0)
+placed = sum(start <= address < start + size for address in rust)
+share = placed / len(rust) if rust else 0
+print(f"hot text: {placed} of the {len(rust)} functions the call ran are in .text.hot ({size // 1024} KiB); "
+      f"target >= 90 %, else run benches/hot-text.sh")
+ok = ok and share >= 0.9
 print(f"ratio: {ratio:.2f} x cat (target <= 1.5); {ours_ir / 1e6:.2f} M instructions (target <= 1.2); "
       f"peak RSS {rss_mib:.2f} MiB (target <= 5)")
 if "pizauth" in results:

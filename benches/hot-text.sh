@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Writes hot-text.ld: the functions the cached-token call runs, which build.rs has the linker put
+# together before `.text` (CONTRIBUTING.md, "Hot text"). Run it after a change that renames or
+# adds functions on that path (a module moved, a dependency updated, a new toolchain), then
+# benches/cached.sh, which says how much of the path the script still covers.
+#
+# The names come from callgrind (the functions that ran, as the binary names them) and are
+# written without their hashes (legacy mangling's `17h<16 hex digits>E`, LLVM's `.llvm.N`), so
+# that one line covers every instantiation of a generic function and survives a rebuild. Each
+# line also matches the `.text.unlikely.` copy LLVM makes of a function it thinks cold.
+# Needs valgrind (installed as root when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v valgrind >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq >/dev/null && apt-get install -y -qq valgrind >/dev/null
+fi
+cargo build --release --quiet
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cargo bench --quiet --bench fixture -- "$work" >/dev/null
+export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data
+valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/callgrind.out" \
+    target/release/mailtoken "$XDG_DATA_HOME/mailtoken/account" >/dev/null 2>&1
+
+{
+    echo "/* The functions the cached-token call runs, placed together so that the kernel maps"
+    echo "   fewer pages of code (build.rs; CONTRIBUTING.md, \"Hot text\"). Written by"
+    echo "   benches/hot-text.sh, not by hand. */"
+    echo "SECTIONS"
+    echo "{"
+    echo "  .text.hot : {"
+    # `fn=(ID)` lines are the functions that ran; a name is given with its ID the first time it
+    # appears, which may be a callee's `cfn=` line. Rust's own symbols (_ZN legacy, _R v0) are
+    # all in the binary; the C library's are not ours to place.
+    awk '/^c?fn=\(/ {
+            id = $0; sub(/^c?fn=\(/, "", id); sub(/\).*/, "", id)
+            name = $0; if (sub(/^c?fn=\([0-9]+\) /, "", name)) names[id] = name
+            if ($0 ~ /^fn=/) ran[id] = 1
+        }
+        END { for (id in ran) if (id in names) print names[id] }' "$work/callgrind.out" |
+        grep -E '^(_ZN|_R)' |
+        sed -e 's/17h[0-9a-f]\{16\}E\(\.llvm\.[0-9]*\)\{0,1\}$/17h*/' -e 's/\.llvm\.[0-9]*$/*/' |
+        LC_ALL=C sort -u |
+        sed 's/.*/    *(.text.& .text.unlikely.&)/'
+    echo "  }"
+    echo "}"
+    echo "INSERT BEFORE .text;"
+} > hot-text.ld
+echo "hot-text.ld: $(grep -c '^    \*(' hot-text.ld) functions" >&2

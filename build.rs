@@ -60,7 +60,9 @@ fn linker_takes(script: &Path) -> bool {
         probe.arg("--target").arg(target);
     }
     if let Some(linker) = std::env::var_os("RUSTC_LINKER") {
-        probe.arg("-C").arg(format!("linker={}", linker.to_string_lossy()));
+        probe
+            .arg("-C")
+            .arg(format!("linker={}", linker.to_string_lossy()));
     }
     if let Ok(flags) = std::env::var("CARGO_ENCODED_RUSTFLAGS") {
         probe.args(flags.split('\x1f').filter(|flag| !flag.is_empty()));

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use age::secrecy::ExposeSecret;
 use chrono::{Duration, Utc};
-use mailtoken::encryption::{Crypto, EncryptionOptions, EncryptionSpec};
-use mailtoken::secret::Secret;
-use mailtoken::tokenfile::Flow;
-use mailtoken::tokenfile::{FORMAT_VERSION, TokenFile};
+use mailtoken::testing::encryption::{Crypto, EncryptionOptions, EncryptionSpec};
+use mailtoken::testing::secret::Secret;
+use mailtoken::testing::tokenfile::Flow;
+use mailtoken::testing::tokenfile::{FORMAT_VERSION, TokenFile};
 
 fn main() {
     let dir = match std::env::args().skip(1).find(|arg| !arg.starts_with("--")) {
@@ -22,7 +22,7 @@ fn main() {
     };
     let identity = age::x25519::Identity::generate();
     let identity_path = dir.join("config/mailtoken/age-identity.txt");
-    mailtoken::private_files::write_atomic(
+    mailtoken::testing::private_files::write_atomic(
         &identity_path,
         // age-keygen's layout, which mailtoken's own identities share.
         format!(
@@ -39,7 +39,7 @@ fn main() {
     // A Microsoft-sized access token (about 2.5 kB) in a complete registration.
     let token = TokenFile {
         version: FORMAT_VERSION,
-        registration: mailtoken::provider::preset("microsoft", None).expect("preset"),
+        registration: mailtoken::testing::provider::preset("microsoft", None).expect("preset"),
         flow: Flow::Localhostauthcode,
         email: "someone@example.com".into(),
         client_id: "08162f7c-0fd2-4200-a84a-f25a4db0b584".into(),
@@ -65,6 +65,9 @@ fn main() {
     })
     .encrypt(&token.encryption, &token.to_json())
     .expect("encrypts");
-    mailtoken::private_files::write_atomic(&dir.join("data/mailtoken/account"), &ciphertext)
-        .expect("writes the token file");
+    mailtoken::testing::private_files::write_atomic(
+        &dir.join("data/mailtoken/account"),
+        &ciphertext,
+    )
+    .expect("writes the token file");
 }

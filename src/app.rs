@@ -4,18 +4,27 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::Cli;
-use crate::error::{Error, ExitStatus, Result};
-use crate::mailserver::Protocol;
-use crate::output::Format;
-use crate::refresh::{self, Source};
-use crate::settings::{Action, Settings};
-use crate::tokenfile::TokenFile;
-use crate::{accounts, authorize, check, log, login_test, notify, output, revoke, sasl, status};
+use crate::authorize;
+use crate::base::error::{Error, ExitStatus, Result};
+use crate::base::log;
+use crate::cli::args::Cli;
+use crate::cli::output;
+use crate::cli::output::Format;
+use crate::cli::settings::{Action, Settings};
+use crate::lifecycle::accounts;
+use crate::lifecycle::check;
+use crate::lifecycle::notify;
+use crate::lifecycle::refresh::{self, Source};
+use crate::lifecycle::revoke;
+use crate::lifecycle::status;
+use crate::login_test;
+use crate::mail::mailserver::Protocol;
+use crate::mail::sasl;
+use crate::store::tokenfile::TokenFile;
 
 /// The program: parse the command line, run, and turn the outcome into an exit status.
 pub fn main() -> ExitCode {
-    crate::hardening::protect_memory();
+    crate::base::hardening::protect_memory();
     let parsed = match Cli::token_call(std::env::args_os()) {
         Some(cli) => Ok(cli),
         None => Cli::try_parse(),
@@ -64,7 +73,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Runs the requested actions in order.
-pub fn run(settings: &Settings) -> Result<()> {
+pub(crate) fn run(settings: &Settings) -> Result<()> {
     for action in &settings.actions {
         match action {
             Action::Print => print_token(settings)?,

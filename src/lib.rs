@@ -1,55 +1,57 @@
 //! mailtoken: OAuth2 access tokens for terminal mail clients.
 //!
-//! A call flows through: `cli` (flags) → `settings` (validated, the only reader of `cli`) →
-//! `app` (what one run does, in order) → `refresh` (the silent refresh, one story) → `tokenfile`
-//! (load, save and lock one account's file: where the refresh token is written) →
-//! `private_files` (own files only, atomic durable writes, the lock) and `encryption` (age, gpg,
-//! pipes). `grant` makes every token request through `http` and `tls` (`network` words its
-//! failures), and `provider_answer` judges every refusal; `provider` and `mailserver` hold
-//! registrations and mail servers; `output` prints (`sasl` builds SASL strings). `--authorize`
-//! runs `authorize` (the sign-in flows and their loopback `listener`, with `discovery` for
-//! `--issuer`, and `dns` for the MX records of an address's domain); `--test` runs `login_test`. The account lifecycle: `account_state` (where an
-//! account stands, decided once for every surface), `known_accounts` (every account, wherever its
-//! file lives), `accounts` (`--list`), `status` (`--status`, `--json`), `check` (`--check`, for
-//! cron), `notify` (the hook run when a sign-in is needed) and `revoke`.
-//! `redact` remembers every secret sent and removes it from whatever comes back; `log` prints.
+//! # The module map
+//!
+//! The one map of the code (CONTRIBUTING.md points here). Folders are layers, listed from the
+//! top down; a module imports only from its own folder and the layers below it, and inside a
+//! folder the story (`mod.rs`) imports its chapters, which share vocabulary through files of
+//! their own, never through the story.
+//!
+//! - `app`: what one run does, in order: the mail client's call (the cached token, else the
+//!   silent refresh), or the action a flag asks for.
+//! - `authorize`: `--authorize`, the only thing that changes an account: the sign-in flows
+//!   (authcode, localhostauthcode with its loopback `listener`, devicecode, client credentials),
+//!   the questions asked on a terminal, the provider from the address.
+//! - `login_test`: `--test`: a real IMAP, POP and SMTP login with the token, explained when it
+//!   fails; every protocol read through one line reader.
+//! - `lifecycle`: the account's life after sign-in. `account_state` decides where an account
+//!   stands, once for every surface; `refresh` is the silent refresh (one story); `accounts`
+//!   (`--list`), `status` (`--status`, `--json`), `check` (`--check`, for cron), `notify` (the hook
+//!   run when a sign-in is needed), `revoke`.
+//! - `cli`: the front. `args` is the command line (clap definitions only), `settings` the validated
+//!   options of one run (the only reader of `args`), `output` what goes to stdout.
+//! - `store`: one account's `tokenfile` (load, save, lock: where the refresh token is written),
+//!   its `encryption` (age, gpg, pipes), and `known_accounts` (every account, wherever its file
+//!   lives).
+//! - `oauth`: talking to the authorization server. `provider` holds registrations and presets,
+//!   `discovery` finds endpoints from an issuer, `grant` makes every token request through
+//!   `http`, `provider_answer` judges every refusal, `credential` signs instead of a secret.
+//! - `mail`: the mail side's words: `mailserver` (protocols and endpoints) and `sasl` (the
+//!   XOAUTH2 and OAUTHBEARER strings).
+//! - `net`: connections: `tls` (the one rustls configuration), `network` (why an exchange got no
+//!   answer, said once), `dns` (MX lookups, a stub resolver of our own).
+//! - `base`: what everything stands on: `error` (the one error type and the exit-status table),
+//!   `log` (stderr only), `redact` (every secret sent, removed from whatever comes back),
+//!   `secret`, `paths`, `private_files` (own files only, atomic durable writes, the lock),
+//!   `terminal`, `held_signals`, `hardening`, `environment`.
+//!
+//! The crate is a binary's library: `main` is the program, and `testing` is what the tests, fuzz
+//! targets and benches reach; everything else is private to the crate.
 
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
-pub mod account_state;
-pub mod accounts;
-pub mod app;
-pub mod authorize;
-pub mod check;
-pub mod cli;
-pub mod credential;
-pub mod discovery;
-pub mod dns;
-pub mod encryption;
-pub mod environment;
-pub mod error;
-pub mod grant;
-pub mod hardening;
-pub mod held_signals;
-pub mod http;
-pub mod known_accounts;
-pub mod log;
-pub mod login_test;
-pub mod mailserver;
-pub mod network;
-pub mod notify;
-pub mod output;
-pub mod paths;
-pub mod private_files;
-pub mod provider;
-pub mod provider_answer;
-pub mod redact;
-pub mod refresh;
-pub mod revoke;
-pub mod sasl;
-pub mod secret;
-pub mod settings;
-pub mod status;
-pub mod terminal;
-pub mod tls;
-pub mod tokenfile;
+mod app;
+mod authorize;
+mod base;
+mod cli;
+mod lifecycle;
+mod login_test;
+mod mail;
+mod net;
+mod oauth;
+mod store;
+
+pub mod testing;
+
+pub use app::main;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{SANITIZED, assert_terminal_safe};
 use libfuzzer_sys::fuzz_target;
-use mailtoken::grant::{MAX_DEVICE_CODE_LIFE, MAX_DEVICE_INTERVAL, device_code};
+use mailtoken::testing::grant::{MAX_DEVICE_CODE_LIFE, MAX_DEVICE_INTERVAL, device_code};
 use oauth2::StandardDeviceAuthorizationResponse;
 
 fuzz_target!(|data: &[u8]| {

@@ -9,7 +9,7 @@ mod common;
 
 use common::fields;
 use libfuzzer_sys::fuzz_target;
-use mailtoken::discovery::{Metadata, metadata_urls, same_issuer};
+use mailtoken::testing::discovery::{Metadata, metadata_urls, same_issuer};
 
 fuzz_target!(|data: &[u8]| {
     let ([issuer], document) = fields::<1>(data);
@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
             let parsed = oauth2::url::Url::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
             assert!(
                 parsed.scheme() == "https"
-                    || (parsed.scheme() == "http" && mailtoken::provider::is_loopback_url(&parsed)),
+                    || (parsed.scheme() == "http" && mailtoken::testing::provider::is_loopback_url(&parsed)),
                 "{url}"
             );
             assert!(url.contains("/.well-known/"), "{url}");

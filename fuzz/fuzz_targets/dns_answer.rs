@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mailtoken::dns::{Answer, NotOurs, mx_query, read_answer};
+use mailtoken::testing::dns::{Answer, NotOurs, mx_query, read_answer};
 
 /// The names a query may have asked about: the seeds' questions, so the fuzzer starts past the
 /// question check.

@@ -8,7 +8,7 @@ use std::sync::Once;
 
 use common::raw_lines;
 use libfuzzer_sys::fuzz_target;
-use mailtoken::login_test::parsers::{
+use mailtoken::testing::login_test::parsers::{
     Kind, check_greeting, complete_line, imap_proto_cannot_read, status_word,
 };
 

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mailtoken::authorize::listener::{Head, MAX_REQUEST, parse_request_head};
+use mailtoken::testing::authorize::listener::{Head, MAX_REQUEST, parse_request_head};
 
 fuzz_target!(|data: &[u8]| {
     // The last byte chooses where the head is cut, as a read of any size might cut it.

@@ -7,7 +7,7 @@ mod common;
 
 use common::{SANITIZED, assert_terminal_safe, raw_lines};
 use libfuzzer_sys::fuzz_target;
-use mailtoken::login_test::parsers::{
+use mailtoken::testing::login_test::parsers::{
     Challenge, capability, complete_line, continuation, is_err, is_ok,
 };
 

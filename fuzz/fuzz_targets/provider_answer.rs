@@ -12,8 +12,8 @@ use std::collections::HashMap;
 
 use common::{SANITIZED, assert_terminal_safe, fields};
 use libfuzzer_sys::fuzz_target;
-use mailtoken::log;
-use mailtoken::provider_answer::{Body, Endpoint, ProviderAnswer, Situation, classify, into_error};
+use mailtoken::testing::log;
+use mailtoken::testing::provider_answer::{Body, Endpoint, ProviderAnswer, Situation, classify, into_error};
 
 /// The summary joins at most nine sanitised fields (each at most [`SANITIZED`] characters) and a
 /// body start of 121 characters that `{:?}` may escape to ten times its length, with fixed words.
@@ -93,7 +93,7 @@ fuzz_target!(|data: &[u8]| {
     ] {
         let verdict = classify(&answer, endpoint);
         if answer.is_transient_status() {
-            assert_eq!(verdict.status, mailtoken::error::ExitStatus::Temporary);
+            assert_eq!(verdict.status, mailtoken::testing::error::ExitStatus::Temporary);
         }
         let error = into_error(&answer, endpoint, &situation);
         assert_eq!(error.status(), verdict.status);

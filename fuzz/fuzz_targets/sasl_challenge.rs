@@ -10,8 +10,8 @@ mod common;
 use base64::Engine;
 use common::{SANITIZED, assert_terminal_safe, fields};
 use libfuzzer_sys::fuzz_target;
-use mailtoken::login_test::parsers::{Challenge, Facts, explain};
-use mailtoken::mailserver::Protocol;
+use mailtoken::testing::login_test::parsers::{Challenge, Facts, explain};
+use mailtoken::testing::mailserver::Protocol;
 
 fuzz_target!(|data: &[u8]| {
     let ([reply], bytes) = fields::<1>(data);

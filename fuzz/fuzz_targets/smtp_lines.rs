@@ -6,7 +6,7 @@ mod common;
 
 use common::raw_lines;
 use libfuzzer_sys::fuzz_target;
-use mailtoken::login_test::parsers::{auth_mechanisms, complete_line, smtp_line};
+use mailtoken::testing::login_test::parsers::{auth_mechanisms, complete_line, smtp_line};
 
 fuzz_target!(|data: &[u8]| {
     let mut texts = Vec::new();

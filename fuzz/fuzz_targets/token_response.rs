@@ -8,10 +8,10 @@ mod common;
 use chrono::{TimeZone, Utc};
 use common::{SANITIZED, assert_terminal_safe};
 use libfuzzer_sys::fuzz_target;
-use mailtoken::encryption::EncryptionSpec;
-use mailtoken::grant::{GrantFailure, TokenReply, granted};
+use mailtoken::testing::encryption::EncryptionSpec;
+use mailtoken::testing::grant::{GrantFailure, TokenReply, granted};
 use oauth2::TokenResponse;
-use mailtoken::tokenfile::TokenFile;
+use mailtoken::testing::tokenfile::TokenFile;
 
 /// A mutt_oauth2.py file: the shortest way to a whole token file.
 const BASE: &[u8] = br#"{"registration": "google", "email": "u@example.com", "access_token": "old", "refresh_token": "rt"}"#;

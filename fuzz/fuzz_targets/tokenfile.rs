@@ -4,8 +4,8 @@
 
 use chrono::TimeZone;
 use libfuzzer_sys::fuzz_target;
-use mailtoken::encryption::EncryptionSpec;
-use mailtoken::tokenfile::{Schema, TokenFile};
+use mailtoken::testing::encryption::EncryptionSpec;
+use mailtoken::testing::tokenfile::{Schema, TokenFile};
 
 fuzz_target!(|data: &[u8]| {
     let unrecorded = || Ok(EncryptionSpec::Gpg { recipient: None });

@@ -8,11 +8,11 @@
 
 use std::process::{Command, Stdio};
 
-use crate::environment;
+use crate::base::environment;
 
 /// Starts the browser on `url` without waiting for it: a browser that stays open (or a text
 /// browser) must not hold the sign-in's deadline hostage.
-pub fn open(url: &str) -> Result<(), String> {
+pub(crate) fn open(url: &str) -> Result<(), String> {
     let mut failures = Vec::new();
     for mut command in candidates(url) {
         let program = command.get_program().to_string_lossy().into_owned();

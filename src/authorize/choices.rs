@@ -3,14 +3,14 @@
 //! user is sent anywhere, so an impossible sign-in is refused before it starts.
 
 use super::prompt::Prompter;
-use crate::encryption::{self, EncryptionKind, EncryptionSpec};
-use crate::error::{Error, Result};
-use crate::grant;
-use crate::log;
-use crate::paths;
-use crate::provider::{self, Registration};
-use crate::settings::Settings;
-use crate::tokenfile::{Account, Flow, TokenFile};
+use crate::base::error::{Error, Result};
+use crate::base::log;
+use crate::base::paths;
+use crate::cli::settings::Settings;
+use crate::oauth::grant;
+use crate::oauth::provider::{self, Registration};
+use crate::store::encryption::{self, EncryptionKind, EncryptionSpec};
+use crate::store::tokenfile::{Account, Flow, TokenFile};
 
 /// The flow: `--authflow`, else the previous file's, else the one that will work here, said out
 /// loud so the user knows what to expect and how to choose another.
@@ -74,7 +74,7 @@ pub(super) fn check_flow(flow: Flow, registration: &Registration) -> Result<()> 
         Flow::Authcode | Flow::Localhostauthcode if registration.authorize_endpoint.is_none() => {
             Err(Error::usage(format!(
                 "provider {} has no authorization endpoint for the {} flow",
-                crate::log::sanitize(&registration.provider),
+                crate::base::log::sanitize(&registration.provider),
                 flow.name()
             ))
             .hint("pass --authorize-endpoint URL or --issuer URL"))
@@ -82,7 +82,7 @@ pub(super) fn check_flow(flow: Flow, registration: &Registration) -> Result<()> 
         Flow::Devicecode if registration.devicecode_endpoint.is_none() => Err(Error::usage(
             format!(
                 "provider {} has no device authorization endpoint",
-                crate::log::sanitize(&registration.provider)
+                crate::base::log::sanitize(&registration.provider)
             ),
         )
         .hint("pass --devicecode-endpoint URL, or use --authflow localhostauthcode or authcode")),
@@ -135,7 +135,7 @@ pub(super) fn check_nothing_missing(
     }
     if client.client_secret.is_none()
         && previous.is_none()
-        && crate::environment::client_secret().is_none()
+        && crate::base::environment::client_secret().is_none()
     {
         missing.push((
             "client secret",
@@ -168,11 +168,11 @@ fn refuse_a_second_identity(this_account: &std::path::Path) -> Result<()> {
         return Ok(());
     }
     let this = std::fs::canonicalize(this_account).ok();
-    let needing: Vec<String> = crate::known_accounts::all()?
+    let needing: Vec<String> = crate::store::known_accounts::all()?
         .into_iter()
         .filter(|(_, path)| this.is_none() || std::fs::canonicalize(path).ok() != this)
         .filter(|(_, path)| {
-            encryption::detect(&crate::private_files::peek(path))
+            encryption::detect(&crate::base::private_files::peek(path))
                 == encryption::Detected::Age {
                     passphrase: false,
                     ssh: false,

@@ -12,13 +12,13 @@ use oauth2::{
 };
 
 use super::{Obtained, Request, prompt};
-use crate::discovery;
-use crate::error::{Error, Result};
-use crate::grant;
-use crate::log;
-use crate::provider::PRESET_NAMES;
-use crate::provider_answer::{self, Endpoint, ProviderAnswer};
-use crate::secret::Secret;
+use crate::base::error::{Error, Result};
+use crate::base::log;
+use crate::base::secret::Secret;
+use crate::oauth::discovery;
+use crate::oauth::grant;
+use crate::oauth::provider::PRESET_NAMES;
+use crate::oauth::provider_answer::{self, Endpoint, ProviderAnswer};
 
 /// An oauth2 client with authorization and token endpoints and a redirect URI.
 pub(super) type CodeClient = grant::ClientWith<EndpointSet, EndpointNotSet, EndpointSet>;
@@ -36,7 +36,7 @@ pub(super) fn prepare(request: &Request, redirect_uri: &str) -> Result<Prepared>
     let endpoint = registration.authorize_endpoint.as_deref().ok_or_else(|| {
         Error::usage(format!(
             "provider {} has no authorization endpoint",
-            crate::log::sanitize(&registration.provider)
+            crate::base::log::sanitize(&registration.provider)
         ))
         .hint("pass --authorize-endpoint URL or --issuer URL")
     })?;
@@ -175,7 +175,7 @@ pub(super) fn judge(
             .registration
             .authorize_endpoint
             .as_deref()
-            .map(crate::provider::url_authority)
+            .map(crate::oauth::provider::url_authority)
             .unwrap_or("");
         return Outcome::Failed(provider_answer::into_error(
             &answer,
@@ -194,7 +194,7 @@ pub(super) fn paste(request: &Request) -> Result<Obtained> {
     let redirect = match &request.registration.redirect_uri {
         Some(uri) => uri.clone(),
         None if request.registration.provider == "microsoft" => {
-            crate::provider::microsoft_native_client(request.registration)
+            crate::oauth::provider::microsoft_native_client(request.registration)
         }
         None => super::loopback::default_loopback_redirect(&request.registration.provider).into(),
     };

@@ -4,11 +4,11 @@
 //! clientcredentials flow, renewed by a new assertion each time; no client secret; for a
 //! service account the Google preset at the key's `token_uri`, the client being the account.
 
-use crate::credential::{self, Credential};
-use crate::error::{Error, Result};
-use crate::secret::Secret;
-use crate::settings::Settings;
-use crate::tokenfile::{Flow, TokenFile};
+use crate::base::error::{Error, Result};
+use crate::base::secret::Secret;
+use crate::cli::settings::Settings;
+use crate::oauth::credential::{self, Credential};
+use crate::store::tokenfile::{Flow, TokenFile};
 
 /// The signing credential of this sign-in: the flags', else the previous file's.
 pub(super) fn signing(

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use oauth2::{DeviceAuthorizationUrl, StandardDeviceAuthorizationResponse};
 
 use super::{Obtained, Request, qr};
-use crate::error::{Error, Result};
-use crate::grant::{self, DeviceCode, DevicePoll};
-use crate::log;
-use crate::provider_answer::Endpoint;
+use crate::base::error::{Error, Result};
+use crate::base::log;
+use crate::oauth::grant::{self, DeviceCode, DevicePoll};
+use crate::oauth::provider_answer::Endpoint;
 
 /// RFC 8628 section 3.5: `slow_down` adds five seconds to the interval, for good.
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
@@ -82,7 +82,7 @@ fn request_device_code(request: &Request) -> Result<DeviceCode> {
             "invalid device authorization endpoint {endpoint:?}: {e}"
         ))
     })?;
-    let host = crate::provider::url_authority(endpoint);
+    let host = crate::oauth::provider::url_authority(endpoint);
     log::verbose(format!("requesting a device code at {host}"));
     let client = grant::token_client(registration, request.client_id, request.client_secret)?
         .set_device_authorization_url(device_url);

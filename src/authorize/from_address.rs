@@ -4,11 +4,11 @@
 //! and from where, is said before anything opens; when nothing is found the provider is asked
 //! for (or, without a terminal, exit 64), as before.
 
-use crate::dns;
-use crate::log;
-use crate::provider::domains::{self, Guess};
-use crate::settings::Settings;
-use crate::tokenfile::TokenFile;
+use crate::base::log;
+use crate::cli::settings::Settings;
+use crate::net::dns;
+use crate::oauth::provider::domains::{self, Guess};
+use crate::store::tokenfile::TokenFile;
 
 /// `settings` with the provider the address names, when nothing else names one.
 pub(super) fn guess(settings: &Settings, previous: Option<&TokenFile>) -> Option<Settings> {

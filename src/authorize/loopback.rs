@@ -8,10 +8,10 @@ use oauth2::url::Url;
 use super::code::{Outcome, exchange, judge, parameters, prepare};
 use super::listener::{self, Answer, BindError, Listener};
 use super::{Obtained, Request, pages};
-use crate::error::{Error, ExitStatus, Result};
-use crate::log;
-use crate::provider::is_loopback_url;
-use crate::secret::Secret;
+use crate::base::error::{Error, ExitStatus, Result};
+use crate::base::log;
+use crate::base::secret::Secret;
+use crate::oauth::provider::is_loopback_url;
 
 /// The loopback redirect when the registration names none, before the listener's port is added.
 /// RFC 8252 section 8.3 recommends the literal IP over `localhost`, and standards-strict servers
@@ -21,7 +21,7 @@ use crate::secret::Secret;
 /// names `http://127.0.0.1:port`; Yahoo's and AOL's apps register `localhost` addresses, and so
 /// do Thunderbird's Yandex and Mail.ru registrations (`redirectionEndpoint: "http://localhost"` in
 /// its provider table).
-pub fn default_loopback_redirect(provider: &str) -> &'static str {
+pub(crate) fn default_loopback_redirect(provider: &str) -> &'static str {
     match provider {
         "microsoft" | "yahoo" | "aol" | "yandex" | "mailru" => "http://localhost/",
         _ => "http://127.0.0.1/",

@@ -13,7 +13,7 @@ mod code;
 mod credentials;
 mod device;
 mod from_address;
-pub mod listener;
+pub(crate) mod listener;
 mod loopback;
 mod pages;
 mod prompt;
@@ -25,16 +25,16 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::encryption::EncryptionSpec;
-use crate::error::{Error, ExitStatus, Result};
-use crate::grant::{self, Granted};
-use crate::http::Http;
-use crate::log;
-use crate::provider::Registration;
-use crate::provider_answer::{Endpoint, Situation};
-use crate::secret::Secret;
-use crate::settings::{AuthorizeOptions, Settings};
-use crate::tokenfile::{Account, FORMAT_VERSION, Flow, TokenFile};
+use crate::base::error::{Error, ExitStatus, Result};
+use crate::base::log;
+use crate::base::secret::Secret;
+use crate::cli::settings::{AuthorizeOptions, Settings};
+use crate::oauth::grant::{self, Granted};
+use crate::oauth::http::Http;
+use crate::oauth::provider::Registration;
+use crate::oauth::provider_answer::{Endpoint, Situation};
+use crate::store::encryption::EncryptionSpec;
+use crate::store::tokenfile::{Account, FORMAT_VERSION, Flow, TokenFile};
 
 pub use choices::automatic_flow;
 use choices::{
@@ -53,7 +53,7 @@ pub(crate) struct Request<'a> {
     pub client_id: &'a str,
     pub client_secret: Option<&'a Secret>,
     /// The signing credential of an account without a user.
-    pub credential: Option<&'a crate::credential::Credential>,
+    pub credential: Option<&'a crate::oauth::credential::Credential>,
     pub email: &'a str,
     pub options: &'a AuthorizeOptions,
     /// When to give up waiting for the user (`--auth-timeout`).
@@ -73,7 +73,7 @@ pub(crate) struct Request<'a> {
 
 impl Request<'_> {
     /// What the classification of provider answers needs to word its hints.
-    pub fn situation<'a>(
+    pub(crate) fn situation<'a>(
         &'a self,
         what: &'a str,
         host: &'a str,
@@ -91,7 +91,7 @@ impl Request<'_> {
 }
 
 /// Signs the user in, writes the token file, and returns it.
-pub fn run(settings: &Settings) -> Result<TokenFile> {
+pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     let account = settings.account();
     // A name that leads through another user's link is refused before anyone signs in.
     account.real_path()?;
@@ -248,10 +248,10 @@ fn client_secret(
     if let Some(secret) = &settings.overrides.client_secret {
         return Ok(Some(secret.clone()));
     }
-    let exported = crate::environment::client_secret();
+    let exported = crate::base::environment::client_secret();
     let account = settings.account();
     let shown = account.path().display();
-    let variable = crate::environment::CLIENT_SECRET_VARIABLE;
+    let variable = crate::base::environment::CLIENT_SECRET_VARIABLE;
     match (exported, previous) {
         (Some(_), Some(previous))
             if previous.client_secret.as_ref().is_none_or(Secret::is_empty) =>
@@ -378,7 +378,7 @@ fn save(account: &Account, token: &mut TokenFile, ask: &Prompter, no_previous: b
                 log::warn(format!("{}; try again", error.message()));
             }
             Ok(()) => {
-                crate::known_accounts::remember(account.path());
+                crate::store::known_accounts::remember(account.path());
                 return Ok(());
             }
             other => return other,

@@ -18,35 +18,35 @@ macro_rules! page {
     };
 }
 
-pub const SUCCESS: &str = page!(
+pub(crate) const SUCCESS: &str = page!(
     "Signed in",
     "mailtoken received the authorization. You can close this tab and return to the terminal."
 );
 
-pub const DENIED: &str = page!(
+pub(crate) const DENIED: &str = page!(
     "Sign-in refused",
     "The provider reports that access was denied. The terminal says what to do next; you can \
      close this tab."
 );
 
-pub const FAILED: &str = page!(
+pub(crate) const FAILED: &str = page!(
     "Sign-in failed",
     "The provider reported an error. The terminal shows the details; you can close this tab."
 );
 
-pub const WRONG_STATE: &str = page!(
+pub(crate) const WRONG_STATE: &str = page!(
     "Not this sign-in",
     "This answer does not belong to the sign-in mailtoken is waiting for (its state parameter \
      does not match), so it was ignored. Use the URL printed in the terminal."
 );
 
-pub const BAD_REQUEST: &str = page!(
+pub(crate) const BAD_REQUEST: &str = page!(
     "Bad request",
     "mailtoken is waiting for the provider to send the browser back here with an authorization \
      code; this request carries none."
 );
 
-pub const NOT_FOUND: &str = page!(
+pub(crate) const NOT_FOUND: &str = page!(
     "Not found",
     "mailtoken only answers the redirect of the sign-in it is waiting for."
 );

@@ -5,38 +5,38 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 use std::sync::mpsc;
 use std::time::Instant;
 
-use crate::error::{Error, Result};
-use crate::secret::Secret;
-use crate::terminal::{Guard, stty};
+use crate::base::error::{Error, Result};
+use crate::base::secret::Secret;
+use crate::base::terminal::{Guard, stty};
 
 /// A line pasted into the terminal may be a whole redirect URL; Microsoft's run to a few
 /// kilobytes. Far more than that is not a URL.
-pub const MAX_LINE: u64 = 64 * 1024;
+pub(crate) const MAX_LINE: u64 = 64 * 1024;
 
 /// How many times an empty answer is asked again before giving up.
 const ATTEMPTS: usize = 3;
 
 /// Whether questions can be asked.
 #[derive(Clone, Copy, Debug)]
-pub struct Prompter {
+pub(crate) struct Prompter {
     terminal: bool,
 }
 
 impl Prompter {
     /// Asks only when stdin is a terminal.
-    pub fn for_stdin() -> Prompter {
+    pub(crate) fn for_stdin() -> Prompter {
         Prompter {
             terminal: std::io::stdin().is_terminal(),
         }
     }
 
-    pub fn is_terminal(&self) -> bool {
+    pub(crate) fn is_terminal(&self) -> bool {
         self.terminal
     }
 
     /// A required value: asked for on a terminal, otherwise exit 64 naming `flag`
     /// (e.g. "--email ADDRESS").
-    pub fn value(&self, what: &str, flag: &str, question: &str) -> Result<String> {
+    pub(crate) fn value(&self, what: &str, flag: &str, question: &str) -> Result<String> {
         if !self.terminal {
             return Err(missing(what, flag));
         }
@@ -54,7 +54,7 @@ impl Prompter {
     }
 
     /// A secret, read without echo; empty is a valid answer.
-    pub fn secret(&self, what: &str, flag: &str, question: &str) -> Result<Secret> {
+    pub(crate) fn secret(&self, what: &str, flag: &str, question: &str) -> Result<Secret> {
         if !self.terminal {
             return Err(missing(what, flag));
         }
@@ -74,7 +74,7 @@ fn missing(what: &str, flag: &str) -> Error {
 
 /// Reads one line of at most `MAX_LINE` bytes, without its line ending. End of input before
 /// anything was read is an error.
-pub fn read_line(input: &mut impl BufRead) -> Result<String> {
+pub(crate) fn read_line(input: &mut impl BufRead) -> Result<String> {
     let mut bytes = Vec::new();
     input
         .take(MAX_LINE + 1)
@@ -110,7 +110,7 @@ pub fn read_line(input: &mut impl BufRead) -> Result<String> {
 /// Linux) and silently drops the rest of a long pasted address, a recurring mutt_oauth2.py bug.
 /// Canonical mode is therefore switched off while reading and restored afterwards, whatever
 /// happens.
-pub fn read_line_until(deadline: Instant) -> Option<Result<String>> {
+pub(crate) fn read_line_until(deadline: Instant) -> Option<Result<String>> {
     let guard = Guard::new();
     // Echo and Ctrl-C stay as they are; the guard restores the rest, even after a signal.
     if guard.is_active() {

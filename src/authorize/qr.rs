@@ -21,7 +21,7 @@ const RESET: &str = "\x1b[0m";
 
 /// The QR code of `text` as terminal lines, two modules per character cell: `▀` has the top one
 /// dark, `▄` the bottom one, `█` both. `None` when the text is too long for any QR code.
-pub fn render(text: &str) -> Option<Vec<String>> {
+pub(crate) fn render(text: &str) -> Option<Vec<String>> {
     // Low error correction: the smallest code, and a screen is not a smudged sticker.
     let code = QrCode::encode_text(text, QrCodeEcc::Low).ok()?;
     let size = code.size();

@@ -2,21 +2,21 @@
 //! or a custom one from `--issuer` discovery or explicit endpoints; then every flag on top.
 
 use super::prompt::Prompter;
-use crate::discovery::{self, Metadata};
-use crate::error::{Error, Result};
-use crate::http::Http;
-use crate::log;
-use crate::provider::{self, ClientAuth, PRESET_NAMES, Registration};
-use crate::settings::Settings;
-use crate::tokenfile::{Overrides, TokenFile};
+use crate::base::error::{Error, Result};
+use crate::base::log;
+use crate::cli::settings::Settings;
+use crate::oauth::discovery::{self, Metadata};
+use crate::oauth::http::Http;
+use crate::oauth::provider::{self, ClientAuth, PRESET_NAMES, Registration};
+use crate::store::tokenfile::{Overrides, TokenFile};
 
 /// The registration and what discovery promised about it.
-pub struct Resolved {
+pub(crate) struct Resolved {
     pub registration: Registration,
     pub iss_required: bool,
 }
 
-pub fn resolve(
+pub(crate) fn resolve(
     http: &Http,
     settings: &Settings,
     previous: Option<&TokenFile>,
@@ -84,7 +84,7 @@ pub fn resolve(
     if registration.token_endpoint.is_empty() {
         return Err(Error::usage(format!(
             "provider {} has no token endpoint",
-            crate::log::sanitize(&registration.provider)
+            crate::base::log::sanitize(&registration.provider)
         ))
         .hint("pass --issuer URL, or --token-endpoint URL"));
     }

@@ -9,14 +9,14 @@
 //! stop to unlock some other account.
 
 use super::prompt::Prompter;
-use crate::encryption::{self, Detected};
-use crate::error::Result;
-use crate::known_accounts;
-use crate::log;
-use crate::provider::{PRESET_NAMES, Registration};
-use crate::secret::Secret;
-use crate::settings::Settings;
-use crate::tokenfile::Account;
+use crate::base::error::Result;
+use crate::base::log;
+use crate::base::secret::Secret;
+use crate::cli::settings::Settings;
+use crate::oauth::provider::{PRESET_NAMES, Registration};
+use crate::store::encryption::{self, Detected};
+use crate::store::known_accounts;
+use crate::store::tokenfile::Account;
 
 /// The client of another account.
 #[derive(Clone)]
@@ -127,7 +127,7 @@ fn candidates(settings: &Settings, registration: &Registration) -> Vec<Found> {
             continue;
         }
         let opens_without_asking = matches!(
-            encryption::detect(&crate::private_files::peek(&path)),
+            encryption::detect(&crate::base::private_files::peek(&path)),
             Detected::Age {
                 passphrase: false,
                 ..
@@ -185,7 +185,7 @@ fn same_provider(theirs: &Registration, ours: &Registration) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{Cloud, preset, preset_in};
+    use crate::oauth::provider::{Cloud, preset, preset_in};
 
     #[test]
     fn the_same_provider_is_the_same_preset_cloud_issuer_or_token_endpoint() {

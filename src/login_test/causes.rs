@@ -3,8 +3,8 @@
 //! and the scope the token was granted.
 
 use super::challenge::Challenge;
-use crate::mailserver::Protocol;
-use crate::provider::GMAIL_SCOPE;
+use crate::mail::mailserver::Protocol;
+use crate::oauth::provider::GMAIL_SCOPE;
 
 /// What is known about a refused login.
 pub struct Facts<'a> {

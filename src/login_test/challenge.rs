@@ -4,11 +4,11 @@
 
 use base64::Engine;
 
-use crate::sasl::SaslMethod;
+use crate::mail::sasl::SaslMethod;
 
 /// A failure challenge is answered at most this often by the POP and SMTP logins; a server
 /// asking again and again is not going to accept the login.
-pub const MAX_CHALLENGES: usize = 3;
+pub(crate) const MAX_CHALLENGES: usize = 3;
 
 /// What a failure challenge says. Servers differ in which members they send and in their types
 /// (Google sends `"status":"401"`, Dovecot `"invalid_token"`), so every member is optional text.
@@ -60,7 +60,7 @@ impl Challenge {
     /// One line for the report: `status 401, schemes bearer, scope https://mail.google.com/`.
     pub fn summary(&self) -> String {
         if let Some(text) = &self.text {
-            return crate::log::sanitize(text);
+            return crate::base::log::sanitize(text);
         }
         let parts: Vec<String> = [
             ("status", &self.status),
@@ -70,7 +70,7 @@ impl Challenge {
         .iter()
         .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name} {v}")))
         .collect();
-        crate::log::sanitize(&parts.join(", "))
+        crate::base::log::sanitize(&parts.join(", "))
     }
 
     /// The challenge's status is one of `values` (servers write it as a number or a word).
@@ -83,7 +83,7 @@ impl Challenge {
 
 /// The reply a client sends to a failure challenge so the server can finish with its final
 /// answer: XOAUTH2 wants an empty response, OAUTHBEARER a single ^A (RFC 7628 section 3.2.3).
-pub fn dummy_response(method: SaslMethod) -> &'static [u8] {
+pub(crate) fn dummy_response(method: SaslMethod) -> &'static [u8] {
     match method {
         SaslMethod::Xoauth2 => b"",
         SaslMethod::Oauthbearer => b"\x01",

@@ -36,7 +36,7 @@ impl Stream {
 }
 
 /// A connection to a mail server; reads and writes fail with `TimedOut` rather than wait.
-pub struct Connection {
+pub(crate) struct Connection {
     stream: Stream,
     host: String,
     config: Arc<ClientConfig>,
@@ -77,7 +77,10 @@ impl std::error::Error for PastDeadline {}
 impl Connection {
     /// Connects to the attempt's endpoint; for an implicit-TLS endpoint, completes the TLS
     /// handshake before returning.
-    pub fn open(attempt: &Attempt, transcript: SharedTranscript) -> Result<Connection, Failure> {
+    pub(crate) fn open(
+        attempt: &Attempt,
+        transcript: SharedTranscript,
+    ) -> Result<Connection, Failure> {
         let (host, port, timeout) = (
             &attempt.endpoint.host,
             attempt.endpoint.port,
@@ -109,7 +112,7 @@ impl Connection {
     /// verifying the certificate against the host name. Anything the server sent before the
     /// handshake and was not read yet is not part of the connection any more (RFC 3207 section
     /// 4.2, RFC 2595 section 3.1): callers hand over only this, never a buffered reader.
-    pub fn start_tls(self) -> Result<Connection, Failure> {
+    pub(crate) fn start_tls(self) -> Result<Connection, Failure> {
         let Connection {
             stream,
             host,
@@ -163,7 +166,7 @@ impl Connection {
         })
     }
 
-    pub fn transcript(&self) -> &SharedTranscript {
+    pub(crate) fn transcript(&self) -> &SharedTranscript {
         &self.transcript
     }
 
@@ -299,7 +302,7 @@ fn set_timeouts(tcp: &TcpStream, timeout: Duration) -> Result<(), Failure> {
 }
 
 /// Is this I/O error a timeout? Linux reports an expired socket timeout as `WouldBlock`.
-pub fn is_timeout(error: &io::Error) -> bool {
+pub(crate) fn is_timeout(error: &io::Error) -> bool {
     matches!(
         error.kind(),
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
@@ -307,7 +310,7 @@ pub fn is_timeout(error: &io::Error) -> bool {
 }
 
 /// Turns an I/O error into a failure that says what was being done.
-pub fn io_failure(error: &io::Error, doing: &str, timeout: Duration) -> Failure {
+pub(crate) fn io_failure(error: &io::Error, doing: &str, timeout: Duration) -> Failure {
     if let Some(deadline) = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<PastDeadline>())

@@ -3,9 +3,9 @@
 
 use super::challenge::Challenge;
 use super::transcript::SharedTranscript;
-use crate::error::ExitStatus;
-use crate::log;
-use crate::sasl::SaslMethod;
+use crate::base::error::ExitStatus;
+use crate::base::log;
+use crate::mail::sasl::SaslMethod;
 
 /// Why a login test did not succeed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,14 +108,14 @@ impl Failure {
 
     /// Replaces every occurrence of `secrets` in what will be shown, and every echo of a secret
     /// sent (`redact`: recased, cut short, a piece of one).
-    pub fn redact(mut self, secrets: &[crate::secret::Secret]) -> Failure {
+    pub fn redact(mut self, secrets: &[crate::base::secret::Secret]) -> Failure {
         let clean = |text: &mut String| {
             for secret in secrets.iter().filter(|s| !s.is_empty()) {
                 if text.contains(secret.expose()) {
                     *text = text.replace(secret.expose(), "(redacted)");
                 }
             }
-            *text = crate::redact::scrub(text);
+            *text = crate::base::redact::scrub(text);
         };
         clean(&mut self.message);
         if let Some(hint) = self.hint.as_mut() {
@@ -155,7 +155,7 @@ fn has_temporary_code(reply: &str) -> bool {
 }
 
 /// The failure for a server that does not list the mechanism; the token is not sent to it.
-pub fn not_offered(method: SaslMethod, offered: &[String]) -> Failure {
+pub(crate) fn not_offered(method: SaslMethod, offered: &[String]) -> Failure {
     let other = match method {
         SaslMethod::Xoauth2 => SaslMethod::Oauthbearer,
         SaslMethod::Oauthbearer => SaslMethod::Xoauth2,
@@ -208,11 +208,11 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_from_everything_shown() {
-        let token = crate::secret::Secret::new("tok-123");
+        let token = crate::base::secret::Secret::new("tok-123");
         let failure = Failure::new(Kind::Refused, "sent AUTH XOAUTH2 tok-123")
             .reply(Some("a1 NO echo: tok-123".into()))
             .hint("not tok-123")
-            .redact(&[token, crate::secret::Secret::default()]);
+            .redact(&[token, crate::base::secret::Secret::default()]);
         assert_eq!(failure.message, "sent AUTH XOAUTH2 (redacted)");
         assert_eq!(failure.reply.as_deref(), Some("a1 NO echo: (redacted)"));
         assert_eq!(failure.hint.as_deref(), Some("not (redacted)"));

@@ -15,14 +15,14 @@ use super::connection::{Connection, io_failure};
 use super::imap_guard::Screened;
 use super::transcript::SharedTranscript;
 use super::{Attempt, Failure, Kind};
-use crate::sasl::SaslMethod;
-use crate::secret::Secret;
+use crate::base::secret::Secret;
+use crate::mail::sasl::SaslMethod;
 
 type Client = imap::Client<Screened<Connection>>;
 type Session = imap::Session<Screened<Connection>>;
 
 /// Logs in to the attempt's IMAP endpoint and opens INBOX, one step per method of `Login`.
-pub fn login(attempt: &Attempt) -> Result<(), Failure> {
+pub(crate) fn login(attempt: &Attempt) -> Result<(), Failure> {
     let login = Login {
         attempt,
         transcript: attempt.transcript(),
@@ -228,7 +228,7 @@ pub fn status_word(line: &str) -> Option<String> {
         .then_some(word)
 }
 
-fn no_starttls(endpoint: &crate::mailserver::MailEndpoint) -> Failure {
+fn no_starttls(endpoint: &crate::mail::mailserver::MailEndpoint) -> Failure {
     Failure::new(
         Kind::NoStartTls,
         "the server does not offer STARTTLS; the token was not sent over an unencrypted connection",

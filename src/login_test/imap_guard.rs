@@ -28,7 +28,7 @@ const INTERNALDATE_NIL: &[u8] = b"INTERNALDATE NIL";
 /// (NAMESPACE), and a BODYSTRUCTURE one level per MIME part. Dovecot's 100 would be too many
 /// here: a debug build of imap-proto overflows the 2 MiB stack of `login_test::attempt`'s
 /// thread between 100 and 200 levels of nested multiparts (measured).
-pub const MAX_NESTING: usize = 64;
+pub(crate) const MAX_NESTING: usize = 64;
 
 /// Whether `bytes`, read as a stream from its start, hold something imap-proto would crash on.
 pub fn imap_proto_cannot_read(bytes: &[u8]) -> bool {
@@ -39,7 +39,7 @@ pub fn imap_proto_cannot_read(bytes: &[u8]) -> bool {
 /// `connection::io_failure` reports as a reply that is not valid IMAP, as it does a reply that
 /// is too long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unreadable {
+pub(crate) enum Unreadable {
     InternalDateNil,
     TooDeep,
 }
@@ -189,20 +189,20 @@ impl Screen {
 }
 
 /// A stream whose reads are screened; writes pass through.
-pub struct Screened<S> {
+pub(crate) struct Screened<S> {
     stream: S,
     screen: Screen,
 }
 
 impl<S> Screened<S> {
-    pub fn new(stream: S) -> Self {
+    pub(crate) fn new(stream: S) -> Self {
         Screened {
             stream,
             screen: Screen::default(),
         }
     }
 
-    pub fn into_inner(self) -> S {
+    pub(crate) fn into_inner(self) -> S {
         self.stream
     }
 }

@@ -9,7 +9,7 @@ use super::transcript::SharedTranscript;
 use super::{Attempt, Failure, Kind};
 
 /// One server conversation made of CRLF-terminated lines.
-pub struct LineConnection<'a> {
+pub(crate) struct LineConnection<'a> {
     reader: BufReader<Connection>,
     pub transcript: SharedTranscript,
     pub attempt: &'a Attempt,
@@ -17,7 +17,7 @@ pub struct LineConnection<'a> {
 
 impl<'a> LineConnection<'a> {
     /// Connects to the attempt's endpoint, with TLS from the start for implicit-TLS endpoints.
-    pub fn open(attempt: &'a Attempt) -> Result<LineConnection<'a>, Failure> {
+    pub(crate) fn open(attempt: &'a Attempt) -> Result<LineConnection<'a>, Failure> {
         let transcript = attempt.transcript();
         let connection = Connection::open(attempt, transcript.clone())?;
         Ok(LineConnection {
@@ -28,7 +28,7 @@ impl<'a> LineConnection<'a> {
     }
 
     /// Sends one command line; `doing` says what for, in messages.
-    pub fn send(&mut self, line: &str, doing: &str) -> Result<(), Failure> {
+    pub(crate) fn send(&mut self, line: &str, doing: &str) -> Result<(), Failure> {
         let stream = self.reader.get_mut();
         stream
             .write_all(format!("{line}\r\n").as_bytes())
@@ -37,7 +37,7 @@ impl<'a> LineConnection<'a> {
     }
 
     /// Reads one line, without its CR LF. A line the server never finished is a closed connection.
-    pub fn read_line(&mut self, doing: &str) -> Result<String, Failure> {
+    pub(crate) fn read_line(&mut self, doing: &str) -> Result<String, Failure> {
         let mut line = Vec::new();
         // Nothing read (end of stream) leaves the line empty, which is not a complete line either.
         self.reader
@@ -56,7 +56,7 @@ impl<'a> LineConnection<'a> {
     /// before the handshake (RFC 2595 section 4, RFC 3207 section 4.2): bytes already buffered
     /// came in the clear, from the server or from someone in between, so the login stops there.
     /// `implicit_example` names the endpoint that has no unencrypted phase to tamper with.
-    pub fn start_tls(
+    pub(crate) fn start_tls(
         self,
         command: &str,
         implicit_example: &str,

@@ -40,15 +40,15 @@ use std::time::{Duration, Instant};
 
 use rustls::ClientConfig;
 
-use crate::error::{Error, Result};
-use crate::log;
-use crate::mailserver::{MailEndpoint, Protocol};
-use crate::provider::Registration;
-use crate::refresh::{self, Current, Source};
-use crate::sasl::{self, SaslMethod};
-use crate::secret::Secret;
-use crate::settings::Settings;
-use crate::tokenfile::Account;
+use crate::base::error::{Error, Result};
+use crate::base::log;
+use crate::base::secret::Secret;
+use crate::cli::settings::Settings;
+use crate::lifecycle::refresh::{self, Current, Source};
+use crate::mail::mailserver::{MailEndpoint, Protocol};
+use crate::mail::sasl::{self, SaslMethod};
+use crate::oauth::provider::Registration;
+use crate::store::tokenfile::Account;
 
 use failure::{Failure, Kind, not_offered};
 use report::{explain, outcome, say_detail, say_line, say_reply};
@@ -56,15 +56,19 @@ use transcript::{SharedTranscript, Transcript};
 
 /// Time allowed for each connect, read and write with a mail server. Interactive mail servers
 /// answer in well under a second; 20 s leaves room for slow links without hanging a script.
-pub const TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Environment variable overriding [`TIMEOUT`], in seconds (fractions allowed): slow links, and
 /// tests of a server that stops answering.
-pub const TIMEOUT_VARIABLE: &str = "MAILTOKEN_MAIL_TIMEOUT";
+pub(crate) const TIMEOUT_VARIABLE: &str = "MAILTOKEN_MAIL_TIMEOUT";
 
 /// The timeout in force.
 fn timeout() -> Duration {
-    crate::environment::seconds_from_env(TIMEOUT_VARIABLE, TIMEOUT, Duration::from_secs(86_400))
+    crate::base::environment::seconds_from_env(
+        TIMEOUT_VARIABLE,
+        TIMEOUT,
+        Duration::from_secs(86_400),
+    )
 }
 
 /// A duration for messages: "20 s", "0.5 s".
@@ -78,7 +82,7 @@ fn seconds(duration: Duration) -> String {
 }
 
 /// Everything one login attempt needs; owned, so it can run on a thread of its own.
-pub struct Attempt {
+pub(crate) struct Attempt {
     pub endpoint: MailEndpoint,
     pub method: SaslMethod,
     pub user: String,
@@ -89,7 +93,7 @@ pub struct Attempt {
 
 impl Attempt {
     /// The raw SASL initial response: OAUTHBEARER carries this endpoint's host and port.
-    pub fn initial_response(&self) -> Secret {
+    pub(crate) fn initial_response(&self) -> Secret {
         sasl::initial_response(
             self.method,
             &self.user,
@@ -103,21 +107,21 @@ impl Attempt {
     /// The token and the encoded string are remembered (`redact`), so that no echo of them, cut
     /// short or recased, inside a challenge or a reply, is shown either; the raw string is the
     /// token and the address, which stays visible.
-    pub fn secrets(&self) -> Vec<Secret> {
+    pub(crate) fn secrets(&self) -> Vec<Secret> {
         let raw = self.initial_response();
         let encoded = sasl::base64(&raw);
-        crate::redact::remember(self.token.expose());
-        crate::redact::remember(encoded.expose());
+        crate::base::redact::remember(self.token.expose());
+        crate::base::redact::remember(encoded.expose());
         vec![encoded, raw, self.token.clone()]
     }
 
     /// The `--debug` trace for this attempt, told which strings never to show.
-    pub fn transcript(&self) -> SharedTranscript {
+    pub(crate) fn transcript(&self) -> SharedTranscript {
         Transcript::new(self.endpoint.protocol.name(), self.secrets())
     }
 
     fn implicit_tls(&self) -> bool {
-        self.endpoint.tls == crate::mailserver::Tls::Implicit
+        self.endpoint.tls == crate::mail::mailserver::Tls::Implicit
     }
 }
 
@@ -157,7 +161,7 @@ fn attempt(attempt: Attempt) -> std::result::Result<(), Failure> {
 }
 
 /// Tests every mail endpoint of the account (or the one `--protocol` names).
-pub fn run(settings: &Settings) -> Result<()> {
+pub(crate) fn run(settings: &Settings) -> Result<()> {
     let account = settings.account();
     let current = refresh::current_token(&account, &settings.overrides, settings.force_refresh)?;
     log::verbose(match current.source {
@@ -181,7 +185,7 @@ pub fn run(settings: &Settings) -> Result<()> {
     let mut tester = Tester {
         settings,
         account,
-        config: crate::tls::client_config()?,
+        config: crate::net::tls::client_config()?,
         timeout: timeout(),
         method: registration.sasl_method,
         may_refresh: current.source == Source::Cached,
@@ -263,7 +267,9 @@ impl Tester<'_> {
                 let (result, elapsed) = self.try_login(endpoint);
                 Ok(self.report(endpoint, result, elapsed, true, true))
             }
-            Err(error) if error.status() == crate::error::ExitStatus::Reauthorize => Err(error),
+            Err(error) if error.status() == crate::base::error::ExitStatus::Reauthorize => {
+                Err(error)
+            }
             Err(error) => {
                 say_detail(format!("the refresh failed: {}", error.message()));
                 if let Some(hint) = error.hint_text() {

@@ -6,8 +6,8 @@
 use super::challenge::{self, Challenge, MAX_CHALLENGES};
 use super::lines::LineConnection;
 use super::{Attempt, Failure, Kind};
-use crate::sasl;
-use crate::secret::Secret;
+use crate::base::secret::Secret;
+use crate::mail::sasl;
 
 struct Pop<'a> {
     lines: LineConnection<'a>,
@@ -85,7 +85,7 @@ pub fn capability<'l>(lines: &'l [String], name: &str) -> Option<&'l str> {
 }
 
 /// Logs in to the attempt's POP3 endpoint and runs STAT, one step per method of `Pop`.
-pub fn login(attempt: &Attempt) -> Result<(), Failure> {
+pub(crate) fn login(attempt: &Attempt) -> Result<(), Failure> {
     let mut pop = Pop {
         lines: LineConnection::open(attempt)?,
     };

@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use super::causes::{self, Facts};
 use super::failure::{Failure, Kind};
-use crate::error::{Error, ExitStatus, Result};
-use crate::log;
-use crate::mailserver::{MailEndpoint, Protocol};
-use crate::sasl::SaslMethod;
-use crate::tokenfile::TokenFile;
+use crate::base::error::{Error, ExitStatus, Result};
+use crate::base::log;
+use crate::mail::mailserver::{MailEndpoint, Protocol};
+use crate::mail::sasl::SaslMethod;
+use crate::store::tokenfile::TokenFile;
 
 /// The exit status: a refused login outweighs a network problem, which outweighs success.
-pub fn outcome(failed: &[(Protocol, Kind)]) -> Result<()> {
+pub(crate) fn outcome(failed: &[(Protocol, Kind)]) -> Result<()> {
     let names = |status: ExitStatus| {
         failed
             .iter()
@@ -39,7 +39,12 @@ pub fn outcome(failed: &[(Protocol, Kind)]) -> Result<()> {
 }
 
 /// `IMAP  imaps://imap.example.com:993  XOAUTH2  ok  (0.21 s)`
-pub fn say_line(endpoint: &MailEndpoint, method: SaslMethod, status: &str, elapsed: Duration) {
+pub(crate) fn say_line(
+    endpoint: &MailEndpoint,
+    method: SaslMethod,
+    status: &str,
+    elapsed: Duration,
+) {
     log::say(format!(
         "{:<4}  {}  {}  {status}  ({:.2} s)",
         endpoint.protocol.name(),
@@ -51,11 +56,11 @@ pub fn say_line(endpoint: &MailEndpoint, method: SaslMethod, status: &str, elaps
 
 /// One detail line. It quotes the server and the token file (the address, the scope), so it is
 /// sanitised whole: no control character, no echo of a secret (`redact`).
-pub fn say_detail(text: impl std::fmt::Display) {
+pub(crate) fn say_detail(text: impl std::fmt::Display) {
     log::say(format!("      {}", log::sanitize(&text.to_string())));
 }
 
-pub fn say_reply(failure: &Failure) {
+pub(crate) fn say_reply(failure: &Failure) {
     if let Some(reply) = &failure.reply {
         say_detail(format!("server said: {}", log::sanitize(reply)));
     }
@@ -64,7 +69,7 @@ pub fn say_reply(failure: &Failure) {
 /// The detail lines under a failed protocol: what happened, the server's reply and challenge,
 /// and the likely causes.
 /// `show_reply` is false when the reply was already shown above, on the first attempt's line.
-pub fn explain(
+pub(crate) fn explain(
     failure: &Failure,
     endpoint: &MailEndpoint,
     token: &TokenFile,

@@ -13,8 +13,8 @@
 use super::challenge::{self, Challenge, MAX_CHALLENGES};
 use super::lines::LineConnection;
 use super::{Attempt, Failure, Kind, not_offered};
-use crate::sasl;
-use crate::secret::Secret;
+use crate::base::secret::Secret;
+use crate::mail::sasl;
 
 /// The EHLO argument: an address literal, as RFC 5321 section 4.1.4 asks of a client without a
 /// name of its own worth giving.
@@ -153,7 +153,7 @@ pub fn auth_mechanisms(lines: &[String]) -> Vec<String> {
 }
 
 /// Logs in to the attempt's SMTP endpoint, one step per method of `Smtp`; no mail is sent.
-pub fn login(attempt: &Attempt) -> Result<(), Failure> {
+pub(crate) fn login(attempt: &Attempt) -> Result<(), Failure> {
     let mut smtp = Smtp {
         lines: LineConnection::open(attempt)?,
     };

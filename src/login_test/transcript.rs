@@ -8,8 +8,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::connection::MAX_RECEIVED;
-use crate::log;
-use crate::secret::Secret;
+use crate::base::log;
+use crate::base::secret::Secret;
 
 /// A server line longer than this is cut in the trace (replies are sanitized and capped again on
 /// output). Lines we send are never cut: a cut SASL line would no longer match the secret it is
@@ -30,7 +30,7 @@ pub struct Transcript {
 }
 
 /// Shared between a [`Connection`] (which may be owned by the IMAP crate) and the protocol code.
-pub type SharedTranscript = Rc<RefCell<Transcript>>;
+pub(crate) type SharedTranscript = Rc<RefCell<Transcript>>;
 
 impl Transcript {
     pub fn new(label: &'static str, secrets: Vec<Secret>) -> SharedTranscript {

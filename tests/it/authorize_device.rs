@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::Utc;
-use mailtoken::tokenfile::Flow;
+use mailtoken::testing::tokenfile::Flow;
 
 use crate::support::*;
 
@@ -181,7 +181,7 @@ fn on_a_terminal_the_device_flow_shows_a_qr_code_and_the_time_left() {
     let args = provider.sign_in(&path, "devicecode", &PERSON, &[]);
     let quoted: Vec<String> = args
         .iter()
-        .map(|a| mailtoken::paths::shell_quote(a))
+        .map(|a| mailtoken::testing::paths::shell_quote(a))
         .collect();
     let command = format!("\"$MAILTOKEN\" {} > stdout", quoted.join(" "));
     let output = sandbox

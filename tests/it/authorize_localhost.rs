@@ -119,7 +119,10 @@ fn signs_in_through_the_loopback_listener() {
         saved.refresh_token.as_ref().unwrap().expose(),
         "refresh-from-code"
     );
-    assert_eq!(saved.flow, mailtoken::tokenfile::Flow::Localhostauthcode);
+    assert_eq!(
+        saved.flow,
+        mailtoken::testing::tokenfile::Flow::Localhostauthcode
+    );
     assert_eq!(saved.email, "user@example.com");
     assert_eq!(saved.client_id, CLIENT_ID);
     assert_eq!(saved.client_secret, None);

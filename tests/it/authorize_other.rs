@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use mailtoken::provider::ClientAuth;
-use mailtoken::tokenfile::Flow;
+use mailtoken::testing::provider::ClientAuth;
+use mailtoken::testing::tokenfile::Flow;
 
 use crate::support::*;
 
@@ -405,7 +405,7 @@ struct Reauthorized {
     sandbox: Sandbox,
     provider: FakeProvider,
     /// The login the file held.
-    old: mailtoken::tokenfile::TokenFile,
+    old: mailtoken::testing::tokenfile::TokenFile,
     before: Snapshot,
     run: Run,
 }
@@ -614,7 +614,7 @@ fn google_asks_for_offline_access_and_consent_again_when_the_file_has_no_refresh
     assert!(!query.contains_key("prompt"), "{first}");
 
     let mut token = token_file(
-        mailtoken::provider::preset("google", None).unwrap(),
+        mailtoken::testing::provider::preset("google", None).unwrap(),
         sandbox.age_spec(),
         minutes_from_now(0),
     );
@@ -825,10 +825,10 @@ fn a_first_sign_in_picks_the_flow_that_works_here() {
 
 #[test]
 fn the_automatic_choice_prefers_a_browser_then_the_device_flow() {
-    use mailtoken::authorize::automatic_flow;
-    let microsoft = mailtoken::provider::preset("microsoft", None).unwrap();
-    let google = mailtoken::provider::preset("google", None).unwrap();
-    let yahoo = mailtoken::provider::preset("yahoo", None).unwrap();
+    use mailtoken::testing::authorize::automatic_flow;
+    let microsoft = mailtoken::testing::provider::preset("microsoft", None).unwrap();
+    let google = mailtoken::testing::provider::preset("google", None).unwrap();
+    let yahoo = mailtoken::testing::provider::preset("yahoo", None).unwrap();
     assert_eq!(automatic_flow(&microsoft, true).0, Flow::Localhostauthcode);
     assert_eq!(automatic_flow(&google, true).0, Flow::Localhostauthcode);
     assert_eq!(automatic_flow(&microsoft, false).0, Flow::Devicecode);

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use clap::CommandFactory;
-use mailtoken::cli::Cli;
+use mailtoken::testing::cli::Cli;
 
 use crate::support::{Sandbox, each_case, repository, require, strings};
 
@@ -153,7 +153,7 @@ const ELSEWHERE: &str = "/nonexistent-mailtoken/mail/tok";
 /// What each line completes to beyond the enumerated values, and what that shows.
 fn expected_completions() -> Vec<(&'static str, Vec<String>, &'static str)> {
     let accounts = strings(&[ELSEWHERE, "gmail", "work"]);
-    let presets = mailtoken::provider::PRESET_NAMES
+    let presets = mailtoken::testing::provider::PRESET_NAMES
         .iter()
         .map(|s| s.to_string());
     vec![

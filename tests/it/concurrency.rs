@@ -5,7 +5,7 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use crate::support::{FakeServer, Reply, Run, Sandbox, Snapshot, eventually, minutes_from_now};
-use mailtoken::secret::Secret;
+use mailtoken::testing::secret::Secret;
 
 const PROCESSES: usize = 20;
 

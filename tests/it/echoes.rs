@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use mailtoken::mailserver::Protocol;
-use mailtoken::provider::ClientAuth;
-use mailtoken::sasl::SaslMethod;
-use mailtoken::secret::Secret;
+use mailtoken::testing::mailserver::Protocol;
+use mailtoken::testing::provider::ClientAuth;
+use mailtoken::testing::sasl::SaslMethod;
+use mailtoken::testing::secret::Secret;
 
 use crate::support::echo::{HttpEcho, SaslEcho, echoing_endpoint, echoing_mail_server, leaks};
 use crate::support::login_test::Probe;

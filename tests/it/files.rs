@@ -3,7 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-use mailtoken::encryption::EncryptionSpec;
+use mailtoken::testing::encryption::EncryptionSpec;
 
 use crate::support::base64::{decode_wrapped, encode};
 use crate::support::*;
@@ -29,7 +29,7 @@ fn a_bare_name_means_the_data_directory_unless_it_exists_here() {
     // A file of that name in the current directory is reached as a path; the bare name keeps
     // meaning the account.
     let mut local = token;
-    local.access_token = mailtoken::secret::Secret::new("local-token");
+    local.access_token = mailtoken::testing::secret::Secret::new("local-token");
     sandbox.save("work", &local);
     sandbox.run(&["work"]).expect(0, &cached);
     sandbox.run(&["./work"]).expect(0, "local-token\n");
@@ -405,8 +405,8 @@ fn a_passphrase_file_is_read_on_a_terminal_and_refreshed_without_asking_twice() 
     // The refreshed file is still passphrase-encrypted, to the same passphrase.
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(
-        mailtoken::encryption::detect(&bytes),
-        mailtoken::encryption::Detected::Age {
+        mailtoken::testing::encryption::detect(&bytes),
+        mailtoken::testing::encryption::Detected::Age {
             passphrase: true,
             ssh: false
         }

@@ -5,8 +5,8 @@
 
 use clap::CommandFactory;
 use clap_complete::Shell;
-use mailtoken::cli::{Cli, documented_command};
-use mailtoken::error::EXIT_STATUS_TABLE;
+use mailtoken::testing::cli::{Cli, documented_command};
+use mailtoken::testing::error::EXIT_STATUS_TABLE;
 
 use crate::support::{Sandbox, repository};
 

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use mailtoken::secret::Secret;
-use mailtoken::tokenfile::TokenFile;
+use mailtoken::testing::secret::Secret;
+use mailtoken::testing::tokenfile::TokenFile;
 
 use crate::support::*;
 
@@ -454,7 +454,7 @@ fn revoke_ends_the_login_at_the_provider_then_deletes_the_file_and_lock() {
     let sandbox = Sandbox::new();
     let server = provider();
     let path = valid(&sandbox, "gmail", &server);
-    std::fs::write(mailtoken::paths::lock_path(&path), b"").unwrap();
+    std::fs::write(mailtoken::testing::paths::lock_path(&path), b"").unwrap();
 
     let run = sandbox.run(&["--revoke", "gmail"]);
     run.expect(0, "");
@@ -465,7 +465,7 @@ fn revoke_ends_the_login_at_the_provider_then_deletes_the_file_and_lock() {
     assert_eq!(revocations[0].form["client_id"], "test-client");
     assert_eq!(revocations[1].form["token"], CACHED_TOKEN);
     assert!(!path.exists());
-    assert!(!mailtoken::paths::lock_path(&path).exists());
+    assert!(!mailtoken::testing::paths::lock_path(&path).exists());
     assert!(!run.stderr.contains("refresh-1"));
 }
 
@@ -527,12 +527,12 @@ fn revoke_never_deletes_a_file_it_could_not_read() {
     sandbox
         .run(&["--revoke", absent.to_str().unwrap()])
         .expect_code(66);
-    assert!(!mailtoken::paths::lock_path(&absent).exists());
+    assert!(!mailtoken::testing::paths::lock_path(&absent).exists());
 }
 
 #[test]
 fn old_files_without_a_revocation_endpoint_still_load() {
-    let registration: mailtoken::provider::Registration =
+    let registration: mailtoken::testing::provider::Registration =
         serde_json::from_value(serde_json::json!({
             "provider": "x", "token_endpoint": "https://x/token", "scope": "s",
             "sasl_method": "XOAUTH2"

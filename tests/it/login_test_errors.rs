@@ -2,8 +2,8 @@
 //! (the token is never sent), a server that stops answering (timeout, 75), garbage replies (a
 //! clear error, no panic), and a certificate from an untrusted CA.
 
-use mailtoken::mailserver::Protocol;
-use mailtoken::sasl::SaslMethod;
+use mailtoken::testing::mailserver::Protocol;
+use mailtoken::testing::sasl::SaslMethod;
 
 use crate::support::base64::decode_text;
 use crate::support::login_test::{Probe, run_trusting};

@@ -1,8 +1,8 @@
 //! `--test` logs in: IMAP, POP and SMTP, each with XOAUTH2 and OAUTHBEARER, over implicit TLS and
 //! STARTTLS, against scripted servers that check the exact SASL bytes and see them only over TLS.
 
-use mailtoken::mailserver::Protocol;
-use mailtoken::sasl::SaslMethod;
+use mailtoken::testing::mailserver::Protocol;
+use mailtoken::testing::sasl::SaslMethod;
 
 use crate::support::login_test::{Probe, expected_sasl, sasl_lines};
 use crate::support::mail::{Behaviour, serving};

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use mailtoken::mailserver::Protocol;
-use mailtoken::sasl::SaslMethod;
+use mailtoken::testing::mailserver::Protocol;
+use mailtoken::testing::sasl::SaslMethod;
 
 use crate::support::base64::{decode_text, encode};
 use crate::support::login_test::{
@@ -282,7 +282,7 @@ fn debug_hides_every_piece_of_a_long_token() {
         .collect();
     let three = Three::start(Behaviour::accepting(&long_token), SaslMethod::Xoauth2);
     let mut token = three.sandbox.read_token(&three.path);
-    token.access_token = mailtoken::secret::Secret::new(long_token.clone());
+    token.access_token = mailtoken::testing::secret::Secret::new(long_token.clone());
     three.sandbox.write_token(&three.path, &token);
 
     let run = three.test(&["--debug"]);

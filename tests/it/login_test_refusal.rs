@@ -2,8 +2,8 @@
 //! for XOAUTH2, `AQ==` for OAUTHBEARER), a refused cached token is refreshed once and tried again,
 //! and the report tells a stale token from a real refusal.
 
-use mailtoken::mailserver::Protocol;
-use mailtoken::sasl::SaslMethod;
+use mailtoken::testing::mailserver::Protocol;
+use mailtoken::testing::sasl::SaslMethod;
 
 use crate::support::login_test::{Probe, expected_sasl, sasl_lines};
 use crate::support::mail::{Answer, Behaviour, Said, Session, serving, xoauth2_only};

@@ -66,7 +66,7 @@ fn a_loopback_endpoint_is_never_reached_through_a_proxy() {
 /// The uid of an unprivileged second user (nobody), when the tests can act as one: as root. Outside
 /// CI a test that needs one is skipped with a message; CI runs as root, where it must not skip.
 fn other_user() -> Option<u32> {
-    if mailtoken::private_files::my_uid() == 0 && require("setpriv") {
+    if mailtoken::testing::private_files::my_uid() == 0 && require("setpriv") {
         return Some(65534);
     }
     assert!(

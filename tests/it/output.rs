@@ -8,7 +8,7 @@ use crate::support::*;
 
 /// An account with a valid token under a built-in registration.
 fn preset_account(sandbox: &Sandbox, provider: &str, minutes: i64) -> PathBuf {
-    let registration = mailtoken::provider::preset(provider, None).unwrap();
+    let registration = mailtoken::testing::provider::preset(provider, None).unwrap();
     let token = token_file(registration, sandbox.age_spec(), minutes_from_now(minutes));
     sandbox.save(provider, &token)
 }

@@ -94,7 +94,7 @@ fn a_cloud_and_a_tenant_go_together() {
 
 /// A clientcredentials sign-in at the fake provider with a preset's registration and `flags`;
 /// the token file it wrote.
-fn stored_after_sign_in(flags: &[&str]) -> mailtoken::tokenfile::TokenFile {
+fn stored_after_sign_in(flags: &[&str]) -> mailtoken::testing::tokenfile::TokenFile {
     let provider = FakeProvider::for_service();
     let sandbox = Sandbox::new();
     let path = sandbox.path("account");
@@ -120,7 +120,7 @@ fn the_cloud_is_stored_with_the_account_and_its_mail_servers() {
     let registration = &token.registration;
     assert_eq!(
         registration.cloud,
-        Some(mailtoken::provider::Cloud::UsgovDod)
+        Some(mailtoken::testing::provider::Cloud::UsgovDod)
     );
     assert_eq!(
         registration.imap_endpoint.as_ref().unwrap().url(),
@@ -222,7 +222,7 @@ fn yandex_and_mailru_record_their_mail_servers() {
         "smtps://smtp.yandex.com:465"
     );
     assert!(r.pop_endpoint.is_none(), "no OAuth2 scope for POP is known");
-    assert_eq!(r.sasl_method, mailtoken::sasl::SaslMethod::Xoauth2);
+    assert_eq!(r.sasl_method, mailtoken::testing::sasl::SaslMethod::Xoauth2);
     let token = stored_after_sign_in(&["--provider", "mailru"]);
     let r = &token.registration;
     assert_eq!(
@@ -243,7 +243,7 @@ fn yandex_and_mailru_record_their_mail_servers() {
 fn no_preset_carries_a_client() {
     // A preset is endpoints, scopes and servers only: without --client-id and no terminal, the
     // sign-in asks for one for every preset.
-    for name in mailtoken::provider::PRESET_NAMES {
+    for name in mailtoken::testing::provider::PRESET_NAMES {
         let sandbox = Sandbox::new();
         let run = sandbox.run(&[
             sandbox.path("account").to_str().unwrap(),

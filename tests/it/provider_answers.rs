@@ -9,7 +9,7 @@
 
 use crate::support::*;
 use chrono::Utc;
-use mailtoken::tokenfile::Flow;
+use mailtoken::testing::tokenfile::Flow;
 
 /// Where a recorded answer was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,7 +241,7 @@ fn check(answer: &'static Answer) -> Option<String> {
 /// docs/providers.md lists every row of the classification table.
 #[test]
 fn the_providers_page_lists_every_rule() {
-    use mailtoken::provider_answer::{Key, RULES};
+    use mailtoken::testing::provider_answer::{Key, RULES};
     let page = std::fs::read_to_string(repository("docs/providers.md")).expect("docs/providers.md");
     for rule in RULES {
         let named = match rule.key {

@@ -59,6 +59,6 @@ fn troubleshooting_covers_mbsync_neomutt_private_cas_and_ended_logins() {
     }
     assert!(recipes.contains("libsasl2-modules-kdexoauth2"));
     // The size NeoMutt refuses is the one mailtoken warns about.
-    let limit = mailtoken::sasl::NEOMUTT_TOKEN_LIMIT.to_string();
+    let limit = mailtoken::testing::sasl::NEOMUTT_TOKEN_LIMIT.to_string();
     assert!(troubleshooting.contains(&format!("over {limit} bytes")));
 }

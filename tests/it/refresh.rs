@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use mailtoken::secret::Secret;
+use mailtoken::testing::secret::Secret;
 
 use crate::support::*;
 
@@ -75,7 +75,7 @@ fn without_rotation_the_old_refresh_token_is_kept() {
 }
 
 /// The form of the one refresh of an expired account that `change` made, the run succeeding.
-fn refresh_form(change: impl FnOnce(&mut mailtoken::tokenfile::TokenFile)) -> Received {
+fn refresh_form(change: impl FnOnce(&mut mailtoken::testing::tokenfile::TokenFile)) -> Received {
     let sandbox = Sandbox::new();
     let server = FakeServer::answering(Reply::token("new-access", None, 3600));
     let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
@@ -112,7 +112,8 @@ fn public_clients_send_no_secret_and_microsoft_style_registrations_send_the_scop
 #[test]
 fn client_secret_basic_registrations_authenticate_with_http_basic() {
     let request = refresh_form(|token| {
-        token.registration.client_auth = mailtoken::provider::ClientAuth::ClientSecretBasic;
+        token.registration.client_auth =
+            mailtoken::testing::provider::ClientAuth::ClientSecretBasic;
     });
     // base64("test-client:test-secret")
     assert_eq!(
@@ -310,7 +311,7 @@ fn client_credentials_accounts_repeat_the_client_credentials_grant() {
     let sandbox = Sandbox::new();
     let server = FakeServer::answering(Reply::token("service-token", None, 600));
     let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
-    token.flow = mailtoken::tokenfile::Flow::Clientcredentials;
+    token.flow = mailtoken::testing::tokenfile::Flow::Clientcredentials;
     token.refresh_token = None;
     token.registration.scope = "mail.send".into();
     let path = sandbox.save("account", &token);
@@ -471,7 +472,7 @@ fn a_refresh_encrypts_once_and_decrypts_at_most_twice() {
     let counting = |word: &str| format!("sh -c 'echo {word} >> {}; exec cat'", log.display());
     let (encrypt, decrypt) = (counting("encrypt"), counting("decrypt"));
     let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
-    token.encryption = mailtoken::encryption::EncryptionSpec::Pipe {
+    token.encryption = mailtoken::testing::encryption::EncryptionSpec::Pipe {
         encrypt: encrypt.clone(),
     };
     let path = sandbox.path("account");

@@ -115,7 +115,7 @@ fn on_a_terminal_the_registration_is_offered_and_taken_when_chosen() {
     args.extend(provider.endpoint_args());
     let quoted: Vec<String> = args
         .iter()
-        .map(|a| mailtoken::paths::shell_quote(a))
+        .map(|a| mailtoken::testing::paths::shell_quote(a))
         .collect();
     let mut child = sandbox
         .terminal(&format!("\"$MAILTOKEN\" {} > stdout", quoted.join(" ")))
@@ -145,7 +145,7 @@ fn an_account_that_would_ask_for_a_passphrase_is_not_opened() {
     sign_in(&sandbox, &provider, "first", &SERVICE).expect_code(0);
     let first = sandbox.accounts_dir().join("first");
     let mut token = sandbox.read_token(&first);
-    token.encryption = mailtoken::encryption::EncryptionSpec::AgePassphrase;
+    token.encryption = mailtoken::testing::encryption::EncryptionSpec::AgePassphrase;
     write_private(
         &first,
         passphrase_encrypt("correct horse", &token.to_json()),

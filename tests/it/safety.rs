@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use mailtoken::encryption::EncryptionSpec;
-use mailtoken::tokenfile::TokenFile;
+use mailtoken::testing::encryption::EncryptionSpec;
+use mailtoken::testing::tokenfile::TokenFile;
 
 use crate::support::*;
 
@@ -468,7 +468,7 @@ fn a_busy_lock_does_not_hold_back_a_token_that_still_works() {
     let server = new_access(None);
     // Inside the refresh margin, so a refresh is due, but still valid for two minutes.
     let path = sandbox.account(&server.token_endpoint(), minutes_from_now(2));
-    let _held = mailtoken::private_files::lock(&path, Duration::from_secs(1)).unwrap();
+    let _held = mailtoken::testing::private_files::lock(&path, Duration::from_secs(1)).unwrap();
 
     let started = Instant::now();
     let run = sandbox.run(&[&path]);
@@ -598,7 +598,7 @@ fn a_fifo_a_foreign_file_or_a_foreign_link_is_refused_at_once() {
     assert!(started.elapsed() < Duration::from_secs(5), "no hang");
 
     // Ownership needs another user: only root can hand a file to one.
-    if mailtoken::private_files::my_uid() != 0 {
+    if mailtoken::testing::private_files::my_uid() != 0 {
         return;
     }
     let server = new_access(None);
@@ -629,7 +629,7 @@ fn names_and_paths_mean_what_they_say() {
     // The same name in the current directory and in the data directory.
     sandbox.save("work", &token);
     let mut other = token.clone();
-    other.access_token = mailtoken::secret::Secret::new("from-the-data-directory");
+    other.access_token = mailtoken::testing::secret::Secret::new("from-the-data-directory");
     sandbox.write_token(&sandbox.accounts_dir().join("work"), &other);
 
     let run = sandbox.run(&["work"]);

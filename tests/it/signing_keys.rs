@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use mailtoken::credential::Credential;
-use mailtoken::tokenfile::Flow;
+use mailtoken::testing::credential::Credential;
+use mailtoken::testing::tokenfile::Flow;
 
 use crate::support::jwt::{self, CERT_PEM, KEY_PEM, service_account_json};
 use crate::support::*;

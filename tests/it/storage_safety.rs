@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use mailtoken::secret::Secret;
+use mailtoken::testing::secret::Secret;
 
 use crate::support::*;
 
 /// Whether the test can act as root; in CI it must.
 fn root(what: &str) -> bool {
-    let is_root = mailtoken::private_files::my_uid() == 0;
+    let is_root = mailtoken::testing::private_files::my_uid() == 0;
     if !is_root && std::env::var_os("CI").is_some() {
         panic!("{what} needs root, which CI has");
     }
@@ -100,7 +100,7 @@ fn pipe_failing_on(sandbox: &Sandbox, n: u32) -> Vec<String> {
 /// An expired account at `path` written through `pipe`, refreshing at `server`.
 fn pipe_account(sandbox: &Sandbox, server: &FakeServer, path: &Path, pipe: &[String]) {
     let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
-    token.encryption = mailtoken::encryption::EncryptionSpec::Pipe {
+    token.encryption = mailtoken::testing::encryption::EncryptionSpec::Pipe {
         encrypt: pipe[3].clone(),
     };
     token.registration.revocation_endpoint = Some(format!("{}/revoke", server.url));

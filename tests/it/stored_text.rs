@@ -3,8 +3,8 @@
 //! (a title change, a screen clear), no bell, no U+202E turning text around. A token file may
 //! come from anywhere (a backup, a shared directory, another tool).
 
-use mailtoken::mailserver::Protocol;
-use mailtoken::sasl::SaslMethod;
+use mailtoken::testing::mailserver::Protocol;
+use mailtoken::testing::sasl::SaslMethod;
 
 use crate::support::login_test::Probe;
 use crate::support::mail::{Behaviour, serving};
@@ -34,7 +34,9 @@ fn clean(what: &str, run: &Run) {
 }
 
 /// `token` with every text it stores made hostile.
-fn hostile(mut token: mailtoken::tokenfile::TokenFile) -> mailtoken::tokenfile::TokenFile {
+fn hostile(
+    mut token: mailtoken::testing::tokenfile::TokenFile,
+) -> mailtoken::testing::tokenfile::TokenFile {
     token.registration.provider = format!("prov{HOSTILE}");
     token.email = format!("mail{HOSTILE}@example.com");
     token.client_id = format!("id{HOSTILE}");
@@ -104,7 +106,7 @@ fn a_refused_test_login_quotes_the_address_harmlessly() {
 fn a_stored_access_token_that_is_no_token_is_not_printed() {
     let sandbox = Sandbox::new();
     let mut token = sandbox.token(UNUSED_TOKEN_ENDPOINT, minutes_from_now(30));
-    token.access_token = mailtoken::secret::Secret::new(format!("tok{HOSTILE}"));
+    token.access_token = mailtoken::testing::secret::Secret::new(format!("tok{HOSTILE}"));
     let path = sandbox.save("account", &token);
     for format in ["token", "sasl"] {
         let run = sandbox.run(&[path.to_str().unwrap(), "--format", format]);

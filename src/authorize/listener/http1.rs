@@ -12,7 +12,7 @@ use super::Answer;
 /// most a few kilobytes. Anything larger is not a redirect and is refused with 431.
 pub const MAX_REQUEST: usize = 16 * 1024;
 
-pub enum HeadError {
+pub(crate) enum HeadError {
     TooLarge,
     Io,
 }
@@ -60,7 +60,7 @@ pub fn parse_request_head(bytes: &[u8]) -> Head {
 /// Reads up to the end of the request head and returns the request line's method and target;
 /// `None` when the request line is malformed.
 /// A connection from the browser: a plain TCP stream, or TLS over one (`tls`).
-pub trait Connection: Read + Write {
+pub(crate) trait Connection: Read + Write {
     /// Bounds the next read.
     fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) -> io::Result<()>;
     /// Says no more will be written (TCP's half-close, TLS's close_notify).
@@ -77,7 +77,7 @@ impl Connection for TcpStream {
     }
 }
 
-pub fn read_head(
+pub(crate) fn read_head(
     stream: &mut impl Connection,
     deadline: Instant,
 ) -> Result<Option<(String, String)>, HeadError> {
@@ -107,7 +107,7 @@ fn find_head_end(bytes: &[u8]) -> Option<usize> {
     bytes.windows(4).position(|window| window == b"\r\n\r\n")
 }
 
-pub fn write_answer(stream: &mut impl Write, answer: &Answer) -> io::Result<()> {
+pub(crate) fn write_answer(stream: &mut impl Write, answer: &Answer) -> io::Result<()> {
     let reason = match answer.status {
         200 => "OK",
         400 => "Bad Request",

@@ -30,14 +30,14 @@ mod tls;
 use http1::{Connection, HeadError, read_head, write_answer};
 pub use http1::{Head, MAX_REQUEST, parse_request_head};
 use slots::{Progress, Slots};
-pub use tls::one_sign_in_config;
+pub(crate) use tls::one_sign_in_config;
 
 /// The TLS configuration of an https listener.
-pub type TlsConfig = Arc<rustls::server::ServerConfig>;
+pub(crate) type TlsConfig = Arc<rustls::server::ServerConfig>;
 
 /// How long a connection may stay silent. Browsers open speculative connections that never carry
 /// a request; those are closed after this, without holding anything else up.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often the accept loops look for new connections and for the order to stop.
 const ACCEPT_POLL: Duration = Duration::from_millis(20);
@@ -47,7 +47,7 @@ const EPHEMERAL_ATTEMPTS: usize = 20;
 
 /// Why the listener could not be set up.
 #[derive(Debug)]
-pub enum BindError {
+pub(crate) enum BindError {
     /// The fixed port is taken on this address.
     InUse(SocketAddr),
     Other(SocketAddr, io::Error),
@@ -66,7 +66,7 @@ impl std::fmt::Display for BindError {
 
 /// One HTTP request from the browser: its method and request target (path and query).
 #[derive(Debug)]
-pub struct Incoming {
+pub(crate) struct Incoming {
     pub method: String,
     pub target: String,
     reply: Sender<Answer>,
@@ -76,7 +76,7 @@ pub struct Incoming {
 
 /// The answer to one request.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     /// A complete HTML page; never built from request input.
     pub html: &'static str,
@@ -86,7 +86,7 @@ impl Incoming {
     /// Sends the answer and waits until it is written, so the browser has the whole page even
     /// when the program ends right after (a refused sign-in does). A browser that has gone away
     /// is not an error; the wait is bounded like every write.
-    pub fn respond(self, answer: Answer) {
+    pub(crate) fn respond(self, answer: Answer) {
         if self.reply.send(answer).is_ok() {
             let _ = self.written.recv_timeout(IDLE_TIMEOUT);
         }
@@ -94,7 +94,7 @@ impl Incoming {
 }
 
 /// Listening sockets on 127.0.0.1 and, when the machine has IPv6, ::1, sharing one port.
-pub struct Listener {
+pub(crate) struct Listener {
     port: u16,
     addresses: Vec<SocketAddr>,
     requests: Receiver<Incoming>,
@@ -102,14 +102,13 @@ pub struct Listener {
 }
 
 impl Listener {
-    /// Listens on `port`, or on a free ephemeral port when `None`.
-    pub fn bind(port: Option<u16>) -> Result<Listener, BindError> {
-        Listener::bind_with(port, None)
-    }
-
-    /// Listens as `bind` does, speaking TLS with `tls` when given: every connection is then a
-    /// TLS connection, served with the same deadlines, caps and limits as a plain one.
-    pub fn bind_with(port: Option<u16>, tls: Option<TlsConfig>) -> Result<Listener, BindError> {
+    /// Listens on `port`, or on a free ephemeral port when `None`; speaking TLS with `tls` when
+    /// given: every connection is then a TLS connection, served with the same deadlines, caps and
+    /// limits as a plain one.
+    pub(crate) fn bind_with(
+        port: Option<u16>,
+        tls: Option<TlsConfig>,
+    ) -> Result<Listener, BindError> {
         let (listeners, port) = match port {
             Some(port) => (bind_pair(port)?, port),
             None => bind_ephemeral()?,
@@ -136,17 +135,17 @@ impl Listener {
         })
     }
 
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
     /// The addresses actually listened on.
-    pub fn addresses(&self) -> &[SocketAddr] {
+    pub(crate) fn addresses(&self) -> &[SocketAddr] {
         &self.addresses
     }
 
     /// The next request, or `None` once `deadline` has passed.
-    pub fn next(&self, deadline: Instant) -> Option<Incoming> {
+    pub(crate) fn next(&self, deadline: Instant) -> Option<Incoming> {
         loop {
             let remaining = deadline.checked_duration_since(Instant::now())?;
             match self.requests.recv_timeout(remaining) {
@@ -179,7 +178,9 @@ fn bind_pair(port: u16) -> Result<Vec<TcpListener>, BindError> {
     match bind_one(v6) {
         Ok(second) => Ok(vec![first, second]),
         Err(BindError::Other(_, e)) if ipv6_unavailable(&e) => {
-            crate::log::verbose("no IPv6 loopback on this machine; listening on 127.0.0.1 only");
+            crate::base::log::verbose(
+                "no IPv6 loopback on this machine; listening on 127.0.0.1 only",
+            );
             Ok(vec![first])
         }
         Err(e) => Err(e),
@@ -213,7 +214,7 @@ fn bind_ephemeral() -> Result<(Vec<TcpListener>, u16), BindError> {
         match bind_one(SocketAddr::from((Ipv6Addr::LOCALHOST, port))) {
             Ok(second) => return Ok((vec![first, second], port)),
             Err(BindError::Other(_, e)) if ipv6_unavailable(&e) => {
-                crate::log::verbose(
+                crate::base::log::verbose(
                     "no IPv6 loopback on this machine; listening on 127.0.0.1 only",
                 );
                 return Ok((vec![first], port));
@@ -364,7 +365,7 @@ mod tests {
 
     #[test]
     fn serves_both_loopback_addresses_on_one_port() {
-        let listener = Listener::bind(None).unwrap();
+        let listener = Listener::bind_with(None, None).unwrap();
         let port = listener.port();
         for addr in listener.addresses().to_vec() {
             assert_eq!(addr.port(), port);
@@ -389,7 +390,7 @@ mod tests {
 
     #[test]
     fn at_the_cap_the_oldest_idle_connection_makes_room_for_a_request() {
-        let listener = Listener::bind(None).unwrap();
+        let listener = Listener::bind_with(None, None).unwrap();
         let addr = listener.addresses()[0];
         let mut idle: Vec<TcpStream> = (0..slots::MAX_CONNECTIONS)
             .map(|_| TcpStream::connect(addr).unwrap())
@@ -419,7 +420,7 @@ mod tests {
 
     #[test]
     fn oversized_and_malformed_requests_are_refused_without_reaching_the_caller() {
-        let listener = Listener::bind(None).unwrap();
+        let listener = Listener::bind_with(None, None).unwrap();
         let addr = listener.addresses()[0];
         let mut huge = b"GET /?".to_vec();
         huge.extend(std::iter::repeat_n(b'a', MAX_REQUEST + 10));
@@ -436,7 +437,7 @@ mod tests {
 
     #[test]
     fn an_idle_connection_does_not_hold_up_the_next_request() {
-        let listener = Listener::bind(None).unwrap();
+        let listener = Listener::bind_with(None, None).unwrap();
         let addr = listener.addresses()[0];
         // Like a browser's speculative connection: opened, never used.
         let _idle = TcpStream::connect(addr).unwrap();
@@ -456,14 +457,14 @@ mod tests {
         let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = taken.local_addr().unwrap().port();
         assert!(matches!(
-            Listener::bind(Some(port)),
+            Listener::bind_with(Some(port), None),
             Err(BindError::InUse(_))
         ));
     }
 
     #[test]
     fn the_deadline_ends_the_wait() {
-        let listener = Listener::bind(None).unwrap();
+        let listener = Listener::bind_with(None, None).unwrap();
         assert!(listener.next(Instant::now()).is_none());
     }
 }

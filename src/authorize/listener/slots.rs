@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex};
 
 /// Connections served at once. A browser opens a few; more is someone else's doing, and each one
 /// is a thread.
-pub const MAX_CONNECTIONS: usize = 32;
+pub(crate) const MAX_CONNECTIONS: usize = 32;
 
 /// What a connection's thread tells the slots about it. Dropped when the thread ends, it gives
 /// the place back and closes the slots' handle on the connection, so the connection ends then.
-pub struct Progress {
+pub(crate) struct Progress {
     id: u64,
     answering: Arc<AtomicBool>,
     slots: Arc<Slots>,
@@ -26,7 +26,7 @@ pub struct Progress {
 
 impl Progress {
     /// A whole request head arrived: the connection is no longer given up for another.
-    pub fn answering(&self) {
+    pub(crate) fn answering(&self) {
         self.answering.store(true, Ordering::Relaxed);
     }
 }
@@ -54,7 +54,7 @@ impl Slot {
 
 /// The connections being served, oldest first, shared by the listening sockets; and the next id.
 #[derive(Default)]
-pub struct Slots(Mutex<(u64, Vec<Slot>)>);
+pub(crate) struct Slots(Mutex<(u64, Vec<Slot>)>);
 
 impl Slots {
     fn lock(&self) -> std::sync::MutexGuard<'_, (u64, Vec<Slot>)> {
@@ -63,7 +63,7 @@ impl Slots {
 
     /// A place for `stream`, or `None` when it gets none (it is then simply closed). The
     /// returned `Progress` goes with the connection's thread.
-    pub fn admit(self: &Arc<Self>, stream: &TcpStream) -> Option<Progress> {
+    pub(crate) fn admit(self: &Arc<Self>, stream: &TcpStream) -> Option<Progress> {
         let handle = stream.try_clone().ok()?;
         let mut guard = self.lock();
         let (next_id, slots) = &mut *guard;
@@ -93,7 +93,7 @@ impl Slots {
 /// oldest waiting one at all.
 fn choose_victim(slots: &[Slot], newcomer: &TcpStream) -> Option<usize> {
     let owners = PeerOwners::read();
-    let me = crate::private_files::my_uid();
+    let me = crate::base::private_files::my_uid();
     let theirs = |local: Option<SocketAddr>, peer: Option<SocketAddr>| {
         owners.owner(local, peer).is_some_and(|uid| uid != me)
     };
@@ -192,7 +192,7 @@ mod tests {
         let owners = PeerOwners::read();
         assert_eq!(
             owners.owner(server_side.local_addr().ok(), server_side.peer_addr().ok()),
-            Some(crate::private_files::my_uid())
+            Some(crate::base::private_files::my_uid())
         );
     }
 }

@@ -27,7 +27,7 @@ const CLOCK_SKEW: Duration = Duration::from_secs(60);
 
 /// A certificate for `localhost`, 127.0.0.1 and ::1, valid until `lifetime` from now, and the
 /// server configuration that presents it.
-pub fn one_sign_in_config(lifetime: Duration) -> Result<Arc<ServerConfig>, String> {
+pub(crate) fn one_sign_in_config(lifetime: Duration) -> Result<Arc<ServerConfig>, String> {
     use rcgen::{CertificateParams, DnType, KeyPair, SanType};
     let key = KeyPair::generate().map_err(|e| format!("cannot make a key: {e}"))?;
     let mut params = CertificateParams::new(vec!["localhost".to_string()])
@@ -61,14 +61,14 @@ pub fn one_sign_in_config(lifetime: Duration) -> Result<Arc<ServerConfig>, Strin
 }
 
 /// A TLS connection from the browser, read against an absolute deadline.
-pub struct TlsConn {
+pub(crate) struct TlsConn {
     tls: ServerConnection,
     socket: TcpStream,
     deadline: Instant,
 }
 
 impl TlsConn {
-    pub fn new(
+    pub(crate) fn new(
         config: Arc<ServerConfig>,
         socket: TcpStream,
         deadline: Instant,

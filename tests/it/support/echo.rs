@@ -4,7 +4,7 @@
 //! challenge is the client's own SASL string. And `leaks`, the one test of whether a text shows
 //! any of a secret.
 
-use mailtoken::mailserver::Protocol;
+use mailtoken::testing::mailserver::Protocol;
 
 use super::base64::{decode_text, encode};
 use super::http::{FakeServer, Received, Reply, percent_encode};

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use mailtoken::mailserver::{MailEndpoint, Protocol};
-use mailtoken::sasl::SaslMethod;
+use mailtoken::testing::mailserver::{MailEndpoint, Protocol};
+use mailtoken::testing::sasl::SaslMethod;
 
 use super::mail::{Got, MailServer, Session, TestCa};
 use super::sandbox::{Run, Sandbox};

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
-use mailtoken::mailserver::Protocol;
+use mailtoken::testing::mailserver::Protocol;
 
 use super::base64::{decode_text, encode};
 

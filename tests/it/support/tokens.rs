@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use mailtoken::encryption::{Crypto, EncryptionOptions, EncryptionSpec};
-use mailtoken::provider::{ClientAuth, Registration};
-use mailtoken::sasl::SaslMethod;
-use mailtoken::secret::Secret;
-use mailtoken::tokenfile::{FORMAT_VERSION, Flow, TokenFile};
+use mailtoken::testing::encryption::{Crypto, EncryptionOptions, EncryptionSpec};
+use mailtoken::testing::provider::{ClientAuth, Registration};
+use mailtoken::testing::sasl::SaslMethod;
+use mailtoken::testing::secret::Secret;
+use mailtoken::testing::tokenfile::{FORMAT_VERSION, Flow, TokenFile};
 
 use super::sandbox::{Sandbox, write_private};
 
@@ -29,7 +29,7 @@ pub fn minutes_from_now(minutes: i64) -> DateTime<Utc> {
 
 /// A registration whose token endpoint is the fake server.
 pub fn test_registration(token_endpoint: &str) -> Registration {
-    let mut registration = mailtoken::provider::preset("google", None).unwrap();
+    let mut registration = mailtoken::testing::provider::preset("google", None).unwrap();
     registration.provider = "test".into();
     registration.token_endpoint = token_endpoint.to_string();
     registration.client_auth = ClientAuth::ClientSecretPost;
@@ -134,7 +134,7 @@ impl Sandbox {
     }
 
     /// Decrypts the file at `path` with the sandbox identity: the plaintext and what read it.
-    fn open(&self, path: &Path) -> (Crypto, Vec<u8>, mailtoken::encryption::ReadWith) {
+    fn open(&self, path: &Path) -> (Crypto, Vec<u8>, mailtoken::testing::encryption::ReadWith) {
         let crypto = Crypto::new(EncryptionOptions {
             age_identity: Some(self.identity_path()),
             ..Default::default()

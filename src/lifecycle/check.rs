@@ -1,0 +1,144 @@
+//! `--check`: the health check for cron and systemd timers.
+//!
+//! Each account (those named, or every one known: in the accounts directory or signed in
+//! elsewhere) is refreshed when its
+//! access token has expired, and also when its last refresh is older than `--keepalive DAYS`:
+//! providers end logins left unused (Microsoft after 90 days; Google's Testing apps after 7), and
+//! a refresh is what counts as use. The refresh is the ordinary one (`refresh::current_token`),
+//! under the account's lock, so a check beside running mail clients is safe.
+//!
+//! Nothing goes to stdout. Each account that needs a person gets one line on stderr with the
+//! command that fixes it; temporary trouble is left for the next run (said with `--verbose`). A
+//! login the provider ended is reported from what was remembered, without asking it again.
+
+use chrono::Utc;
+
+use crate::base::error::{Error, ExitStatus, Result};
+use crate::base::log;
+use crate::cli::settings::Settings;
+use crate::lifecycle::account_state::State;
+use crate::lifecycle::accounts;
+use crate::lifecycle::notify;
+use crate::lifecycle::refresh;
+use crate::store::known_accounts;
+use crate::store::tokenfile::{Account, Flow, Overrides};
+
+/// What became of one account.
+#[derive(Debug)]
+enum Outcome {
+    /// Nothing to do: the token is valid and the login was used recently.
+    Fine,
+    Refreshed,
+    Failed(Error),
+}
+
+/// Runs the check; the error, when there is one, has already been reported line by line.
+pub(crate) fn run(settings: &Settings) -> Result<()> {
+    let accounts = accounts::accounts(settings)?;
+    if accounts.is_empty() {
+        // Said even without --verbose: a check that keeps nothing alive must not look like one
+        // that kept everything alive.
+        log::say(format!(
+            "mailtoken: no accounts to check: none in {} and none signed in elsewhere; sign in \
+             with 'mailtoken --authorize NAME'",
+            known_accounts::directory()?.display()
+        ));
+        return Ok(());
+    }
+    let keepalive = chrono::Duration::days(i64::from(settings.keepalive_days));
+    let mut statuses = Vec::new();
+    for (name, account) in &accounts {
+        let (outcome, email) = check_one(account, keepalive);
+        match outcome {
+            Outcome::Fine => log::verbose(format!("{name}: fine")),
+            Outcome::Refreshed => log::verbose(format!("{name}: refreshed")),
+            Outcome::Failed(error) => {
+                let status = error.status();
+                statuses.push(status);
+                if status == ExitStatus::Temporary {
+                    log::verbose(format!(
+                        "{name}: {} (the next check tries again)",
+                        error.message()
+                    ));
+                    continue;
+                }
+                let hint = error
+                    .hint_text()
+                    .map(|hint| format!("; {hint}"))
+                    .unwrap_or_default();
+                log::say(format!(
+                    "mailtoken: {}: {}{hint}",
+                    log::sanitize(name),
+                    error.message()
+                ));
+                if status == ExitStatus::Reauthorize {
+                    notify::sign_in_needed(account, name, email.as_deref(), error.message());
+                }
+            }
+        }
+    }
+    match overall(&statuses) {
+        None => Ok(()),
+        Some(status) => Err(Error::reported(status)),
+    }
+}
+
+/// Sign-in needed wins, then any other local problem, then temporary trouble.
+fn overall(statuses: &[ExitStatus]) -> Option<ExitStatus> {
+    if statuses.contains(&ExitStatus::Reauthorize) {
+        return Some(ExitStatus::Reauthorize);
+    }
+    statuses
+        .iter()
+        .find(|status| **status != ExitStatus::Temporary)
+        .or(statuses.first())
+        .copied()
+}
+
+/// Checks one account; also returns its e-mail address when the file could be read.
+fn check_one(account: &Account, keepalive: chrono::Duration) -> (Outcome, Option<String>) {
+    let loaded = match account.load() {
+        Ok(loaded) => loaded,
+        Err(error) => return (Outcome::Failed(error), None),
+    };
+    let email = Some(loaded.token.email.clone()).filter(|e| !e.is_empty());
+    let now = Utc::now();
+    let state = State::decide(&loaded.token, account.remembered(&loaded).as_ref(), now);
+    if let Some(error) = state.sign_in_error(account) {
+        return (Outcome::Failed(error), email);
+    }
+    let token = loaded.token;
+    // A login with no user ends with its client, not with disuse: no keep-alive needed.
+    let idle = token.flow != Flow::Clientcredentials
+        && token
+            .access_token_obtained
+            .is_none_or(|at| now - at >= keepalive);
+    if state == State::Ok && !idle {
+        return (Outcome::Fine, email);
+    }
+    let before = token.access_token.clone();
+    let outcome = match refresh::current_token(account, &Overrides::default(), idle) {
+        Ok(current) if current.token.access_token != before => Outcome::Refreshed,
+        Ok(_) => Outcome::Fine,
+        Err(error) => Outcome::Failed(error),
+    };
+    (outcome, email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_needed_wins_and_temporary_counts_last() {
+        use ExitStatus::*;
+        assert_eq!(overall(&[]), None);
+        assert_eq!(overall(&[Temporary, Temporary]), Some(Temporary));
+        assert_eq!(overall(&[Temporary, Reauthorize]), Some(Reauthorize));
+        assert_eq!(overall(&[Temporary, BadTokenFile]), Some(BadTokenFile));
+        assert_eq!(
+            overall(&[BadTokenFile, Reauthorize, Temporary]),
+            Some(Reauthorize)
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! An account's life after sign-in: where it stands, the silent refresh, and the commands that
+//! list, report, check, notify and revoke.
+
+pub(crate) mod account_state;
+pub(crate) mod accounts;
+pub(crate) mod check;
+pub(crate) mod notify;
+pub(crate) mod refresh;
+pub(crate) mod revoke;
+pub(crate) mod status;

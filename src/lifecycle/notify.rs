@@ -1,0 +1,231 @@
+//! The notify hook: when a call nobody watches (a mail client, cron, `--check`) ends because the
+//! login needs a new sign-in, run the user's `$XDG_CONFIG_HOME/mailtoken/notify`, so a desktop
+//! notification (or a mail, or a chat message) says so instead of a silently failing mail client.
+//!
+//! Only on that failure path, never on the cached one. The hook runs detached: mailtoken does not
+//! wait for it, so the caller gets its exit status at once, and the hook's fate never changes it.
+//! A mail client polling every minute would call it every minute, so each account is notified at
+//! most once per `INTERVAL`, remembered in `$XDG_STATE_HOME/mailtoken/`.
+
+use std::io::IsTerminal;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, SystemTime};
+
+use crate::base::log;
+use crate::base::paths;
+use crate::base::private_files;
+use crate::store::tokenfile::Account;
+
+/// The least time between two notifications about one account.
+pub(crate) const INTERVAL: Duration = Duration::from_secs(3600);
+
+/// How long to wait for another process deciding about the same account's notification.
+const STATE_LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// The hook's path: `$XDG_CONFIG_HOME/mailtoken/notify`.
+pub(crate) fn hook_path() -> Option<PathBuf> {
+    Some(paths::config_home().ok()?.join("mailtoken").join("notify"))
+}
+
+/// `$XDG_STATE_HOME/mailtoken`, or `~/.local/state/mailtoken` (XDG Base Directory spec).
+pub(crate) fn state_dir() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_STATE_HOME").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        _ => paths::home().ok()?.join(".local/state"),
+    };
+    Some(base.join("mailtoken"))
+}
+
+/// True unless stdin, stdout and stderr are all a terminal, i.e. unless a person typed the
+/// command at a shell and reads its message there. Mail clients always read the token from a pipe
+/// (neomutt leaves stdin and stderr on its own terminal, where its screen hides the message);
+/// cron and systemd give no terminal at all.
+pub(crate) fn unattended() -> bool {
+    !(std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal())
+}
+
+/// Runs the hook for `account`, unless there is none or it ran for this account within the
+/// interval. Never fails: trouble with the hook is a warning at most.
+pub(crate) fn sign_in_needed(account: &Account, name: &str, email: Option<&str>, reason: &str) {
+    let Some(hook) = hook_path() else { return };
+    let metadata = match std::fs::symlink_metadata(&hook) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            log::warn(format!("cannot look at {}: {e}", hook.display()));
+            return;
+        }
+    };
+    if let Err(why) = trusted(&hook, &metadata) {
+        log::warn(format!("{} {why}, so it was not run", hook.display()));
+        return;
+    }
+    let Some(state_dir) = state_dir() else { return };
+    match due(&state_dir, account.path()) {
+        Ok(true) => {}
+        Ok(false) => {
+            log::verbose("the notify hook already ran for this account within the hour");
+            return;
+        }
+        Err(e) => {
+            log::warn(format!(
+                "cannot record the notification in {}: {e}",
+                state_dir.display()
+            ));
+            return;
+        }
+    }
+    // The client secret stays ours, as with every child.
+    let spawned = crate::base::environment::command(&hook)
+        .env("MAILTOKEN_ACCOUNT", name)
+        .env("MAILTOKEN_EMAIL", one_line(email.unwrap_or("")))
+        .env("MAILTOKEN_REASON", one_line(reason))
+        .env("MAILTOKEN_AUTHORIZE_COMMAND", account.authorize_command())
+        // Nothing of ours: the caller may be reading our stdout until it closes.
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        // Its own process group: a Ctrl-C meant for the mail client does not reach it. It is
+        // never waited for; when mailtoken exits, init adopts and reaps it.
+        .process_group(0)
+        .spawn();
+    match spawned {
+        Ok(child) => {
+            log::verbose(format!(
+                "ran the notify hook {} (pid {})",
+                hook.display(),
+                child.id()
+            ));
+            drop(child);
+        }
+        Err(e) => log::warn(format!("cannot run {}: {e}", hook.display())),
+    }
+}
+
+/// Whether the account is due a notification; if so, records that it gets one now. Serialized
+/// by a lock, so two mail clients failing at once notify once.
+fn due(state_dir: &Path, token_path: &Path) -> std::io::Result<bool> {
+    private_files::create_private_dir(state_dir)?;
+    let stamp = state_dir.join(stamp_name(token_path));
+    let _lock = private_files::lock(&stamp, STATE_LOCK_WAIT).map_err(|e| match e {
+        private_files::LockError::Io(e) => e,
+        private_files::LockError::TimedOut => std::io::Error::other("its lock is held"),
+    })?;
+    if let Ok(modified) = std::fs::metadata(&stamp).and_then(|m| m.modified()) {
+        let age = SystemTime::now()
+            .duration_since(modified)
+            .unwrap_or(Duration::ZERO);
+        if age < INTERVAL {
+            return Ok(false);
+        }
+    }
+    private_files::write_atomic(&stamp, b"")?;
+    Ok(true)
+}
+
+/// `notified-NAME-HASH`: the file name for people, a hash of the full path so that two accounts
+/// of one name in different directories do not share a stamp.
+fn stamp_name(token_path: &Path) -> String {
+    let full = std::fs::canonicalize(token_path).unwrap_or_else(|_| token_path.to_path_buf());
+    let name: String = full
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(40)
+        .collect();
+    // FNV-1a: not for security, only to tell paths apart.
+    let hash = full
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("notified-{name}-{hash:016x}")
+}
+
+/// Whether the hook may run: what runs with the user's rights must be the user's, as token files
+/// are (`private_files`): a link only when the user owns it, a regular file the user owns and
+/// nobody else can change, in directories nobody else can change (or sticky ones, like /tmp).
+fn trusted(hook: &Path, link: &std::fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let me = private_files::my_uid();
+    if link.file_type().is_symlink() && link.uid() != me {
+        return Err(format!(
+            "is a link that belongs to another user (uid {})",
+            link.uid()
+        ));
+    }
+    let file = std::fs::metadata(hook).map_err(|e| format!("cannot be read ({e})"))?;
+    if !file.is_file() || file.mode() & 0o100 == 0 {
+        return Err("is not an executable file".into());
+    }
+    if file.uid() != me {
+        return Err(format!("belongs to another user (uid {})", file.uid()));
+    }
+    if file.mode() & 0o022 != 0 {
+        return Err(format!(
+            "can be changed by others (mode {:o}; chmod go-w fixes it)",
+            file.mode() & 0o7777
+        ));
+    }
+    let real = std::fs::canonicalize(hook).map_err(|e| format!("cannot be resolved ({e})"))?;
+    for dir in [hook.parent(), real.parent()].into_iter().flatten() {
+        let Ok(dir_metadata) = std::fs::metadata(dir) else {
+            continue;
+        };
+        let others_can_replace =
+            dir_metadata.mode() & 0o022 != 0 && dir_metadata.mode() & 0o1000 == 0;
+        if others_can_replace || ![me, 0].contains(&dir_metadata.uid()) {
+            return Err(format!("is in {}, which others can change", dir.display()));
+        }
+    }
+    Ok(())
+}
+
+/// Text for the hook as one line: sanitised, newlines gone, bounded, and without the markup a
+/// desktop notification would render (`notify-send` reads a subset of HTML in its body: a
+/// provider's `<a href>` or `<img>` is shown as its look-alike, never followed).
+fn one_line(text: &str) -> String {
+    log::sanitize(&text.replace(['\n', '\r'], " "))
+        .chars()
+        .map(|c| match c {
+            '<' => '‹',
+            '>' => '›',
+            '&' => '＆',
+            c => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_differ_by_path_and_read_as_the_name() {
+        let a = stamp_name(Path::new("/nowhere/a/work"));
+        let b = stamp_name(Path::new("/nowhere/b/work"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("notified-work-"), "{a}");
+    }
+
+    #[test]
+    fn reasons_are_one_line() {
+        assert_eq!(one_line("a\nb\r\n\x1b[2Jc"), "a b   [2Jc");
+    }
+
+    #[test]
+    fn reasons_carry_no_markup() {
+        assert_eq!(
+            one_line("<b>x</b> & <a href=\"https://evil\">y</a>"),
+            "‹b›x‹/b› ＆ ‹a href=\"https://evil\"›y‹/a›"
+        );
+    }
+}

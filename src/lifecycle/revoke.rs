@@ -1,0 +1,204 @@
+//! `--revoke`: end a login at the provider (RFC 7009), then delete the token file and its lock.
+//!
+//! The file must have been read first: a file that cannot be read is never deleted (it may hold a
+//! login that only needed another identity). A revocation that fails for a temporary reason
+//! deletes nothing (75), so the user can simply try again; one the provider refuses for good also
+//! deletes nothing and says where else to remove the app's access. Providers without a
+//! revocation endpoint (Microsoft) get the address of the page where the user removes it, and the
+//! local file is deleted.
+
+use crate::base::error::{Error, ExitStatus, Result};
+use crate::base::log;
+use crate::base::paths;
+use crate::base::secret::Secret;
+use crate::cli::settings::Settings;
+use crate::oauth::grant;
+use crate::oauth::http::{Http, HttpError};
+use crate::oauth::provider::Registration;
+use crate::oauth::provider_answer::{self, Endpoint};
+use crate::store::tokenfile::{Account, TokenFile, recovery};
+
+/// Why one revocation request failed.
+enum Failure {
+    /// Network trouble, a timeout, or an answer that says "later".
+    Temporary(String),
+    /// The provider refused; the message says why.
+    Refused(Error),
+}
+
+pub(crate) fn run(settings: &Settings) -> Result<()> {
+    let account = settings.account();
+    // Read before anything else, so a missing or unreadable file is reported as such and gets
+    // no lock file beside it; then again under the lock, so no refresh rotates the refresh token
+    // between reading and revoking.
+    account.load()?;
+    let _lock = account.lock()?;
+    let mut token = account.load()?.token;
+    // Tokens kept after a failed write hold the refresh token the provider honours now: those
+    // are the ones to revoke, and their copy goes with the file.
+    let pending = recovery::take(&account);
+    if let Some((kept, path)) = &pending
+        && recovery::is_newer(kept, &token)
+    {
+        log::verbose(format!(
+            "revoking the newer tokens kept in {} after a failed write",
+            path.display()
+        ));
+        token = kept.clone();
+    }
+    // The client and token endpoint given with this run are the ones it uses (never stored).
+    settings.overrides.apply_to_client(&mut token);
+    let registration = &token.registration;
+    match &registration.revocation_endpoint {
+        Some(endpoint) => revoke_at(endpoint, &token, &account)?,
+        None => {
+            let place = registration.access_settings().map_or_else(
+                || "in your account's security settings at the provider".to_string(),
+                |place| format!("at {place}"),
+            );
+            log::say(format!(
+                "mailtoken: {} offers no revocation endpoint; remove mailtoken's access {place}",
+                log::sanitize(&registration.provider)
+            ));
+        }
+    }
+    delete(&account)?;
+    if let Some((_, path)) = pending {
+        recovery::discard(&path);
+    }
+    Ok(())
+}
+
+/// Revokes the refresh token (which ends the whole grant, RFC 7009 section 2.1), then the access
+/// token, which may outlive it at providers that issue self-contained tokens.
+fn revoke_at(endpoint: &str, token: &TokenFile, account: &Account) -> Result<()> {
+    let http = Http::new()?;
+    let host = crate::oauth::provider::url_authority(endpoint).to_string();
+    let mut tokens: Vec<(&Secret, &str)> = Vec::new();
+    if let Some(refresh_token) = &token.refresh_token {
+        tokens.push((refresh_token, "refresh_token"));
+    }
+    if !token.access_token.is_empty() && !token.is_expired(chrono::Utc::now()) {
+        tokens.push((&token.access_token, "access_token"));
+    }
+    for (index, (secret, hint)) in tokens.iter().enumerate() {
+        log::verbose(format!("revoking the {} at {host}", hint.replace('_', " ")));
+        match request(&http, endpoint, &token.registration, token, secret, hint) {
+            Ok(()) => {}
+            // The refresh token is revoked; the access token would die within the hour anyway.
+            Err(Failure::Temporary(detail)) if index > 0 => log::warn(format!(
+                "the login is revoked, but revoking its access token at {host} failed ({detail})"
+            )),
+            Err(Failure::Temporary(detail)) => {
+                return Err(Error::temporary(format!(
+                    "the revocation request to {host} failed: {detail}"
+                ))
+                .hint(format!(
+                    "nothing was deleted; try again later: 'mailtoken --revoke {}'",
+                    paths::shell_quote(&account.path().to_string_lossy())
+                )));
+            }
+            Err(Failure::Refused(error)) => return Err(error),
+        }
+    }
+    log::say(format!("mailtoken: revoked the login at {host}"));
+    Ok(())
+}
+
+/// One RFC 7009 request: the token, its type hint, and the client's authentication as at the
+/// token endpoint (section 2.1).
+fn request(
+    http: &Http,
+    endpoint: &str,
+    registration: &Registration,
+    token: &TokenFile,
+    secret: &Secret,
+    hint: &str,
+) -> std::result::Result<(), Failure> {
+    let http_request = grant::client_post(
+        endpoint,
+        registration,
+        &token.client_id,
+        token.client_secret.as_ref(),
+        &[("token", secret.expose()), ("token_type_hint", hint)],
+    )
+    .map_err(Failure::Refused)?;
+    match http.execute(http_request) {
+        // RFC 7009 section 2.2: 200 whether or not the token was still valid.
+        Ok(_) => Ok(()),
+        Err(HttpError::Answer(answer)) => {
+            let verdict = provider_answer::classify(&answer, Endpoint::Revocation);
+            match verdict.status {
+                // The login had already ended: there is nothing left to revoke.
+                ExitStatus::Reauthorize => {
+                    log::verbose(format!(
+                        "the provider says the login had already ended ({})",
+                        answer.summary()
+                    ));
+                    Ok(())
+                }
+                ExitStatus::Temporary => Err(Failure::Temporary(format!(
+                    "{} ({})",
+                    verdict.meaning,
+                    answer.summary()
+                ))),
+                status => {
+                    let place = registration.access_settings().map_or_else(
+                        || "in your account's security settings".to_string(),
+                        |place| format!("at {place}"),
+                    );
+                    Err(Failure::Refused(
+                        Error::new(
+                            status,
+                            format!(
+                                "revocation refused by {}: {} ({})",
+                                crate::oauth::provider::url_authority(endpoint),
+                                verdict.meaning,
+                                answer.summary()
+                            ),
+                        )
+                        .hint(format!(
+                            "nothing was deleted; remove mailtoken's access {place}, then delete \
+                             the file yourself"
+                        )),
+                    ))
+                }
+            }
+        }
+        // Not sent: the endpoint is not https (nor http on loopback). Nothing is deleted.
+        Err(HttpError::Insecure(detail)) => Err(Failure::Refused(
+            Error::config(format!(
+                "the revocation request to {} was not sent: {detail}",
+                crate::oauth::provider::url_authority(endpoint)
+            ))
+            .hint("nothing was deleted; the revocation endpoint must be an https:// address"),
+        )),
+        Err(HttpError::NotTls(detail)) => Err(Failure::Refused(
+            Error::config(format!("the revocation request failed: {detail}"))
+                .hint("nothing was deleted; correct the revocation endpoint's URL"),
+        )),
+        Err(HttpError::TooLarge) => Err(Failure::Temporary(HttpError::TooLarge.to_string())),
+        Err(other) => Err(Failure::Temporary(other.to_string())),
+    }
+}
+
+/// Deletes the token file (the file itself when TOKENFILE is a link, and the link), its lock and
+/// its state record, and forgets it among the accounts elsewhere.
+fn delete(account: &Account) -> Result<()> {
+    let path = account.path();
+    let real = account.real_path()?;
+    let remove = |file: &std::path::Path| match std::fs::remove_file(file) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(format!("cannot delete {}: {e}", file.display()))),
+    };
+    remove(&real)?;
+    if real != path {
+        remove(path)?;
+    }
+    remove(&paths::lock_path(&real))?;
+    remove(&crate::store::tokenfile::remembered::path_for(&real))?;
+    crate::store::known_accounts::forget(path);
+    log::say(format!("mailtoken: deleted {}", path.display()));
+    Ok(())
+}

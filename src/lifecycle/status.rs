@@ -1,0 +1,327 @@
+//! `--status`: one account's state, as readable text or as JSON (`--json`), on stdout. The same
+//! summary serves `--list`. Never a secret; never the network.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::base::error::{Error, Result};
+use crate::base::log;
+use crate::cli::output;
+use crate::cli::settings::Settings;
+use crate::lifecycle::account_state::{State, Word};
+use crate::store::encryption::EncryptionSpec;
+use crate::store::tokenfile::{Account, Loaded, Schema, TokenFile};
+
+/// Prints the state of the account named on the command line.
+pub(crate) fn show(settings: &Settings) -> Result<()> {
+    let account = settings.account();
+    let loaded = account.load()?;
+    let now = Utc::now();
+    let state = State::decide(&loaded.token, account.remembered(&loaded).as_ref(), now);
+    let path = account.path().display().to_string();
+    if settings.json {
+        let summary = Summary::of(&settings.token_given, &path, &loaded.token, &state);
+        return output::print_text(&to_json(&summary)?);
+    }
+    let fix = state
+        .sign_in_error(&account)
+        .and_then(|error| error.hint_text().map(String::from));
+    output::print_text(&describe(&path, &loaded, &state, fix.as_deref(), now))
+}
+
+/// One account as `--json` shows it. The schema is documented in the README ("Keeping logins
+/// alive") and the man page: members are only ever added, never renamed or removed, and every
+/// member is always present (`null` when unknown). Nothing in it is secret.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Summary {
+    /// TOKENFILE as given, or the file's name in the accounts directory.
+    pub name: String,
+    pub path: String,
+    pub state: Word,
+    /// When the state began (`needs-sign-in`, `unreachable`), RFC 3339, UTC, to the second.
+    pub since: Option<String>,
+    /// Why (`needs-sign-in`, `unreachable`, `unreadable`): sanitised, never a secret.
+    pub reason: Option<String>,
+    pub email: Option<String>,
+    pub provider: Option<String>,
+    pub flow: Option<&'static str>,
+    /// RFC 3339, UTC, to the second.
+    pub access_token_expires: Option<String>,
+    pub refresh_token: Option<bool>,
+    pub last_refresh: Option<String>,
+    pub scope: Option<String>,
+    /// `age`, `age-passphrase`, `gpg` or `pipe`.
+    pub encryption: Option<&'static str>,
+    /// Why the file is unreadable, for that state only (kept beside `reason` for the scripts
+    /// written before it).
+    pub error: Option<String>,
+    /// The state as `--list` words it.
+    #[serde(skip)]
+    pub state_words: String,
+}
+
+impl Summary {
+    /// One account's summary, read from its file; an unreadable file is a state, not a failure.
+    pub(crate) fn of_account(name: &str, account: &Account) -> Summary {
+        let path = account.path().display().to_string();
+        match account.load() {
+            Ok(loaded) => {
+                let remembered = account.remembered(&loaded);
+                let state = State::decide(&loaded.token, remembered.as_ref(), Utc::now());
+                Summary::of(name, &path, &loaded.token, &state)
+            }
+            Err(error) => Summary::unreadable(name, &path, &error),
+        }
+    }
+
+    pub(crate) fn of(name: &str, path: &str, token: &TokenFile, state: &State) -> Summary {
+        let text = |value: &str| Some(log::sanitize(value)).filter(|v| !v.is_empty());
+        Summary {
+            name: log::sanitize(name),
+            path: path.to_string(),
+            state: state.word(),
+            since: state.since().map(rfc3339),
+            reason: state.reason().and_then(text),
+            email: text(&token.email),
+            provider: text(&token.registration.provider),
+            flow: Some(token.flow.name()),
+            access_token_expires: (!token.access_token.is_empty())
+                .then(|| rfc3339(token.access_token_expiry)),
+            refresh_token: Some(token.refresh_token.is_some()),
+            last_refresh: token.access_token_obtained.map(rfc3339),
+            scope: token
+                .granted_scope
+                .as_deref()
+                .or(Some(token.registration.scope.as_str()))
+                .and_then(text),
+            encryption: Some(encryption_kind(&token.encryption)),
+            error: None,
+            state_words: state.words(short_moment),
+        }
+    }
+
+    pub(crate) fn unreadable(name: &str, path: &str, error: &Error) -> Summary {
+        let cause = log::sanitize(error.message());
+        let state = State::Unreadable {
+            cause: cause.clone(),
+        };
+        Summary {
+            name: log::sanitize(name),
+            path: path.to_string(),
+            state: state.word(),
+            since: None,
+            reason: Some(cause.clone()),
+            email: None,
+            provider: None,
+            flow: None,
+            access_token_expires: None,
+            refresh_token: None,
+            last_refresh: None,
+            scope: None,
+            encryption: None,
+            error: Some(cause),
+            state_words: state.words(short_moment),
+        }
+    }
+}
+
+/// Pretty JSON and one newline.
+pub(crate) fn to_json(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string_pretty(value)
+        .map(|text| text + "\n")
+        .map_err(|e| Error::io(format!("cannot write JSON: {e}")))
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn encryption_kind(spec: &EncryptionSpec) -> &'static str {
+    match spec {
+        EncryptionSpec::Age { .. } => "age",
+        EncryptionSpec::AgePassphrase => "age-passphrase",
+        EncryptionSpec::Gpg { .. } => "gpg",
+        EncryptionSpec::Pipe { .. } => "pipe",
+    }
+}
+
+/// The report, one `label: value` line each; lines with nothing to say are left out.
+/// `fix` is what to run when the state needs a person.
+pub(crate) fn describe(
+    path: &str,
+    loaded: &Loaded,
+    state: &State,
+    fix: Option<&str>,
+    now: DateTime<Utc>,
+) -> String {
+    let (token, schema) = (&loaded.token, loaded.schema);
+    let registration = &token.registration;
+    let mut lines: Vec<(&str, String)> = vec![
+        ("file", path.to_string()),
+        (
+            "format",
+            match schema {
+                Schema::Mailtoken => format!("mailtoken, version {}", token.version),
+                Schema::MuttOauth2 => {
+                    "mutt_oauth2.py (rewritten in mailtoken's format at the next refresh)".into()
+                }
+            },
+        ),
+        ("encryption", describe_encryption(&token.encryption)),
+        ("provider", registration.provider.clone()),
+    ];
+    if let Some(tenant) = &registration.tenant {
+        lines.push(("tenant", tenant.clone()));
+    }
+    lines.push(("e-mail", token.email.clone()));
+    lines.push(("flow", token.flow.name().into()));
+    lines.push(("client id", token.client_id.clone()));
+    lines.push((
+        "client secret",
+        if token.client_secret.is_some() {
+            "present".into()
+        } else {
+            "none (public client)".into()
+        },
+    ));
+    lines.push(("token endpoint", registration.token_endpoint.clone()));
+    if let Some(revocation) = &registration.revocation_endpoint {
+        lines.push(("revocation", revocation.clone()));
+    }
+    lines.push(("state", state.words(|at| moment(at, now))));
+    if let Some(reason) = state.reason() {
+        lines.push(("why", reason.to_string()));
+    }
+    if let Some(fix) = fix {
+        lines.push(("to fix", fix.to_string()));
+    }
+    lines.push(("access token", describe_expiry(token, now)));
+    lines.push((
+        "refresh token",
+        if token.refresh_token.is_some() {
+            "present".into()
+        } else {
+            "absent".into()
+        },
+    ));
+    if let Some(at) = token.access_token_obtained {
+        lines.push(("last refresh", moment(at, now)));
+    }
+    lines.push((
+        "scope",
+        token
+            .granted_scope
+            .clone()
+            .unwrap_or_else(|| registration.scope.clone()),
+    ));
+    lines.push(("SASL method", registration.sasl_method.name().into()));
+    for (label, endpoint) in [
+        ("IMAP", &registration.imap_endpoint),
+        ("POP", &registration.pop_endpoint),
+        ("SMTP", &registration.smtp_endpoint),
+    ] {
+        if let Some(endpoint) = endpoint {
+            lines.push((label, endpoint.url()));
+        }
+    }
+    lines.retain(|(_, value)| !value.trim().is_empty());
+    let width = lines
+        .iter()
+        .map(|(label, _)| label.len())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    lines
+        .iter()
+        // Every value comes from the file or a provider: sanitised for the terminal.
+        .map(|(label, value)| format!("{:width$} {}\n", format!("{label}:"), log::sanitize(value)))
+        .collect()
+}
+
+fn describe_encryption(spec: &EncryptionSpec) -> String {
+    match spec {
+        EncryptionSpec::Age { recipients } => format!("age, to {}", recipients.join(", ")),
+        EncryptionSpec::AgePassphrase => "age, with a passphrase".into(),
+        EncryptionSpec::Gpg {
+            recipient: Some(recipient),
+        } => format!("gpg, to {recipient}"),
+        EncryptionSpec::Gpg { recipient: None } => "gpg, to your default key".into(),
+        EncryptionSpec::Pipe { encrypt } => format!("command: {encrypt}"),
+    }
+}
+
+fn describe_expiry(token: &TokenFile, now: DateTime<Utc>) -> String {
+    if token.access_token.is_empty() {
+        return "none".into();
+    }
+    let expiry = token.access_token_expiry;
+    if token.is_expired(now) {
+        format!("expired at {}", moment(expiry, now))
+    } else {
+        format!("valid until {}", moment(expiry, now))
+    }
+}
+
+/// A time for `--list`'s one line: how long ago or ahead, from now.
+fn short_moment(at: DateTime<Utc>) -> String {
+    relative(at, Utc::now())
+}
+
+/// A time to the second in local time, and how far it is from now: "2026-11-29 07:03:12 +01:00
+/// (in 41 min)", "... (3 days ago)".
+pub(crate) fn moment(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    format!(
+        "{} ({})",
+        crate::base::log::local_time(at),
+        relative(at, now)
+    )
+}
+
+/// "in 41 min", "3 days ago", "now".
+pub(crate) fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (at - now).num_seconds();
+    match seconds {
+        0 => "now".into(),
+        s if s > 0 => format!("in {}", human(at - now)),
+        _ => format!("{} ago", human(now - at)),
+    }
+}
+
+fn human(duration: chrono::Duration) -> String {
+    let seconds = duration.num_seconds().max(0);
+    match seconds {
+        0..60 => format!("{seconds} s"),
+        60..3600 => format!("{} min", seconds / 60),
+        3600..86400 => format!("{} h {} min", seconds / 3600, seconds % 3600 / 60),
+        86400..172800 => "1 day".into(),
+        _ => format!("{} days", seconds / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human(chrono::Duration::seconds(42)), "42 s");
+        assert_eq!(human(chrono::Duration::seconds(3 * 60 + 5)), "3 min");
+        assert_eq!(
+            human(chrono::Duration::seconds(3 * 3600 + 120)),
+            "3 h 2 min"
+        );
+        assert_eq!(human(chrono::Duration::days(9)), "9 days");
+        assert_eq!(human(chrono::Duration::hours(30)), "1 day");
+    }
+
+    #[test]
+    fn moments_say_which_way() {
+        let now = Utc::now();
+        assert_eq!(
+            relative(now + chrono::Duration::minutes(41), now),
+            "in 41 min"
+        );
+        assert_eq!(relative(now - chrono::Duration::days(3), now), "3 days ago");
+        assert_eq!(relative(now, now), "now");
+    }
+}

@@ -1,0 +1,257 @@
+//! age identity files: which ones a decryption tries, reading them as carefully as a token file,
+//! parsing them (age X25519 keys, or unencrypted OpenSSH ed25519/RSA keys), the recipients a file
+//! for an identity is encrypted to, and creating the default identity on the first sign-in.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use age::secrecy::ExposeSecret;
+use zeroize::Zeroizing;
+
+use super::Crypto;
+use super::known_public_key::KnownPublicKey;
+use super::self_stanza::SelfRecipient;
+use crate::base::error::{Error, Result};
+use crate::base::paths;
+
+impl Crypto {
+    /// The identities to try: `--age-identity`, or the default identity and, for ssh-encrypted
+    /// files, the usual ssh keys.
+    pub(super) fn age_identities(
+        &self,
+        ssh: bool,
+    ) -> Result<Vec<(PathBuf, Box<dyn age::Identity>)>> {
+        if let Some(path) = &self.options.age_identity {
+            return Ok(load_identities(path)?
+                .into_iter()
+                .map(|id| (path.clone(), id))
+                .collect());
+        }
+        let default = paths::default_age_identity()?;
+        let mut candidates = vec![default.clone()];
+        if ssh {
+            let home = paths::home()?;
+            candidates.extend([home.join(".ssh/id_ed25519"), home.join(".ssh/id_rsa")]);
+        }
+        let mut identities = Vec::new();
+        for path in candidates.into_iter().filter(|p| p.exists()) {
+            for identity in load_identities(&path)? {
+                identities.push((path.clone(), identity));
+            }
+        }
+        if identities.is_empty() {
+            return Err(
+                Error::bad_token_file(format!("no age identity at {}", default.display()))
+                    .hint("pass --age-identity FILE with the identity this file was encrypted to"),
+            );
+        }
+        Ok(identities)
+    }
+}
+
+impl Crypto {
+    /// mailtoken's own stanza (`self_stanza`) for the identity that reads these files
+    /// (`--age-identity`, or the default one), when it is among `recipients`. `None` whenever
+    /// anything is unusual: the stanza only saves time, the X25519 one is always written.
+    pub(super) fn own_recipient(&self, recipients: &[String]) -> Option<&SelfRecipient> {
+        let (own, recipient) = self.own_identity()?;
+        recipients.contains(recipient).then_some(own)
+    }
+
+    /// Refuses age recipients that leave out the X25519 identity this run reads with, when that
+    /// is known (an identity file with one X25519 key, recipients all X25519): a file written to
+    /// them would not open. Anything else is left to the read-back of the write.
+    pub(super) fn check_identity_among(&self, recipients: &[String]) -> Result<()> {
+        if recipients.is_empty() || !recipients.iter().all(|r| r.starts_with("age1")) {
+            return Ok(());
+        }
+        match self.own_identity() {
+            Some((_, recipient)) if !recipients.contains(recipient) => Err(Error::config(
+                "the new token file would not be readable: it is recorded for age recipients \
+                 that do not include this identity's",
+            )
+            .hint(
+                "check that the identity (--age-identity) is the one the file was written for; \
+                 the refresh token was not used",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The identity this run reads with (`--age-identity`, or the default one), when it holds one
+    /// X25519 key: the writer of its own stanza, and its recipient (`age1…`).
+    fn own_identity(&self) -> Option<&(SelfRecipient, String)> {
+        self.own
+            .get_or_init(|| {
+                let path = match &self.options.age_identity {
+                    Some(path) => path.clone(),
+                    None => paths::default_age_identity().ok()?,
+                };
+                let contents = read_identity_file(&path).ok()?;
+                let text = std::str::from_utf8(&contents).ok()?;
+                KnownPublicKey::from_identity_file(text)?.self_recipient()
+            })
+            .as_ref()
+    }
+}
+
+fn is_ssh_private_key(contents: &[u8]) -> bool {
+    contents
+        .trim_ascii_start()
+        .starts_with(b"-----BEGIN OPENSSH PRIVATE KEY-----")
+        || contents
+            .trim_ascii_start()
+            .starts_with(b"-----BEGIN RSA PRIVATE KEY-----")
+}
+
+/// Reads an identity as carefully as a token file: the user's own regular file, not readable by
+/// others (it opens every token file encrypted to it).
+fn read_identity_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    let shown = path.display();
+    crate::base::private_files::read_private(path)
+        .map(Zeroizing::new)
+        .map_err(|error| match error {
+            crate::base::private_files::ReadError::Exposed(mode) => Error::config(format!(
+                "the identity {shown} can be read by other users (mode {mode:04o}); it opens \
+                 your token files"
+            ))
+            .hint(format!(
+                "run 'chmod 600 {}'",
+                paths::shell_quote(&path.to_string_lossy())
+            )),
+            crate::base::private_files::ReadError::NotOwned(uid) => Error::config(format!(
+                "the identity {shown} belongs to another user (uid {uid})"
+            )),
+            crate::base::private_files::ReadError::Missing => Error::config(format!(
+                "cannot read age identity {shown}: it does not exist"
+            )),
+            crate::base::private_files::ReadError::NotAFile => {
+                Error::config(format!("the identity {shown} is not a regular file"))
+            }
+            crate::base::private_files::ReadError::TooLarge => {
+                Error::config(format!("{shown} is far too large to be an identity"))
+            }
+            crate::base::private_files::ReadError::Io(e) => {
+                Error::config(format!("cannot read age identity {shown}: {e}"))
+            }
+        })
+}
+
+/// The identities to try for one identity file: for an X25519 key, first one that reads its
+/// public key from the file's comment (saving a scalar multiplication per call), then age's own,
+/// which decrypts should the comment be missing or wrong.
+fn load_identities(path: &Path) -> Result<Vec<Box<dyn age::Identity>>> {
+    let contents = read_identity_file(path)?;
+    let identity = parse_identity(path, &contents)?;
+    let known = std::str::from_utf8(&contents)
+        .ok()
+        .and_then(KnownPublicKey::from_identity_file);
+    Ok(match known {
+        Some(known) => vec![Box::new(known), identity],
+        None => vec![identity],
+    })
+}
+
+/// Parses an age identity file, or an unencrypted OpenSSH ed25519/RSA private key.
+fn parse_identity(path: &Path, contents: &[u8]) -> Result<Box<dyn age::Identity>> {
+    let invalid = |why: String| {
+        Error::config(format!(
+            "{} is not a usable age identity: {why}",
+            path.display()
+        ))
+    };
+    if is_ssh_private_key(contents) {
+        let identity = age::ssh::Identity::from_buffer(contents, Some(path.display().to_string()))
+            .map_err(|e| invalid(e.to_string()))?;
+        return match identity {
+            age::ssh::Identity::Unencrypted(_) => Ok(Box::new(identity)),
+            age::ssh::Identity::Encrypted(_) => {
+                Err(invalid("the ssh key is passphrase-protected".into()))
+            }
+            age::ssh::Identity::Unsupported(_) => Err(invalid("unsupported ssh key type".into())),
+        };
+    }
+    let mut x25519 = x25519_identities(contents).map_err(invalid)?;
+    match x25519.len() {
+        0 => Err(invalid("no AGE-SECRET-KEY-1 line".into())),
+        1 => Ok(Box::new(x25519.remove(0))),
+        _ => Err(invalid(
+            "more than one key; give a file with exactly one".into(),
+        )),
+    }
+}
+
+fn x25519_identities(contents: &[u8]) -> std::result::Result<Vec<age::x25519::Identity>, String> {
+    contents
+        .lines()
+        .map(|line| line.map_err(|e| e.to_string()))
+        .filter(|line| {
+            line.as_ref()
+                .map_or(true, |l| l.trim().starts_with("AGE-SECRET-KEY-1"))
+        })
+        .map(|line| age::x25519::Identity::from_str(line?.trim()).map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// The recipients a file for this identity is encrypted to: the X25519 public key, or for an ssh
+/// key its public key, derived from the private key.
+pub(crate) fn age_recipients_of(identity_path: &Path) -> Result<Vec<String>> {
+    let contents = read_identity_file(identity_path)?;
+    if is_ssh_private_key(&contents) {
+        // From the private key itself: a `.pub` beside it may belong to another key, and a file
+        // encrypted to that one could never be opened with this identity.
+        let identity = age::ssh::Identity::from_buffer(&contents[..], None).map_err(|e| {
+            Error::config(format!(
+                "{} is not a usable ssh key: {e}",
+                identity_path.display()
+            ))
+        })?;
+        let recipient = age::ssh::Recipient::try_from(identity).map_err(|e| {
+            Error::config(format!(
+                "cannot encrypt to the ssh key {}: {e:?}",
+                identity_path.display()
+            ))
+        })?;
+        return Ok(vec![recipient.to_string()]);
+    }
+    let identities = x25519_identities(&contents).map_err(|e| {
+        Error::config(format!(
+            "{} is not a usable age identity: {e}",
+            identity_path.display()
+        ))
+    })?;
+    Ok(identities
+        .iter()
+        .map(|identity| identity.to_public().to_string())
+        .collect())
+}
+
+/// Creates the default identity if it does not exist yet (0600, in a 0700 directory) and returns
+/// its path. Says so on stderr: losing it means losing every token file encrypted to it.
+pub(crate) fn ensure_default_identity() -> Result<PathBuf> {
+    let path = paths::default_age_identity()?;
+    if path.exists() {
+        return Ok(path);
+    }
+    let identity = age::x25519::Identity::generate();
+    let contents = Zeroizing::new(format!(
+        "# created by mailtoken: {}\n# public key: {}\n{}\n",
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        identity.to_public(),
+        identity.to_string().expose_secret()
+    ));
+    crate::base::private_files::write_new_private_file(&path, contents.as_bytes()).map_err(
+        |e| {
+            Error::io(format!(
+                "cannot create age identity {}: {e}",
+                path.display()
+            ))
+        },
+    )?;
+    crate::base::log::say(format!(
+        "mailtoken: created age identity {}\nmailtoken: back it up: without it your token files cannot be opened",
+        path.display()
+    ));
+    Ok(path)
+}

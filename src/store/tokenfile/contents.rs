@@ -1,0 +1,380 @@
+//! What a token file holds: the versioned JSON schema inside the encryption, how long its token
+//! lives, and how a grant's answer is recorded in it.
+//!
+//! The schema is documented in docs/token-file.md; bump `FORMAT_VERSION` and keep a
+//! reader for the old version whenever a field changes meaning.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::mutt_oauth2;
+use crate::base::error::{Error, Result};
+use crate::base::secret::Secret;
+use crate::oauth::grant::Granted;
+use crate::oauth::provider::Registration;
+use crate::store::encryption::EncryptionSpec;
+
+/// The schema version written by this program.
+pub const FORMAT_VERSION: u32 = 1;
+
+// Token lifetimes and the refresh margin: every rule about how long a token lives is here.
+
+/// Life assumed for an access token when nothing says otherwise: a token response without
+/// `expires_in` (RFC 6749 section 5.1 lets the provider document it elsewhere), or a
+/// mutt_oauth2.py file that does not record when its token was issued. An hour is what every
+/// mail provider uses.
+pub(crate) const TYPICAL_LIFETIME: Duration = Duration::hours(1);
+
+/// An absurd `expires_in` is capped rather than trusted (or allowed to overflow date arithmetic).
+pub(crate) const MAX_LIFETIME: Duration = Duration::days(366);
+
+/// The most life a cached token must still have to be printed without a refresh. Half the
+/// lifetime wins when that is smaller, since some providers issue 10-minute tokens.
+pub(crate) const MAX_REFRESH_MARGIN: Duration = Duration::minutes(5);
+
+/// How the account signs in; recorded so a new sign-in and `--check` know without flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flow {
+    /// Open a URL, paste back the code or the whole redirected URL.
+    Authcode,
+    /// Open a browser; a loopback listener receives the code (RFC 8252).
+    Localhostauthcode,
+    /// Enter a short code on another device (RFC 8628).
+    Devicecode,
+    /// No user: a confidential client gets tokens directly (RFC 6749 section 4.4).
+    Clientcredentials,
+}
+
+impl Flow {
+    pub fn name(self) -> &'static str {
+        match self {
+            Flow::Authcode => "authcode",
+            Flow::Localhostauthcode => "localhostauthcode",
+            Flow::Devicecode => "devicecode",
+            Flow::Clientcredentials => "clientcredentials",
+        }
+    }
+}
+
+/// One account: registration, client, tokens, and how the file is encrypted.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct TokenFile {
+    pub version: u32,
+    pub registration: Registration,
+    pub flow: Flow,
+    pub email: String,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    pub access_token: Secret,
+    /// When the access token stops working, as an absolute UTC time.
+    pub access_token_expiry: DateTime<Utc>,
+    /// When the access token was obtained: the last refresh or sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_obtained: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// The scope the provider says it granted, when it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_scope: Option<String>,
+    pub encryption: EncryptionSpec,
+    /// `--min-valid` recorded by a sign-in: a token with fewer minutes of life left is refreshed
+    /// before it is used (Microsoft's high-volume SMTP refuses one with less than 10 minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_valid_minutes: Option<u32>,
+    /// The key an account without a user signs with (`--service-account`,
+    /// `--client-certificate`), kept here so no refresh needs the key file again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<crate::oauth::credential::Credential>,
+    /// `--min-valid` given for this one call, over the recorded value: never stored.
+    #[serde(skip)]
+    pub min_valid_this_call: Option<u32>,
+    /// Members this version does not know (written by a newer mailtoken, or by hand), kept so a
+    /// rewrite does not drop them. Filled only when a file is read to be rewritten.
+    #[serde(skip)]
+    pub unknown: Option<serde_json::Value>,
+}
+
+/// The members of `original` missing from `known`, at any depth; `None` when there are none.
+fn unknown_members(
+    original: &serde_json::Value,
+    known: &serde_json::Value,
+) -> Option<serde_json::Value> {
+    let (serde_json::Value::Object(original), serde_json::Value::Object(known)) = (original, known)
+    else {
+        return None;
+    };
+    let mut unknown = serde_json::Map::new();
+    for (key, value) in original {
+        match known.get(key) {
+            None => {
+                unknown.insert(key.clone(), value.clone());
+            }
+            Some(known_value) => {
+                if let Some(inner) = unknown_members(value, known_value) {
+                    unknown.insert(key.clone(), inner);
+                }
+            }
+        }
+    }
+    (!unknown.is_empty()).then_some(serde_json::Value::Object(unknown))
+}
+
+/// Puts `unknown` members back into `value` where they are missing.
+fn put_back(value: &mut serde_json::Value, unknown: &serde_json::Value) {
+    let (serde_json::Value::Object(members), serde_json::Value::Object(unknown)) = (value, unknown)
+    else {
+        return;
+    };
+    for (key, extra) in unknown {
+        match members.get_mut(key) {
+            None => {
+                members.insert(key.clone(), extra.clone());
+            }
+            Some(existing) => put_back(existing, extra),
+        }
+    }
+}
+
+/// Which schema a file was read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schema {
+    Mailtoken,
+    /// mutt_oauth2.py's; rewritten in mailtoken's schema after the first refresh.
+    MuttOauth2,
+}
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    #[serde(default)]
+    version: Option<u32>,
+}
+
+impl TokenFile {
+    /// Parses decrypted contents in either schema. mutt_oauth2.py files do not record their
+    /// encryption; `unrecorded_encryption` supplies it for them, and is not called otherwise.
+    pub fn parse(
+        plaintext: &[u8],
+        unrecorded_encryption: impl FnOnce() -> Result<EncryptionSpec>,
+    ) -> Result<(TokenFile, Schema)> {
+        let corrupt = |e: serde_json::Error| {
+            Error::bad_token_file(format!(
+                "token file is not valid JSON after decryption ({e})"
+            ))
+        };
+        let probe: VersionProbe = serde_json::from_slice(plaintext).map_err(corrupt)?;
+        match probe.version {
+            Some(FORMAT_VERSION) => {
+                let file: TokenFile = serde_json::from_slice(plaintext).map_err(|e| {
+                    Error::bad_token_file(format!("token file does not match schema version 1 ({e})"))
+                })?;
+                Ok((file, Schema::Mailtoken))
+            }
+            Some(other) => Err(Error::bad_token_file(format!(
+                "token file has schema version {other}, newer than this mailtoken understands ({FORMAT_VERSION})"
+            ))
+            .hint("upgrade mailtoken")),
+            None => {
+                let old = mutt_oauth2::read(plaintext)?;
+                Ok((old.convert(unrecorded_encryption()?)?, Schema::MuttOauth2))
+            }
+        }
+    }
+
+    /// The JSON written inside the encryption, with the members this version does not know put
+    /// back where they were.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut value = serde_json::to_value(self).expect("a token file always serializes");
+        if let Some(unknown) = &self.unknown {
+            put_back(&mut value, unknown);
+        }
+        serde_json::to_vec_pretty(&value).expect("a token file always serializes")
+    }
+
+    /// Records which members of `plaintext` (the file this token was parsed from) this version
+    /// does not know, so `to_json` keeps them.
+    pub fn remember_unknown(&mut self, plaintext: &[u8]) {
+        let Ok(original) = serde_json::from_slice::<serde_json::Value>(plaintext) else {
+            return;
+        };
+        let known = serde_json::to_value(&*self).unwrap_or_default();
+        self.unknown = unknown_members(&original, &known);
+    }
+
+    /// True while the token has more than the refresh margin of life left at `now`.
+    pub fn is_fresh(&self, now: DateTime<Utc>) -> bool {
+        !self.access_token.is_empty() && now + self.refresh_margin() < self.access_token_expiry
+    }
+
+    /// True once the token no longer works at all.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.access_token.is_empty() || now >= self.access_token_expiry
+    }
+
+    /// Records the tokens a grant returned. A rotated refresh token replaces the old one; when
+    /// none comes back the old one stays (RFC 6749 section 6). The expiry counts from
+    /// `requested_at`, when the request was sent: the provider's clock started before the answer
+    /// arrived.
+    pub fn record(&mut self, granted: Granted, requested_at: DateTime<Utc>) {
+        let lifetime = granted
+            .expires_in
+            .and_then(|d| Duration::from_std(d).ok())
+            .unwrap_or(TYPICAL_LIFETIME)
+            .min(MAX_LIFETIME);
+        self.access_token = granted.access_token;
+        self.access_token_obtained = Some(requested_at);
+        self.access_token_expiry = requested_at + lifetime;
+        if let Some(refresh_token) = granted.refresh_token {
+            self.refresh_token = Some(refresh_token);
+        }
+        if let Some(scope) = granted.scope {
+            self.granted_scope = Some(scope);
+        }
+    }
+
+    /// How much life a token must have left to be used without a refresh: the usual margin, or
+    /// the minutes `--min-valid` asks for. Those are capped at nine tenths of the token's
+    /// lifetime, so a provider whose tokens live shorter than asked still has each new token used
+    /// rather than refreshed on every call.
+    fn refresh_margin(&self) -> Duration {
+        let lifetime = self
+            .access_token_obtained
+            .map(|obtained| self.access_token_expiry - obtained)
+            .filter(|lifetime| *lifetime > Duration::zero())
+            .unwrap_or(TYPICAL_LIFETIME);
+        let margin = std::cmp::min(MAX_REFRESH_MARGIN, lifetime / 2);
+        match self.min_valid_this_call.or(self.min_valid_minutes) {
+            Some(minutes) => {
+                let asked = Duration::minutes(i64::from(minutes));
+                margin.max(asked.min(lifetime * 9 / 10))
+            }
+            None => margin,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(expiry: DateTime<Utc>, obtained: Option<DateTime<Utc>>) -> TokenFile {
+        TokenFile {
+            version: FORMAT_VERSION,
+            registration: crate::oauth::provider::preset("google", None).unwrap(),
+            flow: Flow::Localhostauthcode,
+            email: "u@example.com".into(),
+            client_id: "id".into(),
+            client_secret: None,
+            access_token: Secret::new("at"),
+            access_token_expiry: expiry,
+            access_token_obtained: obtained,
+            refresh_token: Some(Secret::new("rt")),
+            granted_scope: None,
+            encryption: EncryptionSpec::Gpg { recipient: None },
+            min_valid_minutes: None,
+            credential: None,
+            min_valid_this_call: None,
+            unknown: None,
+        }
+    }
+
+    #[test]
+    fn margin_is_five_minutes_for_hour_long_tokens() {
+        let now = Utc::now();
+        let t = sample(
+            now + Duration::minutes(6),
+            Some(now - Duration::minutes(54)),
+        );
+        assert!(t.is_fresh(now));
+        let t = sample(
+            now + Duration::minutes(4),
+            Some(now - Duration::minutes(56)),
+        );
+        assert!(!t.is_fresh(now));
+        assert!(!t.is_expired(now));
+    }
+
+    #[test]
+    fn margin_is_half_the_lifetime_for_short_tokens() {
+        let now = Utc::now();
+        // A 10-minute token with 4 minutes left is still fresh: the margin is 5 minutes.
+        let t = sample(now + Duration::minutes(6), Some(now - Duration::minutes(4)));
+        assert!(t.is_fresh(now));
+        // A 60-second token with 20 seconds left is not: the margin is 30 seconds.
+        let t = sample(
+            now + Duration::seconds(20),
+            Some(now - Duration::seconds(40)),
+        );
+        assert!(!t.is_fresh(now));
+        let t = sample(
+            now + Duration::seconds(40),
+            Some(now - Duration::seconds(20)),
+        );
+        assert!(t.is_fresh(now));
+    }
+
+    #[test]
+    fn min_valid_widens_the_margin_and_the_call_beats_the_record() {
+        let now = Utc::now();
+        // An hour-long token with 8 minutes left: fresh by the usual margin.
+        let mut t = sample(
+            now + Duration::minutes(8),
+            Some(now - Duration::minutes(52)),
+        );
+        assert!(t.is_fresh(now));
+        t.min_valid_minutes = Some(10);
+        assert!(!t.is_fresh(now));
+        t.min_valid_this_call = Some(5);
+        assert!(t.is_fresh(now));
+        t.min_valid_this_call = Some(0);
+        assert!(
+            t.is_fresh(now),
+            "0 asks for nothing beyond the usual margin"
+        );
+        // Never stored: the per-call value is not in the JSON.
+        t.min_valid_this_call = Some(30);
+        let json: serde_json::Value = serde_json::from_slice(&t.to_json()).unwrap();
+        assert_eq!(json["min_valid_minutes"], 10);
+        let members: Vec<&String> = json.as_object().unwrap().keys().collect();
+        assert!(!members.iter().any(|m| m.contains("call")), "{members:?}");
+        assert!(
+            !json.as_object().unwrap().values().any(|v| v == 30),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn min_valid_beyond_the_lifetime_still_uses_each_new_token() {
+        let now = Utc::now();
+        // A 10-minute token just issued, and 15 minutes asked for: used, not refreshed again.
+        let mut t = sample(now + Duration::minutes(10), Some(now));
+        t.min_valid_minutes = Some(15);
+        assert!(t.is_fresh(now));
+        assert!(!t.is_fresh(now + Duration::seconds(61)));
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let t = sample(Utc::now(), None);
+        let (back, schema) =
+            TokenFile::parse(&t.to_json(), || Ok(EncryptionSpec::AgePassphrase)).unwrap();
+        assert_eq!(schema, Schema::Mailtoken);
+        assert_eq!(back.encryption, EncryptionSpec::Gpg { recipient: None });
+        assert_eq!(back.refresh_token, Some(Secret::new("rt")));
+    }
+
+    #[test]
+    fn rejects_unknown_versions_and_garbage() {
+        let spec = || EncryptionSpec::AgePassphrase;
+        assert_eq!(
+            TokenFile::parse(b"{\"version\": 9}", || Ok(spec()))
+                .unwrap_err()
+                .status(),
+            crate::base::error::ExitStatus::BadTokenFile
+        );
+        assert!(TokenFile::parse(b"not json", || Ok(spec())).is_err());
+        assert!(TokenFile::parse(b"{\"registration\": \"hotmail\"}", || Ok(spec())).is_err());
+        assert!(TokenFile::parse(b"[]", || Ok(spec())).is_err());
+    }
+}

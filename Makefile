@@ -7,7 +7,7 @@
 #
 # `install` does not run cargo when the binary is already built, so `sudo make install` after
 # `make` builds nothing as root. BIN names another binary to install (a debug build, say).
-# The man page and completions are generated from src/cli.rs and checked in (CONTRIBUTING.md).
+# The man page and completions are generated from src/cli/args.rs and checked in (CONTRIBUTING.md).
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin

@@ -58,7 +58,7 @@ fn main() {
         unknown: None,
     };
     // As mailtoken writes it for the identity it reads with: with its own stanza beside the X25519
-    // one (src/encryption/self_stanza.rs).
+    // one (src/store/encryption/self_stanza.rs).
     let ciphertext = Crypto::new(EncryptionOptions {
         age_identity: Some(identity_path.clone()),
         ..EncryptionOptions::default()

@@ -141,7 +141,7 @@ for c in chal:
 for d in ['{"status":"invalid_token","schemes":"bearer","scope":"mail"}', '{"status":403,"scope":"mail-r mail-w"}', 'go away', '{"status":"insufficient_scope"}']:
     put('sasl_challenge', '535 5.7.3 Authentication unsuccessful\n' + d)
 # --- DNS answers (first byte: which question; see fuzz_targets/dns_answer.rs): the real
-# google.com MX capture of src/dns/message.rs's tests, and answers shaped from RFC 1035 and RFC 7505
+# google.com MX capture of src/net/dns/message.rs's tests, and answers shaped from RFC 1035 and RFC 7505
 google_mx = bytes.fromhex('00028180000100050000000006676f6f676c6503636f6d00000f0001c00c000f'
     '0001000002580011003204616c7434056173706d78016cc00cc00c000f000100'
     '0002580009001e04616c7432c02fc00c000f0001000002580004000ac02fc00c'

@@ -667,7 +667,7 @@ scenario_10() {
     obtain_login "$S/login.json"
     write_tokenfile "$S/login.json" "$file" '"expired":true'
     # mailtoken refreshes and writes the file itself (in-process age); the age CLI must open it,
-    # skipping the stanza of mailtoken's own beside the X25519 one (src/encryption/self_stanza.rs).
+    # skipping the stanza of mailtoken's own beside the X25519 one (src/store/encryption/self_stanza.rs).
     mt refresh "$file"
     expect_rc refresh 0
     token=$(token_from refresh)

@@ -1,7 +1,7 @@
 //! The presets as they reach the wire and the token file (issue 24, items 4 and 5): Microsoft's
 //! national clouds (`--cloud`) and the providers taken from Thunderbird's table, shown by the
 //! sign-in URLs, scopes and mail servers they produce. Each expected value cites where it comes
-//! from in `src/provider/`.
+//! from in `src/oauth/provider/`.
 
 use crate::support::*;
 

@@ -14,12 +14,13 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
+use super::attempt::{Attempt, DEADLINE_FACTOR, seconds};
+use super::failure::{Failure, Kind};
 use super::imap_guard::Unreadable;
 use super::transcript::SharedTranscript;
-use super::{Attempt, DEADLINE_FACTOR, Failure, Kind};
 
 /// More than this from one server during a login test is a misbehaving server, not a mailbox.
-pub(super) const MAX_RECEIVED: usize = 1024 * 1024;
+const MAX_RECEIVED: usize = 1024 * 1024;
 
 enum Stream {
     Plain(TcpStream),
@@ -67,7 +68,7 @@ impl std::fmt::Display for PastDeadline {
         write!(
             f,
             "the conversation took longer than {}, the limit for one server",
-            super::seconds(self.0)
+            seconds(self.0)
         )
     }
 }
@@ -260,10 +261,7 @@ fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, 
         )),
         Err(_) => Err(Failure::new(
             Kind::Timeout,
-            format!(
-                "resolving {host} took longer than {}",
-                super::seconds(timeout)
-            ),
+            format!("resolving {host} took longer than {}", seconds(timeout)),
         )),
     }
 }
@@ -321,10 +319,7 @@ pub fn io_failure(error: &io::Error, doing: &str, timeout: Duration) -> Failure 
             .unwrap_or_default();
         return Failure::new(
             Kind::Timeout,
-            format!(
-                "no answer within {} {doing}{detail}",
-                super::seconds(timeout)
-            ),
+            format!("no answer within {} {doing}{detail}", seconds(timeout)),
         );
     }
     if let Some(inner) = error.get_ref() {

@@ -10,11 +10,12 @@
 use std::cell::{Cell, RefCell};
 use std::io::{Read, Write};
 
+use super::attempt::Attempt;
 use super::challenge::{self, Challenge};
 use super::connection::{Connection, io_failure};
+use super::failure::{Failure, Kind, not_offered};
 use super::imap_guard::Screened;
 use super::transcript::SharedTranscript;
-use super::{Attempt, Failure, Kind};
 use crate::sasl::SaslMethod;
 use crate::secret::Secret;
 
@@ -92,7 +93,7 @@ impl Login<'_> {
             .any(|m| m.eq_ignore_ascii_case(method.name()))
         {
             goodbye(client);
-            return Err(super::not_offered(method, &offered));
+            return Err(not_offered(method, &offered));
         }
         Ok(client)
     }

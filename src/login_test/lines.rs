@@ -4,9 +4,10 @@
 
 use std::io::{BufRead, BufReader, Write};
 
+use super::attempt::Attempt;
 use super::connection::{Connection, io_failure};
+use super::failure::{Failure, Kind};
 use super::transcript::SharedTranscript;
-use super::{Attempt, Failure, Kind};
 
 /// One server conversation made of CRLF-terminated lines.
 pub struct LineConnection<'a> {

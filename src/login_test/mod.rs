@@ -2,13 +2,15 @@
 //! login fails, say in plain words why.
 //!
 //! This module picks the endpoints, gets the token, runs each login with a time limit, and
-//! retries once with a refreshed token when a cached one is refused. The rest: `imap`, `pop`,
-//! `smtp` (one protocol each; POP and SMTP share `lines`), `connection` (TCP, TLS, timeouts),
-//! `transcript` (the redacted `--debug` trace), `challenge` (reading the server's failure
-//! challenge), `causes` (the likely causes of a refusal, in plain words), `failure` (what went
-//! wrong, and its kind) and `report` (the lines on stderr and the exit status: 0 all logged in, 69
-//! a login refused, 75 a network problem, timeout or server trouble).
+//! retries once with a refreshed token when a cached one is refused. The chapters import from
+//! each other and from `attempt` (one login's inputs, the vocabulary they share), never from this
+//! story: `imap`, `pop`, `smtp` (one protocol each; POP and SMTP share `lines`), `connection`
+//! (TCP, TLS, timeouts), `transcript` (the redacted `--debug` trace), `challenge` (reading the
+//! server's failure challenge), `causes` (the likely causes of a refusal, in plain words),
+//! `failure` (what went wrong, and its kind) and `report` (the lines on stderr and the exit
+//! status: 0 all logged in, 69 a login refused, 75 a network problem, timeout or server trouble).
 
+mod attempt;
 mod causes;
 mod challenge;
 mod connection;
@@ -45,14 +47,13 @@ use crate::log;
 use crate::mailserver::{MailEndpoint, Protocol};
 use crate::provider::Registration;
 use crate::refresh::{self, Current, Source};
-use crate::sasl::{self, SaslMethod};
-use crate::secret::Secret;
+use crate::sasl::SaslMethod;
 use crate::settings::Settings;
 use crate::tokenfile::Account;
 
-use failure::{Failure, Kind, not_offered};
+use attempt::{Attempt, DEADLINE_FACTOR, seconds};
+use failure::{Failure, Kind};
 use report::{explain, outcome, say_detail, say_line, say_reply};
-use transcript::{SharedTranscript, Transcript};
 
 /// Time allowed for each connect, read and write with a mail server. Interactive mail servers
 /// answer in well under a second; 20 s leaves room for slow links without hanging a script.
@@ -66,64 +67,6 @@ pub const TIMEOUT_VARIABLE: &str = "MAILTOKEN_MAIL_TIMEOUT";
 fn timeout() -> Duration {
     crate::environment::seconds_from_env(TIMEOUT_VARIABLE, TIMEOUT, Duration::from_secs(86_400))
 }
-
-/// A duration for messages: "20 s", "0.5 s".
-fn seconds(duration: Duration) -> String {
-    let secs = duration.as_secs_f64();
-    if secs.fract() == 0.0 {
-        format!("{secs:.0} s")
-    } else {
-        format!("{secs} s")
-    }
-}
-
-/// Everything one login attempt needs; owned, so it can run on a thread of its own.
-pub struct Attempt {
-    pub endpoint: MailEndpoint,
-    pub method: SaslMethod,
-    pub user: String,
-    pub token: Secret,
-    pub config: Arc<ClientConfig>,
-    pub timeout: Duration,
-}
-
-impl Attempt {
-    /// The raw SASL initial response: OAUTHBEARER carries this endpoint's host and port.
-    pub fn initial_response(&self) -> Secret {
-        sasl::initial_response(
-            self.method,
-            &self.user,
-            &self.endpoint.host,
-            self.endpoint.port,
-            &self.token,
-        )
-    }
-
-    /// The strings that must never be shown: the SASL string, encoded and raw, and the token.
-    /// The token and the encoded string are remembered (`redact`), so that no echo of them, cut
-    /// short or recased, inside a challenge or a reply, is shown either; the raw string is the
-    /// token and the address, which stays visible.
-    pub fn secrets(&self) -> Vec<Secret> {
-        let raw = self.initial_response();
-        let encoded = sasl::base64(&raw);
-        crate::redact::remember(self.token.expose());
-        crate::redact::remember(encoded.expose());
-        vec![encoded, raw, self.token.clone()]
-    }
-
-    /// The `--debug` trace for this attempt, told which strings never to show.
-    pub fn transcript(&self) -> SharedTranscript {
-        Transcript::new(self.endpoint.protocol.name(), self.secrets())
-    }
-
-    fn implicit_tls(&self) -> bool {
-        self.endpoint.tls == crate::mailserver::Tls::Implicit
-    }
-}
-
-/// A conversation with one server may last this many timeouts in all: each step has its own
-/// timeout, so without a limit a server sending one byte at a time could hold `--test` forever.
-const DEADLINE_FACTOR: u32 = 4;
 
 /// Runs one login on a thread of its own and waits at most a little longer than the
 /// conversation's limit. The connection stops itself at that limit; this is the backstop should
@@ -344,15 +287,4 @@ fn endpoints(only: Option<Protocol>, registration: &Registration) -> Result<Vec<
         );
     }
     Ok(endpoints)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(seconds(Duration::from_secs(20)), "20 s");
-        assert_eq!(seconds(Duration::from_millis(500)), "0.5 s");
-    }
 }

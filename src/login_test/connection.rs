@@ -3,8 +3,8 @@
 //! and every byte handed to the `--debug` trace (`transcript`, which redacts the token). I/O errors
 //! become failures that say what was being done.
 //!
-//! The IMAP crate and the POP and SMTP code read and write through [`Connection`], so all of this
-//! holds for every protocol.
+//! The IMAP, POP and SMTP code read and write through [`Connection`] (by way of `lines`), so all
+//! of this holds for every protocol.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -16,7 +16,6 @@ use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 use super::attempt::{Attempt, DEADLINE_FACTOR, seconds};
 use super::failure::{Failure, Kind};
-use super::imap_guard::Unreadable;
 use super::transcript::SharedTranscript;
 
 /// More than this from one server during a login test is a misbehaving server, not a mailbox.
@@ -162,10 +161,6 @@ impl Connection {
             received,
             transcript,
         })
-    }
-
-    pub fn transcript(&self) -> &SharedTranscript {
-        &self.transcript
     }
 
     /// How long the next read or write may wait: the per-operation timeout, or less near the
@@ -323,9 +318,8 @@ pub fn io_failure(error: &io::Error, doing: &str, timeout: Duration) -> Failure 
         );
     }
     if let Some(inner) = error.get_ref() {
-        // Replies refused on the way in: too long, or unreadable for the IMAP parser.
-        if inner.downcast_ref::<TooMuch>().is_some() || inner.downcast_ref::<Unreadable>().is_some()
-        {
+        // Replies refused on the way in: too long.
+        if inner.downcast_ref::<TooMuch>().is_some() {
             return Failure::new(Kind::Protocol, format!("{inner} {doing}"));
         }
         if let Some(tls) = inner.downcast_ref::<rustls::Error>() {

@@ -4,7 +4,8 @@
 //! This module picks the endpoints, gets the token, runs each login with a time limit, and
 //! retries once with a refreshed token when a cached one is refused. The chapters import from
 //! each other and from `attempt` (one login's inputs, the vocabulary they share), never from this
-//! story: `imap`, `pop`, `smtp` (one protocol each; POP and SMTP share `lines`), `connection`
+//! story: `imap`, `pop`, `smtp` (one protocol each, sharing `lines`, the reader of lines and of
+//! IMAP's literals; `imap_response` reads what IMAP's responses say), `connection`
 //! (TCP, TLS, timeouts), `transcript` (the redacted `--debug` trace), `challenge` (reading the
 //! server's failure challenge), `causes` (the likely causes of a refusal, in plain words),
 //! `failure` (what went wrong, and its kind) and `report` (the lines on stderr and the exit
@@ -16,7 +17,7 @@ mod challenge;
 mod connection;
 mod failure;
 mod imap;
-mod imap_guard;
+mod imap_response;
 mod lines;
 mod pop;
 mod report;
@@ -30,9 +31,11 @@ pub mod parsers {
     pub use super::causes::{Facts, explain};
     pub use super::challenge::Challenge;
     pub use super::failure::{Failure, Kind};
-    pub use super::imap::{check_greeting, status_word};
-    pub use super::imap_guard::imap_proto_cannot_read;
-    pub use super::lines::complete_line;
+    pub use super::imap_response::{
+        Response, Status, capabilities, check_greeting, has, mechanisms, parse as imap_response,
+        response_code, status_word,
+    };
+    pub use super::lines::{MAX_LITERAL, Unread, announced_literal, complete_line, read_response};
     pub use super::pop::{capability, continuation, is_err, is_ok};
     pub use super::smtp::{auth_mechanisms, parse_line as smtp_line};
 }

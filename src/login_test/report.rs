@@ -55,9 +55,13 @@ pub fn say_detail(text: impl std::fmt::Display) {
     log::say(format!("      {}", log::sanitize(&text.to_string())));
 }
 
+/// The server's reply, and the alerts it sent before it.
 pub fn say_reply(failure: &Failure) {
     if let Some(reply) = &failure.reply {
         say_detail(format!("server said: {}", log::sanitize(reply)));
+    }
+    for alert in &failure.alerts {
+        say_detail(format!("server alert: {}", log::sanitize(alert)));
     }
 }
 

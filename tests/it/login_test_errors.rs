@@ -358,48 +358,114 @@ fn a_reply_injected_after_starttls_stops_the_test() {
     );
 }
 
-/// Unsolicited FETCH responses that would crash the IMAP parser are reported instead; both were
-/// found by fuzzing imap-proto, and any server may send an unsolicited FETCH. Both lines are
-/// reconstructed, not copied from a server:
-/// - `INTERNALDATE NIL` (which RFC 3501 does not allow) made imap-proto panic; the nearest public
-///   report is a Zarafa 7.2.4 server sending NIL where K-9 Mail expected a date
-///   (thunderbird-android issue #1819).
-/// - lists nested thousands deep overflowed the login thread's stack, which aborts the whole
-///   process: imap-proto's body parser recurses with no limit (djc/imap-proto issue #90).
+/// Unsolicited FETCH responses (any server may send one, RFC 3501 section 7) are read past
+/// whatever they hold, and the login goes on. The first two once crashed the IMAP parser mailtoken
+/// used (imap-proto, found by fuzzing); they are reconstructed, not copied from a server:
+/// - `INTERNALDATE NIL`, which RFC 3501 does not allow; the nearest public report is a Zarafa
+///   7.2.4 server sending NIL where K-9 Mail expected a date (thunderbird-android issue #1819);
+/// - lists nested 100,000 deep, which overflowed the login thread's stack through imap-proto's
+///   recursive body parser (djc/imap-proto issue #90).
+///
+/// The third holds a literal (RFC 3501 section 4.3) whose octets look like a completion of the
+/// login's: read as lines, they would pass for the server's NO to EXAMINE, or a reply out of step.
 #[test]
-fn fetch_responses_the_imap_parser_would_crash_on_are_reported_not_a_crash() {
+fn unsolicited_fetch_responses_are_read_past_whatever_they_hold() {
     let cases = [
         (
             "INTERNALDATE NIL",
-            (
-                "* 1 FETCH (INTERNALDATE NIL)".to_string(),
-                "the server sent INTERNALDATE NIL, which RFC 3501 does not allow",
-            ),
+            "* 1 FETCH (INTERNALDATE NIL)\r\n".to_string(),
         ),
         (
             "nested lists",
-            (
-                format!("* 1 FETCH (BODYSTRUCTURE {})", "(".repeat(100_000)),
-                "the server sent lists nested more than 64 deep",
-            ),
+            format!("* 1 FETCH (BODYSTRUCTURE {})\r\n", "(".repeat(100_000)),
+        ),
+        (
+            "a literal",
+            "* 1 FETCH (BODY[] {22}\r\na3 NO [ALERT] forged\r\n)\r\n".to_string(),
         ),
     ];
-    each_case(cases, |(fetch, says)| {
+    each_case(cases, |fetch| {
         let probe = Probe::start(Protocol::Imap, true, move |s: &mut Session| {
             s.send("* OK fake IMAP ready");
             while let Some(line) = s.line() {
                 let tag = line.split(' ').next().unwrap_or("*").to_string();
-                s.send(&fetch);
+                if line.contains("CAPABILITY") {
+                    s.send("* CAPABILITY IMAP4rev1 AUTH=XOAUTH2");
+                } else if line.contains("AUTHENTICATE") {
+                    s.send("+ ");
+                    let _ = s.line();
+                }
+                s.send_raw(fetch.as_bytes());
                 s.send(&format!("{tag} OK done"));
             }
         });
 
         let run = probe.test(&[]);
 
-        // A reply that is not valid IMAP is "could not complete the test", as garbage is.
-        run.expect_code(75);
-        run.says(says);
+        run.expect(0, "");
+        let line = probe.line("XOAUTH2", "ok");
+        assert!(run.stderr.starts_with(&line), "{}", run.stderr);
         run.no_panic();
-        token_never_sent(&probe);
+        let lines = probe.server.lines();
+        assert!(
+            lines.iter().any(|l| l.ends_with("EXAMINE INBOX")),
+            "{lines:?}"
+        );
+        assert!(lines.last().unwrap().ends_with("LOGOUT"), "{lines:?}");
     });
+}
+
+/// A literal larger than anything a login reads is refused when it is announced: mailtoken
+/// neither waits for its octets nor makes room for them.
+#[test]
+fn an_oversized_literal_is_refused_when_announced() {
+    let probe = Probe::start(Protocol::Imap, true, |s: &mut Session| {
+        s.send("* OK fake IMAP ready");
+        while let Some(line) = s.line() {
+            let tag = line.split(' ').next().unwrap_or("*").to_string();
+            s.send("* 1 FETCH (BODY[] {4294967295}");
+            s.stall();
+            s.send(&format!("{tag} OK done"));
+        }
+    });
+
+    let run = probe.test(&[]);
+
+    run.expect(75, "");
+    let line = probe.line("XOAUTH2", "bad reply");
+    assert!(run.stderr.starts_with(&line), "{}", run.stderr);
+    run.says(
+        "the server announced a literal of 4294967295 bytes asking for the capabilities; a login \
+         test reads at most 65536",
+    );
+    run.says("server said: * 1 FETCH (BODY[] {4294967295}");
+    token_never_sent(&probe);
+}
+
+/// An `[ALERT]` must reach the user (RFC 3501 section 7.1): one sent before a refusal is shown
+/// under it, with the refusal. Reconstructed: Gmail sends this alert as its tagged NO to a password
+/// login (`NO [ALERT] Please log in via your web browser: ...`, MailSystem.NET issue #17), here
+/// untagged before the refusal of tests/corpus/mail_answers.md.
+const ALERT: &str = "* NO [ALERT] Please log in via your web browser: \
+                     https://support.google.com/mail/accounts/answer/78754 (Failure)";
+
+#[test]
+fn an_alert_before_a_refusal_is_shown() {
+    let alerting = xoauth2_only(Protocol::Imap, |s, tag, said| match said {
+        Said::Login => {
+            s.send(ALERT);
+            s.reply(
+                &format!("{tag} NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)"),
+                true,
+            )
+        }
+        Said::Command(_) => s.reply(&format!("{tag} OK bye"), false),
+    });
+    let probe = Probe::start(Protocol::Imap, true, alerting);
+
+    let run = probe.test(&[]);
+
+    run.expect(69, "");
+    run.says("server said: a2 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)");
+    run.says(&format!("server alert: {ALERT}"));
 }

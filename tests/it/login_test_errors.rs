@@ -347,11 +347,7 @@ fn a_reply_injected_after_starttls_stops_the_test() {
 
             run.expect(75, "");
             run.never_says("  ok  (");
-            if protocol != Protocol::Imap {
-                // IMAP reads the STARTTLS reply a byte at a time: the injected bytes reach the TLS
-                // handshake, which fails on them.
-                run.says("someone may be tampering with the connection");
-            }
+            run.says("someone may be tampering with the connection");
             token_never_sent(&probe);
             run.no_panic();
         },

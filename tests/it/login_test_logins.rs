@@ -4,7 +4,6 @@
 use mailtoken::mailserver::Protocol;
 use mailtoken::sasl::SaslMethod;
 
-use crate::support::base64::decode_text;
 use crate::support::login_test::{Probe, expected_sasl, sasl_lines};
 use crate::support::mail::{Behaviour, serving};
 use crate::support::{CACHED_TOKEN, UNUSED_TOKEN_ENDPOINT, each_case};
@@ -147,43 +146,4 @@ fn logs_in(protocol: Protocol, implicit: bool, method: SaslMethod) {
             .any(|l| l.starts_with("MAIL") || l.starts_with("DATA")),
         "no mail is sent"
     );
-}
-
-/// A server offering SASL-IR (RFC 4959), as Gmail, Microsoft and Yahoo do
-/// (tests/corpus/mail_answers.md), gets the initial response on the AUTHENTICATE line, one round
-/// trip fewer; its failure challenge is still answered so that it can finish with its NO.
-#[test]
-fn imap_sends_the_initial_response_on_the_command_line_when_sasl_ir_is_offered() {
-    let cases = [
-        ("accepted", (CACHED_TOKEN, 0)),
-        ("refused", ("another-token", 69)),
-    ];
-    each_case(cases, |(accepted, code)| {
-        let mut behaviour = Behaviour::accepting(accepted);
-        behaviour.sasl_ir = true;
-        let probe = Probe::start(Protocol::Imap, true, serving(Protocol::Imap, behaviour));
-
-        let run = probe.test(&[]);
-
-        run.expect(code, "");
-        let port = probe.server.port;
-        let lines = probe.server.lines();
-        let at = lines
-            .iter()
-            .position(|line| line.contains(" AUTHENTICATE "))
-            .unwrap();
-        let words: Vec<&str> = lines[at].split(' ').collect();
-        assert_eq!(words[1..3], ["AUTHENTICATE", "XOAUTH2"], "{lines:?}");
-        assert_eq!(
-            decode_text(words[3]),
-            expected_sasl(SaslMethod::Xoauth2, port, CACHED_TOKEN)
-        );
-        if code == 0 {
-            assert!(lines[at + 1].ends_with(" EXAMINE INBOX"), "{lines:?}");
-        } else {
-            assert_eq!(lines[at + 1], "", "the challenge is answered: {lines:?}");
-            run.says("challenge: status 401, schemes bearer, scope https://mail.google.com/");
-            run.says("server said: a2 NO [AUTHENTICATIONFAILED] Authentication failed.");
-        }
-    });
 }

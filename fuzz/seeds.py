@@ -2,7 +2,7 @@
 """Writes the seed inputs of the fuzz targets into fuzz/corpus/TARGET/ from the repository's
 fixtures (tests/corpus/*, the unit tests' token files and mail lines). Run once before a first fuzzing
 run; the committed corpora already contain what they grew into."""
-import base64, glob, hashlib, json, os, re, sys
+import base64, hashlib, json, os, re, sys
 # The repository this script is in, wherever it was cloned.
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 out = root + '/fuzz/corpus'
@@ -87,9 +87,8 @@ smtp = [l for l in server+raw if re.match(r'^[2-5]\d\d[ -]?', l)]
 def crlf(lines): return ''.join(l + '\r\n' for l in lines)
 for l in imap: put('imap_lines', l + '\r\n')
 put('imap_lines', crlf(['* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2 AUTH=OAUTHBEARER] Dovecot ready.', '* CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN', 'a1 OK Pre-login capabilities listed, post-login capabilities have more.', '+ ', 'a2 NO [AUTHENTICATIONFAILED] Authentication failed.', '* BYE too many', '* 3 EXISTS', '* FLAGS (\\Answered \\Seen)', '* OK [UIDVALIDITY 1] x', 'a3 OK [READ-ONLY] EXAMINE completed']))
-# imap-proto parses every response a server sends, not only the login's; its FETCH grammar
-# (ENVELOPE, BODYSTRUCTURE with extension data) is most of its code, and a login never shows it.
-# Seeds that already hold those structures save the fuzzer hours of growing them byte by byte.
+# Any server may send an unsolicited FETCH (RFC 3501 section 7), and the login's reader must
+# skip it whole, however long its lines and deep its lists.
 # RFC 3501 section 8 (sample session), the reply to "fetch 12 full", on one line as sent:
 put('imap_lines', '* 12 FETCH (FLAGS (\\Seen) INTERNALDATE "17-Jul-1996 02:44:25 -0700" '
     'RFC822.SIZE 4286 ENVELOPE ("Wed, 17 Jul 1996 02:23:25 -0700 (PDT)" '
@@ -108,22 +107,22 @@ put('imap_lines', '* 4 FETCH (BODY ((("text" "html" ("charset" "iso-8859-1") NIL
     'ENVELOPE ("Thu, 7 Sep 2017 11:01:23 +0200" "=?iso-8859-1?Q?Teszt_t\xe1rgy?=" (("zsk" NIL "zsk" "test.com")) '
     'NIL NIL (("lcs" NIL "lcs" "test.com")) NIL NIL NIL "<[email protected]>") UID 5)\r\n'
     '$V4 OK FETCH completed.\r\n'.encode('latin-1'))
-# And the responses imap-proto's own tests parse (many come from its users' bug reports), read
-# from the crate's source where cargo unpacked it: byte-string literals that start like a reply.
-RUST_ESCAPES = {b'r': b'\r', b'n': b'\n', b't': b'\t', b'0': b'\0'}
-def rust_unescape(match):
-    escaped = match.group(1)
-    if escaped.startswith(b'x'):
-        return bytes([int(escaped[1:], 16)])
-    return RUST_ESCAPES.get(escaped, escaped)  # \" and \\ stand for themselves
-def rust_byte_strings(text):
-    for body in re.findall(r'\bb"((?:[^"\\]|\\.)*)"', text, re.S):
-        body = re.sub(r'\\\n\s*', '', body)  # a backslash at a line's end joins the lines
-        yield re.sub(rb'\\(x[0-9a-fA-F]{2}|.)', rust_unescape, body.encode('latin-1'))
-for source in glob.glob(os.path.expanduser('~/.cargo/registry/src/*/imap-proto-*/src/parser/**/*.rs'), recursive=True):
-    for reply in rust_byte_strings(open(source, encoding='latin-1').read()):
-        if re.match(rb'(\* |\+ |[A-Za-z0-9]+ (OK|NO|BAD|BYE))', reply):
-            put('imap_lines', reply)
+# Literals (RFC 3501 section 4.3), which carry a response over its line end. RFC 3501 section 8's
+# sample session, the reply to "fetch 12 body[header]", with its 342-octet literal:
+put('imap_lines', '* 12 FETCH (BODY[HEADER] {342}\r\n'
+    'Date: Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\r\n'
+    'From: Terry Gray <gray@cac.washington.edu>\r\n'
+    'Subject: IMAP4rev1 WG mtg summary and minutes\r\n'
+    'To: imap@cac.washington.edu\r\n'
+    'cc: minutes@CNRI.Reston.VA.US, John Klensin <KLENSIN@MIT.EDU>\r\n'
+    'Message-Id: <B27397-0100000@cac.washington.edu>\r\n'
+    'MIME-Version: 1.0\r\n'
+    'Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n\r\n'
+    ')\r\na004 OK FETCH completed\r\n')
+# Reconstructed from the grammars, not copied from a server: RFC 7888's non-synchronizing {N+},
+# RFC 3516's literal8 ~{N} with a NUL, an empty literal, and a literal that looks like a line.
+put('imap_lines', '* LIST () "/" {5+}\r\nINBOX\r\n* 2 FETCH (BINARY[1] ~{3}\r\na\0b)\r\n'
+    '* 3 FETCH (BODY[] {0}\r\n)\r\n* 4 FETCH (BODY[] {13}\r\na1 OK forged)\r\na1 OK done\r\n')
 for l in pop: put('pop_lines', l + '\r\n')
 put('pop_lines', crlf(['+OK POP3 ready', '+OK Capability list follows', 'USER', 'SASL PLAIN XOAUTH2 OAUTHBEARER', 'STLS', '.', '+ eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==', '-ERR [SYS/TEMP] Internal error', '+OK 2 320']))
 for l in smtp: put('smtp_lines', l + '\r\n')

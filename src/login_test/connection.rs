@@ -3,8 +3,8 @@
 //! and every byte handed to the `--debug` trace (`transcript`, which redacts the token). I/O errors
 //! become failures that say what was being done.
 //!
-//! The IMAP crate and the POP and SMTP code read and write through [`Connection`], so all of this
-//! holds for every protocol.
+//! The IMAP, POP and SMTP code read and write through [`Connection`] (by way of `lines`), so all
+//! of this holds for every protocol.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
-use super::imap_guard::Unreadable;
+use super::attempt::{Attempt, DEADLINE_FACTOR, seconds};
+use super::failure::{Failure, Kind};
 use super::transcript::SharedTranscript;
-use super::{Attempt, DEADLINE_FACTOR, Failure, Kind};
 
 /// More than this from one server during a login test is a misbehaving server, not a mailbox.
-pub(super) const MAX_RECEIVED: usize = 1024 * 1024;
+const MAX_RECEIVED: usize = 1024 * 1024;
 
 enum Stream {
     Plain(TcpStream),
@@ -67,7 +67,7 @@ impl std::fmt::Display for PastDeadline {
         write!(
             f,
             "the conversation took longer than {}, the limit for one server",
-            super::seconds(self.0)
+            seconds(self.0)
         )
     }
 }
@@ -166,10 +166,6 @@ impl Connection {
         })
     }
 
-    pub(crate) fn transcript(&self) -> &SharedTranscript {
-        &self.transcript
-    }
-
     /// How long the next read or write may wait: the per-operation timeout, or less near the
     /// deadline.
     fn allowance(&self) -> io::Result<Duration> {
@@ -263,10 +259,7 @@ fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, 
         )),
         Err(_) => Err(Failure::new(
             Kind::Timeout,
-            format!(
-                "resolving {host} took longer than {}",
-                super::seconds(timeout)
-            ),
+            format!("resolving {host} took longer than {}", seconds(timeout)),
         )),
     }
 }
@@ -324,16 +317,12 @@ pub(crate) fn io_failure(error: &io::Error, doing: &str, timeout: Duration) -> F
             .unwrap_or_default();
         return Failure::new(
             Kind::Timeout,
-            format!(
-                "no answer within {} {doing}{detail}",
-                super::seconds(timeout)
-            ),
+            format!("no answer within {} {doing}{detail}", seconds(timeout)),
         );
     }
     if let Some(inner) = error.get_ref() {
-        // Replies refused on the way in: too long, or unreadable for the IMAP parser.
-        if inner.downcast_ref::<TooMuch>().is_some() || inner.downcast_ref::<Unreadable>().is_some()
-        {
+        // Replies refused on the way in: too long.
+        if inner.downcast_ref::<TooMuch>().is_some() {
             return Failure::new(Kind::Protocol, format!("{inner} {doing}"));
         }
         if let Some(tls) = inner.downcast_ref::<rustls::Error>() {

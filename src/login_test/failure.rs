@@ -62,6 +62,9 @@ pub struct Failure {
     pub challenge: Option<Box<Challenge>>,
     /// The login was accepted and the next command refused.
     pub after_login: bool,
+    /// IMAP `[ALERT]` responses that came before, outside the reply: RFC 3501 section 7.1 says
+    /// the user must see them.
+    pub alerts: Vec<String>,
 }
 
 impl Failure {
@@ -73,6 +76,7 @@ impl Failure {
             reply: None,
             challenge: None,
             after_login: false,
+            alerts: Vec::new(),
         }
     }
 
@@ -124,6 +128,7 @@ impl Failure {
         if let Some(reply) = self.reply.as_mut() {
             clean(reply);
         }
+        self.alerts.iter_mut().for_each(clean);
         self
     }
 
@@ -213,6 +218,10 @@ mod tests {
             .reply(Some("a1 NO echo: tok-123".into()))
             .hint("not tok-123")
             .redact(&[token, crate::base::secret::Secret::default()]);
+        let mut alerted = Failure::new(Kind::Refused, "no");
+        alerted.alerts = vec!["* OK [ALERT] you sent tok-123".into()];
+        let alerted = alerted.redact(&[crate::base::secret::Secret::new("tok-123")]);
+        assert_eq!(alerted.alerts, ["* OK [ALERT] you sent (redacted)"]);
         assert_eq!(failure.message, "sent AUTH XOAUTH2 (redacted)");
         assert_eq!(failure.reply.as_deref(), Some("a1 NO echo: (redacted)"));
         assert_eq!(failure.hint.as_deref(), Some("not (redacted)"));

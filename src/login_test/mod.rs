@@ -2,19 +2,22 @@
 //! login fails, say in plain words why.
 //!
 //! This module picks the endpoints, gets the token, runs each login with a time limit, and
-//! retries once with a refreshed token when a cached one is refused. The rest: `imap`, `pop`,
-//! `smtp` (one protocol each; POP and SMTP share `lines`), `connection` (TCP, TLS, timeouts),
-//! `transcript` (the redacted `--debug` trace), `challenge` (reading the server's failure
-//! challenge), `causes` (the likely causes of a refusal, in plain words), `failure` (what went
-//! wrong, and its kind) and `report` (the lines on stderr and the exit status: 0 all logged in, 69
-//! a login refused, 75 a network problem, timeout or server trouble).
+//! retries once with a refreshed token when a cached one is refused. The chapters import from
+//! each other and from `attempt` (one login's inputs, the vocabulary they share), never from this
+//! story: `imap`, `pop`, `smtp` (one protocol each, sharing `lines`, the reader of lines and of
+//! IMAP's literals; `imap_response` reads what IMAP's responses say), `connection`
+//! (TCP, TLS, timeouts), `transcript` (the redacted `--debug` trace), `challenge` (reading the
+//! server's failure challenge), `causes` (the likely causes of a refusal, in plain words),
+//! `failure` (what went wrong, and its kind) and `report` (the lines on stderr and the exit
+//! status: 0 all logged in, 69 a login refused, 75 a network problem, timeout or server trouble).
 
+mod attempt;
 mod causes;
 mod challenge;
 mod connection;
 mod failure;
 mod imap;
-mod imap_guard;
+mod imap_response;
 mod lines;
 mod pop;
 mod report;
@@ -28,9 +31,11 @@ pub mod parsers {
     pub use super::causes::{Facts, explain};
     pub use super::challenge::Challenge;
     pub use super::failure::{Failure, Kind};
-    pub use super::imap::{check_greeting, status_word};
-    pub use super::imap_guard::imap_proto_cannot_read;
-    pub use super::lines::complete_line;
+    pub use super::imap_response::{
+        Response, Status, capabilities, check_greeting, has, mechanisms, parse as imap_response,
+        response_code, status_word,
+    };
+    pub use super::lines::{MAX_LITERAL, Unread, announced_literal, complete_line, read_response};
     pub use super::pop::{capability, continuation, is_err, is_ok};
     pub use super::smtp::{auth_mechanisms, parse_line as smtp_line};
 }
@@ -42,17 +47,16 @@ use rustls::ClientConfig;
 
 use crate::base::error::{Error, Result};
 use crate::base::log;
-use crate::base::secret::Secret;
 use crate::cli::settings::Settings;
 use crate::lifecycle::refresh::{self, Current, Source};
 use crate::mail::mailserver::{MailEndpoint, Protocol};
-use crate::mail::sasl::{self, SaslMethod};
+use crate::mail::sasl::SaslMethod;
 use crate::oauth::provider::Registration;
 use crate::store::tokenfile::Account;
 
-use failure::{Failure, Kind, not_offered};
+use attempt::{Attempt, DEADLINE_FACTOR, seconds};
+use failure::{Failure, Kind};
 use report::{explain, outcome, say_detail, say_line, say_reply};
-use transcript::{SharedTranscript, Transcript};
 
 /// Time allowed for each connect, read and write with a mail server. Interactive mail servers
 /// answer in well under a second; 20 s leaves room for slow links without hanging a script.
@@ -70,64 +74,6 @@ fn timeout() -> Duration {
         Duration::from_secs(86_400),
     )
 }
-
-/// A duration for messages: "20 s", "0.5 s".
-fn seconds(duration: Duration) -> String {
-    let secs = duration.as_secs_f64();
-    if secs.fract() == 0.0 {
-        format!("{secs:.0} s")
-    } else {
-        format!("{secs} s")
-    }
-}
-
-/// Everything one login attempt needs; owned, so it can run on a thread of its own.
-pub(crate) struct Attempt {
-    pub endpoint: MailEndpoint,
-    pub method: SaslMethod,
-    pub user: String,
-    pub token: Secret,
-    pub config: Arc<ClientConfig>,
-    pub timeout: Duration,
-}
-
-impl Attempt {
-    /// The raw SASL initial response: OAUTHBEARER carries this endpoint's host and port.
-    pub(crate) fn initial_response(&self) -> Secret {
-        sasl::initial_response(
-            self.method,
-            &self.user,
-            &self.endpoint.host,
-            self.endpoint.port,
-            &self.token,
-        )
-    }
-
-    /// The strings that must never be shown: the SASL string, encoded and raw, and the token.
-    /// The token and the encoded string are remembered (`redact`), so that no echo of them, cut
-    /// short or recased, inside a challenge or a reply, is shown either; the raw string is the
-    /// token and the address, which stays visible.
-    pub(crate) fn secrets(&self) -> Vec<Secret> {
-        let raw = self.initial_response();
-        let encoded = sasl::base64(&raw);
-        crate::base::redact::remember(self.token.expose());
-        crate::base::redact::remember(encoded.expose());
-        vec![encoded, raw, self.token.clone()]
-    }
-
-    /// The `--debug` trace for this attempt, told which strings never to show.
-    pub(crate) fn transcript(&self) -> SharedTranscript {
-        Transcript::new(self.endpoint.protocol.name(), self.secrets())
-    }
-
-    fn implicit_tls(&self) -> bool {
-        self.endpoint.tls == crate::mail::mailserver::Tls::Implicit
-    }
-}
-
-/// A conversation with one server may last this many timeouts in all: each step has its own
-/// timeout, so without a limit a server sending one byte at a time could hold `--test` forever.
-const DEADLINE_FACTOR: u32 = 4;
 
 /// Runs one login on a thread of its own and waits at most a little longer than the
 /// conversation's limit. The connection stops itself at that limit; this is the backstop should
@@ -350,15 +296,4 @@ fn endpoints(only: Option<Protocol>, registration: &Registration) -> Result<Vec<
         );
     }
     Ok(endpoints)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(seconds(Duration::from_secs(20)), "20 s");
-        assert_eq!(seconds(Duration::from_millis(500)), "0.5 s");
-    }
 }

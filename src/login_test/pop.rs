@@ -3,9 +3,10 @@
 //! line (RFC 5034; Microsoft refuses the initial response on the AUTH line), STAT to prove the
 //! login is real, QUIT.
 
+use super::attempt::Attempt;
 use super::challenge::{self, Challenge, MAX_CHALLENGES};
+use super::failure::{Failure, Kind, not_offered};
 use super::lines::LineConnection;
-use super::{Attempt, Failure, Kind};
 use crate::base::secret::Secret;
 use crate::mail::sasl;
 
@@ -164,7 +165,7 @@ impl Pop<'_> {
                 .any(|m| m.eq_ignore_ascii_case(method.name()))
             {
                 let _ = self.command("QUIT", "closing the session");
-                return Err(super::not_offered(method, &offered));
+                return Err(not_offered(method, &offered));
             }
         }
         Ok(())

@@ -60,9 +60,13 @@ pub(crate) fn say_detail(text: impl std::fmt::Display) {
     log::say(format!("      {}", log::sanitize(&text.to_string())));
 }
 
+/// The server's reply, and the alerts it sent before it.
 pub(crate) fn say_reply(failure: &Failure) {
     if let Some(reply) = &failure.reply {
         say_detail(format!("server said: {}", log::sanitize(reply)));
+    }
+    for alert in &failure.alerts {
+        say_detail(format!("server alert: {}", log::sanitize(alert)));
     }
 }
 

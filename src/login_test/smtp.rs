@@ -10,9 +10,10 @@
 //! by anything before the TLS handshake stops the test, and the connection is ours: one TLS
 //! configuration, one deadline, one redacted trace.
 
+use super::attempt::Attempt;
 use super::challenge::{self, Challenge, MAX_CHALLENGES};
+use super::failure::{Failure, Kind, not_offered};
 use super::lines::LineConnection;
-use super::{Attempt, Failure, Kind, not_offered};
 use crate::base::secret::Secret;
 use crate::mail::sasl;
 

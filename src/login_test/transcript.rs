@@ -1,13 +1,11 @@
 //! The `--debug` trace of a conversation with a mail server, with the token and the SASL string
-//! redacted, and the server's last line for the report. Every byte a [`Connection`] reads or
-//! writes passes through here.
-//!
-//! [`Connection`]: super::connection::Connection
+//! redacted, and the server's last line for the report. Every byte the connection reads or
+//! writes passes through here. The connection knows the trace; the trace knows nothing of the
+//! connection.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::connection::MAX_RECEIVED;
 use crate::base::log;
 use crate::base::secret::Secret;
 
@@ -15,6 +13,11 @@ use crate::base::secret::Secret;
 /// output). Lines we send are never cut: a cut SASL line would no longer match the secret it is
 /// redacted by, and Microsoft's tokens make it over 4 KB.
 const MAX_TRACE_LINE: usize = 4096;
+
+/// A line we send longer than this is cut in the trace; no line of ours comes near it (the
+/// longest is the SASL line, a few KB with Microsoft's tokens), so in practice lines we send are
+/// shown whole, and a SASL line whole is what matches the secret it is redacted by.
+const MAX_SENT_LINE: usize = 1024 * 1024;
 
 /// A piece of text this long that is part of a secret is redacted as a whole.
 const MIN_SECRET_FRAGMENT: usize = 16;
@@ -29,7 +32,8 @@ pub struct Transcript {
     last_server_line: Option<String>,
 }
 
-/// Shared between a [`Connection`] (which may be owned by the IMAP crate) and the protocol code.
+/// Shared between the connection, which feeds it every byte, and the protocol code, which reads
+/// the server's last line for the report.
 pub(crate) type SharedTranscript = Rc<RefCell<Transcript>>;
 
 impl Transcript {
@@ -69,7 +73,7 @@ impl Transcript {
     /// Bytes sent to the server: traced line by line.
     pub(super) fn sent(&mut self, bytes: &[u8]) {
         self.from_client.extend_from_slice(bytes);
-        while let Some(line) = take_line(&mut self.from_client, MAX_RECEIVED) {
+        while let Some(line) = take_line(&mut self.from_client, MAX_SENT_LINE) {
             let text = String::from_utf8_lossy(&line).into_owned();
             log::debug(format!("{} C: {}", self.label, self.redact(&text)));
         }

@@ -22,6 +22,7 @@ mod hints;
 mod https;
 mod lifecycle;
 mod login_test_errors;
+mod login_test_imap;
 mod login_test_logins;
 mod login_test_options;
 mod login_test_refusal;

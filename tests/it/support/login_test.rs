@@ -109,8 +109,15 @@ pub fn sasl_lines(protocol: Protocol, received: &[Got]) -> Vec<Got> {
     for (i, got) in received.iter().enumerate() {
         let upper = got.line.to_ascii_uppercase();
         match protocol {
+            // With SASL-IR (RFC 4959) the response is the AUTHENTICATE line's last word.
             Protocol::Imap if upper.contains(" AUTHENTICATE ") => {
-                found.extend(received.get(i + 1).cloned())
+                match got.line.split(' ').nth(3) {
+                    Some(initial) => found.push(Got {
+                        line: initial.to_string(),
+                        ..got.clone()
+                    }),
+                    None => found.extend(received.get(i + 1).cloned()),
+                }
             }
             Protocol::Pop if upper.starts_with("AUTH ") => {
                 found.extend(received.get(i + 1).cloned())

@@ -288,6 +288,8 @@ pub struct Behaviour {
     pub challenge: String,
     /// IMAP: quote the client's SASL response in the final NO, as a careless server might.
     pub echo: bool,
+    /// IMAP: offer SASL-IR (RFC 4959) and take the initial response on the AUTHENTICATE line.
+    pub sasl_ir: bool,
 }
 
 /// Google's XOAUTH2 failure challenge.
@@ -303,6 +305,7 @@ impl Behaviour {
             accept: vec![token.to_string()],
             challenge: GOOGLE_CHALLENGE.to_string(),
             echo: false,
+            sasl_ir: false,
         }
     }
 
@@ -376,6 +379,9 @@ fn imap(s: &mut Session, behaviour: &Behaviour) {
                 if behaviour.offers_starttls(s) {
                     caps.push("STARTTLS".into());
                 }
+                if behaviour.sasl_ir {
+                    caps.push("SASL-IR".into());
+                }
                 caps.extend(behaviour.mechanisms.iter().map(|m| format!("AUTH={m}")));
                 s.send(&format!("* CAPABILITY {}", caps.join(" ")));
                 s.send(&format!("{tag} OK CAPABILITY completed"));
@@ -384,14 +390,24 @@ fn imap(s: &mut Session, behaviour: &Behaviour) {
                 s.send(&format!("{tag} OK Begin TLS negotiation now"));
                 s.start_tls();
             }
-            "AUTHENTICATE" if !behaviour.offers(&argument) => {
+            "AUTHENTICATE" if !behaviour.offers(argument.split(' ').next().unwrap()) => {
                 s.send(&format!(
                     "{tag} NO [CANNOT] Unsupported authentication mechanism"
                 ));
             }
             "AUTHENTICATE" => {
-                s.send("+ ");
-                let Some(response) = s.line() else { return };
+                let response = match argument.split_once(' ') {
+                    Some((_, initial)) if behaviour.sasl_ir => initial.to_string(),
+                    Some(_) => {
+                        s.send(&format!("{tag} BAD SASL-IR not offered"));
+                        continue;
+                    }
+                    None => {
+                        s.send("+ ");
+                        let Some(response) = s.line() else { return };
+                        response
+                    }
+                };
                 let why = match behaviour.echo {
                     true => format!("refused {response}"),
                     false => "Authentication failed.".to_string(),

@@ -11,7 +11,8 @@ use oauth2::{
     PkceCodeVerifier, RedirectUrl,
 };
 
-use super::{Obtained, Request, prompt};
+use super::prompt;
+use super::request::{Obtained, Request};
 use crate::base::error::{Error, Result};
 use crate::base::log;
 use crate::base::secret::Secret;
@@ -189,6 +190,21 @@ pub(super) fn judge(
     }
 }
 
+/// The loopback redirect when the registration names none, before the listener's port is added.
+/// RFC 8252 section 8.3 recommends the literal IP over `localhost`, and standards-strict servers
+/// match `localhost` exactly (section 7.3 lets any port through only for the IP literals), so
+/// custom and discovered providers get `127.0.0.1`. Presets follow their registration guides:
+/// Microsoft's asks to register `http://localhost` and ignores its port; Google's desktop-app guide
+/// names `http://127.0.0.1:port`; Yahoo's and AOL's apps register `localhost` addresses, and so
+/// do Thunderbird's Yandex and Mail.ru registrations (`redirectionEndpoint: "http://localhost"` in
+/// its provider table).
+pub(super) fn default_loopback_redirect(provider: &str) -> &'static str {
+    match provider {
+        "microsoft" | "yahoo" | "aol" | "yandex" | "mailru" => "http://localhost/",
+        _ => "http://127.0.0.1/",
+    }
+}
+
 /// authcode: print the URL; read back the code or the whole address the browser ended on.
 pub(super) fn paste(request: &Request) -> Result<Obtained> {
     let redirect = match &request.registration.redirect_uri {
@@ -196,7 +212,7 @@ pub(super) fn paste(request: &Request) -> Result<Obtained> {
         None if request.registration.provider == "microsoft" => {
             crate::oauth::provider::microsoft_native_client(request.registration)
         }
-        None => super::loopback::default_loopback_redirect(&request.registration.provider).into(),
+        None => default_loopback_redirect(&request.registration.provider).into(),
     };
     let prepared = prepare(request, &redirect)?;
     log::say(format!(

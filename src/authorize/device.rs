@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use oauth2::{DeviceAuthorizationUrl, StandardDeviceAuthorizationResponse};
 
-use super::{Obtained, Request, qr};
+use super::qr;
+use super::request::{Obtained, Request};
 use crate::base::error::{Error, Result};
 use crate::base::log;
 use crate::oauth::grant::{self, DeviceCode, DevicePoll};

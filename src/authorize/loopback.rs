@@ -7,26 +7,12 @@ use oauth2::url::Url;
 
 use super::code::{Outcome, exchange, judge, parameters, prepare};
 use super::listener::{self, Answer, BindError, Listener};
-use super::{Obtained, Request, pages};
+use super::pages;
+use super::request::{Obtained, Request};
 use crate::base::error::{Error, ExitStatus, Result};
 use crate::base::log;
 use crate::base::secret::Secret;
 use crate::oauth::provider::is_loopback_url;
-
-/// The loopback redirect when the registration names none, before the listener's port is added.
-/// RFC 8252 section 8.3 recommends the literal IP over `localhost`, and standards-strict servers
-/// match `localhost` exactly (section 7.3 lets any port through only for the IP literals), so
-/// custom and discovered providers get `127.0.0.1`. Presets follow their registration guides:
-/// Microsoft's asks to register `http://localhost` and ignores its port; Google's desktop-app guide
-/// names `http://127.0.0.1:port`; Yahoo's and AOL's apps register `localhost` addresses, and so
-/// do Thunderbird's Yandex and Mail.ru registrations (`redirectionEndpoint: "http://localhost"` in
-/// its provider table).
-pub(crate) fn default_loopback_redirect(provider: &str) -> &'static str {
-    match provider {
-        "microsoft" | "yahoo" | "aol" | "yandex" | "mailru" => "http://localhost/",
-        _ => "http://127.0.0.1/",
-    }
-}
 
 /// How much longer than the sign-in's deadline the https listener's certificate lives.
 const CERTIFICATE_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
@@ -109,7 +95,7 @@ pub(super) fn localhost(request: &Request) -> Result<Obtained> {
 /// The listener's port (None: any), the path the redirect must come to, and the redirect URI.
 fn loopback_redirect(request: &Request) -> Result<(Option<u16>, String, Url)> {
     let Some(registered) = &request.registration.redirect_uri else {
-        let default = default_loopback_redirect(&request.registration.provider);
+        let default = super::code::default_loopback_redirect(&request.registration.provider);
         let mut url = Url::parse(default).map_err(|e| Error::config(e.to_string()))?;
         let _ = url.set_port(request.options.port);
         return Ok((request.options.port, "/".into(), url));

@@ -16,7 +16,7 @@ use crate::base::error::{Error, Result};
 use crate::base::log;
 use crate::base::private_files::{self, ReadError};
 use crate::base::secret::Secret;
-use crate::oauth::grant::assertion::SigningKey;
+use crate::oauth::signing_key::{self, SigningKey};
 
 /// A signing credential, as the token file keeps it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -128,11 +128,11 @@ pub(crate) fn read_certificate(path: &Path) -> Result<Credential> {
     };
     SigningKey::from_pem(text.expose())
         .map_err(|why| bad(&format!("holds no usable key: {why}")))?;
-    let certificate = crate::oauth::grant::assertion::certificate_pem(text.expose())
-        .ok_or_else(|| bad("holds no certificate"))?;
+    let certificate =
+        signing_key::certificate_pem(text.expose()).ok_or_else(|| bad("holds no certificate"))?;
     log::verbose(format!(
         "the certificate's thumbprint (x5t) is {}",
-        crate::oauth::grant::assertion::thumbprint(&certificate).unwrap_or_default()
+        signing_key::thumbprint(&certificate).unwrap_or_default()
     ));
     Ok(Credential::Certificate {
         private_key: text,

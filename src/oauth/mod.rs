@@ -7,3 +7,4 @@ pub(crate) mod grant;
 pub(crate) mod http;
 pub(crate) mod provider;
 pub(crate) mod provider_answer;
+pub(crate) mod signing_key;

@@ -6,7 +6,13 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Instant;
 
-use super::Answer;
+/// The answer to one request.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    /// A complete HTML page; never built from request input.
+    pub html: &'static str,
+}
 
 /// A redirect request is a URL with a code, a state and perhaps an `iss`; providers' codes are at
 /// most a few kilobytes. Anything larger is not a redirect and is refused with 431.

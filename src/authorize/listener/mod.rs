@@ -27,6 +27,7 @@ mod http1;
 mod slots;
 mod tls;
 
+pub(crate) use http1::Answer;
 use http1::{Connection, HeadError, read_head, write_answer};
 pub use http1::{Head, MAX_REQUEST, parse_request_head};
 use slots::{Progress, Slots};
@@ -72,14 +73,6 @@ pub(crate) struct Incoming {
     reply: Sender<Answer>,
     /// Told when the answer has been written and the connection closed.
     written: Receiver<()>,
-}
-
-/// The answer to one request.
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub status: u16,
-    /// A complete HTML page; never built from request input.
-    pub html: &'static str,
 }
 
 impl Incoming {

@@ -11,19 +11,19 @@
 //!
 //! Each request signs a new assertion: nothing signed is stored or sent twice.
 
-use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
-use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::json;
 
-use super::{GrantFailure, Granted, TokenReply, granted, not_a_token_response, request_failure};
+use super::post::form_post;
+use super::reply::{
+    GrantFailure, Granted, TokenReply, granted, not_a_token_response, request_failure,
+};
 use crate::base::log;
 use crate::base::secret::Secret;
 use crate::oauth::credential::Credential;
 use crate::oauth::http::Http;
 use crate::oauth::provider::Registration;
+use crate::oauth::signing_key::{SigningKey, thumbprint};
 
 /// RFC 7523 section 2.1's grant type.
 pub(crate) const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -35,79 +35,6 @@ pub(crate) const JWT_BEARER_ASSERTION: &str =
 /// How long an assertion is valid: Google allows at most an hour, Microsoft asks for a short
 /// time; it is used at once.
 const ASSERTION_LIFETIME: i64 = 10 * 60;
-
-/// An RSA private key that signs RS256.
-pub(crate) struct SigningKey {
-    pair: RsaKeyPair,
-}
-
-impl SigningKey {
-    /// The first private key in `pem`: PKCS#8 or PKCS#1, RSA. The reason it is refused never
-    /// quotes the key.
-    pub(crate) fn from_pem(pem: &str) -> Result<SigningKey, String> {
-        let key = PrivateKeyDer::from_pem_slice(pem.as_bytes())
-            .map_err(|_| "is not a PEM private key".to_string())?;
-        let pair = match &key {
-            PrivateKeyDer::Pkcs8(der) => RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()),
-            PrivateKeyDer::Pkcs1(der) => RsaKeyPair::from_der(der.secret_pkcs1_der()),
-            _ => return Err("is not an RSA key (RS256 needs one)".into()),
-        }
-        .map_err(|e| format!("is not a usable RSA key ({e})"))?;
-        Ok(SigningKey { pair })
-    }
-
-    /// `header.claims.signature`, each part base64url without padding (RFC 7515 section 7.1).
-    pub(crate) fn sign(
-        &self,
-        header: &serde_json::Value,
-        claims: &serde_json::Value,
-    ) -> Result<Secret, String> {
-        let encode = |value: &serde_json::Value| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
-        };
-        let input = format!("{}.{}", encode(header), encode(claims));
-        let mut signature = vec![0; self.pair.public().modulus_len()];
-        self.pair
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                input.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|_| "the key could not sign".to_string())?;
-        Ok(Secret::new(format!(
-            "{input}.{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)
-        )))
-    }
-}
-
-/// The first certificate in `pem`, as PEM.
-pub(crate) fn certificate_pem(pem: &str) -> Option<String> {
-    let der = CertificateDer::pem_slice_iter(pem.as_bytes())
-        .next()?
-        .ok()?;
-    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-    let lines: Vec<&str> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|chunk| std::str::from_utf8(chunk).unwrap_or_default())
-        .collect();
-    Some(format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        lines.join("\n")
-    ))
-}
-
-/// The certificate's SHA-1 thumbprint, base64url without padding: Microsoft's `x5t`. SHA-1 is
-/// what the header names (RFC 7515 section 4.1.7), not a security choice of ours.
-pub(crate) fn thumbprint(certificate: &str) -> Option<String> {
-    let der = CertificateDer::pem_slice_iter(certificate.as_bytes())
-        .next()?
-        .ok()?;
-    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der.as_ref());
-    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref()))
-}
 
 /// A fresh `jti`: 128 random bits, hex.
 fn fresh_id() -> Result<String, String> {
@@ -186,7 +113,7 @@ fn token_request(
     registration: &Registration,
     fields: &[(&str, &str)],
 ) -> Result<Granted, GrantFailure> {
-    let request = super::form_post(&registration.token_endpoint, fields)
+    let request = form_post(&registration.token_endpoint, fields)
         .map_err(|e| GrantFailure::Malformed(e.message().to_string()))?;
     let response = http.execute(request).map_err(request_failure)?;
     let token: TokenReply =

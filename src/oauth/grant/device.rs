@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use oauth2::StandardDeviceAuthorizationResponse;
 
-use super::{
-    GrantFailure, Granted, TokenReply, client_post, granted, not_a_token_response, request_failure,
+use super::post::client_post;
+use super::reply::{
+    GrantFailure, Granted, TokenReply, granted, not_a_token_response, request_failure,
 };
 use crate::base::log;
 use crate::base::secret::Secret;

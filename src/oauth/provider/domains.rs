@@ -2,7 +2,7 @@
 //! domain the mail exchangers in its MX records, which tell Google Workspace and Microsoft 365
 //! apart. Each list cites where it comes from.
 
-use super::Cloud;
+use super::cloud::Cloud;
 
 /// What an address or its domain's MX records say about the provider.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 //! registration is the user's own (Thunderbird's provider table, where several of these come
 //! from, says not to copy its clients, and no other application's client is ours to use).
 
-use super::{ClientAuth, Cloud, GMAIL_SCOPE, Registration};
+use super::cloud::Cloud;
+use super::registration::{ClientAuth, GMAIL_SCOPE, Registration};
 use crate::mail::mailserver::{MailEndpoint, Protocol};
 use crate::mail::sasl::SaslMethod;
 

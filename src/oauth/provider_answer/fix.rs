@@ -1,7 +1,7 @@
 //! What the user has to do about a provider's answer, in words: the hint under the error, naming
 //! the command that signs the account in again and the flag to change.
 
-use super::{ProviderAnswer, Situation, Verdict};
+use super::answer::ProviderAnswer;
 
 /// What the user has to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,11 +34,28 @@ pub(crate) fn later(login_exists: bool) -> &'static str {
     }
 }
 
+/// What the hints need to know about the account and the attempt.
+pub struct Situation<'a> {
+    /// What was sent: "refresh token", "authorization code", "device authorization".
+    pub what: &'a str,
+    /// Who answered.
+    pub host: &'a str,
+    /// The provider preset or custom name ("microsoft", "google", ...).
+    pub provider: &'a str,
+    /// The command that signs this account in again, with the flags the user gave.
+    pub authorize_command: &'a str,
+    /// The redirect URI sent, for AADSTS50011 and redirect_uri_mismatch.
+    pub redirect_uri: Option<&'a str>,
+    /// Whether a working login exists that the failure leaves as it was (not for a first
+    /// sign-in).
+    pub login_exists: bool,
+}
+
 /// The hint for a verdict: the command to run, and what to change first.
-pub(super) fn hint(answer: &ProviderAnswer, verdict: &Verdict, situation: &Situation) -> String {
+pub(super) fn hint(answer: &ProviderAnswer, fix: Fix, situation: &Situation) -> String {
     let command = situation.authorize_command;
     let why = reason_in_words(answer, situation.provider);
-    match verdict.fix {
+    match fix {
         Fix::SignIn => format!("run '{command}' to sign in again{why}"),
         Fix::SignInWithConsent => format!(
             "run '{command}' and grant access; in an organisation an administrator may have to \

@@ -24,26 +24,12 @@ mod fix;
 mod rules;
 
 pub use answer::{Body, ProviderAnswer};
+pub use fix::Situation;
 pub(crate) use fix::{Fix, later};
 pub(crate) use rules::Rule;
-pub use rules::{Key, RULES};
+pub use rules::{Endpoint, Key, RULES};
 
 use ExitStatus::{Config, Reauthorize, Temporary};
-
-/// Where an answer came from: the same code can need a different fix at another endpoint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    /// The refresh_token or client_credentials grant, or the code exchange.
-    Token,
-    /// The device authorization request (RFC 8628 section 3.1).
-    DeviceAuthorization,
-    /// A device access token poll (RFC 8628 section 3.4).
-    DevicePoll,
-    /// The authorization response the browser brought back.
-    Redirect,
-    /// A token revocation request (RFC 7009 section 2.1), for `--revoke`.
-    Revocation,
-}
 
 /// The verdict on one answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,23 +107,6 @@ pub fn classify(answer: &ProviderAnswer, endpoint: Endpoint) -> Verdict {
     }
 }
 
-/// What the hints need to know about the account and the attempt.
-pub struct Situation<'a> {
-    /// What was sent: "refresh token", "authorization code", "device authorization".
-    pub what: &'a str,
-    /// Who answered.
-    pub host: &'a str,
-    /// The provider preset or custom name ("microsoft", "google", ...).
-    pub provider: &'a str,
-    /// The command that signs this account in again, with the flags the user gave.
-    pub authorize_command: &'a str,
-    /// The redirect URI sent, for AADSTS50011 and redirect_uri_mismatch.
-    pub redirect_uri: Option<&'a str>,
-    /// Whether a working login exists that the failure leaves as it was (not for a first
-    /// sign-in).
-    pub login_exists: bool,
-}
-
 /// The error to end with: what the provider said, what it means, and the fix.
 pub fn into_error(answer: &ProviderAnswer, endpoint: Endpoint, situation: &Situation) -> Error {
     let verdict = classify(answer, endpoint);
@@ -155,6 +124,6 @@ pub fn into_error(answer: &ProviderAnswer, endpoint: Endpoint, situation: &Situa
             situation.what, verdict.meaning
         ),
     };
-    let hint = fix::hint(answer, &verdict, situation);
+    let hint = fix::hint(answer, verdict.fix, situation);
     Error::new(verdict.status, message).hint(hint)
 }

@@ -2,12 +2,26 @@
 //! in words and the fix. It is data; `classify` (in the parent module) reads it, first match wins.
 //! The comments above groups of rows name where the codes are documented.
 
-use super::Endpoint;
 use super::fix::Fix;
 use crate::base::error::ExitStatus;
 
 use ExitStatus::{Config, Reauthorize, Temporary};
 use Key::{Aadsts, Code, CodeAt, CodeSaying};
+
+/// Where an answer came from: the same code can need a different fix at another endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The refresh_token or client_credentials grant, or the code exchange.
+    Token,
+    /// The device authorization request (RFC 8628 section 3.1).
+    DeviceAuthorization,
+    /// A device access token poll (RFC 8628 section 3.4).
+    DevicePoll,
+    /// The authorization response the browser brought back.
+    Redirect,
+    /// A token revocation request (RFC 7009 section 2.1), for `--revoke`.
+    Revocation,
+}
 
 /// What an answer is matched on, most specific first.
 #[derive(Clone, Copy, Debug)]

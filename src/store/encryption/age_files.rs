@@ -11,8 +11,8 @@ use std::str::FromStr;
 use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
+use super::crypto::{Crypto, MAX_PLAINTEXT};
 use super::self_stanza::SelfRecipient;
-use super::{Crypto, MAX_PLAINTEXT};
 use crate::base::error::{Error, Result};
 
 impl Crypto {

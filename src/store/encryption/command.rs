@@ -9,8 +9,8 @@ use std::process::Stdio;
 
 use zeroize::Zeroizing;
 
+use super::crypto::{Crypto, MAX_PLAINTEXT};
 use super::stopping::Grouping;
-use super::{Crypto, MAX_PLAINTEXT};
 use crate::base::error::{Error, Result};
 
 /// How long gpg or a pipe may take: long enough to type a passphrase into a pinentry, short

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use age::secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use super::Crypto;
+use super::crypto::Crypto;
 use super::known_public_key::KnownPublicKey;
 use super::self_stanza::SelfRecipient;
 use crate::base::error::{Error, Result};

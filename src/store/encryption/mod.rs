@@ -12,109 +12,27 @@
 //! and `command` (gpg and the user's pipes, run as child processes, ended at their deadline with
 //! everything they started by `stopping`).
 
-use std::cell::RefCell;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use age::secrecy::SecretString;
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::base::error::{Error, Result};
 
 mod age_files;
 mod command;
+mod crypto;
 mod detect;
 mod identity;
 mod known_public_key;
 mod self_stanza;
 mod stopping;
 
+pub(crate) use crypto::EncryptionKind;
+pub use crypto::{Crypto, EncryptionOptions, EncryptionSpec, ReadWith};
 pub use detect::{Detected, detect};
 pub(crate) use identity::{age_recipients_of, ensure_default_identity};
 
-/// A token file's JSON is a few kilobytes; anything far larger is not a token file.
-pub(crate) const MAX_PLAINTEXT: u64 = 1024 * 1024;
-
-/// How a new token file is encrypted (`--encryption`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EncryptionKind {
-    /// age, to the recipient of the age identity (no prompt: works from cron).
-    Age,
-    /// age with a passphrase asked on the terminal (interactive use only).
-    Passphrase,
-    /// gpg, to `--gpg-recipient` or the default key.
-    Gpg,
-}
-
-/// How a token file is encrypted, stored inside it so a refresh re-encrypts the same way.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum EncryptionSpec {
-    /// age to these recipients (`age1…` or `ssh-ed25519 …`/`ssh-rsa …` public keys).
-    Age { recipients: Vec<String> },
-    /// age with a passphrase (scrypt), asked on the terminal.
-    AgePassphrase,
-    /// gpg to a key id, or to the default key when `None` (`--default-recipient-self`).
-    Gpg {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        recipient: Option<String>,
-    },
-    /// Any command that encrypts stdin to stdout; decryption needs `--decryption-pipe` on every call.
-    Pipe { encrypt: String },
-}
-
-/// How a file was actually decrypted in this run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReadWith {
-    /// age, with the identity at this path (the first one that was tried).
-    AgeIdentity(PathBuf),
-    AgePassphrase,
-    Gpg,
-    /// The `--decryption-pipe` command.
-    Pipe,
-}
-
-/// The user's choices that affect encryption, from the command line.
-#[derive(Clone, Debug, Default)]
-pub struct EncryptionOptions {
-    pub age_identity: Option<PathBuf>,
-    pub decryption_pipe: Option<String>,
-    pub encryption_pipe: Option<String>,
-    pub gpg_recipient: Option<String>,
-}
-
-/// Decrypts and encrypts token files for one run, remembering a passphrase typed for decryption
-/// so the refreshed file is re-encrypted without asking twice.
-pub struct Crypto {
-    options: EncryptionOptions,
-    passphrase: RefCell<Option<SecretString>>,
-    /// A decryption found the file damaged (not merely locked to another key): only a new
-    /// sign-in helps, which the caller, knowing the account, says.
-    damaged: std::cell::Cell<bool>,
-    /// The identity this run reads with, as the writer of mailtoken's own stanza and its
-    /// recipient: read (and its public key derived) once per run, however many writes ask.
-    own: std::cell::OnceCell<Option<(self_stanza::SelfRecipient, String)>>,
-}
-
 impl Crypto {
-    pub fn new(options: EncryptionOptions) -> Crypto {
-        Crypto {
-            options,
-            passphrase: RefCell::new(None),
-            damaged: std::cell::Cell::new(false),
-            own: std::cell::OnceCell::new(),
-        }
-    }
-
-    /// Whether a decryption in this run found a damaged file.
-    pub fn found_damage(&self) -> bool {
-        self.damaged.get()
-    }
-
-    pub fn options(&self) -> &EncryptionOptions {
-        &self.options
-    }
-
     /// Decrypts `bytes` read from `path`. Returns the plaintext and how it was decrypted, from
     /// which `spec_for_unrecorded` derives the encryption for files that record none.
     pub fn decrypt(&self, path: &Path, bytes: &[u8]) -> Result<(Zeroizing<Vec<u8>>, ReadWith)> {

@@ -7,8 +7,6 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::mutt_oauth2;
-use crate::base::error::{Error, Result};
 use crate::base::secret::Secret;
 use crate::oauth::grant::Granted;
 use crate::oauth::provider::Registration;
@@ -137,51 +135,7 @@ fn put_back(value: &mut serde_json::Value, unknown: &serde_json::Value) {
     }
 }
 
-/// Which schema a file was read from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Schema {
-    Mailtoken,
-    /// mutt_oauth2.py's; rewritten in mailtoken's schema after the first refresh.
-    MuttOauth2,
-}
-
-#[derive(Deserialize)]
-struct VersionProbe {
-    #[serde(default)]
-    version: Option<u32>,
-}
-
 impl TokenFile {
-    /// Parses decrypted contents in either schema. mutt_oauth2.py files do not record their
-    /// encryption; `unrecorded_encryption` supplies it for them, and is not called otherwise.
-    pub fn parse(
-        plaintext: &[u8],
-        unrecorded_encryption: impl FnOnce() -> Result<EncryptionSpec>,
-    ) -> Result<(TokenFile, Schema)> {
-        let corrupt = |e: serde_json::Error| {
-            Error::bad_token_file(format!(
-                "token file is not valid JSON after decryption ({e})"
-            ))
-        };
-        let probe: VersionProbe = serde_json::from_slice(plaintext).map_err(corrupt)?;
-        match probe.version {
-            Some(FORMAT_VERSION) => {
-                let file: TokenFile = serde_json::from_slice(plaintext).map_err(|e| {
-                    Error::bad_token_file(format!("token file does not match schema version 1 ({e})"))
-                })?;
-                Ok((file, Schema::Mailtoken))
-            }
-            Some(other) => Err(Error::bad_token_file(format!(
-                "token file has schema version {other}, newer than this mailtoken understands ({FORMAT_VERSION})"
-            ))
-            .hint("upgrade mailtoken")),
-            None => {
-                let old = mutt_oauth2::read(plaintext)?;
-                Ok((old.convert(unrecorded_encryption()?)?, Schema::MuttOauth2))
-            }
-        }
-    }
-
     /// The JSON written inside the encryption, with the members this version does not know put
     /// back where they were.
     pub fn to_json(&self) -> Vec<u8> {
@@ -257,6 +211,7 @@ impl TokenFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::tokenfile::parse::Schema;
 
     fn sample(expiry: DateTime<Utc>, obtained: Option<DateTime<Utc>>) -> TokenFile {
         TokenFile {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Local, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 
-use super::{FORMAT_VERSION, Flow, TokenFile};
+use super::contents::{FORMAT_VERSION, Flow, TokenFile};
 use crate::base::error::{Error, Result};
 use crate::base::secret::Secret;
 use crate::oauth::provider;

@@ -1,6 +1,6 @@
 //! The flags that replace values a token file stores, applied in one place.
 
-use super::TokenFile;
+use super::contents::TokenFile;
 use crate::base::secret::Secret;
 use crate::mail::mailserver::MailEndpoint;
 use crate::mail::sasl::SaslMethod;

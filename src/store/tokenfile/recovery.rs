@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Account;
+use super::account::Account;
 use crate::base::error::{Error, Result};
 use crate::base::paths;
 use crate::base::private_files::{self, Reserved};

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use zeroize::Zeroizing;
 
-use super::{Account, TokenFile, recovery, remembered};
+use super::account::Account;
+use super::contents::TokenFile;
+use super::{recovery, remembered};
 use crate::base::error::{Error, Result};
 use crate::base::paths;
 use crate::base::private_files::{self, LockError, RefreshLock, Reserved};

@@ -1,0 +1,61 @@
+//! What every sign-in flow is given (`Request`) and gives back (`Obtained`): the vocabulary the
+//! story (`mod.rs`) and its flows share, so that no flow imports from the story.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use crate::base::secret::Secret;
+use crate::cli::settings::AuthorizeOptions;
+use crate::oauth::credential::Credential;
+use crate::oauth::grant::Granted;
+use crate::oauth::http::Http;
+use crate::oauth::provider::Registration;
+use crate::oauth::provider_answer::Situation;
+
+/// A token response and when its request was sent: the token's lifetime counts from then.
+pub(crate) type Obtained = (Granted, DateTime<Utc>);
+
+/// Everything a flow needs.
+pub(crate) struct Request<'a> {
+    pub http: &'a Http,
+    pub registration: &'a Registration,
+    pub client_id: &'a str,
+    pub client_secret: Option<&'a Secret>,
+    /// The signing credential of an account without a user.
+    pub credential: Option<&'a Credential>,
+    pub email: &'a str,
+    pub options: &'a AuthorizeOptions,
+    /// When to give up waiting for the user (`--auth-timeout`).
+    pub deadline: Instant,
+    /// The provider's metadata promises `iss` in authorization responses (RFC 9207 section 3).
+    pub iss_required: bool,
+    /// The account had a file without a refresh token: ask for consent again, so the provider
+    /// issues one (Google issues refresh tokens only with a consent).
+    pub consent_again: bool,
+    /// The account already has a login with a refresh token, which a failed sign-in leaves as
+    /// it was.
+    pub login_exists: bool,
+    /// How to run this sign-in again: the stored account's command, or for a first sign-in every
+    /// flag the user gave (no file remembers them yet).
+    pub authorize_command: String,
+}
+
+impl Request<'_> {
+    /// What the classification of provider answers needs to word its hints.
+    pub(crate) fn situation<'a>(
+        &'a self,
+        what: &'a str,
+        host: &'a str,
+        redirect_uri: Option<&'a str>,
+    ) -> Situation<'a> {
+        Situation {
+            what,
+            host,
+            provider: &self.registration.provider,
+            authorize_command: &self.authorize_command,
+            redirect_uri,
+            login_exists: self.login_exists,
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //! missing values (`prompt`, only on a terminal), the flow (`code` for authcode and
 //! localhostauthcode, `device`, or the client-credentials grant), and finally one locked, atomic
 //! write. Nothing is written until the new tokens have arrived, so a failed sign-in leaves a
-//! working login untouched.
+//! working login untouched. What every flow is given and gives back is in `request`.
 
 mod browser;
 mod choices;

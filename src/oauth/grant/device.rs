@@ -40,7 +40,7 @@ pub struct DeviceCode {
     pub interval: Duration,
 }
 
-/// Reads a device authorization response into a [`DeviceCode`].
+/// Reads a device authorization response into a `DeviceCode`.
 pub fn device_code(details: &StandardDeviceAuthorizationResponse) -> DeviceCode {
     DeviceCode {
         device_code: Secret::new(details.device_code().secret().clone()),

@@ -2,9 +2,10 @@
 //! the client_credentials grant (section 4.4), and how their failures are classified.
 //!
 //! The authorization flows exchange their codes through the same client and classification, and
-//! the device grant (RFC 8628) is in `device`, so every token request in the program is made,
-//! and every token response read and judged, here. `client_post` authenticates the requests
-//! oauth2 cannot send for us.
+//! the device grant (RFC 8628) is in `device` and the signed-JWT grants in `assertion`, so every
+//! token request in the program is made, and every token response read and judged, here. This
+//! file is the story (the client, the refresh and client-credentials grants); `reply` reads and
+//! judges what comes back, `post` builds the requests oauth2 cannot send for us.
 
 pub(crate) mod assertion;
 mod device;

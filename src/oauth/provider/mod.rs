@@ -1,5 +1,7 @@
-//! Provider registrations: every endpoint, scope and SASL mechanism of an account; the built-in
-//! presets for the big providers are in `presets`, Microsoft's national clouds in `cloud`.
+//! Provider registrations: every endpoint, scope and SASL mechanism of an account
+//! (`registration`); the built-in presets for the big providers are in `presets`, Microsoft's
+//! national clouds in `cloud`, the domains that name a provider in `domains`. Here: which
+//! endpoints may carry a secret.
 //!
 //! A token file stores its whole `Registration`, so a file keeps working even if a preset here
 //! changes, and a custom provider needs no configuration outside its token file.

@@ -13,9 +13,9 @@
 //! Yahoo and AOL put an `errorId` inside an `error` object. All of it is kept, sanitised for the
 //! terminal and bounded in length.
 //!
-//! Here: where an answer came from ([`Endpoint`]), [`classify`] and [`into_error`]. Reading an
-//! answer is `answer`'s; the table is `rules` (data, with its sources); what the hint tells the
-//! user to do is `fix`.
+//! Here: [`classify`] and [`into_error`]. Reading an answer is `answer`'s; the table, and where
+//! an answer came from ([`Endpoint`]), are `rules` (data, with its sources); what the hint tells
+//! the user to do, and what it needs to know ([`Situation`]), is `fix`.
 
 use crate::base::error::{Error, ExitStatus};
 

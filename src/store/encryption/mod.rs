@@ -4,9 +4,10 @@
 //! The age path runs in-process (no subprocess) because it is on every mail client's hot path, and
 //! writes standard age files that `age -d -i IDENTITY FILE` opens.
 //!
-//! This module is the interface: what a file records ([`EncryptionSpec`]), how it was read
-//! ([`ReadWith`]), the user's choices ([`EncryptionOptions`]) and [`Crypto`], which sends each
-//! file to the code for its kind. The work is done in `detect` (the kind, from the bytes),
+//! This module is the story: [`Crypto`] sends each file to the code for its kind. The words every
+//! part shares are in `crypto`: what a file records ([`EncryptionSpec`]), how it was read
+//! ([`ReadWith`]), the user's choices ([`EncryptionOptions`]) and `Crypto` itself. The work is
+//! done in `detect` (the kind, from the bytes),
 //! `age_files` (age encryption and decryption, the passphrase path), `identity` (age identity
 //! files, the default identity, their recipients), `known_public_key` (the fast X25519 identity)
 //! and `command` (gpg and the user's pipes, run as child processes, ended at their deadline with

@@ -2,9 +2,10 @@
 //! atomic write; in `write`) and lock, with every failure turned into an error that says what to
 //! run next. This is where the refresh token is written; `refresh` decides when.
 //!
-//! `contents` is the schema inside the encryption, `mutt_oauth2` the older schema it still reads,
-//! `overrides` the flags that replace stored values, and `recovery` keeps a token set the file
-//! could not take.
+//! `account` is one account and the reading of its file, `write` the writing; `contents` is the
+//! schema inside the encryption, `parse` reads either it or `mutt_oauth2`'s older one,
+//! `overrides` the flags that replace stored values, `remembered` what is known about the login
+//! beside the file, and `recovery` keeps a token set the file could not take.
 
 mod account;
 mod contents;

@@ -322,23 +322,31 @@ mod tests {
         }
     }
 
+    /// The header and question of a NOERROR answer to `query`, announcing `records` answers.
+    fn answer_to(query: &[u8], records: u8) -> Vec<u8> {
+        let mut answer = query.to_vec();
+        answer[2] = 0x81;
+        answer[3] = 0x80;
+        answer[7] = records;
+        answer
+    }
+
+    /// One IN record with a TTL of 256 s.
+    fn record(owner: &[u8], kind: u16, data: &[u8]) -> Vec<u8> {
+        let mut record = owner.to_vec();
+        record.extend_from_slice(&kind.to_be_bytes());
+        record.extend_from_slice(&[0, 1, 0, 0, 1, 0]);
+        record.extend_from_slice(&(data.len() as u16).to_be_bytes());
+        record.extend_from_slice(data);
+        record
+    }
+
     #[test]
     fn an_alias_leads_to_its_records_and_other_owners_are_ignored() {
         let query = mx_query(7, "mail.example").unwrap();
-        let mut answer = query.clone();
-        answer[2] = 0x81;
-        answer[3] = 0x80;
-        answer[7] = 3;
+        let mut answer = answer_to(&query, 3);
         // mail.example CNAME real.example; real.example MX 5 mx.real.example;
         // other.example MX 1 evil.example (not on the chain: ignored).
-        let record = |owner: &[u8], kind: u16, data: &[u8]| {
-            let mut r = owner.to_vec();
-            r.extend_from_slice(&kind.to_be_bytes());
-            r.extend_from_slice(&[0, 1, 0, 0, 1, 0]);
-            r.extend_from_slice(&(data.len() as u16).to_be_bytes());
-            r.extend_from_slice(data);
-            r
-        };
         answer.extend(record(&[0xC0, 12], TYPE_CNAME, b"\x04real\xC0\x11"));
         let real_at = answer.len() - 7;
         answer.extend(record(
@@ -361,11 +369,8 @@ mod tests {
     fn a_null_mx_means_no_exchangers() {
         // RFC 7505 section 3: "example.com. IN MX 0 ."
         let query = mx_query(9, "example.com").unwrap();
-        let mut answer = query.clone();
-        answer[2] = 0x81;
-        answer[3] = 0x80;
-        answer[7] = 1;
-        answer.extend_from_slice(&[0xC0, 12, 0, 15, 0, 1, 0, 0, 0, 60, 0, 3, 0, 0, 0]);
+        let mut answer = answer_to(&query, 1);
+        answer.extend(record(&[0xC0, 12], TYPE_MX, &[0, 0, 0]));
         assert_eq!(read_answer(&query, &answer), Ok(Answer::Exchangers(vec![])));
     }
 

@@ -14,11 +14,11 @@
 use std::path::{Path, PathBuf};
 
 use super::account::Account;
+use super::contents::TokenFile;
 use crate::base::error::{Error, Result};
 use crate::base::paths;
 use crate::base::private_files::{self, Reserved};
 use crate::store::encryption::{self, Crypto, EncryptionOptions, EncryptionSpec};
-use crate::store::tokenfile::TokenFile;
 
 /// The recovery copy beside the token file whose real path is `real_path`.
 pub(crate) fn path_beside(real_path: &Path) -> PathBuf {

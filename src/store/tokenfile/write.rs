@@ -8,7 +8,8 @@ use zeroize::Zeroizing;
 
 use super::account::Account;
 use super::contents::TokenFile;
-use super::{recovery, remembered};
+use super::recovery;
+use super::remembered;
 use crate::base::error::{Error, Result};
 use crate::base::paths;
 use crate::base::private_files::{self, LockError, RefreshLock, Reserved};

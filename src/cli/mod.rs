@@ -4,3 +4,4 @@
 pub(crate) mod args;
 pub(crate) mod output;
 pub(crate) mod settings;
+pub(crate) mod values;

@@ -18,8 +18,9 @@
 //!   stands, once for every surface; `refresh` is the silent refresh (one story); `accounts`
 //!   (`--list`), `status` (`--status`, `--json`), `check` (`--check`, for cron), `notify` (the hook
 //!   run when a sign-in is needed), `revoke`.
-//! - `cli`: the front. `args` is the command line (clap definitions only), `settings` the validated
-//!   options of one run (the only reader of `args`), `output` what goes to stdout.
+//! - `cli`: the front. `args` is the command line (clap definitions only, the flag values'
+//!   words in `values`), `settings` the validated options of one run (the only reader of
+//!   `args`), `output` what goes to stdout.
 //! - `store`: one account's `tokenfile` (load, save, lock: where the refresh token is written),
 //!   its `encryption` (age, gpg, pipes), and `known_accounts` (every account, wherever its file
 //!   lives).

@@ -70,7 +70,7 @@ pub const EXIT_STATUS_TABLE: &[(ExitStatus, u8, &str)] = &[
     (
         ExitStatus::Config,
         78,
-        "configuration error (permissions, client, encryption setup)",
+        "configuration error (permissions, client, encryption setup, a mail server's URL)",
     ),
 ];
 

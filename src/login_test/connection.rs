@@ -17,6 +17,7 @@ use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use super::attempt::{Attempt, DEADLINE_FACTOR, seconds};
 use super::failure::{Failure, Kind};
 use super::transcript::SharedTranscript;
+use crate::mail::mailserver::{MailEndpoint, Tls, default_port};
 
 /// More than this from one server during a login test is a misbehaving server, not a mailbox.
 const MAX_RECEIVED: usize = 1024 * 1024;
@@ -102,7 +103,15 @@ impl Connection {
             transcript,
         };
         if attempt.implicit_tls() {
-            connection.start_tls()
+            connection
+                .start_tls()
+                .map_err(|failure| match failure.kind {
+                    Kind::NotTls => {
+                        let hint = starttls_hint(&attempt.endpoint);
+                        failure.hint(hint)
+                    }
+                    _ => failure,
+                })
         } else {
             Ok(connection)
         }
@@ -338,6 +347,30 @@ pub(crate) fn io_failure(error: &io::Error, doing: &str, timeout: Duration) -> F
     }
 }
 
+/// What to give instead of an implicit-TLS endpoint that speaks plain text: the same port with
+/// STARTTLS, or the protocol's TLS port.
+fn starttls_hint(endpoint: &MailEndpoint) -> String {
+    let flag = format!(
+        "--{}-endpoint",
+        endpoint.protocol.name().to_ascii_lowercase()
+    );
+    let starttls = MailEndpoint {
+        tls: Tls::StartTls,
+        ..endpoint.clone()
+    };
+    let tls_port = MailEndpoint {
+        port: default_port(endpoint.protocol, Tls::Implicit),
+        ..endpoint.clone()
+    };
+    format!(
+        "port {} is not a TLS port: try {flag} {} (STARTTLS) or {flag} {} (TLS), and sign in \
+         again with the one that works so the account keeps it",
+        endpoint.port,
+        starttls.url(),
+        tls_port.url()
+    )
+}
+
 fn tls_failure(error: &rustls::Error, doing: &str) -> Failure {
     match error {
         rustls::Error::InvalidCertificate(reason) => Failure::new(
@@ -346,6 +379,13 @@ fn tls_failure(error: &rustls::Error, doing: &str) -> Failure {
         )
         .hint(
             "a private CA must be named in SSL_CERT_FILE; the host name must match the certificate",
+        ),
+        // A TLS record starts with a content type of 20 to 24 (RFC 8446 section 5.1); a mail
+        // server's plain-text greeting ("* OK", "+OK", "220") starts with a printable byte,
+        // which rustls reads as no content type at all.
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => Failure::new(
+            Kind::NotTls,
+            format!("the server answered in plain text, not TLS, {doing}"),
         ),
         other => Failure::new(Kind::Network, format!("TLS failed {doing}: {other}")),
     }

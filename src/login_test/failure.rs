@@ -16,6 +16,9 @@ pub enum Kind {
     Unsupported,
     /// A STARTTLS endpoint that does not offer STARTTLS; the token was not sent.
     NoStartTls,
+    /// An implicit-TLS endpoint whose server answered in plain text: the port speaks STARTTLS
+    /// (or nothing mail), so the URL is wrong; the token was not sent.
+    NotTls,
     /// The server reported a temporary problem of its own (a response code saying so).
     Unavailable,
     /// Could not connect, TLS failed, or the connection broke.
@@ -32,6 +35,7 @@ impl Kind {
             Kind::Refused => "refused",
             Kind::Unsupported => "mechanism not offered",
             Kind::NoStartTls => "no STARTTLS",
+            Kind::NotTls => "not TLS",
             Kind::Unavailable => "server trouble",
             Kind::Network => "network error",
             Kind::Timeout => "timed out",
@@ -39,10 +43,12 @@ impl Kind {
         }
     }
 
-    /// 69 when the login cannot work as configured, 75 when trying later may help.
+    /// 69 when the server will not take the login, 78 when the endpoint's URL is wrong (the
+    /// flag that gives it is what to change), 75 when trying later may help.
     pub fn status(self) -> ExitStatus {
         match self {
             Kind::Refused | Kind::Unsupported | Kind::NoStartTls => ExitStatus::LoginFailed,
+            Kind::NotTls => ExitStatus::Config,
             Kind::Unavailable | Kind::Network | Kind::Timeout | Kind::Protocol => {
                 ExitStatus::Temporary
             }

@@ -28,6 +28,14 @@ pub(crate) fn outcome(failed: &[(Protocol, Kind)]) -> Result<()> {
                 .hint("the lines above say why; --debug shows the conversation"),
         );
     }
+    let misconfigured = names(ExitStatus::Config);
+    if !misconfigured.is_empty() {
+        return Err(Error::new(
+            ExitStatus::Config,
+            format!("the endpoint is not what its URL says: {misconfigured}"),
+        )
+        .hint("the lines above say which URL to give; --debug shows the conversation"));
+    }
     let unreachable = names(ExitStatus::Temporary);
     if !unreachable.is_empty() {
         return Err(
@@ -133,5 +141,25 @@ mod tests {
         .unwrap_err();
         assert_eq!(error.status(), ExitStatus::LoginFailed);
         assert_eq!(error.message(), "login failed: SMTP");
+    }
+
+    #[test]
+    fn a_wrong_url_outweighs_trouble_but_not_a_refusal() {
+        let error = outcome(&[
+            (Protocol::Imap, Kind::NotTls),
+            (Protocol::Smtp, Kind::Timeout),
+        ])
+        .unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Config);
+        assert_eq!(
+            error.message(),
+            "the endpoint is not what its URL says: IMAP"
+        );
+        let error = outcome(&[
+            (Protocol::Imap, Kind::NotTls),
+            (Protocol::Pop, Kind::Refused),
+        ])
+        .unwrap_err();
+        assert_eq!(error.status(), ExitStatus::LoginFailed);
     }
 }

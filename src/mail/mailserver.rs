@@ -130,7 +130,7 @@ fn split_host_port(text: &str) -> Result<(&str, Option<u16>), String> {
     }
 }
 
-fn default_port(protocol: Protocol, tls: Tls) -> u16 {
+pub(crate) fn default_port(protocol: Protocol, tls: Tls) -> u16 {
     match (protocol, tls) {
         (Protocol::Imap, Tls::Implicit) => 993,
         (Protocol::Imap, Tls::StartTls) => 143,

@@ -6,7 +6,7 @@ use mailtoken::testing::mailserver::Protocol;
 use mailtoken::testing::sasl::SaslMethod;
 
 use crate::support::base64::decode_text;
-use crate::support::login_test::{Probe, run_trusting};
+use crate::support::login_test::{Probe, run_trusting, url};
 use crate::support::mail::{
     Answer, Behaviour, Said, ScriptFn, Session, TestCa, serving, xoauth2_only,
 };
@@ -70,6 +70,38 @@ fn a_starttls_endpoint_without_starttls_never_gets_the_token() {
         assert!(!received.is_empty(), "the client did talk to the server");
         assert!(received.iter().all(|got| !got.tls));
         token_never_sent(&probe);
+    });
+}
+
+/// An implicit-TLS URL (`imaps://`) for a port whose server greets in plain text, as a STARTTLS
+/// port does (Dovecot's greeting, tests/corpus/mail_answers.md): the URL is what to change, so
+/// 78 with both URLs to try, and the token is never sent.
+#[test]
+fn a_plain_text_port_given_as_implicit_tls_names_the_urls_to_try() {
+    each_case(PROTOCOLS, |protocol| {
+        let mut probe = Probe::start(
+            protocol,
+            false,
+            serving(protocol, Behaviour::accepting(CACHED_TOKEN)),
+        );
+        probe.url = url(protocol, true, probe.server.port);
+        let probe = probe.with_account(SaslMethod::Xoauth2, UNUSED_TOKEN_ENDPOINT);
+
+        let run = probe.test(&[]);
+
+        run.expect(78, "");
+        let line = probe.line("XOAUTH2", "not TLS");
+        assert!(run.stderr.starts_with(&line), "{}", run.stderr);
+        run.says("the server answered in plain text, not TLS");
+        let flag = format!("--{}-endpoint", protocol.name().to_ascii_lowercase());
+        let port = probe.server.port;
+        run.says(&format!("{flag} {}", url(protocol, false, port)));
+        run.says("the endpoint is not what its URL says");
+        token_never_sent(&probe);
+
+        // The advice works: the same port with STARTTLS logs in.
+        let run = probe.test(&[&flag, &url(protocol, false, port)]);
+        run.expect(0, "");
     });
 }
 

@@ -107,7 +107,7 @@ fn check_one(account: &Account, keepalive: chrono::Duration) -> (Outcome, Option
     if let Some(error) = state.sign_in_error(account) {
         return (Outcome::Failed(error), email);
     }
-    let token = loaded.token;
+    let token = &loaded.token;
     // A login with no user ends with its client, not with disuse: no keep-alive needed.
     let idle = token.flow != Flow::Clientcredentials
         && token
@@ -117,7 +117,8 @@ fn check_one(account: &Account, keepalive: chrono::Duration) -> (Outcome, Option
         return (Outcome::Fine, email);
     }
     let before = token.access_token.clone();
-    let outcome = match refresh::current_token(account, &Overrides::default(), idle) {
+    // From this reading: the refresh re-reads under the lock only if the file changed since.
+    let outcome = match refresh::current_token_from(account, loaded, &Overrides::default(), idle) {
         Ok(current) if current.token.access_token != before => Outcome::Refreshed,
         Ok(_) => Outcome::Fine,
         Err(error) => Outcome::Failed(error),

@@ -17,7 +17,9 @@ use crate::lifecycle::account_state::State;
 use crate::oauth::grant::{self, GrantFailure, Granted};
 use crate::oauth::http::Http;
 use crate::oauth::provider_answer::{Endpoint, Situation};
-use crate::store::tokenfile::{Account, Flow, Overrides, Room, Schema, TokenFile, recovery};
+use crate::store::tokenfile::{
+    Account, Flow, Loaded, Overrides, Room, Schema, TokenFile, recovery,
+};
 
 /// How long to wait for another process's refresh while the cached token still works.
 const BUSY_WAIT_WITH_VALID_TOKEN: std::time::Duration = std::time::Duration::from_secs(5);
@@ -65,9 +67,19 @@ pub(crate) fn current_token(
     overrides: &Overrides,
     force: bool,
 ) -> Result<Current> {
-    // Load and decide. The hot path ends here: no lock, no network, no subprocess. A login the
-    // provider ended stays ended, whatever the cached access token says, until a sign-in.
-    let loaded = account.load()?;
+    current_token_from(account, account.load()?, overrides, force)
+}
+
+/// `current_token` for a file its caller has already loaded (`--check` reads each account once
+/// to judge it, and refreshes from that reading).
+pub(crate) fn current_token_from(
+    account: &Account,
+    loaded: Loaded,
+    overrides: &Overrides,
+    force: bool,
+) -> Result<Current> {
+    // Decide. The hot path ends here: no lock, no network, no subprocess. A login the provider
+    // ended stays ended, whatever the cached access token says, until a sign-in.
     let state = State::decide(
         &loaded.token,
         account.remembered(&loaded).as_ref(),

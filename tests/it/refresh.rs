@@ -496,3 +496,35 @@ fn a_refresh_encrypts_once_and_decrypts_at_most_twice() {
     sandbox.run(&args).expect(0, "new-access\n");
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "decrypt\n");
 }
+
+#[test]
+fn check_refreshes_from_its_own_reading() {
+    // `--check` reads each account to judge it; an expired one is refreshed from that reading
+    // (reused under the lock while the file is unchanged), not from a second decryption.
+    let sandbox = Sandbox::new();
+    let server = FakeServer::answering(Reply::token("new-access", Some("refresh-2"), 3600));
+    let log = sandbox.path("runs");
+    let counting = |word: &str| format!("sh -c 'echo {word} >> {}; exec cat'", log.display());
+    let (encrypt, decrypt) = (counting("encrypt"), counting("decrypt"));
+    let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
+    token.encryption = mailtoken::testing::encryption::EncryptionSpec::Pipe {
+        encrypt: encrypt.clone(),
+    };
+    let path = sandbox.path("account");
+    write_private(&path, token.to_json());
+
+    let run = sandbox.run(&[
+        "--check",
+        "--encryption-pipe",
+        &encrypt,
+        "--decryption-pipe",
+        &decrypt,
+        path.to_str().unwrap(),
+    ]);
+    run.expect_code(0);
+    assert_eq!(server.requests().len(), 1, "one refresh");
+    let runs = std::fs::read_to_string(&log).unwrap();
+    let count = |word: &str| runs.lines().filter(|line| *line == word).count();
+    assert_eq!(count("encrypt"), 1, "{runs}");
+    assert_eq!(count("decrypt"), 2, "the reading and the write's read-back: {runs}");
+}

@@ -460,6 +460,35 @@ fn a_symlinked_token_file_stays_a_symlink_and_its_target_is_updated() {
     );
 }
 
+/// An expired account encrypted with a pipe whose every run, encryption or decryption, is
+/// written down in `log`.
+struct CountedPipes {
+    path: std::path::PathBuf,
+    encrypt: String,
+    decrypt: String,
+    log: std::path::PathBuf,
+}
+
+impl CountedPipes {
+    fn expired_account(sandbox: &Sandbox, server: &FakeServer) -> CountedPipes {
+        let log = sandbox.path("runs");
+        let counting = |word: &str| format!("sh -c 'echo {word} >> {}; exec cat'", log.display());
+        let (encrypt, decrypt) = (counting("encrypt"), counting("decrypt"));
+        let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
+        token.encryption = mailtoken::testing::encryption::EncryptionSpec::Pipe {
+            encrypt: encrypt.clone(),
+        };
+        let path = sandbox.path("account");
+        write_private(&path, token.to_json());
+        CountedPipes {
+            path,
+            encrypt,
+            decrypt,
+            log,
+        }
+    }
+}
+
 #[test]
 fn a_refresh_encrypts_once_and_decrypts_at_most_twice() {
     // Issue #25: with gpg or a pipe every encryption and decryption is a process. A refresh
@@ -468,15 +497,12 @@ fn a_refresh_encrypts_once_and_decrypts_at_most_twice() {
     // (2) before it replaces anything.
     let sandbox = Sandbox::new();
     let server = FakeServer::answering(Reply::token("new-access", Some("refresh-2"), 3600));
-    let log = sandbox.path("runs");
-    let counting = |word: &str| format!("sh -c 'echo {word} >> {}; exec cat'", log.display());
-    let (encrypt, decrypt) = (counting("encrypt"), counting("decrypt"));
-    let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
-    token.encryption = mailtoken::testing::encryption::EncryptionSpec::Pipe {
-        encrypt: encrypt.clone(),
-    };
-    let path = sandbox.path("account");
-    write_private(&path, token.to_json());
+    let CountedPipes {
+        path,
+        encrypt,
+        decrypt,
+        log,
+    } = CountedPipes::expired_account(&sandbox, &server);
     let args = [
         "--encryption-pipe",
         &encrypt,
@@ -503,15 +529,12 @@ fn check_refreshes_from_its_own_reading() {
     // (reused under the lock while the file is unchanged), not from a second decryption.
     let sandbox = Sandbox::new();
     let server = FakeServer::answering(Reply::token("new-access", Some("refresh-2"), 3600));
-    let log = sandbox.path("runs");
-    let counting = |word: &str| format!("sh -c 'echo {word} >> {}; exec cat'", log.display());
-    let (encrypt, decrypt) = (counting("encrypt"), counting("decrypt"));
-    let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
-    token.encryption = mailtoken::testing::encryption::EncryptionSpec::Pipe {
-        encrypt: encrypt.clone(),
-    };
-    let path = sandbox.path("account");
-    write_private(&path, token.to_json());
+    let CountedPipes {
+        path,
+        encrypt,
+        decrypt,
+        log,
+    } = CountedPipes::expired_account(&sandbox, &server);
 
     let run = sandbox.run(&[
         "--check",
@@ -526,5 +549,9 @@ fn check_refreshes_from_its_own_reading() {
     let runs = std::fs::read_to_string(&log).unwrap();
     let count = |word: &str| runs.lines().filter(|line| *line == word).count();
     assert_eq!(count("encrypt"), 1, "{runs}");
-    assert_eq!(count("decrypt"), 2, "the reading and the write's read-back: {runs}");
+    assert_eq!(
+        count("decrypt"),
+        2,
+        "the reading and the write's read-back: {runs}"
+    );
 }

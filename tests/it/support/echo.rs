@@ -8,7 +8,7 @@ use mailtoken::testing::mailserver::Protocol;
 
 use super::base64::{decode_text, encode};
 use super::http::{FakeServer, Received, Reply, percent_encode};
-use super::mail::Session;
+use super::mail::{Session, greet, offered_xoauth2_only};
 
 /// Where an endpoint puts the request it echoes.
 #[derive(Clone, Copy, Debug)]
@@ -181,28 +181,14 @@ pub fn echoing_mail_server(
     how: SaslEcho,
 ) -> impl Fn(&mut Session) + Send + Sync {
     move |s: &mut Session| {
-        s.send(match protocol {
-            Protocol::Imap => "* OK ready",
-            Protocol::Pop => "+OK ready",
-            Protocol::Smtp => "220 ready",
-        });
+        greet(s, protocol);
         while let Some(line) = s.line() {
             let tag = line.split(' ').next().unwrap_or("").to_string();
             let upper = line.to_ascii_uppercase();
+            if offered_xoauth2_only(s, protocol, &line) {
+                continue;
+            }
             let response = match protocol {
-                Protocol::Imap if upper.contains("CAPABILITY") => {
-                    s.send("* CAPABILITY IMAP4rev1 AUTH=XOAUTH2");
-                    s.send(&format!("{tag} OK done"));
-                    continue;
-                }
-                Protocol::Pop if upper == "CAPA" => {
-                    s.send("+OK\r\nSASL XOAUTH2\r\n.");
-                    continue;
-                }
-                Protocol::Smtp if upper.starts_with("EHLO") => {
-                    s.send("250-x\r\n250 AUTH XOAUTH2");
-                    continue;
-                }
                 Protocol::Imap if upper.contains("AUTHENTICATE") => {
                     s.send("+ ");
                     s.line().unwrap_or_default()

@@ -533,32 +533,44 @@ pub enum Said<'a> {
 /// and what was said; false ends the conversation.
 pub type Answer = fn(&mut Session, &str, Said) -> bool;
 
+/// The plainest greeting of `protocol`.
+pub fn greet(s: &mut Session, protocol: Protocol) {
+    s.send(match protocol {
+        Protocol::Imap => "* OK ready",
+        Protocol::Pop => "+OK ready",
+        Protocol::Smtp => "220 ready",
+    });
+}
+
+/// Answers `line` when it asks for the capabilities, offering XOAUTH2 and no STARTTLS; false
+/// for any other line, which is the caller's to answer.
+pub fn offered_xoauth2_only(s: &mut Session, protocol: Protocol, line: &str) -> bool {
+    let upper = line.to_ascii_uppercase();
+    match protocol {
+        Protocol::Imap if upper.contains("CAPABILITY") => {
+            let tag = line.split(' ').next().unwrap_or("");
+            s.send("* CAPABILITY IMAP4rev1 AUTH=XOAUTH2");
+            s.send(&format!("{tag} OK done"));
+        }
+        Protocol::Pop if upper == "CAPA" => s.send("+OK\r\nSASL XOAUTH2\r\n."),
+        Protocol::Smtp if upper.starts_with("EHLO") => s.send("250-x\r\n250 AUTH XOAUTH2"),
+        _ => return false,
+    }
+    true
+}
+
 /// A server for `protocol` with the plainest greeting and capabilities, offering XOAUTH2 and no
 /// STARTTLS, that leaves the answer to the login and to every other command to `answer`: for
 /// servers that misbehave in one place.
 pub fn xoauth2_only(protocol: Protocol, answer: Answer) -> impl Fn(&mut Session) + Send + Sync {
     move |s: &mut Session| {
-        s.send(match protocol {
-            Protocol::Imap => "* OK ready",
-            Protocol::Pop => "+OK ready",
-            Protocol::Smtp => "220 ready",
-        });
+        greet(s, protocol);
         while let Some(line) = s.line() {
             let tag = line.split(' ').next().unwrap_or("").to_string();
+            if offered_xoauth2_only(s, protocol, &line) {
+                continue;
+            }
             let said = match protocol {
-                Protocol::Imap if line.contains("CAPABILITY") => {
-                    s.send("* CAPABILITY IMAP4rev1 AUTH=XOAUTH2");
-                    s.send(&format!("{tag} OK done"));
-                    continue;
-                }
-                Protocol::Pop if line == "CAPA" => {
-                    s.send("+OK\r\nSASL XOAUTH2\r\n.");
-                    continue;
-                }
-                Protocol::Smtp if line.starts_with("EHLO") => {
-                    s.send("250-x\r\n250 AUTH XOAUTH2");
-                    continue;
-                }
                 Protocol::Imap if line.contains("AUTHENTICATE") => {
                     s.send("+ ");
                     let _ = s.line();

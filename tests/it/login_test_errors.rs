@@ -7,9 +7,8 @@ use mailtoken::testing::sasl::SaslMethod;
 
 use crate::support::base64::decode_text;
 use crate::support::login_test::{Probe, run_trusting, url};
-use crate::support::mail::{
-    Answer, Behaviour, Said, ScriptFn, Session, TestCa, serving, xoauth2_only,
-};
+use crate::support::mail::{Session, TestCa};
+use crate::support::mail_scripts::{Answer, Behaviour, Said, ScriptFn, serving, xoauth2_only};
 use crate::support::{CACHED_TOKEN, UNUSED_TOKEN_ENDPOINT, each_case};
 
 const PROTOCOLS: [(&str, Protocol); 3] = [

@@ -7,7 +7,8 @@ use mailtoken::testing::sasl::SaslMethod;
 
 use crate::support::base64::decode_text;
 use crate::support::login_test::{Probe, expected_sasl};
-use crate::support::mail::{Behaviour, Said, Session, serving, xoauth2_only};
+use crate::support::mail::Session;
+use crate::support::mail_scripts::{Behaviour, Said, serving, xoauth2_only};
 use crate::support::{CACHED_TOKEN, each_case};
 
 /// No line the server received carries a login.

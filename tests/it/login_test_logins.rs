@@ -5,7 +5,7 @@ use mailtoken::testing::mailserver::Protocol;
 use mailtoken::testing::sasl::SaslMethod;
 
 use crate::support::login_test::{Probe, expected_sasl, sasl_lines};
-use crate::support::mail::{Behaviour, serving};
+use crate::support::mail_scripts::{Behaviour, serving};
 use crate::support::{CACHED_TOKEN, UNUSED_TOKEN_ENDPOINT, each_case};
 
 /// Every protocol, each on implicit TLS and STARTTLS, with each mechanism: the names the twelve

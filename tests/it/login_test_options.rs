@@ -11,7 +11,8 @@ use crate::support::base64::{decode_text, encode};
 use crate::support::login_test::{
     Endpoints, Probe, expected_sasl, run_trusting, sasl_lines, url, write_account,
 };
-use crate::support::mail::{Answer, Behaviour, MailServer, Said, TestCa, serving, xoauth2_only};
+use crate::support::mail::{MailServer, TestCa};
+use crate::support::mail_scripts::{Answer, Behaviour, Said, serving, xoauth2_only};
 use crate::support::{CACHED_TOKEN, Sandbox, UNUSED_TOKEN_ENDPOINT, each_case};
 
 /// A server for each protocol (IMAP on implicit TLS, the others on STARTTLS) that `behaviour`

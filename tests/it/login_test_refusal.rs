@@ -6,7 +6,8 @@ use mailtoken::testing::mailserver::Protocol;
 use mailtoken::testing::sasl::SaslMethod;
 
 use crate::support::login_test::{Probe, expected_sasl, sasl_lines};
-use crate::support::mail::{Answer, Behaviour, Said, Session, serving, xoauth2_only};
+use crate::support::mail::Session;
+use crate::support::mail_scripts::{Answer, Behaviour, Said, serving, xoauth2_only};
 use crate::support::{CACHED_TOKEN, FakeServer, Reply, each_case};
 
 const FRESH_TOKEN: &str = "fresh-access-token";

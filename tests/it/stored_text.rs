@@ -7,7 +7,7 @@ use mailtoken::testing::mailserver::Protocol;
 use mailtoken::testing::sasl::SaslMethod;
 
 use crate::support::login_test::Probe;
-use crate::support::mail::{Behaviour, serving};
+use crate::support::mail_scripts::{Behaviour, serving};
 use crate::support::*;
 
 /// A window title, a screen clear, a bell and a right-to-left override, as reproduced.

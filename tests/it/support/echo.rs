@@ -8,7 +8,8 @@ use mailtoken::testing::mailserver::Protocol;
 
 use super::base64::{decode_text, encode};
 use super::http::{FakeServer, Received, Reply, percent_encode};
-use super::mail::{Session, greet, offered_xoauth2_only};
+use super::mail::Session;
+use super::mail_scripts::{greet, offered_xoauth2_only};
 
 /// Where an endpoint puts the request it echoes.
 #[derive(Clone, Copy, Debug)]

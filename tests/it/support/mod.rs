@@ -10,6 +10,7 @@ pub mod http;
 pub mod jwt;
 pub mod login_test;
 pub mod mail;
+pub mod mail_scripts;
 pub mod provider;
 pub mod sandbox;
 pub mod tls_browser;

@@ -33,7 +33,7 @@
 //!   answer, said once), `dns` (MX lookups, a stub resolver of our own).
 //! - `base`: what everything stands on: `error` (the one error type and the exit-status table),
 //!   `log` (stderr only), `redact` (every secret sent, removed from whatever comes back),
-//!   `secret`, `paths`, `private_files` (own files only, atomic durable writes, the lock),
+//!   `secret`, `paths`, `private_files` (own files only, atomic durable writes), `refresh_lock`,
 //!   `terminal`, `held_signals`, `hardening`, `environment`.
 //!
 //! The crate is a binary's library: `main` is the program, and `testing` is what the tests, fuzz

@@ -60,7 +60,11 @@ pub mod paths {
 }
 
 pub mod private_files {
-    pub use crate::base::private_files::{lock, my_uid, write_atomic};
+    pub use crate::base::private_files::{my_uid, write_atomic};
+}
+
+pub mod refresh_lock {
+    pub use crate::base::refresh_lock::lock;
 }
 
 pub mod provider {

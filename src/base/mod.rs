@@ -10,5 +10,6 @@ pub(crate) mod log;
 pub(crate) mod paths;
 pub(crate) mod private_files;
 pub(crate) mod redact;
+pub(crate) mod refresh_lock;
 pub(crate) mod secret;
 pub(crate) mod terminal;

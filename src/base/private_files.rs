@@ -1,24 +1,17 @@
-//! The token file on disk: safe reads, atomic durable writes, and the per-file refresh lock.
+//! The token file on disk: safe reads, and atomic durable writes. The per-file refresh lock is
+//! `refresh_lock`'s.
 //!
 //! A crash at any instant must leave either the old or the new complete file, so a write goes to
 //! a temporary file in the same directory, is fsynced, renamed over the old one, and the directory
 //! is fsynced so the rename itself survives a power cut.
 
-use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
+use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 /// Token files are a few kilobytes; refusing larger ones keeps a wrong path from eating memory.
 pub(crate) const MAX_FILE_SIZE: u64 = 1024 * 1024;
-
-/// How long to wait for another process's refresh before giving up. A refresh is bounded by the
-/// HTTP timeouts, so a lock held longer than this belongs to a stuck process.
-pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(90);
-
-/// How often to retry a busy lock.
-const LOCK_POLL: Duration = Duration::from_millis(20);
 
 /// Why reading a token file failed.
 #[derive(Debug)]
@@ -134,7 +127,7 @@ pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
-fn parent_dir(path: &Path) -> &Path {
+pub(crate) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -329,55 +322,6 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// An exclusive lock on a token file, held until dropped. It lives on a separate `.lock` file
-/// because the token file itself is replaced by rename on every write.
-#[derive(Debug)]
-pub struct RefreshLock {
-    _file: File,
-}
-
-/// Why the lock could not be taken.
-#[derive(Debug)]
-pub enum LockError {
-    TimedOut,
-    Io(io::Error),
-}
-
-/// Takes the exclusive lock for `token_path`, waiting up to `wait` for another holder.
-pub fn lock(token_path: &Path, wait: Duration) -> Result<RefreshLock, LockError> {
-    let lock_path = crate::base::paths::lock_path(token_path);
-    create_private_dir(parent_dir(&lock_path)).map_err(LockError::Io)?;
-    // Never through a link (another user's link could point anywhere), never a FIFO, and only
-    // a lock file of the user's own.
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
-        .open(&lock_path)
-        .map_err(LockError::Io)?;
-    let metadata = file.metadata().map_err(LockError::Io)?;
-    if !metadata.is_file() || metadata.uid() != my_uid() {
-        return Err(LockError::Io(io::Error::other(format!(
-            "{} is not a lock file of this user's",
-            lock_path.display()
-        ))));
-    }
-    let deadline = Instant::now() + wait;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(RefreshLock { _file: file }),
-            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
-                std::thread::sleep(LOCK_POLL)
-            }
-            Err(TryLockError::WouldBlock) => return Err(LockError::TimedOut),
-            Err(TryLockError::Error(e)) => return Err(LockError::Io(e)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,21 +381,6 @@ mod tests {
         write_new_private_file(&path, b"first").unwrap();
         assert!(write_new_private_file(&path, b"second").is_err());
         assert_eq!(fs::read(&path).unwrap(), b"first");
-        fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn lock_is_exclusive_and_times_out() {
-        let dir = temp_dir("lock");
-        let path = dir.join("token");
-        let held = lock(&path, Duration::from_secs(1)).unwrap();
-        // A second open file description conflicts even within one process.
-        assert!(matches!(
-            lock(&path, Duration::from_millis(100)),
-            Err(LockError::TimedOut)
-        ));
-        drop(held);
-        lock(&path, Duration::from_millis(100)).unwrap();
         fs::remove_dir_all(dir).unwrap();
     }
 }

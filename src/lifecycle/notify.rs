@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime};
 use crate::base::log;
 use crate::base::paths;
 use crate::base::private_files;
+use crate::base::refresh_lock;
 use crate::store::tokenfile::Account;
 
 /// The least time between two notifications about one account.
@@ -111,9 +112,9 @@ pub(crate) fn sign_in_needed(account: &Account, name: &str, email: Option<&str>,
 fn due(state_dir: &Path, token_path: &Path) -> std::io::Result<bool> {
     private_files::create_private_dir(state_dir)?;
     let stamp = state_dir.join(stamp_name(token_path));
-    let _lock = private_files::lock(&stamp, STATE_LOCK_WAIT).map_err(|e| match e {
-        private_files::LockError::Io(e) => e,
-        private_files::LockError::TimedOut => std::io::Error::other("its lock is held"),
+    let _lock = refresh_lock::lock(&stamp, STATE_LOCK_WAIT).map_err(|e| match e {
+        refresh_lock::LockError::Io(e) => e,
+        refresh_lock::LockError::TimedOut => std::io::Error::other("its lock is held"),
     })?;
     if let Ok(modified) = std::fs::metadata(&stamp).and_then(|m| m.modified()) {
         let age = SystemTime::now()

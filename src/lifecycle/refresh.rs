@@ -11,7 +11,7 @@ use chrono::Utc;
 use crate::base::error::{Error, ExitStatus, Result};
 use crate::base::held_signals;
 use crate::base::log;
-use crate::base::private_files;
+use crate::base::refresh_lock;
 use crate::base::secret::Secret;
 use crate::lifecycle::account_state::State;
 use crate::oauth::grant::{self, GrantFailure, Granted};
@@ -102,7 +102,7 @@ pub(crate) fn current_token_from(
     let wait = if still_valid {
         BUSY_WAIT_WITH_VALID_TOKEN
     } else {
-        private_files::LOCK_WAIT
+        refresh_lock::LOCK_WAIT
     };
     // A lock that cannot be had at all (a read-only directory that has no lock file yet) stops
     // the refresh, not the token that still works.

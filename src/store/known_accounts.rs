@@ -17,6 +17,7 @@ use crate::base::error::{Error, Result};
 use crate::base::log;
 use crate::base::paths;
 use crate::base::private_files;
+use crate::base::refresh_lock;
 
 /// The file's name in the accounts directory; hidden, so it is never taken for an account.
 pub(crate) const FILE_NAME: &str = ".elsewhere";
@@ -207,10 +208,10 @@ fn remembered(dir: &Path) -> Vec<PathBuf> {
 /// Changes the list under its lock, so two sign-ins at once both end up in it.
 fn update(dir: &Path, change: impl FnOnce(&mut Vec<PathBuf>)) {
     let list = dir.join(FILE_NAME);
-    let written = private_files::lock(&list, LOCK_WAIT)
+    let written = refresh_lock::lock(&list, LOCK_WAIT)
         .map_err(|error| match error {
-            private_files::LockError::TimedOut => "another mailtoken process holds its lock".into(),
-            private_files::LockError::Io(e) => e.to_string(),
+            refresh_lock::LockError::TimedOut => "another mailtoken process holds its lock".into(),
+            refresh_lock::LockError::Io(e) => e.to_string(),
         })
         .and_then(|_lock| {
             let mut paths = remembered(dir);

@@ -468,7 +468,7 @@ fn a_busy_lock_does_not_hold_back_a_token_that_still_works() {
     let server = new_access(None);
     // Inside the refresh margin, so a refresh is due, but still valid for two minutes.
     let path = sandbox.account(&server.token_endpoint(), minutes_from_now(2));
-    let _held = mailtoken::testing::private_files::lock(&path, Duration::from_secs(1)).unwrap();
+    let _held = mailtoken::testing::refresh_lock::lock(&path, Duration::from_secs(1)).unwrap();
 
     let started = Instant::now();
     let run = sandbox.run(&[&path]);

@@ -12,7 +12,8 @@ use super::recovery;
 use super::remembered;
 use crate::base::error::{Error, Result};
 use crate::base::paths;
-use crate::base::private_files::{self, LockError, RefreshLock, Reserved};
+use crate::base::private_files::{self, Reserved};
+use crate::base::refresh_lock::{self, LockError, RefreshLock};
 use crate::store::encryption::EncryptionSpec;
 
 /// Room taken beside the token file before a refresh token is spent: where its result goes.
@@ -124,12 +125,12 @@ impl Account {
 
     /// Takes the exclusive refresh lock on this token file.
     pub(crate) fn lock(&self) -> Result<RefreshLock> {
-        self.lock_waiting(private_files::LOCK_WAIT)
+        self.lock_waiting(refresh_lock::LOCK_WAIT)
     }
 
     /// Takes the lock, waiting at most `wait` for another holder.
     pub(crate) fn lock_waiting(&self, wait: std::time::Duration) -> Result<RefreshLock> {
-        private_files::lock(&self.real_path()?, wait).map_err(|error| match error {
+        refresh_lock::lock(&self.real_path()?, wait).map_err(|error| match error {
             LockError::TimedOut => Error::temporary(format!(
                 "another mailtoken process has been refreshing {} for over {} s",
                 self.path.display(),

@@ -16,7 +16,6 @@ use chrono::Utc;
 use crate::base::error::{Error, ExitStatus, Result};
 use crate::base::log;
 use crate::cli::settings::Settings;
-use crate::lifecycle::account_state::State;
 use crate::lifecycle::accounts;
 use crate::lifecycle::notify;
 use crate::lifecycle::refresh;
@@ -102,22 +101,16 @@ fn check_one(account: &Account, keepalive: chrono::Duration) -> (Outcome, Option
         Err(error) => return (Outcome::Failed(error), None),
     };
     let email = Some(loaded.token.email.clone()).filter(|e| !e.is_empty());
-    let now = Utc::now();
-    let state = State::decide(&loaded.token, account.remembered(&loaded).as_ref(), now);
-    if let Some(error) = state.sign_in_error(account) {
-        return (Outcome::Failed(error), email);
-    }
     let token = &loaded.token;
     // A login with no user ends with its client, not with disuse: no keep-alive needed.
     let idle = token.flow != Flow::Clientcredentials
         && token
             .access_token_obtained
-            .is_none_or(|at| now - at >= keepalive);
-    if state == State::Ok && !idle {
-        return (Outcome::Fine, email);
-    }
+            .is_none_or(|at| Utc::now() - at >= keepalive);
     let before = token.access_token.clone();
-    // From this reading: the refresh re-reads under the lock only if the file changed since.
+    // The ordinary call's decision, from this reading: an ended login fails as it would for a
+    // mail client, a valid token used recently is fine as it is, anything else (expiring,
+    // expired, idle) is refreshed, re-reading under the lock only if the file changed since.
     let outcome = match refresh::current_token_from(account, loaded, &Overrides::default(), idle) {
         Ok(current) if current.token.access_token != before => Outcome::Refreshed,
         Ok(_) => Outcome::Fine,

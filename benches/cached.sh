@@ -61,17 +61,20 @@ hyperfine --warmup 50 --runs "${RUNS:-1000}" -N --style basic \
     -n mailtoken "$binary $token" \
     -n daemon "$work/daemon show $work/daemon.sock" "${pizauth[@]}" >&2
 
-# Instructions, user space, the whole process (the dynamic loader included).
+# Instructions, user space, the whole process (the dynamic loader included); the profile stays in
+# $work/NAME.callgrind, its symbols as the binary names them.
 instructions() {
-    valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" "$@" 2>&1 >/dev/null |
-        sed -n 's/.*Collected : //p'
+    local name=$1
+    shift
+    valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/$name.callgrind" "$@" \
+        2>&1 >/dev/null | sed -n 's/.*Collected : //p'
 }
-mailtoken_ir=$(instructions "$binary" "$token")
-# Which functions the cached path ran, as the binary names them, and where hot-text.ld put them.
-valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/hot.out" "$binary" "$token" >/dev/null 2>&1
+mailtoken_ir=$(instructions mailtoken "$binary" "$token")
+# Which functions the cached path ran, and where hot-text.ld put them.
+benches/ran-functions.sh "$work/mailtoken.callgrind" > "$work/ran"
 readelf -SW "$binary" | sed 's/^ *\[ *[0-9]*\]//' | awk '$1 == ".text.hot" {print $3, $5}' > "$work/hot.range"
 nm --defined-only "$binary" > "$work/symbols"
-cat_ir=$(instructions cat "$token")
+cat_ir=$(instructions cat cat "$token")
 
 # Peak RSS moves by a few hundred KiB from run to run (which pages the kernel maps around each
 # fault): the median of 21.
@@ -82,7 +85,7 @@ rss_kib=$(median_rss "$binary" "$token")
 cat_rss_kib=$(median_rss cat "$token")
 
 python3 - "$work/times.json" "$rss_kib" "$cat_rss_kib" "$mailtoken_ir" "$cat_ir" "$work" <<'PY'
-import json, re, sys
+import json, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 cat, ours = results["cat"]["mean"], results["mailtoken"]["mean"]
 ratio = ours / cat
@@ -94,20 +97,12 @@ print(f"mailtoken TOKENFILE: {ours * 1000:.3f} ms mean, {ours_ir / 1e6:.2f} M in
 ok = ratio <= 1.5 and rss_mib <= 5 and ours_ir <= 1_200_000
 # Hot text: the share of the Rust functions the call ran that lie in .text.hot.
 work = sys.argv[6]
-names, ran = {}, set()
-for line in open(f"{work}/hot.out"):
-    m = re.match(r"^(c?fn)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
-    if m:
-        if m[3]:
-            names[m[2]] = m[3]
-        if m[1] == "fn":
-            ran.add(m[2])
 where = {}
 for line in open(f"{work}/symbols"):
     fields = line.split()
     if len(fields) == 3:
         where[fields[2]] = int(fields[0], 16)
-rust = [where[names[i]] for i in ran if names.get(i, "").startswith(("_ZN", "_R")) and names[i] in where]
+rust = [where[name] for name in open(f"{work}/ran").read().split() if name in where]
 hot = open(f"{work}/hot.range").read().split()
 start, size = (int(hot[0], 16), int(hot[1], 16)) if hot else (0, 0)
 placed = sum(start <= address < start + size for address in rust)

@@ -30,16 +30,7 @@ valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/callgrind.ou
     echo "SECTIONS"
     echo "{"
     echo "  .text.hot : {"
-    # `fn=(ID)` lines are the functions that ran; a name is given with its ID the first time it
-    # appears, which may be a callee's `cfn=` line. Rust's own symbols (_ZN legacy, _R v0) are
-    # all in the binary; the C library's are not ours to place.
-    awk '/^c?fn=\(/ {
-            id = $0; sub(/^c?fn=\(/, "", id); sub(/\).*/, "", id)
-            name = $0; if (sub(/^c?fn=\([0-9]+\) /, "", name)) names[id] = name
-            if ($0 ~ /^fn=/) ran[id] = 1
-        }
-        END { for (id in ran) if (id in names) print names[id] }' "$work/callgrind.out" |
-        grep -E '^(_ZN|_R)' |
+    benches/ran-functions.sh "$work/callgrind.out" |
         sed -e 's/17h[0-9a-f]\{16\}E\(\.llvm\.[0-9]*\)\{0,1\}$/17h*/' -e 's/\.llvm\.[0-9]*$/*/' |
         LC_ALL=C sort -u |
         sed 's/.*/    *(.text.& .text.unlikely.&)/'

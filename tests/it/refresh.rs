@@ -461,8 +461,10 @@ fn a_symlinked_token_file_stays_a_symlink_and_its_target_is_updated() {
 }
 
 /// An expired account encrypted with a pipe whose every run, encryption or decryption, is
-/// written down in `log`.
+/// written down; with the sandbox and the token endpoint it refreshes against.
 struct CountedPipes {
+    sandbox: Sandbox,
+    server: FakeServer,
     path: std::path::PathBuf,
     encrypt: String,
     decrypt: String,
@@ -470,7 +472,9 @@ struct CountedPipes {
 }
 
 impl CountedPipes {
-    fn expired_account(sandbox: &Sandbox, server: &FakeServer) -> CountedPipes {
+    fn expired_account() -> CountedPipes {
+        let sandbox = Sandbox::new();
+        let server = FakeServer::answering(Reply::token("new-access", Some("refresh-2"), 3600));
         let log = sandbox.path("runs");
         let counting = |word: &str| format!("sh -c 'echo {word} >> {}; exec cat'", log.display());
         let (encrypt, decrypt) = (counting("encrypt"), counting("decrypt"));
@@ -481,12 +485,38 @@ impl CountedPipes {
         let path = sandbox.path("account");
         write_private(&path, token.to_json());
         CountedPipes {
+            sandbox,
+            server,
             path,
             encrypt,
             decrypt,
             log,
         }
     }
+
+    /// `mailtoken FLAGS --encryption-pipe .. --decryption-pipe .. ACCOUNT`.
+    fn run(&self, flags: &[&str]) -> Run {
+        let pipes = [
+            "--encryption-pipe",
+            &self.encrypt,
+            "--decryption-pipe",
+            &self.decrypt,
+            self.path.to_str().unwrap(),
+        ];
+        self.sandbox.run(&[flags, &pipes].concat())
+    }
+
+    /// The pipe's runs so far, one word a line; the record then starts afresh.
+    fn runs(&self) -> String {
+        let runs = std::fs::read_to_string(&self.log).unwrap();
+        std::fs::remove_file(&self.log).unwrap();
+        runs
+    }
+}
+
+/// How many of `runs` were `word`.
+fn count(runs: &str, word: &str) -> usize {
+    runs.lines().filter(|line| *line == word).count()
 }
 
 #[test]
@@ -495,62 +525,30 @@ fn a_refresh_encrypts_once_and_decrypts_at_most_twice() {
     // reads the file (1), reuses that reading under the lock when the file is unchanged, takes
     // the room for the write without encrypting, then encrypts once and reads the result back
     // (2) before it replaces anything.
-    let sandbox = Sandbox::new();
-    let server = FakeServer::answering(Reply::token("new-access", Some("refresh-2"), 3600));
-    let CountedPipes {
-        path,
-        encrypt,
-        decrypt,
-        log,
-    } = CountedPipes::expired_account(&sandbox, &server);
-    let args = [
-        "--encryption-pipe",
-        &encrypt,
-        "--decryption-pipe",
-        &decrypt,
-        path.to_str().unwrap(),
-    ];
+    let account = CountedPipes::expired_account();
 
-    sandbox.run(&args).expect(0, "new-access\n");
-    let runs = std::fs::read_to_string(&log).unwrap();
-    let count = |word: &str| runs.lines().filter(|line| *line == word).count();
-    assert_eq!(count("encrypt"), 1, "{runs}");
-    assert!(count("decrypt") <= 2, "{runs}");
+    account.run(&[]).expect(0, "new-access\n");
+    let runs = account.runs();
+    assert_eq!(count(&runs, "encrypt"), 1, "{runs}");
+    assert!(count(&runs, "decrypt") <= 2, "{runs}");
 
     // The cached call decrypts once, and nothing else.
-    std::fs::remove_file(&log).unwrap();
-    sandbox.run(&args).expect(0, "new-access\n");
-    assert_eq!(std::fs::read_to_string(&log).unwrap(), "decrypt\n");
+    account.run(&[]).expect(0, "new-access\n");
+    assert_eq!(account.runs(), "decrypt\n");
 }
 
 #[test]
 fn check_refreshes_from_its_own_reading() {
     // `--check` reads each account to judge it; an expired one is refreshed from that reading
     // (reused under the lock while the file is unchanged), not from a second decryption.
-    let sandbox = Sandbox::new();
-    let server = FakeServer::answering(Reply::token("new-access", Some("refresh-2"), 3600));
-    let CountedPipes {
-        path,
-        encrypt,
-        decrypt,
-        log,
-    } = CountedPipes::expired_account(&sandbox, &server);
+    let account = CountedPipes::expired_account();
 
-    let run = sandbox.run(&[
-        "--check",
-        "--encryption-pipe",
-        &encrypt,
-        "--decryption-pipe",
-        &decrypt,
-        path.to_str().unwrap(),
-    ]);
-    run.expect_code(0);
-    assert_eq!(server.requests().len(), 1, "one refresh");
-    let runs = std::fs::read_to_string(&log).unwrap();
-    let count = |word: &str| runs.lines().filter(|line| *line == word).count();
-    assert_eq!(count("encrypt"), 1, "{runs}");
+    account.run(&["--check"]).expect_code(0);
+    assert_eq!(account.server.requests().len(), 1, "one refresh");
+    let runs = account.runs();
+    assert_eq!(count(&runs, "encrypt"), 1, "{runs}");
     assert_eq!(
-        count("decrypt"),
+        count(&runs, "decrypt"),
         2,
         "the reading and the write's read-back: {runs}"
     );

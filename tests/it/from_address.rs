@@ -8,24 +8,28 @@ use crate::support::*;
 /// An authcode sign-in of `address` with no provider named, its stdin closed: it prints what it
 /// chose and the sign-in URL, then ends as no address is pasted.
 fn sign_in_as(address: &str, dns: &FakeDns) -> Run {
+    sign_in_with(address, dns, &[])
+}
+
+/// The same sign-in with `flags` added.
+fn sign_in_with(address: &str, dns: &FakeDns, flags: &[&str]) -> Run {
     let sandbox = Sandbox::new();
     let env = dns.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    sandbox.run_with(
-        &[
-            sandbox.path("account").to_str().unwrap(),
-            "--authorize",
-            "--authflow",
-            "authcode",
-            "--email",
-            address,
-            "--client-id",
-            "my-client",
-            "--client-secret",
-            "",
-        ],
-        &env,
-    )
+    let account = sandbox.path("account");
+    let sign_in = [
+        account.to_str().unwrap(),
+        "--authorize",
+        "--authflow",
+        "authcode",
+        "--email",
+        address,
+        "--client-id",
+        "my-client",
+        "--client-secret",
+        "",
+    ];
+    sandbox.run_with(&[&sign_in, flags].concat(), &env)
 }
 
 /// Google Workspace's exchangers ("Set up MX records for Google Workspace") and a Microsoft 365
@@ -140,26 +144,7 @@ fn a_resolver_that_never_answers_costs_only_its_deadline() {
 #[test]
 fn a_provider_given_is_never_second_guessed() {
     let dns = zone();
-    let sandbox = Sandbox::new();
-    let env = dns.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let run = sandbox.run_with(
-        &[
-            sandbox.path("account").to_str().unwrap(),
-            "--authorize",
-            "--authflow",
-            "authcode",
-            "--provider",
-            "google",
-            "--email",
-            "someone@contoso.example",
-            "--client-id",
-            "my-client",
-            "--client-secret",
-            "",
-        ],
-        &env,
-    );
+    let run = sign_in_with("someone@contoso.example", &dns, &["--provider", "google"]);
     run.never_says("signing in with --provider");
     run.says("https://accounts.google.com/o/oauth2/auth?");
     assert!(dns.queries.lock().unwrap().is_empty());

@@ -17,7 +17,7 @@ use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use super::attempt::{Attempt, DEADLINE_FACTOR, seconds};
 use super::failure::{Failure, Kind};
 use super::transcript::SharedTranscript;
-use crate::mail::mailserver::{MailEndpoint, Tls, default_port};
+use crate::mail::mailserver::MailEndpoint;
 
 /// More than this from one server during a login test is a misbehaving server, not a mailbox.
 const MAX_RECEIVED: usize = 1024 * 1024;
@@ -354,20 +354,12 @@ fn starttls_hint(endpoint: &MailEndpoint) -> String {
         "--{}-endpoint",
         endpoint.protocol.name().to_ascii_lowercase()
     );
-    let starttls = MailEndpoint {
-        tls: Tls::StartTls,
-        ..endpoint.clone()
-    };
-    let tls_port = MailEndpoint {
-        port: default_port(endpoint.protocol, Tls::Implicit),
-        ..endpoint.clone()
-    };
     format!(
         "port {} is not a TLS port: try {flag} {} (STARTTLS) or {flag} {} (TLS), and sign in \
          again with the one that works so the account keeps it",
         endpoint.port,
-        starttls.url(),
-        tls_port.url()
+        endpoint.with_starttls().url(),
+        endpoint.at_implicit_tls_port().url()
     )
 }
 

@@ -135,8 +135,7 @@ impl Imap<'_> {
 
     /// STARTTLS (RFC 3501 section 6.2.1), refusing to go on when the server does not offer it.
     fn start_tls(mut self) -> Result<Self, Failure> {
-        let host = &self.lines.attempt.endpoint.host;
-        let implicit_example = format!("imaps://{host}:993");
+        let implicit_example = self.lines.attempt.endpoint.at_implicit_tls_port().url();
         let agreed = self.agree_to_start_tls(&implicit_example);
         let Imap {
             lines,

@@ -127,7 +127,7 @@ impl Pop<'_> {
     /// STLS, when the capabilities offer it or the server has no CAPA to say; the token is never
     /// sent in the clear.
     fn start_tls(mut self, capabilities: Option<&[String]>) -> Result<Self, Failure> {
-        let host = &self.lines.attempt.endpoint.host;
+        let implicit_example = self.lines.attempt.endpoint.at_implicit_tls_port().url();
         let offered = capabilities.is_none_or(|lines| capability(lines, "STLS").is_some());
         let reply = if offered {
             Some(self.command("STLS", "starting TLS")?)
@@ -146,11 +146,10 @@ impl Pop<'_> {
                 )
                 .reply(reply)
                 .hint(format!(
-                    "use the server's implicit-TLS endpoint if it has one, e.g. pop3s://{host}:995"
+                    "use the server's implicit-TLS endpoint if it has one, e.g. {implicit_example}"
                 )));
             }
         }
-        let implicit_example = format!("pop3s://{host}:995");
         self.lines = self.lines.start_tls("STLS", &implicit_example)?;
         Ok(self)
     }

@@ -191,7 +191,7 @@ impl Smtp<'_> {
     /// STARTTLS when EHLO offered it (`offered`), then EHLO again; returns the mechanisms offered
     /// over TLS. The token is never sent in the clear.
     fn start_tls(mut self, offered: bool) -> Result<(Self, Vec<String>), Failure> {
-        let host = &self.lines.attempt.endpoint.host;
+        let implicit_example = self.lines.attempt.endpoint.at_implicit_tls_port().url();
         if !offered {
             self.quit();
             return Err(Failure::new(
@@ -200,7 +200,7 @@ impl Smtp<'_> {
                  connection",
             )
             .hint(format!(
-                "use the server's implicit-TLS endpoint if it has one, e.g. smtps://{host}:465"
+                "use the server's implicit-TLS endpoint if it has one, e.g. {implicit_example}"
             )));
         }
         let doing = "starting TLS";
@@ -213,7 +213,6 @@ impl Smtp<'_> {
             }
             return Err(failure);
         }
-        let implicit_example = format!("smtps://{host}:465");
         self.lines = self.lines.start_tls("STARTTLS", &implicit_example)?;
         // What the server offered in the clear is forgotten (RFC 3207 section 4.2).
         let (mechanisms, _) = self.ehlo()?;

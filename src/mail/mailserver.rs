@@ -78,6 +78,24 @@ impl MailEndpoint {
         })
     }
 
+    /// The same server at the protocol's implicit-TLS port (993, 995, 465): what to suggest for
+    /// a STARTTLS endpoint without STARTTLS, or for a port that speaks no TLS.
+    pub(crate) fn at_implicit_tls_port(&self) -> MailEndpoint {
+        MailEndpoint {
+            tls: Tls::Implicit,
+            port: default_port(self.protocol, Tls::Implicit),
+            ..self.clone()
+        }
+    }
+
+    /// The same host and port with STARTTLS.
+    pub(crate) fn with_starttls(&self) -> MailEndpoint {
+        MailEndpoint {
+            tls: Tls::StartTls,
+            ..self.clone()
+        }
+    }
+
     /// The URL form stored in token files and shown in messages.
     pub fn url(&self) -> String {
         let scheme = match (self.protocol, self.tls) {
@@ -130,7 +148,7 @@ fn split_host_port(text: &str) -> Result<(&str, Option<u16>), String> {
     }
 }
 
-pub(crate) fn default_port(protocol: Protocol, tls: Tls) -> u16 {
+fn default_port(protocol: Protocol, tls: Tls) -> u16 {
     match (protocol, tls) {
         (Protocol::Imap, Tls::Implicit) => 993,
         (Protocol::Imap, Tls::StartTls) => 143,
@@ -223,5 +241,22 @@ mod tests {
         assert!(MailEndpoint::parse(Protocol::Imap, "http://x").is_err());
         assert!(MailEndpoint::parse(Protocol::Imap, "imaps://x:99999").is_err());
         assert!(MailEndpoint::parse(Protocol::Imap, "imaps://:993").is_err());
+    }
+
+    #[test]
+    fn the_suggested_endpoints_keep_the_host_and_change_only_what_they_say() {
+        let plain = MailEndpoint::parse(Protocol::Smtp, "smtps://[2001:db8::1]:587").unwrap();
+        assert_eq!(plain.with_starttls().url(), "smtp://[2001:db8::1]:587");
+        assert_eq!(
+            plain.at_implicit_tls_port().url(),
+            "smtps://[2001:db8::1]:465"
+        );
+        let imap = MailEndpoint::parse(Protocol::Imap, "imap://mail.example:143").unwrap();
+        assert_eq!(
+            imap.at_implicit_tls_port().url(),
+            "imaps://mail.example:993"
+        );
+        let pop = MailEndpoint::parse(Protocol::Pop, "pop3://mail.example:110").unwrap();
+        assert_eq!(pop.at_implicit_tls_port().url(), "pop3s://mail.example:995");
     }
 }

@@ -74,7 +74,10 @@ impl age::Recipient for SelfRecipient {
 }
 
 /// Opens the stanza with the identity's secret and public key: `None` when it is not this
-/// stanza's type or not for this identity, so the next stanza or identity is tried.
+/// stanza's type, not for this identity, or not well formed, so the next stanza or identity is
+/// tried. A malformed stanza of this type is not an error of the file: other age
+/// implementations skip it as a type they do not know and open the file through its X25519
+/// stanza, and so does mailtoken. Only the X25519 stanza's verdict may call a file damaged.
 pub(crate) fn unwrap(
     secret: &[u8; 32],
     public: &[u8; 32],
@@ -83,15 +86,15 @@ pub(crate) fn unwrap(
     if stanza.tag != TAG {
         return None;
     }
-    let salt = match &stanza.args[..] {
-        [arg] => match base64::engine::general_purpose::STANDARD_NO_PAD.decode(arg) {
-            Ok(salt) if salt.len() == SALT_BYTES => salt,
-            _ => return Some(Err(DecryptError::InvalidHeader)),
-        },
-        _ => return Some(Err(DecryptError::InvalidHeader)),
+    let [arg] = &stanza.args[..] else {
+        return None;
     };
+    let salt = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(arg)
+        .ok()
+        .filter(|salt| salt.len() == SALT_BYTES)?;
     if stanza.body.len() != FILE_KEY_BYTES + 16 {
-        return Some(Err(DecryptError::InvalidHeader));
+        return None;
     }
     let key = wrapping_key(secret, public, &salt);
     let file_key = Zeroizing::new(aead_decrypt(&key, FILE_KEY_BYTES, &stanza.body).ok()?);
@@ -181,6 +184,58 @@ mod tests {
         // Nor the right secret bound to another public key.
         let (secret, _) = keys(&identity);
         assert!(decrypt(&OnlySelf { secret, public }, &ciphertext).is_err());
+    }
+
+    /// Writes a stanza of mailtoken's type that is not well formed, as another program might.
+    struct MalformedSelf(Vec<String>, usize);
+
+    impl age::Recipient for MalformedSelf {
+        fn wrap_file_key(
+            &self,
+            _: &FileKey,
+        ) -> Result<(Vec<Stanza>, HashSet<String>), EncryptError> {
+            let stanza = Stanza {
+                tag: TAG.to_string(),
+                args: self.0.clone(),
+                body: vec![7; self.1],
+            };
+            Ok((vec![stanza], HashSet::new()))
+        }
+    }
+
+    #[test]
+    fn a_malformed_own_stanza_is_passed_over_for_the_x25519_one() {
+        let identity = age::x25519::Identity::generate();
+        let text = format!(
+            "# public key: {}\n{}\n",
+            identity.to_public(),
+            identity.to_string().expose_secret()
+        );
+        let known = super::super::known_public_key::KnownPublicKey::from_identity_file(&text)
+            .expect("an identity file with its public key");
+        let good_salt = base64::engine::general_purpose::STANDARD_NO_PAD.encode([1u8; SALT_BYTES]);
+        for malformed in [
+            MalformedSelf(vec!["not base64!".into()], FILE_KEY_BYTES + 16),
+            MalformedSelf(vec!["AAAA".into()], FILE_KEY_BYTES + 16),
+            MalformedSelf(vec![], FILE_KEY_BYTES + 16),
+            MalformedSelf(vec![good_salt.clone(), "extra".into()], FILE_KEY_BYTES + 16),
+            MalformedSelf(vec![good_salt.clone()], 3),
+        ] {
+            let x25519 = identity.to_public();
+            let recipients: [&dyn age::Recipient; 2] = [&malformed, &x25519];
+            let encryptor = age::Encryptor::with_recipients(recipients.into_iter()).unwrap();
+            let mut ciphertext = Vec::new();
+            let mut writer = encryptor.wrap_output(&mut ciphertext).unwrap();
+            writer.write_all(b"the token file").unwrap();
+            writer.finish().unwrap();
+            assert_eq!(
+                decrypt(&known, &ciphertext).unwrap(),
+                b"the token file",
+                "args {:?}, body of {} bytes",
+                malformed.0,
+                malformed.1
+            );
+        }
     }
 
     #[test]

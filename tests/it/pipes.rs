@@ -139,3 +139,32 @@ fn a_pipe_can_still_ask_on_the_terminal() {
         "the pipe could not ask"
     );
 }
+
+/// Issue #30, item 3: the deadline covers the pipe's whole life, not only its output. A pipe that
+/// prints, closes its output and lives on was waited for until it exited on its own.
+#[test]
+fn a_pipe_that_closes_its_output_and_lives_on_is_ended_at_the_deadline() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.path("account");
+    write_private(&path, b"anything");
+    let script = sandbox.path("lingering");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho $$ > '{}'\ncat\nexec >&-\nexec sleep 30\n",
+            sandbox.path("sleeper").display()
+        ),
+    )
+    .unwrap();
+    set_mode(&script, 0o700);
+    let started = Instant::now();
+    let run = sandbox.run_with(
+        &[
+            path.to_str().unwrap(),
+            "--decryption-pipe",
+            script.to_str().unwrap(),
+        ],
+        &[("MAILTOKEN_PIPE_TIMEOUT", "2")],
+    );
+    stopped_at_the_deadline(&sandbox, &run, started);
+}

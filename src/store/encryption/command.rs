@@ -6,6 +6,8 @@
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
@@ -15,16 +17,16 @@ use crate::base::error::{Error, Result};
 
 /// How long gpg or a pipe may take: long enough to type a passphrase into a pinentry, short
 /// enough that a mail client is not held forever by one that waits for nobody.
-const PIPE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+const PIPE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Environment variable overriding `PIPE_TIMEOUT`, in seconds.
 pub(crate) const PIPE_TIMEOUT_VARIABLE: &str = "MAILTOKEN_PIPE_TIMEOUT";
 
-fn pipe_deadline() -> std::time::Duration {
+fn pipe_deadline() -> Duration {
     crate::base::environment::seconds_from_env(
         PIPE_TIMEOUT_VARIABLE,
         PIPE_TIMEOUT,
-        std::time::Duration::from_secs(1_000_000_000),
+        Duration::from_secs(1_000_000_000),
     )
 }
 
@@ -114,8 +116,11 @@ fn pipe_argv(command: &str, flag: &str) -> Result<Vec<String>> {
 /// Runs `argv` with `input` on its stdin and returns its stdout. Secrets travel through the pipes,
 /// never the argument list; stderr stays with the user so gpg can explain itself.
 ///
-/// At the deadline the filter is killed with everything it started (`stopping`), and its output
-/// is no longer waited for: a child that escaped (a daemon) may hold the pipe open for ever.
+/// One deadline covers the filter's whole life: its output, its exit, and our writing of its
+/// input. A filter that closes its output and goes on living (`sh -c 'cat; exec >&-; sleep 30'`)
+/// has not finished, since only its exit status says whether the output is whole. At the
+/// deadline the filter is killed with everything it started (`stopping`), and nothing more is
+/// waited for but its own exit: a child that escaped (a daemon) may hold a pipe open for ever.
 fn run_filter(argv: Vec<String>, input: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
     let (program, args) = argv.split_first().ok_or("empty command")?;
     let grouping = Grouping::for_here();
@@ -131,17 +136,19 @@ fn run_filter(argv: Vec<String>, input: &[u8]) -> std::result::Result<Zeroizing<
         .map_err(|e| format!("cannot run {program}: {e}"))?;
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let mut stdout = child.stdout.take().expect("stdout is piped");
-    let deadline = pipe_deadline();
+    let allowed = pipe_deadline();
+    let deadline = Instant::now() + allowed;
     // Write and read at once: a filter that fills its stdout pipe before draining stdin would
     // otherwise deadlock with us. The threads own what they touch, so that they can be left
     // behind at the deadline.
     let input = Zeroizing::new(input.to_vec());
-    let writer = std::thread::spawn(move || {
+    let (wrote, writing) = mpsc::channel();
+    std::thread::spawn(move || {
         let result = stdin.write_all(&input);
         drop(stdin);
-        result
+        let _ = wrote.send(result);
     });
-    let (finished, reading) = std::sync::mpsc::channel();
+    let (finished, reading) = mpsc::channel();
     std::thread::spawn(move || {
         let mut output = Zeroizing::new(Vec::new());
         let read = (&mut stdout)
@@ -149,20 +156,22 @@ fn run_filter(argv: Vec<String>, input: &[u8]) -> std::result::Result<Zeroizing<
             .read_to_end(&mut output);
         let _ = finished.send((output, read));
     });
+    let outcome = within(deadline, &reading).and_then(|(output, read)| {
+        let status = exit_within(deadline, &mut child)?;
+        let written = within(deadline, &writing)?;
+        Some((output, read, status, written))
+    });
     // A filter that hangs (gpg waiting for a pinentry no one sees, a wrapper's child asleep) is
     // stopped at the deadline, and nothing more is waited for but its own exit.
-    let Ok((output, read)) = reading.recv_timeout(deadline) else {
+    let Some((output, read, status, written)) = outcome else {
         grouping.kill(&mut child);
         let _ = child.wait();
         return Err(format!(
             "{program} did not finish within {} s (set {PIPE_TIMEOUT_VARIABLE} for more)",
-            deadline.as_secs()
+            allowed.as_secs()
         ));
     };
-    let written = writer.join().expect("the writer thread does not panic");
-    let status = child
-        .wait()
-        .map_err(|e| format!("{program} did not finish: {e}"))?;
+    let status = status.map_err(|e| format!("{program} did not finish: {e}"))?;
     if !status.success() {
         return Err(format!("{program} failed ({status})"));
     }
@@ -179,6 +188,34 @@ fn run_filter(argv: Vec<String>, input: &[u8]) -> std::result::Result<Zeroizing<
         ));
     }
     Ok(output)
+}
+
+/// What `receiver` gets before `deadline`; `None` when the deadline passes first.
+fn within<T>(deadline: Instant, receiver: &mpsc::Receiver<T>) -> Option<T> {
+    receiver
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .ok()
+}
+
+/// How often the filter is asked whether it has exited, once its output has ended: a filter
+/// normally exits with its output, so the first look nearly always finds it done.
+const EXIT_POLL: Duration = Duration::from_millis(5);
+
+/// The filter's exit status, if it exits before `deadline` (`None` otherwise).
+fn exit_within(
+    deadline: Instant,
+    child: &mut std::process::Child,
+) -> Option<std::io::Result<std::process::ExitStatus>> {
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(Ok(status)),
+            Err(e) => return Some(Err(e)),
+            Ok(None) if Instant::now() >= deadline => return None,
+            Ok(None) => std::thread::sleep(
+                EXIT_POLL.min(deadline.saturating_duration_since(Instant::now())),
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -161,8 +161,8 @@ pub(crate) fn current_token_from(
         }
     };
 
-    // Grant. From the request until its answer is stored, SIGTERM, SIGINT and SIGHUP wait: the
-    // provider may already have rotated the refresh token.
+    // Grant. From the request until its answer is stored, every signal that would end the process
+    // waits (`held_signals`): the provider may already have rotated the refresh token.
     let _held = held_signals::hold();
     let requested_at = Utc::now();
     let granted = match request_new_token(&for_request) {

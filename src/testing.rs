@@ -63,6 +63,10 @@ pub mod private_files {
     pub use crate::base::private_files::{my_uid, write_atomic};
 }
 
+pub mod redact {
+    pub use crate::base::redact::{remember, scrub};
+}
+
 pub mod refresh_lock {
     pub use crate::base::refresh_lock::lock;
 }

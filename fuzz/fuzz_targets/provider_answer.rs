@@ -101,8 +101,13 @@ fuzz_target!(|data: &[u8]| {
         assert!(!error.to_string().contains(['\r', '\u{1b}']), "{error}");
     }
 
-    // The sanitiser itself: safe, bounded and idempotent on any text.
+    // The sanitiser itself: safe, bounded and idempotent on any text, with a secret remembered
+    // so that its scrub, escapes and encodings included, runs on every input.
+    static SECRET: std::sync::Once = std::sync::Once::new();
+    SECRET.call_once(|| mailtoken::testing::redact::remember("1//0gFuzzSecret-Q7x_Abc?def+ghi"));
     let text = String::from_utf8_lossy(data);
+    let scrubbed = mailtoken::testing::redact::scrub(&text);
+    assert!(!scrubbed.contains("0gFuzzSe"), "{scrubbed}");
     let clean = log::sanitize(&text);
     assert_terminal_safe("sanitised text", &clean, SANITIZED);
     assert_eq!(

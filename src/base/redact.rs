@@ -10,6 +10,12 @@
 //!
 //! - case changed (`UPPER`, lower): matching ignores ASCII case;
 //! - URL- or form-encoded (`%2F`, `+`), or with JSON's `\/`: those forms are remembered too;
+//! - base64, base64url (with or without padding) and hex, alone or as part of a longer encoded
+//!   text: the encodings are remembered at each of base64's three alignments, without the
+//!   characters that depend on the bytes around the secret;
+//! - written with HTML character references (`&#47;`, `&#x2F;`, `&sol;`), JSON `\u` escapes or
+//!   percent escapes mixed into plain text: the text is also read with those decoded, and what is
+//!   found there is removed from the text as it was written;
 //! - cut short, or only a part of it: any [`MIN_FRAGMENT`] consecutive characters of a secret
 //!   count as the secret, so a prefix cut at a display bound is caught as well.
 //!
@@ -55,16 +61,47 @@ fn known() -> std::sync::MutexGuard<'static, Known> {
 }
 
 /// Remembers a secret about to be sent, in the forms an echo may give it.
-pub(crate) fn remember(secret: &str) {
+pub fn remember(secret: &str) {
     let mut forms = vec![secret.to_string()];
     let form_encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
     forms.push(form_encoded.replace('+', "%20"));
     forms.push(form_encoded);
     forms.push(secret.replace('/', "\\/"));
+    // Each of those encoded again: an echo may base64 or hex the form as it was sent.
+    let encoded: Vec<String> = forms
+        .iter()
+        .flat_map(|form| encoded_forms(form.as_bytes()))
+        .collect();
+    forms.extend(encoded);
     let mut known = known();
     for form in forms {
         add(&mut known, form.as_bytes());
     }
+}
+
+/// The secret in hex, and in base64 and base64url at each of the three positions it can take
+/// in a longer encoded text (its offset modulo 3), keeping only the characters that come from the
+/// secret's own bits (RFC 4648 sections 4 and 5: each character holds six bits).
+fn encoded_forms(secret: &[u8]) -> Vec<String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut forms = vec![secret.iter().map(|b| format!("{b:02x}")).collect()];
+    for offset in 0..3 {
+        let mut shifted = vec![0u8; offset];
+        shifted.extend_from_slice(secret);
+        let (first_bit, end_bit) = (8 * offset, 8 * shifted.len());
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            let encoded = engine.encode(&shifted);
+            let own: String = encoded
+                .chars()
+                .enumerate()
+                .filter(|(index, _)| 6 * index >= first_bit && 6 * index + 6 <= end_bit)
+                .map(|(_, c)| c)
+                .collect();
+            forms.push(own);
+        }
+    }
+    forms
 }
 
 fn add(known: &mut Known, secret: &[u8]) {
@@ -87,34 +124,26 @@ fn add(known: &mut Known, secret: &[u8]) {
 }
 
 /// `text` with every remembered secret, or piece of one, replaced by `(redacted)`.
-pub(crate) fn scrub(text: &str) -> String {
+pub fn scrub(text: &str) -> String {
     if !ANY.load(Ordering::Relaxed) {
         return text.to_string();
     }
     let lower = text.as_bytes().to_ascii_lowercase();
-    let mut hidden = vec![false; lower.len()];
-    {
+    let hidden = {
         let known = known();
-        if lower.len() >= MIN_FRAGMENT {
-            for start in 0..=lower.len() - MIN_FRAGMENT {
-                let window: &[u8; MIN_FRAGMENT] = lower[start..start + MIN_FRAGMENT]
-                    .try_into()
-                    .expect("the slice has the fragment length");
-                if known.windows.contains(window) {
-                    hidden[start..start + MIN_FRAGMENT].fill(true);
-                }
-            }
-        }
-        for short in &known.short {
-            for start in occurrences(&lower, short) {
-                let end = start + short.len();
-                let alone = |at: Option<&u8>| at.is_none_or(|b| !b.is_ascii_alphanumeric());
-                if alone(start.checked_sub(1).and_then(|i| lower.get(i))) && alone(lower.get(end)) {
+        let mut hidden = found(&lower, &known);
+        // The same text with its escapes decoded: a secret found there is hidden where its
+        // escaped characters stand in the text.
+        if let Some((decoded, origins)) = decoded_view(&lower) {
+            for (index, is_secret) in found(&decoded, &known).into_iter().enumerate() {
+                if is_secret {
+                    let (start, end) = origins[index];
                     hidden[start..end].fill(true);
                 }
             }
         }
-    }
+        hidden
+    };
     if !hidden.contains(&true) {
         return text.to_string();
     }
@@ -132,6 +161,154 @@ pub(crate) fn scrub(text: &str) -> String {
             .unwrap_or(text.len());
         out.push_str(REDACTED);
         at = ceil_boundary(text, end);
+    }
+}
+
+/// Which bytes of `lower` (lower-cased text) belong to a remembered secret.
+fn found(lower: &[u8], known: &Known) -> Vec<bool> {
+    let mut hidden = vec![false; lower.len()];
+    if lower.len() >= MIN_FRAGMENT {
+        for start in 0..=lower.len() - MIN_FRAGMENT {
+            let window: &[u8; MIN_FRAGMENT] = lower[start..start + MIN_FRAGMENT]
+                .try_into()
+                .expect("the slice has the fragment length");
+            if known.windows.contains(window) {
+                hidden[start..start + MIN_FRAGMENT].fill(true);
+            }
+        }
+    }
+    for short in &known.short {
+        for start in occurrences(lower, short) {
+            let end = start + short.len();
+            let alone = |at: Option<&u8>| at.is_none_or(|b| !b.is_ascii_alphanumeric());
+            if alone(start.checked_sub(1).and_then(|i| lower.get(i))) && alone(lower.get(end)) {
+                hidden[start..end].fill(true);
+            }
+        }
+    }
+    hidden
+}
+
+/// `text` with HTML character references (`&#47;`, `&#x2f;`, `&sol;`), JSON escapes (`\/`,
+/// `\u002f`) and percent escapes (`%2f`) decoded, and for each decoded byte the range of `text`
+/// it came from; `None` when there is nothing to decode. `text` is lower-cased already, so the
+/// named references are matched in lower case.
+fn decoded_view(text: &[u8]) -> Option<(Vec<u8>, Vec<Origin>)> {
+    if !text.iter().any(|b| matches!(b, b'&' | b'\\' | b'%')) {
+        return None;
+    }
+    let mut decoded = Vec::with_capacity(text.len());
+    let mut origins = Vec::with_capacity(text.len());
+    let mut at = 0;
+    while at < text.len() {
+        let (character, length) = escape_at(&text[at..]).unwrap_or((Decoded::Byte(text[at]), 1));
+        let mut buffer = [0u8; 4];
+        let bytes: &[u8] = match &character {
+            Decoded::Byte(byte) => std::slice::from_ref(byte),
+            Decoded::Char(c) => c.encode_utf8(&mut buffer).as_bytes(),
+        };
+        for byte in bytes {
+            decoded.push(byte.to_ascii_lowercase());
+            origins.push((at, at + length));
+        }
+        at += length;
+    }
+    Some((decoded, origins))
+}
+
+/// Where a decoded byte came from: a range of the text as written.
+type Origin = (usize, usize);
+
+/// One decoded escape: a character (HTML, JSON) or a byte (percent).
+enum Decoded {
+    Byte(u8),
+    Char(char),
+}
+
+/// The named HTML character references for the characters a token, code or secret may hold
+/// (RFC 6749 appendix A: printable ASCII), from the HTML standard's table.
+const NAMED: &[(&str, char)] = &[
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("sol", '/'),
+    ("bsol", '\\'),
+    ("plus", '+'),
+    ("equals", '='),
+    ("period", '.'),
+    ("lowbar", '_'),
+    ("hyphen", '-'),
+    ("dash", '-'),
+    ("tilde", '~'),
+    ("colon", ':'),
+    ("semi", ';'),
+    ("comma", ','),
+    ("percnt", '%'),
+    ("num", '#'),
+    ("excl", '!'),
+    ("quest", '?'),
+    ("commat", '@'),
+    ("dollar", '$'),
+    ("ast", '*'),
+    ("lpar", '('),
+    ("rpar", ')'),
+    ("lsqb", '['),
+    ("rsqb", ']'),
+    ("lcub", '{'),
+    ("rcub", '}'),
+    ("verbar", '|'),
+    ("grave", '`'),
+    ("hat", '^'),
+];
+
+/// The escape at the start of `text`, and how many bytes it takes; `None` when there is none.
+fn escape_at(text: &[u8]) -> Option<(Decoded, usize)> {
+    let hex = |digits: &[u8]| {
+        std::str::from_utf8(digits)
+            .ok()
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+    };
+    match text {
+        [b'%', a, b, ..] => {
+            let value = hex(&[*a, *b])?;
+            Some((Decoded::Byte(value as u8), 3))
+        }
+        [b'\\', b'u', rest @ ..] if rest.len() >= 4 => {
+            let c = char::from_u32(hex(&rest[..4])?)?;
+            Some((Decoded::Char(c), 6))
+        }
+        [b'\\', c @ (b'/' | b'\\' | b'"'), ..] => Some((Decoded::Byte(*c), 2)),
+        [b'&', b'#', rest @ ..] => {
+            let (radix, digits) = match rest {
+                [b'x', digits @ ..] => (16, digits),
+                digits => (10, digits),
+            };
+            let length = digits
+                .iter()
+                .take(8)
+                .take_while(|b| b.is_ascii_hexdigit() && (radix == 16 || b.is_ascii_digit()))
+                .count();
+            if length == 0 {
+                return None;
+            }
+            let value =
+                u32::from_str_radix(std::str::from_utf8(&digits[..length]).ok()?, radix).ok()?;
+            let c = char::from_u32(value)?;
+            // The semicolon is optional in what browsers accept; it belongs to the reference.
+            let prefix = 2 + usize::from(radix == 16);
+            let semicolon = usize::from(digits.get(length) == Some(&b';'));
+            Some((Decoded::Char(c), prefix + length + semicolon))
+        }
+        [b'&', rest @ ..] => NAMED.iter().find_map(|(name, c)| {
+            let after = rest.strip_prefix(name.as_bytes())?;
+            after
+                .first()
+                .is_some_and(|b| *b == b';')
+                .then_some((Decoded::Char(*c), 2 + name.len()))
+        }),
+        _ => None,
     }
 }
 
@@ -310,6 +487,116 @@ mod tests {
         // A fragment shorter than the bound is not a secret of its own.
         assert_eq!(scrub("1//0gRef"), "(redacted)");
         assert_eq!(scrub("Refresh token expired"), "Refresh token expired");
+    }
+
+    /// Issue #30, item 4: base64, base64url, hex and HTML character references passed the scrub.
+    #[test]
+    fn encoded_echoes_of_a_secret_are_removed() {
+        use base64::Engine;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        let secret = "1//0gEncodedEcho-Q7x_Abc?def+ghi";
+        remember(secret);
+        let html_decimal: String = secret.chars().map(|c| format!("&#{};", c as u32)).collect();
+        let html_mixed: String = secret
+            .chars()
+            .map(|c| match c {
+                '/' => "&sol;".to_string(),
+                '-' => "&#x2D;".to_string(),
+                '?' => "&#63".to_string(),
+                c => c.to_string(),
+            })
+            .collect();
+        let json_escaped: String = secret
+            .chars()
+            .map(|c| match c {
+                '/' | '+' | '?' => format!("\\u{:04X}", c as u32),
+                c => c.to_string(),
+            })
+            .collect();
+        let mut cases = vec![
+            (
+                "hex",
+                secret
+                    .bytes()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
+            ),
+            ("HEX", secret.bytes().map(|b| format!("{b:02X}")).collect()),
+            ("html decimal", html_decimal),
+            ("html named and hex", html_mixed),
+            ("json unicode escapes", json_escaped),
+            (
+                "percent, partly",
+                secret.replace('/', "%2F").replace('?', "%3f"),
+            ),
+        ];
+        // Alone, and inside a longer encoded text at each of base64's three alignments.
+        for prefix in ["", "r", "re", "ref"] {
+            let text = format!("{prefix}{secret}&client_id=x");
+            cases.push(("base64", STANDARD.encode(&text)));
+            cases.push(("base64url", URL_SAFE_NO_PAD.encode(&text)));
+            let form: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            cases.push(("base64 of the form-encoded text", STANDARD.encode(form)));
+        }
+        for (form, echo) in cases {
+            let clean = scrub(&format!("error: {echo} end"));
+            assert!(clean.starts_with("error: "), "{form}: {clean}");
+            assert!(clean.contains("(redacted)"), "{form}: {echo} -> {clean}");
+            assert!(clean.ends_with(" end"), "{form}: {clean}");
+            // Nothing left decodes to eight characters of the secret in a row.
+            for piece in clean.split("(redacted)") {
+                assert!(!shows_secret(piece, secret), "{form}: {piece:?} of {clean}");
+            }
+        }
+        // Text that only looks encoded is left alone.
+        assert_eq!(
+            scrub("&amp; &#47; %2F \\u0041 deadbeef"),
+            "&amp; &#47; %2F \\u0041 deadbeef"
+        );
+    }
+
+    /// Whether `text` holds eight characters of `secret` in a row, plain or as base64 (either
+    /// alphabet, any alignment), hex, or percent-encoded: an oracle of its own, decoding what is
+    /// there rather than encoding the secret as the scrub does.
+    fn shows_secret(text: &str, secret: &str) -> bool {
+        use base64::Engine;
+        use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+        let windows: Vec<&[u8]> = secret.as_bytes().windows(8).collect();
+        let holds = |bytes: &[u8]| {
+            let lower = bytes.to_ascii_lowercase();
+            windows
+                .iter()
+                .any(|w| lower.windows(8).any(|x| x == w.to_ascii_lowercase()))
+        };
+        let mut decoded = vec![text.as_bytes().to_vec()];
+        let runs = text.split(|c: char| !(c.is_ascii_alphanumeric() || "+/-_".contains(c)));
+        for run in runs {
+            for skip in 0..4.min(run.len()) {
+                let chars = &run[skip..];
+                let usable = &chars[..chars.len() - chars.len() % 4];
+                for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+                    decoded.extend(engine.decode(usable).ok());
+                }
+            }
+            if run.chars().all(|c| c.is_ascii_hexdigit()) {
+                for skip in 0..2.min(run.len()) {
+                    let hex = &run[skip..run.len() - (run.len() - skip) % 2];
+                    decoded.push(
+                        (0..hex.len())
+                            .step_by(2)
+                            .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+                            .collect(),
+                    );
+                }
+            }
+        }
+        decoded.push(
+            form_urlencoded::parse(format!("x={text}").as_bytes())
+                .map(|(_, v)| v.into_owned().into_bytes())
+                .next()
+                .unwrap_or_default(),
+        );
+        decoded.iter().any(|bytes| holds(bytes))
     }
 
     #[test]

@@ -34,10 +34,22 @@ pub enum HttpEcho {
     Title,
     /// An OAuth2 error whose JSON repeats the form fields in a member of its own (reconstructed).
     JsonMember,
+    /// The description quotes the form base64-encoded, as a debugging server dumps a body
+    /// (reconstructed; issue #30 item 4 found these four forms passing the scrub).
+    Base64,
+    /// The values base64url-encoded without padding, as JWT-minded servers print them
+    /// (reconstructed).
+    Base64Url,
+    /// The values in hex (reconstructed).
+    Hex,
+    /// The values written as HTML character references, decimal, hex and named (reconstructed).
+    HtmlReferences,
+    /// A plain body with the values' punctuation as JSON `\u` escapes (reconstructed).
+    JsonEscapes,
 }
 
 impl HttpEcho {
-    pub const ALL: [HttpEcho; 7] = [
+    pub const ALL: [HttpEcho; 12] = [
         HttpEcho::Description,
         HttpEcho::Recased,
         HttpEcho::Cut,
@@ -45,7 +57,28 @@ impl HttpEcho {
         HttpEcho::Location,
         HttpEcho::Title,
         HttpEcho::JsonMember,
+        HttpEcho::Base64,
+        HttpEcho::Base64Url,
+        HttpEcho::Hex,
+        HttpEcho::HtmlReferences,
+        HttpEcho::JsonEscapes,
     ];
+}
+
+/// Each value the server read (the `Authorization` credentials decoded too), written with
+/// `encode`, one `name=VALUE` a pair.
+fn values_encoded(request: &Received, encode: impl Fn(&str) -> String) -> String {
+    let mut values: Vec<String> = request
+        .form
+        .iter()
+        .map(|(name, value)| format!("{name}={}", encode(value)))
+        .collect();
+    if let Some(authorization) = request.headers.get("authorization") {
+        let credentials = authorization.split(' ').nth(1).unwrap_or("");
+        values.push(format!("credentials={}", encode(credentials)));
+        values.push(format!("decoded={}", encode(&decode_text(credentials))));
+    }
+    values.join(", ")
 }
 
 /// The request's form as sent (percent-encoded) and its `Authorization` header.
@@ -104,6 +137,49 @@ pub fn echo_reply(how: HttpEcho, request: &Received) -> Reply {
             "text/html",
             format!("<html><head><title>Forbidden: {sent}</title></head></html>"),
         ),
+        HttpEcho::Base64 => invalid(format!("Bad request body (base64): {}", encode(&sent))),
+        HttpEcho::Base64Url => invalid(format!(
+            "Invalid values: {}",
+            values_encoded(request, |value| {
+                use base64::Engine;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value)
+            })
+        )),
+        HttpEcho::Hex => invalid(format!(
+            "Invalid values: {}",
+            values_encoded(request, |value| value
+                .bytes()
+                .map(|b| format!("{b:02x}"))
+                .collect())
+        )),
+        HttpEcho::HtmlReferences => invalid(format!(
+            "Invalid values: {}",
+            values_encoded(request, |value| {
+                value
+                    .chars()
+                    .enumerate()
+                    .map(|(index, c)| match (c, index % 3) {
+                        ('/', _) => "&sol;".to_string(),
+                        (c, 0) => format!("&#{};", c as u32),
+                        (c, 1) => format!("&#x{:X};", c as u32),
+                        (c, _) => c.to_string(),
+                    })
+                    .collect()
+            })
+        )),
+        HttpEcho::JsonEscapes => Reply::raw(
+            400,
+            "text/plain",
+            values_encoded(request, |value| {
+                value
+                    .chars()
+                    .map(|c| match c {
+                        c if c.is_ascii_alphanumeric() => c.to_string(),
+                        c => format!("\\u{:04x}", c as u32),
+                    })
+                    .collect()
+            }),
+        ),
         HttpEcho::JsonMember => Reply::json(
             400,
             serde_json::json!({
@@ -121,9 +197,20 @@ pub fn echoing_endpoint(how: HttpEcho) -> FakeServer {
 }
 
 /// Whether `text` shows any of `secret`: the whole of it or any eight characters in a row, in
-/// any case, plain or percent-encoded.
+/// any case, plain or percent-encoded; in the text as it is, or once its HTML character
+/// references and JSON escapes are read, or in what any run of it decodes to as base64 (either
+/// alphabet, any alignment) or hex.
 pub fn leaks(text: &str, secret: &str) -> bool {
-    let text = text.to_lowercase();
+    let mut readings = vec![text.to_string(), unescaped(text)];
+    for reading in readings.clone() {
+        readings.extend(decoded_runs(&reading));
+    }
+    readings
+        .iter()
+        .any(|reading| shows_plainly(&reading.to_lowercase(), secret))
+}
+
+fn shows_plainly(text: &str, secret: &str) -> bool {
     [secret.to_string(), percent_encode(secret)]
         .iter()
         .map(|form| form.to_lowercase())
@@ -134,6 +221,77 @@ pub fn leaks(text: &str, secret: &str) -> bool {
                 text.contains(&piece)
             })
         })
+}
+
+/// `text` with HTML character references (decimal, hex, and the few named ones a token's
+/// characters have) and JSON `\uXXXX` escapes read.
+fn unescaped(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let numeric = |digits: &str, radix| {
+            let end = digits
+                .find(|c: char| !c.is_digit(radix))
+                .unwrap_or(digits.len());
+            let value = u32::from_str_radix(&digits[..end], radix).ok()?;
+            let length = end + usize::from(digits[end..].starts_with(';'));
+            Some((char::from_u32(value)?, length))
+        };
+        let found = if let Some(hex) = rest.strip_prefix("&#x").or(rest.strip_prefix("&#X")) {
+            numeric(hex, 16).map(|(c, n)| (c, 3 + n))
+        } else if let Some(decimal) = rest.strip_prefix("&#") {
+            numeric(decimal, 10).map(|(c, n)| (c, 2 + n))
+        } else if let Some(unicode) = rest.strip_prefix("\\u") {
+            unicode
+                .get(..4)
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .and_then(char::from_u32)
+                .map(|c| (c, 6))
+        } else {
+            [
+                ("&sol;", '/'),
+                ("&amp;", '&'),
+                ("&plus;", '+'),
+                ("&equals;", '='),
+            ]
+            .iter()
+            .find(|(name, _)| rest.starts_with(name))
+            .map(|(name, c)| (*c, name.len()))
+        };
+        let (character, length) = found.unwrap_or((c, c.len_utf8()));
+        out.push(character);
+        rest = &rest[length..];
+    }
+    out
+}
+
+/// What each run of base64 or hex characters in `text` decodes to, at every alignment.
+fn decoded_runs(text: &str) -> Vec<String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut decoded = Vec::new();
+    for run in text.split(|c: char| !(c.is_ascii_alphanumeric() || "+/-_".contains(c))) {
+        for skip in 0..4.min(run.len()) {
+            let chars = &run[skip..];
+            let usable = &chars[..chars.len() - chars.len() % 4];
+            for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+                if let Ok(bytes) = engine.decode(usable) {
+                    decoded.push(String::from_utf8_lossy(&bytes).into_owned());
+                }
+            }
+        }
+        if run.len() >= 16 && run.chars().all(|c| c.is_ascii_hexdigit()) {
+            for skip in 0..2 {
+                let hex = &run[skip..run.len() - (run.len() - skip) % 2];
+                let bytes: Vec<u8> = (0..hex.len())
+                    .step_by(2)
+                    .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+                    .collect();
+                decoded.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+    }
+    decoded
 }
 
 /// How a mail server sends the client's SASL string back as its failure challenge.

@@ -181,16 +181,20 @@ _mailtoken_accounts() {
 }
 
 # TOKENFILE completes as an account name or a path; options and their values as clap knows them.
+# Names are matched as plain strings: `compgen -W` would expand a $(...) found in one, and a file
+# name is anyone's to choose.
 _mailtoken_complete() {
     local cur="${2-}" prev="${3-}"
     if [[ $cur != -* && " --authflow --email --client-id --client-secret --client-secret-file --service-account --client-certificate --port --auth-timeout --provider --tenant --cloud --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --min-valid --keepalive " != *" $prev "* && ${COMP_CWORD:-1} -ge 1 ]]; then
-        local IFS=$'\n'
+        local name
         compopt -o filenames 2>/dev/null
-        if [[ $cur == */* ]]; then
-            COMPREPLY=($(compgen -W "$(_mailtoken_accounts)" -- "$cur") $(compgen -f -- "$cur"))
-        else
-            COMPREPLY=($(compgen -W "$(_mailtoken_accounts)" -- "$cur") $(compgen -f -- "$cur"))
-        fi
+        COMPREPLY=()
+        while IFS= read -r name; do
+            [[ $name == "$cur"* ]] && COMPREPLY+=("$name")
+        done < <(_mailtoken_accounts)
+        while IFS= read -r name; do
+            COMPREPLY+=("$name")
+        done < <(compgen -f -- "$cur")
         return 0
     fi
     _mailtoken_clap "$@"

@@ -227,3 +227,64 @@ fn each_shell_completes_accounts_presets_and_values() {
         check_shell,
     );
 }
+
+/// Account names as anyone may make them: a file in the accounts directory, or a path in its
+/// `.elsewhere` registry, whose name is shell code. Issue #30, item 5: bash's `compgen -W "$(...)"`
+/// expanded each name as it completed, so pressing Tab ran the code.
+const HOSTILE: &[&str] = &[
+    "x$(touch PWNED-dollar)",
+    "x`touch PWNED-backtick`",
+    "x${IFS}$(touch${IFS}PWNED-ifs)",
+    "x;touch PWNED-semicolon",
+    "x'$(touch PWNED-quoted)'",
+];
+
+#[test]
+fn hostile_account_names_are_offered_as_they_are_and_never_run() {
+    each_case(
+        ["bash", "zsh", "fish"].map(|shell| (shell, shell)),
+        |shell| {
+            if !require(shell) {
+                return;
+            }
+            let fixture = Fixture::new();
+            let accounts = fixture.sandbox.accounts_dir();
+            for name in HOSTILE {
+                std::fs::write(accounts.join(name), "x").unwrap();
+            }
+            let elsewhere: String = HOSTILE
+                .iter()
+                .map(|name| format!("/nonexistent-mailtoken/{name}\n"))
+                .collect();
+            std::fs::write(accounts.join(".elsewhere"), elsewhere).unwrap();
+            for line in [
+                "mailtoken ",
+                "mailtoken x",
+                "mailtoken /nonexistent-mailtoken/x",
+            ] {
+                let offered = fixture.complete(shell, line);
+                // The names were read: a completion that offered nothing would prove nothing.
+                assert!(
+                    offered.iter().any(|word| word.contains("touch")),
+                    "{shell} {line:?}: no hostile name offered: {offered:?}"
+                );
+            }
+            // Every place a command might have run in: the working directory, home, the sandbox.
+            for dir in [
+                fixture.sandbox.path("cwd"),
+                fixture.sandbox.home(),
+                fixture.sandbox.path(""),
+                accounts,
+            ] {
+                for entry in std::fs::read_dir(&dir).unwrap() {
+                    let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                    assert!(
+                        !name.starts_with("PWNED"),
+                        "{shell}: completing ran a name's code ({name} in {})",
+                        dir.display()
+                    );
+                }
+            }
+        },
+    );
+}

@@ -4,8 +4,9 @@
 //! login that only needed another identity). A revocation that fails for a temporary reason
 //! deletes nothing (75), so the user can simply try again; one the provider refuses for good also
 //! deletes nothing and says where else to remove the app's access. Providers without a
-//! revocation endpoint (Microsoft) get the address of the page where the user removes it, and the
-//! local file is deleted.
+//! revocation endpoint (Microsoft documents that none exists) get the address of the page where
+//! the user removes it, and the local file is deleted. A file that names no endpoint takes the
+//! one its provider documents (a preset's, or the issuer's metadata).
 
 use crate::base::error::{Error, ExitStatus, Result};
 use crate::base::log;
@@ -49,16 +50,16 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
     // The client and token endpoint given with this run are the ones it uses (never stored).
     settings.overrides.apply_to_client(&mut token);
     let registration = &token.registration;
-    match &registration.revocation_endpoint {
-        Some(endpoint) => revoke_at(endpoint, &token, &account)?,
-        None => {
+    match revocation_endpoint(registration) {
+        Revocation::At(endpoint) => revoke_at(&endpoint, &token, &account)?,
+        Revocation::Impossible(why) => {
             let place = registration.access_settings().map_or_else(
                 || "in your account's security settings at the provider".to_string(),
                 |place| format!("at {place}"),
             );
             log::say(format!(
-                "mailtoken: {} offers no revocation endpoint; remove mailtoken's access {place}",
-                log::sanitize(&registration.provider)
+                "mailtoken: the login cannot be revoked from here: {why}; remove mailtoken's \
+                 access {place}"
             ));
         }
     }
@@ -67,6 +68,64 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
         recovery::discard(&path);
     }
     Ok(())
+}
+
+/// Where a login is revoked, or why it cannot be.
+#[derive(Debug, PartialEq, Eq)]
+enum Revocation {
+    At(String),
+    Impossible(String),
+}
+
+/// The revocation endpoint of the file, else the one its provider documents: a preset's (files
+/// written before the preset had one, or signed in with a version that stored none), or the
+/// issuer's metadata (RFC 8414 `revocation_endpoint`). Microsoft documents that an app cannot
+/// revoke its refresh tokens ("Refresh tokens in the Microsoft identity platform",
+/// learn.microsoft.com/entra/identity-platform/refresh-tokens, and its v2.0 metadata names no
+/// revocation endpoint).
+fn revocation_endpoint(registration: &Registration) -> Revocation {
+    if let Some(endpoint) = &registration.revocation_endpoint {
+        return Revocation::At(endpoint.clone());
+    }
+    let provider = log::sanitize(&registration.provider);
+    if registration.provider == "microsoft" {
+        return Revocation::Impossible(
+            "Microsoft's identity platform lets no app revoke its refresh tokens (its \
+             documentation: learn.microsoft.com/entra/identity-platform/refresh-tokens)"
+                .into(),
+        );
+    }
+    if let Some(preset) = crate::oauth::provider::preset(&registration.provider, None) {
+        return match preset.revocation_endpoint {
+            Some(endpoint) => {
+                log::verbose(format!(
+                    "the token file names no revocation endpoint; using {provider}'s, {endpoint}"
+                ));
+                Revocation::At(endpoint)
+            }
+            None => Revocation::Impossible(format!("{provider} documents no revocation endpoint")),
+        };
+    }
+    let Some(issuer) = &registration.issuer else {
+        return Revocation::Impossible(format!(
+            "the token file names no revocation endpoint for {provider}, nor an issuer to ask"
+        ));
+    };
+    let metadata = Http::new().and_then(|http| crate::oauth::discovery::discover(&http, issuer));
+    match metadata {
+        Ok(metadata) => match metadata.revocation_endpoint {
+            Some(endpoint) => Revocation::At(endpoint),
+            None => Revocation::Impossible(format!(
+                "{} names no revocation endpoint in its metadata",
+                log::sanitize(issuer)
+            )),
+        },
+        Err(error) => Revocation::Impossible(format!(
+            "the token file names no revocation endpoint, and asking {} for one failed ({})",
+            log::sanitize(issuer),
+            error.message()
+        )),
+    }
 }
 
 /// Revokes the refresh token (which ends the whole grant, RFC 7009 section 2.1), then the access
@@ -201,4 +260,37 @@ fn delete(account: &Account) -> Result<()> {
     crate::store::known_accounts::forget(path);
     log::say(format!("mailtoken: deleted {}", path.display()));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue #30, item 8: a Google file without a stored revocation endpoint was told "google
+    /// offers no revocation endpoint" and deleted unrevoked; Google documents one.
+    #[test]
+    fn a_file_without_an_endpoint_takes_the_one_its_provider_documents() {
+        let mut google = crate::oauth::provider::preset("google", None).unwrap();
+        google.revocation_endpoint = None;
+        assert_eq!(
+            revocation_endpoint(&google),
+            Revocation::At("https://oauth2.googleapis.com/revoke".into())
+        );
+        let microsoft = crate::oauth::provider::preset("microsoft", None).unwrap();
+        let Revocation::Impossible(why) = revocation_endpoint(&microsoft) else {
+            panic!("Microsoft has no revocation endpoint");
+        };
+        assert!(why.contains("refresh-tokens"), "{why}");
+        let mut stored = crate::oauth::provider::preset("google", None).unwrap();
+        stored.revocation_endpoint = Some("https://revoke.example/".into());
+        assert_eq!(
+            revocation_endpoint(&stored),
+            Revocation::At("https://revoke.example/".into())
+        );
+        let custom = crate::oauth::provider::base("custom");
+        assert!(matches!(
+            revocation_endpoint(&custom),
+            Revocation::Impossible(why) if why.contains("nor an issuer")
+        ));
+    }
 }

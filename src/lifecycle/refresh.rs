@@ -168,7 +168,8 @@ pub(crate) fn current_token_from(
     let granted = match request_new_token(&for_request) {
         Ok(granted) => granted,
         Err(failure) => {
-            return refresh_failed(account, stored, overrides, failure, force, &mut room);
+            let sent = Sent::from(&stored, &for_request);
+            return refresh_failed(account, stored, overrides, failure, force, &mut room, sent);
         }
     };
 
@@ -193,10 +194,33 @@ pub(crate) fn current_token_from(
     Ok(Current::for_this_run(stored, overrides, Source::Refreshed))
 }
 
+/// Where a refresh request went, for what its failure may say and record.
+struct Sent {
+    /// The host of the token endpoint the request went to (`--token-endpoint` replaces the
+    /// stored one for one run): the one every message names.
+    host: String,
+    /// Whether it went with the stored client to the stored endpoint. An answer to a one-off
+    /// `--token-endpoint` or `--client-id` says nothing about the stored login, so it is not
+    /// recorded as its state.
+    as_stored: bool,
+}
+
+impl Sent {
+    fn from(stored: &TokenFile, for_request: &TokenFile) -> Sent {
+        Sent {
+            host: for_request.registration.token_host().to_string(),
+            as_stored: for_request.registration.token_endpoint
+                == stored.registration.token_endpoint
+                && for_request.client_id == stored.client_id,
+        }
+    }
+}
+
 /// A refresh the provider refused or could not answer: the cached token while it still works and
 /// the failure is temporary (unless forced), otherwise the classified error. What the provider
 /// said is remembered: a login it ended stays ended (only a "sign in again" answer from the
-/// provider itself records that), and a temporary failure says since when.
+/// provider itself, to the stored client at the stored endpoint, records that), and a temporary
+/// failure says since when.
 fn refresh_failed(
     account: &Account,
     mut token: TokenFile,
@@ -204,6 +228,7 @@ fn refresh_failed(
     failure: GrantFailure,
     force: bool,
     room: &mut Room,
+    sent: Sent,
 ) -> Result<Current> {
     let failure = match failure {
         GrantFailure::Rotated {
@@ -221,7 +246,7 @@ fn refresh_failed(
             Flow::Clientcredentials => "client credentials",
             _ => "refresh token",
         },
-        host: token.registration.token_host(),
+        host: &sent.host,
         provider: &token.registration.provider,
         authorize_command: &command,
         redirect_uri: None,
@@ -234,6 +259,7 @@ fn refresh_failed(
     };
     let error = failure.into_error(Endpoint::Token, &situation);
     match provider_code {
+        _ if !sent.as_stored => {}
         Some(code) if error.status() == ExitStatus::Reauthorize => {
             account.record_ended(code.as_deref(), error.message());
         }

@@ -323,3 +323,28 @@ fn revoke_uses_the_client_given_with_it() {
     let revocations = server.requests_to("/revoke");
     assert_eq!(revocations[0].form["client_id"], "given-client");
 }
+
+/// Issue #30, item 9 (and #34, item 3): a refresh sent to a one-off `--token-endpoint` named the
+/// stored endpoint's host in its error, and the stored login was recorded as ended by an answer
+/// from another server.
+#[test]
+fn an_answer_from_a_one_off_token_endpoint_names_its_host_and_ends_nothing() {
+    let sandbox = Sandbox::new();
+    let stored = FakeServer::answering(Reply::token("unused", None, 3600));
+    let path = sandbox.account(&stored.token_endpoint(), minutes_from_now(-1));
+    let file = path.to_str().unwrap();
+    let other = FakeServer::answering(google_revoked());
+    let host = |server: &FakeServer| {
+        let endpoint = server.token_endpoint();
+        endpoint["http://".len()..endpoint.rfind('/').unwrap()].to_string()
+    };
+    let run = sandbox.run(&["--token-endpoint", &other.token_endpoint(), file]);
+    run.expect(77, "");
+    run.says(&format!("refresh token rejected by {}", host(&other)));
+    run.never_says(&host(&stored));
+    assert_eq!(other.requests().len(), 1);
+    assert!(stored.requests().is_empty());
+    // The stored login is as it was: the next call asks its own provider, which answers.
+    assert_ne!(status_json(&sandbox, file)["state"], "ended");
+    sandbox.run(&[file]).expect(0, "unused\n");
+}

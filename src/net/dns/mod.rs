@@ -17,15 +17,16 @@ use std::time::{Duration, Instant};
 
 pub use message::{Answer, NotOurs, mx_query, read_answer};
 
-use crate::base::environment;
-
 /// Test-only: `IP:PORT` of the one nameserver to ask instead of /etc/resolv.conf's, so the tests
 /// can answer MX queries from a server on loopback. Not for users: nothing else changes where
-/// DNS goes.
-pub(crate) const TEST_NAMESERVER_VARIABLE: &str = "MAILTOKEN_TEST_NAMESERVER";
+/// DNS goes, so it exists only in debug builds (the tests'), never in a release build.
+#[cfg(debug_assertions)]
+const TEST_NAMESERVER_VARIABLE: &str = "MAILTOKEN_TEST_NAMESERVER";
 
-/// Test-only: the deadline of one MX lookup in seconds, instead of `LOOKUP_DEADLINE`.
-pub(crate) const DEADLINE_VARIABLE: &str = "MAILTOKEN_DNS_TIMEOUT";
+/// Test-only, like the nameserver: the deadline of one MX lookup in seconds, instead of
+/// `LOOKUP_DEADLINE`.
+#[cfg(debug_assertions)]
+const DEADLINE_VARIABLE: &str = "MAILTOKEN_DNS_TIMEOUT";
 
 /// How long one MX lookup may take in all, every server included: a slow resolver must not hold
 /// up a sign-in for long, as the provider can always be asked for or given with `--provider`.
@@ -38,12 +39,7 @@ const UDP_ANSWER: usize = 512;
 /// The mail exchangers of `domain`, most preferred first, lower-case and without the final dot;
 /// `Err` says why there are none to be had (no records, no answer in time, no resolver).
 pub(crate) fn mx_hosts(domain: &str) -> Result<Vec<String>, String> {
-    let deadline = Instant::now()
-        + environment::seconds_from_env(
-            DEADLINE_VARIABLE,
-            LOOKUP_DEADLINE,
-            Duration::from_secs(60),
-        );
+    let deadline = Instant::now() + lookup_deadline();
     let query = mx_query(transaction_id()?, domain)?;
     let servers = nameservers()?;
     let mut failures = Vec::new();
@@ -75,8 +71,25 @@ fn transaction_id() -> Result<u16, String> {
     Ok(u16::from_be_bytes(id))
 }
 
-/// The test's nameserver, or the system's.
+/// How long the whole lookup may take: `LOOKUP_DEADLINE`, or in a test build what the test says.
+fn lookup_deadline() -> Duration {
+    #[cfg(debug_assertions)]
+    {
+        crate::base::environment::seconds_from_env(
+            DEADLINE_VARIABLE,
+            LOOKUP_DEADLINE,
+            Duration::from_secs(60),
+        )
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        LOOKUP_DEADLINE
+    }
+}
+
+/// The test's nameserver (test builds only), or the system's.
 fn nameservers() -> Result<Vec<SocketAddr>, String> {
+    #[cfg(debug_assertions)]
     if let Ok(address) = std::env::var(TEST_NAMESERVER_VARIABLE) {
         let address = address
             .parse()

@@ -107,6 +107,47 @@ pub(crate) fn read_private_identified(path: &Path) -> Result<(Vec<u8>, FileId), 
     Ok((contents, FileId::of(&metadata)))
 }
 
+/// Reads a file mailtoken keeps beside a token file or in its own directories (the record of a
+/// login, kept tokens, the list of accounts): opened without following a symbolic link
+/// (O_NOFOLLOW: no one's link is wanted there, the user's included) and without blocking, then
+/// judged on the open file itself (fstat), so nothing can be swapped in between the check and the
+/// read: a regular file of the user's that nobody else can read, of a plausible size.
+pub(crate) fn read_kept(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => ReadError::Missing,
+            // ELOOP: the name is a symbolic link.
+            _ if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                ReadError::NotAFile
+            }
+            _ => ReadError::Io(e),
+        })?;
+    let metadata = file.metadata().map_err(ReadError::Io)?;
+    if !metadata.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    if metadata.uid() != my_uid() {
+        return Err(ReadError::NotOwned(metadata.uid()));
+    }
+    if metadata.mode() & 0o077 != 0 {
+        return Err(ReadError::Exposed(metadata.mode() & 0o7777));
+    }
+    if metadata.len() > MAX_FILE_SIZE {
+        return Err(ReadError::TooLarge);
+    }
+    let mut contents = Vec::with_capacity(metadata.len() as usize);
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut contents)
+        .map_err(ReadError::Io)?;
+    if contents.len() as u64 > MAX_FILE_SIZE {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(contents)
+}
+
 /// The first bytes of a file the user may read, to tell whether it looks like a token file
 /// before suggesting anything about it.
 pub(crate) fn peek(path: &Path) -> Vec<u8> {
@@ -372,6 +413,26 @@ mod tests {
             Err(ReadError::Missing)
         ));
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn kept_files_are_read_only_when_they_are_the_users_own_regular_private_files() {
+        let dir = temp_dir("kept");
+        let file = dir.join("record");
+        write_atomic(&file, b"kept").unwrap();
+        assert_eq!(read_kept(&file).unwrap(), b"kept");
+        // A link, even the user's own and to the user's own private file, is not followed.
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(matches!(read_kept(&link), Err(ReadError::NotAFile)));
+        assert!(matches!(
+            read_kept(&dir.join("none")),
+            Err(ReadError::Missing)
+        ));
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(matches!(read_kept(&file), Err(ReadError::Exposed(0o640))));
+        assert!(matches!(read_kept(&dir), Err(ReadError::NotAFile)));
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -317,7 +317,7 @@ fn keep_unsaved(account: &Account, token: &TokenFile, error: &Error, room: &mut 
 /// Takes over tokens an earlier call could not store (`recovery`): they hold the refresh token
 /// the provider issued last. They are written to the file when it can take them now.
 fn adopt_recovered(account: &Account, token: &mut TokenFile) {
-    let Some((mut recovered, kept)) = recovery::take(account) else {
+    let Some((mut recovered, kept)) = recovery::take(account, token) else {
         return;
     };
     if !recovery::is_newer(&recovered, token) {

@@ -37,7 +37,7 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
     let mut token = account.load()?.token;
     // Tokens kept after a failed write hold the refresh token the provider honours now: those
     // are the ones to revoke, and their copy goes with the file.
-    let pending = recovery::take(&account);
+    let pending = recovery::take(&account, &token);
     if let Some((kept, path)) = &pending
         && recovery::is_newer(kept, &token)
     {

@@ -195,7 +195,7 @@ pub(crate) fn forget(path: &Path) {
 
 /// The paths remembered in `dir`; none when there is no list or it cannot be read.
 fn remembered(dir: &Path) -> Vec<PathBuf> {
-    match private_files::read_private(&dir.join(FILE_NAME)) {
+    match private_files::read_kept(&dir.join(FILE_NAME)) {
         Ok(bytes) => String::from_utf8_lossy(&bytes)
             .lines()
             .filter(|line| line.starts_with('/'))

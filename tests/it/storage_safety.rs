@@ -192,6 +192,147 @@ fn kept_tokens_are_found_under_any_name_and_any_state_directory() {
     assert_eq!(stored_refresh_token(&real), "refresh-2");
 }
 
+/// A provider that rotates every refresh token it is sent into `ROTATED-<the token sent>`, and
+/// names it in the access token: whose login was refreshed shows in what is printed.
+fn rotating_by_name() -> FakeServer {
+    FakeServer::start(|request: &Received| {
+        let sent = request
+            .form
+            .get("refresh_token")
+            .cloned()
+            .unwrap_or_default();
+        Reply::token(
+            &format!("access-for-{sent}"),
+            Some(&format!("ROTATED-{sent}")),
+            3600,
+        )
+    })
+}
+
+/// Issue #30, item 6: a kept set swapped in for another account's (a race in a shared sticky
+/// directory) was adopted, and the account went on as the other login.
+#[test]
+fn tokens_kept_for_another_login_are_never_adopted() {
+    let sandbox = Sandbox::new();
+    let server = rotating_by_name();
+    let pipe = pipe_failing_on(&sandbox, 1);
+    let alice = sandbox.path("alice");
+    pipe_account(&sandbox, &server, &alice, &pipe);
+    // Alice's write fails after the answer: her new set is kept beside her file.
+    let run = sandbox.run(&[&pipe[..], &strings(&[alice.to_str().unwrap()])].concat());
+    run.expect(0, "access-for-refresh-1\n");
+    let kept = sandbox.path("alice.recovery");
+    assert!(kept.exists());
+
+    // Bob's file at the same client and endpoint, with his own refresh token; Alice's kept set
+    // is put beside it.
+    let bob = sandbox.path("bob");
+    let mut token = sandbox.token(&server.token_endpoint(), minutes_from_now(-1));
+    token.encryption = mailtoken::testing::encryption::EncryptionSpec::Pipe {
+        encrypt: pipe[3].clone(),
+    };
+    token.refresh_token = Some(Secret::new("refresh-bob"));
+    write_private(&bob, token.to_json());
+    std::fs::copy(&kept, sandbox.path("bob.recovery")).unwrap();
+
+    let run = sandbox.run(&[&pipe[..], &strings(&[bob.to_str().unwrap()])].concat());
+    run.expect(0, "access-for-refresh-bob\n");
+    run.says("kept for another login");
+    assert_eq!(stored_refresh_token(&bob), "ROTATED-refresh-bob");
+    assert!(
+        sandbox.path("bob.recovery").exists(),
+        "another login's kept tokens are left alone, not deleted"
+    );
+    // Alice still adopts her own.
+    let run = sandbox.run(&[&pipe[..], &strings(&[alice.to_str().unwrap()])].concat());
+    run.expect(0, "access-for-refresh-1\n");
+    assert_eq!(stored_refresh_token(&alice), "ROTATED-refresh-1");
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "Alice's kept set was adopted, not refreshed"
+    );
+}
+
+/// Issue #30, item 6: the kept tokens are opened without following a link, even the user's own.
+#[test]
+fn kept_tokens_behind_a_link_are_not_adopted() {
+    let sandbox = Sandbox::new();
+    let server = rotating_by_name();
+    let pipe = pipe_failing_on(&sandbox, 1);
+    let path = sandbox.path("account");
+    pipe_account(&sandbox, &server, &path, &pipe);
+    sandbox
+        .run(&[&pipe[..], &strings(&[path.to_str().unwrap()])].concat())
+        .expect(0, "access-for-refresh-1\n");
+    let kept = sandbox.path("account.recovery");
+    let moved = sandbox.path("elsewhere");
+    std::fs::rename(&kept, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &kept).unwrap();
+
+    let run = sandbox.run(&[&pipe[..], &strings(&[path.to_str().unwrap()])].concat());
+    run.expect(0, "access-for-refresh-1\n");
+    assert_eq!(server.requests().len(), 2, "the linked set was not read");
+}
+
+/// Marks `dir` immutable (`chattr +i`: no entry may be created, renamed or removed in it, not
+/// even by root) or not.
+fn immutable(dir: &Path, on: bool) {
+    let status = std::process::Command::new("chattr")
+        .arg(if on { "+i" } else { "-i" })
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "chattr {}", dir.display());
+}
+
+/// Issue #30, item 6: a data directory that turns read-only while the provider answers sent the
+/// kept tokens to `$XDG_STATE_HOME`, where a call with another `XDG_STATE_HOME` (cron's) did not
+/// look: it spent the old refresh token again and lost the login.
+#[test]
+fn tokens_kept_outside_a_read_only_directory_are_found_whatever_xdg_state_home_says() {
+    if !root("an immutable directory (chattr +i)") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // A tmpfs of its own, so that the attribute works whatever the sandbox's filesystem is.
+    let disk = SmallDisk::mount(sandbox.path("small"), "1m");
+    let dir = disk.dir.join("accounts");
+    std::fs::create_dir(&dir).unwrap();
+    let frozen = dir.clone();
+    let server = FakeServer::start(move |_| {
+        immutable(&frozen, true);
+        Reply::token("access-2", Some("refresh-2"), 3600)
+    });
+    let path = dir.join("account");
+    sandbox.write_token(
+        &path,
+        &sandbox.token(&server.token_endpoint(), minutes_from_now(-1)),
+    );
+    let with_state = |state: &str| {
+        let mut command = sandbox.command();
+        command
+            .arg(&path)
+            .env("XDG_STATE_HOME", sandbox.path(state));
+        Run::of(&mut command)
+    };
+    let run = with_state("desktop-state");
+    immutable(&dir, false);
+    run.expect(0, "access-2\n");
+    run.says("the next call that can write");
+    let run = with_state("cron-state");
+    run.expect(0, "access-2\n");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the kept tokens were adopted, not refreshed"
+    );
+    assert_eq!(
+        sandbox.read_token(&path).refresh_token,
+        Some(Secret::new("refresh-2"))
+    );
+}
+
 #[test]
 fn revoke_revokes_the_kept_tokens_and_deletes_them_with_the_file() {
     let sandbox = Sandbox::new();

@@ -74,7 +74,7 @@ pub(crate) fn path_for(real_path: &Path) -> PathBuf {
 /// none, when it is about another version of the file, or when it cannot be read (a damaged
 /// record must not stop a working login; the next failure writes a new one).
 pub(crate) fn read(real_path: &Path, file: &FileId) -> Option<Remembered> {
-    let bytes = private_files::read_private(&path_for(real_path)).ok()?;
+    let bytes = private_files::read_kept(&path_for(real_path)).ok()?;
     let remembered: Remembered = serde_json::from_slice(&bytes).ok()?;
     (remembered.file == *file).then_some(remembered)
 }

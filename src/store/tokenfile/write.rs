@@ -20,6 +20,8 @@ use crate::store::encryption::EncryptionSpec;
 pub(crate) struct Room {
     reserved: Reserved,
     real_path: PathBuf,
+    /// The login whose refresh token is about to be spent: the one a kept set belongs to.
+    kept_for: recovery::KeptFor,
 }
 
 impl Account {
@@ -59,6 +61,7 @@ impl Account {
         Ok(Room {
             reserved,
             real_path,
+            kept_for: recovery::KeptFor::login_of(token),
         })
     }
 
@@ -77,7 +80,12 @@ impl Account {
     /// beside the file (`recovery`), so keeping it needs no space the disk may no longer have.
     /// Returns where it went.
     pub(crate) fn keep_in(&self, token: &TokenFile, room: &mut Room) -> Result<PathBuf> {
-        recovery::keep(&room.real_path, token, Some(&mut room.reserved))
+        recovery::keep(
+            &room.real_path,
+            token,
+            &room.kept_for,
+            Some(&mut room.reserved),
+        )
     }
 
     /// Checks that `spec` works before a sign-in, with a throwaway document.

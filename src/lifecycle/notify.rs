@@ -61,10 +61,13 @@ pub(crate) fn sign_in_needed(account: &Account, name: &str, email: Option<&str>,
             return;
         }
     };
-    if let Err(why) = trusted(&hook, &metadata) {
-        log::warn(format!("{} {why}, so it was not run", hook.display()));
-        return;
-    }
+    let program = match trusted(&hook, &metadata) {
+        Ok(program) => program,
+        Err(why) => {
+            log::warn(format!("{} {why}, so it was not run", hook.display()));
+            return;
+        }
+    };
     let Some(state_dir) = state_dir() else { return };
     match due(&state_dir, account.path()) {
         Ok(true) => {}
@@ -81,7 +84,9 @@ pub(crate) fn sign_in_needed(account: &Account, name: &str, email: Option<&str>,
         }
     }
     // The client secret stays ours, as with every child.
-    let spawned = crate::base::environment::command(&hook)
+    // The file judged is the file run: its real path, every directory of which only the user (or
+    // root) can change.
+    let spawned = crate::base::environment::command(&program)
         .env("MAILTOKEN_ACCOUNT", name)
         .env("MAILTOKEN_EMAIL", one_line(email.unwrap_or("")))
         .env("MAILTOKEN_REASON", one_line(reason))
@@ -151,10 +156,14 @@ fn stamp_name(token_path: &Path) -> String {
     format!("notified-{name}-{hash:016x}")
 }
 
-/// Whether the hook may run: what runs with the user's rights must be the user's, as token files
-/// are (`private_files`): a link only when the user owns it, a regular file the user owns and
-/// nobody else can change, in directories nobody else can change (or sticky ones, like /tmp).
-fn trusted(hook: &Path, link: &std::fs::Metadata) -> Result<(), String> {
+/// Whether the hook may run, and the path to run it by: what runs with the user's rights must be
+/// the user's, as token files are (`private_files`): a link only when the user owns it, a
+/// regular file the user owns and nobody else can change, whose every directory, from the root
+/// down, belongs to the user or root and can be changed by nobody else (a sticky one, like /tmp,
+/// lets others change only their own entries). Only then can nobody else swap the file, or a
+/// directory on its way, between the check and the run; and it is run by that real path, so the
+/// file checked is the file run.
+fn trusted(hook: &Path, link: &std::fs::Metadata) -> Result<PathBuf, String> {
     use std::os::unix::fs::MetadataExt;
     let me = private_files::my_uid();
     if link.file_type().is_symlink() && link.uid() != me {
@@ -163,7 +172,8 @@ fn trusted(hook: &Path, link: &std::fs::Metadata) -> Result<(), String> {
             link.uid()
         ));
     }
-    let file = std::fs::metadata(hook).map_err(|e| format!("cannot be read ({e})"))?;
+    let real = std::fs::canonicalize(hook).map_err(|e| format!("cannot be resolved ({e})"))?;
+    let file = std::fs::symlink_metadata(&real).map_err(|e| format!("cannot be read ({e})"))?;
     if !file.is_file() || file.mode() & 0o100 == 0 {
         return Err("is not an executable file".into());
     }
@@ -176,18 +186,15 @@ fn trusted(hook: &Path, link: &std::fs::Metadata) -> Result<(), String> {
             file.mode() & 0o7777
         ));
     }
-    let real = std::fs::canonicalize(hook).map_err(|e| format!("cannot be resolved ({e})"))?;
-    for dir in [hook.parent(), real.parent()].into_iter().flatten() {
-        let Ok(dir_metadata) = std::fs::metadata(dir) else {
-            continue;
-        };
-        let others_can_replace =
-            dir_metadata.mode() & 0o022 != 0 && dir_metadata.mode() & 0o1000 == 0;
-        if others_can_replace || ![me, 0].contains(&dir_metadata.uid()) {
+    for dir in real.ancestors().skip(1) {
+        let metadata = std::fs::symlink_metadata(dir)
+            .map_err(|e| format!("is in {}, which cannot be read ({e})", dir.display()))?;
+        let others_can_replace = metadata.mode() & 0o022 != 0 && metadata.mode() & 0o1000 == 0;
+        if others_can_replace || ![me, 0].contains(&metadata.uid()) {
             return Err(format!("is in {}, which others can change", dir.display()));
         }
     }
-    Ok(())
+    Ok(real)
 }
 
 /// Text for the hook as one line: sanitised, newlines gone, bounded, and without the markup a

@@ -152,6 +152,29 @@ fn the_notify_hook_runs_only_when_it_is_the_users_own() {
             false,
         ),
         (
+            // Issue #30, item 6: only the hook's own directory and its target's were judged;
+            // swapping an ancestor ran another user's script.
+            "a directory further up that others can change",
+            |sandbox, hook, script, _| {
+                std::fs::copy(script, hook).unwrap();
+                set_mode(hook, 0o700);
+                set_mode(&sandbox.config_home(), 0o777);
+            },
+            false,
+            false,
+        ),
+        (
+            "a directory further up that another user owns",
+            |sandbox, hook, script, other| {
+                std::fs::copy(script, hook).unwrap();
+                set_mode(hook, 0o700);
+                let other = other.unwrap();
+                std::os::unix::fs::chown(sandbox.config_home(), Some(other), Some(other)).unwrap();
+            },
+            false,
+            true,
+        ),
+        (
             "a link to another user's script",
             |sandbox, hook, _, other| {
                 let shared = sandbox.path("shared");

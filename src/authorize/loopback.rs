@@ -67,15 +67,20 @@ pub(super) fn localhost(request: &Request) -> Result<Obtained> {
     }
     if https {
         log::say(format!(
-            "The browser will warn that the connection to {redirect} is not private. That is \
-             expected here: the registration accepts only an https address on this machine, so \
+            "The browser will warn that the connection to {redirect} is not private, as it \
+             opens mailtoken's own page there on the way to the provider. That is expected \
+             here: the registration accepts only an https address on this machine, so \
              mailtoken answers it with a certificate made for this one sign-in (for localhost, \
              127.0.0.1 and ::1 only; its key never leaves memory), which no browser can know. \
-             Continue to the page (Advanced, then proceed to localhost) to finish signing in.\n"
+             Continue to the page (Advanced, then proceed to localhost) to sign in.\n"
         ));
     }
+    // The browser is given the address of a page of the listener's, which sends it on to the
+    // sign-in URL: a command line is readable by every user of the machine, the URL (with its
+    // state and PKCE challenge) is not for them, and the listener answers only the user.
+    let start = StartPage::new(&redirect, prepared.url.as_str())?;
     if !request.options.no_browser {
-        open_browser(prepared.url.as_str());
+        open_browser(&start.address);
     }
     log::say(format!(
         "Waiting up to {} s for the browser to return to {redirect} ...",
@@ -87,6 +92,7 @@ pub(super) fn localhost(request: &Request) -> Result<Obtained> {
         &path,
         &prepared.state,
         redirect.as_str(),
+        start,
     )?;
     drop(listener);
     exchange(request, prepared, code, redirect.as_str())
@@ -135,66 +141,101 @@ fn open_browser(url: &str) {
     }
 }
 
+/// The listener's page that sends the browser on to the sign-in URL, once: its address holds a
+/// key of its own, so it is not the redirect's path, and nothing of the sign-in.
+struct StartPage {
+    /// What the browser is started with.
+    address: String,
+    path: String,
+    /// The sign-in URL, until the page has been asked for.
+    sign_in_url: Option<String>,
+}
+
+impl StartPage {
+    fn new(redirect: &Url, sign_in_url: &str) -> Result<StartPage> {
+        let mut key = [0u8; 16];
+        getrandom::getrandom(&mut key)
+            .map_err(|e| Error::temporary(format!("no random numbers for the sign-in: {e}")))?;
+        let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let path = format!("/mailtoken-sign-in/{key}");
+        let mut address = redirect.clone();
+        address.set_path(&path);
+        address.set_query(None);
+        Ok(StartPage {
+            address: address.to_string(),
+            path,
+            sign_in_url: Some(sign_in_url.to_string()),
+        })
+    }
+
+    /// The answer to a request for the page: the way on the first time, a warning after.
+    fn answer(&mut self) -> Answer {
+        match self.sign_in_url.take() {
+            Some(url) => {
+                log::verbose("the browser opened the sign-in page; sending it to the provider");
+                Answer::redirect(url, pages::START)
+            }
+            None => {
+                log::warn(
+                    "the page that starts this sign-in was asked for a second time; if that was \
+                     not your browser, stop this sign-in (Ctrl-C) and start it again",
+                );
+                Answer::page(410, pages::START_USED)
+            }
+        }
+    }
+}
+
 fn wait_for_code(
     request: &Request,
     listener: &Listener,
     path: &str,
     state: &CsrfToken,
     redirect_uri: &str,
+    mut start: StartPage,
 ) -> Result<Secret> {
     loop {
         let Some(incoming) = listener.next(request.deadline) else {
             return Err(never_came_back(request, redirect_uri));
         };
         if incoming.method != "GET" {
-            incoming.respond(Answer {
-                status: 405,
-                html: pages::BAD_REQUEST,
-            });
+            incoming.respond(Answer::page(405, pages::BAD_REQUEST));
             continue;
         }
         let (request_path, query) = incoming
             .target
             .split_once('?')
             .unwrap_or((incoming.target.as_str(), ""));
+        if request_path == start.path {
+            incoming.respond(start.answer());
+            continue;
+        }
         if request_path != path {
             // Browsers ask for /favicon.ico on their own; it is not worth a message.
             if request_path != "/favicon.ico" {
                 log::verbose("ignored a request for another path");
             }
-            incoming.respond(Answer {
-                status: 404,
-                html: pages::NOT_FOUND,
-            });
+            incoming.respond(Answer::page(404, pages::NOT_FOUND));
             continue;
         }
         let params = parameters(query);
         match judge(request, state, &params, redirect_uri) {
             Outcome::Code(code) => {
-                incoming.respond(Answer {
-                    status: 200,
-                    html: pages::SUCCESS,
-                });
+                incoming.respond(Answer::page(200, pages::SUCCESS));
                 return Ok(code);
             }
             Outcome::WrongState => {
                 log::warn("ignored a request whose state does not match this sign-in");
-                incoming.respond(Answer {
-                    status: 400,
-                    html: pages::WRONG_STATE,
-                });
+                incoming.respond(Answer::page(400, pages::WRONG_STATE));
             }
-            Outcome::Empty => incoming.respond(Answer {
-                status: 400,
-                html: pages::BAD_REQUEST,
-            }),
+            Outcome::Empty => incoming.respond(Answer::page(400, pages::BAD_REQUEST)),
             Outcome::Failed(error) => {
                 let html = if error.status() == ExitStatus::Reauthorize {
                     pages::DENIED
                 } else {
                     pages::FAILED
                 };
-                incoming.respond(Answer { status: 200, html });
+                incoming.respond(Answer::page(200, html));
                 return Err(error);
             }
         }

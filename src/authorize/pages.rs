@@ -50,3 +50,15 @@ pub(crate) const NOT_FOUND: &str = page!(
     "Not found",
     "mailtoken only answers the redirect of the sign-in it is waiting for."
 );
+
+pub(crate) const START: &str = page!(
+    "Signing in",
+    "Your browser is being sent to the provider's sign-in page."
+);
+
+pub(crate) const START_USED: &str = page!(
+    "Already opened",
+    "This sign-in was already opened. If it was not opened by you, another program on this \
+     machine may be trying to take over your sign-in: stop mailtoken in the terminal and start \
+     again."
+);

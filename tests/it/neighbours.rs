@@ -342,6 +342,99 @@ fn another_users_idle_connections_cannot_keep_the_browser_out() {
     running.finish().expect(0, "access-from-code\n");
 }
 
+/// What another user gets for `GET target` sent to 127.0.0.1:`port`: everything it read back.
+fn as_other_user_get(uid: u32, port: &str, target: &str) -> String {
+    let script = format!(
+        "exec 3<>/dev/tcp/127.0.0.1/{port} || exit 1; \
+         printf 'GET {target} HTTP/1.1\\r\\nHost: 127.0.0.1:{port}\\r\\n\\r\\n' >&3; \
+         timeout 10 cat <&3; exit 0"
+    );
+    // Closed unread, the connection may end in a reset: what counts is that nothing came back.
+    let output = as_user(uid, "bash", &script).output().unwrap();
+    assert!(
+        output.status.success(),
+        "the other user could not connect: {output:?}"
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Issue #30, item 1: another user who learnt the sign-in URL (state and PKCE challenge) could
+/// deliver a redirect of their own to the listener before the browser: their code completed the
+/// sign-in with their account, their `error=access_denied` ended it (77).
+#[test]
+fn another_users_redirect_gets_nothing_and_the_browser_still_signs_in() {
+    let Some(other) = other_user() else { return };
+    if !require("bash") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let browser = FakeBrowser::new(&sandbox);
+    let path = sandbox.path("account");
+    let args = provider.sign_in(
+        &path,
+        "localhostauthcode",
+        &PERSON,
+        &["--auth-timeout", "30"],
+    );
+    let mut running = Running::start(&sandbox, &args, Some(&browser.script));
+    let start = browser.started_with();
+    // The browser's command line, which every user may read, holds nothing of the sign-in.
+    for secret_part in ["state=", "code_challenge", "client_id"] {
+        assert!(!start.contains(secret_part), "{start}");
+    }
+    let port = start
+        .split_once("127.0.0.1:")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(port, _)| port.to_string())
+        .unwrap_or_else(|| panic!("no port in {start}"));
+    let start_target = &start[start.find("/mailtoken-sign-in/").unwrap()..];
+    // The other user, who read the start address, asks for the page first: nothing.
+    assert_eq!(as_other_user_get(other, &port, start_target), "");
+    // The user's browser is still sent on; the other user, knowing the state, answers for it.
+    let url = browser.opened_url();
+    let state = query_of(&url)["state"].clone();
+    for answer in [
+        format!("/?error=access_denied&state={state}"),
+        format!("/?code=the-other-users-code&state={state}"),
+    ] {
+        assert_eq!(as_other_user_get(other, &port, &answer), "", "{answer}");
+    }
+    running.wait_for_stderr("refused a connection to the sign-in listener from another user");
+    // The real redirect completes the sign-in, with the user's code.
+    let location = get_url(&url, ipv4()).body;
+    assert_eq!(get_url(&location, ipv4()).status, 200);
+    running.finish().expect(0, "access-from-code\n");
+}
+
+/// The page that starts the sign-in sends the browser on once; asked again, it warns.
+#[test]
+fn the_start_page_sends_the_browser_on_once() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let browser = FakeBrowser::new(&sandbox);
+    let path = sandbox.path("account");
+    let args = provider.sign_in(
+        &path,
+        "localhostauthcode",
+        &PERSON,
+        &["--auth-timeout", "20"],
+    );
+    let mut running = Running::start(&sandbox, &args, Some(&browser.script));
+    let url = browser.opened_url();
+    assert!(url.contains("state="), "{url}");
+    let again = get_url(&browser.started_with(), ipv4());
+    assert_eq!(again.status, 410, "{again:?}");
+    assert!(
+        !again.head.to_ascii_lowercase().contains("location"),
+        "{again:?}"
+    );
+    running.wait_for_stderr("asked for a second time");
+    let location = get_url(&url, ipv4()).body;
+    assert_eq!(get_url(&location, ipv4()).status, 200);
+    running.finish().expect(0, "access-from-code\n");
+}
+
 // --- item 15: MAILTOKEN_CLIENT_SECRET ------------------------------------------------------------
 
 #[test]

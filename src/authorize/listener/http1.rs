@@ -12,6 +12,28 @@ pub(crate) struct Answer {
     pub status: u16,
     /// A complete HTML page; never built from request input.
     pub html: &'static str,
+    /// Where a redirect (302) sends the browser: the sign-in page of the provider, handed over
+    /// here rather than on the browser's command line (`loopback`).
+    pub location: Option<String>,
+}
+
+impl Answer {
+    pub(crate) fn page(status: u16, html: &'static str) -> Answer {
+        Answer {
+            status,
+            html,
+            location: None,
+        }
+    }
+
+    /// A 302 to `location`, with `html` for a client that does not follow it.
+    pub(crate) fn redirect(location: String, html: &'static str) -> Answer {
+        Answer {
+            status: 302,
+            html,
+            location: Some(location),
+        }
+    }
 }
 
 /// A redirect request is a URL with a code, a state and perhaps an `iss`; providers' codes are at
@@ -116,15 +138,25 @@ fn find_head_end(bytes: &[u8]) -> Option<usize> {
 pub(crate) fn write_answer(stream: &mut impl Write, answer: &Answer) -> io::Result<()> {
     let reason = match answer.status {
         200 => "OK",
+        302 => "Found",
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        410 => "Gone",
         431 => "Request Header Fields Too Large",
         _ => "Error",
     };
     // The address bar holds the code until the page is left: no referrer, no caching, no scripts.
+    // A location is a URL mailtoken built, never request input; a line break in it would
+    // end the header.
+    let location = answer
+        .location
+        .as_deref()
+        .filter(|url| !url.contains(['\r', '\n']))
+        .map_or_else(String::new, |url| format!("Location: {url}\r\n"));
     let head = format!(
         "HTTP/1.1 {} {reason}\r\n\
+         {location}\
          Content-Type: text/html; charset=utf-8\r\n\
          Content-Length: {}\r\n\
          Cache-Control: no-store\r\n\

@@ -7,10 +7,13 @@
 //! that connects, cannot stall or exhaust it; the decision about each request is taken by the
 //! caller on one thread, in order.
 //!
-//! `http1` reads the request head and writes the answer; `slots` caps the connections served at
-//! once, and makes room for the browser when another user's idle connections fill them; `tls`
-//! makes the listener speak https for registrations that accept only an `https://localhost`
-//! redirect.
+//! Only the user's own connections are answered (`peers`): the browser runs as the user, and a
+//! redirect delivered by another user of the machine must not complete, or end, the sign-in.
+//!
+//! `http1` reads the request head and writes the answer; `peers` tells who is at the other end;
+//! `slots` caps the connections served at once, and makes room for the browser when idle
+//! connections fill them; `tls` makes the listener speak https for registrations that accept
+//! only an `https://localhost` redirect.
 //!
 //! tiny_http was the first choice, but it reads header lines without any length limit and sets no
 //! timeout on accepted connections, so the two guarantees above could not be given with it.
@@ -24,6 +27,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod http1;
+mod peers;
 mod slots;
 mod tls;
 
@@ -237,7 +241,16 @@ fn accept_loop(
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((stream, _)) => {
-                // No place (the cap is reached and it may not take another's): closed at once.
+                // Another user's connection is closed unanswered: nothing it sends is read.
+                match peers::of(&stream) {
+                    peers::Peer::Ours => {}
+                    peers::Peer::Theirs(uid) => {
+                        refused_theirs(uid);
+                        continue;
+                    }
+                    peers::Peer::Unknown => cannot_tell_users_apart(),
+                }
+                // No place (the cap is reached and none may be given up): closed at once.
                 let Some(progress) = slots.admit(&stream) else {
                     continue;
                 };
@@ -252,6 +265,30 @@ fn accept_loop(
             // ECONNABORTED and the like concern one connection, not the listener.
             Err(_) => thread::sleep(ACCEPT_POLL),
         }
+    }
+}
+
+/// Says once per run that another user's connection was refused: on a machine shared with
+/// others it may be an attempt to take over the sign-in.
+fn refused_theirs(uid: Option<u32>) {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        let who = uid.map_or_else(|| "a closed socket".to_string(), |uid| format!("uid {uid}"));
+        crate::base::log::warn(format!(
+            "refused a connection to the sign-in listener from another user of this machine \
+             ({who}); only your own browser is answered"
+        ));
+    }
+}
+
+/// Says once per run that users cannot be told apart here.
+fn cannot_tell_users_apart() {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        crate::base::log::verbose(
+            "cannot tell which user connects to the listener here (no /proc/net/tcp): every \
+             connection is answered, and judged by the sign-in's state alone",
+        );
     }
 }
 
@@ -315,18 +352,9 @@ fn answer_one(
             let _ = done.send(());
             return;
         }
-        Ok(None) => Answer {
-            status: 400,
-            html: super::pages::BAD_REQUEST,
-        },
+        Ok(None) => Answer::page(400, super::pages::BAD_REQUEST),
         Err(HeadError::TooLarge) => {
-            let _ = write_answer(
-                &mut stream,
-                &Answer {
-                    status: 431,
-                    html: super::pages::BAD_REQUEST,
-                },
-            );
+            let _ = write_answer(&mut stream, &Answer::page(431, super::pages::BAD_REQUEST));
             // Closing with unread input would reset the connection and lose the answer: read a
             // little more first, bounded in size and time.
             stream.close_write();

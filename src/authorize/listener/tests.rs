@@ -26,10 +26,7 @@ fn serves_both_loopback_addresses_on_one_port() {
             (incoming.method.as_str(), incoming.target.as_str()),
             ("GET", "/?x=1")
         );
-        incoming.respond(Answer {
-            status: 200,
-            html: "<p>ok</p>",
-        });
+        incoming.respond(Answer::page(200, "<p>ok</p>"));
         let response = client.join().unwrap();
         assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
         assert!(response.ends_with("<p>ok</p>"));
@@ -50,10 +47,7 @@ fn at_the_cap_the_oldest_idle_connection_makes_room_for_a_request() {
         .next(Instant::now() + Duration::from_secs(5))
         .expect("the request gets through a full house");
     assert_eq!(incoming.target, "/?state=s");
-    incoming.respond(Answer {
-        status: 200,
-        html: "<p>ok</p>",
-    });
+    incoming.respond(Answer::page(200, "<p>ok</p>"));
     assert!(client.join().unwrap().starts_with("HTTP/1.1 200"));
     // The oldest idle connection was closed for it, long before its idle deadline.
     let oldest = &mut idle[0];
@@ -93,10 +87,7 @@ fn an_idle_connection_does_not_hold_up_the_next_request() {
     let incoming = listener
         .next(Instant::now() + IDLE_TIMEOUT / 2)
         .expect("the real request arrives while the idle one waits");
-    incoming.respond(Answer {
-        status: 404,
-        html: "",
-    });
+    incoming.respond(Answer::page(404, ""));
     assert!(client.join().unwrap().starts_with("HTTP/1.1 404"));
 }
 

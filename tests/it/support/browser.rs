@@ -34,8 +34,10 @@ impl FakeBrowser {
         FakeBrowser { script, record }
     }
 
-    /// The URL the program opened, waiting for it up to ten seconds.
-    pub fn opened_url(&self) -> String {
+    /// The address the browser was started with, waiting for it up to ten seconds: the
+    /// listener's page that sends it on to the sign-in (issue #30: the sign-in URL is never on a
+    /// command line, where every user can read it).
+    pub fn started_with(&self) -> String {
         assert!(
             eventually(|| self.record.exists()),
             "the browser was never opened"
@@ -45,6 +47,34 @@ impl FakeBrowser {
             .trim()
             .to_string()
     }
+
+    /// The sign-in URL the browser was sent on to, as a browser follows the listener's page.
+    pub fn opened_url(&self) -> String {
+        let start = self.started_with();
+        assert!(
+            start.contains("/mailtoken-sign-in/"),
+            "the browser was started with {start}, not the listener's page"
+        );
+        let answer = if start.starts_with("https://") {
+            let shown = super::tls_browser::Shown::default();
+            super::tls_browser::https_get(&start, ipv4(), shown.config()).unwrap()
+        } else {
+            get_url(&start, ipv4())
+        };
+        assert_eq!(answer.status, 302, "{answer:?}");
+        location_of(&answer.head)
+    }
+}
+
+/// The `Location` header of an answer's head.
+pub fn location_of(head: &str) -> String {
+    head.lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("location")
+                .then(|| value.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no Location in {head}"))
 }
 
 /// A parsed HTTP answer.

@@ -57,6 +57,10 @@ try {
   page.setDefaultTimeout(15_000);
   log(`opening ${new URL(url).origin}${new URL(url).pathname}`);
   await page.goto(url, { waitUntil: 'domcontentloaded' });
+  // mailtoken starts the browser on a page of its listener's, which sends it on to the provider:
+  // the provider's origin is where that page led.
+  const issuerOrigin = new URL(page.url()).origin;
+  log(`sent on to ${issuerOrigin}${new URL(page.url()).pathname}`);
 
   await page.locator('input[name="login"]').fill(login);
   await page.locator('input[name="password"]').fill('any-password');
@@ -67,7 +71,6 @@ try {
   ]);
 
   // The consent page, unless the provider skipped it.
-  const issuerOrigin = new URL(url).origin;
   if (new URL(page.url()).origin === issuerOrigin && await page.locator('input[name="prompt"][value="consent"]').count()) {
     log('consenting');
     await page.locator('button[type="submit"]').click();

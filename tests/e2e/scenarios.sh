@@ -34,6 +34,7 @@ declare -A SCENARIO_NAMES=(
     [25]="an account signed in at a path is listed and kept alive by --check"
     [26]="localhostauthcode through an https://localhost redirect (a client registered only with it)"
     [30]="a write that fails keeps the login: tokens kept and adopted after; nothing spent when it cannot work"
+    [31]="another local user, signed in as mallory with the sign-in's own URL, cannot deliver the redirect"
 )
 
 # --- checks ------------------------------------------------------------------------------------
@@ -1497,4 +1498,63 @@ EOF
     expect_rc broken 78
     assert_eq "$(count refresh_token ok)" 2 "refreshes sent while the write could not work"
     cmp -s "$file" "$S/token.before" || fail "the file changed"
+}
+
+# A second user of this machine, for scenario 31: a system user with no home and no shell, made
+# once and owning nothing.
+OTHER_USER=mailtoken-e2e-other
+ensure_other_user() {
+    id -u "$OTHER_USER" >/dev/null 2>&1 ||
+        useradd --system --no-create-home --shell /usr/sbin/nologin "$OTHER_USER" ||
+        fail "cannot create the second user $OTHER_USER"
+}
+
+scenario_31() {
+    ensure_other_user
+    # What the other user may read: the login helper and the suite's CA, nothing of ours.
+    local other_dir ca
+    other_dir=$(mktemp -d /tmp/mailtoken-e2e-other.XXXXXX)
+    chmod 755 "$other_dir"
+    cp "$HERE/login.mjs" "$other_dir/"
+    cp "$CA" "$other_dir/ca.pem"
+    chmod 644 "$other_dir"/*
+    ca=$other_dir/ca.pem
+    # The victim's "browser", with an intruder before it. The other user learns the start page's
+    # address from the browser's command line (any user can read it) and asks for it; then, as if
+    # the state and PKCE challenge had leaked some other way, signs in at the provider as mallory
+    # with this sign-in's own URL and delivers the provider's redirect to the listener. Then the
+    # real browser signs the victim in.
+    cat >"$S/browser-with-intruder.sh" <<EOF
+#!/bin/sh
+start=\$1
+echo "\$start" >'$S/start-address'
+runuser -u $OTHER_USER -- curl -sS --max-time 5 "\$start" >'$S/other-start.out' 2>'$S/other-start.err'
+url=\$(curl -sS -o /dev/null -w '%{redirect_url}' "\$start")
+echo "\$url" >'$S/sign-in-url'
+redirect=\$(runuser -u $OTHER_USER -- env -C '$other_dir' E2E_ISSUER='$E2E_ISSUER' \\
+    E2E_CLIENT_ID='$E2E_CLIENT_ID' NODE_EXTRA_CA_CERTS='$ca' node login.mjs follow "\$url" mallory@mail.test)
+echo "\$redirect" >'$S/other-redirect-url'
+runuser -u $OTHER_USER -- curl -sS --max-time 5 "\$redirect" >'$S/other-redirect.out' 2>'$S/other-redirect.err'
+exec '$HERE/browser.sh' "\$url"
+EOF
+    chmod 755 "$S/browser-with-intruder.sh"
+    authorize_flags
+    reset_counts
+    export BROWSER=$S/browser-with-intruder.sh E2E_LOGIN=$USER_LOGIN E2E_BROWSER_LOG=$S/auth-browser.log
+    mt auth --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" "$S/token"
+    sed 's/^/   browser: /' "$E2E_BROWSER_LOG" 2>/dev/null || true
+    sed 's/^/   intruder: /' "$S/other-start.err" "$S/other-redirect.err" 2>/dev/null || true
+    rm -rf "$other_dir"
+    # The command line held nothing of the sign-in.
+    assert_match "$(cat "$S/start-address")" '^http://127\.0\.0\.1:[0-9]+/mailtoken-sign-in/[0-9a-f]{32}$' "the browser's start address"
+    assert_match "$(cat "$S/sign-in-url")" "^https://127\.0\.0\.1:$PORT_PROVIDER/auth\?.*state=" "the sign-in URL behind it"
+    # The other user got nothing for the start page, and nothing for mallory's redirect, which the
+    # provider did issue for this sign-in's state.
+    assert_eq "$(wc -c <"$S/other-start.out")" 0 "bytes the other user got for the start page"
+    assert_match "$(cat "$S/other-redirect-url")" '^http://127\.0\.0\.1:[0-9]+/\?.*code=.*state=' "mallory's redirect from the provider"
+    assert_eq "$(wc -c <"$S/other-redirect.out")" 0 "bytes the other user got for mallory's redirect"
+    assert_file_has "$S/auth.err" 'refused a connection to the sign-in listener from another user' "the warning"
+    # The sign-in went on with the victim's own login: the token is alice's, not mallory's.
+    after_authorize auth "$S/token" localhostauthcode
+    assert_eq "$(counts_json)" '{"authorization_code":{"ok":1}}' "token-endpoint requests"
 }

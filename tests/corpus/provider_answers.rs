@@ -200,9 +200,12 @@ Answer {
 </HTML>
 "##,
     reconstructed: false,
-    expect_exit: 75,
-    expect_hint: "later",
-    expect_message: &["400", "Error processing OAuth 2 request"],
+    // Issue #34: a 400 from the account's own token endpoint to a refresh, without an OAuth2
+    // error body, is the provider refusing that refresh token ("it was working three days back",
+    // and nothing in the thread points to an outage): retrying cannot help.
+    expect_exit: 77,
+    expect_hint: "--authorize",
+    expect_message: &["400", "Error processing OAuth 2 request", "without a reason"],
 },
 
 // Source: https://github.com/googleworkspace/go-samples/issues/85 (Gmail quickstart, code pasted from the browser: "Unable to retrieve token from web: oauth2: cannot fetch token: 400 Bad Request / Response: {...}")
@@ -802,5 +805,23 @@ Answer {
     expect_exit: 78,
     expect_hint: "--client-secret",
     expect_message: &["INVALID_CLIENT_SECRET"],
+},
+
+// ======================================================================
+// Self-hosted providers
+// ======================================================================
+
+// Source: glewlwyd 2.7.5 (Debian 12's), src/plugin/protocol_oidc.c, get_access_token_from_refresh: a refresh token that is disabled (spent, with one-use refresh tokens), revoked or expired sets `response->status = 400;` and no body; test/glewlwyd_oidc_refresh_token_one_use.c asserts `ck_assert_int_eq(400, resp.status)` for the reused token. RECONSTRUCTED from the source: the status and the empty body are the code's, not a capture (the end-to-end suite runs the real server).
+Answer {
+    name: "glewlwyd-refresh-spent-token-bare-400",
+    provider: "glewlwyd",
+    endpoint: Endpoint::Refresh,
+    http_status: 400,
+    headers: &[],
+    body: "",
+    reconstructed: true,
+    expect_exit: 77,
+    expect_hint: "--authorize",
+    expect_message: &["400", "without a reason", "no body"],
 },
 ]

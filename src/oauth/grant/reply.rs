@@ -123,17 +123,17 @@ pub enum GrantFailure {
 }
 
 impl GrantFailure {
-    /// True when trying again later may succeed.
-    pub fn is_temporary(&self) -> bool {
+    /// True when trying again later may succeed, for an answer from `endpoint`.
+    pub fn is_temporary(&self, endpoint: Endpoint) -> bool {
         match self {
             GrantFailure::Transient(_) | GrantFailure::Malformed(_) => true,
             GrantFailure::Insecure(_) | GrantFailure::WrongUrl(_) | GrantFailure::Unusable(_) => {
                 false
             }
             GrantFailure::Refused(answer) => {
-                provider_answer::classify(answer, Endpoint::Token).status == ExitStatus::Temporary
+                provider_answer::classify(answer, endpoint).status == ExitStatus::Temporary
             }
-            GrantFailure::Rotated { then, .. } => then.is_temporary(),
+            GrantFailure::Rotated { then, .. } => then.is_temporary(endpoint),
         }
     }
 

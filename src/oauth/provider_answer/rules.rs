@@ -11,8 +11,11 @@ use Key::{Aadsts, Code, CodeAt, CodeSaying};
 /// Where an answer came from: the same code can need a different fix at another endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
-    /// The refresh_token or client_credentials grant, or the code exchange.
+    /// The client_credentials grant, or the code exchange.
     Token,
+    /// The refresh_token grant (RFC 6749 section 6): the token endpoint asked to renew a login
+    /// it issued.
+    Refresh,
     /// The device authorization request (RFC 8628 section 3.1).
     DeviceAuthorization,
     /// A device access token poll (RFC 8628 section 3.4).

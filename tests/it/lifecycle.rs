@@ -498,6 +498,53 @@ fn a_refused_revocation_deletes_nothing_but_an_ended_login_is_gone_anyway() {
     }
 }
 
+/// Issue #34, item 4: a provider that refuses revocation to a public client was taken for a
+/// temporary failure ("nothing was deleted; try again later"), a retry that can never succeed.
+#[test]
+fn a_provider_that_does_not_let_the_client_revoke_is_said_and_the_file_goes() {
+    let sandbox = Sandbox::new();
+    let cases = [
+        // glewlwyd 2.7.5: ulfius answers U_CALLBACK_UNAUTHORIZED with 401 and no body
+        // (src/plugin/protocol_oidc.c callback_check_intropect_revoke; reconstructed from the
+        // source).
+        ("glewlwyd", true, Reply::raw(401, "text/plain", "")),
+        // doorkeeper >= 5.4: `render json: revocation_error_response, status: :forbidden` when no
+        // client is identified (doorkeeper-gem/doorkeeper#1412; the body reconstructed empty).
+        ("doorkeeper", true, Reply::raw(403, "text/plain", "")),
+        // django-oauth-toolkit#242: "I get a 401 UNAUTHORIZED {\"error\": \"invalid_client\"}".
+        (
+            "django",
+            true,
+            Reply::json(401, serde_json::json!({"error": "invalid_client"})),
+        ),
+        // RFC 6749 section 5.2's unauthorized_client, to a confidential client as well
+        // (reconstructed).
+        (
+            "confidential",
+            false,
+            Reply::json(400, serde_json::json!({"error": "unauthorized_client"})),
+        ),
+    ];
+    for (name, public, answer) in cases {
+        let server = FakeServer::answering(answer);
+        let path = account(&sandbox, name, &server, minutes_from_now(30), |t| {
+            if public {
+                t.client_secret = None;
+            }
+        });
+        let run = sandbox.run(&["--revoke", name]);
+        run.expect(0, "");
+        run.says("does not let this client revoke its login");
+        run.says("remove mailtoken's access");
+        run.never_says("try again");
+        assert_eq!(server.requests_to("/revoke").len(), 1, "{name}");
+        assert!(
+            !path.exists(),
+            "{name}: the local file is deleted as --revoke promises"
+        );
+    }
+}
+
 #[test]
 fn without_a_revocation_endpoint_it_says_where_to_remove_access() {
     let sandbox = Sandbox::new();

@@ -205,6 +205,14 @@ pub(super) fn default_loopback_redirect(provider: &str) -> &'static str {
     }
 }
 
+/// The loopback redirect on a fixed `port` (`--port`), as the account keeps it: the provider's
+/// default address with that port, so that every later sign-in uses the one address registered.
+pub(super) fn loopback_redirect_on(provider: &str, port: u16) -> String {
+    let mut url = Url::parse(default_loopback_redirect(provider)).expect("a valid default");
+    let _ = url.set_port(Some(port));
+    url.to_string()
+}
+
 /// authcode: print the URL; read back the code or the whole address the browser ended on.
 pub(super) fn paste(request: &Request) -> Result<Obtained> {
     let redirect = match &request.registration.redirect_uri {

@@ -121,6 +121,14 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         );
     }
 
+    let mut registration = registration;
+    // `--port` is kept as the account's redirect address: a provider that matches the port
+    // exactly accepts only the one registered, at every later sign-in too.
+    if let (Flow::Localhostauthcode, Some(port), None) =
+        (flow, settings.authorize.port, &registration.redirect_uri)
+    {
+        registration.redirect_uri = Some(code::loopback_redirect_on(&registration.provider, port));
+    }
     let mut token = TokenFile {
         version: FORMAT_VERSION,
         registration,

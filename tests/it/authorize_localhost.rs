@@ -256,6 +256,11 @@ fn gives_up_after_the_deadline_and_no_browser_means_none() {
         // run happened to use.
         "(2) the redirect address is not registered (Microsoft AADSTS50011, Google \
          redirect_uri_mismatch): register http://127.0.0.1/ (any port)",
+        // Issue #34, item 2: a provider that compares the port too needs this run's address,
+        // and the port fixed.
+        "at a provider that matches the port exactly (many self-hosted ones do), register \
+         exactly http://127.0.0.1:",
+        "which the account then keeps",
         "(3) the page was closed",
         &format!(
             "run 'mailtoken {} --authorize --authflow localhostauthcode",
@@ -267,4 +272,49 @@ fn gives_up_after_the_deadline_and_no_browser_means_none() {
     }
     assert!(!browser.record.exists(), "--no-browser opens nothing");
     assert!(!path.exists());
+}
+
+/// Issue #34, item 2: `--port` is kept with the account, so a provider that matches the port
+/// exactly sees the one registered address at every later sign-in.
+#[test]
+fn a_port_given_once_is_kept_for_every_later_sign_in() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let port_text = port.to_string();
+    let SignIn {
+        sandbox,
+        provider,
+        browser,
+        path,
+        running,
+    } = start(&["--port", &port_text], |_| {});
+    let url = browser.opened_url();
+    let expected = format!("http://127.0.0.1:{port}/");
+    assert_eq!(query_of(&url)["redirect_uri"], expected);
+    complete_sign_in(&url, ipv4());
+    running.finish().expect(0, "access-from-code\n");
+    assert_eq!(
+        sandbox
+            .read_token(&path)
+            .registration
+            .redirect_uri
+            .as_deref(),
+        Some(expected.as_str())
+    );
+
+    // Signing in again, without --port: the same address.
+    std::fs::remove_file(&browser.record).unwrap();
+    let args = strings(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--auth-timeout",
+        "20",
+    ]);
+    let running = Running::start(&sandbox, &args, Some(&browser.script));
+    let url = browser.opened_url();
+    assert_eq!(query_of(&url)["redirect_uri"], expected);
+    complete_sign_in(&url, ipv4());
+    running.finish().expect(0, "access-from-code\n");
+    drop(provider);
 }

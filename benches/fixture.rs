@@ -54,6 +54,8 @@ fn main() {
         },
         min_valid_minutes: None,
         credential: None,
+        signed_in: None,
+        mailbox: None,
         min_valid_this_call: None,
         unknown: None,
     };

@@ -3,6 +3,7 @@ localhostauthcode\t'Open a browser; a loopback listener receives the code (RFC 8
 devicecode\t'Enter a short code on another device (RFC 8628)'
 clientcredentials\t'No user: a confidential client gets tokens directly (RFC 6749 section 4.4)'"
 complete -c mailtoken -l email -d 'E-mail address of the account (the SASL user name)' -r
+complete -c mailtoken -l mailbox -d 'Shared or delegated mailbox opened with --email\'s login (the SASL user then)' -r
 complete -c mailtoken -l client-id -d 'OAuth2 client id; stored in the token file' -r
 complete -c mailtoken -l client-secret -d 'OAuth2 client secret; stored in the token file' -r
 complete -c mailtoken -l client-secret-file -d 'Read the OAuth2 client secret from FILE (`-` for stdin); stored in the token file' -r -F

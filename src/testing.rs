@@ -92,5 +92,5 @@ pub mod secret {
 }
 
 pub mod tokenfile {
-    pub use crate::store::tokenfile::{FORMAT_VERSION, Flow, Schema, TokenFile};
+    pub use crate::store::tokenfile::{FORMAT_VERSION, Flow, Schema, SignedIn, TokenFile};
 }

@@ -13,6 +13,7 @@ mod code;
 mod credentials;
 mod device;
 mod from_address;
+mod identity;
 pub(crate) mod listener;
 mod loopback;
 mod pages;
@@ -34,7 +35,7 @@ use crate::oauth::grant;
 use crate::oauth::http::Http;
 use crate::oauth::provider_answer::Endpoint;
 use crate::store::encryption::EncryptionSpec;
-use crate::store::tokenfile::{Account, FORMAT_VERSION, Flow, TokenFile};
+use crate::store::tokenfile::{Account, FORMAT_VERSION, Flow, SignedIn, TokenFile};
 
 pub use choices::automatic_flow;
 use choices::{
@@ -114,7 +115,19 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
             None => command_as_given(),
         },
     };
-    let (granted, requested_at) = run_flow(flow, &request)?;
+    let obtained = run_flow(flow, &request)?;
+    // Who signed in, read before anything is written; an account without a user has nobody to
+    // ask about.
+    let learnt = match flow {
+        Flow::Clientcredentials => None,
+        _ => identity::learn(&request, &obtained)?,
+    };
+    let authorize_command = request.authorize_command.clone();
+    let Obtained {
+        granted,
+        requested_at,
+        ..
+    } = obtained;
     if flow != Flow::Clientcredentials && granted.refresh_token.is_none() {
         log::warn(
             "the provider issued no refresh token: when this access token expires you must sign in again",
@@ -148,14 +161,78 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
             .or(previous.as_ref().and_then(|p| p.min_valid_minutes))
             .filter(|minutes| *minutes > 0),
         credential,
+        signed_in: None,
+        // `--mailbox` becomes the account's SASL user; `--mailbox ''` removes it.
+        mailbox: settings
+            .overrides
+            .mailbox
+            .clone()
+            .or(previous.as_ref().and_then(|p| p.mailbox.clone()))
+            .filter(|mailbox| !mailbox.is_empty()),
         min_valid_this_call: None,
         unknown: previous
             .as_ref()
             .and_then(|previous| previous.unknown.clone()),
     };
     token.record(granted, requested_at);
+    if flow != Flow::Clientcredentials {
+        settle_who_signed_in(&mut token, learnt, requested_at, &authorize_command)?;
+    }
     save(&account, &mut token, &ask, previous.is_none())?;
     Ok(token)
+}
+
+/// Holds who signed in against the account's address: a sign-in as someone else writes nothing
+/// (exit 78) and its new login is revoked where the provider allows; an account given no address
+/// takes the one that signed in; what the provider does not say is said to be unknown, once.
+fn settle_who_signed_in(
+    token: &mut TokenFile,
+    learnt: Option<identity::Learnt>,
+    when: chrono::DateTime<Utc>,
+    authorize_command: &str,
+) -> Result<()> {
+    let Some(learnt) = learnt else {
+        if token.email.is_empty() {
+            let revoked = crate::lifecycle::revoke::revoke_unsaved(token);
+            return Err(Error::usage(format!(
+                "the provider did not say who signed in, and no e-mail address was given, so \
+                 nothing was saved ({revoked})"
+            ))
+            .hint("pass --email ADDRESS, the address of the account you sign in with"));
+        }
+        log::say(format!(
+            "mailtoken: the provider did not say who signed in, so it was not checked that it \
+             was {}",
+            log::sanitize(&token.email)
+        ));
+        return Ok(());
+    };
+    let user = log::sanitize(learnt.user());
+    if token.email.is_empty() {
+        log::say(format!(
+            "mailtoken: signed in as {user}, which becomes the account's address"
+        ));
+        token.email = learnt.user().to_string();
+    } else if !learnt.is(&token.email) {
+        let expected = log::sanitize(&token.email);
+        let revoked = crate::lifecycle::revoke::revoke_unsaved(token);
+        return Err(Error::config(format!(
+            "signed in as {user}, but the account is {expected}'s: nothing was saved ({revoked})"
+        ))
+        .hint(format!(
+            "to sign in as {expected}, run '{authorize_command}' again and choose that account \
+             at the provider's page (Google: \"Use another account\"; Microsoft: \"Use another \
+             account\" or sign out of {user} first); if {expected} is a mailbox {user} may open \
+             (shared or delegated), sign in as {user} and name the mailbox: --email {user} \
+             --mailbox {expected}"
+        )));
+    }
+    token.signed_in = Some(SignedIn {
+        user: learnt.user().to_string(),
+        since: when,
+        from: learnt.from.to_string(),
+    });
+    Ok(())
 }
 
 /// Who signs in, and as which OAuth2 client.
@@ -178,6 +255,9 @@ fn client(
     let email = match (&settings.overrides.email, previous) {
         (Some(email), _) => email.clone(),
         (None, Some(previous)) if !previous.email.is_empty() => previous.email.clone(),
+        // Without a terminal a person's address is the one that signs in, learnt afterwards
+        // (`identity`); an account without a user must name its mailbox.
+        _ if !ask.is_terminal() && flow != Flow::Clientcredentials => String::new(),
         _ => ask.value("e-mail address", "--email ADDRESS", "E-mail address")?,
     };
     let id = match (&settings.overrides.client_id, previous) {
@@ -306,7 +386,7 @@ fn run_flow(flow: Flow, request: &Request) -> Result<Obtained> {
                 request.credential,
                 request.email,
             )
-            .map(|granted| (granted, requested_at))
+            .map(|granted| Obtained::without_nonce(granted, requested_at))
             .map_err(|failure| {
                 let host = request.registration.token_host();
                 failure.into_error(

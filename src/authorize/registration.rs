@@ -242,6 +242,9 @@ fn apply_metadata(registration: &mut Registration, metadata: Metadata) {
     if metadata.revocation_endpoint.is_some() {
         registration.revocation_endpoint = metadata.revocation_endpoint;
     }
+    if metadata.userinfo_endpoint.is_some() {
+        registration.userinfo_endpoint = metadata.userinfo_endpoint;
+    }
 }
 
 /// A custom provider's name: the host of its issuer or token endpoint, without the port.

@@ -65,6 +65,14 @@ pub struct Cli {
     #[arg(long, value_name = "ADDRESS", help_heading = SIGN)]
     pub email: Option<String>,
 
+    /// Shared or delegated mailbox opened with --email's login (the SASL user then)
+    ///
+    /// For a Microsoft 365 shared mailbox, or another user's mailbox the signed-in user has Full
+    /// Access (or Send As) on: --email is who signs in, --mailbox the mailbox the mail client
+    /// opens, sent as the SASL user. Stored by --authorize; --mailbox '' removes it.
+    #[arg(long, value_name = "ADDRESS", help_heading = SIGN, hide_short_help = true)]
+    pub mailbox: Option<String>,
+
     /// OAuth2 client id; stored in the token file
     #[arg(long, value_name = "ID", help_heading = SIGN)]
     pub client_id: Option<String>,

@@ -203,7 +203,7 @@ const MAIL: &[Action] = &[Action::Print, Action::Authorize, Action::Test];
 
 /// Refuses a flag that none of the actions asked for uses (exit 64), naming where it applies.
 fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
-    let flags: [(bool, &str, &[Action]); 30] = [
+    let flags: [(bool, &str, &[Action]); 31] = [
         (cli.authflow.is_some(), "--authflow", SIGN_IN),
         (cli.port.is_some(), "--port", SIGN_IN),
         (cli.service_account.is_some(), "--service-account", SIGN_IN),
@@ -242,6 +242,7 @@ fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
         ),
         (cli.token_endpoint.is_some(), "--token-endpoint", CLIENT),
         (cli.email.is_some(), "--email", MAIL),
+        (cli.mailbox.is_some(), "--mailbox", MAIL),
         (cli.sasl_method.is_some(), "--sasl-method", MAIL),
         (cli.imap_endpoint.is_some(), "--imap-endpoint", MAIL),
         (cli.pop_endpoint.is_some(), "--pop-endpoint", MAIL),
@@ -322,8 +323,17 @@ fn overrides(cli: Cli, client_secret: Option<Secret>) -> Result<Overrides> {
             })
             .transpose()
     };
+    if let Some(mailbox) = cli.mailbox.as_deref().filter(|m| !m.is_empty())
+        && !looks_like_an_address(mailbox)
+    {
+        return Err(Error::usage(format!(
+            "--mailbox {:?} is not an e-mail address",
+            crate::base::log::sanitize(mailbox)
+        )));
+    }
     Ok(Overrides {
         email: cli.email,
+        mailbox: cli.mailbox,
         client_id: cli.client_id,
         client_secret,
         imap_endpoint: endpoint(Protocol::Imap, &cli.imap_endpoint)?,
@@ -339,6 +349,13 @@ fn overrides(cli: Cli, client_secret: Option<Secret>) -> Result<Overrides> {
         redirect_uri: cli.redirect_uri,
         sasl_method: cli.sasl_method,
     })
+}
+
+/// An address as a SASL user can carry it: one `@` with something either side, no spaces or
+/// control characters (the SASL strings separate their fields with ^A, RFC 7628 section 3.1).
+fn looks_like_an_address(text: &str) -> bool {
+    matches!(text.split_once('@'), Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@'))
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// The longest client secret read from a file or stdin; real ones are under 100 bytes.

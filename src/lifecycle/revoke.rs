@@ -133,11 +133,10 @@ fn revocation_endpoint(registration: &Registration) -> Revocation {
     }
 }
 
-/// Revokes the refresh token (which ends the whole grant, RFC 7009 section 2.1), then the access
-/// token, which may outlive it at providers that issue self-contained tokens.
-fn revoke_at(endpoint: &str, token: &TokenFile, account: &Account) -> Result<()> {
-    let http = Http::new()?;
-    let host = crate::oauth::provider::url_authority(endpoint).to_string();
+/// The tokens to revoke, in order: the refresh token (which ends the whole grant, RFC 7009
+/// section 2.1), then the access token, which may outlive it at providers that issue
+/// self-contained tokens.
+fn tokens_of(token: &TokenFile) -> Vec<(&Secret, &'static str)> {
     let mut tokens: Vec<(&Secret, &str)> = Vec::new();
     if let Some(refresh_token) = &token.refresh_token {
         tokens.push((refresh_token, "refresh_token"));
@@ -145,7 +144,44 @@ fn revoke_at(endpoint: &str, token: &TokenFile, account: &Account) -> Result<()>
     if !token.access_token.is_empty() && !token.is_expired(chrono::Utc::now()) {
         tokens.push((&token.access_token, "access_token"));
     }
-    for (index, (secret, hint)) in tokens.iter().enumerate() {
+    tokens
+}
+
+/// Revokes the login of a sign-in that is not saved (it signed in as someone else): as far as
+/// the provider allows, never failing; what happened, in words, for the message.
+pub(crate) fn revoke_unsaved(token: &TokenFile) -> String {
+    let endpoint = match revocation_endpoint(&token.registration) {
+        Revocation::At(endpoint) => endpoint,
+        Revocation::Impossible(why) => {
+            return format!("the new login could not be revoked from here: {why}");
+        }
+    };
+    let host = crate::oauth::provider::url_authority(&endpoint).to_string();
+    let Ok(http) = Http::new() else {
+        return format!("the new login could not be revoked at {host}");
+    };
+    for (secret, hint) in tokens_of(token) {
+        match request(&http, &endpoint, &token.registration, token, secret, hint) {
+            Ok(()) => {}
+            Err(Failure::Temporary(detail) | Failure::NotAllowed(detail)) => {
+                return format!("revoking the new login at {host} failed: {detail}");
+            }
+            Err(Failure::Refused(error)) => {
+                return format!(
+                    "revoking the new login at {host} failed: {}",
+                    error.message()
+                );
+            }
+        }
+    }
+    format!("the new login was revoked at {host}")
+}
+
+/// Revokes the tokens at `endpoint`, the refresh token first.
+fn revoke_at(endpoint: &str, token: &TokenFile, account: &Account) -> Result<()> {
+    let http = Http::new()?;
+    let host = crate::oauth::provider::url_authority(endpoint).to_string();
+    for (index, (secret, hint)) in tokens_of(token).iter().enumerate() {
         log::verbose(format!("revoking the {} at {host}", hint.replace('_', " ")));
         match request(&http, endpoint, &token.registration, token, secret, hint) {
             Ok(()) => {}

@@ -21,6 +21,9 @@ pub struct Metadata {
     /// RFC 8414 section 2 (RFC 7009 revocation).
     #[serde(default)]
     pub revocation_endpoint: Option<String>,
+    /// OpenID Connect Discovery section 3.
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
     /// RFC 8414 section 2: when absent, the default is `client_secret_basic`.
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,

@@ -109,7 +109,31 @@ impl Http {
 
     /// GETs a JSON document (discovery metadata).
     pub(crate) fn get_json(&self, url: &str) -> std::result::Result<serde_json::Value, HttpError> {
-        let request = http_get(url)?;
+        self.json_answer(url, http_get(url)?)
+    }
+
+    /// GETs a JSON document a bearer token opens (RFC 6750 section 2.1): the UserInfo endpoint.
+    /// The token is remembered as sent, like every secret of a request.
+    pub(crate) fn get_json_with_bearer(
+        &self,
+        url: &str,
+        token: &str,
+    ) -> std::result::Result<serde_json::Value, HttpError> {
+        let mut request = http_get(url)?;
+        let value = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| HttpError::Other("the access token cannot be sent in a header".into()))?;
+        request
+            .headers_mut()
+            .insert(oauth2::http::header::AUTHORIZATION, value);
+        self.json_answer(url, request)
+    }
+
+    fn json_answer(
+        &self,
+        url: &str,
+        request: HttpRequest,
+    ) -> std::result::Result<serde_json::Value, HttpError> {
         let response = self.execute(request)?;
         if response.status() != 200 {
             return Err(HttpError::Other(format!(

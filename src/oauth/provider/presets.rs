@@ -45,6 +45,7 @@ pub(crate) fn base(name: &str) -> Registration {
         token_endpoint: String::new(),
         revocation_endpoint: None,
         redirect_uri: None,
+        userinfo_endpoint: None,
         scope: String::new(),
         scope_on_refresh: false,
         client_auth: ClientAuth::ClientSecretPost,

@@ -81,6 +81,8 @@ impl MuttOauth2File {
             encryption,
             min_valid_minutes: None,
             credential: None,
+            signed_in: None,
+            mailbox: None,
             min_valid_this_call: None,
             unknown: None,
         })

@@ -58,6 +58,8 @@ pub fn token_file(
         encryption,
         min_valid_minutes: None,
         credential: None,
+        signed_in: None,
+        mailbox: None,
         min_valid_this_call: None,
         unknown: None,
     }

@@ -50,6 +50,8 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     let account = settings.account();
     // A name that leads through another user's link is refused before anyone signs in.
     account.real_path()?;
+    // One sign-in of an account at a time, refused at once, before anything is read or opened.
+    let _signing_in = account.lock_sign_in()?;
     let previous = load_previous(&account)?;
     let ask = Prompter::for_stdin();
     let http = Http::new()?;

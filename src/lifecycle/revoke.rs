@@ -327,6 +327,9 @@ fn delete(account: &Account) -> Result<()> {
         remove(path)?;
     }
     remove(&paths::lock_path(&real))?;
+    let mut sign_in = real.clone().into_os_string();
+    sign_in.push(".sign-in");
+    remove(&paths::lock_path(std::path::Path::new(&sign_in)))?;
     remove(&crate::store::tokenfile::remembered::path_for(&real))?;
     crate::store::known_accounts::forget(path);
     log::say(format!("mailtoken: deleted {}", path.display()));

@@ -20,6 +20,7 @@ mod from_address;
 mod generated;
 mod hints;
 mod https;
+mod identity;
 mod lifecycle;
 mod login_test_errors;
 mod login_test_imap;

@@ -83,6 +83,15 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     let settings = reused.as_ref().unwrap_or(settings);
     let flow = choose_flow(settings, previous.as_ref(), &registration);
     check_flow(flow, &registration)?;
+    // A person's sign-in asks the provider to say who signed in, where that costs nothing.
+    let mut registration = registration;
+    if flow != Flow::Clientcredentials
+        && credential.is_none()
+        && settings.overrides.scope.is_none()
+        && let Some(scope) = crate::oauth::provider::person_scope(&registration)
+    {
+        registration.scope = scope;
+    }
     if unattended {
         check_nothing_missing(settings, previous.as_ref())?;
     }
@@ -136,7 +145,6 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         );
     }
 
-    let mut registration = registration;
     // `--port` is kept as the account's redirect address: a provider that matches the port
     // exactly accepts only the one registered, at every later sign-in too.
     if let (Flow::Localhostauthcode, Some(port), None) =

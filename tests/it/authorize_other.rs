@@ -603,7 +603,9 @@ fn google_uses_a_loopback_redirect_not_the_dead_oob_one() {
     );
     let query = query_of(&url);
     assert_eq!(query["redirect_uri"], "http://127.0.0.1/");
-    assert_eq!(query["scope"], "https://mail.google.com/");
+    // Issue #33: openid email, so that Google's ID token says who signed in.
+    assert_eq!(query["scope"], "https://mail.google.com/ openid email");
+    assert!(query["nonce"].len() >= 16, "a nonce goes with openid");
     assert!(!url.contains("oob"));
 }
 

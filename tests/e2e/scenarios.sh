@@ -232,6 +232,31 @@ wait_exit() { # PID NAME SECONDS WHAT
     set -e
 }
 
+# The pids of the notify hooks that the --verbose runs NAME... started: mailtoken says "ran the
+# notify hook PATH (pid N)" for each before it exits, so what the finished runs do not say, they
+# did not start. (The hook runs detached: this, not a sleep, is how a scenario knows that no
+# other hook will still write.)
+hooks_started() { # NAME...
+    local name
+    for name in "$@"; do
+        sed -n 's/.*ran the notify hook .* (pid \([0-9]*\))$/\1/p' "$S/$name.err"
+    done
+}
+
+# Waits up to 10 s for RECORD to hold a line ending in "|pid=PID" for each PID (the hooks of
+# scenarios 21 and 24 end their line with their own pid); fails naming the hook that never wrote.
+wait_for_hooks() { # RECORD PID...
+    local record=$1 pid i
+    shift
+    for pid in "$@"; do
+        for ((i = 0; i < 100; i++)); do
+            grep -q -- "|pid=$pid\$" "$record" 2>/dev/null && break
+            sleep 0.1
+        done
+        grep -q -- "|pid=$pid\$" "$record" 2>/dev/null || fail "the notify hook $pid never wrote to $record"
+    done
+}
+
 # For a background mailtoken that did not get as far as expected: its output, and the failure.
 gave_up() { # PID NAME WHAT
     kill "$1" 2>/dev/null || true
@@ -1256,23 +1281,26 @@ scenario_21() {
     local file=$XDG_DATA_HOME/mailtoken/dead record=$S/notified
     export XDG_STATE_HOME=$S/state
     mkdir -p "$XDG_CONFIG_HOME/mailtoken"
-    printf '#!/bin/sh\nprintf "%%s|%%s|%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_EMAIL" "$MAILTOKEN_AUTHORIZE_COMMAND" >>%q\n' \
+    printf '#!/bin/sh\nprintf "%%s|%%s|%%s|pid=%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_EMAIL" "$MAILTOKEN_AUTHORIZE_COMMAND" "$$" >>%q\n' \
         "$record" >"$XDG_CONFIG_HOME/mailtoken/notify"
     chmod 755 "$XDG_CONFIG_HOME/mailtoken/notify"
     printf '{"access_token":"x","refresh_token":"not-a-live-refresh-token","expires_in":600,"scope":"mail","requested_at":"%s"}' \
         "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$S/dead.json"
     write_tokenfile "$S/dead.json" "$file" '"expired":true'
     # Two calls of a mail client (no terminal), one after the other: both fail, one notification.
-    mt first dead
+    # --verbose: each says whether it started the hook; the second finds it ran within the hour.
+    mt first --verbose dead
     expect_rc first 77
-    mt second dead
+    mt second --verbose dead
     expect_rc second 77
-    local i
-    for ((i = 0; i < 50; i++)); do [ -s "$record" ] && break; sleep 0.1; done
-    sleep 0.5
-    sed 's/^/   hook: /' "$record" 2>/dev/null || true
+    assert_file_has "$S/second.err" "the notify hook already ran for this account within the hour" "the second call"
+    local started
+    started=$(hooks_started first second)
+    assert_eq "$(grep -c . <<<"$started")" 1 "notify hooks started by two failing calls"
+    wait_for_hooks "$record" "$started"
+    sed 's/^/   hook: /' "$record"
     assert_eq "$(wc -l <"$record" | tr -d ' ')" 1 "notifications for two failing calls"
-    assert_eq "$(cat "$record")" "dead|$USER_LOGIN|mailtoken --authorize dead" "the hook's environment"
+    assert_eq "$(cat "$record")" "dead|$USER_LOGIN|mailtoken --authorize dead|pid=$started" "the hook's environment"
     compgen -G "$XDG_STATE_HOME/mailtoken/notified-dead-*" >/dev/null || fail "no state under \$XDG_STATE_HOME/mailtoken"
 }
 
@@ -1344,7 +1372,7 @@ scenario_24() {
     local file=$XDG_DATA_HOME/mailtoken/work record=$S/notified spent json
     export XDG_STATE_HOME=$S/state
     mkdir -p "$XDG_CONFIG_HOME/mailtoken"
-    printf '#!/bin/sh\nprintf "%%s|%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_REASON" >>%q\n' \
+    printf '#!/bin/sh\nprintf "%%s|%%s|pid=%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_REASON" "$$" >>%q\n' \
         "$record" >"$XDG_CONFIG_HOME/mailtoken/notify"
     chmod 755 "$XDG_CONFIG_HOME/mailtoken/notify"
     browser_sign_in auth work
@@ -1362,39 +1390,42 @@ scenario_24() {
         --data-urlencode "refresh_token=$spent" --data-urlencode "client_id=$E2E_CLIENT_ID" "$ISSUER/token")
     assert_eq "$reuse $(node "$HERE/json.mjs" get "$S/reuse.json" error)" "400 invalid_grant" "replaying the spent refresh token"
     # The keep-alive refresh of --check is the first to hear of it: 77, the hook, the fix.
+    # Every run that could start the notify hook is --verbose from here on (hooks_started).
     reset_counts
-    mt check --check --keepalive 0
+    mt check --check --keepalive 0 --verbose
     expect_rc check 77
     assert_file_has "$S/check.err" "^mailtoken: work: .*invalid_grant.*run 'mailtoken --authorize work'" "the line naming the fix"
     assert_eq "$(count refresh_token invalid_grant)" 1 "refreshes refused"
     # Every surface now says so, and none asks the provider again.
-    mt call work
+    mt call work --verbose
     expect_rc call 77
     assert_eq "$(wc -c <"$S/call.out" | tr -d ' ')" 0 "the mail client's stdout"
     assert_file_has "$S/call.err" "needs a new sign-in since" "the mail client's call"
-    mt status --status work
+    mt status --status work --verbose
     expect_rc status 0
     assert_file_has "$S/status.out" '^state: +needs sign-in since ' "--status"
     assert_file_has "$S/status.out" '^why: .*invalid_grant' "--status gives the provider's reason"
-    mt json --status --json work
+    mt json --status --json work --verbose
     expect_rc json 0
     cp "$S/json.out" "$S/status.json"
     assert_eq "$(node "$HERE/json.mjs" get "$S/status.json" state)" needs-sign-in "--json"
-    mt list --list
+    mt list --list --verbose
     expect_rc list 0
     assert_file_has "$S/list.out" "^work +$USER_LOGIN +e2e +needs sign-in since " "--list"
-    mt again --check
+    mt again --check --verbose
     expect_rc again 77
-    mt test --test work
+    mt test --test work --verbose
     expect_rc test 77
     assert_file_lacks "$S/test.err" "IMAP|POP|SMTP" "--test logging in"
     assert_eq "$(count refresh_token invalid_grant) $(count refresh_token ok)" "1 0" "token requests after the verdict"
-    local i
-    for ((i = 0; i < 50; i++)); do [ -s "$record" ] && break; sleep 0.1; done
-    sleep 0.5
-    sed 's/^/   hook: /' "$record" 2>/dev/null || true
+    # One hook for all of that (at most once an hour), and it has written.
+    local started
+    started=$(hooks_started check call status json list again test)
+    assert_eq "$(grep -c . <<<"$started")" 1 "notify hooks started"
+    wait_for_hooks "$record" "$started"
+    sed 's/^/   hook: /' "$record"
     assert_eq "$(wc -l <"$record" | tr -d ' ')" 1 "notifications"
-    assert_file_has "$record" "^work\|.*invalid_grant" "the hook's account and reason"
+    assert_file_has "$record" "^work\|.*invalid_grant.*\|pid=$started\$" "the hook's account and reason"
     # A new sign-in brings everything back.
     browser_sign_in again-auth work
     expect_rc again-auth 0

@@ -347,15 +347,24 @@ fn stty_does_not_inherit_the_client_secret() {
     )
     .unwrap();
     set_mode(&stty, 0o700);
-    // A sign-in waiting at its paste prompt, the secret exported.
-    let script = format!(
-        "PATH='{}':$PATH MAILTOKEN_CLIENT_SECRET=exported-s3cret-value \"$MAILTOKEN\" account \
-         --authorize --authflow authcode --provider google --email you@example.com \
-         --client-id id < /dev/tty > /dev/null 2> err & pid=$!; sleep 1.5; kill -TERM $pid; \
-         wait $pid",
-        bin.display()
+    // A sign-in waiting at its paste prompt, the secret exported, ended once the prompt has
+    // changed the terminal (through the stty above).
+    let script = signal_once_the_terminal_changed(
+        &format!(
+            "PATH='{}':$PATH MAILTOKEN_CLIENT_SECRET=exported-s3cret-value \"$MAILTOKEN\" account \
+             --authorize --authflow authcode --provider google --email you@example.com \
+             --client-id id < /dev/tty > /dev/null 2> err",
+            bin.display()
+        ),
+        "TERM",
     );
     sandbox.terminal(&script).output().expect("script runs");
+    assert_ne!(
+        sandbox.read("before"),
+        sandbox.read("during"),
+        "the paste prompt never changed the terminal: {}",
+        sandbox.read("err")
+    );
     let seen = sandbox.read("stty-env");
     assert!(
         seen.contains("HOME="),

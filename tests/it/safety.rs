@@ -507,15 +507,23 @@ fn the_terminal_is_restored_when_a_signal_ends_a_prompt() {
     ];
     let named = cases.map(|case| (format!("{}, SIG{}", case.0, case.2), case));
     each_case(named, |(_, extra, signal, number)| {
-        let script = format!(
-            "stty -g > before; {sign_in} {extra} < /dev/tty > /dev/null 2> err & pid=$!; \
-             sleep 1.5; kill -{signal} $pid; wait $pid; echo $? > status; stty -g > after"
+        // The signal goes once the prompt has changed the terminal, not after a guess at how
+        // long that takes: a signal before the change would leave nothing to restore.
+        let script = signal_once_the_terminal_changed(
+            &format!("{sign_in} {extra} < /dev/tty > /dev/null 2> err"),
+            signal,
         );
         let output = sandbox.terminal(&script).output().expect("script runs");
         assert!(
             !sandbox.read("before").trim().is_empty(),
             "{:?}",
             String::from_utf8_lossy(&output.stdout)
+        );
+        assert_ne!(
+            sandbox.read("before"),
+            sandbox.read("during"),
+            "the prompt never changed the terminal; stderr: {}",
+            sandbox.read("err")
         );
         assert_eq!(
             sandbox.read("before"),

@@ -135,6 +135,21 @@ impl Sandbox {
     }
 }
 
+/// A script for `Sandbox::terminal`: saves the terminal's settings in `before`, starts `command`
+/// in the background there, waits (up to 10 s) until the terminal's settings differ from
+/// `before` (a prompt has changed them: echo off, or canonical mode off), saves them in
+/// `during`, sends `signal`, and saves the exit status in `status` and the settings in `after`.
+/// `during` equal to `before` means the signal came before any change: the restore was not
+/// tested.
+pub fn signal_once_the_terminal_changed(command: &str, signal: &str) -> String {
+    format!(
+        "stty -g > before; {command} & pid=$!; i=0; \
+         while [ \"$(stty -g)\" = \"$(cat before)\" ] && [ $i -lt 200 ]; do \
+         sleep 0.05; i=$((i + 1)); done; \
+         stty -g > during; kill -{signal} $pid; wait $pid; echo $? > status; stty -g > after"
+    )
+}
+
 /// Writes `contents` to `path` (making its directory) with mode 0600, as a token file is.
 pub fn write_private(path: &Path, contents: impl AsRef<[u8]>) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

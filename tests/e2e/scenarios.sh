@@ -108,10 +108,12 @@ token_from() {
 
 set_ttl() { curl -fsS -X POST "$ADMIN/e2e/ttl?seconds=$1" >/dev/null; }
 reset_counts() { curl -fsS -X POST "$ADMIN/e2e/reset" >/dev/null; }
-# count GRANT_TYPE OUTCOME: token requests seen since the last reset ("ok" or an error code).
+# count GRANT_TYPE OUTCOME: token requests seen since the last reset ("ok" or an error code); 0
+# when the provider saw none. A counter that cannot be read fails the scenario and prints
+# nothing, never a 0 that a check could take for "none".
 count() {
-    curl -fsS "$ADMIN/e2e/counts" >"$S/counts.json"
-    node "$HERE/json.mjs" get "$S/counts.json" "$1.$2" 2>/dev/null || echo 0
+    curl -fsS "$ADMIN/e2e/counts" >"$S/counts.json" || fail "the provider's counts cannot be read"
+    node "$HERE/json.mjs" count "$S/counts.json" "$1" "$2" || fail "no count of $1 $2"
 }
 counts_json() { curl -fsS "$ADMIN/e2e/counts"; }
 
@@ -257,6 +259,19 @@ wait_for_hooks() { # RECORD PID...
     done
 }
 
+# Waits (15 s at most, by the clock: each look at the counts takes a while) until the provider has
+# answered the background mailtoken PID's device-code poll with authorization_pending, i.e. it
+# is polling before anyone approves; gives up on it otherwise, rather than approve anyway.
+wait_for_polling() { # PID GRANT
+    local deadline=$((SECONDS + 15))
+    while ((SECONDS < deadline)); do
+        [ "$(count "$2" authorization_pending)" -ge 1 ] && return 0
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ "$(count "$2" authorization_pending)" -ge 1 ] || gave_up "$1" auth "mailtoken did not poll the token endpoint (no authorization_pending)"
+}
+
 # For a background mailtoken that did not get as far as expected: its output, and the failure.
 gave_up() { # PID NAME WHAT
     kill "$1" 2>/dev/null || true
@@ -378,13 +393,7 @@ scenario_3() {
         [ -n "$code" ] || gave_up "$pid" auth "no user code on stderr"
     fi
     # Approve only once mailtoken is polling, as a person on another device would.
-    local i
-    for ((i = 0; i < 150; i++)); do
-        [ "$(count "$grant" authorization_pending)" -ge 1 ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ "$(count "$grant" authorization_pending)" -ge 1 ] || gave_up "$pid" auth "mailtoken did not poll the token endpoint"
+    wait_for_polling "$pid" "$grant"
     note "approving at $uri"
     node "$HERE/login.mjs" device "$uri" "$USER_LOGIN" ${code:+"$code"} || gave_up "$pid" auth "the approval failed"
     # The provider's interval is 1 s; allow for a few polls.
@@ -1351,11 +1360,8 @@ scenario_23() {
         || gave_up "$pid" auth "no countdown on the terminal"
     uri=$(grep -aEo "https://127\.0\.0\.1:$PORT_PROVIDER/device[^[:space:]\"'<>)]*user_code=[^[:space:]\"'<>)]*" "$S/terminal.log" | head -n 1 | sed 's/[).,;:]*$//')
     [ -n "$uri" ] || gave_up "$pid" auth "no complete verification URI on the terminal"
-    local i
-    for ((i = 0; i < 150; i++)); do
-        [ "$(count "$grant" authorization_pending)" -ge 1 ] && break
-        sleep 0.1
-    done
+    # Approve only once mailtoken is polling, as a person on another device would.
+    wait_for_polling "$pid" "$grant"
     note "approving at $uri"
     node "$HERE/login.mjs" device "$uri" "$USER_LOGIN" || gave_up "$pid" auth "the approval failed"
     wait_exit "$pid" auth 30 "mailtoken kept polling after the approval"
@@ -1483,9 +1489,12 @@ scenario_30() {
     obtain_login "$S/login.json"
     write_tokenfile "$S/login.json" "$file" '"expired":true'
     # An encryption pipe (age to the same recipient) that can be told to fail on its Nth run.
+    # Its run counter starts at 0 (written before each use); a counter it cannot read stops it
+    # with a message of its own instead of counting from 0 again.
     cat >"$pipe" <<EOF
 #!/bin/sh
-n=\$((\$(cat '$runs' 2>/dev/null || echo 0) + 1)); echo \$n > '$runs'
+c=\$(cat '$runs') || { echo "encrypt.sh: no run counter at $runs" >&2; exit 3; }
+n=\$((c + 1)); echo \$n > '$runs'
 [ "\$n" = "\$(cat '$S/fail-on' 2>/dev/null)" ] && exit 1
 exec age -r '$RECIPIENT'
 EOF
@@ -1496,9 +1505,10 @@ EOF
     # Broken between the provider's answer and the write (the write is the pipe's first run: the
     # proof before the refresh takes the room on disk and runs no encryption): the provider has
     # rotated the refresh token; the new token is printed and kept.
-    echo 1 >"$S/fail-on"; rm -f "$runs"
+    echo 1 >"$S/fail-on"; echo 0 >"$runs"
     mt lost --encryption-pipe "$pipe" "$file"
     expect_rc lost 0
+    assert_eq "$(cat "$runs")" 1 "runs of the encryption pipe (the failed write alone)"
     printed=$(token_from lost)
     assert_active "$printed" "$USER_LOGIN"
     assert_file_has "$S/lost.err" "next call that can write" "the warning"

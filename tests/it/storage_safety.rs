@@ -80,12 +80,14 @@ fn pipe_failing_on(sandbox: &Sandbox, n: u32) -> Vec<String> {
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nn=$(($(cat '{count}' 2>/dev/null || echo 0) + 1))\necho $n > '{count}'\n\
+            "#!/bin/sh\nc=$(cat '{count}') || {{ echo 'the run counter is gone' >&2; exit 3; }}\nn=$((c + 1))\necho $n > '{count}'\n\
              [ \"$n\" -eq {n} ] && exit 1\nexec cat\n",
             count = count.display(),
         ),
     )
     .unwrap();
+    // The counter starts at 0 here; the script never starts it again from a missing file.
+    std::fs::write(&count, "0\n").unwrap();
     set_mode(&script, 0o700);
     strings(&[
         "--decryption-pipe",

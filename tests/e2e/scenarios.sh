@@ -384,7 +384,9 @@ scenario_3() {
     set -e
     wait_for_text "$pid" "$S/auth.err" "https://127\.0\.0\.1:$PORT_PROVIDER/device" 20 \
         || gave_up "$pid" auth "mailtoken showed no verification URI"
-    sleep 0.2
+    # The user code comes with or after the URI (in it, or on a line of its own): wait for it.
+    wait_for_text "$pid" "$S/auth.err" '\b[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}\b' 10 \
+        || gave_up "$pid" auth "mailtoken showed no user code"
     local uri code
     uri=$(grep -Eo "https://127\.0\.0\.1:$PORT_PROVIDER/device[^[:space:]\"'<>]*" "$S/auth.err" | grep -v '/device/auth' | grep 'user_code=' | head -n 1 | sed 's/[).,;:]*$//' || true)
     code=$(grep -Eo '\b[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}\b' "$S/auth.err" | head -n 1 || true)

@@ -109,10 +109,12 @@ token_from() {
 
 set_ttl() { curl -fsS -X POST "$ADMIN/e2e/ttl?seconds=$1" >/dev/null; }
 reset_counts() { curl -fsS -X POST "$ADMIN/e2e/reset" >/dev/null; }
-# count GRANT_TYPE OUTCOME: token requests seen since the last reset ("ok" or an error code).
+# count GRANT_TYPE OUTCOME: token requests seen since the last reset ("ok" or an error code); 0
+# when the provider saw none. A counter that cannot be read fails the scenario and prints
+# nothing, never a 0 that a check could take for "none".
 count() {
-    curl -fsS "$ADMIN/e2e/counts" >"$S/counts.json"
-    node "$HERE/json.mjs" get "$S/counts.json" "$1.$2" 2>/dev/null || echo 0
+    curl -fsS "$ADMIN/e2e/counts" >"$S/counts.json" || fail "the provider's counts cannot be read"
+    node "$HERE/json.mjs" count "$S/counts.json" "$1" "$2" || fail "no count of $1 $2"
 }
 counts_json() { curl -fsS "$ADMIN/e2e/counts"; }
 
@@ -233,6 +235,44 @@ wait_exit() { # PID NAME SECONDS WHAT
     set -e
 }
 
+# The pids of the notify hooks that the --verbose runs NAME... started: mailtoken says "ran the
+# notify hook PATH (pid N)" for each before it exits, so what the finished runs do not say, they
+# did not start. (The hook runs detached: this, not a sleep, is how a scenario knows that no
+# other hook will still write.)
+hooks_started() { # NAME...
+    local name
+    for name in "$@"; do
+        sed -n 's/.*ran the notify hook .* (pid \([0-9]*\))$/\1/p' "$S/$name.err"
+    done
+}
+
+# Waits up to 10 s for RECORD to hold a line ending in "|pid=PID" for each PID (the hooks of
+# scenarios 21 and 24 end their line with their own pid); fails naming the hook that never wrote.
+wait_for_hooks() { # RECORD PID...
+    local record=$1 pid i
+    shift
+    for pid in "$@"; do
+        for ((i = 0; i < 100; i++)); do
+            grep -q -- "|pid=$pid\$" "$record" 2>/dev/null && break
+            sleep 0.1
+        done
+        grep -q -- "|pid=$pid\$" "$record" 2>/dev/null || fail "the notify hook $pid never wrote to $record"
+    done
+}
+
+# Waits (15 s at most, by the clock: each look at the counts takes a while) until the provider has
+# answered the background mailtoken PID's device-code poll with authorization_pending, i.e. it
+# is polling before anyone approves; gives up on it otherwise, rather than approve anyway.
+wait_for_polling() { # PID GRANT
+    local deadline=$((SECONDS + 15))
+    while ((SECONDS < deadline)); do
+        [ "$(count "$2" authorization_pending)" -ge 1 ] && return 0
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ "$(count "$2" authorization_pending)" -ge 1 ] || gave_up "$1" auth "mailtoken did not poll the token endpoint (no authorization_pending)"
+}
+
 # For a background mailtoken that did not get as far as expected: its output, and the failure.
 gave_up() { # PID NAME WHAT
     kill "$1" 2>/dev/null || true
@@ -345,7 +385,9 @@ scenario_3() {
     set -e
     wait_for_text "$pid" "$S/auth.err" "https://127\.0\.0\.1:$PORT_PROVIDER/device" 20 \
         || gave_up "$pid" auth "mailtoken showed no verification URI"
-    sleep 0.2
+    # The user code comes with or after the URI (in it, or on a line of its own): wait for it.
+    wait_for_text "$pid" "$S/auth.err" '\b[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}\b' 10 \
+        || gave_up "$pid" auth "mailtoken showed no user code"
     local uri code
     uri=$(grep -Eo "https://127\.0\.0\.1:$PORT_PROVIDER/device[^[:space:]\"'<>]*" "$S/auth.err" | grep -v '/device/auth' | grep 'user_code=' | head -n 1 | sed 's/[).,;:]*$//' || true)
     code=$(grep -Eo '\b[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}\b' "$S/auth.err" | head -n 1 || true)
@@ -354,13 +396,7 @@ scenario_3() {
         [ -n "$code" ] || gave_up "$pid" auth "no user code on stderr"
     fi
     # Approve only once mailtoken is polling, as a person on another device would.
-    local i
-    for ((i = 0; i < 150; i++)); do
-        [ "$(count "$grant" authorization_pending)" -ge 1 ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ "$(count "$grant" authorization_pending)" -ge 1 ] || gave_up "$pid" auth "mailtoken did not poll the token endpoint"
+    wait_for_polling "$pid" "$grant"
     note "approving at $uri"
     node "$HERE/login.mjs" device "$uri" "$USER_LOGIN" ${code:+"$code"} || gave_up "$pid" auth "the approval failed"
     # The provider's interval is 1 s; allow for a few polls.
@@ -507,7 +543,6 @@ scenario_7() {
     write_tokenfile "$S/login-starttls.json" "$starttls" \
         "$(printf '"endpoints":{"imap":"imap://127.0.0.1:%s","pop":"pop3://127.0.0.1:%s","smtp":"smtp://127.0.0.1:%s"}' "$PORT_IMAP" "$PORT_POP3" "$PORT_SUBMISSION")"
     dovecot_mark
-    local greens=0
     for file in "$tls" "$starttls"; do
         for method in XOAUTH2 OAUTHBEARER; do
             local name
@@ -518,11 +553,12 @@ scenario_7() {
             local protocol
             for protocol in IMAP POP SMTP; do
                 assert_file_has "$S/$name.err" "$(test_line "$protocol" "$method")" "--test's $protocol line"
-                greens=$((greens + 1))
             done
         done
     done
-    assert_eq "$greens" 12 "green protocol lines"
+    # What --test printed, counted: one green line per protocol and run, no more (the checks
+    # above would pass with a line said twice).
+    assert_eq "$(cat "$S"/test-*.err | grep -cE "$(test_line '(IMAP|POP|SMTP)' '(XOAUTH2|OAUTHBEARER)')")" 12 "green protocol lines"
     # Every login worked with the cached tokens, so neither file was refreshed or rewritten.
     decrypt "$tls"
     assert_eq "$(field "$tls" access_token)" "$(node "$HERE/json.mjs" get "$S/login-tls.json" access_token)" "the implicit-TLS file's token after --test"
@@ -1011,10 +1047,8 @@ scenario_15() {
 
 scenario_16() {
     local home=$S/exim-home spool=$S/exim conf=$S/exim.conf file log marker found
-    if ! command -v exim4 >/dev/null; then
-        [ -n "${E2E_OTHER_MTA:-}" ] || fail "exim is not installed"
-        skip "exim is not installed, because installing it would remove this machine's MTA ($E2E_OTHER_MTA)"
-    fi
+    # The private exim of lib.sh (prepare_private_exim), never the system's MTA.
+    [ -x "${E2E_EXIM:-}" ] || fail "no private exim at ${E2E_EXIM:-(unset)}"
     # exim runs ${run} in its delivery process as its own user (Debian-exim), so that user owns the
     # login, at the default places under a home of its own ($home stands for /var/spool/exim4):
     # the token file "smarthost" and the age identity.
@@ -1037,6 +1071,8 @@ spool_directory = $spool
 log_file_path = $spool/%slog
 exim_user = Debian-exim
 exim_group = Debian-exim
+# The private binary, should exim start itself again (it knows only its packaged path).
+exim_path = $E2E_EXIM
 disable_ipv6 = true
 keep_environment =
 # Only for the test: mailtoken must trust the test's CA.
@@ -1097,7 +1133,7 @@ CONF
     sed 's/^/   mailtoken.log: /' "$log"
     assert_file_has "$log" "--authorize" "mailtoken's message in its log"
     assert_file_has "$spool/mainlog" "== bob@mail.test R=smarthost T=smarthost defer" "exim deferred the message"
-    assert_eq "$(exim -C "$conf" -bpc 2>/dev/null)" 1 "messages left in exim's queue"
+    assert_eq "$("$E2E_EXIM" -C "$conf" -bpc 2>/dev/null)" 1 "messages left in exim's queue"
     ! grep -q -- "^Subject: $marker" "$W"/sink/*.eml || fail "the message went out without a login"
 }
 
@@ -1105,7 +1141,7 @@ exim_send() { # CONF MARKER
     echo "\$ exim -C $1 -odf -oi -f $USER_LOGIN bob@mail.test   (Subject: $2)"
     set +e
     printf 'From: %s\nTo: bob@mail.test\nSubject: %s\n\nSent by exim with a token from mailtoken.\n' "$USER_LOGIN" "$2" \
-        | exim -C "$1" -odf -oi -f "$USER_LOGIN" bob@mail.test >"$S/exim.out" 2>&1
+        | "$E2E_EXIM" -C "$1" -odf -oi -f "$USER_LOGIN" bob@mail.test >"$S/exim.out" 2>&1
     local rc=$?
     set -e
     sed 's/^/   exim: /' "$S/exim.out"
@@ -1257,23 +1293,26 @@ scenario_21() {
     local file=$XDG_DATA_HOME/mailtoken/dead record=$S/notified
     export XDG_STATE_HOME=$S/state
     mkdir -p "$XDG_CONFIG_HOME/mailtoken"
-    printf '#!/bin/sh\nprintf "%%s|%%s|%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_EMAIL" "$MAILTOKEN_AUTHORIZE_COMMAND" >>%q\n' \
+    printf '#!/bin/sh\nprintf "%%s|%%s|%%s|pid=%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_EMAIL" "$MAILTOKEN_AUTHORIZE_COMMAND" "$$" >>%q\n' \
         "$record" >"$XDG_CONFIG_HOME/mailtoken/notify"
     chmod 755 "$XDG_CONFIG_HOME/mailtoken/notify"
     printf '{"access_token":"x","refresh_token":"not-a-live-refresh-token","expires_in":600,"scope":"mail","requested_at":"%s"}' \
         "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$S/dead.json"
     write_tokenfile "$S/dead.json" "$file" '"expired":true'
     # Two calls of a mail client (no terminal), one after the other: both fail, one notification.
-    mt first dead
+    # --verbose: each says whether it started the hook; the second finds it ran within the hour.
+    mt first --verbose dead
     expect_rc first 77
-    mt second dead
+    mt second --verbose dead
     expect_rc second 77
-    local i
-    for ((i = 0; i < 50; i++)); do [ -s "$record" ] && break; sleep 0.1; done
-    sleep 0.5
-    sed 's/^/   hook: /' "$record" 2>/dev/null || true
+    assert_file_has "$S/second.err" "the notify hook already ran for this account within the hour" "the second call"
+    local started
+    started=$(hooks_started first second)
+    assert_eq "$(grep -c . <<<"$started")" 1 "notify hooks started by two failing calls"
+    wait_for_hooks "$record" "$started"
+    sed 's/^/   hook: /' "$record"
     assert_eq "$(wc -l <"$record" | tr -d ' ')" 1 "notifications for two failing calls"
-    assert_eq "$(cat "$record")" "dead|$USER_LOGIN|mailtoken --authorize dead" "the hook's environment"
+    assert_eq "$(cat "$record")" "dead|$USER_LOGIN|mailtoken --authorize dead|pid=$started" "the hook's environment"
     compgen -G "$XDG_STATE_HOME/mailtoken/notified-dead-*" >/dev/null || fail "no state under \$XDG_STATE_HOME/mailtoken"
 }
 
@@ -1324,11 +1363,8 @@ scenario_23() {
         || gave_up "$pid" auth "no countdown on the terminal"
     uri=$(grep -aEo "https://127\.0\.0\.1:$PORT_PROVIDER/device[^[:space:]\"'<>)]*user_code=[^[:space:]\"'<>)]*" "$S/terminal.log" | head -n 1 | sed 's/[).,;:]*$//')
     [ -n "$uri" ] || gave_up "$pid" auth "no complete verification URI on the terminal"
-    local i
-    for ((i = 0; i < 150; i++)); do
-        [ "$(count "$grant" authorization_pending)" -ge 1 ] && break
-        sleep 0.1
-    done
+    # Approve only once mailtoken is polling, as a person on another device would.
+    wait_for_polling "$pid" "$grant"
     note "approving at $uri"
     node "$HERE/login.mjs" device "$uri" "$USER_LOGIN" || gave_up "$pid" auth "the approval failed"
     wait_exit "$pid" auth 30 "mailtoken kept polling after the approval"
@@ -1345,7 +1381,7 @@ scenario_24() {
     local file=$XDG_DATA_HOME/mailtoken/work record=$S/notified spent json
     export XDG_STATE_HOME=$S/state
     mkdir -p "$XDG_CONFIG_HOME/mailtoken"
-    printf '#!/bin/sh\nprintf "%%s|%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_REASON" >>%q\n' \
+    printf '#!/bin/sh\nprintf "%%s|%%s|pid=%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_REASON" "$$" >>%q\n' \
         "$record" >"$XDG_CONFIG_HOME/mailtoken/notify"
     chmod 755 "$XDG_CONFIG_HOME/mailtoken/notify"
     browser_sign_in auth work
@@ -1363,39 +1399,42 @@ scenario_24() {
         --data-urlencode "refresh_token=$spent" --data-urlencode "client_id=$E2E_CLIENT_ID" "$ISSUER/token")
     assert_eq "$reuse $(node "$HERE/json.mjs" get "$S/reuse.json" error)" "400 invalid_grant" "replaying the spent refresh token"
     # The keep-alive refresh of --check is the first to hear of it: 77, the hook, the fix.
+    # Every run that could start the notify hook is --verbose from here on (hooks_started).
     reset_counts
-    mt check --check --keepalive 0
+    mt check --check --keepalive 0 --verbose
     expect_rc check 77
     assert_file_has "$S/check.err" "^mailtoken: work: .*invalid_grant.*run 'mailtoken --authorize work'" "the line naming the fix"
     assert_eq "$(count refresh_token invalid_grant)" 1 "refreshes refused"
     # Every surface now says so, and none asks the provider again.
-    mt call work
+    mt call work --verbose
     expect_rc call 77
     assert_eq "$(wc -c <"$S/call.out" | tr -d ' ')" 0 "the mail client's stdout"
     assert_file_has "$S/call.err" "needs a new sign-in since" "the mail client's call"
-    mt status --status work
+    mt status --status work --verbose
     expect_rc status 0
     assert_file_has "$S/status.out" '^state: +needs sign-in since ' "--status"
     assert_file_has "$S/status.out" '^why: .*invalid_grant' "--status gives the provider's reason"
-    mt json --status --json work
+    mt json --status --json work --verbose
     expect_rc json 0
     cp "$S/json.out" "$S/status.json"
     assert_eq "$(node "$HERE/json.mjs" get "$S/status.json" state)" needs-sign-in "--json"
-    mt list --list
+    mt list --list --verbose
     expect_rc list 0
     assert_file_has "$S/list.out" "^work +$USER_LOGIN +e2e +needs sign-in since " "--list"
-    mt again --check
+    mt again --check --verbose
     expect_rc again 77
-    mt test --test work
+    mt test --test work --verbose
     expect_rc test 77
     assert_file_lacks "$S/test.err" "IMAP|POP|SMTP" "--test logging in"
     assert_eq "$(count refresh_token invalid_grant) $(count refresh_token ok)" "1 0" "token requests after the verdict"
-    local i
-    for ((i = 0; i < 50; i++)); do [ -s "$record" ] && break; sleep 0.1; done
-    sleep 0.5
-    sed 's/^/   hook: /' "$record" 2>/dev/null || true
+    # One hook for all of that (at most once an hour), and it has written.
+    local started
+    started=$(hooks_started check call status json list again test)
+    assert_eq "$(grep -c . <<<"$started")" 1 "notify hooks started"
+    wait_for_hooks "$record" "$started"
+    sed 's/^/   hook: /' "$record"
     assert_eq "$(wc -l <"$record" | tr -d ' ')" 1 "notifications"
-    assert_file_has "$record" "^work\|.*invalid_grant" "the hook's account and reason"
+    assert_file_has "$record" "^work\|.*invalid_grant.*\|pid=$started\$" "the hook's account and reason"
     # A new sign-in brings everything back.
     browser_sign_in again-auth work
     expect_rc again-auth 0
@@ -1453,9 +1492,12 @@ scenario_30() {
     obtain_login "$S/login.json"
     write_tokenfile "$S/login.json" "$file" '"expired":true'
     # An encryption pipe (age to the same recipient) that can be told to fail on its Nth run.
+    # Its run counter starts at 0 (written before each use); a counter it cannot read stops it
+    # with a message of its own instead of counting from 0 again.
     cat >"$pipe" <<EOF
 #!/bin/sh
-n=\$((\$(cat '$runs' 2>/dev/null || echo 0) + 1)); echo \$n > '$runs'
+c=\$(cat '$runs') || { echo "encrypt.sh: no run counter at $runs" >&2; exit 3; }
+n=\$((c + 1)); echo \$n > '$runs'
 [ "\$n" = "\$(cat '$S/fail-on' 2>/dev/null)" ] && exit 1
 exec age -r '$RECIPIENT'
 EOF
@@ -1466,9 +1508,10 @@ EOF
     # Broken between the provider's answer and the write (the write is the pipe's first run: the
     # proof before the refresh takes the room on disk and runs no encryption): the provider has
     # rotated the refresh token; the new token is printed and kept.
-    echo 1 >"$S/fail-on"; rm -f "$runs"
+    echo 1 >"$S/fail-on"; echo 0 >"$runs"
     mt lost --encryption-pipe "$pipe" "$file"
     expect_rc lost 0
+    assert_eq "$(cat "$runs")" 1 "runs of the encryption pipe (the failed write alone)"
     printed=$(token_from lost)
     assert_active "$printed" "$USER_LOGIN"
     assert_file_has "$S/lost.err" "next call that can write" "the warning"

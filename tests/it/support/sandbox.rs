@@ -135,6 +135,21 @@ impl Sandbox {
     }
 }
 
+/// A script for `Sandbox::terminal`: saves the terminal's settings in `before`, starts `command`
+/// in the background there, waits (up to 10 s) until the terminal's settings differ from
+/// `before` (a prompt has changed them: echo off, or canonical mode off), saves them in
+/// `during`, sends `signal`, and saves the exit status in `status` and the settings in `after`.
+/// `during` equal to `before` means the signal came before any change: the restore was not
+/// tested.
+pub fn signal_once_the_terminal_changed(command: &str, signal: &str) -> String {
+    format!(
+        "stty -g > before; {command} & pid=$!; i=0; \
+         while [ \"$(stty -g)\" = \"$(cat before)\" ] && [ $i -lt 200 ]; do \
+         sleep 0.05; i=$((i + 1)); done; \
+         stty -g > during; kill -{signal} $pid; wait $pid; echo $? > status; stty -g > after"
+    )
+}
+
 /// Writes `contents` to `path` (making its directory) with mode 0600, as a token file is.
 pub fn write_private(path: &Path, contents: impl AsRef<[u8]>) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -176,18 +191,16 @@ pub fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
 
-/// Whether `tool` is installed. Outside CI a missing one skips the test with a message, so that
-/// nobody mistakes a skip for a pass; in CI (`CI` set), where `.ci/run` installs them all, it fails.
+/// Whether `tool` is installed; when it is not, the test skips or fails as `unavailable` says
+/// (outside CI a skip with a message, so that nobody mistakes a skip for a pass; in CI, where
+/// `.ci/run` installs them all, a failure unless `.ci/allowed-skips` lists `tool NAME`).
 pub fn require(tool: &str) -> bool {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !found && std::env::var_os("CI").is_some() {
-        panic!("{tool} is required in CI (.ci/run installs it)");
-    }
     if !found {
-        eprintln!("skipping: {tool} is not installed");
+        super::unavailable(&format!("tool {tool}"), &format!("{tool} is not installed"));
     }
     found
 }

@@ -7,8 +7,10 @@
 //! write. Nothing is written until the new tokens have arrived, so a failed sign-in leaves a
 //! working login untouched. What every flow is given and gives back is in `request`.
 
+pub(crate) mod admin_request;
 mod browser;
 mod choices;
+mod client_file;
 mod code;
 mod credentials;
 mod device;
@@ -19,6 +21,7 @@ mod pages;
 mod prompt;
 mod qr;
 mod registration;
+mod registration_check;
 mod request;
 mod reuse;
 
@@ -59,6 +62,11 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         .map(|credential| credentials::implied(settings, credential, previous.as_ref()))
         .transpose()?;
     let settings = implied.as_ref().unwrap_or(settings);
+    // `--client-file`: the provider's own description of the registration, said first.
+    let from_file = client_file::apply(settings)?;
+    let settings = from_file
+        .as_ref()
+        .map_or(settings, |(settings, _)| settings);
     // `--email` alone: the provider its domain names, said before anything else happens.
     let guessed = from_address::guess(settings, previous.as_ref());
     let settings = guessed.as_ref().unwrap_or(settings);
@@ -90,6 +98,15 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         flow,
         credential.is_some(),
     )?;
+    if let Some((_, file)) = &from_file {
+        client_file::check(
+            file,
+            flow,
+            &registration,
+            &client.email,
+            client.secret.is_some(),
+        )?;
+    }
     let spec = choose_encryption(settings, previous.as_ref(), &ask)?;
     check_encryption(&account, &spec)?;
 

@@ -1,6 +1,7 @@
 //! Talking to the authorization server: registrations and presets, endpoint discovery, token
 //! requests and the judging of their answers, and the credentials that sign instead of a secret.
 
+pub(crate) mod client_file;
 pub(crate) mod credential;
 pub(crate) mod discovery;
 pub(crate) mod grant;

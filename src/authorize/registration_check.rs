@@ -279,7 +279,7 @@ fn same_redirect(registered: &str, sent: &str) -> bool {
 }
 
 /// The address to register for a redirect: a loopback one without its port.
-fn registrable(redirect: &str) -> String {
+pub(super) fn registrable(redirect: &str) -> String {
     match oauth2::url::Url::parse(redirect) {
         Ok(mut url) if crate::oauth::provider::is_loopback_url(&url) => {
             let _ = url.set_port(None);

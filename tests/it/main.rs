@@ -7,6 +7,7 @@
 mod support;
 
 mod account_state;
+mod admin_request;
 mod authorize_device;
 mod authorize_https;
 mod authorize_localhost;

@@ -123,6 +123,8 @@ pub(crate) fn gather(
         } else {
             Flow::Localhostauthcode
         });
+    // The redirect of the admin consent must be registered exactly, and a loopback one is
+    // registered without its port (Microsoft ignores the port of the sign-ins' own).
     let redirect_uri = registration
         .redirect_uri
         .clone()
@@ -135,6 +137,7 @@ pub(crate) fn gather(
                     .cloned()
             })
         })
+        .map(|redirect| super::registration_check::registrable(&redirect))
         .unwrap_or_else(|| DEFAULT_REDIRECT.into());
     let mailbox = settings
         .overrides

@@ -20,6 +20,8 @@ pub enum Fix {
     AllowPublicClientFlows,
     /// The provider's administrator (or account settings) must change something.
     Administrator,
+    /// A Microsoft tenant's administrator must consent to the app (`--admin-request` says how).
+    AdminConsent,
     /// Something in the registration is wrong and the answer does not say what.
     Registration,
 }
@@ -57,9 +59,19 @@ pub(super) fn hint(answer: &ProviderAnswer, fix: Fix, situation: &Situation) -> 
     let why = reason_in_words(answer, situation.provider);
     match fix {
         Fix::SignIn => format!("run '{command}' to sign in again{why}"),
+        Fix::SignInWithConsent if situation.provider == "microsoft" => format!(
+            "run '{command}' and grant access; in an organisation an administrator may have to \
+             consent to the app first: '{}' prints what to send them{why}",
+            admin_request_command(command)
+        ),
         Fix::SignInWithConsent => format!(
             "run '{command}' and grant access; in an organisation an administrator may have to \
              consent to the app first{why}"
+        ),
+        Fix::AdminConsent => format!(
+            "'{}' prints what to send the tenant's administrator (the app, its permissions and \
+             the admin-consent address); once they have consented, run '{command}'",
+            admin_request_command(command)
         ),
         Fix::Later => later(situation.login_exists).to_string(),
         Fix::Administrator => format!(
@@ -80,6 +92,23 @@ pub(super) fn hint(answer: &ProviderAnswer, fix: Fix, situation: &Situation) -> 
             flag_hint(flag, command, situation)
         }
         Fix::Flag(flag) => flag_hint(flag, command, situation),
+    }
+}
+
+/// The `--admin-request` command of the same account (or the same flags, for a first sign-in):
+/// the sign-in command with `--authorize` swapped, since every flag of a sign-in applies to it.
+fn admin_request_command(authorize_command: &str) -> String {
+    let words: Vec<&str> = authorize_command.split(' ').collect();
+    match words
+        .iter()
+        .position(|word| *word == "--authorize" || *word == "-a")
+    {
+        Some(index) => {
+            let mut words = words;
+            words[index] = "--admin-request";
+            words.join(" ")
+        }
+        None => format!("{authorize_command} --admin-request"),
     }
 }
 

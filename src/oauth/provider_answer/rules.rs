@@ -70,6 +70,11 @@ pub const RULES: &[Rule] = &[
     rule(Aadsts(50078), Reauthorize, "the multi-factor authentication has expired", Fix::SignIn),
     rule(Aadsts(65001), Reauthorize, "the app has no consent for these permissions", Fix::SignInWithConsent),
     rule(Aadsts(65004), Reauthorize, "consent to the app was declined", Fix::SignInWithConsent),
+    // "AdminConsentRequired - Administrator consent is required." and "AdminConsentRequiredRequestAccess
+    // - ... the user is told they need to ask the admin for consent": a new sign-in fails the same
+    // way until an administrator has consented.
+    rule(Aadsts(90094), Config, "an administrator of the tenant must consent to the app first", Fix::AdminConsent),
+    rule(Aadsts(90095), Config, "an administrator of the tenant must consent to the app first", Fix::AdminConsent),
     rule(Aadsts(70008), Reauthorize, "the refresh token or code has expired", Fix::SignIn),
     rule(Aadsts(54005), Reauthorize, "the authorization code was already used", Fix::SignIn),
     rule(Aadsts(700084), Reauthorize, "the refresh token has reached its maximum lifetime", Fix::SignIn),

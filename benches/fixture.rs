@@ -54,6 +54,7 @@ fn main() {
         },
         min_valid_minutes: None,
         credential: None,
+        dynamic_client: None,
         min_valid_this_call: None,
         unknown: None,
     };

@@ -14,6 +14,7 @@ mod client_file;
 mod code;
 mod credentials;
 mod device;
+mod dynamic;
 mod from_address;
 pub(crate) mod listener;
 mod loopback;
@@ -88,6 +89,18 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     let settings = reused.as_ref().unwrap_or(settings);
     let flow = choose_flow(settings, previous.as_ref(), &registration);
     check_flow(flow, &registration)?;
+    // No client at all, and the issuer registers clients: mailtoken registers itself.
+    let registered = dynamic::register_if_needed(
+        &http,
+        settings,
+        previous.as_ref(),
+        &registration,
+        resolved.registration_endpoint.as_deref(),
+        flow,
+    )?;
+    let settings = registered
+        .as_ref()
+        .map_or(settings, |(settings, _)| settings);
     if unattended {
         check_nothing_missing(settings, previous.as_ref())?;
     }
@@ -157,6 +170,10 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
             .or(previous.as_ref().and_then(|p| p.min_valid_minutes))
             .filter(|minutes| *minutes > 0),
         credential,
+        dynamic_client: match registered {
+            Some((_, record)) => Some(record),
+            None => previous.as_ref().and_then(|p| p.dynamic_client.clone()),
+        },
         min_valid_this_call: None,
         unknown: previous
             .as_ref()

@@ -14,6 +14,8 @@ use crate::store::tokenfile::{Overrides, TokenFile};
 pub(crate) struct Resolved {
     pub registration: Registration,
     pub iss_required: bool,
+    /// The issuer's dynamic client registration endpoint (RFC 7591), when its metadata has one.
+    pub registration_endpoint: Option<String>,
 }
 
 pub(crate) fn resolve(
@@ -74,9 +76,11 @@ pub(crate) fn resolve(
 
     let mut iss_required = false;
     let mut scopes_supported = None;
+    let mut registration_endpoint = None;
     if let Some(issuer) = &flags.issuer {
         let mut metadata = discovery::discover(http, issuer)?;
         iss_required = metadata.authorization_response_iss_parameter_supported;
+        registration_endpoint = metadata.registration_endpoint.take();
         scopes_supported = metadata.scopes_supported.take();
         apply_metadata(&mut registration, metadata);
     }
@@ -106,6 +110,7 @@ pub(crate) fn resolve(
     Ok(Resolved {
         registration,
         iss_required,
+        registration_endpoint,
     })
 }
 

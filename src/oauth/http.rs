@@ -121,6 +121,23 @@ impl Http {
             .map_err(|e| HttpError::Other(format!("{url} did not return JSON ({e})")))
     }
 
+    /// POSTs a JSON document and reads the JSON answer (RFC 7591 registration: 201, or 200 as
+    /// some servers answer).
+    pub(crate) fn post_json(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> std::result::Result<serde_json::Value, HttpError> {
+        let request = oauth2::http::Request::post(url)
+            .header(oauth2::http::header::CONTENT_TYPE, "application/json")
+            .header(oauth2::http::header::ACCEPT, "application/json")
+            .body(body.to_string().into_bytes())
+            .map_err(|e| HttpError::Other(format!("invalid URL {url:?}: {e}")))?;
+        let response = self.execute(request)?;
+        serde_json::from_slice(response.body())
+            .map_err(|e| HttpError::Other(format!("{url} did not return JSON ({e})")))
+    }
+
     /// Sends one request. Only a successful answer comes back as a response; every other answer
     /// becomes `HttpError::Answer`, read whatever its status, so its JSON error is never lost.
     ///

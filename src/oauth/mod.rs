@@ -4,6 +4,7 @@
 pub(crate) mod client_file;
 pub(crate) mod credential;
 pub(crate) mod discovery;
+pub(crate) mod dynamic_registration;
 pub(crate) mod grant;
 pub(crate) mod http;
 pub(crate) mod provider;

@@ -16,6 +16,7 @@ mod cached;
 mod client_file;
 mod completions;
 mod concurrency;
+mod dynamic_registration;
 mod echoes;
 mod files;
 mod from_address;

@@ -24,6 +24,8 @@ pub enum Fix {
     AdminConsent,
     /// Something in the registration is wrong and the answer does not say what.
     Registration,
+    /// Dynamic registration is refused: a client must be registered by hand.
+    RegisterByHand,
 }
 
 /// "Try again later", and that the login is unharmed where there is one: a first sign-in that
@@ -86,6 +88,10 @@ pub(super) fn hint(answer: &ProviderAnswer, fix: Fix, situation: &Situation) -> 
         Fix::Registration => format!(
             "check the registration (--client-id, --scope, --redirect-uri, the endpoints) and run \
              '{command}'; --debug shows the whole exchange"
+        ),
+        Fix::RegisterByHand => format!(
+            "register a public client (loopback redirect, no secret) in the provider's console \
+             and run '{command} --client-id ID'"
         ),
         Fix::MissingParameter => {
             let flag = missing_parameter_flag(answer.description.as_deref().unwrap_or(""));

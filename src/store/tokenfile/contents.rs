@@ -85,6 +85,10 @@ pub struct TokenFile {
     /// `--client-certificate`), kept here so no refresh needs the key file again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<crate::oauth::credential::Credential>,
+    /// The client registered for this account by dynamic registration (RFC 7591), with its
+    /// registration access token, encrypted with the tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_client: Option<crate::oauth::dynamic_registration::DynamicClient>,
     /// `--min-valid` given for this one call, over the recorded value: never stored.
     #[serde(skip)]
     pub min_valid_this_call: Option<u32>,
@@ -229,6 +233,7 @@ mod tests {
             encryption: EncryptionSpec::Gpg { recipient: None },
             min_valid_minutes: None,
             credential: None,
+            dynamic_client: None,
             min_valid_this_call: None,
             unknown: None,
         }

@@ -81,6 +81,7 @@ impl MuttOauth2File {
             encryption,
             min_valid_minutes: None,
             credential: None,
+            dynamic_client: None,
             min_valid_this_call: None,
             unknown: None,
         })

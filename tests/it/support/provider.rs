@@ -58,6 +58,22 @@ pub enum MetadataAt {
     OpenId,
 }
 
+/// How the fake registration endpoint (RFC 7591) answers, when the metadata names one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registering {
+    /// A public client as asked, with the client id the server knows.
+    AsAsked,
+    /// glewlwyd 2.7.5's quirk (issue 34): with `token_endpoint_auth_method: none` a confidential
+    /// client without a secret, without the member a public one.
+    ConfidentialWhenAskedForNone,
+    /// A confidential client without a secret, whatever is asked.
+    AlwaysConfidential,
+    /// glewlwyd's refusal of a redirect it does not take.
+    RefuseRedirect,
+    /// 401 with no body: registration needs an initial access token.
+    Unauthorized,
+}
+
 /// One code the fake authorization endpoint issued, and what it was issued for.
 #[derive(Clone, Debug)]
 pub struct Issued {
@@ -91,6 +107,8 @@ pub struct ProviderState {
     pub token_override: Option<Reply>,
     /// `scopes_supported` in the metadata (RFC 8414 section 2), when published.
     pub scopes_supported: Option<Vec<&'static str>>,
+    /// A registration endpoint in the metadata, and how it answers.
+    pub registering: Option<Registering>,
 }
 
 /// A fake authorization server on FakeServer: /authorize answers with the URL the browser would
@@ -119,6 +137,7 @@ impl FakeProvider {
             // What oidc-provider, the end-to-end suite's provider, publishes with its default
             // configuration (`scopes: ['openid', 'offline_access']`).
             scopes_supported: Some(vec!["openid", "offline_access"]),
+            registering: None,
         }));
         let handler_state = Arc::clone(&state);
         let server = FakeServer::start(move |request| provider_reply(&handler_state, request));
@@ -211,6 +230,7 @@ fn provider_reply(state: &Arc<Mutex<ProviderState>>, request: &Received) -> Repl
             }
             Reply::json(200, body)
         }
+        ("POST", "/register") if state.registering.is_some() => register_reply(&state, request),
         ("GET", "/.well-known/oauth-authorization-server")
             if state.metadata_at == MetadataAt::OAuth =>
         {
@@ -236,7 +256,43 @@ fn metadata(state: &ProviderState) -> serde_json::Value {
     if let Some(scopes) = &state.scopes_supported {
         metadata["scopes_supported"] = serde_json::json!(scopes);
     }
+    if state.registering.is_some() {
+        metadata["registration_endpoint"] = format!("{url}/register").into();
+    }
     metadata
+}
+
+/// The registration endpoint: RFC 7591 section 3.2.1's answer (201, the metadata registered,
+/// a registration access token), or the refusal or quirk the test chose.
+fn register_reply(state: &ProviderState, request: &Received) -> Reply {
+    let Ok(asked) = serde_json::from_str::<serde_json::Value>(&request.body) else {
+        return Reply::oauth_error(400, "invalid_client_metadata", "not JSON");
+    };
+    let says_none = asked.get("token_endpoint_auth_method").is_some();
+    let mut answer = asked.clone();
+    answer["client_id"] = CLIENT_ID.into();
+    answer["registration_access_token"] = "registration-token-1".into();
+    answer["registration_client_uri"] = format!("{}/register/{CLIENT_ID}", state.url).into();
+    match state.registering.unwrap() {
+        Registering::AsAsked => {}
+        Registering::ConfidentialWhenAskedForNone if !says_none => {}
+        Registering::ConfidentialWhenAskedForNone | Registering::AlwaysConfidential => {
+            // RECONSTRUCTED: glewlwyd's client object marks it `confidential` (its source); the
+            // answer's other members are as asked.
+            answer["client_id"] = "confidential-client".into();
+            answer["confidential"] = true.into();
+        }
+        // glewlwyd 2.7.5, protocol_oidc.c, is_client_registration_valid.
+        Registering::RefuseRedirect => {
+            return Reply::oauth_error(
+                400,
+                "invalid_redirect_uri",
+                "a redirect_uri must be a 'https://' uri or a 'http://localhost' uri without credentials",
+            );
+        }
+        Registering::Unauthorized => return Reply::raw(401, "text/plain", ""),
+    }
+    Reply::json(201, answer)
 }
 
 /// The authorization endpoint: checks the request (RFC 6749 section 4.1.1, RFC 7636 section 4.3)

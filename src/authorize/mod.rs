@@ -8,6 +8,7 @@
 //! working login untouched. What every flow is given and gives back is in `request`.
 
 pub(crate) mod admin_request;
+mod autoconfig;
 mod browser;
 mod choices;
 mod client_file;

@@ -78,11 +78,25 @@ pub(crate) fn resolve(
     let mut scopes_supported = None;
     let mut registration_endpoint = None;
     if let Some(issuer) = &flags.issuer {
-        let mut metadata = discovery::discover(http, issuer)?;
-        iss_required = metadata.authorization_response_iss_parameter_supported;
-        registration_endpoint = metadata.registration_endpoint.take();
-        scopes_supported = metadata.scopes_supported.take();
-        apply_metadata(&mut registration, metadata);
+        let discovered = match discovery::discover(http, issuer) {
+            Ok(metadata) => Some(metadata),
+            // An issuer from a mail autoconfiguration that gave the endpoints too: its metadata
+            // would only add a registration endpoint.
+            Err(error) if settings.authorize.issuer_optional && flags.token_endpoint.is_some() => {
+                log::verbose(format!(
+                    "using the autoconfiguration's endpoints: {}",
+                    error.message()
+                ));
+                None
+            }
+            Err(error) => return Err(error),
+        };
+        if let Some(mut metadata) = discovered {
+            iss_required = metadata.authorization_response_iss_parameter_supported;
+            registration_endpoint = metadata.registration_endpoint.take();
+            scopes_supported = metadata.scopes_supported.take();
+            apply_metadata(&mut registration, metadata);
+        }
     }
     flags.apply_to_registration(&mut registration);
     if registration.token_endpoint.is_empty() {

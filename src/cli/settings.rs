@@ -75,6 +75,9 @@ pub(crate) struct AuthorizeOptions {
     pub client_certificate: Option<PathBuf>,
     /// `--client-file FILE`: the registration as the provider's console gave it.
     pub client_file: Option<PathBuf>,
+    /// The issuer came from a mail autoconfiguration that also gave the endpoints: its metadata
+    /// is asked for (a registration endpoint), and may be missing.
+    pub issuer_optional: bool,
 }
 
 /// Everything one run needs to know.
@@ -152,6 +155,7 @@ impl Settings {
                 service_account: cli.service_account.clone(),
                 client_certificate: cli.client_certificate.clone(),
                 client_file: cli.client_file.clone(),
+                issuer_optional: false,
             },
             encryption: EncryptionOptions {
                 age_identity: cli.age_identity.clone(),

@@ -81,6 +81,9 @@ impl Sandbox {
             // resolver from a test. A loopback port nothing answers on (a test's FakeDns replaces
             // it), with a short deadline.
             .env("MAILTOKEN_TEST_NAMESERVER", "127.0.0.1:9")
+            // The mail autoconfiguration is fetched from here instead of the domain's hosts: a
+            // port nothing answers on, unless a test serves documents (debug builds only).
+            .env("MAILTOKEN_TEST_AUTOCONFIG", "http://127.0.0.1:9")
             .env("MAILTOKEN_DNS_TIMEOUT", "1")
             .env("LC_ALL", "C")
             .env("TZ", "UTC")

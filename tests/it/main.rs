@@ -12,6 +12,7 @@ mod authorize_device;
 mod authorize_https;
 mod authorize_localhost;
 mod authorize_other;
+mod autoconfig;
 mod cached;
 mod client_file;
 mod completions;

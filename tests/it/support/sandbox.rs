@@ -308,14 +308,22 @@ pub struct Running {
 impl Running {
     /// Starts the binary with `args` and stdin piped; `browser` is `$BROWSER` when given.
     pub fn start(sandbox: &Sandbox, args: &[String], browser: Option<&Path>) -> Running {
+        let browser: Vec<(&str, &str)> = browser
+            .map(|browser| vec![("BROWSER", browser.to_str().unwrap())])
+            .unwrap_or_default();
+        Running::start_with(sandbox, args, &browser)
+    }
+
+    /// Starts the binary with `args`, stdin piped, and these variables added.
+    pub fn start_with(sandbox: &Sandbox, args: &[String], env: &[(&str, &str)]) -> Running {
         let mut command = sandbox.command();
         command
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(browser) = browser {
-            command.env("BROWSER", browser);
+        for (name, value) in env {
+            command.env(name, value);
         }
         let mut child = command.spawn().expect("mailtoken starts");
         let stderr = child.stderr.take().unwrap();

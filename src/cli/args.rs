@@ -97,7 +97,13 @@ pub struct Cli {
     /// manifest (the portal's Manifest page, or az ad app show): the client id, secret, endpoints
     /// and tenant are taken from it, and the registration is checked against this sign-in before
     /// the browser opens (exit 78 for a defect that must fail).
-    #[arg(long, value_name = "FILE", conflicts_with = "client_id", help_heading = SIGN)]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "client_id",
+        help_heading = SIGN,
+        hide_short_help = true
+    )]
     pub client_file: Option<PathBuf>,
 
     /// Google service account key (JSON) acting for --email's mailbox (domain-wide delegation)
@@ -318,7 +324,8 @@ pub struct Cli {
     #[arg(
         long,
         conflicts_with_all = ["authorize", "test", "force_refresh", "status", "check", "revoke", "list"],
-        help_heading = ACCOUNTS
+        help_heading = ACCOUNTS,
+        hide_short_help = true
     )]
     pub admin_request: bool,
 

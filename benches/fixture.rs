@@ -58,6 +58,7 @@ fn main() {
         credential: None,
         signed_in: None,
         mailbox: None,
+        dynamic_client: None,
         min_valid_this_call: None,
         unknown: None,
     };

@@ -83,6 +83,7 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
             Action::List => accounts::list(settings)?,
             Action::Check => check::run(settings)?,
             Action::Revoke => revoke::run(settings)?,
+            Action::AdminRequest => authorize::admin_request::run(settings)?,
         }
     }
     Ok(())

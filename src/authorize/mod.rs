@@ -7,11 +7,15 @@
 //! write. Nothing is written until the new tokens have arrived, so a failed sign-in leaves a
 //! working login untouched. What every flow is given and gives back is in `request`.
 
+pub(crate) mod admin_request;
+mod autoconfig;
 mod browser;
 mod choices;
+mod client_file;
 mod code;
 mod credentials;
 mod device;
+mod dynamic;
 mod from_address;
 mod identity;
 pub(crate) mod listener;
@@ -20,6 +24,7 @@ mod pages;
 mod prompt;
 mod qr;
 mod registration;
+mod registration_check;
 mod request;
 mod reuse;
 
@@ -62,6 +67,11 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         .map(|credential| credentials::implied(settings, credential, previous.as_ref()))
         .transpose()?;
     let settings = implied.as_ref().unwrap_or(settings);
+    // `--client-file`: the provider's own description of the registration, said first.
+    let from_file = client_file::apply(settings)?;
+    let settings = from_file
+        .as_ref()
+        .map_or(settings, |(settings, _)| settings);
     // `--email` alone: the provider its domain names, said before anything else happens.
     let guessed = from_address::guess(settings, previous.as_ref());
     let settings = guessed.as_ref().unwrap_or(settings);
@@ -92,6 +102,18 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     {
         registration.scope = scope;
     }
+    // No client at all, and the issuer registers clients: mailtoken registers itself.
+    let registered = dynamic::register_if_needed(
+        &http,
+        settings,
+        previous.as_ref(),
+        &registration,
+        resolved.registration_endpoint.as_deref(),
+        flow,
+    )?;
+    let settings = registered
+        .as_ref()
+        .map_or(settings, |(settings, _)| settings);
     if unattended {
         check_nothing_missing(settings, previous.as_ref())?;
     }
@@ -102,6 +124,15 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         flow,
         credential.is_some(),
     )?;
+    if let Some((_, file)) = &from_file {
+        client_file::check(
+            file,
+            flow,
+            &registration,
+            &client.email,
+            client.secret.is_some(),
+        )?;
+    }
     let spec = choose_encryption(settings, previous.as_ref(), &ask)?;
     check_encryption(&account, &spec)?;
 
@@ -179,6 +210,10 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
             .clone()
             .or(previous.as_ref().and_then(|p| p.mailbox.clone()))
             .filter(|mailbox| !mailbox.is_empty()),
+        dynamic_client: match registered {
+            Some((_, record)) => Some(record),
+            None => previous.as_ref().and_then(|p| p.dynamic_client.clone()),
+        },
         min_valid_this_call: None,
         unknown: previous
             .as_ref()

@@ -50,7 +50,10 @@ pub struct Cli {
     /// With --check: any number (none: every account); with --list: none.
     // Not required with --json either, so that `mailtoken --json` alone is told what --json goes
     // with (settings) rather than that a TOKENFILE is missing.
-    #[arg(value_name = "TOKENFILE", required_unless_present_any = ["list", "check", "json"])]
+    #[arg(
+        value_name = "TOKENFILE",
+        required_unless_present_any = ["list", "check", "json", "admin_request"]
+    )]
     pub tokenfile: Vec<PathBuf>,
 
     /// Sign in and (re)create the token file
@@ -95,6 +98,21 @@ pub struct Cli {
         hide_short_help = true
     )]
     pub client_secret_file: Option<PathBuf>,
+
+    /// The client file your provider's console gave you: Google's client JSON, an Entra manifest
+    ///
+    /// Google's downloaded client_secret_*.json (a "Desktop app" client) or a Microsoft Entra app
+    /// manifest (the portal's Manifest page, or az ad app show): the client id, secret, endpoints
+    /// and tenant are taken from it, and the registration is checked against this sign-in before
+    /// the browser opens (exit 78 for a defect that must fail).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "client_id",
+        help_heading = SIGN,
+        hide_short_help = true
+    )]
+    pub client_file: Option<PathBuf>,
 
     /// Google service account key (JSON) acting for --email's mailbox (domain-wide delegation)
     #[arg(
@@ -268,7 +286,7 @@ pub struct Cli {
     )]
     pub status: bool,
 
-    /// With --list or --status: print JSON instead of text
+    /// With --list, --status or --admin-request: print JSON instead of text
     ///
     /// An array of accounts for --list, one object for --status; the schema is stable and holds
     /// no secrets.
@@ -305,6 +323,19 @@ pub struct Cli {
         help_heading = ACCOUNTS
     )]
     pub revoke: bool,
+
+    /// Print what a Microsoft tenant's administrator must grant, and how
+    ///
+    /// From TOKENFILE, or from the flags --authorize takes (before the first sign-in): the app id,
+    /// tenant and permissions, the admin-consent URL, and for an app that signs in as itself the
+    /// Exchange Online PowerShell lines. No secret is printed; --json prints the fields.
+    #[arg(
+        long,
+        conflicts_with_all = ["authorize", "test", "force_refresh", "status", "check", "revoke", "list"],
+        help_heading = ACCOUNTS,
+        hide_short_help = true
+    )]
+    pub admin_request: bool,
 
     /// Leave the e-mail address out of the sign-in URL (no login_hint)
     #[arg(long, help_heading = SIGN, hide_short_help = true)]

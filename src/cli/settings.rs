@@ -34,6 +34,8 @@ pub(crate) enum Action {
     Check,
     /// Revoke the login and delete the file (`--revoke`).
     Revoke,
+    /// Print what the tenant's administrator must grant (`--admin-request`).
+    AdminRequest,
 }
 
 impl Action {
@@ -47,6 +49,7 @@ impl Action {
             Action::List => "--list",
             Action::Check => "--check",
             Action::Revoke => "--revoke",
+            Action::AdminRequest => "--admin-request",
         }
     }
 }
@@ -70,6 +73,11 @@ pub(crate) struct AuthorizeOptions {
     pub service_account: Option<PathBuf>,
     /// `--client-certificate FILE`: a certificate credential.
     pub client_certificate: Option<PathBuf>,
+    /// `--client-file FILE`: the registration as the provider's console gave it.
+    pub client_file: Option<PathBuf>,
+    /// The issuer came from a mail autoconfiguration that also gave the endpoints: its metadata
+    /// is asked for (a registration endpoint), and may be missing.
+    pub issuer_optional: bool,
 }
 
 /// Everything one run needs to know.
@@ -146,6 +154,8 @@ impl Settings {
                 cloud: cli.cloud,
                 service_account: cli.service_account.clone(),
                 client_certificate: cli.client_certificate.clone(),
+                client_file: cli.client_file.clone(),
+                issuer_optional: false,
             },
             encryption: EncryptionOptions {
                 age_identity: cli.age_identity.clone(),
@@ -180,8 +190,10 @@ fn check_combinations(cli: &Cli, token_files: usize) -> Result<()> {
         return Err(Error::usage("only --check takes several TOKENFILEs")
             .hint("name one TOKENFILE, or use --check TOKENFILE..."));
     }
-    if cli.json && !cli.list && !cli.status {
-        return Err(Error::usage("--json goes with --list or --status"));
+    if cli.json && !cli.list && !cli.status && !cli.admin_request {
+        return Err(Error::usage(
+            "--json goes with --list, --status or --admin-request",
+        ));
     }
     Ok(())
 }
@@ -190,20 +202,28 @@ fn check_combinations(cli: &Cli, token_files: usize) -> Result<()> {
 /// says applies to the one run it is given with, and a flag that none of the run's actions uses
 /// is refused rather than ignored (flags silently ignored once the file existed were a standing
 /// complaint about mutt_oauth2.py, neomutt PR #4795).
-const SIGN_IN: &[Action] = &[Action::Authorize];
+/// `--admin-request` takes them too: it is needed before the first sign-in, and changes nothing.
+const SIGN_IN: &[Action] = &[Action::Authorize, Action::AdminRequest];
 /// The client and token endpoint: whatever sends a request for this account.
 const CLIENT: &[Action] = &[
     Action::Print,
     Action::Authorize,
     Action::Test,
     Action::Revoke,
+    Action::AdminRequest,
 ];
 /// The e-mail address, SASL method and mail servers: what prints or tests a login.
-const MAIL: &[Action] = &[Action::Print, Action::Authorize, Action::Test];
+const MAIL: &[Action] = &[
+    Action::Print,
+    Action::Authorize,
+    Action::Test,
+    Action::AdminRequest,
+];
 
 /// Refuses a flag that none of the actions asked for uses (exit 64), naming where it applies.
 fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
-    let flags: [(bool, &str, &[Action]); 31] = [
+    let flags: [(bool, &str, &[Action]); 32] = [
+        (cli.client_file.is_some(), "--client-file", SIGN_IN),
         (cli.authflow.is_some(), "--authflow", SIGN_IN),
         (cli.port.is_some(), "--port", SIGN_IN),
         (cli.service_account.is_some(), "--service-account", SIGN_IN),
@@ -294,6 +314,7 @@ fn actions(cli: &Cli) -> Vec<Action> {
         (cli.check, Action::Check),
         (cli.revoke, Action::Revoke),
         (cli.status, Action::Status),
+        (cli.admin_request, Action::AdminRequest),
         (cli.authorize, Action::Authorize),
         (cli.test, Action::Test),
     ];

@@ -184,6 +184,7 @@ mod tests {
             credential: None,
             signed_in: None,
             mailbox: None,
+            dynamic_client: None,
             min_valid_this_call: None,
             unknown: None,
         }

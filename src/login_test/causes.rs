@@ -39,7 +39,8 @@ pub fn explain(facts: &Facts) -> Vec<String> {
     if reply.contains("smtpclientauthentication is disabled") {
         causes.push(
             "SMTP AUTH is turned off for the whole Microsoft 365 tenant: an administrator must \
-             turn it on (https://aka.ms/smtp_auth_disabled)"
+             turn it on (https://aka.ms/smtp_auth_disabled); mailtoken --admin-request prints \
+             the line to send them"
                 .to_string(),
         );
     } else if ["disabled", "not enabled"]
@@ -455,6 +456,7 @@ mod tests {
         f.protocol = Protocol::Smtp;
         f.host = "smtp.office365.com";
         let causes = explain(&f);
+        assert!(causes[0].contains("--admin-request"), "{causes:?}");
         assert!(
             causes[0].contains("whole Microsoft 365 tenant")
                 && causes[0].contains("aka.ms/smtp_auth_disabled"),

@@ -18,6 +18,9 @@ pub struct Metadata {
     /// RFC 8628 section 4.
     #[serde(default)]
     pub device_authorization_endpoint: Option<String>,
+    /// RFC 8414 section 2 (RFC 7591 dynamic client registration).
+    #[serde(default)]
+    pub registration_endpoint: Option<String>,
     /// RFC 8414 section 2 (RFC 7009 revocation).
     #[serde(default)]
     pub revocation_endpoint: Option<String>,

@@ -877,4 +877,41 @@ Answer {
     expect_hint: "--authorize",
     expect_message: &["400", "without a reason", "no body"],
 },
+
+// Source: Microsoft's "Microsoft Entra authentication and authorization error codes" table
+// (entra-docs, reference-error-codes.md): "AADSTS90094 | AdminConsentRequired - Administrator
+// consent is required." RECONSTRUCTED from the table: the redirect carries it as Microsoft's
+// redirects carry every AADSTS error (error=invalid_request, the number and text in
+// error_description, as in the AADSTS50194 redirect above), its description the table's text;
+// no captured redirect was found.
+Answer {
+    name: "microsoft-redirect-aadsts90094-admin-consent-required-documented",
+    provider: "microsoft",
+    endpoint: Endpoint::Redirect,
+    http_status: 302,
+    headers: &[],
+    body: r#"error=invalid_request&error_description=AADSTS90094%3a+AdminConsentRequired+-+Administrator+consent+is+required.&state=STATE"#,
+    reconstructed: true,
+    inferred: "",
+    expect_exit: 78,
+    expect_hint: "--admin-request",
+    expect_message: &["AADSTS90094", "an administrator of the tenant must consent"],
+},
+
+// Source: the same table: "AADSTS90095 | AdminConsentRequiredRequestAccess- In the Admin Consent
+// Workflow experience, an interrupt that appears when the user is told they need to ask the admin
+// for consent." RECONSTRUCTED as the entry above, its description the table's name of the code.
+Answer {
+    name: "microsoft-redirect-aadsts90095-admin-consent-request-documented",
+    provider: "microsoft",
+    endpoint: Endpoint::Redirect,
+    http_status: 302,
+    headers: &[],
+    body: r#"error=invalid_request&error_description=AADSTS90095%3a+AdminConsentRequiredRequestAccess&state=STATE"#,
+    reconstructed: true,
+    inferred: "",
+    expect_exit: 78,
+    expect_hint: "--admin-request",
+    expect_message: &["AADSTS90095"],
+},
 ]

@@ -6,6 +6,7 @@
 //   GET  /e2e/counts        token-endpoint requests by grant type and outcome, as JSON
 //   POST /e2e/reset         zero the counters
 //   POST /e2e/ttl?seconds=N access-token lifetime for tokens issued from now on
+// Clients may also register themselves (RFC 7591) at the issuer's registration_endpoint.
 // State is in memory only: a restart forgets every login.
 
 import fs from 'node:fs';
@@ -95,6 +96,9 @@ const configuration = {
     introspection: { enabled: true },
     revocation: { enabled: true },
     clientCredentials: { enabled: true },
+    // RFC 7591 dynamic client registration, open to anyone (no initial access token), as
+    // draft-ietf-mailmaint-oauth-public asks mail providers (scenario 32).
+    registration: { enabled: true },
   },
   pkce: { required: () => true },
   // Every login of the public client gets a refresh token, whatever scope mailtoken asks for.

@@ -35,6 +35,7 @@ declare -A SCENARIO_NAMES=(
     [26]="localhostauthcode through an https://localhost redirect (a client registered only with it)"
     [30]="a write that fails keeps the login: tokens kept and adopted after; nothing spent when it cannot work"
     [31]="another local user, signed in as mallory with the sign-in's own URL, cannot deliver the redirect"
+    [32]="no client id: mailtoken registers itself (RFC 7591), signs in through Chromium; a second account reuses it"
 )
 
 # --- checks ------------------------------------------------------------------------------------
@@ -1600,4 +1601,40 @@ EOF
     # The sign-in went on with the victim's own login: the token is alice's, not mallory's.
     after_authorize auth "$S/token" localhostauthcode
     assert_eq "$(counts_json)" '{"authorization_code":{"ok":1}}' "token-endpoint requests"
+}
+
+# Dynamic registration (issue 36, item 4): no --client-id and no secret, an issuer whose metadata
+# has a registration_endpoint. mailtoken registers a public native client, Chromium signs alice in
+# with it, Dovecot takes the token; a second account at the issuer reuses the client without
+# registering again.
+scenario_32() {
+    local flags=(--provider e2e --issuer "$ISSUER" --scope "openid offline_access mail"
+        --email "$USER_LOGIN" --sasl-method XOAUTH2 --imap-endpoint "imaps://127.0.0.1:$PORT_IMAPS"
+        --auth-timeout 60)
+    reset_counts
+    with_browser first --authorize --authflow localhostauthcode "${flags[@]}" "$S/first"
+    expect_rc first 0
+    assert_file_has "$S/first.err" 'registered itself at .* \(RFC 7591 dynamic registration\): client id [^ ]+, a public client' \
+        "what mailtoken says about the registration"
+    after_authorize first "$S/first" localhostauthcode
+    local client
+    client=$(field "$S/first" client_id)
+    assert_ne "$client" "$E2E_CLIENT_ID" "the registered client id (not the static client's)"
+    assert_ne "$(field "$S/first" dynamic_client.registration_access_token)" "(absent)" \
+        "the registration access token in the token file"
+    assert_eq "$(field "$S/first" client_secret)" "(absent)" "the client secret of a public client"
+    # The provider knows the client: its registration can be read with the access token.
+    curl -fsS --cacert "$CA" -H "Authorization: Bearer $(field "$S/first" dynamic_client.registration_access_token)" \
+        "$(field "$S/first" dynamic_client.registration_client_uri)" >"$S/client.json" \
+        || fail "the provider does not know the registered client"
+    assert_eq "$(node "$HERE/json.mjs" get "$S/client.json" client_name)" mailtoken "the client's name"
+
+    # A second account at the issuer: the same client, no new registration.
+    with_browser second --authorize --authflow localhostauthcode "${flags[@]}" "$S/second"
+    expect_rc second 0
+    assert_file_has "$S/second.err" "using the registration of account .*first.* client id $client" "the reuse"
+    assert_file_lacks "$S/second.err" 'registered itself' "a second registration"
+    decrypt "$S/second"
+    assert_eq "$(field "$S/second" client_id)" "$client" "the second account's client id"
+    assert_opens_mailbox "$(token_from second)" "$USER_LOGIN"
 }

@@ -7,13 +7,17 @@
 mod support;
 
 mod account_state;
+mod admin_request;
 mod authorize_device;
 mod authorize_https;
 mod authorize_localhost;
 mod authorize_other;
+mod autoconfig;
 mod cached;
+mod client_file;
 mod completions;
 mod concurrency;
+mod dynamic_registration;
 mod echoes;
 mod files;
 mod from_address;
@@ -36,6 +40,7 @@ mod presets;
 mod provider_answers;
 mod readme;
 mod refresh;
+mod registration_check;
 mod reuse;
 mod safety;
 mod signing_keys;

@@ -79,6 +79,15 @@ pub fn classify(answer: &ProviderAnswer, endpoint: Endpoint) -> Verdict {
     if let Some(rule) = RULES.iter().find(|rule| rule.matches(answer, endpoint)) {
         return verdict(rule.status, rule.meaning, rule.fix);
     }
+    // A registration endpoint that wants credentials (an initial access token, RFC 7591 section
+    // 3) answers 401 or 403, often with no body: no retry and no new sign-in changes that.
+    if endpoint == Endpoint::Registration && matches!(answer.http_status, Some(401 | 403)) {
+        return verdict(
+            Config,
+            "the provider registers clients only with credentials mailtoken does not have",
+            Fix::RegisterByHand,
+        );
+    }
     if answer.error.is_none() {
         return match (&answer.body, answer.http_status) {
             // RFC 6749 section 5.2 answers a refused grant with 400 (401 for client
@@ -111,6 +120,11 @@ pub fn classify(answer: &ProviderAnswer, endpoint: Endpoint) -> Verdict {
         Endpoint::Token | Endpoint::Refresh | Endpoint::DevicePoll => {
             verdict(Reauthorize, "the provider refused the login", Fix::SignIn)
         }
+        Endpoint::Registration => verdict(
+            Config,
+            "the provider refused to register mailtoken",
+            Fix::RegisterByHand,
+        ),
         Endpoint::DeviceAuthorization | Endpoint::Redirect | Endpoint::Revocation => verdict(
             Config,
             "the provider refused the sign-in request",

@@ -106,6 +106,10 @@ pub struct TokenFile {
     /// XOAUTH2 encoded string with the email address of the shared mailbox").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mailbox: Option<String>,
+    /// The client registered for this account by dynamic registration (RFC 7591), with its
+    /// registration access token, encrypted with the tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_client: Option<crate::oauth::dynamic_registration::DynamicClient>,
     /// `--min-valid` given for this one call, over the recorded value: never stored.
     #[serde(skip)]
     pub min_valid_this_call: Option<u32>,
@@ -258,6 +262,7 @@ mod tests {
             credential: None,
             signed_in: None,
             mailbox: None,
+            dynamic_client: None,
             min_valid_this_call: None,
             unknown: None,
         }

@@ -83,6 +83,7 @@ impl MuttOauth2File {
             credential: None,
             signed_in: None,
             mailbox: None,
+            dynamic_client: None,
             min_valid_this_call: None,
             unknown: None,
         })

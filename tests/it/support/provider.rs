@@ -58,6 +58,22 @@ pub enum MetadataAt {
     OpenId,
 }
 
+/// How the fake registration endpoint (RFC 7591) answers, when the metadata names one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registering {
+    /// A public client as asked, with the client id the server knows.
+    AsAsked,
+    /// glewlwyd 2.7.5's quirk (issue 34): with `token_endpoint_auth_method: none` a confidential
+    /// client without a secret, without the member a public one.
+    ConfidentialWhenAskedForNone,
+    /// A confidential client without a secret, whatever is asked.
+    AlwaysConfidential,
+    /// glewlwyd's refusal of a redirect it does not take.
+    RefuseRedirect,
+    /// 401 with no body: registration needs an initial access token.
+    Unauthorized,
+}
+
 /// One code the fake authorization endpoint issued, and what it was issued for.
 #[derive(Clone, Debug)]
 pub struct Issued {
@@ -106,6 +122,8 @@ pub struct ProviderState {
     pub userinfo_user: Option<String>,
     /// Publish `/revoke` (RFC 7009) in the metadata.
     pub revocation: bool,
+    /// A registration endpoint in the metadata, and how it answers.
+    pub registering: Option<Registering>,
 }
 
 /// A fake authorization server on FakeServer: /authorize answers with the URL the browser would
@@ -139,6 +157,7 @@ impl FakeProvider {
             access_token: None,
             userinfo_user: None,
             revocation: false,
+            registering: None,
         }));
         let handler_state = Arc::clone(&state);
         let server = FakeServer::start(move |request| provider_reply(&handler_state, request));
@@ -249,6 +268,7 @@ fn provider_reply(state: &Arc<Mutex<ProviderState>>, request: &Received) -> Repl
             }
         }
         ("POST", "/revoke") => Reply::raw(200, "text/plain", ""),
+        ("POST", "/register") if state.registering.is_some() => register_reply(&state, request),
         ("GET", "/.well-known/oauth-authorization-server")
             if state.metadata_at == MetadataAt::OAuth =>
         {
@@ -279,6 +299,9 @@ fn metadata(state: &ProviderState) -> serde_json::Value {
     }
     if state.revocation {
         metadata["revocation_endpoint"] = format!("{url}/revoke").into();
+    }
+    if state.registering.is_some() {
+        metadata["registration_endpoint"] = format!("{url}/register").into();
     }
     metadata
 }
@@ -323,6 +346,39 @@ pub fn unsigned_jwt(claims: &serde_json::Value) -> String {
         encode(br#"{"alg":"RS256","typ":"JWT"}"#),
         encode(claims.to_string().as_bytes())
     )
+}
+
+/// The registration endpoint: RFC 7591 section 3.2.1's answer (201, the metadata registered,
+/// a registration access token), or the refusal or quirk the test chose.
+fn register_reply(state: &ProviderState, request: &Received) -> Reply {
+    let Ok(asked) = serde_json::from_str::<serde_json::Value>(&request.body) else {
+        return Reply::oauth_error(400, "invalid_client_metadata", "not JSON");
+    };
+    let says_none = asked.get("token_endpoint_auth_method").is_some();
+    let mut answer = asked.clone();
+    answer["client_id"] = CLIENT_ID.into();
+    answer["registration_access_token"] = "registration-token-1".into();
+    answer["registration_client_uri"] = format!("{}/register/{CLIENT_ID}", state.url).into();
+    match state.registering.unwrap() {
+        Registering::AsAsked => {}
+        Registering::ConfidentialWhenAskedForNone if !says_none => {}
+        Registering::ConfidentialWhenAskedForNone | Registering::AlwaysConfidential => {
+            // RECONSTRUCTED: glewlwyd's client object marks it `confidential` (its source); the
+            // answer's other members are as asked.
+            answer["client_id"] = "confidential-client".into();
+            answer["confidential"] = true.into();
+        }
+        // glewlwyd 2.7.5, protocol_oidc.c, is_client_registration_valid.
+        Registering::RefuseRedirect => {
+            return Reply::oauth_error(
+                400,
+                "invalid_redirect_uri",
+                "a redirect_uri must be a 'https://' uri or a 'http://localhost' uri without credentials",
+            );
+        }
+        Registering::Unauthorized => return Reply::raw(401, "text/plain", ""),
+    }
+    Reply::json(201, answer)
 }
 
 /// The authorization endpoint: checks the request (RFC 6749 section 4.1.1, RFC 7636 section 4.3)

@@ -81,6 +81,9 @@ impl Sandbox {
             // resolver from a test. A loopback port nothing answers on (a test's FakeDns replaces
             // it), with a short deadline.
             .env("MAILTOKEN_TEST_NAMESERVER", "127.0.0.1:9")
+            // The mail autoconfiguration is fetched from here instead of the domain's hosts: a
+            // port nothing answers on, unless a test serves documents (debug builds only).
+            .env("MAILTOKEN_TEST_AUTOCONFIG", "http://127.0.0.1:9")
             .env("MAILTOKEN_DNS_TIMEOUT", "1")
             .env("LC_ALL", "C")
             .env("TZ", "UTC")
@@ -318,14 +321,22 @@ pub struct Running {
 impl Running {
     /// Starts the binary with `args` and stdin piped; `browser` is `$BROWSER` when given.
     pub fn start(sandbox: &Sandbox, args: &[String], browser: Option<&Path>) -> Running {
+        let browser: Vec<(&str, &str)> = browser
+            .map(|browser| vec![("BROWSER", browser.to_str().unwrap())])
+            .unwrap_or_default();
+        Running::start_with(sandbox, args, &browser)
+    }
+
+    /// Starts the binary with `args`, stdin piped, and these variables added.
+    pub fn start_with(sandbox: &Sandbox, args: &[String], env: &[(&str, &str)]) -> Running {
         let mut command = sandbox.command();
         command
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(browser) = browser {
-            command.env("BROWSER", browser);
+        for (name, value) in env {
+            command.env(name, value);
         }
         let mut child = command.spawn().expect("mailtoken starts");
         let stderr = child.stderr.take().unwrap();

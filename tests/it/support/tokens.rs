@@ -60,6 +60,7 @@ pub fn token_file(
         credential: None,
         signed_in: None,
         mailbox: None,
+        dynamic_client: None,
         min_valid_this_call: None,
         unknown: None,
     }

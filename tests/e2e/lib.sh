@@ -258,6 +258,9 @@ e2e_world() {
 
     USER_LOGIN=alice@mail.test
     OTHER_ADDRESS=mallory@mail.test
+    # Scenario 34: a delegate with Full Access to a shared mailbox.
+    DELEGATE_LOGIN=delegate@mail.test
+    SHARED_MAILBOX=shared@mail.test
     export E2E_CLIENT_ID=mailtoken-e2e
     # Scenario 26's client, registered with only https://localhost:PORT/ (an organisation-made
     # registration of the kind that sends users to the paste flow).
@@ -307,8 +310,9 @@ make_certificates() {
 # Servers.
 
 start_provider() {
+    # The delegate of scenario 34 opens the shared mailbox (provider.mjs says how).
     E2E_TLS_CERT=$W/server.pem E2E_TLS_KEY=$W/secret/server.key E2E_ACCESS_TTL=$DEFAULT_TTL \
-        start_bg provider node "$HERE/provider.mjs"
+        E2E_DELEGATES=$DELEGATE_LOGIN=$SHARED_MAILBOX start_bg provider node "$HERE/provider.mjs"
     if ! wait_port 127.0.0.1 "$PORT_PROVIDER" 30 provider || ! wait_port 127.0.0.1 "$PORT_ADMIN" 10 provider; then
         sed 's/^/provider: /' "$W/logs/provider.log" >&2
         die "the provider did not start"
@@ -333,6 +337,11 @@ seed_mailbox() {
         "" \
         "This message was put in the mailbox by the e2e harness." >"$maildir/new/1700000000.M1P1.e2e"
     mkdir -p "$W/mail/$E2E_ROBOT_ID/Maildir/new"
+    local shared=$W/mail/$SHARED_MAILBOX/Maildir
+    mkdir -p "$shared/cur" "$shared/new" "$shared/tmp"
+    printf '%s\r\n' "From: Bob <bob@mail.test>" "To: Sales <$SHARED_MAILBOX>" \
+        "Subject: e2e shared mailbox message" "Date: Sun, 22 Nov 2026 06:00:00 +0000" \
+        "Message-ID: <shared@mail.test>" "" "For the shared mailbox." >"$shared/new/1700000001.M1P1.e2e"
     chown -R nobody:nogroup "$W/mail"
 }
 

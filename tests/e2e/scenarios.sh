@@ -35,6 +35,8 @@ declare -A SCENARIO_NAMES=(
     [26]="localhostauthcode through an https://localhost redirect (a client registered only with it)"
     [30]="a write that fails keeps the login: tokens kept and adopted after; nothing spent when it cannot work"
     [31]="another local user, signed in as mallory with the sign-in's own URL, cannot deliver the redirect"
+    [33]="who signed in: saved with it; as bob for alice's account refused (browser and device flow); two sign-ins at once"
+    [34]="a shared mailbox: the delegate's login, the mailbox as SASL user, Dovecot opens it"
     [32]="no client id: mailtoken registers itself (RFC 7591), signs in through Chromium; a second account reuses it"
 )
 
@@ -1637,4 +1639,102 @@ scenario_32() {
     decrypt "$S/second"
     assert_eq "$(field "$S/second" client_id)" "$client" "the second account's client id"
     assert_opens_mailbox "$(token_from second)" "$USER_LOGIN"
+}
+
+# The sign-in flags of scenario 33 and 34: the public client with openid email, so that the ID
+# token names who signed in.
+identity_flags() { # EMAIL
+    AUTH_FLAGS=(--provider e2e --issuer "$ISSUER" --client-id "$E2E_CLIENT_ID" --client-secret ""
+        --scope "openid email offline_access mail" --email "$1" --sasl-method XOAUTH2
+        --imap-endpoint "imaps://127.0.0.1:$PORT_IMAPS" --pop-endpoint "pop3s://127.0.0.1:$PORT_POP3S"
+        --smtp-endpoint "smtps://127.0.0.1:$PORT_SUBMISSIONS" --auth-timeout 60)
+}
+
+scenario_33() {
+    # The right user: saved, and every surface says who signed in.
+    identity_flags "$USER_LOGIN"
+    export BROWSER=$HERE/browser.sh E2E_LOGIN=$USER_LOGIN E2E_BROWSER_LOG=$S/right-browser.log
+    mt right --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" "$S/alice"
+    expect_rc right 0
+    assert_active "$(token_from right)" "$USER_LOGIN"
+    mt status --status "$S/alice"
+    # oidc-provider keeps the email claim out of the ID token when an access token comes with it
+    # (its conformIdTokenClaims, after OpenID Connect Core 5.4): the UserInfo endpoint says it.
+    assert_file_has "$S/status.out" "^signed in as: +$USER_LOGIN since .* \(from the UserInfo endpoint\)$" "--status"
+    mt json --status --json "$S/alice"
+    assert_file_has "$S/json.out" "\"signed_in_as\": \"$USER_LOGIN\"" "--json"
+
+    # The browser is signed in as bob for alice's account: nothing is written, bob is named.
+    reset_counts
+    export E2E_LOGIN=bob@mail.test E2E_BROWSER_LOG=$S/wrong-browser.log
+    mt wrong --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" "$S/wrong"
+    expect_rc wrong 78
+    assert_file_has "$S/wrong.err" "signed in as bob@mail.test, but the account is $USER_LOGIN's: nothing was saved" "the refusal"
+    assert_file_has "$S/wrong.err" "the new login was revoked" "the revocation"
+    [ ! -e "$S/wrong" ] || fail "a file was written for the wrong user"
+    # And an existing login is left exactly as it was.
+    cp -p "$S/alice" "$S/alice.before"
+    mt again --authorize --authflow localhostauthcode "$S/alice"
+    expect_rc again 78
+    cmp -s "$S/alice" "$S/alice.before" || fail "alice's file changed after bob's sign-in"
+
+    # A device-flow sign-in as the wrong user is refused the same way.
+    echo "\$ mailtoken --authorize --authflow devicecode ... (approved as bob) &"
+    set +e
+    mailtoken --authorize --authflow devicecode "${AUTH_FLAGS[@]}" "$S/device" \
+        >"$S/device.out" 2>"$S/device.err" </dev/null &
+    local pid=$!
+    set -e
+    wait_for_text "$pid" "$S/device.err" '\b[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}\b' 20 \
+        || gave_up "$pid" device "mailtoken showed no user code"
+    local uri code
+    uri=$(grep -Eo "https://127\.0\.0\.1:$PORT_PROVIDER/device[^[:space:]\"'<>]*" "$S/device.err" | grep -v '/device/auth' | head -n 1 | sed 's/[).,;:]*$//')
+    code=$(grep -Eo '\b[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}\b' "$S/device.err" | head -n 1)
+    wait_for_polling "$pid" urn:ietf:params:oauth:grant-type:device_code
+    node "$HERE/login.mjs" device "$uri" bob@mail.test "$code" || gave_up "$pid" device "the approval failed"
+    wait_exit "$pid" device 30 "mailtoken kept polling after the approval"
+    [ "$(cat "$S/device.rc" 2>/dev/null || echo "$RC")" = 78 ] || fail "the device sign-in as bob: exit $RC, not 78"
+    assert_file_has "$S/device.err" "signed in as bob@mail.test, but the account is $USER_LOGIN's" "the device refusal"
+    [ ! -e "$S/device" ] || fail "a file was written for the device sign-in as bob"
+
+    # Two sign-ins of one file at once: the second is refused at once, before any browser.
+    export E2E_LOGIN=$USER_LOGIN E2E_BROWSER_LOG=$S/first-browser.log
+    echo "\$ mailtoken --authorize ... (the first) &"
+    set +e
+    mailtoken --authorize --authflow localhostauthcode --no-browser "${AUTH_FLAGS[@]}" "$S/twice" \
+        >"$S/first.out" 2>"$S/first.err" </dev/null &
+    pid=$!
+    set -e
+    wait_for_text "$pid" "$S/first.err" "Waiting up to" 20 || gave_up "$pid" first "the first sign-in never waited"
+    printf '#!/bin/sh\ntouch %q\n' "$S/second-browser-opened" >"$S/second-browser.sh"
+    chmod 755 "$S/second-browser.sh"
+    BROWSER=$S/second-browser.sh mt second --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" "$S/twice"
+    expect_rc second 75
+    assert_file_has "$S/second.err" "is already running \(pid $pid, since " "the second sign-in names the first"
+    [ ! -e "$S/second-browser-opened" ] || fail "the second sign-in opened a browser"
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+scenario_34() {
+    # A delegate signs in with its own login for a shared mailbox: the SASL user is the mailbox.
+    identity_flags "$DELEGATE_LOGIN"
+    export BROWSER=$HERE/browser.sh E2E_LOGIN=$DELEGATE_LOGIN E2E_BROWSER_LOG=$S/auth-browser.log
+    mt auth --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" --mailbox "$SHARED_MAILBOX" "$S/sales"
+    expect_rc auth 0
+    local token
+    token=$(token_from auth)
+    # The token is the delegate's; the SASL string names the shared mailbox.
+    assert_active "$token" "$SHARED_MAILBOX"
+    mt sasl --format sasl "$S/sales"
+    expect_rc sasl 0
+    assert_eq "$(base64 -d <"$S/sasl.out" | tr '\001' '|')" "user=$SHARED_MAILBOX|auth=Bearer $token||" "the SASL string"
+    mt status --status "$S/sales"
+    assert_file_has "$S/status.out" "^mailbox: +$SHARED_MAILBOX \(the SASL user\)$" "--status names the mailbox"
+    assert_file_has "$S/status.out" "^signed in as: +$DELEGATE_LOGIN since" "--status names the delegate"
+    # Dovecot lets the delegate in as the mailbox, over IMAP, POP and SMTP (with MAIL FROM).
+    mt test --test "$S/sales"
+    expect_rc test 0
+    imap_fetch "$token" "$SHARED_MAILBOX" >"$S/fetched.eml" || fail "curl could not open the shared mailbox"
+    assert_file_has "$S/fetched.eml" '^Subject: e2e shared mailbox message' "the shared mailbox's message"
 }

@@ -6,6 +6,7 @@
 //   GET  /e2e/counts        token-endpoint requests by grant type and outcome, as JSON
 //   POST /e2e/reset         zero the counters
 //   POST /e2e/ttl?seconds=N access-token lifetime for tokens issued from now on
+//   POST /e2e/refresh-lifetime?seconds=N  token responses state refresh_token_expires_in (0: not)
 // Clients may also register themselves (RFC 7591) at the issuer's registration_endpoint.
 // State is in memory only: a restart forgets every login.
 
@@ -30,6 +31,9 @@ const adminPort = Number(env('E2E_ADMIN_PORT'));
 const issuer = `https://${host}:${port}`;
 
 let accessTokenTtl = Number(process.env.E2E_ACCESS_TTL || 600);
+// Scenario 35: token responses that state the refresh token's lifetime (refresh_token_expires_in,
+// as GitHub Apps and Azure AD B2C send it); 0 sends none, as oidc-provider does by itself.
+let statedRefreshLifetime = 0;
 const delegates = new Map(
   (process.env.E2E_DELEGATES || '')
     .split(',')
@@ -149,6 +153,9 @@ provider.on('server_error', (_ctx, error) => console.error('provider: server_err
 provider.use(async (ctx, next) => {
   await next();
   if (ctx.method === 'POST' && ctx.path === '/token') {
+    if (statedRefreshLifetime > 0 && ctx.status === 200 && ctx.body?.refresh_token) {
+      ctx.body.refresh_token_expires_in = statedRefreshLifetime;
+    }
     const grantType = ctx.oidc?.params?.grant_type ?? 'unknown';
     const outcome = ctx.status === 200 ? 'ok' : (ctx.body?.error ?? `http_${ctx.status}`);
     count(grantType, outcome);
@@ -185,6 +192,12 @@ const admin = http.createServer((req, res) => {
     const seconds = Number(url.searchParams.get('seconds'));
     if (!Number.isInteger(seconds) || seconds < 1) return reply(400, { error: 'seconds' });
     accessTokenTtl = seconds;
+    return reply(200, { seconds });
+  }
+  if (url.pathname === '/e2e/refresh-lifetime' && req.method === 'POST') {
+    const seconds = Number(url.searchParams.get('seconds'));
+    if (!Number.isInteger(seconds) || seconds < 0) return reply(400, { error: 'seconds' });
+    statedRefreshLifetime = seconds;
     return reply(200, { seconds });
   }
   if (url.pathname.startsWith('/e2e/')) return reply(404, { error: 'not found' });

@@ -37,6 +37,7 @@ declare -A SCENARIO_NAMES=(
     [31]="another local user, signed in as mallory with the sign-in's own URL, cannot deliver the redirect"
     [33]="who signed in: saved with it; as bob for alice's account refused (browser and device flow); two sign-ins at once"
     [34]="a shared mailbox: the delegate's login, the mailbox as SASL user, Dovecot opens it"
+    [35]="a 3-day refresh-token lifetime the provider states: --status, --json, --list foresee it; --check --warn-days 5 warns once"
     [32]="no client id: mailtoken registers itself (RFC 7591), signs in through Chromium; a second account reuses it"
 )
 
@@ -1737,4 +1738,41 @@ scenario_34() {
     expect_rc test 0
     imap_fetch "$token" "$SHARED_MAILBOX" >"$S/fetched.eml" || fail "curl could not open the shared mailbox"
     assert_file_has "$S/fetched.eml" '^Subject: e2e shared mailbox message' "the shared mailbox's message"
+}
+
+scenario_35() {
+    # The provider states a 3-day refresh-token lifetime in its token responses.
+    curl -fsS -X POST "$ADMIN/e2e/refresh-lifetime?seconds=$((3 * 24 * 3600))" >/dev/null
+    local record=$S/notified
+    export XDG_STATE_HOME=$S/state
+    mkdir -p "$XDG_CONFIG_HOME/mailtoken"
+    printf '#!/bin/sh\nprintf "%%s|%%s|%%s|pid=%%s\\n" "$MAILTOKEN_EVENT" "$MAILTOKEN_LOGIN_ENDS_BASIS" "$MAILTOKEN_ACCOUNT" "$$" >>%q\n' \
+        "$record" >"$XDG_CONFIG_HOME/mailtoken/notify"
+    chmod 755 "$XDG_CONFIG_HOME/mailtoken/notify"
+    set +e
+    browser_sign_in auth "$XDG_DATA_HOME/mailtoken/work"
+    local signed_in=$RC
+    set -e
+    curl -fsS -X POST "$ADMIN/e2e/refresh-lifetime?seconds=0" >/dev/null
+    [ "$signed_in" = 0 ] || fail "the sign-in failed (exit $signed_in)"
+    # Every surface foresees the end.
+    mt status --status work
+    assert_file_has "$S/status.out" '^login ends: +.* \(in (2|3) days; the provider said so\)$' "--status"
+    mt json --status --json work
+    assert_file_has "$S/json.out" '"login_ends_basis": "stated"' "--json's basis"
+    assert_file_has "$S/json.out" '"login_ends": "20[0-9-]+T[0-9:]+Z"' "--json's end"
+    mt list --list
+    assert_file_has "$S/list.out" '^work .* ok; login ends in (2|3) days$' "--list"
+    # --check --warn-days 5 warns through the hook, once; a second check the same day does not.
+    mt check1 --verbose --check --warn-days 5
+    expect_rc check1 0
+    assert_file_has "$S/check1.err" "mailtoken: work: the login ends .*sign in again before then" "the warning"
+    mt check2 --verbose --check --warn-days 5
+    expect_rc check2 0
+    assert_file_has "$S/check2.err" "the notify hook already warned about this account today" "the second check"
+    local started
+    started=$(hooks_started check1 check2)
+    assert_eq "$(grep -c . <<<"$started")" 1 "notify hooks started by two checks"
+    wait_for_hooks "$record" "$started"
+    assert_eq "$(cat "$record")" "ending|stated|work|pid=$started" "the hook's environment"
 }

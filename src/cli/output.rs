@@ -71,7 +71,7 @@ pub(crate) fn print_sasl(
             protocol.name().to_lowercase()
         ))
     })?;
-    if token.email.is_empty() {
+    if token.sasl_user().is_empty() {
         return Err(
             Error::config("the account has no e-mail address for the SASL string")
                 .hint("pass --email ADDRESS"),
@@ -80,7 +80,7 @@ pub(crate) fn print_sasl(
     print_secret(&sasl_text(
         with_mechanism,
         registration.sasl_method,
-        &token.email,
+        token.sasl_user(),
         &endpoint.host,
         endpoint.port,
         &token.access_token,

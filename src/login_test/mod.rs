@@ -122,7 +122,7 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
         .overrides
         .registration_for_this_run(&current.token.registration);
     let endpoints = endpoints(settings.protocol, &registration)?;
-    if current.token.email.is_empty() {
+    if current.token.sasl_user().is_empty() {
         return Err(
             Error::config("the account has no e-mail address to log in as")
                 .hint("pass --email ADDRESS"),
@@ -184,7 +184,7 @@ impl Tester<'_> {
         let trial = Attempt {
             endpoint: endpoint.clone(),
             method: self.method,
-            user: self.current.token.email.clone(),
+            user: self.current.token.sasl_user().to_string(),
             token: self.current.token.access_token.clone(),
             config: Arc::clone(&self.config),
             timeout: self.timeout,

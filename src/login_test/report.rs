@@ -103,7 +103,7 @@ pub(crate) fn explain(
         let likely = causes::explain(&Facts {
             protocol: endpoint.protocol,
             host: &endpoint.host,
-            email: &token.email,
+            email: token.sasl_user(),
             token_scope: Some(scope),
             fresh_token: fresh,
             after_login: failure.after_login,

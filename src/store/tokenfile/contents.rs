@@ -136,6 +136,13 @@ fn put_back(value: &mut serde_json::Value, unknown: &serde_json::Value) {
 }
 
 impl TokenFile {
+    /// The user name the mail servers are logged in as: the SASL user of XOAUTH2 and
+    /// OAUTHBEARER, and the user of every client configuration `--print-config` writes. One
+    /// function of the account, so that every surface names the same mailbox.
+    pub fn sasl_user(&self) -> &str {
+        &self.email
+    }
+
     /// The JSON written inside the encryption, with the members this version does not know put
     /// back where they were.
     pub fn to_json(&self) -> Vec<u8> {

@@ -71,7 +71,11 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         check_nothing_missing(settings, previous.as_ref())?;
     }
     let resolved = registration::resolve(&http, settings, previous.as_ref(), &ask)?;
-    let registration = resolved.registration;
+    let mut registration = resolved.registration;
+    // A new account at an issuer another account uses: that account's mail servers too.
+    if previous.is_none() {
+        reuse::mail_servers(settings, &mut registration);
+    }
     // A new account at a provider another account uses: that account's client, if taken.
     let reused = match previous {
         None => reuse::offer(settings, &registration, &ask)?,

@@ -255,7 +255,9 @@ fn mbsync(facts: &Facts) -> Result<String> {
         text.push_str(&format!("CertificateFile {}\n", quoted(trust)));
     }
     text.push_str(&format!("\nIMAPStore {label}-remote\nAccount {label}\n\n"));
-    text.push_str("# Where the mail goes: a Maildir of its own.\n");
+    text.push_str(&format!(
+        "# Where the mail goes: a Maildir of its own (make it first: mkdir -p ~/Mail/{label}).\n"
+    ));
     text.push_str(&format!(
         "MaildirStore {label}-local\nPath ~/Mail/{label}/\nInbox ~/Mail/{label}/INBOX\n\n"
     ));

@@ -188,6 +188,7 @@ impl Tester<'_> {
             token: self.current.token.access_token.clone(),
             config: Arc::clone(&self.config),
             timeout: self.timeout,
+            account: self.settings.token_given.clone(),
         };
         // An echoing server, or a library quoting what it sent, must not put the token or
         // the SASL string on the terminal.

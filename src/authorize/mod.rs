@@ -60,7 +60,7 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         .transpose()?;
     let settings = implied.as_ref().unwrap_or(settings);
     // `--email` alone: the provider its domain names, said before anything else happens.
-    let guessed = from_address::guess(settings, previous.as_ref());
+    let guessed = from_address::guess(settings, previous.as_ref())?;
     let settings = guessed.as_ref().unwrap_or(settings);
 
     // Without a terminal, every missing value is reported at once: before anything else when the

@@ -171,7 +171,13 @@ fn print_formatted(settings: &Settings, token: &TokenFile) -> Result<()> {
         .registration_for_this_run(&token.registration);
     let protocol = settings.protocol.unwrap_or(Protocol::Imap);
     let with_mechanism = settings.format == Format::Msasl;
-    output::print_sasl(with_mechanism, protocol, &registration, token)
+    output::print_sasl(
+        with_mechanism,
+        protocol,
+        &registration,
+        token,
+        &settings.token_given,
+    )
 }
 
 /// Prints an error once, as `mailtoken: error: ...` and its hint.

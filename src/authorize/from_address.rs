@@ -12,10 +12,7 @@ use crate::oauth::provider::domains::{self, Guess};
 use crate::store::tokenfile::TokenFile;
 
 /// `settings` with the provider the address names, when nothing else names one.
-pub(super) fn guess(
-    settings: &Settings,
-    previous: Option<&TokenFile>,
-) -> Result<Option<Settings>> {
+pub(super) fn guess(settings: &Settings, previous: Option<&TokenFile>) -> Result<Option<Settings>> {
     let flags = &settings.overrides;
     let named =
         flags.provider.is_some() || flags.issuer.is_some() || flags.token_endpoint.is_some();

@@ -18,6 +18,7 @@ mod loopback;
 mod pages;
 mod prompt;
 mod qr;
+mod questions;
 mod registration;
 mod request;
 mod reuse;
@@ -59,9 +60,15 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         .map(|credential| credentials::implied(settings, credential, previous.as_ref()))
         .transpose()?;
     let settings = implied.as_ref().unwrap_or(settings);
-    // `--email` alone: the provider its domain names, said before anything else happens.
+    // On a terminal the address comes first; then, as with `--email` alone, the provider its
+    // domain names, said before anything else happens; the provider is asked for only when the
+    // address does not say.
+    let addressed = questions::address_first(settings, previous.as_ref(), &ask)?;
+    let settings = addressed.as_ref().unwrap_or(settings);
     let guessed = from_address::guess(settings, previous.as_ref())?;
     let settings = guessed.as_ref().unwrap_or(settings);
+    let asked = questions::provider(settings, previous.as_ref(), &ask)?;
+    let settings = asked.as_ref().unwrap_or(settings);
 
     // Without a terminal, every missing value is reported at once: before anything else when the
     // provider is among them (nothing can be checked without it), else after the checks that
@@ -93,6 +100,7 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         &ask,
         flow,
         credential.is_some(),
+        &registration,
     )?;
     let spec = choose_encryption(settings, previous.as_ref(), &ask)?;
     check_encryption(&account, &spec)?;
@@ -170,6 +178,7 @@ fn client(
     ask: &Prompter,
     flow: Flow,
     signs: bool,
+    registration: &crate::oauth::provider::Registration,
 ) -> Result<Client> {
     let email = match (&settings.overrides.email, previous) {
         (Some(email), _) => email.clone(),
@@ -179,12 +188,17 @@ fn client(
     let id = match (&settings.overrides.client_id, previous) {
         (Some(id), _) => id.clone(),
         (None, Some(previous)) if !previous.client_id.is_empty() => previous.client_id.clone(),
-        _ => ask.value("client id", "--client-id ID", "OAuth2 client id")?,
+        _ => ask.value(
+            "client id",
+            "--client-id ID",
+            &questions::client_id_question(registration),
+        )?,
     };
     if id.is_empty() {
         return Err(Error::usage("the client id is empty").hint("pass --client-id ID"));
     }
-    let secret = client_secret(settings, previous, ask)?.filter(|secret| !secret.is_empty());
+    let secret =
+        client_secret(settings, previous, ask, registration)?.filter(|secret| !secret.is_empty());
     if flow == Flow::Clientcredentials && secret.is_none() && !signs {
         return Err(Error::usage(
             "the clientcredentials flow needs a confidential client, and no client secret was given",
@@ -202,6 +216,7 @@ fn client_secret(
     settings: &Settings,
     previous: Option<&TokenFile>,
     ask: &Prompter,
+    registration: &crate::oauth::provider::Registration,
 ) -> Result<Option<Secret>> {
     if let Some(secret) = &settings.overrides.client_secret {
         return Ok(Some(secret.clone()));
@@ -228,13 +243,16 @@ fn client_secret(
         }
         // A stored file says what the client is, secret or none.
         (None, Some(previous)) => Ok(previous.client_secret.clone()),
-        (None, None) => ask
-            .secret(
+        (None, None) => {
+            let (question, may_be_empty) = questions::secret_question(registration);
+            ask.secret(
                 "client secret",
                 "--client-secret-file FILE (or --client-secret '' for a public client)",
-                "OAuth2 client secret (empty for a public client)",
+                question,
+                may_be_empty,
             )
-            .map(Some),
+            .map(Some)
+        }
     }
 }
 

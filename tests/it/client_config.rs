@@ -22,13 +22,13 @@ const CLIENTS: [&str; 7] = [
     "getmail",
 ];
 
-/// An account `work` at Gmail's servers (IMAP with TLS, SMTP with STARTTLS), OAUTHBEARER.
+/// An account `work` of you@gmail.com at Gmail's servers (IMAP with TLS, SMTP with STARTTLS),
+/// OAUTHBEARER: the account of docs/recipes.md.
 fn account(sandbox: &Sandbox) -> PathBuf {
     let path = sandbox.accounts_dir().join("work");
-    sandbox.write_token(
-        &path,
-        &sandbox.token(UNUSED_TOKEN_ENDPOINT, minutes_from_now(60)),
-    );
+    let mut token = sandbox.token(UNUSED_TOKEN_ENDPOINT, minutes_from_now(60));
+    token.email = "you@gmail.com".into();
+    sandbox.write_token(&path, &token);
     path
 }
 
@@ -48,9 +48,29 @@ fn fake_path(sandbox: &Sandbox, scripts: &[(&str, &str)]) -> String {
 fn normalized(sandbox: &Sandbox, text: &str) -> String {
     text.replace(env!("CARGO_BIN_EXE_mailtoken"), "/usr/bin/mailtoken")
         .replace(
+            &sandbox.data_home().to_string_lossy().into_owned(),
+            "/home/you/.local/share",
+        )
+        .replace(
             &sandbox.dir.path().to_string_lossy().into_owned(),
             "/home/you",
         )
+}
+
+/// docs/recipes.md shows each client's block as `--print-config` writes it for a Gmail account
+/// (issue #32: the recipes are these blocks), so no recipe can drift from what is printed.
+#[test]
+fn the_recipes_are_the_blocks() {
+    let recipes = std::fs::read_to_string(repository("docs/recipes.md")).unwrap();
+    for client in CLIENTS {
+        let block =
+            std::fs::read_to_string(repository(&format!("tests/it/golden/{client}.txt"))).unwrap();
+        assert!(
+            recipes.contains(&format!("```\n{block}```")),
+            "docs/recipes.md lacks the {client} block:\n{block}"
+        );
+        assert!(recipes.contains(&format!("mailtoken --print-config {client} work")));
+    }
 }
 
 fn golden(name: &str, actual: &str) {

@@ -218,3 +218,23 @@ fn a_sign_in_flag_names_the_account_as_typed() {
     run.says("run 'mailtoken --authorize 'my work'' with it");
     run.never_says("TOKENFILE");
 }
+
+/// Issue #32: a missing mail server is recorded with `--set`, for the account as typed.
+#[test]
+fn a_missing_server_leads_to_set_for_the_account_as_typed() {
+    let sandbox = Sandbox::new();
+    let mut token = sandbox.token(UNUSED_TOKEN_ENDPOINT, minutes_from_now(60));
+    token.registration.imap_endpoint = None;
+    token.registration.smtp_endpoint = None;
+    token.registration.pop_endpoint = None;
+    sandbox.write_token(&sandbox.accounts_dir().join("work"), &token);
+    let run = sandbox.run(&["work", "--format", "sasl"]);
+    run.expect(78, "");
+    run.says("hint: run 'mailtoken --set work --imap-endpoint URL' to record one");
+    let run = sandbox.run(&["work", "--test", "--protocol", "smtp"]);
+    run.expect(78, "");
+    run.says("'mailtoken --set work --smtp-endpoint URL'");
+    let run = sandbox.run(&["work", "--test"]);
+    run.expect(78, "");
+    run.says("'mailtoken --set work --imap-endpoint URL'");
+}

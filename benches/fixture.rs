@@ -1,7 +1,9 @@
 //! Writes the benchmark's fixture: an age identity and a token file whose access token stays
 //! valid for an hour, laid out as a real installation ($XDG_CONFIG_HOME, $XDG_DATA_HOME).
 //!
-//! Run by `benches/cached.sh` as `cargo bench --bench fixture -- DIR`; not a timing harness.
+//! Run by `benches/cached.sh` and `benches/hot-text.sh` as `cargo run --release --example
+//! bench-fixture -- DIR` (an example, so that it shares the release build of the library); not a
+//! timing harness.
 
 use std::path::PathBuf;
 
@@ -16,7 +18,7 @@ fn main() {
     let dir = match std::env::args().skip(1).find(|arg| !arg.starts_with("--")) {
         Some(dir) => PathBuf::from(dir),
         None => {
-            eprintln!("usage: cargo bench --bench fixture -- DIR");
+            eprintln!("usage: cargo run --release --example bench-fixture -- DIR");
             std::process::exit(64);
         }
     };
@@ -54,6 +56,9 @@ fn main() {
         },
         min_valid_minutes: None,
         credential: None,
+        signed_in: None,
+        mailbox: None,
+        dynamic_client: None,
         min_valid_this_call: None,
         unknown: None,
     };

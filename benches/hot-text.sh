@@ -18,10 +18,10 @@ fi
 cargo build --release --quiet
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cargo bench --quiet --bench fixture -- "$work" >/dev/null
+cargo run --release --quiet --example bench-fixture -- "$work" >/dev/null
 export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data
 valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/callgrind.out" \
-    target/release/mailtoken "$XDG_DATA_HOME/mailtoken/account" >/dev/null 2>&1
+    "${CARGO_TARGET_DIR:-target}/release/mailtoken" "$XDG_DATA_HOME/mailtoken/account" >/dev/null 2>&1
 
 {
     echo "/* The functions the cached-token call runs, placed together so that the kernel maps"

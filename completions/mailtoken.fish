@@ -3,9 +3,11 @@ localhostauthcode\t'Open a browser; a loopback listener receives the code (RFC 8
 devicecode\t'Enter a short code on another device (RFC 8628)'
 clientcredentials\t'No user: a confidential client gets tokens directly (RFC 6749 section 4.4)'"
 complete -c mailtoken -l email -d 'E-mail address of the account (the SASL user name)' -r
+complete -c mailtoken -l mailbox -d 'Shared or delegated mailbox opened with --email\'s login (the SASL user then)' -r
 complete -c mailtoken -l client-id -d 'OAuth2 client id; stored in the token file' -r
 complete -c mailtoken -l client-secret -d 'OAuth2 client secret; stored in the token file' -r
 complete -c mailtoken -l client-secret-file -d 'Read the OAuth2 client secret from FILE (`-` for stdin); stored in the token file' -r -F
+complete -c mailtoken -l client-file -d 'The client file your provider\'s console gave you: Google\'s client JSON, an Entra manifest' -r -F
 complete -c mailtoken -l service-account -d 'Google service account key (JSON) acting for --email\'s mailbox (domain-wide delegation)' -r -F
 complete -c mailtoken -l client-certificate -d 'PEM file with an RSA key and its certificate: clientcredentials without a secret' -r -F
 complete -c mailtoken -l port -d 'Fixed loopback port for localhostauthcode (for `ssh -L`); default: any free port' -r
@@ -59,11 +61,12 @@ complete -c mailtoken -l no-browser -d 'Print the sign-in URL without opening a 
 complete -c mailtoken -l force-refresh -d 'Refresh even if the cached token looks valid'
 complete -c mailtoken -l list -d 'Every account in $XDG_DATA_HOME/mailtoken and its state'
 complete -c mailtoken -l status -d 'Print the account\'s state (no secrets) to stdout and exit'
-complete -c mailtoken -l json -d 'With --list or --status: print JSON instead of text'
+complete -c mailtoken -l json -d 'With --list, --status or --admin-request: print JSON instead of text'
 complete -c mailtoken -l check -d 'For cron: refresh expired and idle accounts; silent unless one needs you'
 complete -c mailtoken -l revoke -d 'Revoke the login at the provider (RFC 7009), then delete the token file'
 complete -c mailtoken -l yes -d 'With --revoke: do not ask for confirmation on a terminal'
 complete -c mailtoken -l set -d 'Change the account\'s mail servers, SASL method or --min-valid, without a sign-in'
+complete -c mailtoken -l admin-request -d 'Print what a Microsoft tenant\'s administrator must grant, and how'
 complete -c mailtoken -l no-login-hint -d 'Leave the e-mail address out of the sign-in URL (no login_hint)'
 complete -c mailtoken -s t -l test -d 'Log in to IMAP, POP and SMTP with the token; explain failures'
 complete -c mailtoken -s v -l verbose -d 'Say what is happening, on stderr'

@@ -91,6 +91,7 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
                     crate::client_config::print(settings, client)?;
                 }
             }
+            Action::AdminRequest => authorize::admin_request::run(settings)?,
         }
     }
     Ok(())

@@ -59,4 +59,12 @@ mod store;
 
 pub mod testing;
 
+/// What a unit test does when the machine lacks what it needs (IPv6 loopback, /proc): the rule of
+/// the integration tests, from the same file, so that CI skips nothing `.ci/allowed-skips` does
+/// not list.
+#[cfg(test)]
+#[allow(unreachable_pub)] // public for tests/it, which shares the file
+#[path = "../tests/it/support/ci.rs"]
+mod ci_skips;
+
 pub use app::main;

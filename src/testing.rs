@@ -15,6 +15,17 @@ pub mod cli {
     pub use crate::cli::args::{Cli, documented_command};
 }
 
+pub mod autoconfig {
+    pub use crate::mail::autoconfig::{Autoconfig, MAX_DOCUMENT, OAuth2, parse};
+}
+
+pub mod client_file {
+    pub use crate::oauth::client_file::{
+        Audience, ClientFile, EntraApp, GoogleClient, GoogleKind, ManifestFormat, PermissionKind,
+        parse,
+    };
+}
+
 pub mod credential {
     pub use crate::oauth::credential::Credential;
 }
@@ -92,5 +103,5 @@ pub mod secret {
 }
 
 pub mod tokenfile {
-    pub use crate::store::tokenfile::{FORMAT_VERSION, Flow, Schema, TokenFile};
+    pub use crate::store::tokenfile::{FORMAT_VERSION, Flow, Schema, SignedIn, TokenFile};
 }

@@ -87,6 +87,8 @@ fuzz_target!(|data: &[u8]| {
     };
     for endpoint in [
         Endpoint::Token,
+        Endpoint::Refresh,
+        Endpoint::Revocation,
         Endpoint::DeviceAuthorization,
         Endpoint::DevicePoll,
         Endpoint::Redirect,

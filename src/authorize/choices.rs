@@ -127,7 +127,14 @@ pub(super) fn check_nothing_missing(
             "--provider google|microsoft|yahoo|aol|yandex|mailru (or --issuer URL)",
         ));
     }
-    if client.email.is_none() && previous.is_none_or(|p| p.email.is_empty()) {
+    // A person's address can be the one that signs in (`identity`); an account without a user
+    // names its mailbox.
+    if client.email.is_none()
+        && previous.is_none_or(|p| p.email.is_empty())
+        && (settings.authorize.flow == Some(Flow::Clientcredentials)
+            || settings.authorize.service_account.is_some()
+            || settings.authorize.client_certificate.is_some())
+    {
         missing.push(("e-mail address", "--email ADDRESS"));
     }
     if client.client_id.is_none() && previous.is_none_or(|p| p.client_id.is_empty()) {

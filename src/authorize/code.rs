@@ -30,6 +30,10 @@ pub(super) struct Prepared {
     pub url: Url,
     pub state: CsrfToken,
     pub verifier: PkceCodeVerifier,
+    /// Sent whenever the scope asks for `openid` (OpenID Connect Core section 3.1.2.1): some
+    /// providers require it (glewlwyd refuses "nonce required"), and it binds the ID token
+    /// that comes back to this request.
+    pub nonce: Option<String>,
 }
 
 pub(super) fn prepare(request: &Request, redirect_uri: &str) -> Result<Prepared> {
@@ -54,6 +58,11 @@ pub(super) fn prepare(request: &Request, redirect_uri: &str) -> Result<Prepared>
         .authorize_url(CsrfToken::new_random)
         .add_scopes(grant::scopes(&registration.scope))
         .set_pkce_challenge(challenge);
+    let openid = grant::scopes(&registration.scope).any(|s| s.as_str() == "openid");
+    let nonce = openid.then(|| CsrfToken::new_random().secret().clone());
+    if let Some(nonce) = &nonce {
+        builder = builder.add_extra_param("nonce", nonce);
+    }
     // `--no-login-hint`: for sign-in names that are not the mail address, and providers that
     // reject the hint.
     if !request.email.is_empty() && !request.options.no_login_hint {
@@ -81,6 +90,7 @@ pub(super) fn prepare(request: &Request, redirect_uri: &str) -> Result<Prepared>
         url,
         state,
         verifier,
+        nonce,
     })
 }
 
@@ -96,6 +106,7 @@ pub(super) fn exchange(
         request.registration.token_host()
     ));
     let requested_at = chrono::Utc::now();
+    let nonce = prepared.nonce;
     prepared
         .client
         .exchange_code(AuthorizationCode::new(code.expose().to_string()))
@@ -103,7 +114,11 @@ pub(super) fn exchange(
         .request(request.http)
         .map_err(grant::classify)
         .and_then(|response| grant::granted(&response))
-        .map(|granted| (granted, requested_at))
+        .map(|granted| Obtained {
+            granted,
+            requested_at,
+            nonce,
+        })
         .map_err(|failure| {
             let host = request.registration.token_host();
             failure.into_error(
@@ -203,6 +218,14 @@ pub(super) fn default_loopback_redirect(provider: &str) -> &'static str {
         "microsoft" | "yahoo" | "aol" | "yandex" | "mailru" => "http://localhost/",
         _ => "http://127.0.0.1/",
     }
+}
+
+/// The loopback redirect on a fixed `port` (`--port`), as the account keeps it: the provider's
+/// default address with that port, so that every later sign-in uses the one address registered.
+pub(super) fn loopback_redirect_on(provider: &str, port: u16) -> String {
+    let mut url = Url::parse(default_loopback_redirect(provider)).expect("a valid default");
+    let _ = url.set_port(Some(port));
+    url.to_string()
 }
 
 /// authcode: print the URL; read back the code or the whole address the browser ended on.

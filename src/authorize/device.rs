@@ -151,7 +151,9 @@ fn wait_for_sign_in(
             countdown.clear();
         }
         match answer {
-            DevicePoll::Granted(granted) => return Ok(Some((granted, requested_at))),
+            DevicePoll::Granted(granted) => {
+                return Ok(Some(Obtained::without_nonce(granted, requested_at)));
+            }
             DevicePoll::Pending => backoff = interval,
             DevicePoll::SlowDown => {
                 interval = (interval + SLOW_DOWN_STEP).min(grant::MAX_DEVICE_INTERVAL);

@@ -101,9 +101,12 @@ pub(super) fn localhost(request: &Request) -> Result<Obtained> {
 /// The listener's port (None: any), the path the redirect must come to, and the redirect URI.
 fn loopback_redirect(request: &Request) -> Result<(Option<u16>, String, Url)> {
     let Some(registered) = &request.registration.redirect_uri else {
-        let default = super::code::default_loopback_redirect(&request.registration.provider);
-        let mut url = Url::parse(default).map_err(|e| Error::config(e.to_string()))?;
-        let _ = url.set_port(request.options.port);
+        let provider = &request.registration.provider;
+        let url = match request.options.port {
+            Some(port) => super::code::loopback_redirect_on(provider, port),
+            None => super::code::default_loopback_redirect(provider).to_string(),
+        };
+        let url = Url::parse(&url).map_err(|e| Error::config(e.to_string()))?;
         return Ok((request.options.port, "/".into(), url));
     };
     let url = Url::parse(registered)
@@ -281,7 +284,19 @@ fn address_to_register(request: &Request, redirect_uri: &str) -> String {
         "yahoo" | "aol" => {
             "pass the callback your app was granted with --redirect-uri and --port".into()
         }
-        _ => format!("register {} (any port)", without_port(redirect_uri)),
+        // Many self-hosted providers compare the redirect as a string, port included, despite
+        // RFC 8252 section 7.3 (glewlwyd: `o_strcmp` against each registered URI): for them
+        // the port must be fixed, registered and used at every sign-in.
+        _ => format!(
+            "register {} (any port), or, at a provider that matches the port exactly (many \
+             self-hosted ones do), register exactly {redirect_uri} and sign in with --port {}, \
+             which the account then keeps",
+            without_port(redirect_uri),
+            Url::parse(redirect_uri)
+                .ok()
+                .and_then(|url| url.port())
+                .map_or_else(|| "PORT".to_string(), |port| port.to_string())
+        ),
     }
 }
 

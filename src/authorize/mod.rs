@@ -7,12 +7,17 @@
 //! write. Nothing is written until the new tokens have arrived, so a failed sign-in leaves a
 //! working login untouched. What every flow is given and gives back is in `request`.
 
+pub(crate) mod admin_request;
+mod autoconfig;
 mod browser;
 mod choices;
+mod client_file;
 mod code;
 mod credentials;
 mod device;
+mod dynamic;
 mod from_address;
+mod identity;
 pub(crate) mod listener;
 mod loopback;
 mod pages;
@@ -20,6 +25,7 @@ mod prompt;
 mod qr;
 mod questions;
 mod registration;
+mod registration_check;
 mod request;
 mod reuse;
 
@@ -35,7 +41,7 @@ use crate::oauth::grant;
 use crate::oauth::http::Http;
 use crate::oauth::provider_answer::Endpoint;
 use crate::store::encryption::EncryptionSpec;
-use crate::store::tokenfile::{Account, FORMAT_VERSION, Flow, TokenFile};
+use crate::store::tokenfile::{Account, FORMAT_VERSION, Flow, SignedIn, TokenFile};
 
 pub use choices::automatic_flow;
 use choices::{
@@ -50,6 +56,8 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     let account = settings.account();
     // A name that leads through another user's link is refused before anyone signs in.
     account.real_path()?;
+    // One sign-in of an account at a time, refused at once, before anything is read or opened.
+    let _signing_in = account.lock_sign_in()?;
     let previous = load_previous(&account)?;
     let ask = Prompter::for_stdin();
     let http = Http::new()?;
@@ -60,6 +68,11 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         .map(|credential| credentials::implied(settings, credential, previous.as_ref()))
         .transpose()?;
     let settings = implied.as_ref().unwrap_or(settings);
+    // `--client-file`: the provider's own description of the registration, said first.
+    let from_file = client_file::apply(settings)?;
+    let settings = from_file
+        .as_ref()
+        .map_or(settings, |(settings, _)| settings);
     // On a terminal the address comes first; then, as with `--email` alone, the provider its
     // domain names, said before anything else happens; the provider is asked for only when the
     // address does not say.
@@ -91,6 +104,26 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     let settings = reused.as_ref().unwrap_or(settings);
     let flow = choose_flow(settings, previous.as_ref(), &registration);
     check_flow(flow, &registration)?;
+    // A person's sign-in asks the provider to say who signed in, where that costs nothing.
+    if flow != Flow::Clientcredentials
+        && credential.is_none()
+        && settings.overrides.scope.is_none()
+        && let Some(scope) = crate::oauth::provider::person_scope(&registration)
+    {
+        registration.scope = scope;
+    }
+    // No client at all, and the issuer registers clients: mailtoken registers itself.
+    let registered = dynamic::register_if_needed(
+        &http,
+        settings,
+        previous.as_ref(),
+        &registration,
+        resolved.registration_endpoint.as_deref(),
+        flow,
+    )?;
+    let settings = registered
+        .as_ref()
+        .map_or(settings, |(settings, _)| settings);
     if unattended {
         check_nothing_missing(settings, previous.as_ref())?;
     }
@@ -102,6 +135,15 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         credential.is_some(),
         &registration,
     )?;
+    if let Some((_, file)) = &from_file {
+        client_file::check(
+            file,
+            flow,
+            &registration,
+            &client.email,
+            client.secret.is_some(),
+        )?;
+    }
     let spec = choose_encryption(settings, previous.as_ref(), &ask)?;
     check_encryption(&account, &spec)?;
 
@@ -126,13 +168,32 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
             None => command_as_given(),
         },
     };
-    let (granted, requested_at) = run_flow(flow, &request)?;
+    let obtained = run_flow(flow, &request)?;
+    // Who signed in, read before anything is written; an account without a user has nobody to
+    // ask about.
+    let learnt = match flow {
+        Flow::Clientcredentials => None,
+        _ => identity::learn(&request, &obtained)?,
+    };
+    let authorize_command = request.authorize_command.clone();
+    let Obtained {
+        granted,
+        requested_at,
+        ..
+    } = obtained;
     if flow != Flow::Clientcredentials && granted.refresh_token.is_none() {
         log::warn(
             "the provider issued no refresh token: when this access token expires you must sign in again",
         );
     }
 
+    // `--port` is kept as the account's redirect address: a provider that matches the port
+    // exactly accepts only the one registered, at every later sign-in too.
+    if let (Flow::Localhostauthcode, Some(port), None) =
+        (flow, settings.authorize.port, &registration.redirect_uri)
+    {
+        registration.redirect_uri = Some(code::loopback_redirect_on(&registration.provider, port));
+    }
     let mut token = TokenFile {
         version: FORMAT_VERSION,
         registration,
@@ -152,14 +213,82 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
             .or(previous.as_ref().and_then(|p| p.min_valid_minutes))
             .filter(|minutes| *minutes > 0),
         credential,
+        signed_in: None,
+        // `--mailbox` becomes the account's SASL user; `--mailbox ''` removes it.
+        mailbox: settings
+            .overrides
+            .mailbox
+            .clone()
+            .or(previous.as_ref().and_then(|p| p.mailbox.clone()))
+            .filter(|mailbox| !mailbox.is_empty()),
+        dynamic_client: match registered {
+            Some((_, record)) => Some(record),
+            None => previous.as_ref().and_then(|p| p.dynamic_client.clone()),
+        },
         min_valid_this_call: None,
         unknown: previous
             .as_ref()
             .and_then(|previous| previous.unknown.clone()),
     };
     token.record(granted, requested_at);
+    if flow != Flow::Clientcredentials {
+        settle_who_signed_in(&mut token, learnt, requested_at, &authorize_command)?;
+    }
     save(&account, &mut token, &ask, previous.is_none())?;
     Ok(token)
+}
+
+/// Holds who signed in against the account's address: a sign-in as someone else writes nothing
+/// (exit 78) and its new login is revoked where the provider allows; an account given no address
+/// takes the one that signed in; what the provider does not say is said to be unknown, once.
+fn settle_who_signed_in(
+    token: &mut TokenFile,
+    learnt: Option<identity::Learnt>,
+    when: chrono::DateTime<Utc>,
+    authorize_command: &str,
+) -> Result<()> {
+    let Some(learnt) = learnt else {
+        if token.email.is_empty() {
+            let revoked = crate::lifecycle::revoke::revoke_unsaved(token);
+            return Err(Error::usage(format!(
+                "the provider did not say who signed in, and no e-mail address was given, so \
+                 nothing was saved ({revoked})"
+            ))
+            .hint("pass --email ADDRESS, the address of the account you sign in with"));
+        }
+        log::say(format!(
+            "mailtoken: the provider did not say who signed in, so it was not checked that it \
+             was {}",
+            log::sanitize(&token.email)
+        ));
+        return Ok(());
+    };
+    let user = log::sanitize(learnt.user());
+    if token.email.is_empty() {
+        log::say(format!(
+            "mailtoken: signed in as {user}, which becomes the account's address"
+        ));
+        token.email = learnt.user().to_string();
+    } else if !learnt.is(&token.email) {
+        let expected = log::sanitize(&token.email);
+        let revoked = crate::lifecycle::revoke::revoke_unsaved(token);
+        return Err(Error::config(format!(
+            "signed in as {user}, but the account is {expected}'s: nothing was saved ({revoked})"
+        ))
+        .hint(format!(
+            "to sign in as {expected}, run '{authorize_command}' again and choose that account \
+             at the provider's page (Google: \"Use another account\"; Microsoft: \"Use another \
+             account\" or sign out of {user} first); if {expected} is a mailbox {user} may open \
+             (shared or delegated), sign in as {user} and name the mailbox: --email {user} \
+             --mailbox {expected}"
+        )));
+    }
+    token.signed_in = Some(SignedIn {
+        user: learnt.user().to_string(),
+        since: when,
+        from: learnt.from.to_string(),
+    });
+    Ok(())
 }
 
 /// Who signs in, and as which OAuth2 client.
@@ -183,6 +312,9 @@ fn client(
     let email = match (&settings.overrides.email, previous) {
         (Some(email), _) => email.clone(),
         (None, Some(previous)) if !previous.email.is_empty() => previous.email.clone(),
+        // Without a terminal a person's address is the one that signs in, learnt afterwards
+        // (`identity`); an account without a user must name its mailbox.
+        _ if !ask.is_terminal() && flow != Flow::Clientcredentials => String::new(),
         _ => ask.value("e-mail address", "--email ADDRESS", "E-mail address")?,
     };
     let id = match (&settings.overrides.client_id, previous) {
@@ -320,7 +452,7 @@ fn run_flow(flow: Flow, request: &Request) -> Result<Obtained> {
                 request.credential,
                 request.email,
             )
-            .map(|granted| (granted, requested_at))
+            .map(|granted| Obtained::without_nonce(granted, requested_at))
             .map_err(|failure| {
                 let host = request.registration.token_host();
                 failure.into_error(

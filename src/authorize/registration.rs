@@ -14,6 +14,8 @@ use crate::store::tokenfile::{Overrides, TokenFile};
 pub(crate) struct Resolved {
     pub registration: Registration,
     pub iss_required: bool,
+    /// The issuer's dynamic client registration endpoint (RFC 7591), when its metadata has one.
+    pub registration_endpoint: Option<String>,
 }
 
 pub(crate) fn resolve(
@@ -74,11 +76,27 @@ pub(crate) fn resolve(
 
     let mut iss_required = false;
     let mut scopes_supported = None;
+    let mut registration_endpoint = None;
     if let Some(issuer) = &flags.issuer {
-        let mut metadata = discovery::discover(http, issuer)?;
-        iss_required = metadata.authorization_response_iss_parameter_supported;
-        scopes_supported = metadata.scopes_supported.take();
-        apply_metadata(&mut registration, metadata);
+        let discovered = match discovery::discover(http, issuer) {
+            Ok(metadata) => Some(metadata),
+            // An issuer from a mail autoconfiguration that gave the endpoints too: its metadata
+            // would only add a registration endpoint.
+            Err(error) if settings.authorize.issuer_optional && flags.token_endpoint.is_some() => {
+                log::verbose(format!(
+                    "using the autoconfiguration's endpoints: {}",
+                    error.message()
+                ));
+                None
+            }
+            Err(error) => return Err(error),
+        };
+        if let Some(mut metadata) = discovered {
+            iss_required = metadata.authorization_response_iss_parameter_supported;
+            registration_endpoint = metadata.registration_endpoint.take();
+            scopes_supported = metadata.scopes_supported.take();
+            apply_metadata(&mut registration, metadata);
+        }
     }
     flags.apply_to_registration(&mut registration);
     if registration.token_endpoint.is_empty() {
@@ -106,6 +124,7 @@ pub(crate) fn resolve(
     Ok(Resolved {
         registration,
         iss_required,
+        registration_endpoint,
     })
 }
 
@@ -241,6 +260,9 @@ fn apply_metadata(registration: &mut Registration, metadata: Metadata) {
     }
     if metadata.revocation_endpoint.is_some() {
         registration.revocation_endpoint = metadata.revocation_endpoint;
+    }
+    if metadata.userinfo_endpoint.is_some() {
+        registration.userinfo_endpoint = metadata.userinfo_endpoint;
     }
 }
 

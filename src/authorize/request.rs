@@ -13,8 +13,24 @@ use crate::oauth::http::Http;
 use crate::oauth::provider::Registration;
 use crate::oauth::provider_answer::Situation;
 
-/// A token response and when its request was sent: the token's lifetime counts from then.
-pub(crate) type Obtained = (Granted, DateTime<Utc>);
+/// A token response, when its request was sent (the token's lifetime counts from then), and the
+/// nonce the sign-in sent (OpenID Connect Core section 3.1.2.1), which its ID token must carry.
+pub(crate) struct Obtained {
+    pub granted: Granted,
+    pub requested_at: DateTime<Utc>,
+    pub nonce: Option<String>,
+}
+
+impl Obtained {
+    /// Tokens a request without a nonce obtained (the device flow, client credentials).
+    pub(crate) fn without_nonce(granted: Granted, requested_at: DateTime<Utc>) -> Obtained {
+        Obtained {
+            granted,
+            requested_at,
+            nonce: None,
+        }
+    }
+}
 
 /// Everything a flow needs.
 pub(crate) struct Request<'a> {

@@ -20,7 +20,23 @@ const LOCK_POLL: Duration = Duration::from_millis(20);
 /// because the token file itself is replaced by rename on every write.
 #[derive(Debug)]
 pub struct RefreshLock {
-    _file: File,
+    file: File,
+}
+
+impl RefreshLock {
+    /// Writes who holds the lock into the lock file, for whoever finds it held (`holder`).
+    pub(crate) fn note_holder(&mut self, text: &str) {
+        use std::io::Write;
+        let _ = self.file.set_len(0);
+        let _ = (&self.file).write_all(text.as_bytes());
+    }
+}
+
+/// What the holder of the lock of `token_path` noted, if it noted anything.
+pub(crate) fn holder(token_path: &Path) -> Option<String> {
+    let bytes =
+        crate::base::private_files::read_kept(&crate::base::paths::lock_path(token_path)).ok()?;
+    Some(String::from_utf8_lossy(&bytes).trim().to_string()).filter(|text| !text.is_empty())
 }
 
 /// Why the lock could not be taken.
@@ -55,7 +71,7 @@ pub fn lock(token_path: &Path, wait: Duration) -> Result<RefreshLock, LockError>
     let deadline = Instant::now() + wait;
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(RefreshLock { _file: file }),
+            Ok(()) => return Ok(RefreshLock { file }),
             Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
                 std::thread::sleep(LOCK_POLL)
             }

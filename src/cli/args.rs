@@ -51,7 +51,10 @@ pub struct Cli {
     /// With --check: any number (none: every account); with --list: none.
     // Not required with --json either, so that `mailtoken --json` alone is told what --json goes
     // with (settings) rather than that a TOKENFILE is missing.
-    #[arg(value_name = "TOKENFILE", required_unless_present_any = ["list", "check", "json"])]
+    #[arg(
+        value_name = "TOKENFILE",
+        required_unless_present_any = ["list", "check", "json", "admin_request"]
+    )]
     pub tokenfile: Vec<PathBuf>,
 
     /// Sign in and (re)create the token file
@@ -65,6 +68,14 @@ pub struct Cli {
     /// E-mail address of the account (the SASL user name)
     #[arg(long, value_name = "ADDRESS", help_heading = SIGN)]
     pub email: Option<String>,
+
+    /// Shared or delegated mailbox opened with --email's login (the SASL user then)
+    ///
+    /// For a Microsoft 365 shared mailbox, or another user's mailbox the signed-in user has Full
+    /// Access (or Send As) on: --email is who signs in, --mailbox the mailbox the mail client
+    /// opens, sent as the SASL user. Stored by --authorize; --mailbox '' removes it.
+    #[arg(long, value_name = "ADDRESS", help_heading = SIGN, hide_short_help = true)]
+    pub mailbox: Option<String>,
 
     /// OAuth2 client id; stored in the token file
     #[arg(long, value_name = "ID", help_heading = SIGN)]
@@ -88,6 +99,21 @@ pub struct Cli {
         hide_short_help = true
     )]
     pub client_secret_file: Option<PathBuf>,
+
+    /// The client file your provider's console gave you: Google's client JSON, an Entra manifest
+    ///
+    /// Google's downloaded client_secret_*.json (a "Desktop app" client) or a Microsoft Entra app
+    /// manifest (the portal's Manifest page, or az ad app show): the client id, secret, endpoints
+    /// and tenant are taken from it, and the registration is checked against this sign-in before
+    /// the browser opens (exit 78 for a defect that must fail).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "client_id",
+        help_heading = SIGN,
+        hide_short_help = true
+    )]
+    pub client_file: Option<PathBuf>,
 
     /// Google service account key (JSON) acting for --email's mailbox (domain-wide delegation)
     #[arg(
@@ -263,7 +289,7 @@ pub struct Cli {
     )]
     pub status: bool,
 
-    /// With --list or --status: print JSON instead of text
+    /// With --list, --status or --admin-request: print JSON instead of text
     ///
     /// An array of accounts for --list, one object for --status; the schema is stable and holds
     /// no secrets.
@@ -313,7 +339,7 @@ pub struct Cli {
     // Not in -h: the messages that need it name it (a missing server, a mechanism to change).
     #[arg(
         long,
-        conflicts_with_all = ["authorize", "test", "force_refresh", "status", "list", "check", "revoke"],
+        conflicts_with_all = ["authorize", "test", "force_refresh", "status", "list", "check", "revoke", "admin_request"],
         help_heading = ACCOUNTS,
         hide_short_help = true
     )]
@@ -330,10 +356,23 @@ pub struct Cli {
         value_enum,
         value_name = "CLIENT",
         hide_possible_values = true,
-        conflicts_with_all = ["authorize", "test", "force_refresh", "status", "list", "check", "revoke", "set"],
+        conflicts_with_all = ["authorize", "test", "force_refresh", "status", "list", "check", "revoke", "set", "admin_request"],
         help_heading = OUTPUT
     )]
     pub print_config: Option<MailClient>,
+
+    /// Print what a Microsoft tenant's administrator must grant, and how
+    ///
+    /// From TOKENFILE, or from the flags --authorize takes (before the first sign-in): the app id,
+    /// tenant and permissions, the admin-consent URL, and for an app that signs in as itself the
+    /// Exchange Online PowerShell lines. No secret is printed; --json prints the fields.
+    #[arg(
+        long,
+        conflicts_with_all = ["authorize", "test", "force_refresh", "status", "check", "revoke", "list"],
+        help_heading = ACCOUNTS,
+        hide_short_help = true
+    )]
+    pub admin_request: bool,
 
     /// Leave the e-mail address out of the sign-in URL (no login_hint)
     #[arg(long, help_heading = SIGN, hide_short_help = true)]

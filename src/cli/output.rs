@@ -79,6 +79,7 @@ pub(crate) fn print_sasl(
                 .hint("pass --email ADDRESS"),
         );
     }
+    // The shared mailbox, when there is one (`--mailbox`), with the delegate's token.
     print_secret(&sasl_text(
         with_mechanism,
         registration.sasl_method,

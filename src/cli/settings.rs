@@ -38,6 +38,8 @@ pub(crate) enum Action {
     Set,
     /// Print a mail client's configuration (`--print-config CLIENT`).
     PrintConfig,
+    /// Print what the tenant's administrator must grant (`--admin-request`).
+    AdminRequest,
 }
 
 impl Action {
@@ -53,6 +55,7 @@ impl Action {
             Action::Revoke => "--revoke",
             Action::Set => "--set",
             Action::PrintConfig => "--print-config",
+            Action::AdminRequest => "--admin-request",
         }
     }
 }
@@ -76,6 +79,11 @@ pub(crate) struct AuthorizeOptions {
     pub service_account: Option<PathBuf>,
     /// `--client-certificate FILE`: a certificate credential.
     pub client_certificate: Option<PathBuf>,
+    /// `--client-file FILE`: the registration as the provider's console gave it.
+    pub client_file: Option<PathBuf>,
+    /// The issuer came from a mail autoconfiguration that also gave the endpoints: its metadata
+    /// is asked for (a registration endpoint), and may be missing.
+    pub issuer_optional: bool,
 }
 
 /// Everything one run needs to know.
@@ -159,6 +167,8 @@ impl Settings {
                 cloud: cli.cloud,
                 service_account: cli.service_account.clone(),
                 client_certificate: cli.client_certificate.clone(),
+                client_file: cli.client_file.clone(),
+                issuer_optional: false,
             },
             encryption: EncryptionOptions {
                 age_identity: cli.age_identity.clone(),
@@ -193,8 +203,10 @@ fn check_combinations(cli: &Cli, token_files: usize) -> Result<()> {
         return Err(Error::usage("only --check takes several TOKENFILEs")
             .hint("name one TOKENFILE, or use --check TOKENFILE..."));
     }
-    if cli.json && !cli.list && !cli.status {
-        return Err(Error::usage("--json goes with --list or --status"));
+    if cli.json && !cli.list && !cli.status && !cli.admin_request {
+        return Err(Error::usage(
+            "--json goes with --list, --status or --admin-request",
+        ));
     }
     Ok(())
 }
@@ -203,19 +215,32 @@ fn check_combinations(cli: &Cli, token_files: usize) -> Result<()> {
 /// says applies to the one run it is given with, and a flag that none of the run's actions uses
 /// is refused rather than ignored (flags silently ignored once the file existed were a standing
 /// complaint about mutt_oauth2.py, neomutt PR #4795).
-const SIGN_IN: &[Action] = &[Action::Authorize];
+/// `--admin-request` takes them too: it is needed before the first sign-in, and changes nothing.
+const SIGN_IN: &[Action] = &[Action::Authorize, Action::AdminRequest];
 /// The client and token endpoint: whatever sends a request for this account.
 const CLIENT: &[Action] = &[
     Action::Print,
     Action::Authorize,
     Action::Test,
     Action::Revoke,
+    Action::AdminRequest,
 ];
-/// The e-mail address: what prints or tests a login.
-const MAIL: &[Action] = &[Action::Print, Action::Authorize, Action::Test];
+/// The e-mail address and `--mailbox`: what prints or tests a login.
+const MAIL: &[Action] = &[
+    Action::Print,
+    Action::Authorize,
+    Action::Test,
+    Action::AdminRequest,
+];
 /// The SASL method, the mail servers and `--min-valid`: what prints or tests a login, and what
 /// `--set` changes.
-const MAIL_SETTINGS: &[Action] = &[Action::Print, Action::Authorize, Action::Test, Action::Set];
+const MAIL_SETTINGS: &[Action] = &[
+    Action::Print,
+    Action::Authorize,
+    Action::Test,
+    Action::AdminRequest,
+    Action::Set,
+];
 
 /// Refuses a flag that none of the actions asked for uses (exit 64), naming where it applies.
 fn check_flags_apply(cli: &Cli, actions: &[Action], account: &str) -> Result<()> {
@@ -224,7 +249,8 @@ fn check_flags_apply(cli: &Cli, actions: &[Action], account: &str) -> Result<()>
     } else {
         paths::shell_quote(account)
     };
-    let flags: [(bool, &str, &[Action]); 30] = [
+    let flags: [(bool, &str, &[Action]); 32] = [
+        (cli.client_file.is_some(), "--client-file", SIGN_IN),
         (cli.authflow.is_some(), "--authflow", SIGN_IN),
         (cli.port.is_some(), "--port", SIGN_IN),
         (cli.service_account.is_some(), "--service-account", SIGN_IN),
@@ -263,6 +289,7 @@ fn check_flags_apply(cli: &Cli, actions: &[Action], account: &str) -> Result<()>
         ),
         (cli.token_endpoint.is_some(), "--token-endpoint", CLIENT),
         (cli.email.is_some(), "--email", MAIL),
+        (cli.mailbox.is_some(), "--mailbox", MAIL),
         (cli.sasl_method.is_some(), "--sasl-method", MAIL_SETTINGS),
         (
             cli.imap_endpoint.is_some(),
@@ -344,6 +371,7 @@ fn actions(cli: &Cli) -> Vec<Action> {
         (cli.check, Action::Check),
         (cli.revoke, Action::Revoke),
         (cli.status, Action::Status),
+        (cli.admin_request, Action::AdminRequest),
         (cli.authorize, Action::Authorize),
         (cli.test, Action::Test),
         (cli.set, Action::Set),
@@ -375,8 +403,17 @@ fn overrides(cli: Cli, client_secret: Option<Secret>) -> Result<Overrides> {
             })
             .transpose()
     };
+    if let Some(mailbox) = cli.mailbox.as_deref().filter(|m| !m.is_empty())
+        && !looks_like_an_address(mailbox)
+    {
+        return Err(Error::usage(format!(
+            "--mailbox {:?} is not an e-mail address",
+            crate::base::log::sanitize(mailbox)
+        )));
+    }
     Ok(Overrides {
         email: cli.email,
+        mailbox: cli.mailbox,
         client_id: cli.client_id,
         client_secret,
         imap_endpoint: endpoint(Protocol::Imap, &cli.imap_endpoint)?,
@@ -392,6 +429,13 @@ fn overrides(cli: Cli, client_secret: Option<Secret>) -> Result<Overrides> {
         redirect_uri: cli.redirect_uri,
         sasl_method: cli.sasl_method,
     })
+}
+
+/// An address as a SASL user can carry it: one `@` with something either side, no spaces or
+/// control characters (the SASL strings separate their fields with ^A, RFC 7628 section 3.1).
+fn looks_like_an_address(text: &str) -> bool {
+    matches!(text.split_once('@'), Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@'))
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// The longest client secret read from a file or stdin; real ones are under 100 bytes.

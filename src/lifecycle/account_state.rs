@@ -182,6 +182,9 @@ mod tests {
             encryption: crate::store::encryption::EncryptionSpec::Gpg { recipient: None },
             min_valid_minutes: None,
             credential: None,
+            signed_in: None,
+            mailbox: None,
+            dynamic_client: None,
             min_valid_this_call: None,
             unknown: None,
         }

@@ -54,6 +54,23 @@ pub(crate) fn list(settings: &Settings) -> Result<()> {
     output::print_text(&table(&summaries))
 }
 
+/// The E-MAIL column: the address mail servers get (the shared mailbox, when there is one), and
+/// who signed in when that is someone else.
+fn address_column(summary: &Summary) -> String {
+    let address = summary
+        .mailbox
+        .as_ref()
+        .or(summary.email.as_ref())
+        .cloned()
+        .unwrap_or_else(|| "-".into());
+    match &summary.signed_in_as {
+        Some(who) if !who.eq_ignore_ascii_case(&address) => {
+            format!("{address} (signed in as {who})")
+        }
+        _ => address,
+    }
+}
+
 /// The accounts aligned in columns, one line each.
 pub(crate) fn table(summaries: &[Summary]) -> String {
     let rows: Vec<[String; 4]> = summaries
@@ -61,7 +78,7 @@ pub(crate) fn table(summaries: &[Summary]) -> String {
         .map(|s| {
             [
                 s.name.clone(),
-                s.email.clone().unwrap_or_else(|| "-".into()),
+                address_column(s),
                 s.provider.clone().unwrap_or_else(|| "-".into()),
                 s.state_words.clone(),
             ]

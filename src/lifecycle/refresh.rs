@@ -252,12 +252,17 @@ fn refresh_failed(
         redirect_uri: None,
         login_exists: true,
     };
-    let temporary = failure.is_temporary();
+    // The refresh grant, or the client-credentials grant that stands in for it.
+    let endpoint = match token.flow {
+        Flow::Clientcredentials => Endpoint::Token,
+        _ => Endpoint::Refresh,
+    };
+    let temporary = failure.is_temporary(endpoint);
     let provider_code = match &failure {
         GrantFailure::Refused(answer) => Some(answer.error.clone()),
         _ => None,
     };
-    let error = failure.into_error(Endpoint::Token, &situation);
+    let error = failure.into_error(endpoint, &situation);
     match provider_code {
         _ if !sent.as_stored => {}
         Some(code) if error.status() == ExitStatus::Reauthorize => {

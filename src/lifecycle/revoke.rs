@@ -2,8 +2,10 @@
 //!
 //! The file must have been read first: a file that cannot be read is never deleted (it may hold a
 //! login that only needed another identity). A revocation that fails for a temporary reason
-//! deletes nothing (75), so the user can simply try again; one the provider refuses for good also
-//! deletes nothing and says where else to remove the app's access. Providers without a
+//! deletes nothing (75), so the user can simply try again; one the provider refuses for a reason a
+//! flag can fix (a wrong secret) also deletes nothing and says so. A provider that does not let
+//! this client revoke at all (many refuse public clients) gets the same treatment as one without
+//! a revocation endpoint: mailtoken says where the user removes the access, and deletes the file. Providers without a
 //! revocation endpoint (Microsoft documents that none exists) get the address of the page where
 //! the user removes it, and the local file is deleted. A file that names no endpoint takes the
 //! one its provider documents (a preset's, or the issuer's metadata).
@@ -17,13 +19,16 @@ use crate::cli::settings::Settings;
 use crate::oauth::grant;
 use crate::oauth::http::{Http, HttpError};
 use crate::oauth::provider::Registration;
-use crate::oauth::provider_answer::{self, Endpoint};
+use crate::oauth::provider_answer::{self, Endpoint, ProviderAnswer};
 use crate::store::tokenfile::{Account, TokenFile, recovery};
 
 /// Why one revocation request failed.
 enum Failure {
     /// Network trouble, a timeout, or an answer that says "later".
     Temporary(String),
+    /// The provider does not let this client revoke (what it said): no retry and no other
+    /// flag can change that, so the login is removed by hand at the provider.
+    NotAllowed(String),
     /// The provider refused; the message says why.
     Refused(Error),
 }
@@ -182,11 +187,10 @@ fn revocation_endpoint(registration: &Registration) -> Revocation {
     }
 }
 
-/// Revokes the refresh token (which ends the whole grant, RFC 7009 section 2.1), then the access
-/// token, which may outlive it at providers that issue self-contained tokens.
-fn revoke_at(endpoint: &str, token: &TokenFile, account: &Account) -> Result<()> {
-    let http = Http::new()?;
-    let host = crate::oauth::provider::url_authority(endpoint).to_string();
+/// The tokens to revoke, in order: the refresh token (which ends the whole grant, RFC 7009
+/// section 2.1), then the access token, which may outlive it at providers that issue
+/// self-contained tokens.
+fn tokens_of(token: &TokenFile) -> Vec<(&Secret, &'static str)> {
     let mut tokens: Vec<(&Secret, &str)> = Vec::new();
     if let Some(refresh_token) = &token.refresh_token {
         tokens.push((refresh_token, "refresh_token"));
@@ -194,10 +198,58 @@ fn revoke_at(endpoint: &str, token: &TokenFile, account: &Account) -> Result<()>
     if !token.access_token.is_empty() && !token.is_expired(chrono::Utc::now()) {
         tokens.push((&token.access_token, "access_token"));
     }
-    for (index, (secret, hint)) in tokens.iter().enumerate() {
+    tokens
+}
+
+/// Revokes the login of a sign-in that is not saved (it signed in as someone else): as far as
+/// the provider allows, never failing; what happened, in words, for the message.
+pub(crate) fn revoke_unsaved(token: &TokenFile) -> String {
+    let endpoint = match revocation_endpoint(&token.registration) {
+        Revocation::At(endpoint) => endpoint,
+        Revocation::Impossible(why) => {
+            return format!("the new login could not be revoked from here: {why}");
+        }
+    };
+    let host = crate::oauth::provider::url_authority(&endpoint).to_string();
+    let Ok(http) = Http::new() else {
+        return format!("the new login could not be revoked at {host}");
+    };
+    for (secret, hint) in tokens_of(token) {
+        match request(&http, &endpoint, &token.registration, token, secret, hint) {
+            Ok(()) => {}
+            Err(Failure::Temporary(detail) | Failure::NotAllowed(detail)) => {
+                return format!("revoking the new login at {host} failed: {detail}");
+            }
+            Err(Failure::Refused(error)) => {
+                return format!(
+                    "revoking the new login at {host} failed: {}",
+                    error.message()
+                );
+            }
+        }
+    }
+    format!("the new login was revoked at {host}")
+}
+
+/// Revokes the tokens at `endpoint`, the refresh token first.
+fn revoke_at(endpoint: &str, token: &TokenFile, account: &Account) -> Result<()> {
+    let http = Http::new()?;
+    let host = crate::oauth::provider::url_authority(endpoint).to_string();
+    for (index, (secret, hint)) in tokens_of(token).iter().enumerate() {
         log::verbose(format!("revoking the {} at {host}", hint.replace('_', " ")));
         match request(&http, endpoint, &token.registration, token, secret, hint) {
             Ok(()) => {}
+            Err(Failure::NotAllowed(said)) => {
+                let place = token.registration.access_settings().map_or_else(
+                    || "in your account's security settings at the provider".to_string(),
+                    |place| format!("at {place}"),
+                );
+                log::say(format!(
+                    "mailtoken: {host} does not let this client revoke its login ({said}); \
+                     remove mailtoken's access {place}"
+                ));
+                return Ok(());
+            }
             // The refresh token is revoked; the access token would die within the hour anyway.
             Err(Failure::Temporary(detail)) if index > 0 => log::warn(format!(
                 "the login is revoked, but revoking its access token at {host} failed ({detail})"
@@ -239,6 +291,9 @@ fn request(
     match http.execute(http_request) {
         // RFC 7009 section 2.2: 200 whether or not the token was still valid.
         Ok(_) => Ok(()),
+        Err(HttpError::Answer(answer)) if refuses_this_client(&answer, token) => {
+            Err(Failure::NotAllowed(answer.summary()))
+        }
         Err(HttpError::Answer(answer)) => {
             let verdict = provider_answer::classify(&answer, Endpoint::Revocation);
             match verdict.status {
@@ -295,6 +350,22 @@ fn request(
     }
 }
 
+/// Whether the provider refuses to let this client revoke at all: `unauthorized_client` (RFC 6749
+/// section 5.2: the client may not use this), or, for a public client, which has nothing to
+/// authenticate with, 401 or 403 without an OAuth2 error (glewlwyd answers a public client's
+/// revocation 401 with no body, doorkeeper 403) or `invalid_client` (django-oauth-toolkit, Spring
+/// Authorization Server). A confidential client's `invalid_client` is a secret to correct (78).
+fn refuses_this_client(answer: &ProviderAnswer, token: &TokenFile) -> bool {
+    let public =
+        token.client_secret.as_ref().is_none_or(Secret::is_empty) && token.credential.is_none();
+    match answer.error.as_deref() {
+        Some("unauthorized_client") => true,
+        Some("invalid_client") => public,
+        None => public && matches!(answer.http_status, Some(401 | 403)),
+        Some(_) => false,
+    }
+}
+
 /// Deletes the token file (the file itself when TOKENFILE is a link, and the link), its lock and
 /// its state record, and forgets it among the accounts elsewhere.
 fn delete(account: &Account) -> Result<()> {
@@ -310,6 +381,9 @@ fn delete(account: &Account) -> Result<()> {
         remove(path)?;
     }
     remove(&paths::lock_path(&real))?;
+    let mut sign_in = real.clone().into_os_string();
+    sign_in.push(".sign-in");
+    remove(&paths::lock_path(std::path::Path::new(&sign_in)))?;
     remove(&crate::store::tokenfile::remembered::path_for(&real))?;
     crate::store::known_accounts::forget(path);
     log::say(format!("mailtoken: deleted {}", path.display()));

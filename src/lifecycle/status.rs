@@ -43,6 +43,12 @@ pub(crate) struct Summary {
     /// Why (`needs-sign-in`, `unreachable`, `unreadable`): sanitised, never a secret.
     pub reason: Option<String>,
     pub email: Option<String>,
+    /// The shared or delegated mailbox (`--mailbox`), which mail servers get as the SASL user.
+    pub mailbox: Option<String>,
+    /// Who signed in, when the provider said so at the sign-in.
+    pub signed_in_as: Option<String>,
+    /// When that sign-in was, RFC 3339, UTC, to the second.
+    pub signed_in_since: Option<String>,
     pub provider: Option<String>,
     pub flow: Option<&'static str>,
     /// RFC 3339, UTC, to the second.
@@ -83,6 +89,9 @@ impl Summary {
             since: state.since().map(rfc3339),
             reason: state.reason().and_then(text),
             email: text(&token.email),
+            mailbox: token.mailbox.as_deref().and_then(text),
+            signed_in_as: token.signed_in.as_ref().and_then(|who| text(&who.user)),
+            signed_in_since: token.signed_in.as_ref().map(|who| rfc3339(who.since)),
             provider: text(&token.registration.provider),
             flow: Some(token.flow.name()),
             access_token_expires: (!token.access_token.is_empty())
@@ -112,6 +121,9 @@ impl Summary {
             since: None,
             reason: Some(cause.clone()),
             email: None,
+            mailbox: None,
+            signed_in_as: None,
+            signed_in_since: None,
             provider: None,
             flow: None,
             access_token_expires: None,
@@ -174,6 +186,26 @@ pub(crate) fn describe(
         lines.push(("tenant", tenant.clone()));
     }
     lines.push(("e-mail", token.email.clone()));
+    if let Some(mailbox) = &token.mailbox {
+        lines.push(("mailbox", format!("{mailbox} (the SASL user)")));
+    }
+    lines.push((
+        "signed in as",
+        match &token.signed_in {
+            Some(who) => format!(
+                "{} since {} (from the {})",
+                who.user,
+                moment(who.since, now),
+                match who.from.as_str() {
+                    "id_token" => "ID token",
+                    "access_token" => "access token",
+                    "userinfo" => "UserInfo endpoint",
+                    other => other,
+                }
+            ),
+            None => "not known (the provider did not say at the sign-in)".into(),
+        },
+    ));
     lines.push(("flow", token.flow.name().into()));
     lines.push(("client id", token.client_id.clone()));
     lines.push((

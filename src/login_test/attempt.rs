@@ -28,6 +28,9 @@ pub(crate) struct Attempt {
     pub endpoint: MailEndpoint,
     pub method: SaslMethod,
     pub user: String,
+    /// A shared or delegated mailbox (`--mailbox`): SMTP then checks, after the login, that the
+    /// signed-in user may send as it (MAIL FROM, then RSET: nothing is sent).
+    pub sender: Option<String>,
     pub token: Secret,
     pub config: Arc<ClientConfig>,
     pub timeout: Duration,

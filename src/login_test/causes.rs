@@ -11,7 +11,11 @@ pub struct Facts<'a> {
     pub protocol: Protocol,
     /// The mail server's host name.
     pub host: &'a str,
+    /// The SASL user: the account's address, or its shared mailbox.
     pub email: &'a str,
+    /// Who signed in, when that is not the SASL user: the delegate of a shared mailbox
+    /// (`--mailbox`).
+    pub delegate: Option<&'a str>,
     /// The scope the token was granted (or requested, when the provider did not say).
     pub token_scope: Option<&'a str>,
     /// The token was issued during this run, so it cannot have expired.
@@ -35,7 +39,8 @@ pub fn explain(facts: &Facts) -> Vec<String> {
     if reply.contains("smtpclientauthentication is disabled") {
         causes.push(
             "SMTP AUTH is turned off for the whole Microsoft 365 tenant: an administrator must \
-             turn it on (https://aka.ms/smtp_auth_disabled)"
+             turn it on (https://aka.ms/smtp_auth_disabled); mailtoken --admin-request prints \
+             the line to send them"
                 .to_string(),
         );
     } else if ["disabled", "not enabled"]
@@ -59,7 +64,8 @@ pub fn explain(facts: &Facts) -> Vec<String> {
         causes.extend(gmail_causes(facts));
     }
 
-    if facts.after_login {
+    causes.extend(delegate_causes(facts, &reply));
+    if facts.after_login && facts.delegate.is_none() {
         causes.push(format!(
             "the server accepted the login and then refused to open the mailbox: Microsoft does \
              this when {email} is not the account that signed in, or the mailbox has no {protocol} \
@@ -97,6 +103,49 @@ pub fn explain(facts: &Facts) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     causes.retain(|cause| seen.insert(cause.clone()));
     causes
+}
+
+/// A mailbox the login may not open or send as. Exchange Online accepts the login of a user
+/// without rights on the SASL user's mailbox, then answers the next IMAP command "BAD User is
+/// authenticated but not connected." (simonrob/email-oauth2-proxy#74 and #275, imapsync#411),
+/// and SMTP a sender it may not use "550 5.7.60 SMTP; Client does not have permissions to send as
+/// this sender" (gophish#1600), at the end of the message "554 5.2.252 SendAsDenied; ... not
+/// allowed to send as ..." (gophish#2900): tests/corpus/mail_answers.md. For a shared mailbox
+/// the rights are Full Access and Send As, granted by the mailbox's administrator
+/// ("Authenticate an IMAP, POP or SMTP connection using OAuth", shared mailboxes).
+fn delegate_causes(facts: &Facts, reply: &str) -> Vec<String> {
+    let mailbox = facts.email;
+    let not_connected = reply.contains("authenticated but not connected");
+    let send_as = [
+        "sendasdenied",
+        "5.7.60",
+        "not allowed to send as",
+        "send as this sender",
+    ]
+    .iter()
+    .any(|words| reply.contains(words));
+    match (facts.delegate, not_connected, send_as) {
+        (Some(delegate), true, _) => vec![format!(
+            "{delegate} signed in, but may not open the mailbox {mailbox}: it lacks Full Access \
+             to it, which the mailbox's administrator grants (Exchange Online: \
+             Add-MailboxPermission -Identity {mailbox} -User {delegate} -AccessRights FullAccess)"
+        )],
+        (Some(delegate), _, true) => vec![format!(
+            "{delegate} signed in, but may not send as {mailbox}: it lacks Send As, which the \
+             mailbox's administrator grants (Exchange Online: Add-RecipientPermission -Identity \
+             {mailbox} -Trustee {delegate} -AccessRights SendAs)"
+        )],
+        (None, true, _) => vec![format!(
+            "the login is not {mailbox}'s: someone else signed in (--status says who); sign in \
+             as {mailbox} again, or, if {mailbox} is a shared mailbox, give --mailbox {mailbox} \
+             with --email set to the address that signs in"
+        )],
+        (None, _, true) => vec![format!(
+            "the signed-in user may not send as {mailbox}: its mailbox's administrator grants \
+             Send As"
+        )],
+        _ => Vec::new(),
+    }
 }
 
 fn is_microsoft(facts: &Facts) -> bool {
@@ -269,6 +318,7 @@ mod tests {
             protocol: Protocol::Imap,
             host: "mail.example.com",
             email: "user@example.com",
+            delegate: None,
             token_scope: Some("https://mail.google.com/"),
             fresh_token: false,
             after_login: false,
@@ -406,6 +456,7 @@ mod tests {
         f.protocol = Protocol::Smtp;
         f.host = "smtp.office365.com";
         let causes = explain(&f);
+        assert!(causes[0].contains("--admin-request"), "{causes:?}");
         assert!(
             causes[0].contains("whole Microsoft 365 tenant")
                 && causes[0].contains("aka.ms/smtp_auth_disabled"),

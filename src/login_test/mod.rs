@@ -185,6 +185,7 @@ impl Tester<'_> {
             endpoint: endpoint.clone(),
             method: self.method,
             user: self.current.token.sasl_user().to_string(),
+            sender: self.current.token.mailbox.clone(),
             token: self.current.token.access_token.clone(),
             config: Arc::clone(&self.config),
             timeout: self.timeout,

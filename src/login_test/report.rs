@@ -112,6 +112,7 @@ pub(crate) fn explain(
             protocol: endpoint.protocol,
             host: &endpoint.host,
             email: token.sasl_user(),
+            delegate: token.mailbox.as_ref().map(|_| token.email.as_str()),
             token_scope: Some(scope),
             fresh_token: fresh,
             after_login: failure.after_login,

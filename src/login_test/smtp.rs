@@ -238,6 +238,9 @@ impl Smtp<'_> {
         }
         let failure = match reply.code {
             235 => {
+                if let Some(sender) = self.lines.attempt.sender.clone() {
+                    self.may_send_as(&sender)?;
+                }
                 self.quit();
                 return Ok(());
             }
@@ -253,6 +256,32 @@ impl Smtp<'_> {
             self.quit();
         }
         Err(failure.reply(Some(reply.text())).challenge(challenge))
+    }
+}
+
+impl Smtp<'_> {
+    /// After the login of a delegate: may it send as the shared mailbox? `MAIL FROM` names it
+    /// (RFC 5321 section 3.3) and `RSET` drops the transaction (section 4.1.1.5), so nothing is
+    /// sent. Exchange Online refuses a sender the login may not use ("550 5.7.60 SMTP; Client
+    /// does not have permissions to send as this sender", gophish/gophish#1600).
+    fn may_send_as(&mut self, sender: &str) -> Result<(), Failure> {
+        let doing = "naming the shared mailbox as the sender after the login";
+        let reply = self.command(&format!("MAIL FROM:<{sender}>"), doing)?;
+        if reply.code / 100 == 2 {
+            self.command("RSET", doing)?;
+            return Ok(());
+        }
+        let mut failure = if reply.code >= 500 {
+            Failure::new(
+                Kind::Refused,
+                format!("the login worked, then the server refused {sender} as the sender"),
+            )
+        } else {
+            unexpected(&reply, doing)
+        };
+        failure.after_login = true;
+        self.quit();
+        Err(failure.reply(Some(reply.text())))
     }
 }
 

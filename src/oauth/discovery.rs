@@ -18,9 +18,15 @@ pub struct Metadata {
     /// RFC 8628 section 4.
     #[serde(default)]
     pub device_authorization_endpoint: Option<String>,
+    /// RFC 8414 section 2 (RFC 7591 dynamic client registration).
+    #[serde(default)]
+    pub registration_endpoint: Option<String>,
     /// RFC 8414 section 2 (RFC 7009 revocation).
     #[serde(default)]
     pub revocation_endpoint: Option<String>,
+    /// OpenID Connect Discovery section 3.
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
     /// RFC 8414 section 2: when absent, the default is `client_secret_basic`.
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,

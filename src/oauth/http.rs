@@ -83,6 +83,34 @@ impl Http {
         })
     }
 
+    /// A client whose every exchange ends after `total` (a lookup that may find nothing).
+    pub(crate) fn with_deadline(total: Duration) -> Result<Http> {
+        let client = builder(total)?
+            .build()
+            .map_err(|e| Error::config(format!("cannot set up HTTP: {}", error_chain(&e))))?;
+        Ok(Http {
+            client,
+            direct: std::sync::OnceLock::new(),
+            total,
+        })
+    }
+
+    /// GETs a document of any type (an autoconfiguration): its bytes on a 200, up to
+    /// `MAX_RESPONSE`.
+    pub(crate) fn get_bytes(&self, url: &str) -> std::result::Result<Vec<u8>, HttpError> {
+        let request = oauth2::http::Request::get(url)
+            .body(Vec::new())
+            .map_err(|e| HttpError::Other(format!("invalid URL {url:?}: {e}")))?;
+        let response = self.execute(request)?;
+        if response.status() != 200 {
+            return Err(HttpError::Other(format!(
+                "HTTP status {}",
+                response.status()
+            )));
+        }
+        Ok(response.into_body())
+    }
+
     /// The client for `uri`: this machine's loopback is never reached through a proxy. http is
     /// allowed only there (RFC 8252 section 8.3), because it never leaves the machine; through
     /// `http_proxy` or `ALL_PROXY` the request, refresh token and all, would cross the network
@@ -109,7 +137,31 @@ impl Http {
 
     /// GETs a JSON document (discovery metadata).
     pub(crate) fn get_json(&self, url: &str) -> std::result::Result<serde_json::Value, HttpError> {
-        let request = http_get(url)?;
+        self.json_answer(url, http_get(url)?)
+    }
+
+    /// GETs a JSON document a bearer token opens (RFC 6750 section 2.1): the UserInfo endpoint.
+    /// The token is remembered as sent, like every secret of a request.
+    pub(crate) fn get_json_with_bearer(
+        &self,
+        url: &str,
+        token: &str,
+    ) -> std::result::Result<serde_json::Value, HttpError> {
+        let mut request = http_get(url)?;
+        let value = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| HttpError::Other("the access token cannot be sent in a header".into()))?;
+        request
+            .headers_mut()
+            .insert(oauth2::http::header::AUTHORIZATION, value);
+        self.json_answer(url, request)
+    }
+
+    fn json_answer(
+        &self,
+        url: &str,
+        request: HttpRequest,
+    ) -> std::result::Result<serde_json::Value, HttpError> {
         let response = self.execute(request)?;
         if response.status() != 200 {
             return Err(HttpError::Other(format!(
@@ -117,6 +169,23 @@ impl Http {
                 response.status()
             )));
         }
+        serde_json::from_slice(response.body())
+            .map_err(|e| HttpError::Other(format!("{url} did not return JSON ({e})")))
+    }
+
+    /// POSTs a JSON document and reads the JSON answer (RFC 7591 registration: 201, or 200 as
+    /// some servers answer).
+    pub(crate) fn post_json(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> std::result::Result<serde_json::Value, HttpError> {
+        let request = oauth2::http::Request::post(url)
+            .header(oauth2::http::header::CONTENT_TYPE, "application/json")
+            .header(oauth2::http::header::ACCEPT, "application/json")
+            .body(body.to_string().into_bytes())
+            .map_err(|e| HttpError::Other(format!("invalid URL {url:?}: {e}")))?;
+        let response = self.execute(request)?;
         serde_json::from_slice(response.body())
             .map_err(|e| HttpError::Other(format!("{url} did not return JSON ({e})")))
     }

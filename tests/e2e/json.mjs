@@ -2,6 +2,9 @@
 //
 //   node json.mjs get FILE KEY.PATH          print a value (strings raw, others as JSON); exit 3
 //                                            when absent. FILE "-" is stdin.
+//   node json.mjs count FILE GRANT OUTCOME   the provider's count of token requests (its
+//                                            /e2e/counts) of GRANT that ended in OUTCOME: 0 when
+//                                            it saw none; exit 2 when FILE is no such counter
 //   node json.mjs tokenfile TOKENS OPTIONS   a mailtoken token file (schema version 1, as
 //                                            src/tokenfile.rs serializes TokenFile) built from a
 //                                            token response; OPTIONS is a JSON object
@@ -20,6 +23,19 @@ function get(file, keyPath) {
     value = value[key];
   }
   process.stdout.write(typeof value === 'string' ? `${value}\n` : `${JSON.stringify(value)}\n`);
+}
+
+// A counter that cannot be read is an error, never a zero: only a well-formed table without the
+// entry means the provider saw none.
+function count(file, grant, outcome) {
+  const counts = read(file);
+  const fail = (why) => { console.error(`json.mjs count: ${why} in ${file}: ${JSON.stringify(counts)}`); process.exit(2); };
+  if (counts === null || typeof counts !== 'object' || Array.isArray(counts)) fail('not a table of counts');
+  const outcomes = counts[grant] ?? {};
+  if (outcomes === null || typeof outcomes !== 'object') fail(`no outcomes for ${grant}`);
+  const n = outcomes[outcome] ?? 0;
+  if (!Number.isInteger(n) || n < 0) fail(`${grant}.${outcome} is not a count`);
+  process.stdout.write(`${n}\n`);
 }
 
 // Options: issuer, client_id, email, flow, sasl_method, endpoints {imap, pop, smtp},
@@ -92,9 +108,10 @@ function muttfile(tokens, o) {
 
 const [command, ...args] = process.argv.slice(2);
 if (command === 'get' && args.length === 2) get(args[0], args[1]);
+else if (command === 'count' && args.length === 3) count(args[0], args[1], args[2]);
 else if (command === 'tokenfile' && args.length === 2) tokenfile(read(args[0]), JSON.parse(args[1]));
 else if (command === 'muttfile' && args.length === 2) muttfile(read(args[0]), JSON.parse(args[1]));
 else {
-  console.error('usage: json.mjs get FILE KEY.PATH | tokenfile TOKENS OPTIONS | muttfile TOKENS OPTIONS');
+  console.error('usage: json.mjs get FILE KEY.PATH | count FILE GRANT OUTCOME | tokenfile TOKENS OPTIONS | muttfile TOKENS OPTIONS');
   process.exit(2);
 }

@@ -14,10 +14,56 @@ SUITE_START=${SUITE_START:-$(date +%s)}
 # What every use of the servers needs; run adds the mail clients its scenarios drive.
 APT_PACKAGES=(dovecot-imapd dovecot-pop3d dovecot-submissiond chromium age curl openssl nodejs npm)
 
-# The installed mail transport agent other than exim, if any (run installs exim only without one).
-other_mta() {
-    dpkg-query -W -f='${Status} ${Package} ${Provides}\n' 2>/dev/null \
-        | awk '/^install ok installed / && /mail-transport-agent/ && $4 !~ /^exim4-daemon-/ { print $4 }'
+# exim for scenario 16, whatever mail transport agent the machine has. Installing Debian's
+# exim4-daemon-light would replace that MTA (they conflict), and the scenario needs none of the
+# packaged installation: it runs `exim -C` with a private configuration, spool and logs. So the
+# package is unpacked instead (apt-get download, dpkg-deb -x) into $E2E_EXIM_DIR, once, and its
+# shared libraries (plain library packages, listed in its Depends) join APT_PACKAGES. The binary
+# is built to run as the user Debian-exim and will not start without it, so that user is created
+# as exim4-base's own postinst creates it (a system user and group; exim4-base, if installed
+# later, keeps it). Nothing else of the system changes. Sets E2E_EXIM, the binary.
+E2E_EXIM_DIR=$HERE/exim-private
+prepare_private_exim() {
+    E2E_EXIM=$E2E_EXIM_DIR/usr/sbin/exim4
+    export E2E_EXIM
+    if [ ! -x "$E2E_EXIM" ] || [ ! -f "$E2E_EXIM_DIR/DEPENDS" ]; then
+        say "unpacking exim4-daemon-light into $E2E_EXIM_DIR (apt-get download, dpkg-deb -x)"
+        local tmp deb
+        tmp=$(mktemp -d)
+        if ! (cd "$tmp" && apt-get download exim4-daemon-light >/dev/null 2>&1); then
+            apt-get update -qq >/dev/null || die "apt-get update failed"
+            (cd "$tmp" && apt-get download exim4-daemon-light >/dev/null 2>&1) \
+                || { rm -rf "$tmp"; die "apt-get download exim4-daemon-light failed"; }
+        fi
+        deb=$(ls "$tmp"/exim4-daemon-light_*.deb)
+        rm -rf "$E2E_EXIM_DIR"
+        dpkg-deb -x "$deb" "$E2E_EXIM_DIR" || { rm -rf "$tmp"; die "dpkg-deb -x $deb failed"; }
+        # The libraries it links: its Depends without exim4-base and debconf (the packaged
+        # installation's, which this does not use), versions and alternatives dropped.
+        dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/([^)]*)//g; s/|.*//; s/[[:space:]]//g' \
+            | grep -vE '^(exim4-base|debconf)$' >"$E2E_EXIM_DIR/DEPENDS"
+        dpkg-deb -f "$deb" Version >"$E2E_EXIM_DIR/VERSION"
+        rm -rf "$tmp"
+    fi
+    local package
+    while read -r package; do APT_PACKAGES+=("$package"); done <"$E2E_EXIM_DIR/DEPENDS"
+}
+
+# After install_missing: the user the binary runs as, and proof that it starts.
+finish_private_exim() {
+    if ! getent passwd Debian-exim >/dev/null; then
+        say "creating the system user Debian-exim (as exim4-base does) for the private exim"
+        if command -v adduser >/dev/null; then
+            adduser --system --group --quiet --home /var/spool/exim4 --no-create-home \
+                --disabled-login --force-badname Debian-exim
+        else
+            useradd --system --user-group --home-dir /var/spool/exim4 --no-create-home \
+                --shell /usr/sbin/nologin Debian-exim
+        fi || die "could not create the user Debian-exim"
+    fi
+    # -bV with an empty configuration (the binary knows only the packaged one's paths).
+    "$E2E_EXIM" -C /dev/null -bV >"$W/logs/exim-version.log" 2>&1 \
+        || { cat "$W/logs/exim-version.log" >&2; die "the private exim ($E2E_EXIM) does not start"; }
 }
 
 install_missing() {
@@ -212,6 +258,9 @@ e2e_world() {
 
     USER_LOGIN=alice@mail.test
     OTHER_ADDRESS=mallory@mail.test
+    # Scenario 34: a delegate with Full Access to a shared mailbox.
+    DELEGATE_LOGIN=delegate@mail.test
+    SHARED_MAILBOX=shared@mail.test
     export E2E_CLIENT_ID=mailtoken-e2e
     # Scenario 26's client, registered with only https://localhost:PORT/ (an organisation-made
     # registration of the kind that sends users to the paste flow).
@@ -261,8 +310,9 @@ make_certificates() {
 # Servers.
 
 start_provider() {
+    # The delegate of scenario 34 opens the shared mailbox (provider.mjs says how).
     E2E_TLS_CERT=$W/server.pem E2E_TLS_KEY=$W/secret/server.key E2E_ACCESS_TTL=$DEFAULT_TTL \
-        start_bg provider node "$HERE/provider.mjs"
+        E2E_DELEGATES=$DELEGATE_LOGIN=$SHARED_MAILBOX start_bg provider node "$HERE/provider.mjs"
     if ! wait_port 127.0.0.1 "$PORT_PROVIDER" 30 provider || ! wait_port 127.0.0.1 "$PORT_ADMIN" 10 provider; then
         sed 's/^/provider: /' "$W/logs/provider.log" >&2
         die "the provider did not start"
@@ -287,6 +337,11 @@ seed_mailbox() {
         "" \
         "This message was put in the mailbox by the e2e harness." >"$maildir/new/1700000000.M1P1.e2e"
     mkdir -p "$W/mail/$E2E_ROBOT_ID/Maildir/new"
+    local shared=$W/mail/$SHARED_MAILBOX/Maildir
+    mkdir -p "$shared/cur" "$shared/new" "$shared/tmp"
+    printf '%s\r\n' "From: Bob <bob@mail.test>" "To: Sales <$SHARED_MAILBOX>" \
+        "Subject: e2e shared mailbox message" "Date: Sun, 22 Nov 2026 06:00:00 +0000" \
+        "Message-ID: <shared@mail.test>" "" "For the shared mailbox." >"$shared/new/1700000001.M1P1.e2e"
     chown -R nobody:nogroup "$W/mail"
 }
 
@@ -398,7 +453,6 @@ start_spies() {
 e2e_setup() {
     install_missing
     build_mailtoken
-    export E2E_OTHER_MTA=${E2E_OTHER_MTA:-}
     e2e_workdir
     allocate_ports
     e2e_world

@@ -6,6 +6,7 @@
 //   GET  /e2e/counts        token-endpoint requests by grant type and outcome, as JSON
 //   POST /e2e/reset         zero the counters
 //   POST /e2e/ttl?seconds=N access-token lifetime for tokens issued from now on
+// Clients may also register themselves (RFC 7591) at the issuer's registration_endpoint.
 // State is in memory only: a restart forgets every login.
 
 import fs from 'node:fs';
@@ -29,6 +30,12 @@ const adminPort = Number(env('E2E_ADMIN_PORT'));
 const issuer = `https://${host}:${port}`;
 
 let accessTokenTtl = Number(process.env.E2E_ACCESS_TTL || 600);
+const delegates = new Map(
+  (process.env.E2E_DELEGATES || '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => pair.split('=')),
+);
 const deviceInterval = Number(process.env.E2E_DEVICE_INTERVAL || 1);
 
 // counts[grant_type][outcome] where outcome is "ok" or the OAuth2 error code.
@@ -88,13 +95,23 @@ const configuration = {
       redirect_uris: [],
     },
   ],
-  scopes: ['openid', 'offline_access', 'mail'],
+  scopes: ['openid', 'offline_access', 'mail', 'email'],
+  // Who signed in (issue 33): devInteractions makes the login the account id; the ID token and
+  // the UserInfo endpoint name it as `email` when the scope asks for it.
+  claims: { email: ['email'], openid: ['sub'] },
+  findAccount: async (_ctx, id) => ({
+    accountId: id,
+    claims: async () => ({ sub: id, ...(id.includes('@') ? { email: id } : {}) }),
+  }),
   features: {
     devInteractions: { enabled: true },
     deviceFlow: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
     clientCredentials: { enabled: true },
+    // RFC 7591 dynamic client registration, open to anyone (no initial access token), as
+    // draft-ietf-mailmaint-oauth-public asks mail providers (scenario 32).
+    registration: { enabled: true },
   },
   pkce: { required: () => true },
   // Every login of the public client gets a refresh token, whatever scope mailtoken asks for.
@@ -102,8 +119,14 @@ const configuration = {
   // Always rotate; oidc-provider revokes the whole grant when a used refresh token comes back.
   rotateRefreshToken: () => true,
   expiresWithSession: async () => false,
-  // Dovecot's oauth2 passdb compares this with the SASL user name.
-  extraTokenClaims: async (_ctx, token) => ({ username: token.accountId ?? token.clientId }),
+  // Dovecot's oauth2 passdb compares this with the SASL user name. A delegate (E2E_DELEGATES,
+  // "delegate=mailbox,...") stands for a shared mailbox it has Full Access to: Dovecot then lets
+  // it in as that mailbox, as Exchange Online lets a delegate in as the shared mailbox it names
+  // in the SASL string (scenario 34). A model of the permission, not of Exchange.
+  extraTokenClaims: async (_ctx, token) => {
+    const id = token.accountId ?? token.clientId;
+    return { username: delegates.get(id) ?? id };
+  },
   ttl: {
     AccessToken: () => accessTokenTtl,
     ClientCredentials: () => accessTokenTtl,

@@ -36,6 +36,9 @@ declare -A SCENARIO_NAMES=(
     [26]="localhostauthcode through an https://localhost redirect (a client registered only with it)"
     [30]="a write that fails keeps the login: tokens kept and adopted after; nothing spent when it cannot work"
     [31]="another local user, signed in as mallory with the sign-in's own URL, cannot deliver the redirect"
+    [33]="who signed in: saved with it; as bob for alice's account refused (browser and device flow); two sign-ins at once"
+    [34]="a shared mailbox: the delegate's login, the mailbox as SASL user, Dovecot opens it"
+    [32]="no client id: mailtoken registers itself (RFC 7591), signs in through Chromium; a second account reuses it"
 )
 
 # --- checks ------------------------------------------------------------------------------------
@@ -110,10 +113,12 @@ token_from() {
 
 set_ttl() { curl -fsS -X POST "$ADMIN/e2e/ttl?seconds=$1" >/dev/null; }
 reset_counts() { curl -fsS -X POST "$ADMIN/e2e/reset" >/dev/null; }
-# count GRANT_TYPE OUTCOME: token requests seen since the last reset ("ok" or an error code).
+# count GRANT_TYPE OUTCOME: token requests seen since the last reset ("ok" or an error code); 0
+# when the provider saw none. A counter that cannot be read fails the scenario and prints
+# nothing, never a 0 that a check could take for "none".
 count() {
-    curl -fsS "$ADMIN/e2e/counts" >"$S/counts.json"
-    node "$HERE/json.mjs" get "$S/counts.json" "$1.$2" 2>/dev/null || echo 0
+    curl -fsS "$ADMIN/e2e/counts" >"$S/counts.json" || fail "the provider's counts cannot be read"
+    node "$HERE/json.mjs" count "$S/counts.json" "$1" "$2" || fail "no count of $1 $2"
 }
 counts_json() { curl -fsS "$ADMIN/e2e/counts"; }
 
@@ -234,6 +239,44 @@ wait_exit() { # PID NAME SECONDS WHAT
     set -e
 }
 
+# The pids of the notify hooks that the --verbose runs NAME... started: mailtoken says "ran the
+# notify hook PATH (pid N)" for each before it exits, so what the finished runs do not say, they
+# did not start. (The hook runs detached: this, not a sleep, is how a scenario knows that no
+# other hook will still write.)
+hooks_started() { # NAME...
+    local name
+    for name in "$@"; do
+        sed -n 's/.*ran the notify hook .* (pid \([0-9]*\))$/\1/p' "$S/$name.err"
+    done
+}
+
+# Waits up to 10 s for RECORD to hold a line ending in "|pid=PID" for each PID (the hooks of
+# scenarios 21 and 24 end their line with their own pid); fails naming the hook that never wrote.
+wait_for_hooks() { # RECORD PID...
+    local record=$1 pid i
+    shift
+    for pid in "$@"; do
+        for ((i = 0; i < 100; i++)); do
+            grep -q -- "|pid=$pid\$" "$record" 2>/dev/null && break
+            sleep 0.1
+        done
+        grep -q -- "|pid=$pid\$" "$record" 2>/dev/null || fail "the notify hook $pid never wrote to $record"
+    done
+}
+
+# Waits (15 s at most, by the clock: each look at the counts takes a while) until the provider has
+# answered the background mailtoken PID's device-code poll with authorization_pending, i.e. it
+# is polling before anyone approves; gives up on it otherwise, rather than approve anyway.
+wait_for_polling() { # PID GRANT
+    local deadline=$((SECONDS + 15))
+    while ((SECONDS < deadline)); do
+        [ "$(count "$2" authorization_pending)" -ge 1 ] && return 0
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ "$(count "$2" authorization_pending)" -ge 1 ] || gave_up "$1" auth "mailtoken did not poll the token endpoint (no authorization_pending)"
+}
+
 # For a background mailtoken that did not get as far as expected: its output, and the failure.
 gave_up() { # PID NAME WHAT
     kill "$1" 2>/dev/null || true
@@ -346,7 +389,9 @@ scenario_3() {
     set -e
     wait_for_text "$pid" "$S/auth.err" "https://127\.0\.0\.1:$PORT_PROVIDER/device" 20 \
         || gave_up "$pid" auth "mailtoken showed no verification URI"
-    sleep 0.2
+    # The user code comes with or after the URI (in it, or on a line of its own): wait for it.
+    wait_for_text "$pid" "$S/auth.err" '\b[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}\b' 10 \
+        || gave_up "$pid" auth "mailtoken showed no user code"
     local uri code
     uri=$(grep -Eo "https://127\.0\.0\.1:$PORT_PROVIDER/device[^[:space:]\"'<>]*" "$S/auth.err" | grep -v '/device/auth' | grep 'user_code=' | head -n 1 | sed 's/[).,;:]*$//' || true)
     code=$(grep -Eo '\b[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}\b' "$S/auth.err" | head -n 1 || true)
@@ -355,13 +400,7 @@ scenario_3() {
         [ -n "$code" ] || gave_up "$pid" auth "no user code on stderr"
     fi
     # Approve only once mailtoken is polling, as a person on another device would.
-    local i
-    for ((i = 0; i < 150; i++)); do
-        [ "$(count "$grant" authorization_pending)" -ge 1 ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ "$(count "$grant" authorization_pending)" -ge 1 ] || gave_up "$pid" auth "mailtoken did not poll the token endpoint"
+    wait_for_polling "$pid" "$grant"
     note "approving at $uri"
     node "$HERE/login.mjs" device "$uri" "$USER_LOGIN" ${code:+"$code"} || gave_up "$pid" auth "the approval failed"
     # The provider's interval is 1 s; allow for a few polls.
@@ -508,7 +547,6 @@ scenario_7() {
     write_tokenfile "$S/login-starttls.json" "$starttls" \
         "$(printf '"endpoints":{"imap":"imap://127.0.0.1:%s","pop":"pop3://127.0.0.1:%s","smtp":"smtp://127.0.0.1:%s"}' "$PORT_IMAP" "$PORT_POP3" "$PORT_SUBMISSION")"
     dovecot_mark
-    local greens=0
     for file in "$tls" "$starttls"; do
         for method in XOAUTH2 OAUTHBEARER; do
             local name
@@ -519,11 +557,12 @@ scenario_7() {
             local protocol
             for protocol in IMAP POP SMTP; do
                 assert_file_has "$S/$name.err" "$(test_line "$protocol" "$method")" "--test's $protocol line"
-                greens=$((greens + 1))
             done
         done
     done
-    assert_eq "$greens" 12 "green protocol lines"
+    # What --test printed, counted: one green line per protocol and run, no more (the checks
+    # above would pass with a line said twice).
+    assert_eq "$(cat "$S"/test-*.err | grep -cE "$(test_line '(IMAP|POP|SMTP)' '(XOAUTH2|OAUTHBEARER)')")" 12 "green protocol lines"
     # Every login worked with the cached tokens, so neither file was refreshed or rewritten.
     decrypt "$tls"
     assert_eq "$(field "$tls" access_token)" "$(node "$HERE/json.mjs" get "$S/login-tls.json" access_token)" "the implicit-TLS file's token after --test"
@@ -983,10 +1022,8 @@ scenario_15() {
 
 scenario_16() {
     local home=$S/exim-home spool=$S/exim conf=$S/exim.conf file log marker found
-    if ! command -v exim4 >/dev/null; then
-        [ -n "${E2E_OTHER_MTA:-}" ] || fail "exim is not installed"
-        skip "exim is not installed, because installing it would remove this machine's MTA ($E2E_OTHER_MTA)"
-    fi
+    # The private exim of lib.sh (prepare_private_exim), never the system's MTA.
+    [ -x "${E2E_EXIM:-}" ] || fail "no private exim at ${E2E_EXIM:-(unset)}"
     # exim runs ${run} in its delivery process as its own user (Debian-exim), so that user owns the
     # login, at the default places under a home of its own ($home stands for /var/spool/exim4):
     # the token file "smarthost" and the age identity.
@@ -1009,6 +1046,8 @@ spool_directory = $spool
 log_file_path = $spool/%slog
 exim_user = Debian-exim
 exim_group = Debian-exim
+# The private binary, should exim start itself again (it knows only its packaged path).
+exim_path = $E2E_EXIM
 disable_ipv6 = true
 keep_environment =
 # Only for the test: mailtoken must trust the test's CA.
@@ -1069,7 +1108,7 @@ CONF
     sed 's/^/   mailtoken.log: /' "$log"
     assert_file_has "$log" "--authorize" "mailtoken's message in its log"
     assert_file_has "$spool/mainlog" "== bob@mail.test R=smarthost T=smarthost defer" "exim deferred the message"
-    assert_eq "$(exim -C "$conf" -bpc 2>/dev/null)" 1 "messages left in exim's queue"
+    assert_eq "$("$E2E_EXIM" -C "$conf" -bpc 2>/dev/null)" 1 "messages left in exim's queue"
     ! grep -q -- "^Subject: $marker" "$W"/sink/*.eml || fail "the message went out without a login"
 }
 
@@ -1077,7 +1116,7 @@ exim_send() { # CONF MARKER
     echo "\$ exim -C $1 -odf -oi -f $USER_LOGIN bob@mail.test   (Subject: $2)"
     set +e
     printf 'From: %s\nTo: bob@mail.test\nSubject: %s\n\nSent by exim with a token from mailtoken.\n' "$USER_LOGIN" "$2" \
-        | exim -C "$1" -odf -oi -f "$USER_LOGIN" bob@mail.test >"$S/exim.out" 2>&1
+        | "$E2E_EXIM" -C "$1" -odf -oi -f "$USER_LOGIN" bob@mail.test >"$S/exim.out" 2>&1
     local rc=$?
     set -e
     sed 's/^/   exim: /' "$S/exim.out"
@@ -1251,23 +1290,26 @@ scenario_21() {
     local file=$XDG_DATA_HOME/mailtoken/dead record=$S/notified
     export XDG_STATE_HOME=$S/state
     mkdir -p "$XDG_CONFIG_HOME/mailtoken"
-    printf '#!/bin/sh\nprintf "%%s|%%s|%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_EMAIL" "$MAILTOKEN_AUTHORIZE_COMMAND" >>%q\n' \
+    printf '#!/bin/sh\nprintf "%%s|%%s|%%s|pid=%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_EMAIL" "$MAILTOKEN_AUTHORIZE_COMMAND" "$$" >>%q\n' \
         "$record" >"$XDG_CONFIG_HOME/mailtoken/notify"
     chmod 755 "$XDG_CONFIG_HOME/mailtoken/notify"
     printf '{"access_token":"x","refresh_token":"not-a-live-refresh-token","expires_in":600,"scope":"mail","requested_at":"%s"}' \
         "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$S/dead.json"
     write_tokenfile "$S/dead.json" "$file" '"expired":true'
     # Two calls of a mail client (no terminal), one after the other: both fail, one notification.
-    mt first dead
+    # --verbose: each says whether it started the hook; the second finds it ran within the hour.
+    mt first --verbose dead
     expect_rc first 77
-    mt second dead
+    mt second --verbose dead
     expect_rc second 77
-    local i
-    for ((i = 0; i < 50; i++)); do [ -s "$record" ] && break; sleep 0.1; done
-    sleep 0.5
-    sed 's/^/   hook: /' "$record" 2>/dev/null || true
+    assert_file_has "$S/second.err" "the notify hook already ran for this account within the hour" "the second call"
+    local started
+    started=$(hooks_started first second)
+    assert_eq "$(grep -c . <<<"$started")" 1 "notify hooks started by two failing calls"
+    wait_for_hooks "$record" "$started"
+    sed 's/^/   hook: /' "$record"
     assert_eq "$(wc -l <"$record" | tr -d ' ')" 1 "notifications for two failing calls"
-    assert_eq "$(cat "$record")" "dead|$USER_LOGIN|mailtoken --authorize dead" "the hook's environment"
+    assert_eq "$(cat "$record")" "dead|$USER_LOGIN|mailtoken --authorize dead|pid=$started" "the hook's environment"
     compgen -G "$XDG_STATE_HOME/mailtoken/notified-dead-*" >/dev/null || fail "no state under \$XDG_STATE_HOME/mailtoken"
 }
 
@@ -1318,11 +1360,8 @@ scenario_23() {
         || gave_up "$pid" auth "no countdown on the terminal"
     uri=$(grep -aEo "https://127\.0\.0\.1:$PORT_PROVIDER/device[^[:space:]\"'<>)]*user_code=[^[:space:]\"'<>)]*" "$S/terminal.log" | head -n 1 | sed 's/[).,;:]*$//')
     [ -n "$uri" ] || gave_up "$pid" auth "no complete verification URI on the terminal"
-    local i
-    for ((i = 0; i < 150; i++)); do
-        [ "$(count "$grant" authorization_pending)" -ge 1 ] && break
-        sleep 0.1
-    done
+    # Approve only once mailtoken is polling, as a person on another device would.
+    wait_for_polling "$pid" "$grant"
     note "approving at $uri"
     node "$HERE/login.mjs" device "$uri" "$USER_LOGIN" || gave_up "$pid" auth "the approval failed"
     wait_exit "$pid" auth 30 "mailtoken kept polling after the approval"
@@ -1339,7 +1378,7 @@ scenario_24() {
     local file=$XDG_DATA_HOME/mailtoken/work record=$S/notified spent json
     export XDG_STATE_HOME=$S/state
     mkdir -p "$XDG_CONFIG_HOME/mailtoken"
-    printf '#!/bin/sh\nprintf "%%s|%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_REASON" >>%q\n' \
+    printf '#!/bin/sh\nprintf "%%s|%%s|pid=%%s\\n" "$MAILTOKEN_ACCOUNT" "$MAILTOKEN_REASON" "$$" >>%q\n' \
         "$record" >"$XDG_CONFIG_HOME/mailtoken/notify"
     chmod 755 "$XDG_CONFIG_HOME/mailtoken/notify"
     browser_sign_in auth work
@@ -1357,39 +1396,42 @@ scenario_24() {
         --data-urlencode "refresh_token=$spent" --data-urlencode "client_id=$E2E_CLIENT_ID" "$ISSUER/token")
     assert_eq "$reuse $(node "$HERE/json.mjs" get "$S/reuse.json" error)" "400 invalid_grant" "replaying the spent refresh token"
     # The keep-alive refresh of --check is the first to hear of it: 77, the hook, the fix.
+    # Every run that could start the notify hook is --verbose from here on (hooks_started).
     reset_counts
-    mt check --check --keepalive 0
+    mt check --check --keepalive 0 --verbose
     expect_rc check 77
     assert_file_has "$S/check.err" "^mailtoken: work: .*invalid_grant.*run 'mailtoken --authorize work'" "the line naming the fix"
     assert_eq "$(count refresh_token invalid_grant)" 1 "refreshes refused"
     # Every surface now says so, and none asks the provider again.
-    mt call work
+    mt call work --verbose
     expect_rc call 77
     assert_eq "$(wc -c <"$S/call.out" | tr -d ' ')" 0 "the mail client's stdout"
     assert_file_has "$S/call.err" "needs a new sign-in since" "the mail client's call"
-    mt status --status work
+    mt status --status work --verbose
     expect_rc status 0
     assert_file_has "$S/status.out" '^state: +needs sign-in since ' "--status"
     assert_file_has "$S/status.out" '^why: .*invalid_grant' "--status gives the provider's reason"
-    mt json --status --json work
+    mt json --status --json work --verbose
     expect_rc json 0
     cp "$S/json.out" "$S/status.json"
     assert_eq "$(node "$HERE/json.mjs" get "$S/status.json" state)" needs-sign-in "--json"
-    mt list --list
+    mt list --list --verbose
     expect_rc list 0
     assert_file_has "$S/list.out" "^work +$USER_LOGIN +e2e +needs sign-in since " "--list"
-    mt again --check
+    mt again --check --verbose
     expect_rc again 77
-    mt test --test work
+    mt test --test work --verbose
     expect_rc test 77
     assert_file_lacks "$S/test.err" "IMAP|POP|SMTP" "--test logging in"
     assert_eq "$(count refresh_token invalid_grant) $(count refresh_token ok)" "1 0" "token requests after the verdict"
-    local i
-    for ((i = 0; i < 50; i++)); do [ -s "$record" ] && break; sleep 0.1; done
-    sleep 0.5
-    sed 's/^/   hook: /' "$record" 2>/dev/null || true
+    # One hook for all of that (at most once an hour), and it has written.
+    local started
+    started=$(hooks_started check call status json list again test)
+    assert_eq "$(grep -c . <<<"$started")" 1 "notify hooks started"
+    wait_for_hooks "$record" "$started"
+    sed 's/^/   hook: /' "$record"
     assert_eq "$(wc -l <"$record" | tr -d ' ')" 1 "notifications"
-    assert_file_has "$record" "^work\|.*invalid_grant" "the hook's account and reason"
+    assert_file_has "$record" "^work\|.*invalid_grant.*\|pid=$started\$" "the hook's account and reason"
     # A new sign-in brings everything back.
     browser_sign_in again-auth work
     expect_rc again-auth 0
@@ -1447,9 +1489,12 @@ scenario_30() {
     obtain_login "$S/login.json"
     write_tokenfile "$S/login.json" "$file" '"expired":true'
     # An encryption pipe (age to the same recipient) that can be told to fail on its Nth run.
+    # Its run counter starts at 0 (written before each use); a counter it cannot read stops it
+    # with a message of its own instead of counting from 0 again.
     cat >"$pipe" <<EOF
 #!/bin/sh
-n=\$((\$(cat '$runs' 2>/dev/null || echo 0) + 1)); echo \$n > '$runs'
+c=\$(cat '$runs') || { echo "encrypt.sh: no run counter at $runs" >&2; exit 3; }
+n=\$((c + 1)); echo \$n > '$runs'
 [ "\$n" = "\$(cat '$S/fail-on' 2>/dev/null)" ] && exit 1
 exec age -r '$RECIPIENT'
 EOF
@@ -1460,9 +1505,10 @@ EOF
     # Broken between the provider's answer and the write (the write is the pipe's first run: the
     # proof before the refresh takes the room on disk and runs no encryption): the provider has
     # rotated the refresh token; the new token is printed and kept.
-    echo 1 >"$S/fail-on"; rm -f "$runs"
+    echo 1 >"$S/fail-on"; echo 0 >"$runs"
     mt lost --encryption-pipe "$pipe" "$file"
     expect_rc lost 0
+    assert_eq "$(cat "$runs")" 1 "runs of the encryption pipe (the failed write alone)"
     printed=$(token_from lost)
     assert_active "$printed" "$USER_LOGIN"
     assert_file_has "$S/lost.err" "next call that can write" "the warning"
@@ -1551,4 +1597,138 @@ EOF
     # The sign-in went on with the victim's own login: the token is alice's, not mallory's.
     after_authorize auth "$S/token" localhostauthcode
     assert_eq "$(counts_json)" '{"authorization_code":{"ok":1}}' "token-endpoint requests"
+}
+
+# Dynamic registration (issue 36, item 4): no --client-id and no secret, an issuer whose metadata
+# has a registration_endpoint. mailtoken registers a public native client, Chromium signs alice in
+# with it, Dovecot takes the token; a second account at the issuer reuses the client without
+# registering again.
+scenario_32() {
+    local flags=(--provider e2e --issuer "$ISSUER" --scope "openid offline_access mail"
+        --email "$USER_LOGIN" --sasl-method XOAUTH2 --imap-endpoint "imaps://127.0.0.1:$PORT_IMAPS"
+        --auth-timeout 60)
+    reset_counts
+    with_browser first --authorize --authflow localhostauthcode "${flags[@]}" "$S/first"
+    expect_rc first 0
+    assert_file_has "$S/first.err" 'registered itself at .* \(RFC 7591 dynamic registration\): client id [^ ]+, a public client' \
+        "what mailtoken says about the registration"
+    after_authorize first "$S/first" localhostauthcode
+    local client
+    client=$(field "$S/first" client_id)
+    assert_ne "$client" "$E2E_CLIENT_ID" "the registered client id (not the static client's)"
+    assert_ne "$(field "$S/first" dynamic_client.registration_access_token)" "(absent)" \
+        "the registration access token in the token file"
+    assert_eq "$(field "$S/first" client_secret)" "(absent)" "the client secret of a public client"
+    # The provider knows the client: its registration can be read with the access token.
+    curl -fsS --cacert "$CA" -H "Authorization: Bearer $(field "$S/first" dynamic_client.registration_access_token)" \
+        "$(field "$S/first" dynamic_client.registration_client_uri)" >"$S/client.json" \
+        || fail "the provider does not know the registered client"
+    assert_eq "$(node "$HERE/json.mjs" get "$S/client.json" client_name)" mailtoken "the client's name"
+
+    # A second account at the issuer: the same client, no new registration.
+    with_browser second --authorize --authflow localhostauthcode "${flags[@]}" "$S/second"
+    expect_rc second 0
+    assert_file_has "$S/second.err" "using the registration of account .*first.* client id $client" "the reuse"
+    assert_file_lacks "$S/second.err" 'registered itself' "a second registration"
+    decrypt "$S/second"
+    assert_eq "$(field "$S/second" client_id)" "$client" "the second account's client id"
+    assert_opens_mailbox "$(token_from second)" "$USER_LOGIN"
+}
+
+# The sign-in flags of scenario 33 and 34: the public client with openid email, so that the ID
+# token names who signed in.
+identity_flags() { # EMAIL
+    AUTH_FLAGS=(--provider e2e --issuer "$ISSUER" --client-id "$E2E_CLIENT_ID" --client-secret ""
+        --scope "openid email offline_access mail" --email "$1" --sasl-method XOAUTH2
+        --imap-endpoint "imaps://127.0.0.1:$PORT_IMAPS" --pop-endpoint "pop3s://127.0.0.1:$PORT_POP3S"
+        --smtp-endpoint "smtps://127.0.0.1:$PORT_SUBMISSIONS" --auth-timeout 60)
+}
+
+scenario_33() {
+    # The right user: saved, and every surface says who signed in.
+    identity_flags "$USER_LOGIN"
+    export BROWSER=$HERE/browser.sh E2E_LOGIN=$USER_LOGIN E2E_BROWSER_LOG=$S/right-browser.log
+    mt right --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" "$S/alice"
+    expect_rc right 0
+    assert_active "$(token_from right)" "$USER_LOGIN"
+    mt status --status "$S/alice"
+    # oidc-provider keeps the email claim out of the ID token when an access token comes with it
+    # (its conformIdTokenClaims, after OpenID Connect Core 5.4): the UserInfo endpoint says it.
+    assert_file_has "$S/status.out" "^signed in as: +$USER_LOGIN since .* \(from the UserInfo endpoint\)$" "--status"
+    mt json --status --json "$S/alice"
+    assert_file_has "$S/json.out" "\"signed_in_as\": \"$USER_LOGIN\"" "--json"
+
+    # The browser is signed in as bob for alice's account: nothing is written, bob is named.
+    reset_counts
+    export E2E_LOGIN=bob@mail.test E2E_BROWSER_LOG=$S/wrong-browser.log
+    mt wrong --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" "$S/wrong"
+    expect_rc wrong 78
+    assert_file_has "$S/wrong.err" "signed in as bob@mail.test, but the account is $USER_LOGIN's: nothing was saved" "the refusal"
+    assert_file_has "$S/wrong.err" "the new login was revoked" "the revocation"
+    [ ! -e "$S/wrong" ] || fail "a file was written for the wrong user"
+    # And an existing login is left exactly as it was.
+    cp -p "$S/alice" "$S/alice.before"
+    mt again --authorize --authflow localhostauthcode "$S/alice"
+    expect_rc again 78
+    cmp -s "$S/alice" "$S/alice.before" || fail "alice's file changed after bob's sign-in"
+
+    # A device-flow sign-in as the wrong user is refused the same way.
+    echo "\$ mailtoken --authorize --authflow devicecode ... (approved as bob) &"
+    set +e
+    mailtoken --authorize --authflow devicecode "${AUTH_FLAGS[@]}" "$S/device" \
+        >"$S/device.out" 2>"$S/device.err" </dev/null &
+    local pid=$!
+    set -e
+    wait_for_text "$pid" "$S/device.err" '\b[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}\b' 20 \
+        || gave_up "$pid" device "mailtoken showed no user code"
+    local uri code
+    uri=$(grep -Eo "https://127\.0\.0\.1:$PORT_PROVIDER/device[^[:space:]\"'<>]*" "$S/device.err" | grep -v '/device/auth' | head -n 1 | sed 's/[).,;:]*$//')
+    code=$(grep -Eo '\b[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}\b' "$S/device.err" | head -n 1)
+    wait_for_polling "$pid" urn:ietf:params:oauth:grant-type:device_code
+    node "$HERE/login.mjs" device "$uri" bob@mail.test "$code" || gave_up "$pid" device "the approval failed"
+    wait_exit "$pid" device 30 "mailtoken kept polling after the approval"
+    [ "$(cat "$S/device.rc" 2>/dev/null || echo "$RC")" = 78 ] || fail "the device sign-in as bob: exit $RC, not 78"
+    assert_file_has "$S/device.err" "signed in as bob@mail.test, but the account is $USER_LOGIN's" "the device refusal"
+    [ ! -e "$S/device" ] || fail "a file was written for the device sign-in as bob"
+
+    # Two sign-ins of one file at once: the second is refused at once, before any browser.
+    export E2E_LOGIN=$USER_LOGIN E2E_BROWSER_LOG=$S/first-browser.log
+    echo "\$ mailtoken --authorize ... (the first) &"
+    set +e
+    mailtoken --authorize --authflow localhostauthcode --no-browser "${AUTH_FLAGS[@]}" "$S/twice" \
+        >"$S/first.out" 2>"$S/first.err" </dev/null &
+    pid=$!
+    set -e
+    wait_for_text "$pid" "$S/first.err" "Waiting up to" 20 || gave_up "$pid" first "the first sign-in never waited"
+    printf '#!/bin/sh\ntouch %q\n' "$S/second-browser-opened" >"$S/second-browser.sh"
+    chmod 755 "$S/second-browser.sh"
+    BROWSER=$S/second-browser.sh mt second --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" "$S/twice"
+    expect_rc second 75
+    assert_file_has "$S/second.err" "is already running \(pid $pid, since " "the second sign-in names the first"
+    [ ! -e "$S/second-browser-opened" ] || fail "the second sign-in opened a browser"
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+scenario_34() {
+    # A delegate signs in with its own login for a shared mailbox: the SASL user is the mailbox.
+    identity_flags "$DELEGATE_LOGIN"
+    export BROWSER=$HERE/browser.sh E2E_LOGIN=$DELEGATE_LOGIN E2E_BROWSER_LOG=$S/auth-browser.log
+    mt auth --authorize --authflow localhostauthcode "${AUTH_FLAGS[@]}" --mailbox "$SHARED_MAILBOX" "$S/sales"
+    expect_rc auth 0
+    local token
+    token=$(token_from auth)
+    # The token is the delegate's; the SASL string names the shared mailbox.
+    assert_active "$token" "$SHARED_MAILBOX"
+    mt sasl --format sasl "$S/sales"
+    expect_rc sasl 0
+    assert_eq "$(base64 -d <"$S/sasl.out" | tr '\001' '|')" "user=$SHARED_MAILBOX|auth=Bearer $token||" "the SASL string"
+    mt status --status "$S/sales"
+    assert_file_has "$S/status.out" "^mailbox: +$SHARED_MAILBOX \(the SASL user\)$" "--status names the mailbox"
+    assert_file_has "$S/status.out" "^signed in as: +$DELEGATE_LOGIN since" "--status names the delegate"
+    # Dovecot lets the delegate in as the mailbox, over IMAP, POP and SMTP (with MAIL FROM).
+    mt test --test "$S/sales"
+    expect_rc test 0
+    imap_fetch "$token" "$SHARED_MAILBOX" >"$S/fetched.eml" || fail "curl could not open the shared mailbox"
+    assert_file_has "$S/fetched.eml" '^Subject: e2e shared mailbox message' "the shared mailbox's message"
 }

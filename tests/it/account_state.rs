@@ -4,9 +4,8 @@
 //! a sign-in; every account is known wherever its file lives; only `--authorize` changes one.
 
 use std::path::Path;
-use std::time::Duration;
 
-use crate::lifecycle::{install_hook, wait_for_lines};
+use crate::lifecycle::{hooks_started, install_hook, lines_of_hooks};
 use crate::support::base64::decode_text;
 use crate::support::*;
 
@@ -44,27 +43,35 @@ fn a_login_the_provider_ended_reads_as_needing_a_sign_in_on_every_surface_until_
     let file = path.to_str().unwrap();
     let access_token = sandbox.read_token(&path).access_token;
 
+    // Every run from here on is --verbose and notes the hooks it started (`hooks_started`).
+    let started = std::cell::RefCell::new(Vec::new());
+    let watched = |args: &[&str]| {
+        let run = sandbox.run(&[&["--verbose"], args].concat());
+        started.borrow_mut().extend(hooks_started(&run));
+        run
+    };
+
     // The provider ends the login while the access token still has most of an hour: the
     // keep-alive refresh of --check is the first to hear it.
     provider.with(|s| s.token_override = Some(google_revoked()));
-    let check = sandbox.run(&["--check", "--keepalive", "0"]);
+    let check = watched(&["--check", "--keepalive", "0"]);
     check.expect(77, "");
     check.says("invalid_grant");
     check.says("mailtoken --authorize work");
     let asked = provider.requests_to("/token").len();
 
     // The mail client's call: 77, nothing on stdout, though the cached token has not expired.
-    let call = sandbox.run(&["work"]);
+    let call = watched(&["work"]);
     call.expect(77, "");
     call.says("needs a new sign-in since");
     call.says("Token has been expired or revoked.");
     call.says("hint: run 'mailtoken --authorize work' to sign in again");
     assert!(!call.stderr.contains(access_token.expose()));
     // A forced refresh does not spend the refresh token again either.
-    sandbox.run(&["--force-refresh", "work"]).expect(77, "");
+    watched(&["--force-refresh", "work"]).expect(77, "");
 
     // --status, --status --json, --list and --list --json say the same.
-    let status = sandbox.run(&["--status", file]);
+    let status = watched(&["--status", file]);
     status.expect_code(0);
     let state_line = status
         .stdout
@@ -84,7 +91,7 @@ fn a_login_the_provider_ended_reads_as_needing_a_sign_in_on_every_surface_until_
             .contains("Token has been expired or revoked."),
         "{json}"
     );
-    let list = sandbox.run(&["--list"]);
+    let list = watched(&["--list"]);
     list.expect_code(0);
     assert!(
         list.stdout.contains("needs sign-in since"),
@@ -92,13 +99,13 @@ fn a_login_the_provider_ended_reads_as_needing_a_sign_in_on_every_surface_until_
         list.stdout
     );
     let list_json: serde_json::Value =
-        serde_json::from_str(&sandbox.run(&["--list", "--json"]).stdout).unwrap();
+        serde_json::from_str(&watched(&["--list", "--json"]).stdout).unwrap();
     assert_eq!(list_json[0]["state"], "needs-sign-in");
     assert_eq!(list_json[0]["since"], json["since"]);
 
     // --check again: 77 from what was remembered; --test: 77 before any login.
-    sandbox.run(&["--check"]).expect(77, "");
-    let test = sandbox.run(&["--test", file]);
+    watched(&["--check"]).expect(77, "");
+    let test = watched(&["--test", file]);
     test.expect(77, "");
     test.never_says("IMAP");
     assert_eq!(
@@ -107,9 +114,11 @@ fn a_login_the_provider_ended_reads_as_needing_a_sign_in_on_every_surface_until_
         "nothing asked the provider again"
     );
 
-    // The hook ran once for all of that (at most once an hour).
-    std::thread::sleep(Duration::from_millis(500));
-    let lines = wait_for_lines(&record, 1);
+    // The hook ran once for all of that (at most once an hour): every run above was verbose,
+    // and so said each hook it started; the one started has written its line.
+    let started = started.borrow().clone();
+    assert_eq!(started.len(), 1, "hooks started: {started:?}");
+    let lines = lines_of_hooks(&record, &started);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("invalid_grant"), "{}", lines[0]);
 

@@ -2,7 +2,7 @@
 //! the test plays the browser, GETs the fake authorization endpoint and follows its redirect to
 //! mailtoken's loopback listener.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
 use crate::support::*;
@@ -186,15 +186,21 @@ fn access_denied_ends_with_exit_77_and_the_providers_reason() {
 
 #[test]
 fn the_browser_may_come_back_over_ipv6() {
+    // Without an IPv6 loopback there is no ::1 to come back over: this test would show nothing.
     if std::net::TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback");
+        unavailable("feature ipv6", "this machine has no IPv6 loopback (::1)");
         return;
     }
     let sign_in = start(&[], |_| {});
 
     let location = visit_authorization_url(&sign_in.browser.opened_url());
-    let page = get_url(&location, IpAddr::from(Ipv6Addr::LOCALHOST));
-    assert_eq!(page.status, 200);
+    // The redirect names 127.0.0.1; a browser that resolved `localhost` (or was handed a
+    // registration's `[::1]`) comes back on the same port over ::1, and nothing else: the
+    // sign-in completes through the IPv6 listener alone.
+    let (v4, _, target) = split_url(&location, ipv4());
+    let over_ipv6 = SocketAddr::new(IpAddr::from(Ipv6Addr::LOCALHOST), v4.port());
+    let page = http_get(over_ipv6, &format!("[::1]:{}", v4.port()), &target);
+    assert_eq!(page.status, 200, "{}", page.body);
     sign_in.running.finish().expect(0, "access-from-code\n");
 }
 
@@ -256,6 +262,11 @@ fn gives_up_after_the_deadline_and_no_browser_means_none() {
         // run happened to use.
         "(2) the redirect address is not registered (Microsoft AADSTS50011, Google \
          redirect_uri_mismatch): register http://127.0.0.1/ (any port)",
+        // Issue #34, item 2: a provider that compares the port too needs this run's address,
+        // and the port fixed.
+        "at a provider that matches the port exactly (many self-hosted ones do), register \
+         exactly http://127.0.0.1:",
+        "which the account then keeps",
         "(3) the page was closed",
         &format!(
             "run 'mailtoken {} --authorize --authflow localhostauthcode",
@@ -267,4 +278,49 @@ fn gives_up_after_the_deadline_and_no_browser_means_none() {
     }
     assert!(!browser.record.exists(), "--no-browser opens nothing");
     assert!(!path.exists());
+}
+
+/// Issue #34, item 2: `--port` is kept with the account, so a provider that matches the port
+/// exactly sees the one registered address at every later sign-in.
+#[test]
+fn a_port_given_once_is_kept_for_every_later_sign_in() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let port_text = port.to_string();
+    let SignIn {
+        sandbox,
+        provider,
+        browser,
+        path,
+        running,
+    } = start(&["--port", &port_text], |_| {});
+    let url = browser.opened_url();
+    let expected = format!("http://127.0.0.1:{port}/");
+    assert_eq!(query_of(&url)["redirect_uri"], expected);
+    complete_sign_in(&url, ipv4());
+    running.finish().expect(0, "access-from-code\n");
+    assert_eq!(
+        sandbox
+            .read_token(&path)
+            .registration
+            .redirect_uri
+            .as_deref(),
+        Some(expected.as_str())
+    );
+
+    // Signing in again, without --port: the same address.
+    std::fs::remove_file(&browser.record).unwrap();
+    let args = strings(&[
+        path.to_str().unwrap(),
+        "--authorize",
+        "--auth-timeout",
+        "20",
+    ]);
+    let running = Running::start(&sandbox, &args, Some(&browser.script));
+    let url = browser.opened_url();
+    assert_eq!(query_of(&url)["redirect_uri"], expected);
+    complete_sign_in(&url, ipv4());
+    running.finish().expect(0, "access-from-code\n");
+    drop(provider);
 }

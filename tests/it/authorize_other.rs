@@ -305,8 +305,9 @@ fn missing_values_without_a_terminal_name_the_flag() {
     let provider = FakeProvider::start();
     let path = sandbox.path("account");
     let full = authcode_args(&provider, &path);
+    // Not --email: a person's address can be the one that signs in (issue #33, `identity.rs`).
     each_case(
-        ["--email", "--client-id", "--client-secret"].map(|flag| (flag, flag)),
+        ["--client-id", "--client-secret"].map(|flag| (flag, flag)),
         |flag| {
             let mut args = full.clone();
             let at = args.iter().position(|a| a == flag).unwrap();
@@ -342,11 +343,24 @@ fn every_missing_value_is_reported_at_once() {
         "{}",
         run.stderr
     );
-    for flag in ["--provider", "--email", "--client-id", "--client-secret"] {
+    for flag in ["--provider", "--client-id", "--client-secret"] {
         run.says(flag);
     }
+    // A person's address can be the one that signs in; a service names its mailbox.
+    run.never_says("--email");
+    let service = ["--authflow", "clientcredentials", "--client-secret", ""];
+    let run = sandbox.run(&[&[file, "--authorize"][..], &service].concat());
+    run.expect_code(64);
+    run.says("--email ADDRESS");
     // With the provider given, the rest still come in one message.
-    let microsoft = ["--provider", "microsoft", "--client-secret", ""];
+    let microsoft = [
+        "--provider",
+        "microsoft",
+        "--client-secret",
+        "",
+        "--authflow",
+        "clientcredentials",
+    ];
     let run = sandbox.run(&[&[file, "--authorize"][..], &microsoft].concat());
     run.expect_code(64);
     run.says("no e-mail address or client id was given");
@@ -589,7 +603,9 @@ fn google_uses_a_loopback_redirect_not_the_dead_oob_one() {
     );
     let query = query_of(&url);
     assert_eq!(query["redirect_uri"], "http://127.0.0.1/");
-    assert_eq!(query["scope"], "https://mail.google.com/");
+    // Issue #33: openid email, so that Google's ID token says who signed in.
+    assert_eq!(query["scope"], "https://mail.google.com/ openid email");
+    assert!(query["nonce"].len() >= 16, "a nonce goes with openid");
     assert!(!url.contains("oob"));
 }
 

@@ -5,7 +5,7 @@
 //! function, zsh through a pseudo-terminal (`zsh/zpty`) pressing Tab, fish through `complete -C`.
 //!
 //! A shell that is not installed skips the test with a message, except in CI (`CI` set), where
-//! `.ci/run` installs bash, zsh and fish and a missing one is a failure.
+//! `.ci/run` installs bash, zsh and fish and a missing one is a failure (`support::ci`).
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,20 +1,62 @@
-//! Many processes at once on an expired token: one request, one rotation, identical tokens.
+//! Many processes at once on an expired token: one request, one rotation, identical tokens, with
+//! all of them shown waiting on the lock at once.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
-use std::time::Duration;
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
 
-use crate::support::{FakeServer, Reply, Run, Sandbox, Snapshot, eventually, minutes_from_now};
+use crate::support::{
+    FakeServer, Reply, Run, Sandbox, Snapshot, eventually, minutes_from_now, unavailable,
+};
 use mailtoken::testing::secret::Secret;
 
 const PROCESSES: usize = 20;
 
+/// How many processes have `lock` open (/proc/PID/fd). mailtoken opens an account's lock file
+/// before it tries to take the lock and keeps it open until it has its result: while one
+/// process holds the lock, the others that have the file open are waiting on it.
+fn with_lock_open(lock: &Path) -> usize {
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    processes
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|entry| {
+            // Another user's process, or one that has just ended: not ours to count.
+            std::fs::read_dir(entry.path().join("fd")).is_ok_and(|fds| {
+                fds.filter_map(Result::ok)
+                    .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == lock))
+            })
+        })
+        .count()
+}
+
 #[test]
 fn twenty_processes_on_an_expired_token_make_exactly_one_request() {
+    // The overlap this test relies on is seen in /proc; without it the test would show nothing.
+    if !Path::new("/proc/self/fd").exists() {
+        unavailable(
+            "feature proc",
+            "no /proc to see the processes waiting on the lock",
+        );
+        return;
+    }
     let sandbox = Arc::new(Sandbox::new());
     let counter = Arc::new(AtomicUsize::new(0));
+    let waiting_at_once = Arc::new(AtomicUsize::new(0));
+    let lock: Arc<Mutex<Option<PathBuf>>> = Arc::new(Mutex::new(None));
     let server = {
         let counter = Arc::clone(&counter);
+        let waiting_at_once = Arc::clone(&waiting_at_once);
+        let lock = Arc::clone(&lock);
         // Rotation with reuse detection, as strict providers do: only the current refresh token
         // works, and a reused one would be answered with invalid_grant.
         FakeServer::start(move |request| {
@@ -24,16 +66,32 @@ fn twenty_processes_on_an_expired_token_make_exactly_one_request() {
             {
                 return Reply::oauth_error(400, "invalid_grant", "reused");
             }
-            // Slow enough that every process arrives while the first is still refreshing.
-            Reply::token(
+            let reply = Reply::token(
                 &format!("access-{n}"),
                 Some(&format!("refresh-{}", n + 1)),
                 3600,
-            )
-            .delayed(Duration::from_millis(500))
+            );
+            // The first answer waits until every other process is waiting on the lock the
+            // asking one holds (or 20 s, within the runs' HTTP timeout): the overlap is then not
+            // a matter of timing, and it is recorded.
+            if n == 1 {
+                let lock = lock.lock().unwrap().clone().expect("the lock's path");
+                let lock = std::fs::canonicalize(&lock).unwrap_or(lock);
+                let deadline = Instant::now() + Duration::from_secs(20);
+                loop {
+                    let others = with_lock_open(&lock).saturating_sub(1);
+                    waiting_at_once.fetch_max(others, Ordering::SeqCst);
+                    if others >= PROCESSES - 1 || Instant::now() > deadline {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            reply
         })
     };
     let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
+    *lock.lock().unwrap() = Some(mailtoken::testing::paths::lock_path(&path));
 
     let barrier = Arc::new(Barrier::new(PROCESSES));
     let runs: Vec<Run> = (0..PROCESSES)
@@ -43,7 +101,7 @@ fn twenty_processes_on_an_expired_token_make_exactly_one_request() {
             let path = path.clone();
             std::thread::spawn(move || {
                 let mut command = sandbox.command();
-                command.arg(&path);
+                command.arg(&path).env("MAILTOKEN_HTTP_TIMEOUT", "30");
                 barrier.wait();
                 Run::of(&mut command)
             })
@@ -53,6 +111,11 @@ fn twenty_processes_on_an_expired_token_make_exactly_one_request() {
         .map(|thread| thread.join().unwrap())
         .collect();
 
+    assert_eq!(
+        waiting_at_once.load(Ordering::SeqCst),
+        PROCESSES - 1,
+        "processes waiting on the lock at once while the one request was answered"
+    );
     assert_eq!(
         server.requests().len(),
         1,

@@ -152,6 +152,9 @@ fn list_json_is_an_array_of_the_documented_objects() {
         "since",
         "reason",
         "email",
+        "mailbox",
+        "signed_in_as",
+        "signed_in_since",
         "provider",
         "flow",
         "access_token_expires",
@@ -322,15 +325,16 @@ fn check_reports_an_unreadable_file_without_touching_it() {
 
 // --- the notify hook ---------------------------------------------------------------------------
 
-/// A hook that appends its environment to `notified` in the sandbox, one line per run.
+/// A hook that appends its environment to `notified` in the sandbox, one line per run, ending in
+/// `|pid=` and its own pid (which `--verbose` names when mailtoken starts it).
 pub(crate) fn install_hook(sandbox: &Sandbox) -> PathBuf {
     let hook = sandbox.config_home().join("mailtoken/notify");
     let record = sandbox.path("notified");
     std::fs::write(
         &hook,
         format!(
-            "#!/bin/sh\nprintf '%s|%s|%s|%s%s\\n' \"$MAILTOKEN_ACCOUNT\" \"$MAILTOKEN_EMAIL\" \
-             \"$MAILTOKEN_AUTHORIZE_COMMAND\" \"$MAILTOKEN_REASON\" \"$MAILTOKEN_CLIENT_SECRET\" >> '{}'\n",
+            "#!/bin/sh\nprintf '%s|%s|%s|%s%s|pid=%s\\n' \"$MAILTOKEN_ACCOUNT\" \"$MAILTOKEN_EMAIL\" \
+             \"$MAILTOKEN_AUTHORIZE_COMMAND\" \"$MAILTOKEN_REASON\" \"$MAILTOKEN_CLIENT_SECRET\" \"$$\" >> '{}'\n",
             record.display()
         ),
     )
@@ -339,13 +343,47 @@ pub(crate) fn install_hook(sandbox: &Sandbox) -> PathBuf {
     record
 }
 
-/// The lines of `path` once there are `count` of them, or after ten seconds.
-pub(crate) fn wait_for_lines(path: &Path, count: usize) -> Vec<String> {
+/// The pids of the hooks a `--verbose` run started: mailtoken says "ran the notify hook PATH
+/// (pid N)" for each one it starts, before it exits, so a verbose run that does not say so
+/// started none. The hook runs detached, and this is how a test knows, without waiting for
+/// something that may never come, that no other hook will still write.
+pub(crate) fn hooks_started(run: &Run) -> Vec<String> {
+    run.stderr
+        .lines()
+        .filter(|line| line.contains("ran the notify hook"))
+        .map(|line| {
+            // A terminal's lines end in \r as well.
+            let pid = line
+                .rsplit_once("(pid ")
+                .map(|(_, pid)| pid.trim_end().trim_end_matches(')'));
+            pid.unwrap_or_else(|| panic!("no pid in {line:?}"))
+                .to_string()
+        })
+        .collect()
+}
+
+/// The record's lines once every hook in `pids` has written its own (each hook's line ends in
+/// its pid), failing after ten seconds: a hook that was started but never wrote.
+#[track_caller]
+pub(crate) fn lines_of_hooks(record: &Path, pids: &[String]) -> Vec<String> {
     let read = || -> Vec<String> {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let text = std::fs::read_to_string(record).unwrap_or_default();
         text.lines().map(str::to_string).collect()
     };
-    eventually(|| read().len() >= count);
+    let all_wrote = || {
+        let lines = read();
+        pids.iter().all(|pid| {
+            lines
+                .iter()
+                .any(|line| line.ends_with(&format!("|pid={pid}")))
+        })
+    };
+    assert!(
+        eventually(all_wrote),
+        "the hooks {pids:?} did not all write to {}: {:?}",
+        record.display(),
+        read()
+    );
     read()
 }
 
@@ -357,19 +395,31 @@ fn the_hook_runs_once_an_hour_for_a_login_that_ended() {
     expired(&sandbox, "revoked", &server, "dead");
     account(&sandbox, "good", &server, minutes_from_now(-60), |_| {});
 
-    // Two failing calls of a mail client (no terminal): one notification.
-    for _ in 0..2 {
+    // Two failing calls of a mail client (no terminal): the first starts the hook, the second
+    // finds it ran within the hour and starts none (both say so under --verbose).
+    let mut started_hooks = Vec::new();
+    for call in ["first", "second"] {
         let started = Instant::now();
-        let run = sandbox.run_with(&["revoked"], &[("MAILTOKEN_CLIENT_SECRET", "env-secret")]);
+        let run = sandbox.run_with(
+            &["--verbose", "revoked"],
+            &[("MAILTOKEN_CLIENT_SECRET", "env-secret")],
+        );
         run.expect(77, "");
         assert!(started.elapsed() < Duration::from_secs(5));
+        if call == "second" {
+            run.says("the notify hook already ran for this account within the hour");
+        }
+        started_hooks.extend(hooks_started(&run));
     }
-    sandbox.run(&["good"]).expect_code(0);
-    let lines = wait_for_lines(&record, 1);
-    // Time for a second, wrong, notification to show up.
-    std::thread::sleep(Duration::from_millis(500));
-    let lines_later = wait_for_lines(&record, 0);
-    assert_eq!(lines, lines_later);
+    assert_eq!(started_hooks.len(), 1, "hooks started: {started_hooks:?}");
+    let good = sandbox.run(&["--verbose", "good"]);
+    good.expect_code(0);
+    assert!(
+        hooks_started(&good).is_empty(),
+        "a working account ran the hook"
+    );
+    // The one hook started has written; no other was started that could still write.
+    let lines = lines_of_hooks(&record, &started_hooks);
     assert_eq!(lines.len(), 1, "{lines:?}");
     let fields: Vec<&str> = lines[0].splitn(4, '|').collect();
     assert_eq!(fields[0], "revoked");
@@ -406,8 +456,11 @@ fn the_hook_runs_once_an_hour_for_a_login_that_ended() {
             .set_modified(old)
             .unwrap();
     }
-    sandbox.run(&["--check"]).expect_code(77);
-    assert_eq!(wait_for_lines(&record, 2).len(), 2);
+    let check = sandbox.run(&["--verbose", "--check"]);
+    check.expect_code(77);
+    let again = hooks_started(&check);
+    assert_eq!(again.len(), 1, "hooks started by --check: {again:?}");
+    assert_eq!(lines_of_hooks(&record, &again).len(), 2);
 }
 
 #[test]
@@ -437,14 +490,31 @@ fn the_hook_stays_quiet_for_a_person_at_a_terminal_but_not_for_neomutt() {
     let server = provider();
     let record = install_hook(&sandbox);
     expired(&sandbox, "revoked", &server, "dead");
-    let under_terminal = |command: &str| sandbox.terminal(command).output().expect("script runs");
-    let shell = under_terminal("\"$MAILTOKEN\" revoked");
-    assert_eq!(shell.status.code(), Some(77));
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(!record.exists(), "the hook ran for a person at a terminal");
-    let neomutt = under_terminal("\"$MAILTOKEN\" revoked | cat");
-    assert!(String::from_utf8_lossy(&neomutt.stdout).contains("invalid_grant"));
-    assert_eq!(wait_for_lines(&record, 1).len(), 1);
+    // The terminal's output (script's stdout) holds mailtoken's stderr; --verbose says there
+    // whenever it starts the hook, so the person's run, over once script returns, shows it
+    // started none, where neomutt's shows the one that writes the record.
+    let under_terminal = |command: &str| {
+        let output = sandbox.terminal(command).output().expect("script runs");
+        let screen = String::from_utf8_lossy(&output.stdout).into_owned();
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::new(),
+            stderr: screen,
+        }
+    };
+    let shell = under_terminal("\"$MAILTOKEN\" --verbose revoked; exit $?");
+    assert_eq!(shell.code, 77, "{}", shell.stderr);
+    shell.says("invalid_grant");
+    assert!(
+        hooks_started(&shell).is_empty(),
+        "the hook ran for a person at a terminal: {}",
+        shell.stderr
+    );
+    let neomutt = under_terminal("\"$MAILTOKEN\" --verbose revoked | cat");
+    neomutt.says("invalid_grant");
+    let started = hooks_started(&neomutt);
+    assert_eq!(started.len(), 1, "{}", neomutt.stderr);
+    assert_eq!(lines_of_hooks(&record, &started).len(), 1);
 }
 
 // --- --revoke ----------------------------------------------------------------------------------
@@ -495,6 +565,53 @@ fn a_refused_revocation_deletes_nothing_but_an_ended_login_is_gone_anyway() {
         let path = valid(&sandbox, name, &server);
         sandbox.run(&["--revoke", name]).expect_code(code);
         assert_eq!(path.exists(), kept, "{error}");
+    }
+}
+
+/// Issue #34, item 4: a provider that refuses revocation to a public client was taken for a
+/// temporary failure ("nothing was deleted; try again later"), a retry that can never succeed.
+#[test]
+fn a_provider_that_does_not_let_the_client_revoke_is_said_and_the_file_goes() {
+    let sandbox = Sandbox::new();
+    let cases = [
+        // glewlwyd 2.7.5: ulfius answers U_CALLBACK_UNAUTHORIZED with 401 and no body
+        // (src/plugin/protocol_oidc.c callback_check_intropect_revoke; reconstructed from the
+        // source).
+        ("glewlwyd", true, Reply::raw(401, "text/plain", "")),
+        // doorkeeper >= 5.4: `render json: revocation_error_response, status: :forbidden` when no
+        // client is identified (doorkeeper-gem/doorkeeper#1412; the body reconstructed empty).
+        ("doorkeeper", true, Reply::raw(403, "text/plain", "")),
+        // django-oauth-toolkit#242: "I get a 401 UNAUTHORIZED {\"error\": \"invalid_client\"}".
+        (
+            "django",
+            true,
+            Reply::json(401, serde_json::json!({"error": "invalid_client"})),
+        ),
+        // RFC 6749 section 5.2's unauthorized_client, to a confidential client as well
+        // (reconstructed).
+        (
+            "confidential",
+            false,
+            Reply::json(400, serde_json::json!({"error": "unauthorized_client"})),
+        ),
+    ];
+    for (name, public, answer) in cases {
+        let server = FakeServer::answering(answer);
+        let path = account(&sandbox, name, &server, minutes_from_now(30), |t| {
+            if public {
+                t.client_secret = None;
+            }
+        });
+        let run = sandbox.run(&["--revoke", name]);
+        run.expect(0, "");
+        run.says("does not let this client revoke its login");
+        run.says("remove mailtoken's access");
+        run.never_says("try again");
+        assert_eq!(server.requests_to("/revoke").len(), 1, "{name}");
+        assert!(
+            !path.exists(),
+            "{name}: the local file is deleted as --revoke promises"
+        );
     }
 }
 

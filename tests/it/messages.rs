@@ -248,7 +248,7 @@ fn json_alone_says_what_it_goes_with() {
         run.expect_exactly(
             64,
             "",
-            "mailtoken: error: --json goes with --list or --status\n",
+            "mailtoken: error: --json goes with --list, --status or --admin-request\n",
         );
     });
     // With --status, TOKENFILE is still required.

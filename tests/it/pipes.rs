@@ -22,8 +22,13 @@ fn wrapper(sandbox: &Sandbox) -> String {
     script.to_string_lossy().into_owned()
 }
 
-/// Whether the process is gone (or a zombie no one reaped: it holds nothing open).
+/// Whether the process is gone (or a zombie no one reaped: it holds nothing open). Told from
+/// /proc: without it every process would read as gone, so no answer is given there.
 fn ended(pid: &str) -> bool {
+    assert!(
+        std::path::Path::new("/proc/self/stat").exists(),
+        "no /proc: cannot tell whether process {pid} ended"
+    );
     std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
         stat[stat.rfind(')').unwrap() + 2..].starts_with('Z')
     })

@@ -1,9 +1,11 @@
-//! Real answers of Google, Microsoft, Yahoo and AOL, replayed by a fake provider at the place
-//! they were given (token endpoint during a refresh, a client-credentials renewal or a code
-//! exchange; the device authorization endpoint; the device poll; the browser's redirect).
+//! Real answers of Google, Microsoft and Yahoo, replayed by a fake provider at the place they
+//! were given (token endpoint during a refresh, a client-credentials renewal or a code exchange;
+//! the device authorization endpoint; the device poll; the browser's redirect). AOL runs on
+//! Yahoo's platform, but the corpus holds no answer captured from AOL.
 //!
 //! Each answer in `tests/corpus/provider_answers.rs` is copied from a public source named beside
-//! it. For each one the run must end with the expected exit status, a hint naming the fix, the
+//! it; what a source did not show is said there (RECONSTRUCTED: the body; INFERRED: the status
+//! or the grant type). For each one the run must end with the expected exit status, a hint naming the fix, the
 //! provider's own words (code, AADSTS number, trace id) on stderr, nothing on stdout, no secret
 //! anywhere, and the token file byte for byte as it was.
 
@@ -32,6 +34,10 @@ struct Answer {
     body: &'static str,
     /// Rebuilt from a source that did not show the body verbatim (the corpus says how).
     reconstructed: bool,
+    /// What the entry supplies that its source did not show, the HTTP status or the grant type
+    /// (the place it is replayed at), or "" (the corpus says on what grounds, after INFERRED:).
+    /// The body is still verbatim: not reconstructed.
+    inferred: &'static str,
     expect_exit: i32,
     expect_hint: &'static str,
     expect_message: &'static [&'static str],
@@ -224,18 +230,91 @@ fn check(answer: &'static Answer) -> Option<String> {
     if wrong.is_empty() {
         return None;
     }
-    // A rebuilt body may be what is wrong: the reader should know before trusting the answer.
-    let rebuilt = if answer.reconstructed {
-        " (reconstructed)"
+    // A rebuilt body, or a status or grant type the source did not show, may be what is wrong:
+    // the reader should know before trusting the answer.
+    let mut doubts = Vec::new();
+    if answer.reconstructed {
+        doubts.push("reconstructed".to_string());
+    }
+    if !answer.inferred.is_empty() {
+        doubts.push(format!("{} inferred", answer.inferred));
+    }
+    let doubts = if doubts.is_empty() {
+        String::new()
     } else {
-        ""
+        format!(" ({})", doubts.join("; "))
     };
     Some(format!(
-        "{}{rebuilt}: {}\n{}",
+        "{}{doubts}: {}\n{}",
         answer.name,
         wrong.join("; "),
         run.stderr
     ))
+}
+
+/// Each entry's comment and its fields agree on what the source did not show: RECONSTRUCTED
+/// exactly where `reconstructed`, INFERRED: exactly where `inferred` names something, naming
+/// each part it names.
+#[test]
+fn every_entry_says_what_its_source_did_not_show() {
+    let corpus = std::fs::read_to_string(repository("tests/corpus/provider_answers.rs"))
+        .expect("tests/corpus/provider_answers.rs");
+    // Each entry: the comment lines before `Answer {`, then its fields, up to the next comment.
+    let entries: Vec<&str> = corpus.split("\n// Source: ").skip(1).collect();
+    assert_eq!(
+        entries.len(),
+        ANSWERS.len(),
+        "an entry without its Source comment"
+    );
+    for (entry, answer) in entries.iter().zip(ANSWERS) {
+        let (comment, fields) = entry.split_once("\nAnswer {").expect("an entry");
+        assert!(
+            fields.contains(&format!("name: \"{}\"", answer.name)),
+            "the entries are not in the corpus's order at {}",
+            answer.name
+        );
+        assert_eq!(
+            comment.contains("RECONSTRUCTED"),
+            answer.reconstructed,
+            "{}: RECONSTRUCTED in its comment, and `reconstructed`",
+            answer.name
+        );
+        assert_eq!(
+            comment.contains("INFERRED:"),
+            !answer.inferred.is_empty(),
+            "{}: INFERRED: in its comment, and `inferred`",
+            answer.name
+        );
+        // A comment that says the source left something out names what was supplied.
+        for words in ["not shown", "not stated", "not given", "not in the excerpt"] {
+            assert!(
+                !comment.contains(words)
+                    || comment.contains("INFERRED:")
+                    || comment.contains("RECONSTRUCTED"),
+                "{}: its source is {words:?}, but the entry says nothing is INFERRED: or \
+                 RECONSTRUCTED",
+                answer.name
+            );
+        }
+        for part in answer.inferred.split(", ").filter(|part| !part.is_empty()) {
+            assert!(
+                ["status", "grant type"].contains(&part),
+                "{}: inferred {part:?}",
+                answer.name
+            );
+            let said = comment.split("INFERRED:").nth(1).unwrap_or_default();
+            let words = if part == "status" {
+                "HTTP status"
+            } else {
+                part
+            };
+            assert!(
+                said.contains(words),
+                "{}: INFERRED: does not say {words}",
+                answer.name
+            );
+        }
+    }
 }
 
 /// docs/providers.md lists every row of the classification table.

@@ -272,9 +272,16 @@ fn unusable_responses_exit_75_and_leave_the_file_alone() {
             "huge body",
             Reply::raw(200, "application/json", vec![b' '; 2 * 1024 * 1024]),
         ),
+        // A proxy in the way: its 407, or a 502 page. (A 400 or 401 page from the token
+        // endpoint itself is a refusal of the refresh token since issue #34: refresh.rs's
+        // `a_refresh_refused_without_a_reason_ends_the_login`.)
+        (
+            "proxy authentication page",
+            Reply::raw(407, "text/html", "<h1>Proxy Authentication Required</h1>"),
+        ),
         (
             "HTML error page",
-            Reply::raw(400, "text/html", "<h1>Bad Request</h1>"),
+            Reply::raw(502, "text/html", "<h1>Bad Gateway</h1>"),
         ),
     ];
     each_case(cases, |reply| {
@@ -283,6 +290,20 @@ fn unusable_responses_exit_75_and_leave_the_file_alone() {
         run.expect(75, "");
         run.errors_cleanly();
     });
+}
+
+/// Issue #34, item 3: a refresh the token endpoint refuses with 400 or 401 and no OAuth2 error
+/// (glewlwyd's spent one-time refresh token: a bare 400) was "not an OAuth2 answer ... try again
+/// later; the login itself is fine", and `--check` called the account unreachable.
+#[test]
+fn a_refresh_refused_without_a_reason_ends_the_login() {
+    for (status, body) in [(400, ""), (401, ""), (400, "<h1>Bad Request</h1>")] {
+        let (run, _) = failed_refresh(Reply::raw(status, "text/html", body), -1, &[]);
+        run.expect(77, "");
+        run.says("the provider refused the refresh token without a reason");
+        run.says("--authorize");
+        run.never_says("the login itself is fine");
+    }
 }
 
 #[test]

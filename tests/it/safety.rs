@@ -69,7 +69,7 @@ fn a_full_disk_with_a_token_still_valid_prints_it_and_warns() {
 }
 
 /// An encryption pipe that fails while the file `pipe-broken` exists, or on its `fail_on_run`th
-/// run, and counts its runs in `pipe-runs`.
+/// run, and counts its runs in `pipe-runs` (which must exist: a lost counter is an error).
 fn flaky_pipe(sandbox: &Sandbox, fail_on_run: Option<u32>) -> (String, PathBuf) {
     let script = sandbox.path("encrypt.sh");
     let marker = sandbox.path("pipe-broken");
@@ -78,13 +78,15 @@ fn flaky_pipe(sandbox: &Sandbox, fail_on_run: Option<u32>) -> (String, PathBuf) 
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nn=$(($(cat '{count}' 2>/dev/null || echo 0) + 1))\necho $n > '{count}'\n\
+            "#!/bin/sh\nc=$(cat '{count}') || {{ echo 'the run counter is gone' >&2; exit 3; }}\nn=$((c + 1))\necho $n > '{count}'\n\
              [ -e '{marker}' ] && exit 1\n{fail_on}exec cat\n",
             count = count.display(),
             marker = marker.display(),
         ),
     )
     .unwrap();
+    // The counter starts at 0 here; the script never starts it again from a missing file.
+    std::fs::write(&count, "0\n").unwrap();
     set_mode(&script, 0o700);
     (script.to_string_lossy().into_owned(), marker)
 }
@@ -507,15 +509,23 @@ fn the_terminal_is_restored_when_a_signal_ends_a_prompt() {
     ];
     let named = cases.map(|case| (format!("{}, SIG{}", case.0, case.2), case));
     each_case(named, |(_, extra, signal, number)| {
-        let script = format!(
-            "stty -g > before; {sign_in} {extra} < /dev/tty > /dev/null 2> err & pid=$!; \
-             sleep 1.5; kill -{signal} $pid; wait $pid; echo $? > status; stty -g > after"
+        // The signal goes once the prompt has changed the terminal, not after a guess at how
+        // long that takes: a signal before the change would leave nothing to restore.
+        let script = signal_once_the_terminal_changed(
+            &format!("{sign_in} {extra} < /dev/tty > /dev/null 2> err"),
+            signal,
         );
         let output = sandbox.terminal(&script).output().expect("script runs");
         assert!(
             !sandbox.read("before").trim().is_empty(),
             "{:?}",
             String::from_utf8_lossy(&output.stdout)
+        );
+        assert_ne!(
+            sandbox.read("before"),
+            sandbox.read("during"),
+            "the prompt never changed the terminal; stderr: {}",
+            sandbox.read("err")
         );
         assert_eq!(
             sandbox.read("before"),

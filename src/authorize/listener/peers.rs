@@ -165,10 +165,7 @@ mod tests {
     #[test]
     fn the_owner_of_a_loopback_connection_is_found() {
         if !std::path::Path::new("/proc/net/tcp").exists() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI runs on Linux, where /proc/net/tcp exists"
-            );
+            crate::ci_skips::unavailable("feature proc", "no /proc/net/tcp on this machine");
             return;
         }
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

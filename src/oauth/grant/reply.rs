@@ -38,6 +38,9 @@ pub struct TokenReply {
         skip_serializing_if = "Option::is_none"
     )]
     scopes: Option<Vec<Scope>>,
+    /// OpenID Connect Core section 3.1.3.3: who signed in, when the scope asked for `openid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
 }
 
 /// `scope` as RFC 6749 section 5.1 has it (a space-delimited string), or as a JSON array of
@@ -96,6 +99,9 @@ pub struct Granted {
     /// Present when the provider issued (or rotated) a refresh token.
     pub refresh_token: Option<Secret>,
     pub scope: Option<String>,
+    /// The ID token, when the provider sent one: read for who signed in (`oauth::id_token`),
+    /// never stored.
+    pub id_token: Option<Secret>,
 }
 
 /// Why a grant failed.
@@ -123,17 +129,17 @@ pub enum GrantFailure {
 }
 
 impl GrantFailure {
-    /// True when trying again later may succeed.
-    pub fn is_temporary(&self) -> bool {
+    /// True when trying again later may succeed, for an answer from `endpoint`.
+    pub fn is_temporary(&self, endpoint: Endpoint) -> bool {
         match self {
             GrantFailure::Transient(_) | GrantFailure::Malformed(_) => true,
             GrantFailure::Insecure(_) | GrantFailure::WrongUrl(_) | GrantFailure::Unusable(_) => {
                 false
             }
             GrantFailure::Refused(answer) => {
-                provider_answer::classify(answer, Endpoint::Token).status == ExitStatus::Temporary
+                provider_answer::classify(answer, endpoint).status == ExitStatus::Temporary
             }
-            GrantFailure::Rotated { then, .. } => then.is_temporary(),
+            GrantFailure::Rotated { then, .. } => then.is_temporary(endpoint),
         }
     }
 
@@ -226,6 +232,11 @@ pub fn granted(response: &TokenReply) -> Result<Granted, GrantFailure> {
         expires_in: response.expires_in(),
         refresh_token,
         scope,
+        id_token: response
+            .id_token
+            .as_ref()
+            .filter(|token| !token.is_empty())
+            .map(|token| Secret::new(token.clone())),
     })
 }
 

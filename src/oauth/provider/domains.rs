@@ -184,6 +184,29 @@ pub(crate) fn by_domain(domain: &str) -> Option<Guess> {
     }
 }
 
+/// The preset of an OAuth2 issuer named by a mail autoconfiguration: the issuers of the `oAuth2`
+/// elements of Thunderbird's ISPDB (googlemail.com, office365.com, yahoo.com, aol.com; and the
+/// provider table's oauth.yandex.com and o2.mail.ru). Microsoft's is a work or school tenant's:
+/// a domain that serves its own document is an organisation's.
+pub(crate) fn by_issuer(issuer: &str) -> Option<Guess> {
+    let host = issuer
+        .trim()
+        .trim_start_matches("https://")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match host.as_str() {
+        "accounts.google.com" => Some(Guess::preset("google")),
+        "login.microsoftonline.com" => Some(Guess::microsoft("organizations")),
+        "login.yahoo.com" => Some(Guess::preset("yahoo")),
+        "login.aol.com" => Some(Guess::preset("aol")),
+        "oauth.yandex.com" => Some(Guess::preset("yandex")),
+        "o2.mail.ru" => Some(Guess::preset("mailru")),
+        _ => None,
+    }
+}
+
 /// The preset a domain's mail exchangers point to, and the exchanger that said so.
 ///
 /// - Google Workspace: `smtp.google.com` or `aspmx.l.google.com` and its `alt*` hosts ("Set up MX

@@ -16,7 +16,9 @@ mod presets;
 mod registration;
 
 pub use cloud::Cloud;
-pub(crate) use presets::{MICROSOFT_DEFAULT_TENANT, base, microsoft_native_client, preset_in};
+pub(crate) use presets::{
+    MICROSOFT_DEFAULT_TENANT, base, microsoft_native_client, person_scope, preset_in,
+};
 pub use presets::{PRESET_NAMES, preset};
 pub use registration::{ClientAuth, Registration};
 pub(crate) use registration::{GMAIL_SCOPE, url_authority};

@@ -45,6 +45,7 @@ pub(crate) fn base(name: &str) -> Registration {
         token_endpoint: String::new(),
         revocation_endpoint: None,
         redirect_uri: None,
+        userinfo_endpoint: None,
         scope: String::new(),
         scope_on_refresh: false,
         client_auth: ClientAuth::ClientSecretPost,
@@ -53,6 +54,21 @@ pub(crate) fn base(name: &str) -> Registration {
         pop_endpoint: None,
         smtp_endpoint: None,
     }
+}
+
+/// The scope a person's sign-in at a preset asks for, so that the provider says who signed in
+/// (`authorize::identity`) where that costs the user nothing: at Google `openid email` beside
+/// the Gmail scope. They are non-sensitive scopes, which need no app verification ("If your app
+/// utilizes only non-sensitive scopes, it is not mandatory for your app to complete the app
+/// verification process", Google's OAuth App Verification help), and Google then sends an ID
+/// token naming the address ("email ... Provided only if your scope included the string
+/// 'email'", its ID token reference). Not for a service account, whose scopes its domain's
+/// administrator authorized one by one; not at Microsoft, where a tenant that admits only the
+/// mail permissions could refuse the OpenID ones (its work accounts' access tokens name the
+/// user anyway).
+pub(crate) fn person_scope(registration: &Registration) -> Option<String> {
+    (registration.provider == "google" && registration.scope == GMAIL_SCOPE)
+        .then(|| format!("{GMAIL_SCOPE} openid email"))
 }
 
 /// A built-in registration by name, in one of Microsoft's clouds (the others ignore it).

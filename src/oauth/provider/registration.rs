@@ -34,6 +34,10 @@ pub struct Registration {
     pub revocation_endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_uri: Option<String>,
+    /// OpenID Connect Discovery section 3: who signed in, asked with the access token when the
+    /// token response does not say it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
     pub scope: String,
     /// Repeat `scope` in refresh requests (RFC 6749 section 6 allows it; Microsoft needs it).
     #[serde(default)]

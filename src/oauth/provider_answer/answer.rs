@@ -316,6 +316,36 @@ mod tests {
         assert!(moved.summary().contains("redirecting to https://portal/"));
     }
 
+    /// Issue #34, item 3: a refresh refused without an OAuth2 error body is a refusal of that
+    /// refresh token; what a retry can fix stays "later"; an OAuth2 code keeps its row.
+    #[test]
+    fn a_refresh_refused_without_a_reason_has_ended_the_login() {
+        let bare = |status| ProviderAnswer::from_http(status, None, None, None, b"");
+        for status in [400, 401] {
+            assert_eq!(
+                classify(&bare(status), Endpoint::Refresh).status,
+                Reauthorize
+            );
+            // Elsewhere (a code exchange, client credentials) it says nothing about a login.
+            assert_eq!(classify(&bare(status), Endpoint::Token).status, Temporary);
+        }
+        let page = ProviderAnswer::from_http(400, Some("text/html"), None, None, b"<html>");
+        assert_eq!(classify(&page, Endpoint::Refresh).status, Reauthorize);
+        for (status, location) in [(407, None), (302, Some("https://portal/")), (429, None)] {
+            let answer = ProviderAnswer::from_http(status, None, None, location, b"");
+            assert_eq!(
+                classify(&answer, Endpoint::Refresh).status,
+                Temporary,
+                "{status}"
+            );
+        }
+        for status in [500, 502, 503] {
+            assert_eq!(classify(&bare(status), Endpoint::Refresh).status, Temporary);
+        }
+        let client = json(401, r#"{"error":"invalid_client"}"#);
+        assert_eq!(classify(&client, Endpoint::Refresh).status, Config);
+    }
+
     #[test]
     fn provider_text_is_bounded_and_has_no_control_characters() {
         let long = format!(

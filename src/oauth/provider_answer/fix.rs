@@ -20,8 +20,12 @@ pub enum Fix {
     AllowPublicClientFlows,
     /// The provider's administrator (or account settings) must change something.
     Administrator,
+    /// A Microsoft tenant's administrator must consent to the app (`--admin-request` says how).
+    AdminConsent,
     /// Something in the registration is wrong and the answer does not say what.
     Registration,
+    /// Dynamic registration is refused: a client must be registered by hand.
+    RegisterByHand,
 }
 
 /// "Try again later", and that the login is unharmed where there is one: a first sign-in that
@@ -57,9 +61,19 @@ pub(super) fn hint(answer: &ProviderAnswer, fix: Fix, situation: &Situation) -> 
     let why = reason_in_words(answer, situation.provider);
     match fix {
         Fix::SignIn => format!("run '{command}' to sign in again{why}"),
+        Fix::SignInWithConsent if situation.provider == "microsoft" => format!(
+            "run '{command}' and grant access; in an organisation an administrator may have to \
+             consent to the app first: '{}' prints what to send them{why}",
+            admin_request_command(command)
+        ),
         Fix::SignInWithConsent => format!(
             "run '{command}' and grant access; in an organisation an administrator may have to \
              consent to the app first{why}"
+        ),
+        Fix::AdminConsent => format!(
+            "'{}' prints what to send the tenant's administrator (the app, its permissions and \
+             the admin-consent address); once they have consented, run '{command}'",
+            admin_request_command(command)
         ),
         Fix::Later => later(situation.login_exists).to_string(),
         Fix::Administrator => format!(
@@ -75,11 +89,32 @@ pub(super) fn hint(answer: &ProviderAnswer, fix: Fix, situation: &Situation) -> 
             "check the registration (--client-id, --scope, --redirect-uri, the endpoints) and run \
              '{command}'; --debug shows the whole exchange"
         ),
+        Fix::RegisterByHand => format!(
+            "register a public client (loopback redirect, no secret) in the provider's console \
+             and run '{command} --client-id ID'"
+        ),
         Fix::MissingParameter => {
             let flag = missing_parameter_flag(answer.description.as_deref().unwrap_or(""));
             flag_hint(flag, command, situation)
         }
         Fix::Flag(flag) => flag_hint(flag, command, situation),
+    }
+}
+
+/// The `--admin-request` command of the same account (or the same flags, for a first sign-in):
+/// the sign-in command with `--authorize` swapped, since every flag of a sign-in applies to it.
+fn admin_request_command(authorize_command: &str) -> String {
+    let words: Vec<&str> = authorize_command.split(' ').collect();
+    match words
+        .iter()
+        .position(|word| *word == "--authorize" || *word == "-a")
+    {
+        Some(index) => {
+            let mut words = words;
+            words[index] = "--admin-request";
+            words.join(" ")
+        }
+        None => format!("{authorize_command} --admin-request"),
     }
 }
 

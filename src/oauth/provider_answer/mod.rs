@@ -58,8 +58,11 @@ impl Rule {
 }
 
 /// Judges one answer. The HTTP status decides first when it says "later"; then the rows of the
-/// table; then what is left: an HTML page, a redirect or a body that is no OAuth2 answer is a
-/// proxy or an outage (75), an unknown code at the token endpoint a dead login (77).
+/// table; then what is left: a refresh refused with 400 or 401 and no OAuth2 error is the
+/// provider refusing that refresh token (77: several self-hosted providers answer a spent or
+/// revoked one so, glewlwyd with a bare 400); an HTML page, a redirect or a body that is no OAuth2
+/// answer elsewhere is a proxy or an outage (75); an unknown code at the token endpoint a dead
+/// login (77).
 pub fn classify(answer: &ProviderAnswer, endpoint: Endpoint) -> Verdict {
     let verdict = |status, meaning, fix| Verdict {
         status,
@@ -76,8 +79,26 @@ pub fn classify(answer: &ProviderAnswer, endpoint: Endpoint) -> Verdict {
     if let Some(rule) = RULES.iter().find(|rule| rule.matches(answer, endpoint)) {
         return verdict(rule.status, rule.meaning, rule.fix);
     }
+    // A registration endpoint that wants credentials (an initial access token, RFC 7591 section
+    // 3) answers 401 or 403, often with no body: no retry and no new sign-in changes that.
+    if endpoint == Endpoint::Registration && matches!(answer.http_status, Some(401 | 403)) {
+        return verdict(
+            Config,
+            "the provider registers clients only with credentials mailtoken does not have",
+            Fix::RegisterByHand,
+        );
+    }
     if answer.error.is_none() {
         return match (&answer.body, answer.http_status) {
+            // RFC 6749 section 5.2 answers a refused grant with 400 (401 for client
+            // authentication); a provider that leaves out the body still refused it. Nothing
+            // but its token endpoint answers there: a proxy or portal says 407, redirects, or
+            // answers 200 with its own page, and those stay "later".
+            (_, Some(400 | 401)) if endpoint == Endpoint::Refresh => verdict(
+                Reauthorize,
+                "the provider refused the refresh token without a reason",
+                Fix::SignIn,
+            ),
             (Some(Body::Html(_)), Some(404 | 405)) => verdict(
                 Config,
                 "the endpoint address does not exist",
@@ -96,9 +117,14 @@ pub fn classify(answer: &ProviderAnswer, endpoint: Endpoint) -> Verdict {
         };
     }
     match endpoint {
-        Endpoint::Token | Endpoint::DevicePoll => {
+        Endpoint::Token | Endpoint::Refresh | Endpoint::DevicePoll => {
             verdict(Reauthorize, "the provider refused the login", Fix::SignIn)
         }
+        Endpoint::Registration => verdict(
+            Config,
+            "the provider refused to register mailtoken",
+            Fix::RegisterByHand,
+        ),
         Endpoint::DeviceAuthorization | Endpoint::Redirect | Endpoint::Revocation => verdict(
             Config,
             "the provider refused the sign-in request",

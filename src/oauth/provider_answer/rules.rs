@@ -11,8 +11,11 @@ use Key::{Aadsts, Code, CodeAt, CodeSaying};
 /// Where an answer came from: the same code can need a different fix at another endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
-    /// The refresh_token or client_credentials grant, or the code exchange.
+    /// The client_credentials grant, or the code exchange.
     Token,
+    /// The refresh_token grant (RFC 6749 section 6): the token endpoint asked to renew a login
+    /// it issued.
+    Refresh,
     /// The device authorization request (RFC 8628 section 3.1).
     DeviceAuthorization,
     /// A device access token poll (RFC 8628 section 3.4).
@@ -21,6 +24,8 @@ pub enum Endpoint {
     Redirect,
     /// A token revocation request (RFC 7009 section 2.1), for `--revoke`.
     Revocation,
+    /// A dynamic client registration request (RFC 7591 section 3.1).
+    Registration,
 }
 
 /// What an answer is matched on, most specific first.
@@ -70,6 +75,11 @@ pub const RULES: &[Rule] = &[
     rule(Aadsts(50078), Reauthorize, "the multi-factor authentication has expired", Fix::SignIn),
     rule(Aadsts(65001), Reauthorize, "the app has no consent for these permissions", Fix::SignInWithConsent),
     rule(Aadsts(65004), Reauthorize, "consent to the app was declined", Fix::SignInWithConsent),
+    // "AdminConsentRequired - Administrator consent is required." and "AdminConsentRequiredRequestAccess
+    // - ... the user is told they need to ask the admin for consent": a new sign-in fails the same
+    // way until an administrator has consented.
+    rule(Aadsts(90094), Config, "an administrator of the tenant must consent to the app first", Fix::AdminConsent),
+    rule(Aadsts(90095), Config, "an administrator of the tenant must consent to the app first", Fix::AdminConsent),
     rule(Aadsts(70008), Reauthorize, "the refresh token or code has expired", Fix::SignIn),
     rule(Aadsts(54005), Reauthorize, "the authorization code was already used", Fix::SignIn),
     rule(Aadsts(700084), Reauthorize, "the refresh token has reached its maximum lifetime", Fix::SignIn),
@@ -101,6 +111,15 @@ pub const RULES: &[Rule] = &[
     rule(CodeSaying("invalid_request", "redirect_uri"), Config, "the redirect URI is not accepted for this client", Fix::Flag("--redirect-uri")),
     // Google's device flow allows only a few scopes, and the Gmail scope is not one of them.
     rule(CodeAt("invalid_scope", Endpoint::DeviceAuthorization), Config, "the device flow does not allow this scope", Fix::Flag("--authflow")),
+    // RFC 7591 section 3.2.2: the registration endpoint's refusals. glewlwyd answers a redirect it
+    // does not take with invalid_redirect_uri ("a redirect_uri must be a 'https://' uri or a
+    // 'http://localhost' uri without credentials", protocol_oidc.c); RFC 6750 section 3.1's
+    // invalid_token is the answer of an endpoint that wants an initial access token.
+    rule(CodeAt("invalid_redirect_uri", Endpoint::Registration), Config, "the provider does not register this redirect address", Fix::Flag("--redirect-uri")),
+    rule(CodeAt("invalid_client_metadata", Endpoint::Registration), Config, "the provider does not register a client like mailtoken's", Fix::RegisterByHand),
+    rule(CodeAt("invalid_software_statement", Endpoint::Registration), Config, "the provider wants a software statement mailtoken does not have", Fix::RegisterByHand),
+    rule(CodeAt("unapproved_software_statement", Endpoint::Registration), Config, "the provider wants a software statement mailtoken does not have", Fix::RegisterByHand),
+    rule(CodeAt("invalid_token", Endpoint::Registration), Config, "the provider registers clients only with an initial access token", Fix::RegisterByHand),
     // RFC 7009 section 2.2.1: the server cannot revoke this kind of token.
     rule(CodeAt("unsupported_token_type", Endpoint::Revocation), Config, "the provider does not revoke this kind of token", Fix::Registration),
     // RFC 6749 section 5.2 and 4.1.2.1, RFC 8628 section 3.5.

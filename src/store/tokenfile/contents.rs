@@ -55,6 +55,19 @@ impl Flow {
     }
 }
 
+/// Who the account's login belongs to, as the provider said when it was made: an address from
+/// the ID token, from a JWT access token or from the UserInfo endpoint (`authorize::identity`).
+/// Never a secret; shown by `--status`, `--list` and `--json`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SignedIn {
+    /// The address the provider named.
+    pub user: String,
+    /// When the sign-in was made.
+    pub since: DateTime<Utc>,
+    /// Where it was read: `id_token`, `access_token` or `userinfo`.
+    pub from: String,
+}
+
 /// One account: registration, client, tokens, and how the file is encrypted.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct TokenFile {
@@ -85,6 +98,18 @@ pub struct TokenFile {
     /// `--client-certificate`), kept here so no refresh needs the key file again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<crate::oauth::credential::Credential>,
+    /// Who signed in, when the provider said (`--status` shows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in: Option<SignedIn>,
+    /// `--mailbox`: a shared or delegated mailbox the signed-in user may open, which is then the
+    /// SASL user instead of `email` (Microsoft 365: "replace the userName field in the SASL
+    /// XOAUTH2 encoded string with the email address of the shared mailbox").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<String>,
+    /// The client registered for this account by dynamic registration (RFC 7591), with its
+    /// registration access token, encrypted with the tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_client: Option<crate::oauth::dynamic_registration::DynamicClient>,
     /// `--min-valid` given for this one call, over the recorded value: never stored.
     #[serde(skip)]
     pub min_valid_this_call: Option<u32>,
@@ -136,13 +161,6 @@ fn put_back(value: &mut serde_json::Value, unknown: &serde_json::Value) {
 }
 
 impl TokenFile {
-    /// The user name the mail servers are logged in as: the SASL user of XOAUTH2 and
-    /// OAUTHBEARER, and the user of every client configuration `--print-config` writes. One
-    /// function of the account, so that every surface names the same mailbox.
-    pub fn sasl_user(&self) -> &str {
-        &self.email
-    }
-
     /// The JSON written inside the encryption, with the members this version does not know put
     /// back where they were.
     pub fn to_json(&self) -> Vec<u8> {
@@ -161,6 +179,13 @@ impl TokenFile {
         };
         let known = serde_json::to_value(&*self).unwrap_or_default();
         self.unknown = unknown_members(&original, &known);
+    }
+
+    /// The SASL user mail servers are given: the shared mailbox when there is one, else the
+    /// account's address. Every surface names it through here: `--format sasl`, `--test` and
+    /// the user of every client configuration `--print-config` writes.
+    pub fn sasl_user(&self) -> &str {
+        self.mailbox.as_deref().unwrap_or(&self.email)
     }
 
     /// True while the token has more than the refresh margin of life left at `now`.
@@ -236,6 +261,9 @@ mod tests {
             encryption: EncryptionSpec::Gpg { recipient: None },
             min_valid_minutes: None,
             credential: None,
+            signed_in: None,
+            mailbox: None,
+            dynamic_client: None,
             min_valid_this_call: None,
             unknown: None,
         }

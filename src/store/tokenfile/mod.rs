@@ -17,7 +17,7 @@ pub(crate) mod remembered;
 mod write;
 
 pub(crate) use account::{Account, Loaded};
-pub use contents::{FORMAT_VERSION, Flow, TokenFile};
+pub use contents::{FORMAT_VERSION, Flow, SignedIn, TokenFile};
 pub(crate) use overrides::Overrides;
 pub use parse::Schema;
 pub(crate) use write::Room;

@@ -81,6 +81,9 @@ impl MuttOauth2File {
             encryption,
             min_valid_minutes: None,
             credential: None,
+            signed_in: None,
+            mailbox: None,
+            dynamic_client: None,
             min_valid_this_call: None,
             unknown: None,
         })

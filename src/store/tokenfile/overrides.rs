@@ -13,6 +13,8 @@ use crate::oauth::provider::Registration;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Overrides {
     pub email: Option<String>,
+    /// `--mailbox`; empty removes the stored one.
+    pub mailbox: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<Secret>,
     pub provider: Option<String>,
@@ -37,6 +39,9 @@ impl Overrides {
     pub(crate) fn apply_to_client(&self, token: &mut TokenFile) {
         if let Some(email) = &self.email {
             token.email = email.clone();
+        }
+        if let Some(mailbox) = &self.mailbox {
+            token.mailbox = Some(mailbox.clone()).filter(|m| !m.is_empty());
         }
         if let Some(id) = &self.client_id {
             token.client_id = id.clone();

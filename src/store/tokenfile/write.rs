@@ -156,6 +156,41 @@ impl Account {
         Ok(ciphertext)
     }
 
+    /// Takes the account's sign-in lock, at once or not at all: one sign-in of an account at a
+    /// time (a second would open a second browser, and the loser's login would stay live at the
+    /// provider). It is not the refresh lock, which a sign-in takes only for its write, so the
+    /// mail client's refreshes of the old login go on meanwhile. The lock file,
+    /// `TOKENFILE.sign-in.lock`, names the running sign-in's process and start.
+    pub(crate) fn lock_sign_in(&self) -> Result<RefreshLock> {
+        let mut name = self.real_path()?.into_os_string();
+        name.push(".sign-in");
+        let name = PathBuf::from(name);
+        match refresh_lock::lock(&name, std::time::Duration::ZERO) {
+            Ok(mut lock) => {
+                lock.note_holder(&format!(
+                    "pid {}, since {}",
+                    std::process::id(),
+                    chrono::Local::now().format("%Y-%m-%d %H:%M:%S %:z")
+                ));
+                Ok(lock)
+            }
+            Err(LockError::TimedOut) => {
+                let holder = refresh_lock::holder(&name)
+                    .map(|holder| format!(" ({})", crate::base::log::sanitize(&holder)))
+                    .unwrap_or_default();
+                Err(Error::temporary(format!(
+                    "a sign-in of {} is already running{holder}",
+                    self.path.display()
+                ))
+                .hint("finish that sign-in, or stop it, then run this one again"))
+            }
+            Err(LockError::Io(e)) => Err(Error::io(format!(
+                "cannot lock {} for the sign-in: {e}",
+                paths::lock_path(&name).display()
+            ))),
+        }
+    }
+
     /// Takes the exclusive refresh lock on this token file.
     pub(crate) fn lock(&self) -> Result<RefreshLock> {
         self.lock_waiting(refresh_lock::LOCK_WAIT)

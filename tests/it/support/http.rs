@@ -15,6 +15,8 @@ pub struct Received {
     pub headers: BTreeMap<String, String>,
     /// The body's form fields (application/x-www-form-urlencoded), decoded.
     pub form: BTreeMap<String, String>,
+    /// The body as sent (a JSON request's).
+    pub body: String,
 }
 
 /// The fake server's answer to one request.
@@ -187,6 +189,7 @@ fn record(request: &mut tiny_http::Request) -> Received {
         path: request.url().to_string(),
         headers,
         form: parse_form(&body),
+        body,
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod base64;
 pub mod browser;
+pub mod ci;
 pub mod dns;
 pub mod echo;
 pub mod http;
@@ -17,6 +18,7 @@ pub mod tls_browser;
 pub mod tokens;
 
 pub use browser::*;
+pub use ci::unavailable;
 pub use http::*;
 pub use provider::*;
 pub use sandbox::*;

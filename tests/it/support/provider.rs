@@ -58,12 +58,30 @@ pub enum MetadataAt {
     OpenId,
 }
 
+/// How the fake registration endpoint (RFC 7591) answers, when the metadata names one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registering {
+    /// A public client as asked, with the client id the server knows.
+    AsAsked,
+    /// glewlwyd 2.7.5's quirk (issue 34): with `token_endpoint_auth_method: none` a confidential
+    /// client without a secret, without the member a public one.
+    ConfidentialWhenAskedForNone,
+    /// A confidential client without a secret, whatever is asked.
+    AlwaysConfidential,
+    /// glewlwyd's refusal of a redirect it does not take.
+    RefuseRedirect,
+    /// 401 with no body: registration needs an initial access token.
+    Unauthorized,
+}
+
 /// One code the fake authorization endpoint issued, and what it was issued for.
 #[derive(Clone, Debug)]
 pub struct Issued {
     pub code_challenge: String,
     pub redirect_uri: String,
     pub client_id: String,
+    /// The authorization request's `nonce` (OpenID Connect Core 3.1.2.1), empty when none.
+    pub nonce: String,
 }
 
 /// What the fake authorization server does and has seen.
@@ -91,6 +109,21 @@ pub struct ProviderState {
     pub token_override: Option<Reply>,
     /// `scopes_supported` in the metadata (RFC 8414 section 2), when published.
     pub scopes_supported: Option<Vec<&'static str>>,
+    /// Who signs in, when the token responses of the code and device grants carry an ID token
+    /// (OpenID Connect Core 3.1.3.3): its `email`, with the issuer, audience, expiry and the
+    /// authorization request's nonce as a real provider sends them.
+    pub id_token_user: Option<String>,
+    /// A change to every ID token's claims before it is sent (a wrong nonce, issuer...).
+    pub id_token_edit: Option<fn(&mut serde_json::Value)>,
+    /// The access token the code and device grants issue, instead of an opaque one.
+    pub access_token: Option<String>,
+    /// Who the UserInfo endpoint (`/userinfo`, published in the metadata) says signed in; it
+    /// answers only the bearer of the access token it issued.
+    pub userinfo_user: Option<String>,
+    /// Publish `/revoke` (RFC 7009) in the metadata.
+    pub revocation: bool,
+    /// A registration endpoint in the metadata, and how it answers.
+    pub registering: Option<Registering>,
 }
 
 /// A fake authorization server on FakeServer: /authorize answers with the URL the browser would
@@ -119,6 +152,12 @@ impl FakeProvider {
             // What oidc-provider, the end-to-end suite's provider, publishes with its default
             // configuration (`scopes: ['openid', 'offline_access']`).
             scopes_supported: Some(vec!["openid", "offline_access"]),
+            id_token_user: None,
+            id_token_edit: None,
+            access_token: None,
+            userinfo_user: None,
+            revocation: false,
+            registering: None,
         }));
         let handler_state = Arc::clone(&state);
         let server = FakeServer::start(move |request| provider_reply(&handler_state, request));
@@ -211,6 +250,25 @@ fn provider_reply(state: &Arc<Mutex<ProviderState>>, request: &Received) -> Repl
             }
             Reply::json(200, body)
         }
+        ("GET", "/userinfo") => {
+            let bearer = request
+                .headers
+                .get("authorization")
+                .cloned()
+                .unwrap_or_default();
+            let issued = state
+                .access_token
+                .clone()
+                .unwrap_or("access-from-code".into());
+            match &state.userinfo_user {
+                Some(user) if bearer == format!("Bearer {issued}") => {
+                    Reply::json(200, serde_json::json!({"sub": "subject-1", "email": user}))
+                }
+                _ => Reply::raw(401, "text/plain", ""),
+            }
+        }
+        ("POST", "/revoke") => Reply::raw(200, "text/plain", ""),
+        ("POST", "/register") if state.registering.is_some() => register_reply(&state, request),
         ("GET", "/.well-known/oauth-authorization-server")
             if state.metadata_at == MetadataAt::OAuth =>
         {
@@ -236,7 +294,91 @@ fn metadata(state: &ProviderState) -> serde_json::Value {
     if let Some(scopes) = &state.scopes_supported {
         metadata["scopes_supported"] = serde_json::json!(scopes);
     }
+    if state.userinfo_user.is_some() {
+        metadata["userinfo_endpoint"] = format!("{url}/userinfo").into();
+    }
+    if state.revocation {
+        metadata["revocation_endpoint"] = format!("{url}/revoke").into();
+    }
+    if state.registering.is_some() {
+        metadata["registration_endpoint"] = format!("{url}/register").into();
+    }
     metadata
+}
+
+/// A token response of the code or device grant: the access token the test chose (or `access`),
+/// a refresh token, and an ID token when the test says who signs in.
+fn user_token_reply(state: &ProviderState, access: &str, refresh: &str, nonce: &str) -> Reply {
+    let access = state.access_token.as_deref().unwrap_or(access);
+    let mut body = serde_json::json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "refresh_token": refresh,
+    });
+    if let Some(user) = &state.id_token_user {
+        let mut claims = serde_json::json!({
+            "iss": state.metadata_issuer.clone().unwrap_or_else(|| state.url.clone()),
+            "sub": "subject-1",
+            "aud": CLIENT_ID,
+            "exp": chrono::Utc::now().timestamp() + 3600,
+            "iat": chrono::Utc::now().timestamp(),
+            "email": user,
+        });
+        if !nonce.is_empty() {
+            claims["nonce"] = nonce.into();
+        }
+        if let Some(edit) = state.id_token_edit {
+            edit(&mut claims);
+        }
+        body["id_token"] = unsigned_jwt(&claims).into();
+    }
+    Reply::json(200, body)
+}
+
+/// A JWT with these claims and a signature nobody checks (mailtoken reads an ID token it got
+/// straight from the token endpoint without its signature, OpenID Connect Core 3.1.3.7 step 6).
+pub fn unsigned_jwt(claims: &serde_json::Value) -> String {
+    use base64::Engine;
+    let encode = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+        encode(claims.to_string().as_bytes())
+    )
+}
+
+/// The registration endpoint: RFC 7591 section 3.2.1's answer (201, the metadata registered,
+/// a registration access token), or the refusal or quirk the test chose.
+fn register_reply(state: &ProviderState, request: &Received) -> Reply {
+    let Ok(asked) = serde_json::from_str::<serde_json::Value>(&request.body) else {
+        return Reply::oauth_error(400, "invalid_client_metadata", "not JSON");
+    };
+    let says_none = asked.get("token_endpoint_auth_method").is_some();
+    let mut answer = asked.clone();
+    answer["client_id"] = CLIENT_ID.into();
+    answer["registration_access_token"] = "registration-token-1".into();
+    answer["registration_client_uri"] = format!("{}/register/{CLIENT_ID}", state.url).into();
+    match state.registering.unwrap() {
+        Registering::AsAsked => {}
+        Registering::ConfidentialWhenAskedForNone if !says_none => {}
+        Registering::ConfidentialWhenAskedForNone | Registering::AlwaysConfidential => {
+            // RECONSTRUCTED: glewlwyd's client object marks it `confidential` (its source); the
+            // answer's other members are as asked.
+            answer["client_id"] = "confidential-client".into();
+            answer["confidential"] = true.into();
+        }
+        // glewlwyd 2.7.5, protocol_oidc.c, is_client_registration_valid.
+        Registering::RefuseRedirect => {
+            return Reply::oauth_error(
+                400,
+                "invalid_redirect_uri",
+                "a redirect_uri must be a 'https://' uri or a 'http://localhost' uri without credentials",
+            );
+        }
+        Registering::Unauthorized => return Reply::raw(401, "text/plain", ""),
+    }
+    Reply::json(201, answer)
 }
 
 /// The authorization endpoint: checks the request (RFC 6749 section 4.1.1, RFC 7636 section 4.3)
@@ -279,6 +421,7 @@ fn authorize_reply(state: &mut ProviderState, query: &BTreeMap<String, String>) 
                     code_challenge: get("code_challenge"),
                     redirect_uri,
                     client_id: get("client_id"),
+                    nonce: get("nonce"),
                 },
             );
         }
@@ -340,7 +483,12 @@ fn token_reply(state: &mut ProviderState, request: &Received) -> Reply {
             if issued.client_id != client_id {
                 return Reply::oauth_error(400, "invalid_grant", "code issued to another client");
             }
-            Reply::token("access-from-code", Some("refresh-from-code"), 3600)
+            user_token_reply(
+                state,
+                "access-from-code",
+                "refresh-from-code",
+                &issued.nonce,
+            )
         }
         "urn:ietf:params:oauth:grant-type:device_code" => {
             state.device_polls.push(std::time::Instant::now());
@@ -352,7 +500,7 @@ fn token_reply(state: &mut ProviderState, request: &Received) -> Reply {
             }
             match state.device_script.pop_front() {
                 Some(error) => Reply::oauth_error(400, error, &format!("scripted {error}")),
-                None => Reply::token("access-from-device", Some("refresh-from-device"), 3600),
+                None => user_token_reply(state, "access-from-device", "refresh-from-device", ""),
             }
         }
         "client_credentials" => {

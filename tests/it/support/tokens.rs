@@ -58,6 +58,9 @@ pub fn token_file(
         encryption,
         min_valid_minutes: None,
         credential: None,
+        signed_in: None,
+        mailbox: None,
+        dynamic_client: None,
         min_valid_this_call: None,
         unknown: None,
     }

@@ -116,3 +116,28 @@ fn anchors_are_spelt_as_github_spells_them() {
     assert_eq!(anchor("mbsync (isync)"), "mbsync-isync");
     assert_eq!(links("see [a](b.md#c) and [d](e)"), ["b.md#c", "e"]);
 }
+
+/// Every document is installed: `make install` (the Makefile's DOCS) and the Debian package
+/// (Cargo.toml's assets) put each docs/*.md in share/doc/mailtoken, where the sign-in's client id
+/// question points at providers.md (issue #32, item 8).
+#[test]
+fn every_document_is_installed_by_make_and_the_package() {
+    let makefile = std::fs::read_to_string(repository("Makefile")).unwrap();
+    let cargo = std::fs::read_to_string(repository("Cargo.toml")).unwrap();
+    for document in documents()
+        .iter()
+        .filter(|path| path.parent().is_some_and(|dir| dir.ends_with("docs")))
+    {
+        let name = document.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            makefile.contains(&format!("docs/{name}")),
+            "the Makefile does not install docs/{name}"
+        );
+        assert!(
+            cargo.contains(&format!(
+                "[\"docs/{name}\", \"usr/share/doc/mailtoken/{name}\", \"644\"]"
+            )),
+            "the Debian package does not install docs/{name}"
+        );
+    }
+}

@@ -56,6 +56,8 @@ fn main() {
         },
         min_valid_minutes: None,
         credential: None,
+        login_started: None,
+        login_ends_stated: None,
         signed_in: None,
         mailbox: None,
         dynamic_client: None,

@@ -49,6 +49,7 @@ pop\t''
 smtp\t''"
 complete -c mailtoken -l min-valid -d 'Refresh first when the token has less than MINUTES left; --authorize stores it' -r
 complete -c mailtoken -l keepalive -d 'With --check: also refresh accounts not refreshed for this many days, so logins that expire when unused stay alive (0: every account, every time)' -r
+complete -c mailtoken -l warn-days -d 'With --check: warn through the notify hook when a login ends within this many days' -r
 complete -c mailtoken -l print-config -d 'A mail client\'s configuration for the account, ready to append' -r -f -a "neomutt\t''
 mutt\t''
 msmtp\t''
@@ -57,6 +58,7 @@ aerc\t''
 offlineimap\t''
 getmail\t'getmail6'"
 complete -c mailtoken -s a -l authorize -d 'Sign in and (re)create the token file'
+complete -c mailtoken -l testing-app -d 'The Google app is in Testing status: its logins end 7 days after each sign-in'
 complete -c mailtoken -l no-browser -d 'Print the sign-in URL without opening a browser'
 complete -c mailtoken -l force-refresh -d 'Refresh even if the cached token looks valid'
 complete -c mailtoken -l list -d 'Every account in $XDG_DATA_HOME/mailtoken and its state'

@@ -41,6 +41,8 @@ fuzz_target!(|data: &[u8]| {
                 protocol,
                 host,
                 email: "user@example.com",
+                // A shared mailbox's delegate on every other input (issue 33).
+                delegate: (bytes.len() % 5 == 0).then_some("delegate@example.com"),
                 token_scope: challenge
                     .as_ref()
                     .and_then(|c| c.scope.as_deref())

@@ -104,6 +104,13 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     let settings = reused.as_ref().unwrap_or(settings);
     let flow = choose_flow(settings, previous.as_ref(), &registration);
     check_flow(flow, &registration)?;
+    let testing_app = settings.testing_app;
+    if testing_app && registration.provider != "google" {
+        return Err(Error::usage(
+            "--testing-app is about Google apps in Testing status, and this account is not Google's",
+        )
+        .hint("leave out --testing-app"));
+    }
     // A person's sign-in asks the provider to say who signed in, where that costs nothing.
     if flow != Flow::Clientcredentials
         && credential.is_none()
@@ -213,6 +220,9 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
             .or(previous.as_ref().and_then(|p| p.min_valid_minutes))
             .filter(|minutes| *minutes > 0),
         credential,
+        // The login begins now: Google's Testing apps count their 7 days from the consent.
+        login_started: Some(requested_at),
+        login_ends_stated: None,
         signed_in: None,
         // `--mailbox` becomes the account's SASL user; `--mailbox ''` removes it.
         mailbox: settings
@@ -235,6 +245,9 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         settle_who_signed_in(&mut token, learnt, requested_at, &authorize_command)?;
     }
     save(&account, &mut token, &ask, previous.is_none())?;
+    if testing_app {
+        crate::store::testing_clients::remember(&token.client_id);
+    }
     Ok(token)
 }
 

@@ -69,6 +69,13 @@ pub struct Cli {
     #[arg(long, value_name = "ADDRESS", help_heading = SIGN)]
     pub email: Option<String>,
 
+    /// The Google app is in Testing status: its logins end 7 days after each sign-in
+    ///
+    /// Google says nothing of it in its answers; --status and --check then foresee the end. Known
+    /// for every account of the client from then on (also learnt when a login ends so).
+    #[arg(long, help_heading = SIGN, hide_short_help = true)]
+    pub testing_app: bool,
+
     /// Shared or delegated mailbox opened with --email's login (the SASL user then)
     ///
     /// For a Microsoft 365 shared mailbox, or another user's mailbox the signed-in user has Full
@@ -319,6 +326,21 @@ pub struct Cli {
     )]
     pub keepalive: u32,
 
+    /// With --check: warn through the notify hook when a login ends within this many days
+    ///
+    /// The hook runs with MAILTOKEN_EVENT=ending once a day per account while the login's
+    /// foreseen end (--status's "login ends") is that close; a login whose end moves with use
+    /// (Microsoft's 90 days, Google's six months) is refreshed instead. 0 turns the warning off.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = DEFAULT_WARN_DAYS,
+        requires = "check",
+        help_heading = ACCOUNTS,
+        hide_short_help = true
+    )]
+    pub warn_days: u32,
+
     /// Revoke the login at the provider (RFC 7009), then delete the token file
     #[arg(
         long,
@@ -430,6 +452,7 @@ impl Cli {
         Some(Cli {
             tokenfile: vec![PathBuf::from(tokenfile)],
             keepalive: DEFAULT_KEEPALIVE_DAYS,
+            warn_days: DEFAULT_WARN_DAYS,
             ..Cli::default()
         })
     }
@@ -437,6 +460,10 @@ impl Cli {
 
 /// `--keepalive`'s default, in days.
 const DEFAULT_KEEPALIVE_DAYS: u32 = 7;
+
+/// `--warn-days`'s default: three days, so that a daily check warns on three days before a
+/// Google Testing app's 7-day login ends, with time left to sign in at a convenient moment.
+const DEFAULT_WARN_DAYS: u32 = 3;
 
 #[cfg(test)]
 mod tests {

@@ -100,6 +100,10 @@ pub(crate) struct Settings {
     pub json: bool,
     /// `--keepalive DAYS` of `--check`.
     pub keepalive_days: u32,
+    /// `--warn-days DAYS` of `--check`.
+    pub warn_days: u32,
+    /// `--testing-app` of `--authorize`.
+    pub testing_app: bool,
     pub format: Format,
     pub protocol: Option<Protocol>,
     pub force_refresh: bool,
@@ -150,6 +154,8 @@ impl Settings {
             print_config: cli.print_config,
             yes: cli.yes,
             keepalive_days: cli.keepalive,
+            warn_days: cli.warn_days,
+            testing_app: cli.testing_app,
             format: cli.format,
             protocol: cli.protocol,
             force_refresh: cli.force_refresh,
@@ -249,8 +255,9 @@ fn check_flags_apply(cli: &Cli, actions: &[Action], account: &str) -> Result<()>
     } else {
         paths::shell_quote(account)
     };
-    let flags: [(bool, &str, &[Action]); 32] = [
+    let flags: [(bool, &str, &[Action]); 33] = [
         (cli.client_file.is_some(), "--client-file", SIGN_IN),
+        (cli.testing_app, "--testing-app", SIGN_IN),
         (cli.authflow.is_some(), "--authflow", SIGN_IN),
         (cli.port.is_some(), "--port", SIGN_IN),
         (cli.service_account.is_some(), "--service-account", SIGN_IN),

@@ -182,6 +182,8 @@ mod tests {
             encryption: crate::store::encryption::EncryptionSpec::Gpg { recipient: None },
             min_valid_minutes: None,
             credential: None,
+            login_started: None,
+            login_ends_stated: None,
             signed_in: None,
             mailbox: None,
             dynamic_client: None,

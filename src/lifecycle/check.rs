@@ -17,17 +17,19 @@ use crate::base::error::{Error, ExitStatus, Result};
 use crate::base::log;
 use crate::cli::settings::Settings;
 use crate::lifecycle::accounts;
+use crate::lifecycle::login_end::End;
 use crate::lifecycle::notify;
 use crate::lifecycle::refresh;
+use crate::lifecycle::status;
 use crate::store::known_accounts;
 use crate::store::tokenfile::{Account, Flow, Overrides};
 
-/// What became of one account.
+/// What became of one account; a working login carries its end when that is near.
 #[derive(Debug)]
 enum Outcome {
     /// Nothing to do: the token is valid and the login was used recently.
-    Fine,
-    Refreshed,
+    Fine(Option<End>),
+    Refreshed(Option<End>),
     Failed(Error),
 }
 
@@ -45,12 +47,23 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
         return Ok(());
     }
     let keepalive = chrono::Duration::days(i64::from(settings.keepalive_days));
+    let warn = chrono::Duration::days(i64::from(settings.warn_days));
     let mut statuses = Vec::new();
     for (name, account) in &accounts {
-        let (outcome, email) = check_one(account, keepalive);
+        let (outcome, email) = check_one(account, keepalive, warn);
         match outcome {
-            Outcome::Fine => log::verbose(format!("{name}: fine")),
-            Outcome::Refreshed => log::verbose(format!("{name}: refreshed")),
+            Outcome::Fine(Some(end)) | Outcome::Refreshed(Some(end)) => {
+                log::say(format!(
+                    "mailtoken: {}: the login ends {} ({}); sign in again before then: {}",
+                    log::sanitize(name),
+                    log::local_time(end.at),
+                    end.basis.words(),
+                    account.authorize_command()
+                ));
+                notify::login_ending(account, name, email.as_deref(), end);
+            }
+            Outcome::Fine(None) => log::verbose(format!("{name}: fine")),
+            Outcome::Refreshed(None) => log::verbose(format!("{name}: refreshed")),
             Outcome::Failed(error) => {
                 let status = error.status();
                 statuses.push(status);
@@ -94,26 +107,41 @@ fn overall(statuses: &[ExitStatus]) -> Option<ExitStatus> {
         .copied()
 }
 
-/// Checks one account; also returns its e-mail address when the file could be read.
-fn check_one(account: &Account, keepalive: chrono::Duration) -> (Outcome, Option<String>) {
+/// Checks one account; also returns its e-mail address when the file could be read. A login
+/// that ends within `warn` (`--warn-days`) is refreshed when that moves its end (Microsoft's and
+/// Google's unused-login rules), and reported with its end when nothing can.
+fn check_one(
+    account: &Account,
+    keepalive: chrono::Duration,
+    warn: chrono::Duration,
+) -> (Outcome, Option<String>) {
     let loaded = match account.load() {
         Ok(loaded) => loaded,
         Err(error) => return (Outcome::Failed(error), None),
     };
     let email = Some(loaded.token.email.clone()).filter(|e| !e.is_empty());
     let token = &loaded.token;
+    let near = |end: &End| warn > chrono::Duration::zero() && end.at - Utc::now() <= warn;
     // A login with no user ends with its client, not with disuse: no keep-alive needed.
     let idle = token.flow != Flow::Clientcredentials
-        && token
+        && (token
             .access_token_obtained
-            .is_none_or(|at| Utc::now() - at >= keepalive);
+            .is_none_or(|at| Utc::now() - at >= keepalive)
+            || status::foreseen_end(token)
+                .is_some_and(|end| end.basis.moves_with_use() && near(&end)));
     let before = token.access_token.clone();
     // The ordinary call's decision, from this reading: an ended login fails as it would for a
     // mail client, a valid token used recently is fine as it is, anything else (expiring,
     // expired, idle) is refreshed, re-reading under the lock only if the file changed since.
     let outcome = match refresh::current_token_from(account, loaded, &Overrides::default(), idle) {
-        Ok(current) if current.token.access_token != before => Outcome::Refreshed,
-        Ok(_) => Outcome::Fine,
+        Ok(current) => {
+            let ending = status::foreseen_end(&current.token).filter(near);
+            if current.token.access_token != before {
+                Outcome::Refreshed(ending)
+            } else {
+                Outcome::Fine(ending)
+            }
+        }
         Err(error) => Outcome::Failed(error),
     };
     (outcome, email)

@@ -4,6 +4,7 @@
 pub(crate) mod account_state;
 pub(crate) mod accounts;
 pub(crate) mod check;
+pub(crate) mod login_end;
 pub(crate) mod notify;
 pub(crate) mod refresh;
 pub(crate) mod revoke;

@@ -17,6 +17,7 @@ use crate::base::log;
 use crate::base::paths;
 use crate::base::private_files;
 use crate::base::refresh_lock;
+use crate::lifecycle::login_end;
 use crate::store::tokenfile::Account;
 
 /// The least time between two notifications about one account.
@@ -49,9 +50,66 @@ pub(crate) fn unattended() -> bool {
         && std::io::stderr().is_terminal())
 }
 
-/// Runs the hook for `account`, unless there is none or it ran for this account within the
-/// interval. Never fails: trouble with the hook is a warning at most.
+/// What the hook is told about.
+#[derive(Clone, Debug)]
+pub(crate) enum Event {
+    /// The login has ended: a sign-in is needed now (`MAILTOKEN_EVENT=ended`).
+    Ended,
+    /// The login ends soon (`--check --warn-days`, `MAILTOKEN_EVENT=ending`).
+    Ending(login_end::End),
+}
+
+impl Event {
+    fn name(&self) -> &'static str {
+        match self {
+            Event::Ended => "ended",
+            Event::Ending(_) => "ending",
+        }
+    }
+
+    /// How often one account may be told: a failing mail client calls every minute, so an
+    /// ended login at most hourly; a coming end once a day.
+    fn interval(&self) -> Duration {
+        match self {
+            Event::Ended => INTERVAL,
+            Event::Ending(_) => ENDING_INTERVAL,
+        }
+    }
+
+    /// The stamp's name prefix, one per event, so a warning never holds back the news of an end.
+    fn stamp_prefix(&self) -> &'static str {
+        match self {
+            Event::Ended => "notified",
+            Event::Ending(_) => "warned",
+        }
+    }
+}
+
+/// The least time between two warnings that one account's login ends soon.
+pub(crate) const ENDING_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+
+/// Runs the hook for `account` when the login has ended, unless there is none or it ran for this
+/// account within the hour. Never fails: trouble with the hook is a warning at most.
 pub(crate) fn sign_in_needed(account: &Account, name: &str, email: Option<&str>, reason: &str) {
+    notify(account, name, email, reason, &Event::Ended);
+}
+
+/// Runs the hook for `account` whose login ends at `end`, at most once a day.
+pub(crate) fn login_ending(
+    account: &Account,
+    name: &str,
+    email: Option<&str>,
+    end: login_end::End,
+) {
+    let reason = format!(
+        "the login ends {} ({}); sign in again before then",
+        log::local_time(end.at),
+        end.basis.words()
+    );
+    notify(account, name, email, &reason, &Event::Ending(end));
+}
+
+fn notify(account: &Account, name: &str, email: Option<&str>, reason: &str, event: &Event) {
     let Some(hook) = hook_path() else { return };
     let metadata = match std::fs::symlink_metadata(&hook) {
         Ok(metadata) => metadata,
@@ -69,10 +127,13 @@ pub(crate) fn sign_in_needed(account: &Account, name: &str, email: Option<&str>,
         }
     };
     let Some(state_dir) = state_dir() else { return };
-    match due(&state_dir, account.path()) {
+    match due(&state_dir, account.path(), event) {
         Ok(true) => {}
         Ok(false) => {
-            log::verbose("the notify hook already ran for this account within the hour");
+            log::verbose(match event {
+                Event::Ended => "the notify hook already ran for this account within the hour",
+                Event::Ending(_) => "the notify hook already warned about this account today",
+            });
             return;
         }
         Err(e) => {
@@ -86,11 +147,22 @@ pub(crate) fn sign_in_needed(account: &Account, name: &str, email: Option<&str>,
     // The client secret stays ours, as with every child.
     // The file judged is the file run: its real path, every directory of which only the user (or
     // root) can change.
-    let spawned = crate::base::environment::command(&program)
+    let mut command = crate::base::environment::command(&program);
+    command
+        .env("MAILTOKEN_EVENT", event.name())
         .env("MAILTOKEN_ACCOUNT", name)
         .env("MAILTOKEN_EMAIL", one_line(email.unwrap_or("")))
         .env("MAILTOKEN_REASON", one_line(reason))
-        .env("MAILTOKEN_AUTHORIZE_COMMAND", account.authorize_command())
+        .env("MAILTOKEN_AUTHORIZE_COMMAND", account.authorize_command());
+    if let Event::Ending(end) = event {
+        command
+            .env(
+                "MAILTOKEN_LOGIN_ENDS",
+                end.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            )
+            .env("MAILTOKEN_LOGIN_ENDS_BASIS", end.basis.name());
+    }
+    let spawned = command
         // Nothing of ours: the caller may be reading our stdout until it closes.
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -114,9 +186,9 @@ pub(crate) fn sign_in_needed(account: &Account, name: &str, email: Option<&str>,
 
 /// Whether the account is due a notification; if so, records that it gets one now. Serialized
 /// by a lock, so two mail clients failing at once notify once.
-fn due(state_dir: &Path, token_path: &Path) -> std::io::Result<bool> {
+fn due(state_dir: &Path, token_path: &Path, event: &Event) -> std::io::Result<bool> {
     private_files::create_private_dir(state_dir)?;
-    let stamp = state_dir.join(stamp_name(token_path));
+    let stamp = state_dir.join(stamp_name(event.stamp_prefix(), token_path));
     let _lock = refresh_lock::lock(&stamp, STATE_LOCK_WAIT).map_err(|e| match e {
         refresh_lock::LockError::Io(e) => e,
         refresh_lock::LockError::TimedOut => std::io::Error::other("its lock is held"),
@@ -125,7 +197,7 @@ fn due(state_dir: &Path, token_path: &Path) -> std::io::Result<bool> {
         let age = SystemTime::now()
             .duration_since(modified)
             .unwrap_or(Duration::ZERO);
-        if age < INTERVAL {
+        if age < event.interval() {
             return Ok(false);
         }
     }
@@ -133,9 +205,10 @@ fn due(state_dir: &Path, token_path: &Path) -> std::io::Result<bool> {
     Ok(true)
 }
 
-/// `notified-NAME-HASH`: the file name for people, a hash of the full path so that two accounts
+/// `PREFIX-NAME-HASH` (`notified-` for an ended login, `warned-` for one ending soon): the file
+/// name for people, a hash of the full path so that two accounts
 /// of one name in different directories do not share a stamp.
-fn stamp_name(token_path: &Path) -> String {
+fn stamp_name(prefix: &str, token_path: &Path) -> String {
     let full = std::fs::canonicalize(token_path).unwrap_or_else(|_| token_path.to_path_buf());
     let name: String = full
         .file_name()
@@ -153,7 +226,7 @@ fn stamp_name(token_path: &Path) -> String {
         .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
         });
-    format!("notified-{name}-{hash:016x}")
+    format!("{prefix}-{name}-{hash:016x}")
 }
 
 /// Whether the hook may run, and the path to run it by: what runs with the user's rights must be
@@ -218,8 +291,8 @@ mod tests {
 
     #[test]
     fn stamps_differ_by_path_and_read_as_the_name() {
-        let a = stamp_name(Path::new("/nowhere/a/work"));
-        let b = stamp_name(Path::new("/nowhere/b/work"));
+        let a = stamp_name("notified", Path::new("/nowhere/a/work"));
+        let b = stamp_name("notified", Path::new("/nowhere/b/work"));
         assert_ne!(a, b);
         assert!(a.starts_with("notified-work-"), "{a}");
     }

@@ -14,6 +14,7 @@ use crate::base::log;
 use crate::base::refresh_lock;
 use crate::base::secret::Secret;
 use crate::lifecycle::account_state::State;
+use crate::lifecycle::login_end;
 use crate::oauth::grant::{self, GrantFailure, Granted};
 use crate::oauth::http::Http;
 use crate::oauth::provider_answer::{Endpoint, Situation};
@@ -267,6 +268,7 @@ fn refresh_failed(
         _ if !sent.as_stored => {}
         Some(code) if error.status() == ExitStatus::Reauthorize => {
             account.record_ended(code.as_deref(), error.message());
+            learn_testing_app(&token, code.as_deref());
         }
         _ if temporary => account.record_unreachable(error.message()),
         _ => {}
@@ -275,6 +277,20 @@ fn refresh_failed(
         return Ok(cached_after_failure(token, overrides, error.message()));
     }
     Err(error)
+}
+
+/// A Google login that ends with `invalid_grant` about seven days after its sign-in is a Testing
+/// app's (Google says nothing else of it): remembered for its client, so that every account of
+/// that client foresees its end from then on (`login_end`).
+fn learn_testing_app(token: &TokenFile, code: Option<&str>) {
+    if token.registration.provider == "google"
+        && code == Some("invalid_grant")
+        && token
+            .login_started
+            .is_some_and(|started| login_end::looks_like_testing_expiry(started, Utc::now()))
+    {
+        crate::store::testing_clients::remember(&token.client_id);
+    }
 }
 
 /// The provider refused its own answer's access token but rotated the refresh token in it: the

@@ -9,6 +9,7 @@ use crate::base::log;
 use crate::cli::output;
 use crate::cli::settings::Settings;
 use crate::lifecycle::account_state::{State, Word};
+use crate::lifecycle::login_end;
 use crate::store::encryption::EncryptionSpec;
 use crate::store::tokenfile::{Account, Loaded, Schema, TokenFile};
 
@@ -55,6 +56,11 @@ pub(crate) struct Summary {
     pub access_token_expires: Option<String>,
     pub refresh_token: Option<bool>,
     pub last_refresh: Option<String>,
+    /// When the login is foreseen to end (`login_end`), RFC 3339, UTC, to the second.
+    pub login_ends: Option<String>,
+    /// Why then: `stated`, `microsoft-90-days-unused`, `google-6-months-unused` or
+    /// `google-testing-7-days`.
+    pub login_ends_basis: Option<&'static str>,
     pub scope: Option<String>,
     /// `age`, `age-passphrase`, `gpg` or `pipe`.
     pub encryption: Option<&'static str>,
@@ -82,6 +88,12 @@ impl Summary {
 
     pub(crate) fn of(name: &str, path: &str, token: &TokenFile, state: &State) -> Summary {
         let text = |value: &str| Some(log::sanitize(value)).filter(|v| !v.is_empty());
+        let end = foreseen_end(token);
+        let mut state_words = state.words(short_moment);
+        // `--list`'s short form of the foreseen end, for a login that still works.
+        if let (Some(end), Word::Ok | Word::Expiring | Word::Expired) = (end, state.word()) {
+            state_words.push_str(&format!("; login ends {}", short_moment(end.at)));
+        }
         Summary {
             name: log::sanitize(name),
             path: path.to_string(),
@@ -98,6 +110,8 @@ impl Summary {
                 .then(|| rfc3339(token.access_token_expiry)),
             refresh_token: Some(token.refresh_token.is_some()),
             last_refresh: token.access_token_obtained.map(rfc3339),
+            login_ends: end.map(|end| rfc3339(end.at)),
+            login_ends_basis: end.map(|end| end.basis.name()),
             scope: token
                 .granted_scope
                 .as_deref()
@@ -105,7 +119,7 @@ impl Summary {
                 .and_then(text),
             encryption: Some(encryption_kind(&token.encryption)),
             error: None,
-            state_words: state.words(short_moment),
+            state_words,
         }
     }
 
@@ -129,12 +143,21 @@ impl Summary {
             access_token_expires: None,
             refresh_token: None,
             last_refresh: None,
+            login_ends: None,
+            login_ends_basis: None,
             scope: None,
             encryption: None,
             error: Some(cause),
             state_words: state.words(short_moment),
         }
     }
+}
+
+/// When the account's login is foreseen to end, its client's Testing status included.
+pub(crate) fn foreseen_end(token: &TokenFile) -> Option<login_end::End> {
+    let testing = token.registration.provider == "google"
+        && crate::store::testing_clients::is_testing(&token.client_id);
+    login_end::foresee(token, testing)
 }
 
 /// Pretty JSON and one newline.
@@ -238,6 +261,20 @@ pub(crate) fn describe(
     ));
     if let Some(at) = token.access_token_obtained {
         lines.push(("last refresh", moment(at, now)));
+    }
+    if token.flow != crate::store::tokenfile::Flow::Clientcredentials {
+        lines.push((
+            "login ends",
+            match foreseen_end(token) {
+                Some(end) => format!(
+                    "{} ({}; {})",
+                    crate::base::log::local_time(end.at),
+                    relative(end.at, now),
+                    end.basis.words()
+                ),
+                None => "not known (the provider says nothing to foresee it)".into(),
+            },
+        ));
     }
     lines.push((
         "scope",

@@ -3,4 +3,5 @@
 
 pub(crate) mod encryption;
 pub(crate) mod known_accounts;
+pub(crate) mod testing_clients;
 pub(crate) mod tokenfile;

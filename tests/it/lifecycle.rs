@@ -160,6 +160,8 @@ fn list_json_is_an_array_of_the_documented_objects() {
         "access_token_expires",
         "refresh_token",
         "last_refresh",
+        "login_ends",
+        "login_ends_basis",
         "scope",
         "encryption",
         "error",

@@ -28,6 +28,7 @@ mod hints;
 mod https;
 mod identity;
 mod lifecycle;
+mod login_end;
 mod login_test_errors;
 mod login_test_imap;
 mod login_test_logins;

@@ -41,6 +41,16 @@ pub struct TokenReply {
     /// OpenID Connect Core section 3.1.3.3: who signed in, when the scope asked for `openid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     id_token: Option<String>,
+    /// How long the refresh token lives, where the provider says: `refresh_token_expires_in`
+    /// (Google's time-based access, GitHub Apps, Azure AD B2C) or Keycloak's
+    /// `refresh_expires_in` (0 there means no limit).
+    #[serde(
+        default,
+        alias = "refresh_expires_in",
+        deserialize_with = "seconds",
+        skip_serializing_if = "Option::is_none"
+    )]
+    refresh_token_expires_in: Option<u64>,
 }
 
 /// `scope` as RFC 6749 section 5.1 has it (a space-delimited string), or as a JSON array of
@@ -102,6 +112,8 @@ pub struct Granted {
     /// The ID token, when the provider sent one: read for who signed in (`oauth::id_token`),
     /// never stored.
     pub id_token: Option<Secret>,
+    /// How much longer the refresh token lives, when the provider said.
+    pub refresh_token_lifetime: Option<Duration>,
 }
 
 /// Why a grant failed.
@@ -237,6 +249,10 @@ pub fn granted(response: &TokenReply) -> Result<Granted, GrantFailure> {
             .as_ref()
             .filter(|token| !token.is_empty())
             .map(|token| Secret::new(token.clone())),
+        refresh_token_lifetime: response
+            .refresh_token_expires_in
+            .filter(|seconds| *seconds > 0)
+            .map(Duration::from_secs),
     })
 }
 

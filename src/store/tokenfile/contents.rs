@@ -26,6 +26,9 @@ pub(crate) const TYPICAL_LIFETIME: Duration = Duration::hours(1);
 /// An absurd `expires_in` is capped rather than trusted (or allowed to overflow date arithmetic).
 pub(crate) const MAX_LIFETIME: Duration = Duration::days(366);
 
+/// The same for a refresh token's stated lifetime.
+pub(crate) const MAX_LOGIN_LIFETIME: Duration = Duration::days(3660);
+
 /// The most life a cached token must still have to be printed without a refresh. Half the
 /// lifetime wins when that is smaller, since some providers issue 10-minute tokens.
 pub(crate) const MAX_REFRESH_MARGIN: Duration = Duration::minutes(5);
@@ -98,6 +101,14 @@ pub struct TokenFile {
     /// `--client-certificate`), kept here so no refresh needs the key file again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<crate::oauth::credential::Credential>,
+    /// When the login began: the last sign-in (consent), from which Google's Testing apps count
+    /// their 7 days. Absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_started: Option<DateTime<Utc>>,
+    /// When the provider said the refresh token ends, the last time it said
+    /// (`refresh_token_expires_in`), counted from that answer's request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_ends_stated: Option<DateTime<Utc>>,
     /// Who signed in, when the provider said (`--status` shows it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_in: Option<SignedIn>,
@@ -217,6 +228,12 @@ impl TokenFile {
         if let Some(scope) = granted.scope {
             self.granted_scope = Some(scope);
         }
+        if let Some(life) = granted
+            .refresh_token_lifetime
+            .and_then(|d| Duration::from_std(d).ok())
+        {
+            self.login_ends_stated = Some(requested_at + life.min(MAX_LOGIN_LIFETIME));
+        }
     }
 
     /// How much life a token must have left to be used without a refresh: the usual margin, or
@@ -261,6 +278,8 @@ mod tests {
             encryption: EncryptionSpec::Gpg { recipient: None },
             min_valid_minutes: None,
             credential: None,
+            login_started: None,
+            login_ends_stated: None,
             signed_in: None,
             mailbox: None,
             dynamic_client: None,

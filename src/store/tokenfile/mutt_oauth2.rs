@@ -81,6 +81,8 @@ impl MuttOauth2File {
             encryption,
             min_valid_minutes: None,
             credential: None,
+            login_started: None,
+            login_ends_stated: None,
             signed_in: None,
             mailbox: None,
             dynamic_client: None,

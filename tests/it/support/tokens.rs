@@ -58,6 +58,8 @@ pub fn token_file(
         encryption,
         min_valid_minutes: None,
         credential: None,
+        login_started: None,
+        login_ends_stated: None,
         signed_in: None,
         mailbox: None,
         dynamic_client: None,

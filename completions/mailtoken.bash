@@ -23,7 +23,7 @@ _mailtoken_clap() {
 
     case "${cmd}" in
         mailtoken)
-            opts="-a -t -v -d -h -V --authorize --authflow --email --testing-app --mailbox --client-id --client-secret --client-secret-file --client-file --service-account --client-certificate --port --no-browser --auth-timeout --provider --tenant --cloud --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --force-refresh --min-valid --list --status --json --check --keepalive --warn-days --revoke --admin-request --no-login-hint --test --verbose --debug --help --version"
+            opts="-a -t -v -d -h -V --authorize --authflow --email --testing-app --mailbox --client-id --client-secret --client-secret-file --client-file --service-account --client-certificate --port --no-browser --auth-timeout --provider --tenant --cloud --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --force-refresh --min-valid --list --status --json --check --keepalive --warn-days --revoke --yes --set --print-config --admin-request --no-login-hint --test --verbose --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +165,10 @@ _mailtoken_clap() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --print-config)
+                    COMPREPLY=($(compgen -W "neomutt mutt msmtp mbsync aerc offlineimap getmail" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -197,7 +201,7 @@ _mailtoken_accounts() {
 # name is anyone's to choose.
 _mailtoken_complete() {
     local cur="${2-}" prev="${3-}"
-    if [[ $cur != -* && " --authflow --email --mailbox --client-id --client-secret --client-secret-file --client-file --service-account --client-certificate --port --auth-timeout --provider --tenant --cloud --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --min-valid --keepalive --warn-days " != *" $prev "* && ${COMP_CWORD:-1} -ge 1 ]]; then
+    if [[ $cur != -* && " --authflow --email --mailbox --client-id --client-secret --client-secret-file --client-file --service-account --client-certificate --port --auth-timeout --provider --tenant --cloud --issuer --scope --authorize-endpoint --token-endpoint --devicecode-endpoint --redirect-uri --imap-endpoint --pop-endpoint --smtp-endpoint --sasl-method --encryption --decryption-pipe --encryption-pipe --age-identity --gpg-recipient --format --protocol --min-valid --keepalive --warn-days --print-config " != *" $prev "* && ${COMP_CWORD:-1} -ge 1 ]]; then
         local name
         compopt -o filenames 2>/dev/null
         COMPREPLY=()

@@ -50,6 +50,13 @@ smtp\t''"
 complete -c mailtoken -l min-valid -d 'Refresh first when the token has less than MINUTES left; --authorize stores it' -r
 complete -c mailtoken -l keepalive -d 'With --check: also refresh accounts not refreshed for this many days, so logins that expire when unused stay alive (0: every account, every time)' -r
 complete -c mailtoken -l warn-days -d 'With --check: warn through the notify hook when a login ends within this many days' -r
+complete -c mailtoken -l print-config -d 'A mail client\'s configuration for the account, ready to append' -r -f -a "neomutt\t''
+mutt\t''
+msmtp\t''
+mbsync\t'isync\'s mbsync'
+aerc\t''
+offlineimap\t''
+getmail\t'getmail6'"
 complete -c mailtoken -s a -l authorize -d 'Sign in and (re)create the token file'
 complete -c mailtoken -l testing-app -d 'The Google app is in Testing status: its logins end 7 days after each sign-in'
 complete -c mailtoken -l no-browser -d 'Print the sign-in URL without opening a browser'
@@ -59,6 +66,8 @@ complete -c mailtoken -l status -d 'Print the account\'s state (no secrets) to s
 complete -c mailtoken -l json -d 'With --list, --status or --admin-request: print JSON instead of text'
 complete -c mailtoken -l check -d 'For cron: refresh expired and idle accounts; silent unless one needs you'
 complete -c mailtoken -l revoke -d 'Revoke the login at the provider (RFC 7009), then delete the token file'
+complete -c mailtoken -l yes -d 'With --revoke: do not ask for confirmation on a terminal'
+complete -c mailtoken -l set -d 'Change the account\'s mail servers, SASL method or --min-valid, without a sign-in'
 complete -c mailtoken -l admin-request -d 'Print what a Microsoft tenant\'s administrator must grant, and how'
 complete -c mailtoken -l no-login-hint -d 'Leave the e-mail address out of the sign-in URL (no login_hint)'
 complete -c mailtoken -s t -l test -d 'Log in to IMAP, POP and SMTP with the token; explain failures'

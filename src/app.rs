@@ -16,8 +16,10 @@ use crate::lifecycle::check;
 use crate::lifecycle::notify;
 use crate::lifecycle::refresh::{self, Source};
 use crate::lifecycle::revoke;
+use crate::lifecycle::set;
 use crate::lifecycle::status;
 use crate::login_test;
+use crate::mail::client::MailClient;
 use crate::mail::mailserver::Protocol;
 use crate::mail::sasl;
 use crate::store::tokenfile::TokenFile;
@@ -83,6 +85,12 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
             Action::List => accounts::list(settings)?,
             Action::Check => check::run(settings)?,
             Action::Revoke => revoke::run(settings)?,
+            Action::Set => set::run(settings)?,
+            Action::PrintConfig => {
+                if let Some(client) = settings.print_config {
+                    crate::client_config::print(settings, client)?;
+                }
+            }
             Action::AdminRequest => authorize::admin_request::run(settings)?,
         }
     }
@@ -111,15 +119,45 @@ fn sign_in(settings: &Settings) -> Result<()> {
     if let Some(warning) = sasl::neomutt_warning(&token.access_token) {
         log::warn(warning);
     }
-    // The last word of a sign-in: where the account now lives (stdout keeps only the token).
+    // The last words of a sign-in: where the account now lives, and what to run next (stdout
+    // keeps only the token).
     log::say(format!(
         "mailtoken: signed in; saved to {}",
         settings.account().path().display()
     ));
+    for line in next_steps(&settings.token_given, &crate::client_config::installed()) {
+        log::say(line);
+    }
     if settings.actions.contains(&Action::Test) {
         return Ok(());
     }
     print_formatted(settings, &token)
+}
+
+/// What to run after a sign-in: the login test, then the configuration of each mail client found
+/// on this machine (or of any, when none is).
+fn next_steps(given: &str, installed: &[MailClient]) -> Vec<String> {
+    let account = crate::base::paths::shell_quote(given);
+    let mut lines = vec![format!(
+        "mailtoken: next, check the login: mailtoken {account} --test"
+    )];
+    if installed.is_empty() {
+        let all: Vec<&str> = MailClient::ALL.iter().map(|c| c.name()).collect();
+        lines.push(format!(
+            "mailtoken: then configure a mail client: mailtoken --print-config CLIENT {account} \
+             (CLIENT: {})",
+            all.join(", ")
+        ));
+    } else {
+        lines.push("mailtoken: then configure the mail clients found here:".to_string());
+        for client in installed {
+            lines.push(format!(
+                "    mailtoken --print-config {} {account}",
+                client.name()
+            ));
+        }
+    }
+    lines
 }
 
 /// Prints the token, or the SASL string `--format` asks for, with the flags' SASL method and
@@ -134,7 +172,13 @@ fn print_formatted(settings: &Settings, token: &TokenFile) -> Result<()> {
         .registration_for_this_run(&token.registration);
     let protocol = settings.protocol.unwrap_or(Protocol::Imap);
     let with_mechanism = settings.format == Format::Msasl;
-    output::print_sasl(with_mechanism, protocol, &registration, token)
+    output::print_sasl(
+        with_mechanism,
+        protocol,
+        &registration,
+        token,
+        &settings.token_given,
+    )
 }
 
 /// Prints an error once, as `mailtoken: error: ...` and its hint.
@@ -164,4 +208,22 @@ fn notify_sign_in_needed(settings: &Settings, error: &Error) {
         email.as_deref(),
         error.message(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_steps_name_the_account_and_the_clients_found() {
+        let lines = next_steps("my work", &[MailClient::Neomutt, MailClient::Msmtp]);
+        assert_eq!(
+            lines[0],
+            "mailtoken: next, check the login: mailtoken 'my work' --test"
+        );
+        assert_eq!(lines[2], "    mailtoken --print-config neomutt 'my work'");
+        assert_eq!(lines[3], "    mailtoken --print-config msmtp 'my work'");
+        let none = next_steps("work", &[]);
+        assert!(none[1].contains("CLIENT: neomutt, mutt, msmtp"), "{none:?}");
+    }
 }

@@ -14,6 +14,9 @@
 //!   the questions asked on a terminal, the provider from the address.
 //! - `login_test`: `--test`: a real IMAP, POP and SMTP login with the token, explained when it
 //!   fails; every protocol read through one line reader.
+//! - `client_config`: `--print-config CLIENT`: a mail client's configuration for the account,
+//!   and what the client lacks on this machine (the program, a Cyrus SASL plugin, a version,
+//!   NeoMutt's token length).
 //! - `lifecycle`: the account's life after sign-in. `account_state` decides where an account
 //!   stands, once for every surface; `refresh` is the silent refresh (one story); `accounts`
 //!   (`--list`), `status` (`--status`, `--json`), `check` (`--check`, for cron), `notify` (the hook
@@ -27,8 +30,8 @@
 //! - `oauth`: talking to the authorization server. `provider` holds registrations and presets,
 //!   `discovery` finds endpoints from an issuer, `grant` makes every token request through
 //!   `http`, `provider_answer` judges every refusal, `credential` signs instead of a secret.
-//! - `mail`: the mail side's words: `mailserver` (protocols and endpoints) and `sasl` (the
-//!   XOAUTH2 and OAUTHBEARER strings).
+//! - `mail`: the mail side's words: `mailserver` (protocols and endpoints), `sasl` (the
+//!   XOAUTH2 and OAUTHBEARER strings) and `client` (the mail clients `--print-config` knows).
 //! - `net`: connections: `tls` (the one rustls configuration), `network` (why an exchange got no
 //!   answer, said once), `dns` (MX lookups, a stub resolver of our own).
 //! - `base`: what everything stands on: `error` (the one error type and the exit-status table),
@@ -46,6 +49,7 @@ mod app;
 mod authorize;
 mod base;
 mod cli;
+mod client_config;
 mod lifecycle;
 mod login_test;
 mod mail;

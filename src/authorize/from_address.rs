@@ -6,6 +6,7 @@
 //! nothing is found the provider is asked for (or, without a terminal, exit 64), as before.
 
 use super::autoconfig;
+use crate::base::error::{Error, Result};
 use crate::base::log;
 use crate::cli::settings::Settings;
 use crate::mail::autoconfig::Autoconfig;
@@ -14,21 +15,27 @@ use crate::oauth::provider::domains::{self, Guess};
 use crate::store::tokenfile::TokenFile;
 
 /// `settings` with the provider the address names, when nothing else names one.
-pub(super) fn guess(settings: &Settings, previous: Option<&TokenFile>) -> Option<Settings> {
+pub(super) fn guess(settings: &Settings, previous: Option<&TokenFile>) -> Result<Option<Settings>> {
     let flags = &settings.overrides;
     let named =
         flags.provider.is_some() || flags.issuer.is_some() || flags.token_endpoint.is_some();
     if previous.is_some() || named {
-        return None;
+        return Ok(None);
     }
-    let address = flags.email.as_deref()?;
-    let domain = domains::domain_of(address)?;
+    let Some(address) = flags.email.as_deref() else {
+        return Ok(None);
+    };
+    let Some(domain) = domains::domain_of(address) else {
+        return Ok(None);
+    };
     let shown = log::sanitize(domain);
     let mut settings = settings.clone();
     if let Some(guess) = domains::by_domain(domain) {
+        let found = format!("{shown} is the provider's own domain");
+        check_provider_flags(&settings, &guess, &found)?;
         apply(&mut settings, &guess);
-        say(&format!("{shown} is the provider's own domain"), &settings);
-        return Some(settings);
+        say(&found, &settings);
+        return Ok(Some(settings));
     }
     let mut servers_found = false;
     if let Some((config, url)) = autoconfig::lookup(domain, address) {
@@ -46,12 +53,13 @@ pub(super) fn guess(settings: &Settings, previous: Option<&TokenFile>) -> Option
             Some(oauth2) => {
                 let issuer = oauth2.issuer.as_deref().unwrap_or_default();
                 if let Some(guess) = domains::by_issuer(issuer) {
+                    check_provider_flags(&settings, &guess, &found)?;
                     apply(&mut settings, &guess);
                     say(
                         &format!("{found} and the OAuth2 issuer {}", log::sanitize(issuer)),
                         &settings,
                     );
-                    return Some(settings);
+                    return Ok(Some(settings));
                 }
                 if take_oauth2(&mut settings, oauth2) {
                     log::say(format!(
@@ -59,7 +67,7 @@ pub(super) fn guess(settings: &Settings, previous: Option<&TokenFile>) -> Option
                          --provider or --issuer to choose another)",
                         log::sanitize(settings.overrides.issuer.as_deref().unwrap_or(issuer))
                     ));
-                    return Some(settings);
+                    return Ok(Some(settings));
                 }
                 log::say(format!(
                     "mailtoken: {found}, and an OAuth2 element without an issuer or endpoints"
@@ -72,13 +80,14 @@ pub(super) fn guess(settings: &Settings, previous: Option<&TokenFile>) -> Option
     match dns::mx_hosts(domain) {
         Ok(hosts) => match domains::by_mail_exchangers(&hosts) {
             Some((guess, host)) => {
-                apply(&mut settings, &guess);
                 let found = format!(
                     "the MX record of {shown} (from DNS) names {}",
                     log::sanitize(&host)
                 );
+                check_provider_flags(&settings, &guess, &found)?;
+                apply(&mut settings, &guess);
                 say(&found, &settings);
-                return Some(settings);
+                return Ok(Some(settings));
             }
             None => log::verbose(format!(
                 "the MX records of {shown} name no provider mailtoken knows ({})",
@@ -87,7 +96,30 @@ pub(super) fn guess(settings: &Settings, previous: Option<&TokenFile>) -> Option
         },
         Err(why) => log::verbose(format!("no MX records of {shown}: {why}")),
     }
-    servers_found.then_some(settings)
+    Ok(servers_found.then_some(settings))
+}
+
+/// Flags that only Microsoft's preset takes (`--cloud`, `--tenant`) are judged against the
+/// provider the address names before that provider is announced: "signing in with --provider
+/// google --cloud china" and then a refusal said two contrary things.
+fn check_provider_flags(settings: &Settings, guess: &Guess, found: &str) -> Result<()> {
+    if guess.provider == "microsoft" {
+        return Ok(());
+    }
+    let given = [
+        (settings.authorize.cloud.is_some(), "--cloud"),
+        (settings.overrides.tenant.is_some(), "--tenant"),
+    ];
+    let Some((_, flag)) = given.into_iter().find(|(given, _)| *given) else {
+        return Ok(());
+    };
+    Err(Error::usage(format!(
+        "{flag} applies to Microsoft accounts, and {found}, whose provider is {}",
+        guess.provider
+    ))
+    .hint(format!(
+        "leave out {flag}, or give --provider microsoft if the address is a Microsoft 365 one"
+    )))
 }
 
 /// The document's servers, where no flag names one; each said as its URL.

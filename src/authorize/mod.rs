@@ -23,6 +23,7 @@ mod loopback;
 mod pages;
 mod prompt;
 mod qr;
+mod questions;
 mod registration;
 mod registration_check;
 mod request;
@@ -72,9 +73,15 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     let settings = from_file
         .as_ref()
         .map_or(settings, |(settings, _)| settings);
-    // `--email` alone: the provider its domain names, said before anything else happens.
-    let guessed = from_address::guess(settings, previous.as_ref());
+    // On a terminal the address comes first; then, as with `--email` alone, the provider its
+    // domain names, said before anything else happens; the provider is asked for only when the
+    // address does not say.
+    let addressed = questions::address_first(settings, previous.as_ref(), &ask)?;
+    let settings = addressed.as_ref().unwrap_or(settings);
+    let guessed = from_address::guess(settings, previous.as_ref())?;
     let settings = guessed.as_ref().unwrap_or(settings);
+    let asked = questions::provider(settings, previous.as_ref(), &ask)?;
+    let settings = asked.as_ref().unwrap_or(settings);
 
     // Without a terminal, every missing value is reported at once: before anything else when the
     // provider is among them (nothing can be checked without it), else after the checks that
@@ -84,7 +91,11 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         check_nothing_missing(settings, previous.as_ref())?;
     }
     let resolved = registration::resolve(&http, settings, previous.as_ref(), &ask)?;
-    let registration = resolved.registration;
+    let mut registration = resolved.registration;
+    // A new account at an issuer another account uses: that account's mail servers too.
+    if previous.is_none() {
+        reuse::mail_servers(settings, &mut registration);
+    }
     // A new account at a provider another account uses: that account's client, if taken.
     let reused = match previous {
         None => reuse::offer(settings, &registration, &ask)?,
@@ -101,7 +112,6 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         .hint("leave out --testing-app"));
     }
     // A person's sign-in asks the provider to say who signed in, where that costs nothing.
-    let mut registration = registration;
     if flow != Flow::Clientcredentials
         && credential.is_none()
         && settings.overrides.scope.is_none()
@@ -130,6 +140,7 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         &ask,
         flow,
         credential.is_some(),
+        &registration,
     )?;
     if let Some((_, file)) = &from_file {
         client_file::check(
@@ -309,6 +320,7 @@ fn client(
     ask: &Prompter,
     flow: Flow,
     signs: bool,
+    registration: &crate::oauth::provider::Registration,
 ) -> Result<Client> {
     let email = match (&settings.overrides.email, previous) {
         (Some(email), _) => email.clone(),
@@ -321,12 +333,17 @@ fn client(
     let id = match (&settings.overrides.client_id, previous) {
         (Some(id), _) => id.clone(),
         (None, Some(previous)) if !previous.client_id.is_empty() => previous.client_id.clone(),
-        _ => ask.value("client id", "--client-id ID", "OAuth2 client id")?,
+        _ => ask.value(
+            "client id",
+            "--client-id ID",
+            &questions::client_id_question(registration),
+        )?,
     };
     if id.is_empty() {
         return Err(Error::usage("the client id is empty").hint("pass --client-id ID"));
     }
-    let secret = client_secret(settings, previous, ask)?.filter(|secret| !secret.is_empty());
+    let secret =
+        client_secret(settings, previous, ask, registration)?.filter(|secret| !secret.is_empty());
     if flow == Flow::Clientcredentials && secret.is_none() && !signs {
         return Err(Error::usage(
             "the clientcredentials flow needs a confidential client, and no client secret was given",
@@ -344,6 +361,7 @@ fn client_secret(
     settings: &Settings,
     previous: Option<&TokenFile>,
     ask: &Prompter,
+    registration: &crate::oauth::provider::Registration,
 ) -> Result<Option<Secret>> {
     if let Some(secret) = &settings.overrides.client_secret {
         return Ok(Some(secret.clone()));
@@ -370,13 +388,16 @@ fn client_secret(
         }
         // A stored file says what the client is, secret or none.
         (None, Some(previous)) => Ok(previous.client_secret.clone()),
-        (None, None) => ask
-            .secret(
+        (None, None) => {
+            let (question, may_be_empty) = questions::secret_question(registration);
+            ask.secret(
                 "client secret",
                 "--client-secret-file FILE (or --client-secret '' for a public client)",
-                "OAuth2 client secret (empty for a public client)",
+                question,
+                may_be_empty,
             )
-            .map(Some),
+            .map(Some)
+        }
     }
 }
 

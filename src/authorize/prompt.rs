@@ -53,15 +53,49 @@ impl Prompter {
         Err(missing(what, flag))
     }
 
-    /// A secret, read without echo; empty is a valid answer.
-    pub(crate) fn secret(&self, what: &str, flag: &str, question: &str) -> Result<Secret> {
+    /// A required value that `check` accepts: a wrong answer is said wrong, and asked again.
+    pub(crate) fn checked(
+        &self,
+        what: &str,
+        flag: &str,
+        question: &str,
+        check: impl Fn(&str) -> std::result::Result<(), String>,
+    ) -> Result<String> {
+        for _ in 0..ATTEMPTS {
+            let answer = self.value(what, flag, question)?;
+            match check(&answer) {
+                Ok(()) => return Ok(answer),
+                Err(why) => eprintln!("{why}; try again"),
+            }
+        }
+        Err(Error::usage(format!("no valid {what} was given")).hint(format!("pass {flag}")))
+    }
+
+    /// A secret, read without echo; empty is a valid answer when `may_be_empty`, and asked
+    /// again otherwise.
+    pub(crate) fn secret(
+        &self,
+        what: &str,
+        flag: &str,
+        question: &str,
+        may_be_empty: bool,
+    ) -> Result<Secret> {
         if !self.terminal {
             return Err(missing(what, flag));
         }
         let _guard = Guard::new();
-        rpassword::prompt_password(format!("{question}: "))
-            .map(|answer| Secret::new(answer.trim().to_string()))
-            .map_err(|e| Error::usage(format!("cannot read the {what} from the terminal ({e})")))
+        for _ in 0..ATTEMPTS {
+            let answer = rpassword::prompt_password(format!("{question}: "))
+                .map(|answer| Secret::new(answer.trim().to_string()))
+                .map_err(|e| {
+                    Error::usage(format!("cannot read the {what} from the terminal ({e})"))
+                })?;
+            if may_be_empty || !answer.is_empty() {
+                return Ok(answer);
+            }
+            eprintln!("this provider's clients have a {what}; try again");
+        }
+        Err(missing(what, flag))
     }
 }
 

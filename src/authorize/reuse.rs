@@ -167,6 +167,70 @@ fn candidates(settings: &Settings, registration: &Registration) -> Vec<Found> {
     found
 }
 
+/// The mail servers of another account at the same provider, for a new account whose
+/// registration names none (a custom provider's: discovery says nothing about mail): each server
+/// neither the flags nor the registration give is taken from the first such account, and the
+/// account it came from is said. Only accounts that open without a question are read.
+pub(super) fn mail_servers(settings: &Settings, registration: &mut Registration) {
+    use crate::mail::mailserver::Protocol;
+    let missing: Vec<Protocol> = Protocol::ALL
+        .into_iter()
+        .filter(|protocol| registration.endpoint(*protocol).is_none())
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let Ok(accounts) = known_accounts::all() else {
+        return;
+    };
+    let this = std::fs::canonicalize(&settings.token_path).ok();
+    for (name, path) in accounts {
+        if this.is_some() && std::fs::canonicalize(&path).ok() == this {
+            continue;
+        }
+        let opens_without_asking = matches!(
+            encryption::detect(&crate::base::private_files::peek(&path)),
+            Detected::Age {
+                passphrase: false,
+                ..
+            }
+        );
+        if !opens_without_asking {
+            continue;
+        }
+        let account = Account::new(path, name.clone(), settings.encryption.clone());
+        let Ok(loaded) = account.load() else {
+            continue;
+        };
+        let theirs = &loaded.token.registration;
+        if !same_provider(theirs, registration) {
+            continue;
+        }
+        let mut taken = Vec::new();
+        for protocol in &missing {
+            if let Some(endpoint) = theirs.endpoint(*protocol) {
+                taken.push(endpoint.url());
+                let field = match protocol {
+                    Protocol::Imap => &mut registration.imap_endpoint,
+                    Protocol::Pop => &mut registration.pop_endpoint,
+                    Protocol::Smtp => &mut registration.smtp_endpoint,
+                };
+                *field = Some(endpoint.clone());
+            }
+        }
+        if !taken.is_empty() {
+            log::say(format!(
+                "mailtoken: using the mail servers of account {} at {}: {} (--imap-endpoint, \
+                 --pop-endpoint, --smtp-endpoint give others; --set changes them later)",
+                log::sanitize(&name),
+                log::sanitize(&registration.provider),
+                taken.join(", ")
+            ));
+            return;
+        }
+    }
+}
+
 /// Whether a client registered for `theirs` is one for `ours`: the same preset in the same cloud
 /// (any tenant: one app can serve several), or the same issuer or token endpoint.
 fn same_provider(theirs: &Registration, ours: &Registration) -> bool {

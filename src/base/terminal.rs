@@ -18,6 +18,24 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 /// The settings to restore, while a guard is alive.
 static SAVED: Mutex<Option<String>> = Mutex::new(None);
 
+/// Asks a yes-or-no question on the terminal; `None` when stdin is no terminal (nobody to ask),
+/// else whether the answer was yes. Anything but `y` or `yes` is no, so Enter keeps what exists.
+pub(crate) fn confirm(question: &str) -> Option<bool> {
+    use std::io::{BufRead, Read, Write};
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    let _guard = Guard::new();
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().take(1024).read_line(&mut answer);
+    Some(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
 /// Restores the terminal when dropped, and on the way out of a signal while alive.
 pub(crate) struct Guard {
     saved: Option<String>,

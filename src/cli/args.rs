@@ -11,6 +11,7 @@ use clap::{ArgAction, CommandFactory, Parser};
 use super::values::ProviderName;
 
 use crate::cli::output::Format;
+use crate::mail::client::MailClient;
 use crate::mail::mailserver::Protocol;
 use crate::mail::sasl::SaslMethod;
 use crate::oauth::provider::Cloud;
@@ -259,7 +260,9 @@ pub struct Cli {
     /// Refresh even if the cached token looks valid
     ///
     /// For when a server has just rejected the token.
-    #[arg(long, help_heading = OUTPUT)]
+    // Not in -h: a newcomer needs --print-config there more; the troubleshooting that needs
+    // this flag names it.
+    #[arg(long, help_heading = OUTPUT, hide_short_help = true)]
     pub force_refresh: bool,
 
     /// Refresh first when the token has less than MINUTES left; --authorize stores it
@@ -345,6 +348,40 @@ pub struct Cli {
         help_heading = ACCOUNTS
     )]
     pub revoke: bool,
+
+    /// With --revoke: do not ask for confirmation on a terminal
+    #[arg(long, requires = "revoke", help_heading = ACCOUNTS, hide_short_help = true)]
+    pub yes: bool,
+
+    /// Change the account's mail servers, SASL method or --min-valid, without a sign-in
+    ///
+    /// With --imap-endpoint, --pop-endpoint, --smtp-endpoint, --sasl-method, --min-valid (0
+    /// removes it) and --mailbox ('' removes it): each given replaces the stored value, and what
+    /// changed is said. The tokens and the login are never touched.
+    // Not in -h: the messages that need it name it (a missing server, a mechanism to change).
+    #[arg(
+        long,
+        conflicts_with_all = ["authorize", "test", "force_refresh", "status", "list", "check", "revoke", "admin_request"],
+        help_heading = ACCOUNTS,
+        hide_short_help = true
+    )]
+    pub set: bool,
+
+    /// A mail client's configuration for the account, ready to append
+    ///
+    /// CLIENT is neomutt, mutt, msmtp, mbsync, aerc, offlineimap or getmail. The block names
+    /// this mailtoken and the token file by their absolute paths, the user, the servers and the
+    /// mechanism; stderr says what the client still lacks on this machine (the program, a Cyrus
+    /// SASL plugin, a version, NeoMutt's token length), each with its fix.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "CLIENT",
+        hide_possible_values = true,
+        conflicts_with_all = ["authorize", "test", "force_refresh", "status", "list", "check", "revoke", "set", "admin_request"],
+        help_heading = OUTPUT
+    )]
+    pub print_config: Option<MailClient>,
 
     /// Print what a Microsoft tenant's administrator must grant, and how
     ///

@@ -60,6 +60,7 @@ pub(crate) fn print_sasl(
     protocol: Protocol,
     registration: &Registration,
     token: &TokenFile,
+    account: &str,
 ) -> Result<()> {
     let endpoint = registration.endpoint(protocol).ok_or_else(|| {
         Error::config(format!(
@@ -67,7 +68,8 @@ pub(crate) fn print_sasl(
             protocol.name()
         ))
         .hint(format!(
-            "pass --{}-endpoint with --authorize to record one",
+            "run 'mailtoken --set {} --{}-endpoint URL' to record one",
+            crate::base::paths::shell_quote(account),
             protocol.name().to_lowercase()
         ))
     })?;

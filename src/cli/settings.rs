@@ -34,6 +34,10 @@ pub(crate) enum Action {
     Check,
     /// Revoke the login and delete the file (`--revoke`).
     Revoke,
+    /// Change what is not the login: mail servers, SASL method, `--min-valid` (`--set`).
+    Set,
+    /// Print a mail client's configuration (`--print-config CLIENT`).
+    PrintConfig,
     /// Print what the tenant's administrator must grant (`--admin-request`).
     AdminRequest,
 }
@@ -49,6 +53,8 @@ impl Action {
             Action::List => "--list",
             Action::Check => "--check",
             Action::Revoke => "--revoke",
+            Action::Set => "--set",
+            Action::PrintConfig => "--print-config",
             Action::AdminRequest => "--admin-request",
         }
     }
@@ -107,6 +113,10 @@ pub(crate) struct Settings {
     /// `--min-valid MINUTES`: for this call, and recorded by `--authorize`.
     pub min_valid: Option<u32>,
     pub authorize: AuthorizeOptions,
+    /// `--print-config CLIENT`.
+    pub print_config: Option<crate::mail::client::MailClient>,
+    /// `--yes`: `--revoke` asks nothing.
+    pub yes: bool,
 }
 
 impl Settings {
@@ -124,7 +134,8 @@ impl Settings {
         check_combinations(&cli, token_files.len())?;
         let (token_path, token_given) = token_files.first().cloned().unwrap_or_default();
         let actions = actions(&cli);
-        check_flags_apply(&cli, &actions)?;
+        check_flags_apply(&cli, &actions, &token_given)?;
+        check_set_changes_something(&cli)?;
         let encryption = match (cli.encryption, &cli.gpg_recipient) {
             (Some(kind), Some(_)) if kind != EncryptionKind::Gpg => {
                 return Err(Error::usage("--gpg-recipient needs --encryption gpg"));
@@ -140,6 +151,8 @@ impl Settings {
             token_files,
             actions,
             json: cli.json,
+            print_config: cli.print_config,
+            yes: cli.yes,
             keepalive_days: cli.keepalive,
             warn_days: cli.warn_days,
             testing_app: cli.testing_app,
@@ -218,16 +231,30 @@ const CLIENT: &[Action] = &[
     Action::Revoke,
     Action::AdminRequest,
 ];
-/// The e-mail address, SASL method and mail servers: what prints or tests a login.
+/// The e-mail address and `--mailbox`: what prints or tests a login.
 const MAIL: &[Action] = &[
     Action::Print,
     Action::Authorize,
     Action::Test,
     Action::AdminRequest,
 ];
+/// The SASL method, the mail servers and `--min-valid`: what prints or tests a login, and what
+/// `--set` changes.
+const MAIL_SETTINGS: &[Action] = &[
+    Action::Print,
+    Action::Authorize,
+    Action::Test,
+    Action::AdminRequest,
+    Action::Set,
+];
 
 /// Refuses a flag that none of the actions asked for uses (exit 64), naming where it applies.
-fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
+fn check_flags_apply(cli: &Cli, actions: &[Action], account: &str) -> Result<()> {
+    let account = if account.is_empty() {
+        "TOKENFILE".to_string()
+    } else {
+        paths::shell_quote(account)
+    };
     let flags: [(bool, &str, &[Action]); 33] = [
         (cli.client_file.is_some(), "--client-file", SIGN_IN),
         (cli.testing_app, "--testing-app", SIGN_IN),
@@ -269,13 +296,21 @@ fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
         ),
         (cli.token_endpoint.is_some(), "--token-endpoint", CLIENT),
         (cli.email.is_some(), "--email", MAIL),
-        (cli.mailbox.is_some(), "--mailbox", MAIL),
-        (cli.sasl_method.is_some(), "--sasl-method", MAIL),
-        (cli.imap_endpoint.is_some(), "--imap-endpoint", MAIL),
-        (cli.pop_endpoint.is_some(), "--pop-endpoint", MAIL),
-        (cli.smtp_endpoint.is_some(), "--smtp-endpoint", MAIL),
+        (cli.mailbox.is_some(), "--mailbox", MAIL_SETTINGS),
+        (cli.sasl_method.is_some(), "--sasl-method", MAIL_SETTINGS),
+        (
+            cli.imap_endpoint.is_some(),
+            "--imap-endpoint",
+            MAIL_SETTINGS,
+        ),
+        (cli.pop_endpoint.is_some(), "--pop-endpoint", MAIL_SETTINGS),
+        (
+            cli.smtp_endpoint.is_some(),
+            "--smtp-endpoint",
+            MAIL_SETTINGS,
+        ),
         (cli.protocol.is_some(), "--protocol", MAIL),
-        (cli.min_valid.is_some(), "--min-valid", MAIL),
+        (cli.min_valid.is_some(), "--min-valid", MAIL_SETTINGS),
         (
             cli.format != Format::Token,
             "--format",
@@ -290,9 +325,15 @@ fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
     for (given, flag, applies_to) in flags {
         if given && !actions.iter().any(|action| applies_to.contains(action)) {
             let hint = if applies_to == SIGN_IN {
-                "it is recorded by a sign-in: run 'mailtoken --authorize TOKENFILE' with it to \
-                 change the account"
-                    .to_string()
+                format!(
+                    "it is recorded by a sign-in: run 'mailtoken --authorize {account}' with it \
+                     to change the account"
+                )
+            } else if applies_to == MAIL_SETTINGS {
+                format!(
+                    "it applies to the mail client's call, --authorize and --test for that run; \
+                     'mailtoken --set {account} {flag} ...' stores it"
+                )
             } else {
                 let modes: Vec<&str> = applies_to.iter().map(|action| action.flag()).collect();
                 format!(
@@ -314,6 +355,23 @@ fn check_flags_apply(cli: &Cli, actions: &[Action]) -> Result<()> {
     Ok(())
 }
 
+/// `--set` with nothing to change is a mistake, said before anything is read.
+fn check_set_changes_something(cli: &Cli) -> Result<()> {
+    let changes = cli.imap_endpoint.is_some()
+        || cli.pop_endpoint.is_some()
+        || cli.smtp_endpoint.is_some()
+        || cli.sasl_method.is_some()
+        || cli.min_valid.is_some()
+        || cli.mailbox.is_some();
+    if cli.set && !changes {
+        return Err(Error::usage("--set changes nothing by itself").hint(
+            "give what to change: --imap-endpoint, --pop-endpoint, --smtp-endpoint URL, \
+             --sasl-method METHOD, --min-valid MINUTES or --mailbox ADDRESS",
+        ));
+    }
+    Ok(())
+}
+
 /// The actions asked for, in the order they run; printing the token when none is.
 fn actions(cli: &Cli) -> Vec<Action> {
     let asked = [
@@ -324,6 +382,8 @@ fn actions(cli: &Cli) -> Vec<Action> {
         (cli.admin_request, Action::AdminRequest),
         (cli.authorize, Action::Authorize),
         (cli.test, Action::Test),
+        (cli.set, Action::Set),
+        (cli.print_config.is_some(), Action::PrintConfig),
     ];
     let actions: Vec<Action> = asked
         .into_iter()

@@ -6,6 +6,7 @@ use clap::ValueEnum;
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 
 use crate::cli::output::Format;
+use crate::mail::client::MailClient;
 use crate::mail::mailserver::Protocol;
 use crate::mail::sasl::SaslMethod;
 use crate::oauth::provider::Cloud;
@@ -90,6 +91,16 @@ value_enum!(SaslMethod {
     SaslMethod::Oauthbearer => "OAUTHBEARER", "The standard mechanism (RFC 7628)";
 });
 
+value_enum!(MailClient {
+    MailClient::Neomutt => "neomutt";
+    MailClient::Mutt => "mutt";
+    MailClient::Msmtp => "msmtp";
+    MailClient::Mbsync => "mbsync", "isync's mbsync";
+    MailClient::Aerc => "aerc";
+    MailClient::Offlineimap => "offlineimap";
+    MailClient::Getmail => "getmail", "getmail6";
+});
+
 value_enum!(EncryptionKind {
     EncryptionKind::Age => "age", "age, to the recipient of the age identity (no prompt: works from cron)";
     EncryptionKind::Passphrase => "passphrase", "age with a passphrase asked on the terminal (interactive use only)";
@@ -122,5 +133,9 @@ mod tests {
             assert_eq!(flag_name(protocol), protocol.name().to_lowercase());
         }
         assert_eq!(Protocol::value_variants(), Protocol::ALL);
+        for client in MailClient::value_variants() {
+            assert_eq!(flag_name(client), client.name());
+        }
+        assert_eq!(MailClient::value_variants(), MailClient::ALL);
     }
 }

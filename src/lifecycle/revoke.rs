@@ -14,6 +14,7 @@ use crate::base::error::{Error, ExitStatus, Result};
 use crate::base::log;
 use crate::base::paths;
 use crate::base::secret::Secret;
+use crate::base::terminal;
 use crate::cli::settings::Settings;
 use crate::oauth::grant;
 use crate::oauth::http::{Http, HttpError};
@@ -37,7 +38,27 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
     // Read before anything else, so a missing or unreadable file is reported as such and gets
     // no lock file beside it; then again under the lock, so no refresh rotates the refresh token
     // between reading and revoking.
-    account.load()?;
+    let first = match account.load() {
+        Ok(loaded) => loaded.token,
+        Err(error) if error.status() == ExitStatus::BadTokenFile => {
+            return delete_unreadable(settings, &account, error);
+        }
+        Err(error) => return Err(error),
+    };
+    if !settings.yes {
+        let question = format!(
+            "Revoke the login of {} at {} and delete {}?",
+            log::sanitize(first.sasl_user()),
+            log::sanitize(&first.registration.provider),
+            account.path().display()
+        );
+        if terminal::confirm(&question) == Some(false) {
+            return Err(
+                Error::usage("nothing was revoked or deleted: not confirmed")
+                    .hint("answer y, or pass --yes to skip the question"),
+            );
+        }
+    }
     let _lock = account.lock()?;
     let mut token = account.load()?.token;
     // Tokens kept after a failed write hold the refresh token the provider honours now: those
@@ -72,6 +93,39 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
     if let Some((_, path)) = pending {
         recovery::discard(&path);
     }
+    Ok(())
+}
+
+/// A file that cannot be read holds a login mailtoken cannot revoke, and perhaps one that only
+/// needed another identity: it is deleted only when the user says so (a `y` on the terminal, or
+/// `--yes`), and the message says that the provider's login lives on and where to end it.
+fn delete_unreadable(settings: &Settings, account: &Account, error: Error) -> Result<()> {
+    let shown = account.path().display();
+    let confirmed = settings.yes
+        || terminal::confirm(&format!(
+            "mailtoken cannot read {shown} ({}), so it cannot revoke its login. Delete the \
+             file anyway?",
+            log::sanitize(error.message())
+        )) == Some(true);
+    if !confirmed {
+        let hint = format!(
+            "nothing was deleted; 'mailtoken --revoke --yes {}' deletes it without revoking",
+            paths::shell_quote(&settings.token_given)
+        );
+        return Err(error.hint(hint));
+    }
+    delete(account)?;
+    let place = |provider: &str| {
+        crate::oauth::provider::preset(provider, None)
+            .and_then(|registration| registration.access_settings())
+            .unwrap_or_default()
+    };
+    log::say(format!(
+        "mailtoken: the provider's login was not revoked (the file could not be read): remove \
+         mailtoken's access in your account's security settings (Google: {}; Microsoft: {})",
+        place("google"),
+        place("microsoft")
+    ));
     Ok(())
 }
 

@@ -34,6 +34,8 @@ pub(crate) struct Attempt {
     pub token: Secret,
     pub config: Arc<ClientConfig>,
     pub timeout: Duration,
+    /// The account as the user typed it, for the commands hints name.
+    pub account: String,
 }
 
 impl Attempt {

@@ -107,12 +107,13 @@ impl Connection {
                 .start_tls()
                 .map_err(|failure| match failure.kind {
                     Kind::NotTls => {
-                        let hint = starttls_hint(&attempt.endpoint);
+                        let hint = starttls_hint(&attempt.endpoint, &attempt.account);
                         failure.hint(hint)
                     }
                     _ => failure,
                 })
         } else {
+            greeting_or_tls_port(connection.stream.tcp(), attempt)?;
             Ok(connection)
         }
     }
@@ -349,22 +350,117 @@ pub(crate) fn io_failure(error: &io::Error, doing: &str, timeout: Duration) -> F
 
 /// What to give instead of an implicit-TLS endpoint that speaks plain text: the same port with
 /// STARTTLS, or the protocol's TLS port.
-fn starttls_hint(endpoint: &MailEndpoint) -> String {
+fn starttls_hint(endpoint: &MailEndpoint, account: &str) -> String {
     let flag = format!(
         "--{}-endpoint",
         endpoint.protocol.name().to_ascii_lowercase()
     );
     format!(
-        "port {} is not a TLS port: try {flag} {} (STARTTLS) or {flag} {} (TLS), and sign in \
-         again with the one that works so the account keeps it",
+        "port {} is not a TLS port: try {flag} {} (STARTTLS) or {flag} {} (TLS) with --test, \
+         and keep the one that works with 'mailtoken --set {} {flag} URL'",
         endpoint.port,
         endpoint.with_starttls().url(),
-        endpoint.at_implicit_tls_port().url()
+        endpoint.at_implicit_tls_port().url(),
+        crate::base::paths::shell_quote(account)
     )
+}
+
+/// How long a STARTTLS endpoint's greeting is waited for before asking whether the port speaks
+/// TLS from the first byte instead: servers greet at once, and a TLS port waits for the client
+/// to speak first (RFC 8446 section 4.1.2), so without asking the test would wait the whole
+/// timeout and then call it a network problem (issue #32: 21 s, exit 75).
+const GREETING_PROBE: Duration = Duration::from_secs(3);
+
+/// Waits a little for the greeting of a STARTTLS endpoint (a peek: nothing is consumed); when
+/// none comes, tries a TLS handshake on a second connection to the same address. A port that
+/// answers it speaks TLS from the first byte: the URL is wrong, whatever is tried again.
+fn greeting_or_tls_port(tcp: &TcpStream, attempt: &Attempt) -> Result<(), Failure> {
+    let wait = GREETING_PROBE.min(attempt.timeout / 2);
+    if tcp.set_read_timeout(Some(wait)).is_err() {
+        return Ok(());
+    }
+    let mut byte = [0u8; 1];
+    match tcp.peek(&mut byte) {
+        Err(error) if is_timeout(&error) => {}
+        _ => return Ok(()),
+    }
+    let Ok(address) = tcp.peer_addr() else {
+        return Ok(());
+    };
+    if !speaks_tls(address, attempt) {
+        return Ok(());
+    }
+    let endpoint = &attempt.endpoint;
+    let tls_url = MailEndpoint {
+        tls: crate::mail::mailserver::Tls::Implicit,
+        ..endpoint.clone()
+    }
+    .url();
+    let flag = format!(
+        "--{}-endpoint",
+        endpoint.protocol.name().to_ascii_lowercase()
+    );
+    Err(Failure::new(
+        Kind::TlsPort,
+        format!(
+            "no greeting came within {}, and port {} answers a TLS handshake: it speaks TLS from \
+             the first byte, not STARTTLS; the token was not sent",
+            seconds(wait),
+            endpoint.port
+        ),
+    )
+    .hint(format!(
+        "the URL is {tls_url}: 'mailtoken --set {} {flag} {tls_url}'",
+        crate::base::paths::shell_quote(&attempt.account)
+    )))
+}
+
+/// Whether `address` answers a TLS handshake: any TLS record back (a server hello, an alert, a
+/// certificate rustls refuses) says so; plain text, silence or a closed connection does not.
+fn speaks_tls(address: SocketAddr, attempt: &Attempt) -> bool {
+    let Ok(mut tcp) = TcpStream::connect_timeout(&address, attempt.timeout) else {
+        return false;
+    };
+    if set_timeouts(&tcp, attempt.timeout).is_err() {
+        return false;
+    }
+    let Ok(name) = ServerName::try_from(attempt.endpoint.host.clone()) else {
+        return false;
+    };
+    let Ok(mut tls) = ClientConnection::new(Arc::clone(&attempt.config), name) else {
+        return false;
+    };
+    let deadline = Instant::now() + attempt.timeout;
+    while tls.is_handshaking() && Instant::now() < deadline {
+        if let Err(error) = tls.complete_io(&mut tcp) {
+            return error
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .is_some_and(|tls| {
+                    !matches!(
+                        tls,
+                        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
+                    )
+                });
+        }
+    }
+    !tls.is_handshaking()
 }
 
 fn tls_failure(error: &rustls::Error, doing: &str) -> Failure {
     match error {
+        // Trying again cannot change who is trusted: 78, naming what is trusted now. A CA of the
+        // same name but another key (BadSignature) is as untrusted as an unknown one.
+        rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer | rustls::CertificateError::BadSignature,
+        ) => Failure::new(
+            Kind::Untrusted,
+            format!(
+                "the server's TLS certificate comes from a certificate authority not \
+                     trusted here {doing}; the token was not sent"
+            ),
+        )
+        .hint(crate::net::tls::trust_hint()),
         rustls::Error::InvalidCertificate(reason) => Failure::new(
             Kind::Network,
             format!("the server's TLS certificate was not accepted ({reason:?}) {doing}"),

@@ -19,6 +19,12 @@ pub enum Kind {
     /// An implicit-TLS endpoint whose server answered in plain text: the port speaks STARTTLS
     /// (or nothing mail), so the URL is wrong; the token was not sent.
     NotTls,
+    /// A STARTTLS endpoint whose server sent no greeting and speaks TLS from the first byte:
+    /// the URL must say imaps://, pop3s:// or smtps://; the token was not sent.
+    TlsPort,
+    /// The server's certificate comes from an authority mailtoken does not trust: only the
+    /// trust (SSL_CERT_FILE, the system's store) can change that; the token was not sent.
+    Untrusted,
     /// The server reported a temporary problem of its own (a response code saying so).
     Unavailable,
     /// Could not connect, TLS failed, or the connection broke.
@@ -36,6 +42,8 @@ impl Kind {
             Kind::Unsupported => "mechanism not offered",
             Kind::NoStartTls => "no STARTTLS",
             Kind::NotTls => "not TLS",
+            Kind::TlsPort => "TLS port",
+            Kind::Untrusted => "certificate not trusted",
             Kind::Unavailable => "server trouble",
             Kind::Network => "network error",
             Kind::Timeout => "timed out",
@@ -48,7 +56,7 @@ impl Kind {
     pub fn status(self) -> ExitStatus {
         match self {
             Kind::Refused | Kind::Unsupported | Kind::NoStartTls => ExitStatus::LoginFailed,
-            Kind::NotTls => ExitStatus::Config,
+            Kind::NotTls | Kind::TlsPort | Kind::Untrusted => ExitStatus::Config,
             Kind::Unavailable | Kind::Network | Kind::Timeout | Kind::Protocol => {
                 ExitStatus::Temporary
             }

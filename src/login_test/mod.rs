@@ -121,8 +121,8 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
     let registration = settings
         .overrides
         .registration_for_this_run(&current.token.registration);
-    let endpoints = endpoints(settings.protocol, &registration)?;
-    if current.token.email.is_empty() {
+    let endpoints = endpoints(settings.protocol, &registration, &settings.token_given)?;
+    if current.token.sasl_user().is_empty() {
         return Err(
             Error::config("the account has no e-mail address to log in as")
                 .hint("pass --email ADDRESS"),
@@ -189,6 +189,7 @@ impl Tester<'_> {
             token: self.current.token.access_token.clone(),
             config: Arc::clone(&self.config),
             timeout: self.timeout,
+            account: self.settings.token_given.clone(),
         };
         // An echoing server, or a library quoting what it sent, must not put the token or
         // the SASL string on the terminal.
@@ -265,7 +266,11 @@ impl Tester<'_> {
 }
 
 /// The endpoints to test: the registration's (with the command line's), narrowed by `--protocol`.
-fn endpoints(only: Option<Protocol>, registration: &Registration) -> Result<Vec<MailEndpoint>> {
+fn endpoints(
+    only: Option<Protocol>,
+    registration: &Registration,
+    account: &str,
+) -> Result<Vec<MailEndpoint>> {
     let protocols = match only {
         Some(protocol) => vec![protocol],
         None => Protocol::ALL.to_vec(),
@@ -280,8 +285,10 @@ fn endpoints(only: Option<Protocol>, registration: &Registration) -> Result<Vec<
                     protocol.name()
                 ))
                 .hint(format!(
-                    "pass --{}-endpoint URL",
-                    protocol.name().to_lowercase()
+                    "pass --{0}-endpoint URL, or record it with 'mailtoken --set {1} \
+                     --{0}-endpoint URL'",
+                    protocol.name().to_lowercase(),
+                    crate::base::paths::shell_quote(account)
                 )));
             }
             None => log::verbose(format!(
@@ -292,8 +299,11 @@ fn endpoints(only: Option<Protocol>, registration: &Registration) -> Result<Vec<
     }
     if endpoints.is_empty() {
         return Err(
-            Error::config("the account has no IMAP, POP or SMTP endpoint to test")
-                .hint("pass --imap-endpoint URL (or --pop-endpoint, --smtp-endpoint)"),
+            Error::config("the account has no IMAP, POP or SMTP endpoint to test").hint(format!(
+                "record one with 'mailtoken --set {} --imap-endpoint URL' (or --pop-endpoint, \
+                 --smtp-endpoint)",
+                crate::base::paths::shell_quote(account)
+            )),
         );
     }
     Ok(endpoints)

@@ -30,11 +30,19 @@ pub(crate) fn outcome(failed: &[(Protocol, Kind)]) -> Result<()> {
     }
     let misconfigured = names(ExitStatus::Config);
     if !misconfigured.is_empty() {
-        return Err(Error::new(
-            ExitStatus::Config,
-            format!("the endpoint is not what its URL says: {misconfigured}"),
-        )
-        .hint("the lines above say which URL to give; --debug shows the conversation"));
+        let untrusted = failed.iter().any(|(_, kind)| *kind == Kind::Untrusted);
+        let (what, hint) = if untrusted {
+            (
+                "a server's certificate is not trusted here",
+                "the lines above say what to trust; trying again cannot help",
+            )
+        } else {
+            (
+                "the endpoint is not what its URL says",
+                "the lines above say which URL to give; --debug shows the conversation",
+            )
+        };
+        return Err(Error::new(ExitStatus::Config, format!("{what}: {misconfigured}")).hint(hint));
     }
     let unreachable = names(ExitStatus::Temporary);
     if !unreachable.is_empty() {

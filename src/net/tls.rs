@@ -59,6 +59,27 @@ pub(crate) fn root_store() -> Result<RootCertStore> {
     Ok(roots)
 }
 
+/// What to do about a certificate from an authority nobody here trusts: the places trusted now
+/// (the system's store, and `SSL_CERT_FILE` as it is set or not), and the variable that adds one.
+pub(crate) fn trust_hint() -> String {
+    let system = SYSTEM_BUNDLES
+        .iter()
+        .find(|path| std::path::Path::new(path).exists())
+        .map_or_else(
+            || "the system's store".to_string(),
+            |path| format!("the system's store ({path})"),
+        );
+    let file = match std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
+        Some(value) => format!("SSL_CERT_FILE ({})", std::path::Path::new(&value).display()),
+        None => "SSL_CERT_FILE (not set)".to_string(),
+    };
+    format!(
+        "mailtoken trusts {system} and {file}: name the PEM file of the server's certificate \
+         authority in SSL_CERT_FILE where mailtoken runs (the mail client's environment too), or \
+         add it to the system's store; certificates are always verified"
+    )
+}
+
 /// The rustls client configuration shared by HTTPS, IMAP, POP and SMTP connections.
 pub(crate) fn client_config() -> Result<Arc<ClientConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());

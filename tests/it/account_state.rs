@@ -311,7 +311,10 @@ fn a_flag_that_cannot_apply_is_refused_not_ignored() {
         },
     );
     let run = sandbox.run(&["--provider", "google", file]);
-    run.says("run 'mailtoken --authorize TOKENFILE' with it to change the account");
+    // The account as typed, not the word TOKENFILE (issue #32).
+    run.says(&format!(
+        "run 'mailtoken --authorize {file}' with it to change the account"
+    ));
     assert!(server.requests().is_empty());
 }
 

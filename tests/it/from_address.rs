@@ -149,3 +149,21 @@ fn a_provider_given_is_never_second_guessed() {
     run.says("https://accounts.google.com/o/oauth2/auth?");
     assert!(dns.queries.lock().unwrap().is_empty());
 }
+
+/// Issue #32, item 7: `--cloud` (or `--tenant`) with an address whose provider is not Microsoft
+/// is refused before anything is announced, not after "signing in with --provider google
+/// --cloud china".
+#[test]
+fn microsoft_only_flags_are_judged_before_the_provider_is_announced() {
+    let dns = zone();
+    for flags in [["--cloud", "china"], ["--tenant", "organizations"]] {
+        let run = sign_in_with("you@gmail.com", &dns, &flags);
+        run.expect(64, "");
+        run.says(&format!("{} applies to Microsoft accounts", flags[0]));
+        run.says("whose provider is google");
+        run.never_says("signing in with");
+    }
+    // A Microsoft address takes them.
+    let run = sign_in_with("you@contoso.example", &dns, &["--tenant", "organizations"]);
+    run.says("signing in with --provider microsoft --tenant organizations");
+}

@@ -356,9 +356,20 @@ fn the_synopsis_shows_every_form_of_use() {
         .lines()
         .filter(|line| line.starts_with("\\fBmailtoken\\fR"))
         .collect();
-    assert!(forms.len() <= 8, "{} forms", forms.len());
+    // One form per action, the token's and the help's: ten (issue #32 added --print-config and
+    // --set).
+    assert!(forms.len() <= 10, "{} forms", forms.len());
     let flag = |long: &str| format!("\\fB\\-\\-{}\\fR", long.replace('-', "\\-"));
-    let actions = ["authorize", "test", "status", "list", "check", "revoke"];
+    let actions = [
+        "authorize",
+        "test",
+        "status",
+        "list",
+        "check",
+        "revoke",
+        "print-config",
+        "set",
+    ];
     let command = Cli::command();
     let longs: Vec<&str> = command
         .get_arguments()

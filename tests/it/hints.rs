@@ -186,3 +186,55 @@ fn only_a_login_that_exists_is_called_fine() {
     run.says("nothing was signed in or stored yet");
     run.never_says("the login itself is fine");
 }
+
+/// Issue #32: a file from another machine ("no matching keys") leads to the identity to restore
+/// and to a new sign-in, both for the account as typed.
+#[test]
+fn a_file_for_another_identity_names_the_identity_and_the_sign_in() {
+    let sandbox = Sandbox::new();
+    let other = age::x25519::Identity::generate();
+    let token = token_file(
+        test_registration(UNUSED_TOKEN_ENDPOINT),
+        age_to(&other),
+        minutes_from_now(30),
+    );
+    write_private(
+        &sandbox.accounts_dir().join("work"),
+        encrypt(&token.encryption, &token.to_json()),
+    );
+    let run = sandbox.run(&["work"]);
+    run.expect(65, "");
+    run.says("encrypted to another age identity: restore that one");
+    run.says("age-identity.txt");
+    run.says("or run 'mailtoken --authorize work' to sign in again");
+}
+
+/// Issue #32: a flag that only a sign-in records names the account as typed, not TOKENFILE.
+#[test]
+fn a_sign_in_flag_names_the_account_as_typed() {
+    let sandbox = Sandbox::new();
+    let run = sandbox.run(&["--status", "my work", "--scope", "mail"]);
+    run.expect(64, "");
+    run.says("run 'mailtoken --authorize 'my work'' with it");
+    run.never_says("TOKENFILE");
+}
+
+/// Issue #32: a missing mail server is recorded with `--set`, for the account as typed.
+#[test]
+fn a_missing_server_leads_to_set_for_the_account_as_typed() {
+    let sandbox = Sandbox::new();
+    let mut token = sandbox.token(UNUSED_TOKEN_ENDPOINT, minutes_from_now(60));
+    token.registration.imap_endpoint = None;
+    token.registration.smtp_endpoint = None;
+    token.registration.pop_endpoint = None;
+    sandbox.write_token(&sandbox.accounts_dir().join("work"), &token);
+    let run = sandbox.run(&["work", "--format", "sasl"]);
+    run.expect(78, "");
+    run.says("hint: run 'mailtoken --set work --imap-endpoint URL' to record one");
+    let run = sandbox.run(&["work", "--test", "--protocol", "smtp"]);
+    run.expect(78, "");
+    run.says("'mailtoken --set work --smtp-endpoint URL'");
+    let run = sandbox.run(&["work", "--test"]);
+    run.expect(78, "");
+    run.says("'mailtoken --set work --imap-endpoint URL'");
+}

@@ -259,9 +259,15 @@ fn a_certificate_from_an_unknown_ca_is_refused_before_anything_is_sent() {
     let path = probe.path.to_str().unwrap();
     let run = run_trusting(&probe.sandbox, &other_ca, &[path, "--test"]);
 
-    run.expect_code(75);
-    run.says("the server's TLS certificate was not accepted");
-    run.says("SSL_CERT_FILE");
+    // Trying again cannot change who is trusted (issue #32): 78, naming what is trusted now.
+    run.expect_code(78);
+    run.says("comes from a certificate authority not trusted here");
+    run.says("mailtoken trusts the system's store");
+    run.says(&format!(
+        "SSL_CERT_FILE ({})",
+        probe.sandbox.path("test-ca.pem").display()
+    ));
+    run.says("a server's certificate is not trusted here: IMAP");
     assert!(
         probe.server.lines().is_empty(),
         "{:?}",
@@ -277,9 +283,41 @@ fn smtp_certificate_from_an_unknown_ca_is_refused_too() {
     let path = probe.path.to_str().unwrap();
     let run = run_trusting(&probe.sandbox, &TestCa::new(), &[path, "--test"]);
 
-    run.expect_code(75);
+    run.expect_code(78);
     run.says("certificate");
     token_never_sent(&probe);
+}
+
+/// Issue #32: a STARTTLS URL on a port that speaks TLS from the first byte got no greeting, waited
+/// the whole timeout and exited 75. No greeting within a few seconds and a TLS handshake that
+/// works say the URL is wrong: 78 at once, with the right URL, and the token never sent.
+#[test]
+fn a_starttls_url_on_a_tls_port_names_the_tls_url_at_once() {
+    each_case(PROTOCOLS, |protocol| {
+        let mut probe = Probe::start(
+            protocol,
+            true,
+            serving(protocol, Behaviour::accepting(CACHED_TOKEN)),
+        );
+        probe.url = url(protocol, false, probe.server.port);
+        let probe = probe.with_account(SaslMethod::Xoauth2, UNUSED_TOKEN_ENDPOINT);
+        let started = std::time::Instant::now();
+        let run = probe.test_within("20", &[]);
+        run.expect(78, "");
+        assert!(started.elapsed() < std::time::Duration::from_secs(15));
+        assert!(
+            run.stderr.starts_with(&probe.line("XOAUTH2", "TLS port")),
+            "{}",
+            run.stderr
+        );
+        run.says("answers a TLS handshake: it speaks TLS from the first byte");
+        let flag = format!("--{}-endpoint", protocol.name().to_ascii_lowercase());
+        run.says(&format!(
+            "{flag} {}",
+            url(protocol, true, probe.server.port)
+        ));
+        token_never_sent(&probe);
+    });
 }
 
 /// A server that answers one byte at a time is stopped by the connection's limit on the whole

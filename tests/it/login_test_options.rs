@@ -206,7 +206,11 @@ fn a_protocol_without_an_endpoint_is_a_configuration_error() {
     run.expect_exactly(
         78,
         "",
-        "mailtoken: error: the account has no POP endpoint to test\nhint: pass --pop-endpoint URL\n",
+        &format!(
+            "mailtoken: error: the account has no POP endpoint to test\nhint: pass --pop-endpoint \
+             URL, or record it with 'mailtoken --set {} --pop-endpoint URL'\n",
+            path.display()
+        ),
     );
 }
 

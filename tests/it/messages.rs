@@ -200,13 +200,38 @@ fn authorize_ends_by_saying_where_the_account_was_saved() {
     let provider = FakeProvider::for_service();
     let path = sandbox.path("service");
     let args = provider.sign_in(&path, "clientcredentials", &SERVICE, &[]);
+    // A PATH with no mail client, then one with neomutt: the next steps name what is there.
+    let bin = sandbox.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let bin = bin.to_str().unwrap().to_string();
 
-    let run = sandbox.run(&args);
+    let run = sandbox.run_with(&args, &[("PATH", &bin)]);
 
     run.expect(0, "access-from-client-credentials\n");
+    let shown = path.display().to_string();
+    let tail: Vec<&str> = run.stderr.lines().rev().take(3).collect();
+    assert_eq!(
+        tail,
+        [
+            format!(
+                "mailtoken: then configure a mail client: mailtoken --print-config CLIENT \
+                 {shown} (CLIENT: neomutt, mutt, msmtp, mbsync, aerc, offlineimap, getmail)"
+            ),
+            format!("mailtoken: next, check the login: mailtoken {shown} --test"),
+            format!("mailtoken: signed in; saved to {shown}"),
+        ],
+        "{}",
+        run.stderr
+    );
+
+    let neomutt = sandbox.path("bin/neomutt");
+    std::fs::write(&neomutt, "#!/bin/sh\n").unwrap();
+    set_mode(&neomutt, 0o755);
+    let run = sandbox.run_with(&args, &[("PATH", &bin)]);
+    run.expect_code(0);
     assert_eq!(
         run.stderr.lines().last(),
-        Some(format!("mailtoken: signed in; saved to {}", path.display()).as_str()),
+        Some(format!("    mailtoken --print-config neomutt {shown}").as_str()),
         "{}",
         run.stderr
     );

@@ -62,3 +62,38 @@ fn troubleshooting_covers_mbsync_neomutt_private_cas_and_ended_logins() {
     let limit = mailtoken::testing::sasl::NEOMUTT_TOKEN_LIMIT.to_string();
     assert!(troubleshooting.contains(&format!("over {limit} bytes")));
 }
+
+/// The Quick start's client line, run as written (issue #32): `--print-config` appends a working
+/// block for the account the Quick start signed in.
+#[test]
+fn the_quick_starts_print_config_line_appends_a_block() {
+    use crate::support::*;
+    let readme = readme();
+    let quick = section(&readme, "Quick start");
+    let line = quick
+        .lines()
+        .find(|line| line.starts_with("mailtoken --print-config neomutt work >> ~/.neomuttrc"))
+        .expect("the Quick start shows --print-config");
+    let command = line.split('#').next().unwrap().trim();
+    let sandbox = Sandbox::new();
+    sandbox.write_token(
+        &sandbox.accounts_dir().join("work"),
+        &sandbox.token(UNUSED_TOKEN_ENDPOINT, minutes_from_now(60)),
+    );
+    let bin = sandbox.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mailtoken"), bin.join("mailtoken")).unwrap();
+    std::fs::create_dir_all(sandbox.home()).unwrap();
+    let output = sandbox
+        .outer("sh")
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .args(["-c", command])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let rc = std::fs::read_to_string(sandbox.home().join(".neomuttrc")).unwrap();
+    assert!(
+        rc.contains("set imap_oauth_refresh_command = ") && rc.contains("mailtoken/work\""),
+        "{rc}"
+    );
+}

@@ -193,3 +193,43 @@ fn a_service_accounts_key_is_no_registration_for_a_person() {
     run.never_says("using the registration");
     run.says("no client id");
 }
+
+/// Issue #32, item 6: a second account at the same issuer takes the first one's mail servers too
+/// (a custom provider's discovery names none), saying so; a server given on the command line is
+/// kept. (The fake provider's flags give every account its IMAP server.)
+#[test]
+fn a_second_account_takes_the_mail_servers_of_the_first_and_says_so() {
+    let provider = FakeProvider::for_service();
+    let sandbox = Sandbox::new();
+    let mut first = SERVICE.to_vec();
+    first.extend(["--smtp-endpoint", "smtp://mail.example.org:587"]);
+    first.extend(["--pop-endpoint", "pop3s://mail.example.org:995"]);
+    sign_in(&sandbox, &provider, "first", &first).expect_code(0);
+
+    let run = sign_in(
+        &sandbox,
+        &provider,
+        "second",
+        &[
+            "--email",
+            "other@example.com",
+            "--smtp-endpoint",
+            "smtps://other.example.org:465",
+        ],
+    );
+    run.expect_code(0);
+    run.says(
+        "using the mail servers of account first at testprovider: pop3s://mail.example.org:995",
+    );
+    let registration = sandbox
+        .read_token(&sandbox.accounts_dir().join("second"))
+        .registration;
+    assert_eq!(
+        registration.pop_endpoint.unwrap().url(),
+        "pop3s://mail.example.org:995"
+    );
+    assert_eq!(
+        registration.smtp_endpoint.unwrap().url(),
+        "smtps://other.example.org:465"
+    );
+}

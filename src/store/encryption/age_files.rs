@@ -40,12 +40,23 @@ impl Crypto {
                     .map(|(p, _)| p.display().to_string())
                     .collect();
                 tried.dedup();
-                Error::bad_token_file(format!(
+                let error = Error::bad_token_file(format!(
                     "cannot decrypt {shown} with {}: {}",
                     tried.join(", "),
                     failure.text
+                ));
+                if !failure.foreign {
+                    return error.hint(
+                        "pass --age-identity FILE with the identity this file was encrypted to",
+                    );
+                }
+                // Written for another identity: another machine's, or one replaced since.
+                self.foreign.set(true);
+                error.hint(format!(
+                    "the file was encrypted to another age identity: restore that one (from \
+                     the machine or the backup it came from) as {}, or pass --age-identity FILE",
+                    tried.first().map_or("the default identity", String::as_str)
                 ))
-                .hint("pass --age-identity FILE with the identity this file was encrypted to")
             })?;
         let identity = identities
             .into_iter()
@@ -137,6 +148,8 @@ struct Failure {
     /// The file itself is broken (a header that does not parse or authenticate, a payload cut
     /// short or changed), as opposed to locked to another key or written by a newer age.
     damaged: bool,
+    /// Encrypted to identities none of which is here: another machine's, or a replaced one.
+    foreign: bool,
 }
 
 impl Failure {
@@ -147,6 +160,7 @@ impl Failure {
         let damaged = matches!(error, InvalidHeader | InvalidMac | DecryptionFailed | Io(_))
             || (version_one && matches!(error, UnknownFormat));
         Failure {
+            foreign: matches!(error, NoMatchingKeys),
             text: error.to_string(),
             damaged,
         }
@@ -172,11 +186,13 @@ fn decrypt<'a>(
         .map_err(|e| Failure {
             text: e.to_string(),
             damaged: true,
+            foreign: false,
         })?;
     if plaintext.len() as u64 > MAX_PLAINTEXT {
         return Err(Failure {
             text: "the decrypted file is implausibly large".into(),
             damaged: false,
+            foreign: false,
         });
     }
     Ok(plaintext)

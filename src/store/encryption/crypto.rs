@@ -69,6 +69,8 @@ pub struct Crypto {
     /// A decryption found the file damaged (not merely locked to another key): only a new
     /// sign-in helps, which the caller, knowing the account, says.
     pub(super) damaged: std::cell::Cell<bool>,
+    /// A decryption found the file encrypted to identities none of which is here.
+    pub(super) foreign: std::cell::Cell<bool>,
     /// The identity this run reads with, as the writer of mailtoken's own stanza and its
     /// recipient: read (and its public key derived) once per run, however many writes ask.
     pub(super) own: std::cell::OnceCell<Option<(self_stanza::SelfRecipient, String)>>,
@@ -80,6 +82,7 @@ impl Crypto {
             options,
             passphrase: RefCell::new(None),
             damaged: std::cell::Cell::new(false),
+            foreign: std::cell::Cell::new(false),
             own: std::cell::OnceCell::new(),
         }
     }
@@ -87,6 +90,11 @@ impl Crypto {
     /// Whether a decryption in this run found a damaged file.
     pub fn found_damage(&self) -> bool {
         self.damaged.get()
+    }
+
+    /// Whether a decryption in this run found the file encrypted for another identity.
+    pub fn found_foreign(&self) -> bool {
+        self.foreign.get()
     }
 
     pub fn options(&self) -> &EncryptionOptions {

@@ -170,6 +170,14 @@ impl Account {
                         self.authorize_command(),
                         shown
                     )),
+                    // Another identity's file: that identity, or a new sign-in.
+                    false if self.crypto.found_foreign() => {
+                        let restore = error.hint_text().unwrap_or_default().to_string();
+                        error.hint(format!(
+                            "{restore}; or run '{}' to sign in again (this file is kept aside)",
+                            self.authorize_command()
+                        ))
+                    }
                     false => error,
                 })?;
         let (mut token, schema) =
@@ -196,6 +204,13 @@ impl Account {
     pub(crate) fn record_ended(&self, code: Option<&str>, reason: &str) {
         if let Some(file) = self.current_file() {
             remembered::record_ended(&self.record_path(), file, code, reason);
+        }
+    }
+
+    /// Keeps the record of an ended login for the file as it is now.
+    pub(crate) fn carry_ended(&self, ended: remembered::Ended) {
+        if let Some(file) = self.current_file() {
+            remembered::carry_ended(&self.record_path(), file, ended);
         }
     }
 

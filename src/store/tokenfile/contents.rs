@@ -193,7 +193,8 @@ impl TokenFile {
     }
 
     /// The SASL user mail servers are given: the shared mailbox when there is one, else the
-    /// account's address.
+    /// account's address. Every surface names it through here: `--format sasl`, `--test` and
+    /// the user of every client configuration `--print-config` writes.
     pub fn sasl_user(&self) -> &str {
         self.mailbox.as_deref().unwrap_or(&self.email)
     }

@@ -93,6 +93,16 @@ pub(crate) fn record_ended(real_path: &Path, file: FileId, code: Option<&str>, r
     write(real_path, &remembered);
 }
 
+/// Keeps an ended login's record, as it was, for the file's new version (`--set` rewrote it).
+pub(crate) fn carry_ended(real_path: &Path, file: FileId, ended: Ended) {
+    let remembered = Remembered {
+        file,
+        ended: Some(ended),
+        unreachable: None,
+    };
+    write(real_path, &remembered);
+}
+
 /// Records a temporary failure, keeping when the failures began.
 pub(crate) fn record_unreachable(real_path: &Path, file: FileId, reason: &str) {
     let now = Utc::now();

@@ -38,6 +38,31 @@ impl Account {
         Ok(())
     }
 
+    /// Changes what is not the login (`--set`): under the refresh lock, the file is read again
+    /// (so a refresh that just finished is kept), `change` edits the copy and says what it
+    /// changed, and only when it changed something is the file written, through `save`. A file
+    /// that cannot be read is never rewritten: the read's error ends it first. A login the
+    /// provider ended stays ended: its record follows the file to its new version.
+    pub(crate) fn update(
+        &self,
+        change: impl FnOnce(&mut TokenFile) -> Vec<String>,
+    ) -> Result<Vec<String>> {
+        let _lock = self.lock()?;
+        let loaded = self.load_to_update()?;
+        let ended = self.remembered(&loaded).and_then(|record| record.ended);
+        let mut token = loaded.token;
+        let changed = change(&mut token);
+        if changed.is_empty() {
+            return Ok(changed);
+        }
+        token.min_valid_this_call = None;
+        self.save(&mut token)?;
+        if let Some(ended) = ended {
+            self.carry_ended(ended);
+        }
+        Ok(changed)
+    }
+
     /// Proves, before a refresh token is spent, that the result can be written, and keeps the
     /// room for it: a temporary file of twice the present file's size (a longer token, a rotated
     /// refresh token) is allocated and fsynced beside it. A full disk or a read-only directory is

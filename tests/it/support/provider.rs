@@ -124,6 +124,8 @@ pub struct ProviderState {
     pub revocation: bool,
     /// A registration endpoint in the metadata, and how it answers.
     pub registering: Option<Registering>,
+    /// What `/revoke` answers, instead of 200.
+    pub revocation_answer: Option<Reply>,
 }
 
 /// A fake authorization server on FakeServer: /authorize answers with the URL the browser would
@@ -158,6 +160,7 @@ impl FakeProvider {
             userinfo_user: None,
             revocation: false,
             registering: None,
+            revocation_answer: None,
         }));
         let handler_state = Arc::clone(&state);
         let server = FakeServer::start(move |request| provider_reply(&handler_state, request));
@@ -267,8 +270,13 @@ fn provider_reply(state: &Arc<Mutex<ProviderState>>, request: &Received) -> Repl
                 _ => Reply::raw(401, "text/plain", ""),
             }
         }
-        ("POST", "/revoke") => Reply::raw(200, "text/plain", ""),
         ("POST", "/register") if state.registering.is_some() => register_reply(&state, request),
+        ("POST", "/revoke") => {
+            state
+                .revocation_answer
+                .clone()
+                .unwrap_or(Reply::raw(200, "text/plain", ""))
+        }
         ("GET", "/.well-known/oauth-authorization-server")
             if state.metadata_at == MetadataAt::OAuth =>
         {

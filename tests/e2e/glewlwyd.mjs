@@ -6,6 +6,7 @@
 //                                        the scopes, the OIDC plugin instance, the users alice and
 //                                        mallory, and the public client
 //   node glewlwyd.mjs redirects URI...   the administrator sets the public client's redirect URIs
+//   node glewlwyd.mjs client ID           the administrator's view of a client (JSON)
 //   node glewlwyd.mjs follow URL LOGIN   signs LOGIN in at an authorization URL and prints the URL
 //                                        glewlwyd finally redirects to
 //   node glewlwyd.mjs device URL LOGIN   approves the device code of URL (verification_uri_complete)
@@ -135,6 +136,9 @@ async function configure() {
       // RFC 8628 says 5 s by default; 1 s keeps the device scenario short.
       'device-authorization-interval': 1,
       'allowed-scope': ['openid', 'email', 'mail'],
+      // Dynamic registration (RFC 7591) at /api/oidc/register, open to anyone (no
+      // register-client-auth-scope): what the IETF mailmaint drafts ask of mail providers.
+      'register-client-allowed': true,
     },
   });
   for (const login of ['alice', 'mallory']) {
@@ -171,6 +175,13 @@ async function redirects(uris) {
   client.redirect_uri = uris;
   await admin.admin('PUT', `/client/${encodeURIComponent(id)}`, client);
   log(`${id} now has the redirect URIs ${uris.join(' ')}`);
+}
+
+/** The administrator's view of a client: `GET /api/client/{id}`. */
+async function client(id) {
+  const admin = new Session();
+  await admin.logIn('admin', 'password');
+  process.stdout.write(`${JSON.stringify(await admin.admin('GET', `/client/${encodeURIComponent(id)}`))}\n`);
 }
 
 /**
@@ -253,10 +264,11 @@ if (!base) fail('E2E_GLEWLWYD must be set');
 try {
   if (mode === 'configure' && args.length === 0) await configure();
   else if (mode === 'redirects' && args.length > 0) await redirects(args);
+  else if (mode === 'client' && args.length === 1) await client(args[0]);
   else if (mode === 'follow' && args.length === 2) await follow(args[0], args[1]);
   else if (mode === 'device' && args.length === 2) await device(args[0], args[1]);
   else if (mode === 'browser' && args.length === 1) await browser(args[0]);
-  else fail('usage: configure | redirects URI... | follow URL LOGIN | device URL LOGIN | browser URL');
+  else fail('usage: configure | redirects URI... | client ID | follow URL LOGIN | device URL LOGIN | browser URL');
 } catch (error) {
   fail(error.stack ?? String(error));
 }

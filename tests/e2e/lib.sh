@@ -452,7 +452,7 @@ EOF
     rm -f "$d/run/anvil-auth-penalty"
 }
 
-# glewlwyd 2.7.5 (Debian's package), the second OpenID Connect provider (scenarios 36-42): a
+# glewlwyd 2.7.5 (Debian's package), the second OpenID Connect provider (scenarios 36-43): a
 # private instance on 127.0.0.1 only, over TLS with the suite's certificate, from its own
 # configuration file with its own sqlite database in $W/glewlwyd. The system's configuration
 # (/etc/glewlwyd) and database (/var/cache/glewlwyd) are never read or written, and no service is

@@ -863,15 +863,15 @@ Answer {
 // Self-hosted providers
 // ======================================================================
 
-// Source: glewlwyd 2.7.5 (Debian 12's), src/plugin/protocol_oidc.c, get_access_token_from_refresh: a refresh token that is disabled (spent, with one-use refresh tokens), revoked or expired sets `response->status = 400;` and no body; test/glewlwyd_oidc_refresh_token_one_use.c asserts `ck_assert_int_eq(400, resp.status)` for the reused token. RECONSTRUCTED from the source: the status and the empty body are the code's, not a capture (the end-to-end suite runs the real server).
+// Source: glewlwyd 2.7.5 (Debian 12's), src/plugin/protocol_oidc.c, get_access_token_from_refresh: a refresh token that is disabled (spent, with one-use refresh tokens), revoked or expired sets `response->status = 400;` and no body; test/glewlwyd_oidc_refresh_token_one_use.c asserts `ck_assert_int_eq(400, resp.status)` for the reused token. Observed in the end-to-end suite (tests/e2e, scenario 38): Debian 12's package 2.7.5-3+deb12u1, one-time refresh tokens, a refresh token spent by mailtoken's refresh and sent again with curl; curl -D printed `HTTP/1.1 400 Bad Request`, these headers (besides Date, the CORS headers and `Content-Length: 0`), no Content-Type and an empty body; mailtoken's next refresh, with the chain's current token that the replay disabled, got the same.
 Answer {
     name: "glewlwyd-refresh-spent-token-bare-400",
     provider: "glewlwyd",
     endpoint: Endpoint::Refresh,
     http_status: 400,
-    headers: &[],
+    headers: &[("Cache-Control", "no-store"), ("Pragma", "no-cache"), ("X-Frame-Options", "deny"), ("Referrer-Policy", "no-referrer")],
     body: "",
-    reconstructed: true,
+    reconstructed: false,
     inferred: "",
     expect_exit: 77,
     expect_hint: "--authorize",

@@ -54,12 +54,14 @@ glw_userinfo() {
 glw_log_mark() { wc -c <"$W/logs/glewlwyd.log" | tr -d ' ' >"$S/glewlwyd.mark"; }
 glw_log_since() { tail -c +"$(($(cat "$S/glewlwyd.mark") + 1))" "$W/logs/glewlwyd.log"; }
 
-# A signed-in account for the scenarios after 36: alice on the registered port, the file at $1.
+# glewlwyd_account FILE [NAME]: a signed-in account for the scenarios after 36, alice on the
+# registered port; the sign-in's files are $S/NAME.* (setup by default).
 glewlwyd_account() {
+    local name=${2:-setup}
     glewlwyd_flags
-    glewlwyd_sign_in setup alice --authorize --authflow localhostauthcode "${GLW_FLAGS[@]}" \
+    glewlwyd_sign_in "$name" alice --authorize --authflow localhostauthcode "${GLW_FLAGS[@]}" \
         --auth-timeout 30 --port "$PORT_GLEWLWYD_REDIRECT" "$1"
-    expect_rc setup 0
+    expect_rc "$name" 0
     IDENTITY=$XDG_CONFIG_HOME/mailtoken/age-identity.txt
 }
 
@@ -163,7 +165,7 @@ glw_spend() {
 scenario_38() {
     local file=$S/token other=$S/other
     glewlwyd_account "$file"
-    glewlwyd_account "$other"
+    glewlwyd_account "$other" setup-other
     glw_log_mark
     glw_spend "$file" replay
     sed 's/^/   header: /' "$S/replay.headers"

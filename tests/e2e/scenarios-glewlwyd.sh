@@ -304,6 +304,14 @@ scenario_43() {
     node "$HERE/json.mjs" get "$S/none.json" confidential >/dev/null 2>&1 && fail "the answer says whether the client is confidential"
     node "$HERE/glewlwyd.mjs" client "$(node "$HERE/json.mjs" get "$S/none.json" client_id)" >"$S/none-client.json"
     assert_eq "$(node "$HERE/json.mjs" get "$S/none-client.json" confidential)" true "what glewlwyd made of it (admin API)"
+    # ...which its token endpoint refuses as a public client (tests/corpus/provider_answers.rs).
+    local refused
+    refused=$(curl -sS --cacert "$CA" -D "$S/none-token.headers" -o "$S/none-token.body" -w '%{http_code}' \
+        --data-urlencode grant_type=authorization_code --data-urlencode code=no-such-code-0123456789abcdef \
+        --data-urlencode "redirect_uri=http://127.0.0.1:$port/" --data-urlencode code_verifier=no-such-verifier-0123456789abcdef0123456789 \
+        --data-urlencode "client_id=$(node "$HERE/json.mjs" get "$S/none.json" client_id)" "$GLEWLWYD_ISSUER/token")
+    sed 's/^/   header: /' "$S/none-token.headers"
+    assert_eq "$refused $(cat "$S/none-token.body")" '403 {"error":"unauthorized_client"}' "the token endpoint's answer to that client"
     # mailtoken with no client id: it registers itself and signs in with that client.
     glewlwyd_sign_in auth alice --authorize --authflow localhostauthcode --provider glewlwyd \
         --issuer "$GLEWLWYD_ISSUER" --scope "openid email mail" --email "$USER_LOGIN" \

@@ -147,8 +147,8 @@ async function configure() {
       name: login,
       email: `${login}@mail.test`,
       password: password(login),
-      // g_profile: the login page's consent (PUT /api/auth/grant) needs it.
-      scope: ['g_profile', 'openid', 'email', 'mail'],
+      // The scopes a user may grant to a client (the consent grants only those it has).
+      scope: ['openid', 'email', 'mail'],
       enabled: true,
     });
   }

@@ -268,17 +268,25 @@ pub(super) fn check_encryption(account: &Account, spec: &EncryptionSpec) -> Resu
 }
 
 /// This run's command line, quoted for a shell, without the value of `--client-secret` (a
-/// terminal asks for it again): the command that repeats a first sign-in.
+/// terminal asks for it again): the command that repeats a first sign-in. An empty secret, a
+/// public client's, hides nothing and stays: without it the command asks for a secret, or
+/// without a terminal is refused (64), as the end-to-end suite's glewlwyd scenario 42 found.
 pub(super) fn command_as_given() -> String {
     let mut words = vec!["mailtoken".to_string()];
     let mut arguments = std::env::args_os().skip(1);
+    let public = || ["--client-secret".to_string(), paths::shell_quote("")];
     while let Some(argument) = arguments.next() {
         let argument = argument.to_string_lossy().into_owned();
         if argument == "--client-secret" {
-            arguments.next();
+            if arguments.next().is_some_and(|value| value.is_empty()) {
+                words.extend(public());
+            }
             continue;
         }
-        if argument.starts_with("--client-secret=") {
+        if let Some(value) = argument.strip_prefix("--client-secret=") {
+            if value.is_empty() {
+                words.extend(public());
+            }
             continue;
         }
         words.push(paths::shell_quote(&log::sanitize(&argument)));

@@ -22,12 +22,16 @@ pub(super) fn register_if_needed(
     settings: &Settings,
     previous: Option<&TokenFile>,
     registration: &Registration,
-    endpoint: Option<&str>,
+    endpoint: Option<&dynamic_registration::Endpoint>,
     flow: Flow,
 ) -> Result<Option<(Settings, DynamicClient)>> {
     let has_client = settings.overrides.client_id.is_some()
         || previous.is_some_and(|previous| !previous.client_id.is_empty());
-    let Some(endpoint) = endpoint else {
+    let Some(dynamic_registration::Endpoint {
+        url: endpoint,
+        ask_for_none,
+    }) = endpoint
+    else {
         return Ok(None);
     };
     if has_client || flow == Flow::Clientcredentials {
@@ -53,6 +57,7 @@ pub(super) fn register_if_needed(
         redirect_uris: vec![redirect],
         grant_types: grants,
         scope: &registration.scope,
+        ask_for_none: *ask_for_none,
     };
     let registered = dynamic_registration::register(http, endpoint, &wanted)
         .map_err(|failure| refused(failure, settings, registration, endpoint))?;

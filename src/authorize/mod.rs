@@ -125,7 +125,7 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
         settings,
         previous.as_ref(),
         &registration,
-        resolved.registration_endpoint.as_deref(),
+        resolved.registration_endpoint.as_ref(),
         flow,
     )?;
     let settings = registered

@@ -15,7 +15,7 @@ pub(crate) struct Resolved {
     pub registration: Registration,
     pub iss_required: bool,
     /// The issuer's dynamic client registration endpoint (RFC 7591), when its metadata has one.
-    pub registration_endpoint: Option<String>,
+    pub registration_endpoint: Option<crate::oauth::dynamic_registration::Endpoint>,
 }
 
 pub(crate) fn resolve(
@@ -93,7 +93,12 @@ pub(crate) fn resolve(
         };
         if let Some(mut metadata) = discovered {
             iss_required = metadata.authorization_response_iss_parameter_supported;
-            registration_endpoint = metadata.registration_endpoint.take();
+            registration_endpoint = metadata.registration_endpoint.take().map(|url| {
+                crate::oauth::dynamic_registration::Endpoint::new(
+                    url,
+                    metadata.token_endpoint_auth_methods_supported.as_deref(),
+                )
+            });
             scopes_supported = metadata.scopes_supported.take();
             apply_metadata(&mut registration, metadata);
         }

@@ -79,13 +79,10 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
     match revocation_endpoint(registration) {
         Revocation::At(endpoint) => revoke_at(&endpoint, &token, &account)?,
         Revocation::Impossible(why) => {
-            let place = registration.access_settings().map_or_else(
-                || "in your account's security settings at the provider".to_string(),
-                |place| format!("at {place}"),
-            );
             log::say(format!(
                 "mailtoken: the login cannot be revoked from here: {why}; remove mailtoken's \
-                 access {place}"
+                 access {}",
+                where_to_remove(registration)
             ));
         }
     }
@@ -127,6 +124,14 @@ fn delete_unreadable(settings: &Settings, account: &Account, error: Error) -> Re
         place("microsoft")
     ));
     Ok(())
+}
+
+/// Where the user removes mailtoken's access by hand: the provider's page when known.
+fn where_to_remove(registration: &Registration) -> String {
+    registration.access_settings().map_or_else(
+        || "in your account's security settings at the provider".to_string(),
+        |place| format!("at {place}"),
+    )
 }
 
 /// Where a login is revoked, or why it cannot be.
@@ -217,7 +222,16 @@ pub(crate) fn revoke_unsaved(token: &TokenFile) -> String {
     for (secret, hint) in tokens_of(token) {
         match request(&http, &endpoint, &token.registration, token, secret, hint) {
             Ok(()) => {}
-            Err(Failure::Temporary(detail) | Failure::NotAllowed(detail)) => {
+            // As --revoke says it (issue #34, item 4): no retry can help, so where to end the
+            // new login by hand (glewlwyd refuses a public client 401 with no body).
+            Err(Failure::NotAllowed(said)) => {
+                return format!(
+                    "{host} does not let this client revoke the new login ({said}); remove \
+                     mailtoken's access {}",
+                    where_to_remove(&token.registration)
+                );
+            }
+            Err(Failure::Temporary(detail)) => {
                 return format!("revoking the new login at {host} failed: {detail}");
             }
             Err(Failure::Refused(error)) => {
@@ -240,13 +254,10 @@ fn revoke_at(endpoint: &str, token: &TokenFile, account: &Account) -> Result<()>
         match request(&http, endpoint, &token.registration, token, secret, hint) {
             Ok(()) => {}
             Err(Failure::NotAllowed(said)) => {
-                let place = token.registration.access_settings().map_or_else(
-                    || "in your account's security settings at the provider".to_string(),
-                    |place| format!("at {place}"),
-                );
                 log::say(format!(
                     "mailtoken: {host} does not let this client revoke its login ({said}); \
-                     remove mailtoken's access {place}"
+                     remove mailtoken's access {}",
+                    where_to_remove(&token.registration)
                 ));
                 return Ok(());
             }

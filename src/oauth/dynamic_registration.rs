@@ -43,11 +43,36 @@ pub(crate) struct Registered {
     pub registered_again: bool,
 }
 
+/// An issuer's registration endpoint, from its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Endpoint {
+    pub url: String,
+    /// Whether to ask for `token_endpoint_auth_method: none` by name: not where the metadata
+    /// lists the token endpoint's methods without it (RFC 8414 section 2). glewlwyd 2.7.5 lists
+    /// only `client_secret_basic` and `client_secret_post`, and registered with `none` it makes
+    /// a confidential client without a secret while its answer says `none` (seen in the
+    /// end-to-end suite: the code exchange then gets 403 `unauthorized_client`); without the
+    /// member its client is public.
+    pub ask_for_none: bool,
+}
+
+impl Endpoint {
+    /// `url` and the methods the metadata lists (`None`: it lists none, which says nothing).
+    pub(crate) fn new(url: String, methods: Option<&[String]>) -> Endpoint {
+        Endpoint {
+            url,
+            ask_for_none: methods.is_none_or(|methods| methods.iter().any(|m| m == "none")),
+        }
+    }
+}
+
 /// What the client needs: its redirect addresses and grants.
 pub(crate) struct Wanted<'a> {
     pub redirect_uris: Vec<String>,
     pub grant_types: &'a [&'a str],
     pub scope: &'a str,
+    /// Ask for `token_endpoint_auth_method: none` (see `Endpoint::ask_for_none`).
+    pub ask_for_none: bool,
 }
 
 /// Why registering failed.
@@ -66,9 +91,16 @@ pub(crate) fn register(
     endpoint: &str,
     wanted: &Wanted,
 ) -> Result<Registered, Failure> {
-    let first = request(http, endpoint, wanted, true)?;
+    if !wanted.ask_for_none {
+        log::verbose(
+            "the token endpoint's methods in the metadata do not include none, so the \
+             registration leaves token_endpoint_auth_method out",
+        );
+    }
+    let first = request(http, endpoint, wanted, wanted.ask_for_none)?;
     match judge(&first, wanted) {
         Ok(registered) => Ok(registered.at(endpoint)),
+        Err(why) if !wanted.ask_for_none => Err(Failure::Unusable(why)),
         Err(why) => {
             log::verbose(format!(
                 "the registered client cannot work ({why}); registering again without \
@@ -206,6 +238,7 @@ mod tests {
             redirect_uris: vec!["http://127.0.0.1/".into()],
             grant_types: &["authorization_code", "refresh_token"],
             scope: "openid",
+            ask_for_none: true,
         }
     }
 

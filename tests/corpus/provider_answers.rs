@@ -863,15 +863,15 @@ Answer {
 // Self-hosted providers
 // ======================================================================
 
-// Source: glewlwyd 2.7.5 (Debian 12's), src/plugin/protocol_oidc.c, get_access_token_from_refresh: a refresh token that is disabled (spent, with one-use refresh tokens), revoked or expired sets `response->status = 400;` and no body; test/glewlwyd_oidc_refresh_token_one_use.c asserts `ck_assert_int_eq(400, resp.status)` for the reused token. RECONSTRUCTED from the source: the status and the empty body are the code's, not a capture (the end-to-end suite runs the real server).
+// Source: glewlwyd 2.7.5 (Debian 12's), src/plugin/protocol_oidc.c, get_access_token_from_refresh: a refresh token that is disabled (spent, with one-use refresh tokens), revoked or expired sets `response->status = 400;` and no body; test/glewlwyd_oidc_refresh_token_one_use.c asserts `ck_assert_int_eq(400, resp.status)` for the reused token. Observed in the end-to-end suite (tests/e2e, scenario 38): Debian 12's package 2.7.5-3+deb12u1, one-time refresh tokens, a refresh token spent by mailtoken's refresh and sent again with curl; curl -D printed `HTTP/1.1 400 Bad Request`, these headers (besides Date, the CORS headers and `Content-Length: 0`), no Content-Type and an empty body; mailtoken's next refresh, with the chain's current token that the replay disabled, got the same.
 Answer {
     name: "glewlwyd-refresh-spent-token-bare-400",
     provider: "glewlwyd",
     endpoint: Endpoint::Refresh,
     http_status: 400,
-    headers: &[],
+    headers: &[("Cache-Control", "no-store"), ("Pragma", "no-cache"), ("X-Frame-Options", "deny"), ("Referrer-Policy", "no-referrer")],
     body: "",
-    reconstructed: true,
+    reconstructed: false,
     inferred: "",
     expect_exit: 77,
     expect_hint: "--authorize",
@@ -913,5 +913,38 @@ Answer {
     expect_exit: 78,
     expect_hint: "--admin-request",
     expect_message: &["AADSTS90095"],
+},
+// ======================================================================
+// glewlwyd, observed in the end-to-end suite
+// ======================================================================
+
+// Source: glewlwyd 2.7.5 (Debian 12's), src/plugin/protocol_oidc.c, callback_oidc_authorization: "nonce parameter is required for some authorization types or when openid scope is granted" puts error=invalid_request and error_description="nonce required" in the redirect (build_auth_response, state first). Observed in the end-to-end suite (tests/e2e, scenario 36): mailtoken's own authorization request with its nonce removed, followed by the suite's headless user; glewlwyd redirected to `http://127.0.0.1:PORT/?state=...&error=invalid_request&error_description=nonce+required`. mailtoken sends a nonce with openid, so it meets this only from a request it did not make.
+Answer {
+    name: "glewlwyd-redirect-nonce-required",
+    provider: "glewlwyd",
+    endpoint: Endpoint::Redirect,
+    http_status: 302,
+    headers: &[],
+    body: r#"state=STATE&error=invalid_request&error_description=nonce+required"#,
+    reconstructed: false,
+    inferred: "",
+    expect_exit: 78,
+    expect_hint: "check the registration",
+    expect_message: &["invalid_request", "nonce required"],
+},
+
+// Source: glewlwyd 2.7.5 (Debian 12's), src/plugin/protocol_oidc.c, check_client_valid: a confidential client without its secret ("confidential client must be authentified with its password") is refused at the token endpoint. Observed in the end-to-end suite (tests/e2e, scenario 43): the client glewlwyd made of a registration asking for token_endpoint_auth_method none (its admin API says confidential: true), sent to the token endpoint with curl as a public client would; curl -D printed `HTTP/1.1 403 Forbidden`, `Content-Type: application/json` and this body.
+Answer {
+    name: "glewlwyd-code-exchange-unauthorized-client-registered-confidential",
+    provider: "glewlwyd",
+    endpoint: Endpoint::CodeExchange,
+    http_status: 403,
+    headers: &[("Content-Type", "application/json"), ("Cache-Control", "no-store"), ("Pragma", "no-cache"), ("X-Frame-Options", "deny"), ("Referrer-Policy", "no-referrer")],
+    body: r#"{"error":"unauthorized_client"}"#,
+    reconstructed: false,
+    inferred: "",
+    expect_exit: 78,
+    expect_hint: "--client-id",
+    expect_message: &["403", "unauthorized_client"],
 },
 ]

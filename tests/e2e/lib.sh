@@ -66,6 +66,10 @@ finish_private_exim() {
         || { cat "$W/logs/exim-version.log" >&2; die "the private exim ($E2E_EXIM) does not start"; }
 }
 
+# Answers to packages' debconf questions ("PACKAGE QUESTION TYPE VALUE", as debconf-set-selections
+# reads them), given before the packages that ask them are installed.
+APT_PRESEED=()
+
 install_missing() {
     local missing=() package
     for package in "${APT_PACKAGES[@]}"; do
@@ -83,6 +87,9 @@ install_missing() {
     if [ ${#missing[@]} -gt 0 ]; then
         say "installing ${missing[*]}"
         apt-get update -qq >/dev/null || die "apt-get update failed"
+        if [ ${#APT_PRESEED[@]} -gt 0 ]; then
+            printf '%s\n' "${APT_PRESEED[@]}" | debconf-set-selections || die "debconf-set-selections failed"
+        fi
         # Dovecot and exim come with system services; none of them may start. Debian's maintainer
         # scripts ask policy-rc.d first: a temporary one says no (exit 101), unless one is there.
         local policy=/usr/sbin/policy-rc.d made_policy=0 rc=0
@@ -186,7 +193,7 @@ cleanup() {
     for file in "$W"/pids/browser.*; do
         [ -f "$file" ] || continue
         pid=$(cat "$file")
-        if grep -qa "$HERE/browser.mjs" "/proc/$pid/cmdline" 2>/dev/null; then
+        if grep -qaE "$HERE/(browser|glewlwyd)\.mjs" "/proc/$pid/cmdline" 2>/dev/null; then
             kill "$pid" 2>/dev/null || true
         fi
     done
@@ -229,7 +236,7 @@ wait_port() {
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && ! (exec 3<>"/dev/tcp/127.0.0.2/$1") 2>/dev/null; }
 
 # Ports: a random block of free ones, so parallel runs and other services do not collide.
-PORT_NAMES=(PROVIDER ADMIN IMAP IMAPS POP3 POP3S SUBMISSION SUBMISSIONS SINK SPY_IMAP SPY_POP3 SPY_SUBMISSION HTTPS_LOOPBACK)
+PORT_NAMES=(PROVIDER ADMIN IMAP IMAPS POP3 POP3S SUBMISSION SUBMISSIONS SINK SPY_IMAP SPY_POP3 SPY_SUBMISSION HTTPS_LOOPBACK GLEWLWYD GLEWLWYD_REDIRECT)
 allocate_ports() {
     local base i ok
     for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -280,6 +287,12 @@ e2e_world() {
     export NODE_EXTRA_CA_CERTS=$CA
     export MAILTOKEN_HTTP_TIMEOUT=15
     DEFAULT_TTL=600
+    # glewlwyd (start_glewlwyd): its public client has exactly one redirect URI, on a fixed port.
+    export E2E_GLEWLWYD=https://127.0.0.1:$PORT_GLEWLWYD
+    export E2E_GLEWLWYD_DIR=$W/glewlwyd
+    export E2E_GLEWLWYD_CLIENT_ID=mailtoken-glewlwyd
+    export E2E_GLEWLWYD_REDIRECT=http://127.0.0.1:$PORT_GLEWLWYD_REDIRECT/
+    GLEWLWYD_ISSUER=$E2E_GLEWLWYD/api/oidc
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -437,6 +450,55 @@ EOF
     # Dovecot delays logins after failures from one IP (2, 4, 8, 15 s); the refusal tests would
     # pay that. Removing the penalty socket right after start switches it off.
     rm -f "$d/run/anvil-auth-penalty"
+}
+
+# glewlwyd 2.7.5 (Debian's package), the second OpenID Connect provider (scenarios 36-43): a
+# private instance on 127.0.0.1 only, over TLS with the suite's certificate, from its own
+# configuration file with its own sqlite database in $W/glewlwyd. The system's configuration
+# (/etc/glewlwyd) and database (/var/cache/glewlwyd) are never read or written, and no service is
+# started. The database starts as the package's dbconfig-common data makes it (the schema and the
+# first administrator, admin/password); glewlwyd.mjs then configures it through the admin API.
+start_glewlwyd() {
+    local g=$E2E_GLEWLWYD_DIR started
+    started=$(date +%s%N)
+    mkdir -m 700 "$g"
+    sqlite3 "$g/glewlwyd.db" </usr/share/dbconfig-common/data/glewlwyd/install/sqlite3 \
+        || die "could not create glewlwyd's database from the package's schema"
+    # The key that signs its ID tokens and access tokens (ES256).
+    openssl ecparam -name prime256v1 -genkey -noout -out "$g/jwt.key" 2>/dev/null
+    openssl ec -in "$g/jwt.key" -pubout -out "$g/jwt.pub" 2>/dev/null
+    # The keys of docs/glewlwyd.conf.sample that matter here; the module paths are the package's.
+    cat >"$g/glewlwyd.conf" <<EOF
+port=$PORT_GLEWLWYD
+bind_address="127.0.0.1"
+external_url="$E2E_GLEWLWYD"
+api_prefix="api"
+log_mode="console"
+log_level="DEBUG"
+cookie_domain="127.0.0.1"
+cookie_secure=1
+session_key="GLEWLWYD2_SESSION_ID"
+admin_session_authentication="cookie"
+profile_session_authentication="cookie"
+login_api_enabled=true
+user_module_path="/usr/lib/glewlwyd/user"
+client_module_path="/usr/lib/glewlwyd/client"
+user_auth_scheme_module_path="/usr/lib/glewlwyd/scheme"
+plugin_module_path="/usr/lib/glewlwyd/plugin"
+use_secure_connection=true
+secure_connection_key_file="$W/secret/server.key"
+secure_connection_pem_file="$W/server.pem"
+hash_algorithm="SHA512"
+database = { type = "sqlite3"; path = "$g/glewlwyd.db"; };
+EOF
+    start_bg glewlwyd glewlwyd --config-file="$g/glewlwyd.conf"
+    if ! wait_port 127.0.0.1 "$PORT_GLEWLWYD" 15 glewlwyd; then
+        tail -n 20 "$W/logs/glewlwyd.log" | sed 's/^/glewlwyd: /' >&2
+        die "glewlwyd did not start"
+    fi
+    node "$HERE/glewlwyd.mjs" configure >>"$W/logs/glewlwyd-setup.log" 2>&1 \
+        || { cat "$W/logs/glewlwyd-setup.log" >&2; die "glewlwyd could not be configured"; }
+    say "glewlwyd up and configured in $((($(date +%s%N) - started) / 1000000)) ms"
 }
 
 start_spies() {

@@ -40,6 +40,14 @@ declare -A SCENARIO_NAMES=(
     [34]="a shared mailbox: the delegate's login, the mailbox as SASL user, Dovecot opens it"
     [35]="a 3-day refresh-token lifetime the provider states: --status, --json, --list foresee it; --check --warn-days 5 warns once"
     [32]="no client id: mailtoken registers itself (RFC 7591), signs in through Chromium; a second account reuses it"
+    [36]="glewlwyd: openid email on its registered port (nonce, ID token, who signed in); again without --port"
+    [37]="glewlwyd: one-time refresh tokens rotate, and the new one is stored"
+    [38]="glewlwyd: a spent refresh token (bare 400) ends the login: 77, refused without a reason"
+    [39]="glewlwyd: --revoke of a public client's login, which glewlwyd refuses (401): said, file deleted"
+    [40]="glewlwyd: devicecode approved by its headless user while mailtoken polls"
+    [41]="glewlwyd: mallory signs in for alice's account: 78, nothing written"
+    [42]="glewlwyd: a sign-in on a random port, refused (403): the timeout names the address and --port"
+    [43]="glewlwyd: no client id: mailtoken registers a public client (RFC 7591) and signs in with it"
 )
 
 # --- checks ------------------------------------------------------------------------------------

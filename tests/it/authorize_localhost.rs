@@ -273,11 +273,21 @@ fn gives_up_after_the_deadline_and_no_browser_means_none() {
             path.display()
         ),
         "--no-browser",
+        // A public client's empty secret stays in the command: without it, the command asks
+        // for a secret or, with no terminal, is refused (64) (issue #34: glewlwyd's scenario).
+        "--client-secret '' ",
     ] {
         run.says(words);
     }
     assert!(!browser.record.exists(), "--no-browser opens nothing");
     assert!(!path.exists());
+
+    // A confidential client's secret is never repeated; the terminal asks for it again.
+    let args = provider.sign_in(&path, "localhostauthcode", &SERVICE, &flags);
+    let run = Running::start(&sandbox, &args, Some(&browser.script)).finish();
+    run.expect(75, "");
+    run.never_says("s3cret");
+    run.never_says("--client-secret");
 }
 
 /// Issue #34, item 2: `--port` is kept with the account, so a provider that matches the port

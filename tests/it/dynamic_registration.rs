@@ -108,6 +108,35 @@ fn a_confidential_client_without_a_secret_is_registered_again_without_the_member
     );
 }
 
+/// Issue 34, item 5, as glewlwyd 2.7.5 really answers (the end-to-end suite's scenario 43): its
+/// metadata lists `client_secret_basic` and `client_secret_post` only; registered with `none` it
+/// answers `none` but made a confidential client, and the sign-in ended at the token endpoint
+/// (403 `unauthorized_client`, exit 78 "check --client-id" for a client mailtoken had made).
+#[test]
+fn where_the_metadata_lists_no_none_the_registration_does_not_ask_for_it() {
+    let provider = registering(Registering::GlewlwydObserved);
+    provider.with(|s| s.auth_methods = Some(vec!["client_secret_basic", "client_secret_post"]));
+    let sandbox = Sandbox::new();
+    let run = sign_in(&sandbox, &provider, "first", "user@example.com");
+    run.expect(0, "access-from-device\n");
+    run.says(&format!("client id {CLIENT_ID}, a public client"));
+    let registrations = provider.requests_to("/register");
+    assert_eq!(registrations.len(), 1);
+    let asked: serde_json::Value = serde_json::from_str(&registrations[0].body).unwrap();
+    assert!(asked.get("token_endpoint_auth_method").is_none(), "{asked}");
+    let first = sandbox.read_token(&sandbox.accounts_dir().join("first"));
+    assert_eq!(first.client_id, CLIENT_ID);
+    assert!(first.client_secret.is_none());
+
+    // Where the list has none, it is asked for by name, as before.
+    let provider = registering(Registering::AsAsked);
+    provider.with(|s| s.auth_methods = Some(vec!["client_secret_basic", "none"]));
+    sign_in(&sandbox, &provider, "second", "user@example.com").expect_code(0);
+    let asked: serde_json::Value =
+        serde_json::from_str(&provider.requests_to("/register")[0].body).unwrap();
+    assert_eq!(asked["token_endpoint_auth_method"], "none");
+}
+
 #[test]
 fn a_client_that_cannot_work_either_way_is_refused_with_why() {
     let provider = registering(Registering::AlwaysConfidential);

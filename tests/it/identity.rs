@@ -119,6 +119,35 @@ fn a_sign_in_as_someone_else_writes_nothing_and_revokes_the_new_login() {
     before.unchanged();
 }
 
+/// Issue #34, item 4, for the login a sign-in as someone else leaves behind: a provider that does
+/// not let this public client revoke (glewlwyd: 401 and no body, as the end-to-end suite's
+/// scenario 41 sees) was reported as "revoking the new login ... failed", with no word of where
+/// to end it by hand.
+#[test]
+fn a_sign_in_as_someone_else_at_a_provider_that_refuses_revocation_says_where_to_end_it() {
+    let sandbox = Sandbox::new();
+    let provider = provider(|s| {
+        s.id_token_user = Some("mallory@example.test".into());
+        s.revocation_answer = Some(Reply::raw(401, "", ""));
+    });
+    let path = sandbox.path("account");
+    let (run, _) = signed_in(
+        &sandbox,
+        &flags(&provider, &path, Some("alice@example.test")),
+    );
+    run.expect(78, "");
+    run.says("signed in as mallory@example.test, but the account is alice@example.test's");
+    run.says("does not let this client revoke the new login (HTTP status 401, no body)");
+    run.says("remove mailtoken's access in your account's security settings at the provider");
+    run.never_says("failed");
+    assert!(!path.exists(), "nothing was written");
+    assert_eq!(
+        provider.requests_to("/revoke").len(),
+        1,
+        "no retry that cannot help"
+    );
+}
+
 /// A change made to an ID token's claims.
 type ClaimsEdit = fn(&mut serde_json::Value);
 

@@ -52,7 +52,12 @@ fn recorded_reply(answer: &Answer) -> Reply {
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
         .map(|(_, value)| *value)
-        .unwrap_or("application/json");
+        // An answer recorded without a body and without a Content-Type had none (glewlwyd's).
+        .unwrap_or(if answer.body.is_empty() {
+            ""
+        } else {
+            "application/json"
+        });
     let mut reply = Reply::raw(answer.http_status, content_type, answer.body);
     for (name, value) in answer.headers {
         if !name.eq_ignore_ascii_case("content-type") {

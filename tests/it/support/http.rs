@@ -24,6 +24,7 @@ pub struct Received {
 pub struct Reply {
     pub status: u16,
     pub body: Vec<u8>,
+    /// "" sends no Content-Type header.
     pub content_type: &'static str,
     pub delay: Duration,
     /// Further headers (Retry-After, Location, ...).
@@ -111,12 +112,15 @@ impl FakeServer {
                     std::thread::spawn(move || {
                         let reply = handler(&recorded);
                         std::thread::sleep(reply.delay);
-                        let header =
-                            tiny_http::Header::from_bytes("Content-Type", reply.content_type)
-                                .unwrap();
                         let mut response = tiny_http::Response::from_data(reply.body)
-                            .with_status_code(reply.status)
-                            .with_header(header);
+                            .with_status_code(reply.status);
+                        // An empty content type is none at all (glewlwyd's bare refusals).
+                        if !reply.content_type.is_empty() {
+                            response.add_header(
+                                tiny_http::Header::from_bytes("Content-Type", reply.content_type)
+                                    .unwrap(),
+                            );
+                        }
                         for (name, value) in &reply.headers {
                             response.add_header(
                                 tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())

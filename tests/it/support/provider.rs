@@ -68,6 +68,12 @@ pub enum Registering {
     ConfidentialWhenAskedForNone,
     /// A confidential client without a secret, whatever is asked.
     AlwaysConfidential,
+    /// glewlwyd 2.7.5 as the end-to-end suite sees it (scenario 43): 200, the request's members
+    /// echoed with `client_id`, `client_id_issued_at` and `client_secret_expires_at`, nothing
+    /// else; asked for `token_endpoint_auth_method: none`, the answer still says `none`, but the
+    /// client is confidential without a secret, and the token endpoint refuses it 403
+    /// `{"error":"unauthorized_client"}`. Without the member, a public client.
+    GlewlwydObserved,
     /// glewlwyd's refusal of a redirect it does not take.
     RefuseRedirect,
     /// 401 with no body: registration needs an initial access token.
@@ -124,6 +130,10 @@ pub struct ProviderState {
     pub revocation: bool,
     /// A registration endpoint in the metadata, and how it answers.
     pub registering: Option<Registering>,
+    /// What `/revoke` answers, instead of 200.
+    pub revocation_answer: Option<Reply>,
+    /// `token_endpoint_auth_methods_supported` in the metadata (RFC 8414 section 2), if any.
+    pub auth_methods: Option<Vec<&'static str>>,
 }
 
 /// A fake authorization server on FakeServer: /authorize answers with the URL the browser would
@@ -158,6 +168,8 @@ impl FakeProvider {
             userinfo_user: None,
             revocation: false,
             registering: None,
+            revocation_answer: None,
+            auth_methods: None,
         }));
         let handler_state = Arc::clone(&state);
         let server = FakeServer::start(move |request| provider_reply(&handler_state, request));
@@ -267,8 +279,13 @@ fn provider_reply(state: &Arc<Mutex<ProviderState>>, request: &Received) -> Repl
                 _ => Reply::raw(401, "text/plain", ""),
             }
         }
-        ("POST", "/revoke") => Reply::raw(200, "text/plain", ""),
         ("POST", "/register") if state.registering.is_some() => register_reply(&state, request),
+        ("POST", "/revoke") => {
+            state
+                .revocation_answer
+                .clone()
+                .unwrap_or(Reply::raw(200, "text/plain", ""))
+        }
         ("GET", "/.well-known/oauth-authorization-server")
             if state.metadata_at == MetadataAt::OAuth =>
         {
@@ -302,6 +319,9 @@ fn metadata(state: &ProviderState) -> serde_json::Value {
     }
     if state.registering.is_some() {
         metadata["registration_endpoint"] = format!("{url}/register").into();
+    }
+    if let Some(methods) = &state.auth_methods {
+        metadata["token_endpoint_auth_methods_supported"] = serde_json::json!(methods);
     }
     metadata
 }
@@ -369,6 +389,18 @@ fn register_reply(state: &ProviderState, request: &Received) -> Reply {
             answer["confidential"] = true.into();
         }
         // glewlwyd 2.7.5, protocol_oidc.c, is_client_registration_valid.
+        Registering::GlewlwydObserved => {
+            let mut echoed = asked.clone();
+            echoed["client_id"] = if says_none {
+                "confidential-client"
+            } else {
+                CLIENT_ID
+            }
+            .into();
+            echoed["client_id_issued_at"] = 1_796_534_935.into();
+            echoed["client_secret_expires_at"] = 0.into();
+            return Reply::json(200, echoed);
+        }
         Registering::RefuseRedirect => {
             return Reply::oauth_error(
                 400,
@@ -453,6 +485,10 @@ fn token_reply(state: &mut ProviderState, request: &Received) -> Reply {
         Some((id, secret)) => (id, Some(secret)),
         None => (get("client_id"), form.get("client_secret").cloned()),
     };
+    // A client registered confidential without a secret (glewlwyd's answer, observed).
+    if client_id == "confidential-client" {
+        return Reply::json(403, serde_json::json!({"error": "unauthorized_client"}));
+    }
     if client_id != CLIENT_ID {
         return Reply::oauth_error(400, "invalid_client", "unknown client_id");
     }

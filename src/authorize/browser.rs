@@ -1,6 +1,7 @@
 //! Opening the sign-in URL in the user's browser: `$BROWSER` (a `:`-separated list of commands,
 //! `%s` standing for the URL, as the convention from the `BROWSER` proposal and `xdg-open`
-//! have it), else the desktop's opener (`xdg-open`, or `open` on macOS).
+//! have it), else the desktop's opener (`xdg-open`, `open` on macOS, and under WSL Windows'
+//! browser through `wslview` or `explorer.exe`).
 //!
 //! Written here rather than taken from the `webbrowser` crate because the browser must not
 //! inherit `MAILTOKEN_CLIENT_SECRET` from our environment, and must not write to our stdout,
@@ -40,14 +41,21 @@ fn candidates(url: &str) -> Vec<Command> {
         .filter_map(|entry| command_for(entry, url))
         .collect();
     if commands.is_empty() {
-        let opener = if cfg!(target_os = "macos") {
-            "open"
+        let openers: &[&str] = if cfg!(target_os = "macos") {
+            &["open"]
+        } else if environment::is_wsl() {
+            // Windows' own browser: wslu's wslview where installed, else Explorer, which opens a
+            // URL given as its one argument in the default browser (no cmd.exe, whose parsing of
+            // `&` and `^` would need the URL quoted for it).
+            &["wslview", "explorer.exe"]
         } else {
-            "xdg-open"
+            &["xdg-open"]
         };
-        let mut command = environment::command(opener);
-        command.arg(url);
-        commands.push(command);
+        for opener in openers {
+            let mut command = environment::command(opener);
+            command.arg(url);
+            commands.push(command);
+        }
     }
     commands
 }

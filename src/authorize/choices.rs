@@ -59,7 +59,11 @@ pub fn automatic_flow(registration: &Registration, browser: bool) -> (Flow, &'st
 /// An ssh session without X forwarding has none of these.
 fn browser_available() -> bool {
     let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
-    cfg!(target_os = "macos") || set("DISPLAY") || set("WAYLAND_DISPLAY") || set("BROWSER")
+    cfg!(target_os = "macos")
+        || set("DISPLAY")
+        || set("WAYLAND_DISPLAY")
+        || set("BROWSER")
+        || crate::base::environment::is_wsl()
 }
 
 /// Google's device flow allows only a short list of scopes, and the Gmail scope is not on it.

@@ -262,7 +262,7 @@ pub(super) fn paste(request: &Request) -> Result<Obtained> {
 }
 
 /// The code from a pasted line: a bare code, or an address/query with `code` and `state`.
-fn read_pasted(
+pub(super) fn read_pasted(
     request: &Request,
     state: &CsrfToken,
     line: &str,

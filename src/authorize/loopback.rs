@@ -2,6 +2,8 @@
 //! takes the authorization code from the redirect; when it never comes back, the error names
 //! what the provider's page most likely showed.
 
+use std::time::Instant;
+
 use oauth2::CsrfToken;
 use oauth2::url::Url;
 
@@ -61,7 +63,8 @@ pub(super) fn localhost(request: &Request) -> Result<Obtained> {
     ));
     if std::env::var_os("SSH_CONNECTION").is_some() {
         log::say(format!(
-            "Over ssh, forward the port first: ssh -L {0}:localhost:{0} THIS-HOST (use --port to fix it)",
+            "Over ssh, the browser reaches this machine through a forwarded port: ssh -L \
+             {0}:localhost:{0} THIS-HOST (--port fixes it); or paste below the address it ends on",
             listener.port()
         ));
     }
@@ -82,10 +85,21 @@ pub(super) fn localhost(request: &Request) -> Result<Obtained> {
     if !request.options.no_browser {
         open_browser(&start.address);
     }
-    log::say(format!(
-        "Waiting up to {} s for the browser to return to {redirect} ...",
-        request.options.deadline.as_secs()
-    ));
+    // Over ssh the browser often cannot reach this machine: the address it ends on, pasted here,
+    // finishes the sign-in as well (checked like the redirect: state, then PKCE at the exchange).
+    let pasted = super::prompt::pasted_lines();
+    if pasted.is_some() {
+        log::say(format!(
+            "Waiting up to {} s for the browser to return to {redirect} ... or paste here the \
+             address the browser ends on (the page may fail to load), then Enter:",
+            request.options.deadline.as_secs()
+        ));
+    } else {
+        log::say(format!(
+            "Waiting up to {} s for the browser to return to {redirect} ...",
+            request.options.deadline.as_secs()
+        ));
+    }
     let code = wait_for_code(
         request,
         &listener,
@@ -93,6 +107,7 @@ pub(super) fn localhost(request: &Request) -> Result<Obtained> {
         &prepared.state,
         redirect.as_str(),
         start,
+        pasted.as_ref(),
     )?;
     drop(listener);
     exchange(request, prepared, code, redirect.as_str())
@@ -196,10 +211,22 @@ fn wait_for_code(
     state: &CsrfToken,
     redirect_uri: &str,
     mut start: StartPage,
+    pasted: Option<&super::prompt::PastedLines>,
 ) -> Result<Secret> {
     loop {
-        let Some(incoming) = listener.next(request.deadline) else {
-            return Err(never_came_back(request, redirect_uri));
+        // Whichever comes first: the browser's redirect, or the address pasted at the terminal.
+        let slice = match pasted {
+            Some(_) => request.deadline.min(Instant::now() + PASTE_POLL),
+            None => request.deadline,
+        };
+        if let Some(code) = pasted.and_then(|p| pasted_code(request, state, redirect_uri, p)) {
+            return code;
+        }
+        let Some(incoming) = listener.next(slice) else {
+            if Instant::now() >= request.deadline {
+                return Err(never_came_back(request, redirect_uri));
+            }
+            continue;
         };
         if incoming.method != "GET" {
             incoming.respond(Answer::page(405, pages::BAD_REQUEST));
@@ -242,6 +269,40 @@ fn wait_for_code(
                 return Err(error);
             }
         }
+    }
+}
+
+/// How often a pasted line is looked for while the listener waits.
+const PASTE_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The code of a line pasted at the terminal, if one came: an address of another sign-in, or a
+/// line without a code, is said and waited past (the redirect may still come); a refusal the
+/// provider sent ends the sign-in, as it would through the listener.
+fn pasted_code(
+    request: &Request,
+    state: &CsrfToken,
+    redirect_uri: &str,
+    pasted: &super::prompt::PastedLines,
+) -> Option<Result<Secret>> {
+    let line = match pasted.lines.try_recv().ok()? {
+        Ok(line) if line.trim().is_empty() => return None,
+        Ok(line) => line,
+        // The terminal's input ended: nothing more will be pasted; the listener still waits.
+        Err(_) => return None,
+    };
+    match super::code::read_pasted(request, state, line.trim(), redirect_uri) {
+        Ok(code) => Some(Ok(code)),
+        Err(error)
+            if error.status() == ExitStatus::Usage
+                || error.message().contains("belongs to another sign-in") =>
+        {
+            log::warn(format!(
+                "{}; paste the address this sign-in ends on, or wait for the browser",
+                error.message()
+            ));
+            None
+        }
+        Err(error) => Some(Err(error)),
     }
 }
 

@@ -183,3 +183,36 @@ mod tests {
         assert!(read_line(&mut input).is_err());
     }
 }
+
+/// Lines pasted at the terminal while something else is awaited (the browser's redirect of a
+/// loopback sign-in): read on a thread of their own, canonical mode off as for
+/// `read_line_until`, and the terminal restored when this is dropped.
+pub(crate) struct PastedLines {
+    _guard: Guard,
+    pub lines: mpsc::Receiver<Result<String>>,
+}
+
+/// Starts reading pasted lines, when stdin is a terminal.
+pub(crate) fn pasted_lines() -> Option<PastedLines> {
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    let guard = Guard::new();
+    if guard.is_active() {
+        let _ = stty(&["-icanon", "min", "1", "time", "0"]);
+    }
+    let (sender, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        loop {
+            let line = read_line(&mut std::io::stdin().lock());
+            let ended = line.is_err();
+            if sender.send(line).is_err() || ended {
+                return;
+            }
+        }
+    });
+    Some(PastedLines {
+        _guard: guard,
+        lines,
+    })
+}

@@ -15,6 +15,18 @@ pub(crate) fn seconds_from_env(variable: &str, default: Duration, max: Duration)
         .unwrap_or(default)
 }
 
+/// Whether this is Windows Subsystem for Linux: its init sets `WSL_DISTRO_NAME` and
+/// `WSL_INTEROP` (WSL 2), and its kernel's release names Microsoft (`/proc/sys/kernel/osrelease`,
+/// "...-microsoft-standard-WSL2"). There the browser is Windows', and connections from it reach
+/// the loopback listener through WSL's own relay.
+pub(crate) fn is_wsl() -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+    set("WSL_DISTRO_NAME")
+        || set("WSL_INTEROP")
+        || std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .is_ok_and(|release| release.to_ascii_lowercase().contains("microsoft"))
+}
+
 /// The environment variable that gives `--authorize` the client secret without the argument list.
 pub(crate) const CLIENT_SECRET_VARIABLE: &str = "MAILTOKEN_CLIENT_SECRET";
 

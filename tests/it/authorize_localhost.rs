@@ -334,3 +334,97 @@ fn a_port_given_once_is_kept_for_every_later_sign_in() {
     running.finish().expect(0, "access-from-code\n");
     drop(provider);
 }
+
+/// Issue #35, item 4: over ssh the browser often cannot reach the listener; the address it ended
+/// on, pasted at the terminal while the listener waits, finishes the sign-in (its state checked,
+/// then PKCE at the exchange). A pasted address of another sign-in is said and waited past.
+#[test]
+fn the_address_the_browser_ended_on_can_be_pasted_while_the_listener_waits() {
+    if !require("script") {
+        return;
+    }
+    use std::io::Write;
+    use std::process::Stdio;
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let path = sandbox.path("account");
+    let args = provider.sign_in(
+        &path,
+        "localhostauthcode",
+        &PERSON,
+        &["--auth-timeout", "20", "--no-browser"],
+    );
+    let quoted: Vec<String> = args
+        .iter()
+        .map(|a| mailtoken::testing::paths::shell_quote(a))
+        .collect();
+    let mut child = sandbox
+        .terminal(&format!(
+            "\"$MAILTOKEN\" {} > stdout 2> stderr",
+            quoted.join(" ")
+        ))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = sandbox.path("stderr");
+    assert!(
+        eventually(|| std::fs::read_to_string(&stderr).is_ok_and(|t| t.contains("then Enter:"))),
+        "no paste invitation: {:?}",
+        std::fs::read_to_string(&stderr)
+    );
+    let text = std::fs::read_to_string(&stderr).unwrap();
+    let url = text
+        .lines()
+        .map(str::trim)
+        .find(|line| line.contains("/authorize?"))
+        .unwrap()
+        .to_string();
+    let location = visit_authorization_url(&url);
+    // Another sign-in's address first: refused, and the wait goes on.
+    let foreign = location.replace("state=", "state=x");
+    let stdin = child.stdin.as_mut().unwrap();
+    writeln!(stdin, "{foreign}").unwrap();
+    assert!(eventually(|| {
+        std::fs::read_to_string(&stderr).is_ok_and(|t| t.contains("belongs to another sign-in"))
+    }));
+    writeln!(stdin, "{location}").unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{}", sandbox.read("stderr"));
+    assert_eq!(sandbox.read("stdout"), "access-from-code\n");
+    let exchange = provider.requests_to("/token");
+    assert_eq!(exchange.len(), 1, "one exchange, with the pasted code");
+}
+
+/// Issue #35, item 5: under WSL no browser opened. Windows' browser is found without
+/// configuration: wslview (wslu) where installed, else explorer.exe, given the URL as its one
+/// argument.
+#[test]
+fn under_wsl_windows_browser_opens_through_wslview_or_explorer() {
+    for opener in ["wslview", "explorer.exe"] {
+        let sandbox = Sandbox::new();
+        let provider = FakeProvider::start();
+        let browser = FakeBrowser::new(&sandbox);
+        let bin = sandbox.path("windows-bin");
+        std::fs::create_dir(&bin).unwrap();
+        std::fs::copy(&browser.script, bin.join(opener)).unwrap();
+        set_mode(&bin.join(opener), 0o755);
+        let path = sandbox.path("account");
+        let args = provider.sign_in(
+            &path,
+            "localhostauthcode",
+            &PERSON,
+            &["--auth-timeout", "20"],
+        );
+        let search = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let running = Running::start_with(
+            &sandbox,
+            &args,
+            &[("WSL_DISTRO_NAME", "Ubuntu"), ("PATH", &search)],
+        );
+        let url = browser.opened_url();
+        complete_sign_in(&url, ipv4());
+        running.finish().expect(0, "access-from-code\n");
+        drop(provider);
+    }
+}

@@ -29,6 +29,11 @@ pub(crate) enum Peer {
 
 /// The client of `stream`, as the kernel's socket tables name it.
 pub(crate) fn of(stream: &TcpStream) -> Peer {
+    // Under WSL the Windows browser's connections come through WSL's relay (or, with mirrored
+    // networking, from Windows itself), which the Linux tables cannot attribute to the user.
+    if crate::base::environment::is_wsl() {
+        return Peer::Unknown;
+    }
     let (Ok(local), Ok(peer)) = (stream.local_addr(), stream.peer_addr()) else {
         return Peer::Theirs(None);
     };

@@ -158,32 +158,6 @@ pub(crate) fn read_line_until(deadline: Instant) -> Option<Result<String>> {
     receiver.recv_timeout(remaining).ok()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_lines_are_read_whole() {
-        let long = format!("http://localhost/?code={}&state=s", "x".repeat(20_000));
-        let mut input = std::io::Cursor::new(format!("{long}\r\nnext\n"));
-        assert_eq!(read_line(&mut input).unwrap(), long);
-        assert_eq!(read_line(&mut input).unwrap(), "next");
-        assert!(read_line(&mut input).is_err());
-    }
-
-    #[test]
-    fn backspace_edits_the_line() {
-        let mut input = std::io::Cursor::new(b"abx\x7fc\n".to_vec());
-        assert_eq!(read_line(&mut input).unwrap(), "abc");
-    }
-
-    #[test]
-    fn absurd_lines_are_refused() {
-        let mut input = std::io::Cursor::new("y".repeat(MAX_LINE as usize + 5));
-        assert!(read_line(&mut input).is_err());
-    }
-}
-
 /// Lines pasted at the terminal while something else is awaited (the browser's redirect of a
 /// loopback sign-in): read on a thread of their own, canonical mode off as for
 /// `read_line_until`, and the terminal restored when this is dropped.
@@ -215,4 +189,30 @@ pub(crate) fn pasted_lines() -> Option<PastedLines> {
         _guard: guard,
         lines,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_read_whole() {
+        let long = format!("http://localhost/?code={}&state=s", "x".repeat(20_000));
+        let mut input = std::io::Cursor::new(format!("{long}\r\nnext\n"));
+        assert_eq!(read_line(&mut input).unwrap(), long);
+        assert_eq!(read_line(&mut input).unwrap(), "next");
+        assert!(read_line(&mut input).is_err());
+    }
+
+    #[test]
+    fn backspace_edits_the_line() {
+        let mut input = std::io::Cursor::new(b"abx\x7fc\n".to_vec());
+        assert_eq!(read_line(&mut input).unwrap(), "abc");
+    }
+
+    #[test]
+    fn absurd_lines_are_refused() {
+        let mut input = std::io::Cursor::new("y".repeat(MAX_LINE as usize + 5));
+        assert!(read_line(&mut input).is_err());
+    }
 }

@@ -12,6 +12,7 @@ use crate::cli::output;
 use crate::cli::output::Format;
 use crate::cli::settings::{Action, Settings};
 use crate::lifecycle::accounts;
+use crate::lifecycle::background_sign_in;
 use crate::lifecycle::check;
 use crate::lifecycle::notify;
 use crate::lifecycle::refresh::{self, Source};
@@ -27,9 +28,18 @@ use crate::store::tokenfile::TokenFile;
 /// The program: parse the command line, run, and turn the outcome into an exit status.
 pub fn main() -> ExitCode {
     crate::base::hardening::protect_memory();
-    let parsed = match Cli::token_call(std::env::args_os()) {
+    // The sign-in a failing call starts in the background: its flag first, then the call's own
+    // arguments; no person types it, so it is in no help, man page or completion.
+    let mut arguments: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let in_background = arguments
+        .get(1)
+        .is_some_and(|first| first == background_sign_in::FLAG);
+    if in_background {
+        arguments.remove(1);
+    }
+    let parsed = match Cli::token_call(arguments.iter().cloned()) {
         Some(cli) => Ok(cli),
-        None => Cli::try_parse(),
+        None => Cli::try_parse_from(&arguments),
     };
     let cli = match parsed {
         Ok(cli) => cli,
@@ -52,7 +62,10 @@ pub fn main() -> ExitCode {
     } else {
         0
     });
-    let settings = match Settings::from_cli(cli) {
+    let settings = match Settings::from_cli(cli).and_then(|settings| match in_background {
+        true => settings.in_background(),
+        false => Ok(settings),
+    }) {
         Ok(settings) => settings,
         Err(error) => {
             report(&error);
@@ -92,6 +105,10 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
                 }
             }
             Action::AdminRequest => authorize::admin_request::run(settings)?,
+            // Nobody reads this process's messages; its stdout carries only the link.
+            Action::SignInInBackground => {
+                authorize::run(settings)?;
+            }
         }
     }
     Ok(())
@@ -193,19 +210,17 @@ fn report(error: &Error) {
     }
 }
 
-/// The failure path of a mail client's call: the notify hook, with the account's address when
-/// the file can still be read.
+/// The failure path of a mail client's call: the notify hook, with a sign-in waiting in the
+/// background when the account's file can still be read and its flow allows one.
 fn notify_sign_in_needed(settings: &Settings, error: &Error) {
     let account = settings.account();
-    let email = account
-        .load()
-        .ok()
-        .map(|loaded| loaded.token.email)
-        .filter(|email| !email.is_empty());
-    notify::sign_in_needed(
+    let loaded = account.load().ok();
+    background_sign_in::sign_in_needed(
         &account,
         &settings.token_given,
-        email.as_deref(),
+        loaded
+            .as_ref()
+            .map(|loaded| (loaded.token.email.as_str(), loaded.token.flow)),
         error.message(),
     );
 }

@@ -40,6 +40,15 @@ pub(super) fn run(request: &Request) -> Result<Obtained> {
         expires
     };
     let end = expires.min(deadline);
+    // In the background, the notify hook carries the address and the code.
+    request.announce(
+        details
+            .verification_uri_complete
+            .as_deref()
+            .unwrap_or(&details.verification_uri),
+        Some(&details.user_code),
+        end,
+    );
     let mut countdown = Countdown::for_stderr(end);
     if countdown.live {
         show_on_terminal(

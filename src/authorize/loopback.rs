@@ -82,6 +82,8 @@ pub(super) fn localhost(request: &Request) -> Result<Obtained> {
     // sign-in URL: a command line is readable by every user of the machine, the URL (with its
     // state and PKCE challenge) is not for them, and the listener answers only the user.
     let start = StartPage::new(&redirect, prepared.url.as_str())?;
+    // In the background, the same page is the link the notify hook carries.
+    request.announce(&start.address, None, request.deadline);
     if !request.options.no_browser {
         open_browser(&start.address);
     }

@@ -37,6 +37,7 @@ use crate::base::error::{Error, ExitStatus, Result};
 use crate::base::log;
 use crate::base::secret::Secret;
 use crate::cli::settings::Settings;
+use crate::lifecycle::background_sign_in;
 use crate::oauth::grant;
 use crate::oauth::http::Http;
 use crate::oauth::provider_answer::Endpoint;
@@ -51,13 +52,25 @@ use choices::{
 use prompt::Prompter;
 use request::{Obtained, Request};
 
+/// How long a sign-in at a terminal waits for the background one it stopped to let go.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Signs the user in, writes the token file, and returns it.
 pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     let account = settings.account();
     // A name that leads through another user's link is refused before anyone signs in.
     account.real_path()?;
     // One sign-in of an account at a time, refused at once, before anything is read or opened.
-    let _signing_in = account.lock_sign_in()?;
+    let _signing_in = match account.lock_sign_in() {
+        // A sign-in waiting in the background for a link nobody opened gives way to this one.
+        Err(_) if !settings.authorize.background && background_sign_in::stop_waiting(&account) => {
+            log::say(
+                "mailtoken: stopped the sign-in that waited in the background; this one replaces it",
+            );
+            account.lock_sign_in_within(STOP_WAIT)?
+        }
+        taken => taken?,
+    };
     let previous = load_previous(&account)?;
     let ask = Prompter::for_stdin();
     let http = Http::new()?;
@@ -104,6 +117,9 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     let settings = reused.as_ref().unwrap_or(settings);
     let flow = choose_flow(settings, previous.as_ref(), &registration);
     check_flow(flow, &registration)?;
+    if settings.authorize.background {
+        check_background(previous.as_ref(), flow)?;
+    }
     let testing_app = settings.testing_app;
     if testing_app && registration.provider != "google" {
         return Err(Error::usage(
@@ -153,6 +169,11 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     }
     let spec = choose_encryption(settings, previous.as_ref(), &ask)?;
     check_encryption(&account, &spec)?;
+    // Forgets the link when the sign-in ends, however it ends (dropped after the write).
+    let announcer = settings
+        .authorize
+        .background
+        .then(|| background_sign_in::Announcer::new(&account));
 
     let request = Request {
         http: &http,
@@ -174,6 +195,7 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
             Some(_) => account.authorize_command(),
             None => command_as_given(),
         },
+        background: announcer.as_ref(),
     };
     let obtained = run_flow(flow, &request)?;
     // Who signed in, read before anything is written; an account without a user has nobody to
@@ -446,6 +468,22 @@ fn keep_unreadable(account: &Account) -> Result<()> {
         "mailtoken: the old, unreadable token file is kept as {}",
         kept.display()
     ));
+    Ok(())
+}
+
+/// A sign-in in the background renews an account whose flow needs no terminal.
+fn check_background(previous: Option<&TokenFile>, flow: Flow) -> Result<()> {
+    if previous.is_none() {
+        return Err(Error::usage(
+            "a sign-in in the background renews an account; this one has no file",
+        ));
+    }
+    if !background_sign_in::waits_in_background(flow) {
+        return Err(Error::usage(format!(
+            "a sign-in in the background needs the localhostauthcode or devicecode flow, not {}",
+            flow.name()
+        )));
+    }
     Ok(())
 }
 

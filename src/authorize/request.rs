@@ -55,9 +55,24 @@ pub(crate) struct Request<'a> {
     /// How to run this sign-in again: the stored account's command, or for a first sign-in every
     /// flag the user gave (no file remembers them yet).
     pub authorize_command: String,
+    /// A sign-in in the background: where its link goes instead of the terminal and a browser.
+    pub background: Option<&'a crate::lifecycle::background_sign_in::Announcer>,
 }
 
 impl Request<'_> {
+    /// Tells the call that started this sign-in in the background its link, valid until `end`.
+    pub(crate) fn announce(&self, url: &str, user_code: Option<&str>, end: Instant) {
+        if let Some(announcer) = self.background {
+            let left = end.saturating_duration_since(Instant::now());
+            announcer.announce(&crate::lifecycle::notify::SignInLink {
+                url: url.to_string(),
+                user_code: user_code.map(str::to_string),
+                until: (chrono::Utc::now() + left).timestamp(),
+                pid: std::process::id(),
+            });
+        }
+    }
+
     /// What the classification of provider answers needs to word its hints.
     pub(crate) fn situation<'a>(
         &'a self,

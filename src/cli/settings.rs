@@ -9,6 +9,7 @@ use crate::base::paths;
 use crate::base::secret::Secret;
 use crate::cli::args::Cli;
 use crate::cli::output::Format;
+use crate::lifecycle::background_sign_in;
 use crate::mail::mailserver::{MailEndpoint, Protocol};
 use crate::store::encryption::{EncryptionKind, EncryptionOptions};
 use crate::store::tokenfile::{Account, Flow, Overrides};
@@ -40,6 +41,9 @@ pub(crate) enum Action {
     PrintConfig,
     /// Print what the tenant's administrator must grant (`--admin-request`).
     AdminRequest,
+    /// Sign in with nobody at a terminal, the link going to the notify hook: what a failing
+    /// call starts in a process of its own (`lifecycle::background_sign_in`).
+    SignInInBackground,
 }
 
 impl Action {
@@ -56,6 +60,7 @@ impl Action {
             Action::Set => "--set",
             Action::PrintConfig => "--print-config",
             Action::AdminRequest => "--admin-request",
+            Action::SignInInBackground => crate::lifecycle::background_sign_in::FLAG,
         }
     }
 }
@@ -84,6 +89,9 @@ pub(crate) struct AuthorizeOptions {
     /// The issuer came from a mail autoconfiguration that also gave the endpoints: its metadata
     /// is asked for (a registration endpoint), and may be missing.
     pub issuer_optional: bool,
+    /// A sign-in in the background (`--sign-in-in-background`): its link goes to the call that
+    /// started it, for the notify hook.
+    pub background: bool,
 }
 
 /// Everything one run needs to know.
@@ -145,6 +153,7 @@ impl Settings {
         };
         let client_secret =
             client_secret(cli.client_secret.clone(), cli.client_secret_file.as_deref())?;
+
         Ok(Settings {
             token_path,
             token_given,
@@ -175,6 +184,7 @@ impl Settings {
                 client_certificate: cli.client_certificate.clone(),
                 client_file: cli.client_file.clone(),
                 issuer_optional: false,
+                background: false,
             },
             encryption: EncryptionOptions {
                 age_identity: cli.age_identity.clone(),
@@ -184,6 +194,24 @@ impl Settings {
             },
             overrides: overrides(cli, client_secret)?,
         })
+    }
+
+    /// These settings (a mail client's call: TOKENFILE and its encryption flags) as the sign-in
+    /// in the background that a failing call starts: it waits its own time, for a browser
+    /// nobody starts here (`lifecycle::background_sign_in`).
+    pub(crate) fn in_background(mut self) -> Result<Settings> {
+        if self.actions != [Action::Print] {
+            return Err(Error::usage(format!(
+                "{} goes with TOKENFILE and its encryption flags alone",
+                background_sign_in::FLAG
+            )));
+        }
+        self.actions = vec![Action::SignInInBackground];
+        self.authorize.background = true;
+        self.authorize.no_browser = true;
+        self.authorize.deadline = background_sign_in::wait();
+        self.authorize.deadline_given = true;
+        Ok(self)
     }
 
     /// The account named by TOKENFILE.

@@ -17,6 +17,7 @@ use crate::base::error::{Error, ExitStatus, Result};
 use crate::base::log;
 use crate::cli::settings::Settings;
 use crate::lifecycle::accounts;
+use crate::lifecycle::background_sign_in;
 use crate::lifecycle::login_end::End;
 use crate::lifecycle::notify;
 use crate::lifecycle::refresh;
@@ -50,7 +51,11 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
     let warn = chrono::Duration::days(i64::from(settings.warn_days));
     let mut statuses = Vec::new();
     for (name, account) in &accounts {
-        let (outcome, email) = check_one(account, keepalive, warn);
+        let (outcome, known) = check_one(account, keepalive, warn);
+        let email = known
+            .as_ref()
+            .map(|(email, _)| email.as_str())
+            .filter(|email| !email.is_empty());
         match outcome {
             Outcome::Fine(Some(end)) | Outcome::Refreshed(Some(end)) => {
                 log::say(format!(
@@ -60,7 +65,7 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
                     end.basis.words(),
                     account.authorize_command()
                 ));
-                notify::login_ending(account, name, email.as_deref(), end);
+                notify::login_ending(account, name, email, end);
             }
             Outcome::Fine(None) => log::verbose(format!("{name}: fine")),
             Outcome::Refreshed(None) => log::verbose(format!("{name}: refreshed")),
@@ -84,7 +89,12 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
                     error.message()
                 ));
                 if status == ExitStatus::Reauthorize {
-                    notify::sign_in_needed(account, name, email.as_deref(), error.message());
+                    background_sign_in::sign_in_needed(
+                        account,
+                        name,
+                        known.as_ref().map(|(email, flow)| (email.as_str(), *flow)),
+                        error.message(),
+                    );
                 }
             }
         }
@@ -107,19 +117,19 @@ fn overall(statuses: &[ExitStatus]) -> Option<ExitStatus> {
         .copied()
 }
 
-/// Checks one account; also returns its e-mail address when the file could be read. A login
+/// Checks one account; also returns its e-mail address and flow when the file could be read. A login
 /// that ends within `warn` (`--warn-days`) is refreshed when that moves its end (Microsoft's and
 /// Google's unused-login rules), and reported with its end when nothing can.
 fn check_one(
     account: &Account,
     keepalive: chrono::Duration,
     warn: chrono::Duration,
-) -> (Outcome, Option<String>) {
+) -> (Outcome, Option<(String, Flow)>) {
     let loaded = match account.load() {
         Ok(loaded) => loaded,
         Err(error) => return (Outcome::Failed(error), None),
     };
-    let email = Some(loaded.token.email.clone()).filter(|e| !e.is_empty());
+    let known = Some((loaded.token.email.clone(), loaded.token.flow));
     let token = &loaded.token;
     let near = |end: &End| warn > chrono::Duration::zero() && end.at - Utc::now() <= warn;
     // A login with no user ends with its client, not with disuse: no keep-alive needed.
@@ -144,7 +154,7 @@ fn check_one(
         }
         Err(error) => Outcome::Failed(error),
     };
-    (outcome, email)
+    (outcome, known)
 }
 
 #[cfg(test)]

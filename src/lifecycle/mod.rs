@@ -3,6 +3,7 @@
 
 pub(crate) mod account_state;
 pub(crate) mod accounts;
+pub(crate) mod background_sign_in;
 pub(crate) mod check;
 pub(crate) mod login_end;
 pub(crate) mod notify;

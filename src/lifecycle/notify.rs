@@ -88,12 +88,6 @@ impl Event {
 /// The least time between two warnings that one account's login ends soon.
 pub(crate) const ENDING_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
-/// Runs the hook for `account` when the login has ended, unless there is none or it ran for this
-/// account within the hour. Never fails: trouble with the hook is a warning at most.
-pub(crate) fn sign_in_needed(account: &Account, name: &str, email: Option<&str>, reason: &str) {
-    notify(account, name, email, reason, &Event::Ended);
-}
-
 /// Runs the hook for `account` whose login ends at `end`, at most once a day.
 pub(crate) fn login_ending(
     account: &Account,
@@ -106,81 +100,134 @@ pub(crate) fn login_ending(
         log::local_time(end.at),
         end.basis.words()
     );
-    notify(account, name, email, &reason, &Event::Ending(end));
+    let event = Event::Ending(end);
+    if let Some(hook) = due_hook(account, &event) {
+        hook.run(account, name, email, &reason, &event, None);
+    }
 }
 
-fn notify(account: &Account, name: &str, email: Option<&str>, reason: &str, event: &Event) {
-    let Some(hook) = hook_path() else { return };
+/// A sign-in link for the hook (`MAILTOKEN_SIGN_IN_URL`): the address that finishes a sign-in
+/// waiting in the background, and for the device flow the code to enter there.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SignInLink {
+    pub url: String,
+    /// The device flow's user code (`MAILTOKEN_USER_CODE`).
+    pub user_code: Option<String>,
+    /// Until when the sign-in waits, in seconds since the epoch (`MAILTOKEN_SIGN_IN_UNTIL`).
+    pub until: i64,
+    /// The process that waits (not for the hook: for a sign-in at a terminal, which stops it).
+    pub pid: u32,
+}
+
+/// A hook that may run now: there is one, it is the user's own, and the account is due a
+/// notification of this kind (which is recorded: whoever holds this runs it).
+pub(crate) struct DueHook {
+    hook: PathBuf,
+    program: PathBuf,
+}
+
+/// The hook, when it exists, may be trusted, and `account` is due `event`; `None` otherwise,
+/// with a warning for trouble and a verbose line for a notification given too recently.
+pub(crate) fn due_hook(account: &Account, event: &Event) -> Option<DueHook> {
+    let hook = hook_path()?;
     let metadata = match std::fs::symlink_metadata(&hook) {
         Ok(metadata) => metadata,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
             log::warn(format!("cannot look at {}: {e}", hook.display()));
-            return;
+            return None;
         }
     };
     let program = match trusted(&hook, &metadata) {
         Ok(program) => program,
         Err(why) => {
             log::warn(format!("{} {why}, so it was not run", hook.display()));
-            return;
+            return None;
         }
     };
-    let Some(state_dir) = state_dir() else { return };
+    let state_dir = state_dir()?;
     match due(&state_dir, account.path(), event) {
-        Ok(true) => {}
+        Ok(true) => Some(DueHook { hook, program }),
         Ok(false) => {
             log::verbose(match event {
                 Event::Ended => "the notify hook already ran for this account within the hour",
                 Event::Ending(_) => "the notify hook already warned about this account today",
             });
-            return;
+            None
         }
         Err(e) => {
             log::warn(format!(
                 "cannot record the notification in {}: {e}",
                 state_dir.display()
             ));
-            return;
+            None
         }
     }
-    // The client secret stays ours, as with every child.
-    // The file judged is the file run: its real path, every directory of which only the user (or
-    // root) can change.
-    let mut command = crate::base::environment::command(&program);
-    command
-        .env("MAILTOKEN_EVENT", event.name())
-        .env("MAILTOKEN_ACCOUNT", name)
-        .env("MAILTOKEN_EMAIL", one_line(email.unwrap_or("")))
-        .env("MAILTOKEN_REASON", one_line(reason))
-        .env("MAILTOKEN_AUTHORIZE_COMMAND", account.authorize_command());
-    if let Event::Ending(end) = event {
+}
+
+impl DueHook {
+    /// Starts the hook, detached, with the account's story in its environment. Never fails:
+    /// trouble with the hook is a warning at most.
+    pub(crate) fn run(
+        self,
+        account: &Account,
+        name: &str,
+        email: Option<&str>,
+        reason: &str,
+        event: &Event,
+        link: Option<&SignInLink>,
+    ) {
+        let DueHook { hook, program } = self;
+        // The client secret stays ours, as with every child.
+        // The file judged is the file run: its real path, every directory of which only the
+        // user (or root) can change.
+        let mut command = crate::base::environment::command(&program);
         command
-            .env(
-                "MAILTOKEN_LOGIN_ENDS",
-                end.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            )
-            .env("MAILTOKEN_LOGIN_ENDS_BASIS", end.basis.name());
-    }
-    let spawned = command
-        // Nothing of ours: the caller may be reading our stdout until it closes.
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        // Its own process group: a Ctrl-C meant for the mail client does not reach it. It is
-        // never waited for; when mailtoken exits, init adopts and reaps it.
-        .process_group(0)
-        .spawn();
-    match spawned {
-        Ok(child) => {
-            log::verbose(format!(
-                "ran the notify hook {} (pid {})",
-                hook.display(),
-                child.id()
-            ));
-            drop(child);
+            .env("MAILTOKEN_EVENT", event.name())
+            .env("MAILTOKEN_ACCOUNT", name)
+            .env("MAILTOKEN_EMAIL", one_line(email.unwrap_or("")))
+            .env("MAILTOKEN_REASON", one_line(reason))
+            .env("MAILTOKEN_AUTHORIZE_COMMAND", account.authorize_command());
+        if let Event::Ending(end) = event {
+            command
+                .env(
+                    "MAILTOKEN_LOGIN_ENDS",
+                    end.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                )
+                .env("MAILTOKEN_LOGIN_ENDS_BASIS", end.basis.name());
         }
-        Err(e) => log::warn(format!("cannot run {}: {e}", hook.display())),
+        if let Some(link) = link {
+            command.env("MAILTOKEN_SIGN_IN_URL", one_line(&link.url));
+            if let Some(code) = &link.user_code {
+                command.env("MAILTOKEN_USER_CODE", one_line(code));
+            }
+            if let Some(until) = chrono::DateTime::from_timestamp(link.until, 0) {
+                command.env(
+                    "MAILTOKEN_SIGN_IN_UNTIL",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                );
+            }
+        }
+        let spawned = command
+            // Nothing of ours: the caller may be reading our stdout until it closes.
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Its own process group: a Ctrl-C meant for the mail client does not reach it. It
+            // is never waited for; when mailtoken exits, init adopts and reaps it.
+            .process_group(0)
+            .spawn();
+        match spawned {
+            Ok(child) => {
+                log::verbose(format!(
+                    "ran the notify hook {} (pid {})",
+                    hook.display(),
+                    child.id()
+                ));
+                drop(child);
+            }
+            Err(e) => log::warn(format!("cannot run {}: {e}", hook.display())),
+        }
     }
 }
 
@@ -208,7 +255,7 @@ fn due(state_dir: &Path, token_path: &Path, event: &Event) -> std::io::Result<bo
 /// `PREFIX-NAME-HASH` (`notified-` for an ended login, `warned-` for one ending soon): the file
 /// name for people, a hash of the full path so that two accounts
 /// of one name in different directories do not share a stamp.
-fn stamp_name(prefix: &str, token_path: &Path) -> String {
+pub(crate) fn stamp_name(prefix: &str, token_path: &Path) -> String {
     let full = std::fs::canonicalize(token_path).unwrap_or_else(|_| token_path.to_path_buf());
     let name: String = full
         .file_name()

@@ -27,7 +27,15 @@ pub(crate) fn show(settings: &Settings) -> Result<()> {
     let fix = state
         .sign_in_error(&account)
         .and_then(|error| error.hint_text().map(String::from));
-    output::print_text(&describe(&path, &loaded, &state, fix.as_deref(), now))
+    let waiting = crate::lifecycle::background_sign_in::waiting(&account);
+    output::print_text(&describe(
+        &path,
+        &loaded,
+        &state,
+        fix.as_deref(),
+        waiting.as_ref(),
+        now,
+    ))
 }
 
 /// One account as `--json` shows it. The schema is documented in the README ("Keeping logins
@@ -187,6 +195,7 @@ pub(crate) fn describe(
     loaded: &Loaded,
     state: &State,
     fix: Option<&str>,
+    waiting: Option<&crate::lifecycle::notify::SignInLink>,
     now: DateTime<Utc>,
 ) -> String {
     let (token, schema) = (&loaded.token, loaded.schema);
@@ -249,6 +258,21 @@ pub(crate) fn describe(
     }
     if let Some(fix) = fix {
         lines.push(("to fix", fix.to_string()));
+    }
+    if let Some(link) = waiting {
+        let code = link
+            .user_code
+            .as_ref()
+            .map(|code| format!(", with the code {code}"))
+            .unwrap_or_default();
+        lines.push((
+            "sign-in link",
+            format!(
+                "{}{code} (a sign-in waits in the background until {})",
+                link.url,
+                crate::lifecycle::background_sign_in::until_text(link.until)
+            ),
+        ));
     }
     lines.push(("access token", describe_expiry(token, now)));
     lines.push((

@@ -13,6 +13,7 @@ mod authorize_https;
 mod authorize_localhost;
 mod authorize_other;
 mod autoconfig;
+mod background_sign_in;
 mod cached;
 mod client_config;
 mod client_file;

@@ -59,6 +59,35 @@ impl Account {
         &self.crypto
     }
 
+    /// The arguments that name this account to another mailtoken process: TOKENFILE as given
+    /// (the process shares our directory and environment), and the flags of this run that read
+    /// and write the file (a new file's `--gpg-recipient` is `--authorize`'s alone).
+    pub(crate) fn arguments(&self) -> Vec<std::ffi::OsString> {
+        let options = self.crypto.options();
+        let mut arguments = vec![std::ffi::OsString::from(&self.given)];
+        let flags = [
+            (
+                "--age-identity",
+                options.age_identity.as_ref().map(|p| p.as_os_str()),
+            ),
+            (
+                "--decryption-pipe",
+                options.decryption_pipe.as_ref().map(|p| p.as_ref()),
+            ),
+            (
+                "--encryption-pipe",
+                options.encryption_pipe.as_ref().map(|p| p.as_ref()),
+            ),
+        ];
+        for (flag, value) in flags {
+            if let Some(value) = value {
+                arguments.push(flag.into());
+                arguments.push(value.to_owned());
+            }
+        }
+        arguments
+    }
+
     /// The exact command that signs this account in again.
     pub(crate) fn authorize_command(&self) -> String {
         let mut command = format!("mailtoken --authorize {}", paths::shell_quote(&self.given));

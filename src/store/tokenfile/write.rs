@@ -162,10 +162,13 @@ impl Account {
     /// mail client's refreshes of the old login go on meanwhile. The lock file,
     /// `TOKENFILE.sign-in.lock`, names the running sign-in's process and start.
     pub(crate) fn lock_sign_in(&self) -> Result<RefreshLock> {
-        let mut name = self.real_path()?.into_os_string();
-        name.push(".sign-in");
-        let name = PathBuf::from(name);
-        match refresh_lock::lock(&name, std::time::Duration::ZERO) {
+        self.lock_sign_in_within(std::time::Duration::ZERO)
+    }
+
+    /// `lock_sign_in`, waiting up to `wait` for the sign-in holding it to end.
+    pub(crate) fn lock_sign_in_within(&self, wait: std::time::Duration) -> Result<RefreshLock> {
+        let name = self.sign_in_lock_name()?;
+        match refresh_lock::lock(&name, wait) {
             Ok(mut lock) => {
                 lock.note_holder(&format!(
                     "pid {}, since {}",
@@ -189,6 +192,24 @@ impl Account {
                 paths::lock_path(&name).display()
             ))),
         }
+    }
+
+    /// Whether a sign-in of this account is running now: its sign-in lock is held (taken and at
+    /// once let go when it is not).
+    pub(crate) fn sign_in_running(&self) -> bool {
+        self.sign_in_lock_name().is_ok_and(|name| {
+            matches!(
+                refresh_lock::lock(&name, std::time::Duration::ZERO),
+                Err(LockError::TimedOut)
+            )
+        })
+    }
+
+    /// `TOKENFILE.sign-in`, whose `.lock` the sign-in lock is, beside the real file.
+    fn sign_in_lock_name(&self) -> Result<PathBuf> {
+        let mut name = self.real_path()?.into_os_string();
+        name.push(".sign-in");
+        Ok(PathBuf::from(name))
     }
 
     /// Takes the exclusive refresh lock on this token file.

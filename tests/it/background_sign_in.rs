@@ -332,3 +332,89 @@ fn the_background_sign_in_reads_and_writes_the_file_with_the_callers_pipes() {
         .run(&[&["account"], &pipes[..]].concat())
         .expect(0, "access-from-code\n");
 }
+
+/// contrib/notify run with a fake `notify-send` (offering actions when `actions`, and clicking
+/// "Sign in" when `click`) and a fake `xdg-open`: what each was given, one argument a line.
+fn contrib_notify(
+    link: Option<&str>,
+    code: Option<&str>,
+    actions: bool,
+    click: bool,
+) -> (String, String) {
+    let sandbox = Sandbox::new();
+    let bin = sandbox.path("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let record = |name: &str| sandbox.path(name).display().to_string();
+    let fake_notify = format!(
+        "#!/bin/sh\nif [ \"$1\" = --help ]; then {}; exit 0; fi\nprintf '%s\\n' \"$@\" > '{}'\n{}\n",
+        if actions {
+            "echo '  -A, --action=[NAME=]Text...'"
+        } else {
+            "echo '  -u, --urgency=LEVEL'"
+        },
+        record("notify-send.args"),
+        if click { "echo sign-in" } else { ":" },
+    );
+    std::fs::write(bin.join("notify-send"), fake_notify).unwrap();
+    std::fs::write(
+        bin.join("xdg-open"),
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n",
+            record("xdg-open.args")
+        ),
+    )
+    .unwrap();
+    set_mode(&bin.join("notify-send"), 0o755);
+    set_mode(&bin.join("xdg-open"), 0o755);
+    let mut command = std::process::Command::new(repository("contrib/notify"));
+    command
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("MAILTOKEN_EVENT", "ended")
+        .env("MAILTOKEN_ACCOUNT", "work")
+        .env("MAILTOKEN_EMAIL", "user@example.com")
+        .env("MAILTOKEN_REASON", "the login has ended")
+        .env("MAILTOKEN_AUTHORIZE_COMMAND", "mailtoken --authorize work")
+        .env("MAILTOKEN_SIGN_IN_UNTIL", "2099-01-01T00:00:00Z");
+    if let Some(link) = link {
+        command.env("MAILTOKEN_SIGN_IN_URL", link);
+    }
+    if let Some(code) = code {
+        command.env("MAILTOKEN_USER_CODE", code);
+    }
+    let status = command.status().unwrap();
+    assert!(status.success(), "contrib/notify failed: {status}");
+    (
+        sandbox.read("notify-send.args"),
+        sandbox.read("xdg-open.args"),
+    )
+}
+
+#[test]
+fn contrib_notify_shows_the_link_as_a_button_where_the_desktop_offers_one() {
+    let link = "http://127.0.0.1:4321/mailtoken-sign-in/00ff";
+    // A button, clicked: the browser opens the link.
+    let (shown, opened) = contrib_notify(Some(link), None, true, true);
+    assert!(shown.contains("--action=sign-in=Sign in"), "{shown}");
+    assert!(shown.contains("--wait"), "{shown}");
+    assert!(
+        shown.contains("Mail: sign in again to user@example.com"),
+        "{shown}"
+    );
+    assert_eq!(opened, format!("{link}\n"));
+    // Not clicked (closed, or the time ran out): nothing opens.
+    let (_, opened) = contrib_notify(Some(link), None, true, false);
+    assert_eq!(opened, "");
+    // A notify-send without actions: the link and the code are in the text.
+    let (shown, opened) = contrib_notify(Some(link), Some("WDJB-MJHT"), false, false);
+    assert!(!shown.contains("--action"), "{shown}");
+    assert!(
+        shown.contains(&format!("Open {link} and enter the code WDJB-MJHT by ")),
+        "{shown}"
+    );
+    assert_eq!(opened, "");
+    // No link: the command to run, as before.
+    let (shown, _) = contrib_notify(None, None, true, false);
+    assert!(!shown.contains("--action"), "{shown}");
+    assert!(shown.contains("Run: mailtoken --authorize work"), "{shown}");
+}

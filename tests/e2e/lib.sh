@@ -156,6 +156,10 @@ e2e_workdir() {
     ln -s "$MAILTOKEN" "$W/bin/mailtoken"
     export PATH="$W/bin:$PATH"
     export E2E_PIDS_DIR=$W/pids
+    # A login found ended, with a notify hook, starts a sign-in that waits in the background for
+    # a browser: in the suite (a debug build) it waits 30 s, not 15 minutes, unless a scenario
+    # opens its link and says otherwise; the cleanup ends any still waiting.
+    export MAILTOKEN_TEST_SIGN_IN_WAIT=30
     PIDS=()
     DOVECOT_CONF=
     SCENARIO_PID=
@@ -198,6 +202,13 @@ cleanup() {
         fi
     done
     stop_tmux_servers
+    # Sign-ins waiting in the background that a scenario started: mailtoken's own processes, by
+    # their flag, and only those whose environment is this suite's.
+    for pid in $(pgrep -f -- '--sign-in-in-background' 2>/dev/null || true); do
+        if grep -qaF "E2E_PIDS_DIR=$W/pids" "/proc/$pid/environ" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+        fi
+    done
     for file in "$W"/gnupg-homes/*; do
         [ -e "$file" ] || continue
         GNUPGHOME=$(readlink -f "$file") gpgconf --kill gpg-agent 2>/dev/null || true

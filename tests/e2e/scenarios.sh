@@ -48,6 +48,8 @@ declare -A SCENARIO_NAMES=(
     [41]="glewlwyd: mallory signs in for alice's account: 78, nothing written"
     [42]="glewlwyd: a sign-in on a random port, refused (403): the timeout names the address and --port"
     [43]="glewlwyd: no client id: mailtoken registers a public client (RFC 7591) and signs in with it"
+    [44]="a login the provider ends: the mail client's call starts a sign-in in the background; Chromium opens the hook's link"
+    [45]="over ssh: a loopback sign-in finished by pasting the address the browser ended on"
 )
 
 # --- checks ------------------------------------------------------------------------------------
@@ -1777,4 +1779,93 @@ scenario_35() {
     assert_eq "$(grep -c . <<<"$started")" 1 "notify hooks started by two checks"
     wait_for_hooks "$record" "$started"
     assert_eq "$(cat "$record")" "ending|stated|work|pid=$started" "the hook's environment"
+}
+
+# Whether process PID has ended: gone, or a zombie that nobody has reaped yet (its parent, the
+# call that started it, has exited).
+process_ended() { # PID
+    local state
+    state=$(sed -n 's/^[0-9]* (.*) \(.\) .*/\1/p' "/proc/$1/stat" 2>/dev/null || true)
+    [ -z "$state" ] || [ "$state" = Z ]
+}
+
+scenario_44() {
+    local record=$S/notified file=$XDG_DATA_HOME/mailtoken/work pid link i
+    export XDG_STATE_HOME=$S/state
+    # A bounded wait (debug builds only), so a failed scenario leaves no sign-in waiting long.
+    export MAILTOKEN_TEST_SIGN_IN_WAIT=180
+    mkdir -p "$XDG_CONFIG_HOME/mailtoken"
+    printf '#!/bin/sh\nprintf "%%s|%%s|%%s|pid=%%s\\n" "$MAILTOKEN_EVENT" "$MAILTOKEN_SIGN_IN_URL" "$MAILTOKEN_SIGN_IN_UNTIL" "$$" >>%q\n' \
+        "$record" >"$XDG_CONFIG_HOME/mailtoken/notify"
+    chmod 755 "$XDG_CONFIG_HOME/mailtoken/notify"
+    browser_sign_in auth work
+    expect_rc auth 0
+    IDENTITY=$XDG_CONFIG_HOME/mailtoken/age-identity.txt
+    # The provider ends the login (RFC 7009, with the refresh token the file holds).
+    decrypt "$file"
+    local refresh
+    refresh=$(field "$file" refresh_token)
+    rm -f "$file.json"
+    curl -fsS --cacert "$CA" --data-urlencode "token=$refresh" --data-urlencode "token_type_hint=refresh_token" \
+        --data-urlencode "client_id=$E2E_CLIENT_ID" "$ISSUER/token/revocation" >/dev/null || fail "revoking at the provider"
+    # The mail client's call (no terminal) finds it ended: 77, nothing on stdout, and a sign-in now
+    # waits in the background, whose link the hook carries.
+    mt call --verbose --force-refresh work
+    expect_rc call 77
+    assert_eq "$(wc -c <"$S/call.out" | tr -d ' ')" 0 "the mail client's stdout"
+    assert_file_has "$S/call.err" "a sign-in waits in the background \(pid [0-9]+\)" "the call's verbose line"
+    pid=$(sed -n 's/.*a sign-in waits in the background (pid \([0-9]*\)).*/\1/p' "$S/call.err")
+    local started
+    started=$(hooks_started call)
+    wait_for_hooks "$record" "$started"
+    sed 's/^/   hook: /' "$record"
+    link=$(cut -d'|' -f2 "$record")
+    [[ $link =~ ^http://127\.0\.0\.1:[0-9]+/mailtoken-sign-in/[0-9a-f]{32}$ ]] || fail "the hook's link: '$link'"
+    assert_file_has "$record" "^ended\|http://.*\|20[0-9-]+T[0-9:]+Z\|pid=$started\$" "the hook's environment"
+    mt status --status work
+    assert_file_has "$S/status.out" "^sign-in link: +$link \(a sign-in waits in the background until " "--status"
+    # The person clicks: Chromium opens the link, signs in at the provider, and comes back.
+    echo "\$ (the notification's link, opened by headless Chromium)"
+    E2E_LOGIN=$USER_LOGIN node "$HERE/browser.mjs" "$link" >"$S/click.log" 2>&1 || { sed 's/^/   browser: /' "$S/click.log"; fail "the browser could not sign in through the link"; }
+    sed 's/^/   browser: /' "$S/click.log"
+    for ((i = 0; i < 300; i++)); do process_ended "$pid" && break; sleep 0.1; done
+    process_ended "$pid" || fail "the sign-in in the background (pid $pid) still runs after the sign-in"
+    # Nothing is left behind: no record of the link, nothing listening, and the next call works.
+    if ls "$XDG_STATE_HOME"/mailtoken/sign-in-* >/dev/null 2>&1; then fail "the link's record was left behind"; fi
+    if curl -s -o /dev/null --max-time 2 "$link"; then fail "something still answers at $link"; fi
+    mt next work
+    expect_rc next 0
+    assert_opens_mailbox "$(token_from next)" "$USER_LOGIN"
+    mt json --status --json work
+    cp "$S/json.out" "$S/after.json"
+    assert_eq "$(node "$HERE/json.mjs" get "$S/after.json" state)" ok "--json after the sign-in"
+}
+
+scenario_45() {
+    authorize_flags
+    reset_counts
+    local fifo=$S/stdin.fifo url redirected
+    mkfifo "$fifo"
+    echo "\$ SSH_CONNECTION=... mailtoken --authorize --authflow localhostauthcode --no-browser ... (under a pseudo-terminal, input from $fifo)"
+    # As over ssh: the browser is on another machine, and its redirect cannot reach the listener.
+    set +e
+    SSH_CONNECTION="192.0.2.1 50000 192.0.2.2 22" script -qfec "$(printf '%q ' mailtoken --authorize --authflow localhostauthcode --no-browser "${AUTH_FLAGS[@]}" "$S/token") >$S/auth.out 2>$S/auth.err" \
+        /dev/null <"$fifo" >"$S/script.log" 2>&1 &
+    local pid=$!
+    set -e
+    exec 7>"$fifo"
+    wait_for_text "$pid" "$S/auth.err" "or paste here the address the browser ends on" 20 \
+        || gave_up "$pid" auth "mailtoken did not offer the paste"
+    assert_file_has "$S/auth.err" "ssh -L ([0-9]+):localhost:\1 THIS-HOST" "the forwarding it names"
+    url=$(grep -Eo "https://127\.0\.0\.1:$PORT_PROVIDER/auth\?[^[:space:]\"'<>]+" "$S/auth.err" | head -n 1 | sed 's/[).,;:]*$//')
+    note "signing in at the printed URL, where the browser's redirect goes nowhere"
+    redirected=$(node "$HERE/login.mjs" follow "$url" "$USER_LOGIN") || gave_up "$pid" auth "headless sign-in failed"
+    [[ $redirected =~ ^http://127\.0\.0\.1:[0-9]+/\? ]] || gave_up "$pid" auth "the provider redirected to '$redirected'"
+    note "pasting the address the browser ended on (${#redirected} characters)"
+    printf '%s\n' "$redirected" >&7
+    wait_exit "$pid" auth 30 "mailtoken did not finish after the paste"
+    exec 7>&-
+    sed 's/^/   stderr: /' "$S/auth.err"
+    after_authorize auth "$S/token" localhostauthcode
+    assert_eq "$(counts_json)" '{"authorization_code":{"ok":1}}' "token-endpoint requests"
 }

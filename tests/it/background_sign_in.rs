@@ -9,6 +9,9 @@ use mailtoken::testing::tokenfile::Flow;
 use crate::lifecycle::{hooks_started, lines_of_hooks};
 use crate::support::*;
 
+/// Time enough for a test to open the link (the sandbox's default is 3 s).
+const WAIT_LONG: &[(&str, &str)] = &[("MAILTOKEN_TEST_SIGN_IN_WAIT", "60")];
+
 /// What the provider said when the login ended (Google's words, as in tests/it/refresh.rs).
 fn login_ended() -> Reply {
     Reply::oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
@@ -127,7 +130,7 @@ fn the_hooks_link_finishes_a_loopback_sign_in_with_no_terminal() {
     let account = ended_account(&sandbox, &provider, Flow::Localhostauthcode);
 
     // The mail client's call fails as before (77, nothing on stdout), and a sign-in now waits.
-    let first = sandbox.run(&["--verbose", "account"]);
+    let first = sandbox.run_with(&["--verbose", "account"], WAIT_LONG);
     first.expect(77, "");
     let pid = background_pid(&first);
     let fields = hook_fields(&record, &hooks_started(&first));
@@ -148,7 +151,7 @@ fn the_hooks_link_finishes_a_loopback_sign_in_with_no_terminal() {
 
     // An hour on the hook runs again: the same link, and no second sign-in.
     an_hour_passes(&sandbox);
-    let again = sandbox.run(&["--verbose", "account"]);
+    let again = sandbox.run_with(&["--verbose", "account"], WAIT_LONG);
     again.expect(77, "");
     again.says("a sign-in already waits in the background");
     again.never_says("a sign-in waits in the background (pid");
@@ -220,7 +223,7 @@ fn a_device_flow_account_gets_the_verification_address_and_the_code() {
     let record = install_link_hook(&sandbox);
     let account = ended_account(&sandbox, &provider, Flow::Devicecode);
 
-    let run = sandbox.run(&["--verbose", "account"]);
+    let run = sandbox.run_with(&["--verbose", "account"], WAIT_LONG);
     run.expect(77, "");
     let pid = background_pid(&run);
     let fields = hook_fields(&record, &hooks_started(&run));
@@ -252,7 +255,7 @@ fn a_sign_in_at_a_terminal_replaces_the_one_waiting_in_the_background() {
     let provider = FakeProvider::start();
     install_link_hook(&sandbox);
     let account = ended_account(&sandbox, &provider, Flow::Localhostauthcode);
-    let run = sandbox.run(&["--verbose", "account"]);
+    let run = sandbox.run_with(&["--verbose", "account"], WAIT_LONG);
     let pid = background_pid(&run);
     provider.with(|state| state.token_override = None);
 
@@ -319,7 +322,7 @@ fn the_background_sign_in_reads_and_writes_the_file_with_the_callers_pipes() {
     };
     write_private(&account, token.to_json());
     let pipes = ["--decryption-pipe", "cat", "--encryption-pipe", "cat"];
-    let run = sandbox.run(&[&["--verbose", "account"], &pipes[..]].concat());
+    let run = sandbox.run_with(&[&["--verbose", "account"], &pipes[..]].concat(), WAIT_LONG);
     run.expect(77, "");
     let pid = background_pid(&run);
     let link = hook_fields(&record, &hooks_started(&run))[1].clone();

@@ -30,16 +30,18 @@ pub fn main() -> ExitCode {
     crate::base::hardening::protect_memory();
     // The sign-in a failing call starts in the background: its flag first, then the call's own
     // arguments; no person types it, so it is in no help, man page or completion.
-    let mut arguments: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let in_background = arguments
-        .get(1)
+    let in_background = std::env::args_os()
+        .nth(1)
         .is_some_and(|first| first == background_sign_in::FLAG);
-    if in_background {
-        arguments.remove(1);
-    }
-    let parsed = match Cli::token_call(arguments.iter().cloned()) {
+    let arguments = || {
+        std::env::args_os()
+            .enumerate()
+            .filter(move |(index, _)| !(in_background && *index == 1))
+            .map(|(_, argument)| argument)
+    };
+    let parsed = match Cli::token_call(arguments()) {
         Some(cli) => Ok(cli),
-        None => Cli::try_parse_from(&arguments),
+        None => Cli::try_parse_from(arguments()),
     };
     let cli = match parsed {
         Ok(cli) => cli,

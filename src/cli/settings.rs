@@ -153,7 +153,6 @@ impl Settings {
         };
         let client_secret =
             client_secret(cli.client_secret.clone(), cli.client_secret_file.as_deref())?;
-
         Ok(Settings {
             token_path,
             token_given,

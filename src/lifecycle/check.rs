@@ -117,9 +117,9 @@ fn overall(statuses: &[ExitStatus]) -> Option<ExitStatus> {
         .copied()
 }
 
-/// Checks one account; also returns its e-mail address and flow when the file could be read. A login
-/// that ends within `warn` (`--warn-days`) is refreshed when that moves its end (Microsoft's and
-/// Google's unused-login rules), and reported with its end when nothing can.
+/// Checks one account; also returns its e-mail address and flow when the file could be read. A
+/// login that ends within `warn` (`--warn-days`) is refreshed when that moves its end (Microsoft's
+/// and Google's unused-login rules), and reported with its end when nothing can.
 fn check_one(
     account: &Account,
     keepalive: chrono::Duration,

@@ -356,6 +356,12 @@ fn request(
             Error::config(format!("the revocation request failed: {detail}"))
                 .hint("nothing was deleted; correct the revocation endpoint's URL"),
         )),
+        Err(HttpError::Untrusted(detail)) => Err(Failure::Refused(
+            Error::config(format!("the revocation request failed: {detail}")).hint(format!(
+                "nothing was deleted; {}",
+                crate::net::tls::trust_hint()
+            )),
+        )),
         Err(HttpError::TooLarge) => Err(Failure::Temporary(HttpError::TooLarge.to_string())),
         Err(other) => Err(Failure::Temporary(other.to_string())),
     }

@@ -20,6 +20,9 @@ pub(crate) enum Kind {
     /// The server answered the TLS handshake with something that is not TLS: plain HTTP on an
     /// https:// URL. Trying again cannot help; the URL must change.
     NotTls,
+    /// The server's certificate comes from an authority nobody here trusts: trying again cannot
+    /// help; the trust must change (`SSL_CERT_FILE`, the system's store).
+    Untrusted,
     /// Anything else: a refused certificate, a connection closed mid-answer.
     Other,
 }
@@ -209,6 +212,13 @@ fn tls_failure(error: &rustls::Error, address: &str) -> Failure {
             kind: Kind::NotTls,
             words: format!(
                 "{address} does not speak TLS; is the URL http:// rather than https://?"
+            ),
+        },
+        rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => Failure {
+            kind: Kind::Untrusted,
+            words: format!(
+                "the TLS handshake with {address} failed: its certificate comes from an \
+                 authority not trusted here"
             ),
         },
         rustls::Error::InvalidCertificate(reason) => Failure {

@@ -36,6 +36,8 @@ pub(crate) enum HttpError {
     Connect(String),
     /// An https:// URL whose server does not speak TLS: the URL is wrong, retrying cannot help.
     NotTls(String),
+    /// A certificate from an authority not trusted here: retrying cannot help.
+    Untrusted(String),
     /// The URL is not https (nor http on loopback): nothing was sent.
     Insecure(String),
     /// The server answered, and not with success: any status but 2xx, an HTML page, or a 200
@@ -48,9 +50,10 @@ pub(crate) enum HttpError {
 impl std::fmt::Display for HttpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            HttpError::Timeout(detail) | HttpError::Connect(detail) | HttpError::NotTls(detail) => {
-                f.write_str(detail)
-            }
+            HttpError::Timeout(detail)
+            | HttpError::Connect(detail)
+            | HttpError::NotTls(detail)
+            | HttpError::Untrusted(detail) => f.write_str(detail),
             HttpError::Answer(answer) => f.write_str(&answer.summary()),
             HttpError::Insecure(detail) => f.write_str(detail),
             HttpError::TooLarge => write!(f, "response larger than {MAX_RESPONSE} bytes"),
@@ -333,6 +336,7 @@ fn classify(error: &reqwest::Error, address: &str, total: Duration) -> HttpError
         crate::net::network::Kind::Timeout => HttpError::Timeout(failure.words),
         crate::net::network::Kind::Connect => HttpError::Connect(failure.words),
         crate::net::network::Kind::NotTls => HttpError::NotTls(failure.words),
+        crate::net::network::Kind::Untrusted => HttpError::Untrusted(failure.words),
         crate::net::network::Kind::Other => HttpError::Other(failure.words),
     }
 }

@@ -163,9 +163,11 @@ fn an_untrusted_certificate_names_the_host_and_ssl_cert_file() {
 
     let run = sandbox.run(&[&path]);
 
-    run.expect(75, "");
+    // Retrying cannot help: 78, at once, naming the trust to change (issue 32, item 7).
+    run.expect(78, "");
     run.says(&format!(
-        "the TLS handshake with localhost:{} failed: its certificate was not accepted",
+        "the TLS handshake with localhost:{} failed: its certificate comes from an authority \
+         not trusted here",
         server.port
     ));
     run.says("SSL_CERT_FILE");

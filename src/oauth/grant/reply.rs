@@ -130,6 +130,8 @@ pub enum GrantFailure {
     /// The endpoint's URL cannot work as it is: an https:// URL to a server that does not speak
     /// TLS. Retrying cannot help.
     WrongUrl(String),
+    /// The endpoint's certificate comes from an authority not trusted here. Retrying cannot help.
+    Untrusted(String),
     /// Tokens that cannot be used for mail, whatever is tried again.
     Unusable(String),
     /// A success answer refused for another reason (`then`) that still rotated the refresh
@@ -145,9 +147,10 @@ impl GrantFailure {
     pub fn is_temporary(&self, endpoint: Endpoint) -> bool {
         match self {
             GrantFailure::Transient(_) | GrantFailure::Malformed(_) => true,
-            GrantFailure::Insecure(_) | GrantFailure::WrongUrl(_) | GrantFailure::Unusable(_) => {
-                false
-            }
+            GrantFailure::Insecure(_)
+            | GrantFailure::WrongUrl(_)
+            | GrantFailure::Untrusted(_)
+            | GrantFailure::Unusable(_) => false,
             GrantFailure::Refused(answer) => {
                 provider_answer::classify(answer, endpoint).status == ExitStatus::Temporary
             }
@@ -176,6 +179,10 @@ impl GrantFailure {
                         situation.authorize_command
                     ),
                 )
+            }
+            GrantFailure::Untrusted(detail) => {
+                Error::config(format!("the {} request failed: {detail}", situation.what))
+                    .hint(crate::net::tls::trust_hint())
             }
             GrantFailure::Malformed(detail) => {
                 Error::temporary(format!("{host} sent an unusable token response: {detail}"))
@@ -288,6 +295,7 @@ pub(super) fn request_failure(error: HttpError) -> GrantFailure {
         HttpError::Answer(answer) => GrantFailure::Refused(answer),
         HttpError::Insecure(detail) => GrantFailure::Insecure(detail),
         HttpError::NotTls(detail) => GrantFailure::WrongUrl(detail),
+        HttpError::Untrusted(detail) => GrantFailure::Untrusted(detail),
         HttpError::TooLarge => GrantFailure::Malformed(error.to_string()),
         other => GrantFailure::Transient(other.to_string()),
     }

@@ -29,7 +29,7 @@
 //!   lives).
 //! - `oauth`: talking to the authorization server. `provider` holds registrations and presets,
 //!   `discovery` finds endpoints from an issuer, `grant` makes every token request through
-//!   `http`, `provider_answer` judges every refusal, `credential` signs instead of a secret.
+//!   `http`, `provider_answer` judges every refusal, `signing` signs instead of a secret.
 //! - `mail`: the mail side's words: `mailserver` (protocols and endpoints), `sasl` (the
 //!   XOAUTH2 and OAUTHBEARER strings) and `client` (the mail clients `--print-config` knows).
 //! - `net`: connections: `tls` (the one rustls configuration), `network` (why an exchange got no
@@ -38,6 +38,12 @@
 //!   `log` (stderr only), `redact` (every secret sent, removed from whatever comes back),
 //!   `secret`, `paths`, `private_files` (own files only, atomic durable writes), `refresh_lock`,
 //!   `terminal`, `held_signals`, `hardening`, `environment`.
+//!
+//! Where an exit status is decided: where the error is made, by its constructor (`Error::config`,
+//! `Error::usage`, ...; the table is `base::error`'s), except for failures that come back from
+//! elsewhere, judged in three places: a token request's in `oauth::grant::reply` (refusals by
+//! `oauth::provider_answer`), a revocation's in `lifecycle::revoke`, and the logins of `--test` in
+//! `login_test::failure`.
 //!
 //! The crate is a binary's library: `main` is the program, and `testing` is what the tests, fuzz
 //! targets and benches reach; everything else is private to the crate.

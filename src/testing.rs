@@ -27,7 +27,7 @@ pub mod client_file {
 }
 
 pub mod credential {
-    pub use crate::oauth::credential::Credential;
+    pub use crate::oauth::signing::Credential;
 }
 
 pub mod discovery {

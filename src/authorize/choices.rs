@@ -131,7 +131,7 @@ pub(super) fn check_nothing_missing(
             "--provider google|microsoft|yahoo|aol|yandex|mailru (or --issuer URL)",
         ));
     }
-    // A person's address can be the one that signs in (`identity`); an account without a user
+    // A person's address can be the one that signs in (`signed_in_user`); an account without a user
     // names its mailbox.
     if client.email.is_none()
         && previous.is_none_or(|p| p.email.is_empty())

@@ -7,7 +7,7 @@
 use crate::base::error::{Error, Result};
 use crate::base::secret::Secret;
 use crate::cli::settings::Settings;
-use crate::oauth::credential::{self, Credential};
+use crate::oauth::signing::{self, Credential};
 use crate::store::tokenfile::{Flow, TokenFile};
 
 /// The signing credential of this sign-in: the flags', else the previous file's.
@@ -17,10 +17,10 @@ pub(super) fn signing(
 ) -> Result<Option<Credential>> {
     let options = &settings.authorize;
     if let Some(path) = &options.service_account {
-        return credential::read_service_account(path).map(Some);
+        return signing::read_service_account(path).map(Some);
     }
     if let Some(path) = &options.client_certificate {
-        return credential::read_certificate(path).map(Some);
+        return signing::read_certificate(path).map(Some);
     }
     // A new secret given for an account that signed with a key replaces the key.
     if settings.overrides.client_secret.is_some() {

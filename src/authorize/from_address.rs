@@ -1,11 +1,11 @@
 //! The provider from the address: `--authorize --email ADDRESS` without `--provider`, `--issuer`
 //! or endpoints. A big provider's own domain (gmail.com, outlook.com, ...) names its preset; any
-//! other domain is asked for its own mail autoconfiguration first (`autoconfig`: its servers, and
+//! other domain is asked for its own mail autoconfiguration first (`autoconfig_lookup`: its servers, and
 //! an OAuth2 issuer, scope and endpoints), then for its MX records, which tell Google Workspace and
 //! Microsoft 365 apart. What was found, and from where, is said before anything opens; when
 //! nothing is found the provider is asked for (or, without a terminal, exit 64), as before.
 
-use super::autoconfig;
+use super::autoconfig_lookup;
 use crate::base::error::{Error, Result};
 use crate::base::log;
 use crate::cli::settings::Settings;
@@ -38,7 +38,7 @@ pub(super) fn guess(settings: &Settings, previous: Option<&TokenFile>) -> Result
         return Ok(Some(settings));
     }
     let mut servers_found = false;
-    if let Some((config, url)) = autoconfig::lookup(domain, address) {
+    if let Some((config, url)) = autoconfig_lookup::lookup(domain, address) {
         let servers = take_servers(&mut settings, &config);
         let found = format!(
             "the mail autoconfiguration of {shown} ({}) names {}",

@@ -1,14 +1,14 @@
 //! `--authorize`: sign the user in once and write the token file.
 //!
 //! The pieces, in order: the previous file (re-authorizing keeps its registration, client and
-//! encryption, flags overriding), the registration (`registration`: presets, discovery, flags),
+//! encryption, flags overriding), the registration (`registration_choice`: presets, discovery, flags),
 //! missing values (`prompt`, only on a terminal), the flow (`code` for authcode and
 //! localhostauthcode, `device`, or the client-credentials grant), and finally one locked, atomic
 //! write. Nothing is written until the new tokens have arrived, so a failed sign-in leaves a
 //! working login untouched. What every flow is given and gives back is in `request`.
 
 pub(crate) mod admin_request;
-mod autoconfig;
+mod autoconfig_lookup;
 mod browser;
 mod choices;
 mod client_file;
@@ -17,17 +17,17 @@ mod credentials;
 mod device;
 mod dynamic;
 mod from_address;
-mod identity;
 pub(crate) mod listener;
 mod loopback;
 mod pages;
 mod prompt;
 mod qr;
 mod questions;
-mod registration;
 mod registration_check;
+mod registration_choice;
 mod request;
 mod reuse;
+mod signed_in_user;
 
 use std::time::Instant;
 
@@ -103,7 +103,7 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     if unattended && missing_provider(settings, previous.as_ref()) {
         check_nothing_missing(settings, previous.as_ref())?;
     }
-    let resolved = registration::resolve(&http, settings, previous.as_ref(), &ask)?;
+    let resolved = registration_choice::resolve(&http, settings, previous.as_ref(), &ask)?;
     let mut registration = resolved.registration;
     // A new account at an issuer another account uses: that account's mail servers too.
     if previous.is_none() {
@@ -202,7 +202,7 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     // ask about.
     let learnt = match flow {
         Flow::Clientcredentials => None,
-        _ => identity::learn(&request, &obtained)?,
+        _ => signed_in_user::learn(&request, &obtained)?,
     };
     let authorize_command = request.authorize_command.clone();
     let Obtained {
@@ -278,7 +278,7 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
 /// takes the one that signed in; what the provider does not say is said to be unknown, once.
 fn settle_who_signed_in(
     token: &mut TokenFile,
-    learnt: Option<identity::Learnt>,
+    learnt: Option<signed_in_user::Learnt>,
     when: chrono::DateTime<Utc>,
     authorize_command: &str,
 ) -> Result<()> {

@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 
 use crate::base::secret::Secret;
 use crate::cli::settings::AuthorizeOptions;
-use crate::oauth::credential::Credential;
 use crate::oauth::grant::Granted;
 use crate::oauth::http::Http;
 use crate::oauth::provider::Registration;
 use crate::oauth::provider_answer::Situation;
+use crate::oauth::signing::Credential;
 
 /// A token response, when its request was sent (the token's lifetime counts from then), and the
 /// nonce the sign-in sent (OpenID Connect Core section 3.1.2.1), which its ID token must carry.

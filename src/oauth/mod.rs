@@ -3,7 +3,6 @@
 //! and the credentials that sign instead of a secret.
 
 pub(crate) mod client_file;
-pub(crate) mod credential;
 pub(crate) mod discovery;
 pub(crate) mod dynamic_registration;
 pub(crate) mod grant;
@@ -11,4 +10,4 @@ pub(crate) mod http;
 pub(crate) mod id_token;
 pub(crate) mod provider;
 pub(crate) mod provider_answer;
-pub(crate) mod signing_key;
+pub(crate) mod signing;

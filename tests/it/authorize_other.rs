@@ -305,7 +305,7 @@ fn missing_values_without_a_terminal_name_the_flag() {
     let provider = FakeProvider::start();
     let path = sandbox.path("account");
     let full = authcode_args(&provider, &path);
-    // Not --email: a person's address can be the one that signs in (issue #33, `identity.rs`).
+    // Not --email: a person's address can be the one that signs in (issue #33, `signed_in_user.rs`).
     each_case(
         ["--client-id", "--client-secret"].map(|flag| (flag, flag)),
         |flag| {

@@ -23,7 +23,7 @@ mod letter;
 
 use super::client_file;
 use super::prompt::Prompter;
-use super::registration;
+use super::registration_choice;
 use crate::base::error::{Error, Result};
 use crate::base::log;
 use crate::cli::settings::Settings;
@@ -48,7 +48,8 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
     let stored = stored(settings)?;
     let ask = Prompter::for_stdin();
     let http = Http::new()?;
-    let registration = registration::resolve(&http, settings, stored.as_ref(), &ask)?.registration;
+    let registration =
+        registration_choice::resolve(&http, settings, stored.as_ref(), &ask)?.registration;
     let request = gather(settings, stored.as_ref(), file, &registration)?;
     let text = if settings.json {
         format!("{}\n", request.json())

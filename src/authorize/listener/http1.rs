@@ -87,7 +87,7 @@ pub fn parse_request_head(bytes: &[u8]) -> Head {
 
 /// Reads up to the end of the request head and returns the request line's method and target;
 /// `None` when the request line is malformed.
-/// A connection from the browser: a plain TCP stream, or TLS over one (`tls`).
+/// A connection from the browser: a plain TCP stream, or TLS over one (`https`).
 pub(crate) trait Connection: Read + Write {
     /// Bounds the next read.
     fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) -> io::Result<()>;

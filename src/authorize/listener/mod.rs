@@ -12,7 +12,7 @@
 //!
 //! `http1` reads the request head and writes the answer; `peers` tells who is at the other end;
 //! `slots` caps the connections served at once, and makes room for the browser when idle
-//! connections fill them; `tls` makes the listener speak https for registrations that accept
+//! connections fill them; `https` makes the listener speak https for registrations that accept
 //! only an `https://localhost` redirect.
 //!
 //! tiny_http was the first choice, but it reads header lines without any length limit and sets no
@@ -27,15 +27,15 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod http1;
+mod https;
 mod peers;
 mod slots;
-mod tls;
 
 pub(crate) use http1::Answer;
 use http1::{Connection, HeadError, read_head, write_answer};
 pub use http1::{Head, MAX_REQUEST, parse_request_head};
+pub(crate) use https::one_sign_in_config;
 use slots::{Progress, Slots};
-pub(crate) use tls::one_sign_in_config;
 
 /// The TLS configuration of an https listener.
 pub(crate) type TlsConfig = Arc<rustls::server::ServerConfig>;
@@ -306,7 +306,7 @@ fn serve(stream: TcpStream, sender: Sender<Incoming>, progress: Progress, tls: O
     match tls {
         None => answer_one(stream, sender, deadline, progress),
         Some(config) => {
-            if let Ok(connection) = tls::TlsConn::new(config, stream, deadline) {
+            if let Ok(connection) = https::TlsConn::new(config, stream, deadline) {
                 answer_one(connection, sender, deadline, progress);
             }
         }

@@ -2,18 +2,19 @@
 //! the client_credentials grant (section 4.4), and how their failures are classified.
 //!
 //! The authorization flows exchange their codes through the same client and classification, and
-//! the device grant (RFC 8628) is in `device` and the signed-JWT grants in `assertion`, so every
-//! token request in the program is made, and every token response read and judged, here. This
-//! file is the story (the client, the refresh and client-credentials grants); `reply` reads and
-//! judges what comes back, `post` builds the requests oauth2 cannot send for us.
+//! the device grant (RFC 8628) is in `device_authorization` and the signed-JWT grants in
+//! `assertion`, so every token request in the program is made, and every token response read and
+//! judged, here. This file is the story (the client, the refresh and client-credentials grants);
+//! `reply` reads and judges what comes back, `post` builds the requests oauth2 cannot send for
+//! us.
 
 pub(crate) mod assertion;
-mod device;
+mod device_authorization;
 mod post;
 mod reply;
 
-pub(crate) use device::{DeviceCode, DevicePoll, device_token};
-pub use device::{MAX_DEVICE_CODE_LIFE, MAX_DEVICE_INTERVAL, device_code};
+pub(crate) use device_authorization::{DeviceCode, DevicePoll, device_token};
+pub use device_authorization::{MAX_DEVICE_CODE_LIFE, MAX_DEVICE_INTERVAL, device_code};
 pub(crate) use post::client_post;
 pub use reply::{GrantFailure, TokenReply, granted};
 pub(crate) use reply::{Granted, classify};
@@ -130,10 +131,10 @@ pub(crate) fn without_user(
     registration: &Registration,
     client_id: &str,
     client_secret: Option<&Secret>,
-    credential: Option<&crate::oauth::credential::Credential>,
+    credential: Option<&crate::oauth::signing::Credential>,
     mailbox: &str,
 ) -> Result<Granted, GrantFailure> {
-    use crate::oauth::credential::Credential;
+    use crate::oauth::signing::Credential;
     match credential {
         Some(service @ Credential::ServiceAccount { .. }) => {
             assertion::jwt_bearer(http, registration, service, mailbox)

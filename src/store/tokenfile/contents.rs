@@ -100,7 +100,7 @@ pub struct TokenFile {
     /// The key an account without a user signs with (`--service-account`,
     /// `--client-certificate`), kept here so no refresh needs the key file again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential: Option<crate::oauth::credential::Credential>,
+    pub credential: Option<crate::oauth::signing::Credential>,
     /// When the login began: the last sign-in (consent), from which Google's Testing apps count
     /// their 7 days. Absent in files written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,22 +1,27 @@
 //! Credentials that sign instead of a client secret, for accounts without a user: a Google
 //! service account's key (`--service-account FILE`, domain-wide delegation) and a certificate
 //! credential (`--client-certificate FILE`, Microsoft's alternative to secrets that expire within
-//! two years). `grant::assertion` signs with them.
+//! two years). Everything about them is in this folder: this file is what a credential is and how
+//! its file is read, `key` the RSA key and certificate, `jwt` the assertions they sign (RFC 7523);
+//! `grant::assertion` sends those assertions as every token request is sent.
 //!
 //! The key file must be the user's own and readable by no one else (exit 78 otherwise, as for a
 //! token file): it is a secret. `--authorize` reads it once and keeps its contents encrypted
 //! inside the token file, so no refresh needs the file again; the key is never in argv, a log,
 //! an error message or `--debug` output.
 
+pub(crate) mod jwt;
+mod key;
+
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use self::key::SigningKey;
 use crate::base::error::{Error, Result};
 use crate::base::log;
 use crate::base::private_files::{self, ReadError};
 use crate::base::secret::Secret;
-use crate::oauth::signing_key::{self, SigningKey};
 
 /// A signing credential, as the token file keeps it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -129,10 +134,10 @@ pub(crate) fn read_certificate(path: &Path) -> Result<Credential> {
     SigningKey::from_pem(text.expose())
         .map_err(|why| bad(&format!("holds no usable key: {why}")))?;
     let certificate =
-        signing_key::certificate_pem(text.expose()).ok_or_else(|| bad("holds no certificate"))?;
+        key::certificate_pem(text.expose()).ok_or_else(|| bad("holds no certificate"))?;
     log::verbose(format!(
         "the certificate's thumbprint (x5t) is {}",
-        signing_key::thumbprint(&certificate).unwrap_or_default()
+        key::thumbprint(&certificate).unwrap_or_default()
     ));
     Ok(Credential::Certificate {
         private_key: text,

@@ -103,5 +103,5 @@ pub mod secret {
 }
 
 pub mod tokenfile {
-    pub use crate::store::tokenfile::{FORMAT_VERSION, Flow, Schema, SignedIn, TokenFile};
+    pub use crate::store::tokenfile::{FORMAT_VERSION, Flow, Schema, SignedIn, TokenFile, parse};
 }

@@ -11,7 +11,7 @@ use libfuzzer_sys::fuzz_target;
 use mailtoken::testing::encryption::EncryptionSpec;
 use mailtoken::testing::grant::{GrantFailure, TokenReply, granted};
 use oauth2::TokenResponse;
-use mailtoken::testing::tokenfile::TokenFile;
+use mailtoken::testing::tokenfile;
 
 /// A mutt_oauth2.py file: the shortest way to a whole token file.
 const BASE: &[u8] = br#"{"registration": "google", "email": "u@example.com", "access_token": "old", "refresh_token": "rt"}"#;
@@ -72,7 +72,7 @@ fuzz_target!(|data: &[u8]| {
     let access_token = token.to_string();
     let had_refresh = granted.refresh_token.is_some();
 
-    let (mut file, _) = TokenFile::parse(BASE, || Ok(EncryptionSpec::AgePassphrase)).unwrap();
+    let (mut file, _) = tokenfile::parse(BASE, || Ok(EncryptionSpec::AgePassphrase)).unwrap();
     let requested_at = Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap();
     file.record(granted, requested_at);
     assert_eq!(file.access_token.expose(), access_token);
@@ -83,6 +83,6 @@ fuzz_target!(|data: &[u8]| {
         "{lifetime}"
     );
     let json = file.to_json();
-    let (again, _) = TokenFile::parse(&json, || unreachable!()).expect("the updated file parses");
+    let (again, _) = tokenfile::parse(&json, || unreachable!()).expect("the updated file parses");
     assert_eq!(again.to_json(), json);
 });

@@ -5,15 +5,15 @@
 use chrono::TimeZone;
 use libfuzzer_sys::fuzz_target;
 use mailtoken::testing::encryption::EncryptionSpec;
-use mailtoken::testing::tokenfile::{Schema, TokenFile};
+use mailtoken::testing::tokenfile::{self, Schema};
 
 fuzz_target!(|data: &[u8]| {
     let unrecorded = || Ok(EncryptionSpec::Gpg { recipient: None });
-    let Ok((file, schema)) = TokenFile::parse(data, unrecorded) else {
+    let Ok((file, schema)) = tokenfile::parse(data, unrecorded) else {
         return;
     };
     let json = file.to_json();
-    let (again, again_schema) = TokenFile::parse(&json, || {
+    let (again, again_schema) = tokenfile::parse(&json, || {
         panic!("a re-serialised file must record its encryption")
     })
     .unwrap_or_else(|e| {

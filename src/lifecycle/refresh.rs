@@ -12,15 +12,12 @@ use crate::base::error::{Error, ExitStatus, Result};
 use crate::base::held_signals;
 use crate::base::log;
 use crate::base::refresh_lock;
-use crate::base::secret::Secret;
 use crate::lifecycle::account_state::State;
 use crate::lifecycle::login_end;
 use crate::oauth::grant::{self, GrantFailure, Granted};
 use crate::oauth::http::Http;
 use crate::oauth::provider_answer::{Endpoint, Situation};
-use crate::store::tokenfile::{
-    Account, Flow, Loaded, Overrides, Room, Schema, TokenFile, recovery,
-};
+use crate::store::tokenfile::{Account, Flow, Loaded, Overrides, Room, Schema, Stored, TokenFile};
 
 /// How long to wait for another process's refresh while the cached token still works.
 const BUSY_WAIT_WITH_VALID_TOKEN: std::time::Duration = std::time::Duration::from_secs(5);
@@ -133,7 +130,7 @@ pub(crate) fn current_token_from(
     }
     let schema = loaded.schema;
     let mut stored = loaded.token;
-    adopt_recovered(account, &mut stored);
+    account.adopt_kept(&mut stored);
     if stored.access_token != first_access_token && !stored.is_expired(now) {
         log::verbose("another mailtoken process refreshed the token meanwhile");
         return Ok(Current::for_this_run(
@@ -179,8 +176,7 @@ pub(crate) fn current_token_from(
     if schema == Schema::MuttOauth2 {
         log::verbose("converting the mutt_oauth2.py token file to mailtoken's format");
     }
-    if let Err(error) = account.save_into(&mut stored, &mut room) {
-        keep_unsaved(account, &stored, &error, &mut room);
+    if account.store_refreshed(&mut stored, &mut room) == Stored::Kept {
         return Ok(Current::for_this_run(
             stored,
             overrides,
@@ -236,7 +232,7 @@ fn refresh_failed(
             refresh_token,
             then,
         } => {
-            keep_rotated(account, &mut token, refresh_token, room);
+            account.store_rotated(&mut token, refresh_token, room);
             *then
         }
         failure => failure,
@@ -293,20 +289,6 @@ fn learn_testing_app(token: &TokenFile, code: Option<&str>) {
     }
 }
 
-/// The provider refused its own answer's access token but rotated the refresh token in it: the
-/// new refresh token is the only one it honours now, so it replaces the spent one in the file
-/// (or the recovery copy), and the rest of the answer is dropped.
-fn keep_rotated(account: &Account, token: &mut TokenFile, refresh_token: Secret, room: &mut Room) {
-    token.refresh_token = Some(refresh_token);
-    match account.save_into(token, room) {
-        Ok(()) => log::warn(
-            "stored the new refresh token of the refused answer, so the login still works once \
-             the provider issues a usable access token",
-        ),
-        Err(error) => keep_unsaved(account, token, &error, room),
-    }
-}
-
 /// The cached token, still valid, when a refresh could not happen (`why`): said on stderr, since
 /// the mail client only sees that it works.
 fn cached_after_failure(token: TokenFile, overrides: &Overrides, why: &str) -> Current {
@@ -315,51 +297,6 @@ fn cached_after_failure(token: TokenFile, overrides: &Overrides, why: &str) -> C
         (token.access_token_expiry - Utc::now()).num_seconds()
     ));
     Current::for_this_run(token, overrides, Source::CachedAfterFailure)
-}
-
-/// The provider issued new tokens and the file could not take them: they are kept in the
-/// recovery file for the next call to adopt, and this call still prints the new access token.
-fn keep_unsaved(account: &Account, token: &TokenFile, error: &Error, room: &mut Room) {
-    match account.keep_in(token, room) {
-        Ok(kept) => log::warn(format!(
-            "{}; the new tokens are kept in {} and the next call that can write stores them",
-            error.message(),
-            kept.display()
-        )),
-        Err(also) => log::warn(format!(
-            "{}; keeping the new tokens elsewhere failed too ({}): this access token works \
-             for now, but the login may need a new sign-in once it expires",
-            error.message(),
-            also.message()
-        )),
-    }
-}
-
-/// Takes over tokens an earlier call could not store (`recovery`): they hold the refresh token
-/// the provider issued last. They are written to the file when it can take them now.
-fn adopt_recovered(account: &Account, token: &mut TokenFile) {
-    let Some((mut recovered, kept)) = recovery::take(account, token) else {
-        return;
-    };
-    if !recovery::is_newer(&recovered, token) {
-        recovery::discard(&kept);
-        return;
-    }
-    match account.save(&mut recovered) {
-        Ok(()) => {
-            log::warn(format!(
-                "stored the tokens kept in {} after an earlier failed write",
-                kept.display()
-            ));
-            recovery::discard(&kept);
-        }
-        Err(error) => log::warn(format!(
-            "using the tokens kept in {}; the file still cannot take them: {}",
-            kept.display(),
-            error.message()
-        )),
-    }
-    *token = recovered;
 }
 
 /// Refuses early, with the command that fixes it, when no refresh can possibly work.

@@ -26,6 +26,7 @@ mod files;
 mod from_address;
 mod generated;
 mod hints;
+mod house;
 mod https;
 mod identity;
 mod lifecycle;

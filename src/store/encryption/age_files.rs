@@ -11,117 +11,108 @@ use std::str::FromStr;
 use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use super::crypto::{Crypto, MAX_PLAINTEXT};
+use super::crypto::MAX_PLAINTEXT;
 use super::self_stanza::SelfRecipient;
 use crate::base::error::{Error, Result};
 
-impl Crypto {
-    /// Decrypts an age file with the identities to try, and returns the plaintext with the first
-    /// identity's path (how the file is re-encrypted when it records no encryption).
-    pub(super) fn decrypt_age_identity(
-        &self,
-        path: &Path,
-        bytes: &[u8],
-        ssh: bool,
-    ) -> Result<(Zeroizing<Vec<u8>>, PathBuf)> {
-        let shown = path.display();
-        let identities = self.age_identities(ssh)?;
-        let plaintext =
-            decrypt(bytes, identities.iter().map(|(_, id)| id.as_ref())).map_err(|failure| {
-                if failure.damaged {
-                    self.damaged.set(true);
-                    return Error::bad_token_file(format!(
-                        "{shown} is damaged (cut short or changed since it was written): {}",
-                        failure.text
-                    ));
-                }
-                let mut tried: Vec<String> = identities
-                    .iter()
-                    .map(|(p, _)| p.display().to_string())
-                    .collect();
-                tried.dedup();
-                let error = Error::bad_token_file(format!(
-                    "cannot decrypt {shown} with {}: {}",
-                    tried.join(", "),
-                    failure.text
-                ));
-                if !failure.foreign {
-                    return error.hint(
-                        "pass --age-identity FILE with the identity this file was encrypted to",
-                    );
-                }
-                // Written for another identity: another machine's, or one replaced since.
-                self.foreign.set(true);
-                error.hint(format!(
-                    "the file was encrypted to another age identity: restore that one (from \
-                     the machine or the backup it came from) as {}, or pass --age-identity FILE",
-                    tried.first().map_or("the default identity", String::as_str)
-                ))
-            })?;
-        let identity = identities
-            .into_iter()
-            .next()
-            .map(|(path, _)| path)
-            .unwrap_or_default();
-        Ok((plaintext, identity))
-    }
-
-    /// Decrypts a passphrase file. The passphrase is asked once per run: a refresh reads the file
-    /// again under the lock, and then re-encrypts it, with the one typed first.
-    pub(super) fn decrypt_age_passphrase(
-        &self,
-        path: &Path,
-        bytes: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>> {
-        let remembered = self.passphrase.borrow().clone();
-        let passphrase = match remembered {
-            Some(passphrase) => passphrase,
-            None => {
-                let prompt = format!("mailtoken: passphrase for {}: ", path.display());
-                let _guard = crate::base::terminal::Guard::new();
-                let typed = rpassword::prompt_password(prompt).map_err(|e| {
-                    Error::bad_token_file(format!(
-                        "{} is protected by a passphrase and there is no terminal to ask for it ({e})",
-                        path.display()
-                    ))
-                    .hint("passphrase files are for interactive use; from cron or mail clients use an age identity")
-                })?;
-                SecretString::from(typed)
-            }
-        };
-        let identity = age::scrypt::Identity::new(passphrase.clone());
-        // Here a header that does not open is as likely a mistyped passphrase as damage.
-        let plaintext = decrypt(bytes, std::iter::once(&identity as &dyn age::Identity)).map_err(
-            |failure| {
-                Error::bad_token_file(format!(
-                    "cannot decrypt {}: {}",
-                    path.display(),
-                    failure.text
-                ))
-            },
-        )?;
-        *self.passphrase.borrow_mut() = Some(passphrase);
-        Ok(plaintext)
-    }
-
-    /// Encrypts with the passphrase typed to decrypt the file in this run, or a new one.
-    pub(super) fn encrypt_age_passphrase(&self, plaintext: &[u8]) -> Result<Vec<u8>> {
-        let remembered = self.passphrase.borrow().clone();
-        let passphrase = match remembered {
-            Some(passphrase) => passphrase,
-            None => {
-                let typed = prompt_new_passphrase()?;
-                // Remembered, so checking the new file reads it without asking again.
-                *self.passphrase.borrow_mut() = Some(typed.clone());
-                typed
-            }
-        };
-        let encryptor = age::Encryptor::with_user_passphrase(passphrase);
-        finish(encryptor, plaintext)
-    }
+/// Why an age file did not open with the identities tried: the error to show, and what the run
+/// learns of the file (`Crypto::found_damage`, `Crypto::found_foreign`).
+pub(super) struct NotOpened {
+    pub error: Error,
+    pub damaged: bool,
+    pub foreign: bool,
 }
 
-fn prompt_new_passphrase() -> Result<SecretString> {
+/// Decrypts an age file read from `path` with `identities` (each with the file it came from).
+pub(super) fn decrypt_with_identities(
+    path: &Path,
+    bytes: &[u8],
+    identities: &[(PathBuf, Box<dyn age::Identity>)],
+) -> std::result::Result<Zeroizing<Vec<u8>>, NotOpened> {
+    let shown = path.display();
+    decrypt(bytes, identities.iter().map(|(_, id)| id.as_ref())).map_err(|failure| {
+        if failure.damaged {
+            return NotOpened {
+                error: Error::bad_token_file(format!(
+                    "{shown} is damaged (cut short or changed since it was written): {}",
+                    failure.text
+                )),
+                damaged: true,
+                foreign: false,
+            };
+        }
+        let mut tried: Vec<String> = identities
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        tried.dedup();
+        let error = Error::bad_token_file(format!(
+            "cannot decrypt {shown} with {}: {}",
+            tried.join(", "),
+            failure.text
+        ));
+        let error = if failure.foreign {
+            // Written for another identity: another machine's, or one replaced since.
+            error.hint(format!(
+                "the file was encrypted to another age identity: restore that one (from the \
+                 machine or the backup it came from) as {}, or pass --age-identity FILE",
+                tried.first().map_or("the default identity", String::as_str)
+            ))
+        } else {
+            error.hint("pass --age-identity FILE with the identity this file was encrypted to")
+        };
+        NotOpened {
+            error,
+            damaged: false,
+            foreign: failure.foreign,
+        }
+    })
+}
+
+/// Asks on the terminal for the passphrase of the file at `path`.
+pub(super) fn ask_passphrase(path: &Path) -> Result<SecretString> {
+    let prompt = format!("mailtoken: passphrase for {}: ", path.display());
+    let _guard = crate::base::terminal::Guard::new();
+    let typed = rpassword::prompt_password(prompt).map_err(|e| {
+        Error::bad_token_file(format!(
+            "{} is protected by a passphrase and there is no terminal to ask for it ({e})",
+            path.display()
+        ))
+        .hint(
+            "passphrase files are for interactive use; from cron or mail clients use an age \
+             identity",
+        )
+    })?;
+    Ok(SecretString::from(typed))
+}
+
+/// Decrypts a passphrase file read from `path`.
+pub(super) fn decrypt_with_passphrase(
+    path: &Path,
+    bytes: &[u8],
+    passphrase: &SecretString,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let identity = age::scrypt::Identity::new(passphrase.clone());
+    // Here a header that does not open is as likely a mistyped passphrase as damage.
+    decrypt(bytes, std::iter::once(&identity as &dyn age::Identity)).map_err(|failure| {
+        Error::bad_token_file(format!(
+            "cannot decrypt {}: {}",
+            path.display(),
+            failure.text
+        ))
+    })
+}
+
+/// Encrypts with `passphrase` (scrypt).
+pub(super) fn encrypt_with_passphrase(
+    passphrase: SecretString,
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
+    finish(age::Encryptor::with_user_passphrase(passphrase), plaintext)
+}
+
+/// Asks twice on the terminal for a new passphrase.
+pub(super) fn prompt_new_passphrase() -> Result<SecretString> {
     let _guard = crate::base::terminal::Guard::new();
     let no_terminal = |e: std::io::Error| {
         Error::usage(format!(

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use super::crypto::{Crypto, MAX_PLAINTEXT};
+use super::crypto::{EncryptionOptions, MAX_PLAINTEXT};
 use super::stopping::Grouping;
 use crate::base::error::{Error, Result};
 
@@ -70,39 +70,42 @@ pub(super) fn encrypt_with_gpg(recipient: Option<&str>, plaintext: &[u8]) -> Res
         })
 }
 
-impl Crypto {
-    /// Encrypts with the pipe command `encrypt` that the token file records, which runs only when
-    /// the command line gives the same command.
-    pub(super) fn encrypt_with_pipe(&self, encrypt: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
-        self.check_pipe_may_run(encrypt)?;
-        run_filter(pipe_argv(encrypt, "--encryption-pipe")?, plaintext)
-            .map(|ciphertext| ciphertext.to_vec())
-            .map_err(|e| Error::config(format!("the encryption pipe failed: {e}")))
-    }
-
-    /// Refuses an encryption command that is not known or not given on the command line, before
-    /// anything depends on it.
-    pub(super) fn check_pipe_may_run(&self, encrypt: &str) -> Result<()> {
-        if encrypt.is_empty() {
-            return Err(Error::config(
-                "this token file records no encryption and was read with --decryption-pipe, so \
-                 mailtoken does not know how to write it",
-            )
-            .hint("pass --encryption-pipe COMMAND, the counterpart of your --decryption-pipe"));
-        }
-        // A command read from a file is never run on the file's say-so: in a shared
-        // directory a planted token file could otherwise make its reader run anything.
-        if self.options.encryption_pipe.as_deref() != Some(encrypt) {
-            return Err(Error::config(format!(
-                "the token file records the encryption command {:?}, and mailtoken runs a \
-                 command only when it is given on the command line",
-                crate::base::log::sanitize(encrypt)
-            ))
-            .hint("pass --encryption-pipe with that command (and --decryption-pipe) to use it"));
-        }
-        Ok(())
-    }
+/// Encrypts with the pipe command `encrypt` that the token file records, which runs only when
+/// the command line gives the same command.
+pub(super) fn encrypt_with_pipe(
+    options: &EncryptionOptions,
+    encrypt: &str,
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
+    check_pipe_may_run(options, encrypt)?;
+    run_filter(pipe_argv(encrypt, "--encryption-pipe")?, plaintext)
+        .map(|ciphertext| ciphertext.to_vec())
+        .map_err(|e| Error::config(format!("the encryption pipe failed: {e}")))
 }
+
+/// Refuses an encryption command that is not known or not given on the command line, before
+/// anything depends on it.
+pub(super) fn check_pipe_may_run(options: &EncryptionOptions, encrypt: &str) -> Result<()> {
+    if encrypt.is_empty() {
+        return Err(Error::config(
+            "this token file records no encryption and was read with --decryption-pipe, so \
+             mailtoken does not know how to write it",
+        )
+        .hint("pass --encryption-pipe COMMAND, the counterpart of your --decryption-pipe"));
+    }
+    // A command read from a file is never run on the file's say-so: in a shared
+    // directory a planted token file could otherwise make its reader run anything.
+    if options.encryption_pipe.as_deref() != Some(encrypt) {
+        return Err(Error::config(format!(
+            "the token file records the encryption command {:?}, and mailtoken runs a \
+             command only when it is given on the command line",
+            crate::base::log::sanitize(encrypt)
+        ))
+        .hint("pass --encryption-pipe with that command (and --decryption-pipe) to use it"));
+    }
+    Ok(())
+}
+
 /// Splits a pipe command the way a POSIX shell would (mutt_oauth2.py uses `shlex.split`).
 fn pipe_argv(command: &str, flag: &str) -> Result<Vec<String>> {
     match shlex::split(command) {

@@ -75,29 +75,3 @@ pub struct Crypto {
     /// recipient: read (and its public key derived) once per run, however many writes ask.
     pub(super) own: std::cell::OnceCell<Option<(self_stanza::SelfRecipient, String)>>,
 }
-
-impl Crypto {
-    pub fn new(options: EncryptionOptions) -> Crypto {
-        Crypto {
-            options,
-            passphrase: RefCell::new(None),
-            damaged: std::cell::Cell::new(false),
-            foreign: std::cell::Cell::new(false),
-            own: std::cell::OnceCell::new(),
-        }
-    }
-
-    /// Whether a decryption in this run found a damaged file.
-    pub fn found_damage(&self) -> bool {
-        self.damaged.get()
-    }
-
-    /// Whether a decryption in this run found the file encrypted for another identity.
-    pub fn found_foreign(&self) -> bool {
-        self.foreign.get()
-    }
-
-    pub fn options(&self) -> &EncryptionOptions {
-        &self.options
-    }
-}

@@ -9,90 +9,75 @@ use std::str::FromStr;
 use age::secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use super::crypto::Crypto;
+use super::crypto::EncryptionOptions;
 use super::known_public_key::KnownPublicKey;
 use super::self_stanza::SelfRecipient;
 use crate::base::error::{Error, Result};
 use crate::base::paths;
 
-impl Crypto {
-    /// The identities to try: `--age-identity`, or the default identity and, for ssh-encrypted
-    /// files, the usual ssh keys.
-    pub(super) fn age_identities(
-        &self,
-        ssh: bool,
-    ) -> Result<Vec<(PathBuf, Box<dyn age::Identity>)>> {
-        if let Some(path) = &self.options.age_identity {
-            return Ok(load_identities(path)?
-                .into_iter()
-                .map(|id| (path.clone(), id))
-                .collect());
-        }
-        let default = paths::default_age_identity()?;
-        let mut candidates = vec![default.clone()];
-        if ssh {
-            let home = paths::home()?;
-            candidates.extend([home.join(".ssh/id_ed25519"), home.join(".ssh/id_rsa")]);
-        }
-        let mut identities = Vec::new();
-        for path in candidates.into_iter().filter(|p| p.exists()) {
-            for identity in load_identities(&path)? {
-                identities.push((path.clone(), identity));
-            }
-        }
-        if identities.is_empty() {
-            return Err(
-                Error::bad_token_file(format!("no age identity at {}", default.display()))
-                    .hint("pass --age-identity FILE with the identity this file was encrypted to"),
-            );
-        }
-        Ok(identities)
+/// The identities to try: `--age-identity`, or the default identity and, for ssh-encrypted
+/// files, the usual ssh keys.
+pub(super) fn age_identities(
+    options: &EncryptionOptions,
+    ssh: bool,
+) -> Result<Vec<(PathBuf, Box<dyn age::Identity>)>> {
+    if let Some(path) = &options.age_identity {
+        return Ok(load_identities(path)?
+            .into_iter()
+            .map(|id| (path.clone(), id))
+            .collect());
     }
+    let default = paths::default_age_identity()?;
+    let mut candidates = vec![default.clone()];
+    if ssh {
+        let home = paths::home()?;
+        candidates.extend([home.join(".ssh/id_ed25519"), home.join(".ssh/id_rsa")]);
+    }
+    let mut identities = Vec::new();
+    for path in candidates.into_iter().filter(|p| p.exists()) {
+        for identity in load_identities(&path)? {
+            identities.push((path.clone(), identity));
+        }
+    }
+    if identities.is_empty() {
+        return Err(
+            Error::bad_token_file(format!("no age identity at {}", default.display()))
+                .hint("pass --age-identity FILE with the identity this file was encrypted to"),
+        );
+    }
+    Ok(identities)
 }
 
-impl Crypto {
-    /// mailtoken's own stanza (`self_stanza`) for the identity that reads these files
-    /// (`--age-identity`, or the default one), when it is among `recipients`. `None` whenever
-    /// anything is unusual: the stanza only saves time, the X25519 one is always written.
-    pub(super) fn own_recipient(&self, recipients: &[String]) -> Option<&SelfRecipient> {
-        let (own, recipient) = self.own_identity()?;
-        recipients.contains(recipient).then_some(own)
-    }
+/// The identity a run reads with (`--age-identity`, or the default one), when it holds one
+/// X25519 key: the writer of its own stanza (`self_stanza`), and its recipient (`age1…`). `None`
+/// whenever anything is unusual: the stanza only saves time, the X25519 one is always written.
+pub(super) fn own_identity(options: &EncryptionOptions) -> Option<(SelfRecipient, String)> {
+    let path = match &options.age_identity {
+        Some(path) => path.clone(),
+        None => paths::default_age_identity().ok()?,
+    };
+    let contents = read_identity_file(&path).ok()?;
+    let text = std::str::from_utf8(&contents).ok()?;
+    KnownPublicKey::from_identity_file(text)?.self_recipient()
+}
 
-    /// Refuses age recipients that leave out the X25519 identity this run reads with, when that
-    /// is known (an identity file with one X25519 key, recipients all X25519): a file written to
-    /// them would not open. Anything else is left to the read-back of the write.
-    pub(super) fn check_identity_among(&self, recipients: &[String]) -> Result<()> {
-        if recipients.is_empty() || !recipients.iter().all(|r| r.starts_with("age1")) {
-            return Ok(());
-        }
-        match self.own_identity() {
-            Some((_, recipient)) if !recipients.contains(recipient) => Err(Error::config(
-                "the new token file would not be readable: it is recorded for age recipients \
-                 that do not include this identity's",
-            )
-            .hint(
-                "check that the identity (--age-identity) is the one the file was written for; \
-                 the refresh token was not used",
-            )),
-            _ => Ok(()),
-        }
+/// Refuses age recipients that leave out `own`, the recipient of the X25519 identity a run reads
+/// with, when that is known (an identity file with one X25519 key, recipients all X25519): a
+/// file written to them would not open. Anything else is left to the read-back of the write.
+pub(super) fn check_identity_among(own: Option<&str>, recipients: &[String]) -> Result<()> {
+    if recipients.is_empty() || !recipients.iter().all(|r| r.starts_with("age1")) {
+        return Ok(());
     }
-
-    /// The identity this run reads with (`--age-identity`, or the default one), when it holds one
-    /// X25519 key: the writer of its own stanza, and its recipient (`age1…`).
-    fn own_identity(&self) -> Option<&(SelfRecipient, String)> {
-        self.own
-            .get_or_init(|| {
-                let path = match &self.options.age_identity {
-                    Some(path) => path.clone(),
-                    None => paths::default_age_identity().ok()?,
-                };
-                let contents = read_identity_file(&path).ok()?;
-                let text = std::str::from_utf8(&contents).ok()?;
-                KnownPublicKey::from_identity_file(text)?.self_recipient()
-            })
-            .as_ref()
+    match own {
+        Some(recipient) if !recipients.iter().any(|r| r == recipient) => Err(Error::config(
+            "the new token file would not be readable: it is recorded for age recipients that do \
+             not include this identity's",
+        )
+        .hint(
+            "check that the identity (--age-identity) is the one the file was written for; the \
+             refresh token was not used",
+        )),
+        _ => Ok(()),
     }
 }
 

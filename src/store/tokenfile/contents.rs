@@ -258,11 +258,14 @@ impl TokenFile {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
-    use crate::store::tokenfile::parse::Schema;
 
-    fn sample(expiry: DateTime<Utc>, obtained: Option<DateTime<Utc>>) -> TokenFile {
+    /// A token file for tests; `parse`'s tests read it back.
+    pub(in crate::store::tokenfile) fn sample(
+        expiry: DateTime<Utc>,
+        obtained: Option<DateTime<Utc>>,
+    ) -> TokenFile {
         TokenFile {
             version: FORMAT_VERSION,
             registration: crate::oauth::provider::preset("google", None).unwrap(),
@@ -361,29 +364,5 @@ mod tests {
         t.min_valid_minutes = Some(15);
         assert!(t.is_fresh(now));
         assert!(!t.is_fresh(now + Duration::seconds(61)));
-    }
-
-    #[test]
-    fn round_trips_through_json() {
-        let t = sample(Utc::now(), None);
-        let (back, schema) =
-            TokenFile::parse(&t.to_json(), || Ok(EncryptionSpec::AgePassphrase)).unwrap();
-        assert_eq!(schema, Schema::Mailtoken);
-        assert_eq!(back.encryption, EncryptionSpec::Gpg { recipient: None });
-        assert_eq!(back.refresh_token, Some(Secret::new("rt")));
-    }
-
-    #[test]
-    fn rejects_unknown_versions_and_garbage() {
-        let spec = || EncryptionSpec::AgePassphrase;
-        assert_eq!(
-            TokenFile::parse(b"{\"version\": 9}", || Ok(spec()))
-                .unwrap_err()
-                .status(),
-            crate::base::error::ExitStatus::BadTokenFile
-        );
-        assert!(TokenFile::parse(b"not json", || Ok(spec())).is_err());
-        assert!(TokenFile::parse(b"{\"registration\": \"hotmail\"}", || Ok(spec())).is_err());
-        assert!(TokenFile::parse(b"[]", || Ok(spec())).is_err());
     }
 }

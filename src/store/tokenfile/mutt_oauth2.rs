@@ -130,7 +130,8 @@ mod tests {
     fn reads_mutt_oauth2_files() {
         let json = br#"{"registration": "microsoft", "authflow": "devicecode", "email": "a@b.c", "access_token": "AT", "access_token_expiration": "2026-11-22T06:36:44.822953", "refresh_token": "RT", "client_id": "cid", "client_secret": ""}"#;
         let (t, schema) =
-            TokenFile::parse(json, || Ok(EncryptionSpec::Gpg { recipient: None })).unwrap();
+            crate::store::tokenfile::parse(json, || Ok(EncryptionSpec::Gpg { recipient: None }))
+                .unwrap();
         assert_eq!(schema, Schema::MuttOauth2);
         assert_eq!(t.registration.provider, "microsoft");
         assert_eq!(t.flow, Flow::Devicecode);
@@ -152,7 +153,8 @@ mod tests {
     fn reads_mutt_oauth2_files_without_client_fields_or_fraction() {
         let json = br#"{"registration": "google", "authflow": "authcode", "email": "a@b.c", "access_token": "", "access_token_expiration": "2026-11-22T06:36:44", "refresh_token": ""}"#;
         let (t, _) =
-            TokenFile::parse(json, || Ok(EncryptionSpec::Gpg { recipient: None })).unwrap();
+            crate::store::tokenfile::parse(json, || Ok(EncryptionSpec::Gpg { recipient: None }))
+                .unwrap();
         assert_eq!(t.client_id, "");
         assert_eq!(t.refresh_token, None);
         assert!(t.is_expired(Utc::now()));

@@ -191,7 +191,8 @@ fn read(path: &Path) -> Option<(Option<KeptFor>, TokenFile)> {
         ),
         Err(_) => (None, plaintext),
     };
-    let (token, _) = TokenFile::parse(&tokens, || crypto.spec_for_unrecorded(&read_with)).ok()?;
+    let (token, _) =
+        super::parse::parse(&tokens, || crypto.spec_for_unrecorded(&read_with)).ok()?;
     Some((kept_for, token))
 }
 

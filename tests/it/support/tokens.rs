@@ -158,7 +158,7 @@ impl Sandbox {
     /// Reads back an age-encrypted token file with the sandbox identity.
     pub fn read_token(&self, path: &Path) -> TokenFile {
         let (crypto, plaintext, read_with) = self.open(path);
-        TokenFile::parse(&plaintext, || crypto.spec_for_unrecorded(&read_with))
+        mailtoken::testing::tokenfile::parse(&plaintext, || crypto.spec_for_unrecorded(&read_with))
             .expect("parses")
             .0
     }

@@ -1,0 +1,141 @@
+//! The house rules of src/ that a reader relies on to find things (lib.rs, "The module map";
+//! CONTRIBUTING.md): one file name for one thing, and each type's methods in one file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+fn sources() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let shown = path.strip_prefix(root).unwrap().display().to_string();
+            (shown, text)
+        })
+        .collect()
+}
+
+#[test]
+fn no_file_name_is_used_twice_under_src() {
+    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (path, _) in sources() {
+        let name = Path::new(&path)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        if name != "mod.rs" {
+            by_name.entry(name).or_default().push(path);
+        }
+    }
+    let twice: Vec<_> = by_name.values().filter(|paths| paths.len() > 1).collect();
+    assert!(twice.is_empty(), "file names used twice: {twice:?}");
+}
+
+/// The type name of an inherent `impl` line (`impl Name {`, `impl<'a> Name<'a> {`), none for a
+/// trait's (`impl Trait for Name`).
+fn inherent_impl(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("impl")?;
+    let rest = match rest.strip_prefix('<') {
+        Some(generic) => &generic[generic.find('>')? + 1..],
+        None => rest,
+    };
+    let rest = rest.strip_prefix(' ')?;
+    if !line.trim_end().ends_with('{') || line.contains(" for ") {
+        return None;
+    }
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Whether `text` defines a struct or enum called `name`.
+fn defines(text: &str, name: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim_start();
+        let line = line
+            .strip_prefix("pub(crate) ")
+            .or_else(|| line.strip_prefix("pub(super) "))
+            .or_else(|| line.strip_prefix("pub "))
+            .unwrap_or(line);
+        ["struct ", "enum "].iter().any(|kind| {
+            line.strip_prefix(kind).is_some_and(|rest| {
+                rest.strip_prefix(name).is_some_and(|after| {
+                    !after.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                })
+            })
+        })
+    })
+}
+
+/// How many leading path components two paths share.
+fn shared_components(a: &str, b: &str) -> usize {
+    a.split('/')
+        .zip(b.split('/'))
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+#[test]
+fn each_types_methods_are_in_one_file() {
+    let sources = sources();
+    // Each inherent impl, grouped by the type it is for: of the files that define a type of that
+    // name (two modules may each have their own `Failure`), the one nearest the impl.
+    let mut impls: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for (path, text) in &sources {
+        for line in text.lines() {
+            let Some(name) = inherent_impl(line) else {
+                continue;
+            };
+            let definer = sources
+                .iter()
+                .filter(|(_, text)| defines(text, &name))
+                .max_by_key(|(other, _)| shared_components(path, other))
+                .map_or_else(|| path.clone(), |(other, _)| other.clone());
+            impls
+                .entry((name, definer))
+                .or_default()
+                .insert(path.clone());
+        }
+    }
+    let names: BTreeSet<&str> = impls.keys().map(|(name, _)| name.as_str()).collect();
+    assert!(
+        names.contains("Account") && names.contains("Crypto"),
+        "{names:?}"
+    );
+    let spread: Vec<_> = impls.iter().filter(|(_, files)| files.len() > 1).collect();
+    assert!(
+        spread.is_empty(),
+        "methods of one type in several files: {spread:?}"
+    );
+}
+
+#[test]
+fn the_impl_reader_sees_what_it_must() {
+    assert_eq!(inherent_impl("impl Crypto {").as_deref(), Some("Crypto"));
+    assert_eq!(inherent_impl("impl Smtp<'_> {").as_deref(), Some("Smtp"));
+    assert_eq!(
+        inherent_impl("impl<'a> Lines<'a> {").as_deref(),
+        Some("Lines")
+    );
+    assert_eq!(inherent_impl("impl fmt::Display for Error {"), None);
+    assert!(defines("pub(crate) struct Account {", "Account"));
+    assert!(!defines("pub(crate) struct AccountState {", "Account"));
+}

@@ -7,13 +7,13 @@
 //! heap and stack. The price is paid at every start: the dynamic loader applies some 12,000
 //! relative relocations, writing into (and so copying) every page of `.data.rel.ro`. The
 //! cached-token path runs on every mail-client call, so anyone who prefers those microseconds to
-//! the randomization (the program has no unsafe code) can opt out; CONTRIBUTING.md ("PIE or
+//! the randomization (the program has no unsafe code) can opt out; benches/README.md ("PIE or
 //! not") has the figures.
 //!
 //! Hot text: the kernel maps a program's code in 64 KiB windows around each page it touches
 //! ("fault-around"), so the 300 KB the cached call runs, scattered over 5.7 MB of code, made
 //! 2.7 MB resident. `hot-text.ld` names those functions (without their hashes, so it outlives a
-//! rebuild) and puts them in one output section before `.text`; CONTRIBUTING.md ("Hot text")
+//! rebuild) and puts them in one output section before `.text`; benches/README.md ("Hot text")
 //! has the figures and how to regenerate it. GNU ld and LLD take the script; a linker that does
 //! not (mold, gold, or none found) is found out by linking an empty program with it first, and
 //! then the binary is linked as before. `MAILTOKEN_NO_HOT_TEXT=1` skips it.

@@ -17,7 +17,7 @@
 # installs them as root. With PIZAUTH_ACCOUNT=NAME and a running `pizauth server` that holds a
 # token for NAME, `pizauth show NAME` (a socket round trip to the daemon) is timed in the same run.
 # It measures the default build, a PIE; MAILTOKEN_NO_PIE=1 benches/cached.sh measures the
-# position-dependent link (CONTRIBUTING.md, "PIE or not", compares the two).
+# position-dependent link (benches/README.md, "PIE or not", compares the two).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

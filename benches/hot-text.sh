@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes hot-text.ld: the functions the cached-token call runs, which build.rs has the linker put
-# together before `.text` (CONTRIBUTING.md, "Hot text"). Run it after a change that renames or
+# together before `.text` (benches/README.md, "Hot text"). Run it after a change that renames or
 # adds functions on that path (a module moved, a dependency updated, a new toolchain), then
 # benches/cached.sh, which says how much of the path the script still covers.
 #
@@ -25,7 +25,7 @@ valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/callgrind.ou
 
 {
     echo "/* The functions the cached-token call runs, placed together so that the kernel maps"
-    echo "   fewer pages of code (build.rs; CONTRIBUTING.md, \"Hot text\"). Written by"
+    echo "   fewer pages of code (build.rs; benches/README.md, \"Hot text\"). Written by"
     echo "   benches/hot-text.sh, not by hand. */"
     echo "SECTIONS"
     echo "{"

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::base::error::{Error, Result};
 use crate::base::secret::Secret;
-use crate::base::terminal::{Guard, stty};
+use crate::base::terminal::Guard;
 
 /// A line pasted into the terminal may be a whole redirect URL; Microsoft's run to a few
 /// kilobytes. Far more than that is not a URL.
@@ -147,9 +147,7 @@ pub(crate) fn read_line(input: &mut impl BufRead) -> Result<String> {
 pub(crate) fn read_line_until(deadline: Instant) -> Option<Result<String>> {
     let guard = Guard::new();
     // Echo and Ctrl-C stay as they are; the guard restores the rest, even after a signal.
-    if guard.is_active() {
-        let _ = stty(&["-icanon", "min", "1", "time", "0"]);
-    }
+    guard.read_bytes_as_typed();
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = sender.send(read_line(&mut std::io::stdin().lock()));
@@ -172,9 +170,7 @@ pub(crate) fn pasted_lines() -> Option<PastedLines> {
         return None;
     }
     let guard = Guard::new();
-    if guard.is_active() {
-        let _ = stty(&["-icanon", "min", "1", "time", "0"]);
-    }
+    guard.read_bytes_as_typed();
     let (sender, lines) = mpsc::channel();
     std::thread::spawn(move || {
         loop {

@@ -38,7 +38,7 @@ pub(crate) fn client_secret() -> Option<crate::base::secret::Secret> {
         .map(crate::base::secret::Secret::new)
 }
 
-/// A command for a child process (gpg, a pipe, stty, the browser, the notify hook), without the
+/// A command for a child process (gpg, a pipe, the browser, the notify hook), without the
 /// client secret in its environment. Every program mailtoken runs is started from here (a test
 /// below holds the source to that), so no new child can forget it.
 pub(crate) fn command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {

@@ -71,14 +71,12 @@ pub fn lock_path(token_path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Quotes a path for a command line the user can paste into a shell.
+/// Quotes a path for a command line the user can paste into a shell (POSIX sh quoting, by shlex;
+/// a path as it is when it needs none). Text with a NUL byte, which no command line can hold,
+/// is quoted without it.
 pub fn shell_quote(text: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@~%".contains(c);
-    if !text.is_empty() && text.chars().all(safe) && !text.starts_with('~') {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
+    let text = text.replace('\0', "");
+    shlex::try_quote(&text).map_or_else(|_| format!("'{text}'"), |quoted| quoted.into_owned())
 }
 
 #[cfg(test)]
@@ -97,7 +95,10 @@ mod tests {
     fn shell_quote_leaves_plain_paths_alone() {
         assert_eq!(shell_quote("/home/u/.mutt/tok"), "/home/u/.mutt/tok");
         assert_eq!(shell_quote("my token"), "'my token'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("it's"), r#""it's""#);
+        assert_eq!(shell_quote("~/tok"), "'~/tok'");
+        assert_eq!(shell_quote("$(touch x)"), "'$(touch x)'");
+        assert_eq!(shell_quote(""), "''");
     }
 
     #[test]

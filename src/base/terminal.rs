@@ -3,8 +3,8 @@
 //! Prompts change the terminal: the secret prompt turns echo off (rpassword), the paste prompt
 //! turns canonical mode off for long addresses. A normal return restores it, but SIGINT, SIGTERM,
 //! SIGHUP or SIGQUIT would end the process first and leave the user's shell without echo. While a
-//! `Guard` is alive, the settings from before (saved with `stty -g`, POSIX, no unsafe termios
-//! calls) are put back before the process ends on such a signal.
+//! `Guard` is alive, the settings from before (read with `tcgetattr`, through rustix's safe
+//! termios calls, in-process) are put back before the process ends on such a signal.
 //!
 //! The handlers are installed on the first prompt and stay: with none left the signals would be
 //! ignored, so the handler thread ends the process as the default action would, with the
@@ -13,10 +13,11 @@
 use std::io::IsTerminal;
 use std::sync::{Mutex, Once};
 
+use rustix::termios::{self, LocalModes, OptionalActions, SpecialCodeIndex, Termios};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 
 /// The settings to restore, while a guard is alive.
-static SAVED: Mutex<Option<String>> = Mutex::new(None);
+static SAVED: Mutex<Option<Termios>> = Mutex::new(None);
 
 /// Asks a yes-or-no question on the terminal; `None` when stdin is no terminal (nobody to ask),
 /// else whether the answer was yes. Anything but `y` or `yes` is no, so Enter keeps what exists.
@@ -38,17 +39,17 @@ pub(crate) fn confirm(question: &str) -> Option<bool> {
 
 /// Restores the terminal when dropped, and on the way out of a signal while alive.
 pub(crate) struct Guard {
-    saved: Option<String>,
+    saved: Option<Termios>,
 }
 
 impl Guard {
     /// Saves the terminal's settings, if stdin is a terminal.
     pub(crate) fn new() -> Guard {
-        let saved = std::io::stdin()
+        let stdin = std::io::stdin();
+        let saved = stdin
             .is_terminal()
-            .then(|| stty(&["-g"]))
-            .flatten()
-            .map(|settings| settings.trim().to_string());
+            .then(|| termios::tcgetattr(&stdin).ok())
+            .flatten();
         if let Some(settings) = &saved {
             install_handlers();
             *SAVED.lock().unwrap_or_else(|e| e.into_inner()) = Some(settings.clone());
@@ -56,9 +57,17 @@ impl Guard {
         Guard { saved }
     }
 
-    /// Whether the terminal's settings were saved (stdin is a terminal and stty works).
-    pub(crate) fn is_active(&self) -> bool {
-        self.saved.is_some()
+    /// Switches canonical mode off (each byte is read as it arrives, and a line has no length
+    /// limit), echo and signals left as they are; `drop` restores the mode.
+    pub(crate) fn read_bytes_as_typed(&self) {
+        let Some(saved) = &self.saved else {
+            return;
+        };
+        let mut changed = saved.clone();
+        changed.local_modes.remove(LocalModes::ICANON);
+        changed.special_codes[SpecialCodeIndex::VMIN] = 1;
+        changed.special_codes[SpecialCodeIndex::VTIME] = 0;
+        let _ = termios::tcsetattr(std::io::stdin(), OptionalActions::Now, &changed);
     }
 }
 
@@ -72,7 +81,7 @@ impl Drop for Guard {
     fn drop(&mut self) {
         if let Some(settings) = self.saved.take() {
             *SAVED.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            let _ = stty(&[settings.as_str()]);
+            restore(&settings);
         }
     }
 }
@@ -89,7 +98,7 @@ fn install_handlers() {
             if let Some(signal) = signals.forever().next() {
                 let saved = SAVED.lock().unwrap_or_else(|e| e.into_inner()).take();
                 if let Some(settings) = saved {
-                    let _ = stty(&[settings.as_str()]);
+                    restore(&settings);
                     // The interrupted prompt's line is ended before the shell prints its own.
                     eprintln!();
                 }
@@ -99,17 +108,7 @@ fn install_handlers() {
     });
 }
 
-/// Runs stty on the terminal that is stdin; its output, when it succeeds.
-pub(crate) fn stty(args: &[&str]) -> Option<String> {
-    // Not even stty gets the client secret.
-    let output = crate::base::environment::command("stty")
-        .args(args)
-        .stdin(std::process::Stdio::inherit())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+/// Puts the terminal that is stdin back to `settings`.
+fn restore(settings: &Termios) {
+    let _ = termios::tcsetattr(std::io::stdin(), OptionalActions::Now, settings);
 }

@@ -437,7 +437,7 @@ pub fn documented_command() -> clap::Command {
 impl Cli {
     /// The mail client's call, `mailtoken TOKENFILE` and nothing else, as clap would parse it,
     /// without building clap's parser: on the cached-token path that is about a sixth of the
-    /// call's instructions (CONTRIBUTING.md, "Speed"). `None` for anything else (a flag, several
+    /// call's instructions (benches/README.md). `None` for anything else (a flag, several
     /// arguments, a word starting with `-`), which clap parses as usual. A unit test holds it equal
     /// to clap's result.
     pub fn token_call(mut args: impl Iterator<Item = std::ffi::OsString>) -> Option<Cli> {

@@ -2,6 +2,7 @@
 //! `imaps://HOST:PORT` endpoints the flags and token files name them by.
 
 use serde::{Deserialize, Serialize};
+use url::{Host, Url};
 
 /// A mail protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45,9 +46,11 @@ pub struct MailEndpoint {
 
 impl MailEndpoint {
     /// Parses a URL or a bare `host` / `host:port`; a bare host takes the protocol's usual TLS port.
+    /// The URL is read by the `url` crate (WHATWG URL, which reqwest reads its URLs with too):
+    /// brackets, ports and the characters a host may hold are its business.
     pub fn parse(protocol: Protocol, text: &str) -> Result<MailEndpoint, String> {
-        let (tls, rest) = match text.split_once("://") {
-            Some((scheme, rest)) => {
+        let (tls, url) = match text.split_once("://") {
+            Some((scheme, _)) => {
                 let (scheme_protocol, tls) = match scheme.to_ascii_lowercase().as_str() {
                     "imaps" => (Protocol::Imap, Tls::Implicit),
                     "imap" => (Protocol::Imap, Tls::StartTls),
@@ -60,20 +63,20 @@ impl MailEndpoint {
                 if scheme_protocol != protocol {
                     return Err(format!("{text:?} is not a {} endpoint", protocol.name()));
                 }
-                (Some(tls), rest.trim_end_matches('/'))
+                (Some(tls), text.to_string())
             }
-            None => (None, text),
+            // A bare host, read as the authority of a URL; a bare IPv6 address gets the brackets
+            // a URL needs.
+            None if text.parse::<std::net::Ipv6Addr>().is_ok() => (None, format!("x://[{text}]")),
+            None => (None, format!("x://{text}")),
         };
-        let (host, port) = split_host_port(rest)?;
-        if !valid_host(host) {
-            return Err(format!("{text:?} has no valid host name"));
-        }
+        let (host, port) = host_and_port(&url).map_err(|why| format!("{text:?} {why}"))?;
         let port = port.unwrap_or_else(|| default_port(protocol, tls.unwrap_or(Tls::Implicit)));
         let tls = tls.unwrap_or_else(|| tls_for_port(protocol, port));
         Ok(MailEndpoint {
             protocol,
             tls,
-            host: host.to_string(),
+            host,
             port,
         })
     }
@@ -114,37 +117,28 @@ impl MailEndpoint {
     }
 }
 
-/// A host `url` writes back unchanged: a name without URL delimiters, brackets or control
-/// characters, or an IPv6 address (the only hosts with a colon, written in brackets).
-fn valid_host(host: &str) -> bool {
-    if host.contains(':') {
-        return host.parse::<std::net::Ipv6Addr>().is_ok();
-    }
-    !host.is_empty()
-        && !host.contains(['/', '?', '#', '@', ' ', '[', ']'])
-        && !host.chars().any(char::is_control)
-}
-
-fn split_host_port(text: &str) -> Result<(&str, Option<u16>), String> {
-    let parse_port = |port: &str| {
-        port.parse::<u16>()
-            .ok()
-            .filter(|port| *port != 0)
-            .ok_or_else(|| format!("invalid port {port:?}"))
+/// The host (an IPv6 address without its brackets) and port of a URL that names nothing but a
+/// server: no user, path, query or fragment, and a host that `MailEndpoint::url` writes back
+/// unchanged (nothing the URL parser had to percent-encode).
+fn host_and_port(text: &str) -> Result<(String, Option<u16>), String> {
+    let url = Url::parse(text).map_err(|why| format!("is not a server address ({why})"))?;
+    let host = match url.host() {
+        Some(Host::Ipv6(address)) => address.to_string(),
+        Some(Host::Ipv4(address)) => address.to_string(),
+        Some(Host::Domain(name)) if !name.is_empty() && !name.contains('%') => name.to_string(),
+        _ => return Err("has no valid host name".into()),
     };
-    if let Some(bracketed) = text.strip_prefix('[') {
-        let (host, after) = bracketed
-            .split_once(']')
-            .ok_or_else(|| format!("unclosed '[' in {text:?}"))?;
-        return match after.strip_prefix(':') {
-            Some(port) => Ok((host, Some(parse_port(port)?))),
-            None if after.is_empty() => Ok((host, None)),
-            None => Err(format!("unexpected {after:?} after the host")),
-        };
+    let extra = !url.username().is_empty()
+        || url.password().is_some()
+        || !matches!(url.path(), "" | "/")
+        || url.query().is_some()
+        || url.fragment().is_some();
+    if extra {
+        return Err("names more than a server (a user, path or query)".into());
     }
-    match text.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => Ok((host, Some(parse_port(port)?))),
-        _ => Ok((text, None)),
+    match url.port() {
+        Some(0) => Err("has the invalid port 0".into()),
+        port => Ok((host, port)),
     }
 }
 
@@ -179,11 +173,8 @@ impl Serialize for MailEndpoint {
 impl<'de> Deserialize<'de> for MailEndpoint {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        let scheme = text
-            .split_once("://")
-            .map(|(scheme, _)| scheme)
-            .unwrap_or("");
-        let protocol = match scheme {
+        let scheme = Url::parse(&text).map(|url| url.scheme().to_string());
+        let protocol = match scheme.as_deref().unwrap_or("") {
             "imaps" | "imap" => Protocol::Imap,
             "pop3s" | "pop3" | "pops" | "pop" => Protocol::Pop,
             "smtps" | "smtp" | "submission" => Protocol::Smtp,
@@ -226,6 +217,35 @@ mod tests {
         assert!(MailEndpoint::parse(Protocol::Smtp, "smtp://[smt:.gom]:587").is_err());
         assert!(MailEndpoint::parse(Protocol::Imap, "imaps://a]b:993").is_err());
         for good in ["imaps://[::1]:993", "::1", "imaps://mail.example.com:993"] {
+            let endpoint = MailEndpoint::parse(Protocol::Imap, good).unwrap();
+            assert_eq!(
+                MailEndpoint::parse(Protocol::Imap, &endpoint.url()),
+                Ok(endpoint),
+                "{good}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_server_is_an_endpoint_and_what_is_taken_reads_back() {
+        for bad in [
+            "imaps://user@mail.example:993",
+            "imaps://mail.example/INBOX",
+            "imaps://mail.example:993?x",
+            "imaps://mail example:993",
+            "imaps://mail.example:0",
+            "imaps://mail\u{7}.example:993",
+            "mail.example/x",
+        ] {
+            assert!(MailEndpoint::parse(Protocol::Imap, bad).is_err(), "{bad}");
+        }
+        for good in [
+            "imaps://mail.example:993/",
+            "IMAPS://Mail.Example:993",
+            "imaps://192.0.2.1",
+            "[2001:db8::1]:993",
+            "imap://xn--bcher-kva.example",
+        ] {
             let endpoint = MailEndpoint::parse(Protocol::Imap, good).unwrap();
             assert_eq!(
                 MailEndpoint::parse(Protocol::Imap, &endpoint.url()),

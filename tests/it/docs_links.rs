@@ -11,6 +11,7 @@ fn documents() -> Vec<PathBuf> {
     let mut files = vec![
         repository("README.md"),
         repository("CONTRIBUTING.md"),
+        repository("benches/README.md"),
         repository("tests/e2e/README.md"),
     ];
     let mut docs: Vec<PathBuf> = std::fs::read_dir(repository("docs"))

@@ -1,5 +1,6 @@
-//! The house rules of src/ that a reader relies on to find things (lib.rs, "The module map";
-//! CONTRIBUTING.md): one file name for one thing, and each type's methods in one file.
+//! The house rules that a reader relies on to find things (lib.rs, "The module map";
+//! CONTRIBUTING.md): one file name for one thing, each type's methods in one file, and every crate
+//! mailtoken depends on named, with its reason, in CONTRIBUTING.md.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -138,4 +139,43 @@ fn the_impl_reader_sees_what_it_must() {
     assert_eq!(inherent_impl("impl fmt::Display for Error {"), None);
     assert!(defines("pub(crate) struct Account {", "Account"));
     assert!(!defines("pub(crate) struct AccountState {", "Account"));
+}
+
+/// The crates of a `[section]` of Cargo.toml.
+fn dependencies(manifest: &str, section: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut inside = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            inside = line.trim() == section;
+            continue;
+        }
+        if inside
+            && let Some((name, _)) = line.split_once(" = ")
+            && !name.starts_with('#')
+            && !name.is_empty()
+        {
+            names.push(name.trim().to_string());
+        }
+    }
+    names
+}
+
+#[test]
+fn contributing_names_every_crate_mailtoken_depends_on() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let contributing = std::fs::read_to_string(root.join("CONTRIBUTING.md")).unwrap();
+    let notes = &contributing[contributing.find("## Design notes").unwrap()..];
+    let mut crates = dependencies(&manifest, "[dependencies]");
+    assert!(crates.contains(&"reqwest".to_string()), "{crates:?}");
+    crates.extend(dependencies(&manifest, "[dev-dependencies]"));
+    let unnamed: Vec<_> = crates
+        .iter()
+        .filter(|name| !notes.contains(&format!("`{name}`")))
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "CONTRIBUTING.md's design notes do not name {unnamed:?}"
+    );
 }

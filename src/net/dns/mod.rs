@@ -7,7 +7,7 @@
 //! Why not a resolver crate: this is one question asked once per sign-in, and the resolver
 //! crates are built for many (caches, a runtime, server statistics). The one we used brought an
 //! async runtime and libm into every call of the binary, the cached-token call included, for a
-//! lookup that call never makes (CONTRIBUTING, "Speed").
+//! lookup that call never makes (benches/README.md).
 
 mod message;
 

@@ -1,8 +1,14 @@
 //! The one TLS configuration every connection uses: rustls with the ring provider, trusting the
 //! system's roots plus any bundle named by `SSL_CERT_FILE` / `SSL_CERT_DIR`. Certificate
 //! verification is never switched off.
+//!
+//! The roots are read once per run, when the first TLS connection needs them, and from the
+//! system's one bundle file where it has one (as curl reads them), not from the hundreds of
+//! files of its certificate directory: a refresh reads them at most once, and a request to a
+//! plain-http loopback endpoint never. `SSL_CERT_FILE` and `SSL_CERT_DIR` add to them.
 
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use rustls::{ClientConfig, RootCertStore};
 
@@ -18,41 +24,61 @@ const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/cert.pem",
 ];
 
-/// The trusted roots: system roots and, when set, `SSL_CERT_FILE` / `SSL_CERT_DIR`.
+/// The trusted roots: the system's and, when set, those of `SSL_CERT_FILE` / `SSL_CERT_DIR`.
 pub(crate) fn root_store() -> Result<RootCertStore> {
+    let bundle = SYSTEM_BUNDLES
+        .iter()
+        .map(Path::new)
+        .find(|path| path.exists());
+    // A variable that names the system's own bundle, or the directory beside it (which holds the
+    // same roots, one file each: update-ca-certificates and update-ca-trust make both), adds
+    // nothing to the bundle.
+    let variable = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+    let file = variable("SSL_CERT_FILE").filter(|file| Some(Path::new(file)) != bundle);
+    let dir = variable("SSL_CERT_DIR")
+        .filter(|dir| Some(Path::new(dir)) != bundle.and_then(Path::parent));
     let mut roots = RootCertStore::empty();
-    let loaded = rustls_native_certs::load_native_certs();
-    for error in &loaded.errors {
-        crate::base::log::warn(format!("while loading trusted certificates: {error}"));
-    }
-    let (added, _) = roots.add_parsable_certificates(loaded.certs);
-    let env_set =
-        std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some();
-    let mut sources = vec![format!(
-        "{added} from {}",
-        if env_set {
-            "SSL_CERT_FILE and SSL_CERT_DIR"
-        } else {
-            "the system"
+    let mut sources = Vec::new();
+    let mut add = |loaded: rustls_native_certs::CertificateResult, from: String| {
+        for error in &loaded.errors {
+            crate::base::log::warn(format!("while loading trusted certificates: {error}"));
         }
-    )];
-    // Looked for only when the environment replaced the system roots (the chain is lazy).
-    if env_set
-        && let Some(bundle) = SYSTEM_BUNDLES
-            .iter()
-            .map(std::path::Path::new)
-            .find(|path| path.exists())
-    {
-        let system = rustls_native_certs::load_certs_from_paths(Some(bundle), None);
-        let (from_system, _) = roots.add_parsable_certificates(system.certs);
-        sources.push(format!("{from_system} from {}", bundle.display()));
+        let (added, _) = roots.add_parsable_certificates(loaded.certs);
+        sources.push(format!("{added} from {from}"));
+        added
+    };
+    let from_variables = if file.is_some() || dir.is_some() {
+        add(
+            rustls_native_certs::load_certs_from_paths(
+                file.as_deref().map(Path::new),
+                dir.as_deref().map(Path::new),
+            ),
+            "SSL_CERT_FILE and SSL_CERT_DIR".into(),
+        )
+    } else {
+        0
+    };
+    match bundle {
+        Some(bundle) => {
+            add(
+                rustls_native_certs::load_certs_from_paths(Some(bundle), None),
+                bundle.display().to_string(),
+            );
+        }
+        // No bundle where distributions keep one: the platform's own way (rustls-native-certs).
+        None => {
+            add(
+                rustls_native_certs::load_native_certs(),
+                "the system".into(),
+            );
+        }
     }
     crate::base::log::debug(format!(
         "trusting {} CA certificates: {}",
         roots.len(),
         sources.join(", ")
     ));
-    if added == 0 && roots.is_empty() {
+    if roots.is_empty() && from_variables == 0 {
         return Err(Error::config("no trusted CA certificates found")
             .hint("install ca-certificates, or name a PEM bundle in SSL_CERT_FILE"));
     }
@@ -80,13 +106,28 @@ pub(crate) fn trust_hint() -> String {
     )
 }
 
-/// The rustls client configuration shared by HTTPS, IMAP, POP and SMTP connections.
+/// The rustls client configuration shared by HTTPS, IMAP, POP and SMTP connections: made once per
+/// run, on first use.
 pub(crate) fn client_config() -> Result<Arc<ClientConfig>> {
+    static MADE: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+    if let Some(config) = MADE.get() {
+        return Ok(Arc::clone(config));
+    }
+    let config = Arc::new(config_trusting(root_store()?)?);
+    Ok(Arc::clone(MADE.get_or_init(|| config)))
+}
+
+/// A configuration that trusts nothing, for a client that only ever speaks plain http to this
+/// machine's loopback (RFC 8252 section 8.3): it reads no certificate, and could verify none.
+pub(crate) fn plain_http_config() -> Result<ClientConfig> {
+    config_trusting(RootCertStore::empty())
+}
+
+fn config_trusting(roots: RootCertStore) -> Result<ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
+    Ok(ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::config(format!("TLS setup failed: {e}")))?
-        .with_root_certificates(root_store()?)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }

@@ -7,11 +7,12 @@
 //! it, so printing a valid token costs no TLS setup and no async runtime.
 
 use std::io::Read;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use oauth2::{HttpRequest, HttpResponse};
 
-use crate::base::error::{Error, Result};
+use crate::base::error::Result;
 use crate::base::log;
 use crate::base::redact;
 use crate::oauth::provider_answer::ProviderAnswer;
@@ -64,36 +65,30 @@ impl std::fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
-/// The HTTP client.
+/// The HTTP client. Its clients are made when a request first needs them, so a run reads the
+/// trusted certificates only when it speaks TLS, and at most once (`net::tls`).
 pub(crate) struct Http {
-    client: reqwest::blocking::Client,
-    /// The same without any proxy, for loopback addresses; built on first use.
-    direct: std::sync::OnceLock<reqwest::blocking::Client>,
+    /// For the world outside, through a proxy when one is set.
+    world: OnceLock<reqwest::blocking::Client>,
+    /// For https on this machine's loopback: never through a proxy.
+    loopback_https: OnceLock<reqwest::blocking::Client>,
+    /// For plain http on this machine's loopback: no proxy, and no certificate read.
+    loopback_http: OnceLock<reqwest::blocking::Client>,
     /// The deadline of one whole exchange.
     total: Duration,
 }
 
 impl Http {
     pub(crate) fn new() -> Result<Http> {
-        let total = total_timeout();
-        let client = builder(total)?
-            .build()
-            .map_err(|e| Error::config(format!("cannot set up HTTP: {}", error_chain(&e))))?;
-        Ok(Http {
-            client,
-            direct: std::sync::OnceLock::new(),
-            total,
-        })
+        Http::with_deadline(total_timeout())
     }
 
     /// A client whose every exchange ends after `total` (a lookup that may find nothing).
     pub(crate) fn with_deadline(total: Duration) -> Result<Http> {
-        let client = builder(total)?
-            .build()
-            .map_err(|e| Error::config(format!("cannot set up HTTP: {}", error_chain(&e))))?;
         Ok(Http {
-            client,
-            direct: std::sync::OnceLock::new(),
+            world: OnceLock::new(),
+            loopback_https: OnceLock::new(),
+            loopback_http: OnceLock::new(),
             total,
         })
     }
@@ -122,20 +117,33 @@ impl Http {
         &self,
         uri: &oauth2::http::Uri,
     ) -> std::result::Result<reqwest::blocking::Client, HttpError> {
-        let loopback = oauth2::url::Url::parse(&uri.to_string())
-            .is_ok_and(|url| crate::oauth::provider::is_loopback_url(&url));
-        if !loopback {
-            return Ok(self.client.clone());
+        let url = oauth2::url::Url::parse(&uri.to_string()).ok();
+        let loopback = url
+            .as_ref()
+            .is_some_and(crate::oauth::provider::is_loopback_url);
+        let plain = url.as_ref().is_some_and(|url| url.scheme() == "http");
+        let made = match (loopback, plain) {
+            (false, _) => &self.world,
+            (true, false) => &self.loopback_https,
+            (true, true) => &self.loopback_http,
+        };
+        if let Some(client) = made.get() {
+            return Ok(client.clone());
         }
-        if let Some(direct) = self.direct.get() {
-            return Ok(direct.clone());
+        let tls = if loopback && plain {
+            crate::net::tls::plain_http_config()
+        } else {
+            crate::net::tls::client_config().map(|config| (*config).clone())
         }
-        let direct = builder(self.total)
-            .map_err(|e| HttpError::Other(e.to_string()))?
-            .no_proxy()
+        .map_err(|e| HttpError::Untrusted(e.message().to_string()))?;
+        let mut builder = builder(self.total, tls);
+        if loopback {
+            builder = builder.no_proxy();
+        }
+        let client = builder
             .build()
             .map_err(|e| HttpError::Other(format!("cannot set up HTTP: {}", error_chain(&e))))?;
-        Ok(self.direct.get_or_init(|| direct).clone())
+        Ok(made.get_or_init(|| client).clone())
     }
 
     /// GETs a JSON document (discovery metadata).
@@ -243,15 +251,15 @@ impl Http {
     }
 }
 
-/// Every client's settings: timeouts, our TLS, and no redirects.
-fn builder(total: Duration) -> Result<reqwest::blocking::ClientBuilder> {
-    Ok(reqwest::blocking::Client::builder()
-        .tls_backend_preconfigured((*crate::net::tls::client_config()?).clone())
+/// Every client's settings: timeouts, the TLS configuration `tls`, and no redirects.
+fn builder(total: Duration, tls: rustls::ClientConfig) -> reqwest::blocking::ClientBuilder {
+    reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured(tls)
         .connect_timeout(CONNECT_TIMEOUT.min(total))
         .timeout(total)
         .user_agent(concat!("mailtoken/", env!("CARGO_PKG_VERSION")))
         // Never follow redirects from a token endpoint: a redirect would resend the grant.
-        .redirect(reqwest::redirect::Policy::none()))
+        .redirect(reqwest::redirect::Policy::none())
 }
 
 /// One request and its whole answer, on the exchange's own thread.

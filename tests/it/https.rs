@@ -85,16 +85,16 @@ fn ssl_cert_file_adds_to_the_system_roots() {
     let ca = TestCa::new();
     let ca_file = sandbox.path("ca.pem");
     ca.write_pem(&ca_file);
-    let server =
-        crate::support::FakeServer::answering(crate::support::Reply::token("fresh", None, 3600));
-    let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
+    let server = https_token_endpoint(&ca, Arc::new(Mutex::new(Vec::new())));
+    let endpoint = format!("https://localhost:{}/token", server.port);
+    let path = sandbox.account(&endpoint, minutes_from_now(-1));
 
     let run = sandbox.run_with(
         &["-d", path.to_str().unwrap()],
         &[("SSL_CERT_FILE", ca_file.to_str().unwrap())],
     );
 
-    run.expect(0, "fresh\n");
+    run.expect(0, "over-tls\n");
     run.says("1 from SSL_CERT_FILE and SSL_CERT_DIR");
     let system = [
         "/etc/ssl/certs/ca-certificates.crt",
@@ -109,4 +109,60 @@ fn ssl_cert_file_adds_to_the_system_roots() {
         Some(bundle) => run.says(&format!(" from {bundle}")),
         None => eprintln!("no system CA bundle on this machine: only SSL_CERT_FILE was checked"),
     }
+}
+
+/// A refresh reads the trusted certificates at most once (they were read twice, once for the
+/// client of the world outside and once for loopback's), and not at all for a plain-http
+/// loopback endpoint, which can verify none (issue 37, item 7). `--debug` says each reading.
+#[test]
+fn a_refresh_reads_the_trusted_certificates_once_and_for_plain_http_never() {
+    let readings = |stderr: &str| stderr.matches("CA certificates").count();
+
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new();
+    let server = https_token_endpoint(&ca, Arc::new(Mutex::new(Vec::new())));
+    let endpoint = format!("https://localhost:{}/token", server.port);
+    let path = sandbox.account(&endpoint, minutes_from_now(-1));
+    let ca_file = sandbox.path("ca.pem");
+    ca.write_pem(&ca_file);
+    let run = sandbox.run_with(
+        &[path.to_str().unwrap(), "--debug"],
+        &[("SSL_CERT_FILE", ca_file.to_str().unwrap())],
+    );
+    run.expect(0, "over-tls\n");
+    assert_eq!(readings(&run.stderr), 1, "{}", run.stderr);
+
+    // Variables that name the system's own bundle and its directory (as some environments set
+    // them) read the one bundle file, not the directory's hundreds of files again.
+    let bundle = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+    ]
+    .into_iter()
+    .find(|bundle| std::path::Path::new(bundle).exists());
+    if let Some(bundle) = bundle {
+        let dir = std::path::Path::new(bundle).parent().unwrap();
+        let run = sandbox.run_with(
+            &[path.to_str().unwrap(), "--debug", "--force-refresh"],
+            &[
+                ("SSL_CERT_FILE", bundle),
+                ("SSL_CERT_DIR", dir.to_str().unwrap()),
+            ],
+        );
+        run.expect(78, "");
+        assert_eq!(readings(&run.stderr), 1, "{}", run.stderr);
+        run.says("CA certificates: ");
+        assert!(!run.stderr.contains("SSL_CERT_DIR"), "{}", run.stderr);
+    }
+
+    let server = crate::support::FakeServer::answering(crate::support::Reply::token(
+        "over-http",
+        None,
+        3600,
+    ));
+    let path = sandbox.account(&server.token_endpoint(), minutes_from_now(-1));
+    let run = sandbox.run(&[path.to_str().unwrap(), "--debug"]);
+    run.expect(0, "over-http\n");
+    assert!(run.stderr.contains("refresh"), "{}", run.stderr);
+    assert_eq!(readings(&run.stderr), 0, "{}", run.stderr);
 }

@@ -467,7 +467,7 @@ fn the_terminal_is_changed_without_a_program_that_could_see_the_secret() {
         ),
         "TERM",
     );
-    sandbox.terminal(&script).output().expect("script runs");
+    run_in_terminal(sandbox.terminal(&script));
     assert_ne!(
         sandbox.read("before"),
         sandbox.read("during"),

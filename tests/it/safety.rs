@@ -515,7 +515,7 @@ fn the_terminal_is_restored_when_a_signal_ends_a_prompt() {
             &format!("{sign_in} {extra} < /dev/tty > /dev/null 2> err"),
             signal,
         );
-        let output = sandbox.terminal(&script).output().expect("script runs");
+        let output = run_in_terminal(sandbox.terminal(&script));
         assert!(
             !sandbox.read("before").trim().is_empty(),
             "{:?}",

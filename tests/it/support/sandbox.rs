@@ -142,7 +142,26 @@ impl Sandbox {
     }
 }
 
-/// A script for `Sandbox::terminal`: saves the terminal's settings in `before`, starts `command`
+/// Runs `terminal` (a `Sandbox::terminal` command) to its end with its stdin a pipe held open all
+/// along. `script` passes the end of its own input on to the terminal as an end-of-file
+/// character, which a prompt reading the terminal would take for the user's Ctrl-D: with stdin
+/// closed from the start (as `Command::output` leaves it), a prompt that comes early enough
+/// reads that and ends.
+pub fn run_in_terminal(mut terminal: Command) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = terminal
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let held_open = child.stdin.take();
+    let output = child.wait_with_output().expect("script runs");
+    drop(held_open);
+    output
+}
+
+/// A script for `Sandbox::terminal` (run by `run_in_terminal`): saves the terminal's settings in `before`, starts `command`
 /// in the background there, waits (up to 10 s) until the terminal's settings differ from
 /// `before` (a prompt has changed them: echo off, or canonical mode off), saves them in
 /// `during`, sends `signal`, and saves the exit status in `status` and the settings in `after`.

@@ -5,8 +5,12 @@
 # benches/cached.sh, which says how much of the path the script still covers.
 #
 # The names come from callgrind (the functions that ran, as the binary names them) and are
-# written without their hashes (legacy mangling's `17h<16 hex digits>E`, LLVM's `.llvm.N`), so
-# that one line covers every instantiation of a generic function and survives a rebuild. Each
+# written without anything one compiler or build puts in them: legacy mangling's hash
+# (`17h<16 hex digits>E`), LLVM's suffixes (`.llvm.N`, `.N`), and in v0-mangled names (`_R...`,
+# the standard library's) the crates' disambiguators (`Cs<base-62>_`, which differ from one
+# toolchain to the next) and the back-references whose offsets move with them (`B<base-62>_`).
+# So one line covers every instantiation of a generic function and survives a rebuild or
+# another toolchain; benches/hot-text-check.sh (in CI) fails when a line matches nothing. Each
 # line also matches the `.text.unlikely.` copy LLVM makes of a function it thinks cold.
 # Needs valgrind (installed as root when missing).
 set -euo pipefail
@@ -31,7 +35,9 @@ valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/callgrind.ou
     echo "{"
     echo "  .text.hot : {"
     benches/ran-functions.sh "$work/callgrind.out" |
-        sed -e 's/17h[0-9a-f]\{16\}E\(\.llvm\.[0-9]*\)\{0,1\}$/17h*/' -e 's/\.llvm\.[0-9]*$/*/' |
+        sed -e 's/17h[0-9a-f]\{16\}E\(\.llvm\.[0-9]*\)\{0,1\}$/17h*/' -e 's/\.llvm\.[0-9]*$/*/' \
+            -e 's/\.[0-9][0-9]*$/*/' \
+            -e '/^_R/s/Cs[0-9A-Za-z]*_/Cs*_/g' -e '/^_R/s/B[0-9A-Za-z]*_/B*_/g' |
         LC_ALL=C sort -u |
         sed 's/.*/    *(.text.& .text.unlikely.&)/'
     echo "  }"

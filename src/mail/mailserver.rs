@@ -173,8 +173,10 @@ impl Serialize for MailEndpoint {
 impl<'de> Deserialize<'de> for MailEndpoint {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        let scheme = Url::parse(&text).map(|url| url.scheme().to_string());
-        let protocol = match scheme.as_deref().unwrap_or("") {
+        // The scheme only picks the protocol; `parse` reads the whole URL (once, on every call
+        // that loads the file: the cached path).
+        let scheme = text.split_once("://").map_or("", |(scheme, _)| scheme);
+        let protocol = match scheme.to_ascii_lowercase().as_str() {
             "imaps" | "imap" => Protocol::Imap,
             "pop3s" | "pop3" | "pops" | "pop" => Protocol::Pop,
             "smtps" | "smtp" | "submission" => Protocol::Smtp,

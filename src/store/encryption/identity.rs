@@ -10,8 +10,7 @@ use age::secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
 use super::crypto::EncryptionOptions;
-use super::known_public_key::KnownPublicKey;
-use super::self_stanza::SelfRecipient;
+use super::self_stanza::{SelfIdentity, SelfRecipient};
 use crate::base::error::{Error, Result};
 use crate::base::paths;
 
@@ -58,7 +57,7 @@ pub(super) fn own_identity(options: &EncryptionOptions) -> Option<(SelfRecipient
     };
     let contents = read_identity_file(&path).ok()?;
     let text = std::str::from_utf8(&contents).ok()?;
-    KnownPublicKey::from_identity_file(text)?.self_recipient()
+    SelfIdentity::from_identity_file(text)?.self_recipient()
 }
 
 /// Refuses age recipients that leave out `own`, the recipient of the X25519 identity a run reads
@@ -123,17 +122,17 @@ fn read_identity_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
         })
 }
 
-/// The identities to try for one identity file: for an X25519 key, first one that reads its
-/// public key from the file's comment (saving a scalar multiplication per call), then age's own,
-/// which decrypts should the comment be missing or wrong.
+/// The identities to try for one identity file: for an X25519 key with its public key in a
+/// comment, first the one that opens mailtoken's own stanza (`self_stanza`: no scalar
+/// multiplication), then age's own, which opens every other stanza.
 fn load_identities(path: &Path) -> Result<Vec<Box<dyn age::Identity>>> {
     let contents = read_identity_file(path)?;
     let identity = parse_identity(path, &contents)?;
-    let known = std::str::from_utf8(&contents)
+    let own = std::str::from_utf8(&contents)
         .ok()
-        .and_then(KnownPublicKey::from_identity_file);
-    Ok(match known {
-        Some(known) => vec![Box::new(known), identity],
+        .and_then(SelfIdentity::from_identity_file);
+    Ok(match own {
+        Some(own) => vec![Box::new(own), identity],
         None => vec![identity],
     })
 }

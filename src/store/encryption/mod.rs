@@ -10,8 +10,10 @@
 //! ([`EncryptionOptions`]) and the `Crypto` struct itself. The work is done by free functions in
 //! `detect` (the kind, from the bytes), `age_files` (age encryption and decryption, the
 //! passphrase path), `identity` (age identity files, the default identity, their recipients),
-//! `known_public_key` (the fast X25519 identity) and `command` (gpg and the user's pipes, run as
-//! child processes, ended at their deadline with everything they started by `stopping`).
+//! `self_stanza` (mailtoken's own stanza, which opens a file without an X25519 operation; the
+//! one cryptographic construction of mailtoken's own, specified in docs/encryption.md) and
+//! `command` (gpg and the user's pipes, run as child processes, ended at their deadline with
+//! everything they started by `stopping`).
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::path::{Path, PathBuf};
@@ -25,7 +27,6 @@ mod command;
 mod crypto;
 mod detect;
 mod identity;
-mod known_public_key;
 mod self_stanza;
 mod stopping;
 

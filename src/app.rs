@@ -32,7 +32,7 @@ pub fn main() -> ExitCode {
     // arguments; no person types it, so it is in no help, man page or completion.
     let in_background = std::env::args_os()
         .nth(1)
-        .is_some_and(|first| first == background_sign_in::FLAG);
+        .is_some_and(|first| first == crate::cli::settings::SIGN_IN_IN_BACKGROUND);
     let arguments = || {
         std::env::args_os()
             .enumerate()

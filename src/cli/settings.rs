@@ -9,7 +9,6 @@ use crate::base::paths;
 use crate::base::secret::Secret;
 use crate::cli::args::Cli;
 use crate::cli::output::Format;
-use crate::lifecycle::background_sign_in;
 use crate::mail::mailserver::{MailEndpoint, Protocol};
 use crate::store::encryption::{EncryptionKind, EncryptionOptions};
 use crate::store::tokenfile::{Account, Flow, Overrides};
@@ -60,8 +59,38 @@ impl Action {
             Action::Set => "--set",
             Action::PrintConfig => "--print-config",
             Action::AdminRequest => "--admin-request",
-            Action::SignInInBackground => crate::lifecycle::background_sign_in::FLAG,
+            Action::SignInInBackground => SIGN_IN_IN_BACKGROUND,
         }
+    }
+}
+
+/// The hidden flag that makes a mailtoken process the sign-in in the background of its
+/// TOKENFILE (`lifecycle::background_sign_in` starts it; `app` sees it before clap would).
+pub(crate) const SIGN_IN_IN_BACKGROUND: &str = "--sign-in-in-background";
+
+/// How long a sign-in started in the background waits for the browser (or the device code's
+/// entry): long enough to see a notification and click it, short enough that a forgotten one
+/// does not hold the account's sign-in, and a loopback port, for long.
+pub(crate) const BACKGROUND_SIGN_IN_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// Test-only: the wait in seconds instead of `BACKGROUND_SIGN_IN_WAIT`, so the tests can watch
+/// one end. Exists only in debug builds (the tests'), never in a release build.
+#[cfg(debug_assertions)]
+const TEST_WAIT_VARIABLE: &str = "MAILTOKEN_TEST_SIGN_IN_WAIT";
+
+/// The wait of a sign-in in the background.
+fn background_sign_in_wait() -> Duration {
+    #[cfg(debug_assertions)]
+    {
+        crate::base::environment::seconds_from_env(
+            TEST_WAIT_VARIABLE,
+            BACKGROUND_SIGN_IN_WAIT,
+            BACKGROUND_SIGN_IN_WAIT,
+        )
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        BACKGROUND_SIGN_IN_WAIT
     }
 }
 
@@ -202,13 +231,13 @@ impl Settings {
         if self.actions != [Action::Print] {
             return Err(Error::usage(format!(
                 "{} goes with TOKENFILE and its encryption flags alone",
-                background_sign_in::FLAG
+                SIGN_IN_IN_BACKGROUND
             )));
         }
         self.actions = vec![Action::SignInInBackground];
         self.authorize.background = true;
         self.authorize.no_browser = true;
-        self.authorize.deadline = background_sign_in::wait();
+        self.authorize.deadline = background_sign_in_wait();
         self.authorize.deadline_given = true;
         Ok(self)
     }

@@ -4,7 +4,7 @@
 //! its own and gives the hook its link (`MAILTOKEN_SIGN_IN_URL`; for a device-flow account the
 //! verification address, with `MAILTOKEN_USER_CODE`). Opening the link finishes the sign-in with
 //! no terminal: the process waits for the browser's redirect (or polls for the device code) for
-//! at most `WAIT`, then ends, leaving nothing behind. pizauth's notifications carry a link the
+//! at most `cli::settings::BACKGROUND_SIGN_IN_WAIT`, then ends, leaving nothing behind. pizauth's notifications carry a link the
 //! same way, from a daemon; here the process lives only as long as its link.
 //!
 //! One at a time: the process holds the account's sign-in lock, as `--authorize` does. While it
@@ -22,37 +22,13 @@ use std::time::Duration;
 
 use crate::base::log;
 use crate::base::private_files;
+use crate::cli::settings::SIGN_IN_IN_BACKGROUND;
 use crate::lifecycle::notify::{self, Event, SignInLink};
 use crate::store::tokenfile::{Account, Flow};
-
-/// How long a sign-in started in the background waits for the browser (or the device code's
-/// entry): long enough to see a notification and click it, short enough that a forgotten one
-/// does not hold the account's sign-in, and a loopback port, for long.
-pub(crate) const WAIT: Duration = Duration::from_secs(15 * 60);
-
-/// The hidden flag that makes a mailtoken process the background sign-in of its TOKENFILE.
-pub(crate) const FLAG: &str = "--sign-in-in-background";
-
-/// Test-only: the wait in seconds instead of `WAIT`, so the tests can watch one end. Exists only
-/// in debug builds (the tests'), never in a release build.
-#[cfg(debug_assertions)]
-const TEST_WAIT_VARIABLE: &str = "MAILTOKEN_TEST_SIGN_IN_WAIT";
 
 /// How long the failing call waits for the background process's link before running the hook
 /// without one: a loopback link comes at once, a device code after one request to the provider.
 const LINK_WAIT: Duration = Duration::from_secs(10);
-
-/// The wait of a background sign-in.
-pub(crate) fn wait() -> Duration {
-    #[cfg(debug_assertions)]
-    {
-        crate::base::environment::seconds_from_env(TEST_WAIT_VARIABLE, WAIT, WAIT)
-    }
-    #[cfg(not(debug_assertions))]
-    {
-        WAIT
-    }
-}
 
 /// The failure path of a call nobody watches, for an account whose login has ended: when the
 /// notify hook is due, it runs with the link of a sign-in waiting in the background, started now
@@ -112,7 +88,7 @@ pub(crate) fn waiting(account: &Account) -> Option<SignInLink> {
 
 /// Stops the sign-in of `account` waiting in the background, for one at a terminal: the person
 /// is here now, and one sign-in runs at a time. Only a process that is that sign-in (its command
-/// line carries `FLAG`) is sent SIGTERM. True when one was.
+/// line carries `SIGN_IN_IN_BACKGROUND`) is sent SIGTERM. True when one was.
 pub(crate) fn stop_waiting(account: &Account) -> bool {
     let Some(link) = waiting(account) else {
         return false;
@@ -120,7 +96,7 @@ pub(crate) fn stop_waiting(account: &Account) -> bool {
     let arguments = std::fs::read(format!("/proc/{}/cmdline", link.pid)).unwrap_or_default();
     if !arguments
         .split(|byte| *byte == 0)
-        .any(|argument| argument == FLAG.as_bytes())
+        .any(|argument| argument == SIGN_IN_IN_BACKGROUND.as_bytes())
     {
         return false;
     }
@@ -157,7 +133,7 @@ fn start(account: &Account) -> Option<SignInLink> {
     };
     let mut command = crate::base::environment::command(program);
     command
-        .arg(FLAG)
+        .arg(SIGN_IN_IN_BACKGROUND)
         .args(account.arguments())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

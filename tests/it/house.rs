@@ -179,3 +179,57 @@ fn contributing_names_every_crate_mailtoken_depends_on() {
         "CONTRIBUTING.md's design notes do not name {unnamed:?}"
     );
 }
+
+/// The layers of src/, from the bottom up, as CONTRIBUTING.md's design notes and lib.rs's map
+/// give them; two folders on one floor do not import each other.
+const LAYERS: &[&[&str]] = &[
+    &["base"],
+    &["net"],
+    &["mail"],
+    &["oauth"],
+    &["store"],
+    &["cli"],
+    &["lifecycle", "client_config"],
+    &["authorize", "login_test"],
+    &["app"],
+    &["testing", "lib", "main"],
+];
+
+fn floor(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|floor| floor.contains(&module))
+}
+
+/// No import runs up a floor or across one, so the import graph has no circle between folders.
+#[test]
+fn every_folder_imports_only_from_the_floors_below() {
+    let mut upward = Vec::new();
+    for (path, text) in sources() {
+        let top = path
+            .trim_start_matches("src/")
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_string();
+        let here = floor(&top).unwrap_or_else(|| panic!("{path}: {top} is on no floor"));
+        // The code, not its tests: a test module may reach anywhere.
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for (at, _) in code.match_indices("crate::") {
+            let name: String = code[at + 7..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            let Some(there) = floor(&name) else {
+                continue;
+            };
+            if name != top && there >= here {
+                upward.push(format!("{path} uses crate::{name}"));
+            }
+        }
+    }
+    upward.dedup();
+    assert!(
+        upward.is_empty(),
+        "imports up or across a floor: {upward:#?}"
+    );
+}

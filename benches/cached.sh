@@ -23,8 +23,7 @@
 # position-dependent link (benches/README.md, "PIE or not", compares the two).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The fixture moves HOME; rustup and cargo keep finding the toolchain where HOME had it.
-export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup} CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
+. benches/setup.sh
 
 only_instructions=0
 case "${1:-}" in
@@ -49,36 +48,12 @@ max_million_instructions=$(readme_figure 'fewer than ([0-9]+(\.[0-9]+)?) million
 max_ratio=$(readme_figure 'at most ([0-9]+(\.[0-9]+)?) × the time `cat` takes' "the wall time against cat's")
 max_instructions=$(awk -v m="$max_million_instructions" 'BEGIN { printf "%d", m * 1000000 }')
 
-need() { command -v "$1" >/dev/null 2>&1; }
 if [ $only_instructions = 1 ]; then
-    tools=(valgrind)
-    need valgrind || missing=1
+    bench_needs benches/cached.sh valgrind
 else
-    tools=(hyperfine time valgrind)
-    if ! need hyperfine || [ ! -x /usr/bin/time ] || ! need valgrind; then missing=1; fi
+    bench_needs benches/cached.sh hyperfine time:/usr/bin/time valgrind
 fi
-if [ "${missing:-0}" = 1 ]; then
-    if [ "$(id -u)" = 0 ] && need apt-get; then
-        apt-get update -qq >/dev/null && apt-get install -y -qq "${tools[@]}" >/dev/null
-    else
-        echo "benches/cached.sh needs ${tools[*]} (apt-get install ${tools[*]})" >&2
-        exit 2
-    fi
-fi
-
-cargo build --release --quiet
-target=${CARGO_TARGET_DIR:-target}
-work=$(mktemp -d)
-daemon_pid=
-trap '[ -n "$daemon_pid" ] && kill "$daemon_pid"; rm -rf "$work"' EXIT
-# Time the binary as `cargo install` leaves it: a fresh copy. The linker's own output file, written
-# piecemeal, measured about 10% slower to start here than a copy of the same bytes (the page cache
-# holds the two differently), which says nothing about mailtoken.
-binary=$work/mailtoken
-install -m 755 "$target/release/mailtoken" "$binary"
-cargo run --release --quiet --example bench-fixture -- "$work" >/dev/null
-export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data
-token=$XDG_DATA_HOME/mailtoken/account
+bench_fixture
 
 # The cached path must print the token with no network: prove it before measuring it.
 [ "$("$binary" "$token" | wc -c)" -eq 2501 ] || { echo "mailtoken did not print the cached token" >&2; exit 1; }
@@ -117,7 +92,7 @@ install -m 755 "$daemon_built" "$work/daemon"
 # cost, serving the same token over a Unix socket.
 "$binary" "$token" > "$work/token.txt"
 "$work/daemon" serve "$work/daemon.sock" "$work/token.txt" &
-daemon_pid=$!
+background_pid=$!
 for _ in $(seq 50); do [ -S "$work/daemon.sock" ] && break; sleep 0.1; done
 cmp -s <("$work/daemon" show "$work/daemon.sock") "$work/token.txt" ||
     { echo "the daemon did not answer with the token" >&2; exit 1; }

@@ -15,28 +15,11 @@
 # the same run too, to show what a change did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/setup.sh
 
 max_extra_ms=4
-need() { command -v "$1" >/dev/null 2>&1; }
-if ! need hyperfine || ! need curl; then
-    if [ "$(id -u)" = 0 ] && need apt-get; then
-        apt-get update -qq >/dev/null && apt-get install -y -qq hyperfine curl >/dev/null
-    else
-        echo "benches/refresh.sh needs hyperfine and curl" >&2
-        exit 2
-    fi
-fi
-
-cargo build --release --quiet
-target=${CARGO_TARGET_DIR:-target}
-work=$(mktemp -d)
-server_pid=
-trap '[ -n "$server_pid" ] && kill "$server_pid"; rm -rf "$work"' EXIT
-binary=$work/mailtoken
-install -m 755 "$target/release/mailtoken" "$binary"
-cargo run --release --quiet --example bench-fixture -- "$work" >/dev/null
-export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data
-token=$XDG_DATA_HOME/mailtoken/account
+bench_needs benches/refresh.sh hyperfine curl
+bench_fixture
 
 # The token endpoint: one answer for every POST, on a free loopback port it names in a file.
 python3 - "$work/port" <<'PY' &
@@ -57,7 +40,7 @@ server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
 open(sys.argv[1], "w").write(str(server.server_address[1]))
 server.serve_forever()
 PY
-server_pid=$!
+background_pid=$!
 for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 endpoint=http://127.0.0.1:$(cat "$work/port")/token
 

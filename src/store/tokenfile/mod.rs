@@ -57,17 +57,21 @@ impl Account {
             min_valid: None,
         }
     }
+
     /// This account as one call with `--min-valid MINUTES` sees it.
     pub(crate) fn with_min_valid(mut self, minutes: Option<u32>) -> Account {
         self.min_valid = minutes;
         self
     }
+
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
+
     pub(crate) fn crypto(&self) -> &Crypto {
         &self.crypto
     }
+
     /// The arguments that name this account to another mailtoken process: TOKENFILE as given
     /// (the process shares our directory and environment), and the flags of this run that read
     /// and write the file (a new file's `--gpg-recipient` is `--authorize`'s alone).
@@ -96,6 +100,7 @@ impl Account {
         }
         arguments
     }
+
     /// The exact command that signs this account in again.
     pub(crate) fn authorize_command(&self) -> String {
         let mut command = format!("mailtoken --authorize {}", paths::shell_quote(&self.given));
@@ -107,18 +112,22 @@ impl Account {
         }
         command
     }
+
     pub(crate) fn exists(&self) -> bool {
         self.path.exists()
     }
+
     /// Reads, checks, decrypts and parses the token file. Nothing is ever written here.
     pub(crate) fn load(&self) -> Result<Loaded> {
         read::read(self, false)
     }
+
     /// Reads the token file to rewrite it: members this version does not know are remembered,
     /// so the rewrite keeps them. Not for the cached path: it parses the file twice.
     pub(crate) fn load_to_update(&self) -> Result<Loaded> {
         read::read(self, true)
     }
+
     /// `load_to_update`, for a refresh that holds the lock and read the file before taking it:
     /// when the file is still the version `earlier` read (device, inode, size and time, from one
     /// `stat`), that reading is reused instead of decrypting again (with gpg or a pipe, a

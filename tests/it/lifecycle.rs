@@ -496,7 +496,7 @@ fn the_hook_stays_quiet_for_a_person_at_a_terminal_but_not_for_neomutt() {
     // whenever it starts the hook, so the person's run, over once script returns, shows it
     // started none, where neomutt's shows the one that writes the record.
     let under_terminal = |command: &str| {
-        let output = sandbox.terminal(command).output().expect("script runs");
+        let output = run_in_terminal(sandbox.terminal(command));
         let screen = String::from_utf8_lossy(&output.stdout).into_owned();
         Run {
             code: output.status.code().unwrap_or(-1),

@@ -86,7 +86,7 @@ fn a_pipe_in_the_foreground_of_a_terminal_is_ended_with_its_children() {
         path.display()
     );
     let started = Instant::now();
-    let output = sandbox.terminal(&script).output().expect("script runs");
+    let output = run_in_terminal(sandbox.terminal(&script));
     let run = Run {
         code: sandbox.read("status").trim().parse().unwrap_or(-1),
         stdout: sandbox.read("out"),

@@ -24,7 +24,7 @@ const TEST_BASE_VARIABLE: &str = "MAILTOKEN_TEST_AUTOCONFIG";
 
 /// The document of `domain` for `address`, and where it was found.
 pub(super) fn lookup(domain: &str, address: &str) -> Option<(Autoconfig, String)> {
-    let http = Http::with_deadline(FETCH_DEADLINE).ok()?;
+    let http = Http::with_deadline(FETCH_DEADLINE);
     for url in urls(domain) {
         log::verbose(format!("fetching the mail autoconfiguration {url}"));
         let bytes = match http.get_bytes(&url) {

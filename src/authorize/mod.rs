@@ -73,7 +73,7 @@ pub(crate) fn run(settings: &Settings) -> Result<TokenFile> {
     };
     let previous = load_previous(&account)?;
     let ask = Prompter::for_stdin();
-    let http = Http::new()?;
+    let http = Http::new();
     // A signing key (service account, certificate): what it implies for the sign-in.
     let credential = credentials::signing(settings, previous.as_ref())?;
     let implied = credential

@@ -329,7 +329,7 @@ fn check_refreshable(account: &Account, token: &TokenFile) -> Result<()> {
 /// Asks the token endpoint for a new access token: the refresh_token grant, or for accounts
 /// without a user, the client_credentials grant again.
 fn request_new_token(token: &TokenFile) -> std::result::Result<Granted, GrantFailure> {
-    let http = Http::new().map_err(|e| GrantFailure::Transient(e.to_string()))?;
+    let http = Http::new();
     let secret = token.client_secret.as_ref();
     match (&token.flow, &token.refresh_token) {
         (Flow::Clientcredentials, _) => grant::without_user(

@@ -175,7 +175,7 @@ fn revocation_endpoint(registration: &Registration) -> Revocation {
             "the token file names no revocation endpoint for {provider}, nor an issuer to ask"
         ));
     };
-    let metadata = Http::new().and_then(|http| crate::oauth::discovery::discover(&http, issuer));
+    let metadata = crate::oauth::discovery::discover(&Http::new(), issuer);
     match metadata {
         Ok(metadata) => match metadata.revocation_endpoint {
             Some(endpoint) => Revocation::At(endpoint),
@@ -216,9 +216,7 @@ pub(crate) fn revoke_unsaved(token: &TokenFile) -> String {
         }
     };
     let host = crate::oauth::provider::url_authority(&endpoint).to_string();
-    let Ok(http) = Http::new() else {
-        return format!("the new login could not be revoked at {host}");
-    };
+    let http = Http::new();
     for (secret, hint) in tokens_of(token) {
         match request(&http, &endpoint, &token.registration, token, secret, hint) {
             Ok(()) => {}
@@ -247,7 +245,7 @@ pub(crate) fn revoke_unsaved(token: &TokenFile) -> String {
 
 /// Revokes the tokens at `endpoint`, the refresh token first.
 fn revoke_at(endpoint: &str, token: &TokenFile, account: &Account) -> Result<()> {
-    let http = Http::new()?;
+    let http = Http::new();
     let host = crate::oauth::provider::url_authority(endpoint).to_string();
     for (index, (secret, hint)) in tokens_of(token).iter().enumerate() {
         log::verbose(format!("revoking the {} at {host}", hint.replace('_', " ")));

@@ -51,15 +51,12 @@ impl MailEndpoint {
     pub fn parse(protocol: Protocol, text: &str) -> Result<MailEndpoint, String> {
         let (tls, url) = match text.split_once("://") {
             Some((scheme, _)) => {
-                let (scheme_protocol, tls) = match scheme.to_ascii_lowercase().as_str() {
-                    "imaps" => (Protocol::Imap, Tls::Implicit),
-                    "imap" => (Protocol::Imap, Tls::StartTls),
-                    "pop3s" | "pops" => (Protocol::Pop, Tls::Implicit),
-                    "pop3" | "pop" => (Protocol::Pop, Tls::StartTls),
-                    "smtps" => (Protocol::Smtp, Tls::Implicit),
-                    "smtp" | "submission" => (Protocol::Smtp, Tls::StartTls),
-                    other => return Err(format!("unknown scheme {other:?} in {text:?}")),
-                };
+                let (scheme_protocol, tls) = scheme_of(scheme).ok_or_else(|| {
+                    format!(
+                        "unknown scheme {:?} in {text:?}",
+                        scheme.to_ascii_lowercase()
+                    )
+                })?;
                 if scheme_protocol != protocol {
                     return Err(format!("{text:?} is not a {} endpoint", protocol.name()));
                 }
@@ -115,6 +112,20 @@ impl MailEndpoint {
             format!("{scheme}://{}:{}", self.host, self.port)
         }
     }
+}
+
+/// The protocol and protection an endpoint URL's scheme names (any case), as mail clients spell
+/// them.
+fn scheme_of(scheme: &str) -> Option<(Protocol, Tls)> {
+    Some(match scheme.to_ascii_lowercase().as_str() {
+        "imaps" => (Protocol::Imap, Tls::Implicit),
+        "imap" => (Protocol::Imap, Tls::StartTls),
+        "pop3s" | "pops" => (Protocol::Pop, Tls::Implicit),
+        "pop3" | "pop" => (Protocol::Pop, Tls::StartTls),
+        "smtps" => (Protocol::Smtp, Tls::Implicit),
+        "smtp" | "submission" => (Protocol::Smtp, Tls::StartTls),
+        _ => return None,
+    })
 }
 
 /// The host (an IPv6 address without its brackets) and port of a URL that names nothing but a
@@ -176,15 +187,10 @@ impl<'de> Deserialize<'de> for MailEndpoint {
         // The scheme only picks the protocol; `parse` reads the whole URL (once, on every call
         // that loads the file: the cached path).
         let scheme = text.split_once("://").map_or("", |(scheme, _)| scheme);
-        let protocol = match scheme.to_ascii_lowercase().as_str() {
-            "imaps" | "imap" => Protocol::Imap,
-            "pop3s" | "pop3" | "pops" | "pop" => Protocol::Pop,
-            "smtps" | "smtp" | "submission" => Protocol::Smtp,
-            _ => {
-                return Err(serde::de::Error::custom(format!(
-                    "{text:?} is not an endpoint URL"
-                )));
-            }
+        let Some((protocol, _)) = scheme_of(scheme) else {
+            return Err(serde::de::Error::custom(format!(
+                "{text:?} is not an endpoint URL"
+            )));
         };
         MailEndpoint::parse(protocol, &text).map_err(serde::de::Error::custom)
     }

@@ -24,12 +24,17 @@ const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/cert.pem",
 ];
 
-/// The trusted roots: the system's and, when set, those of `SSL_CERT_FILE` / `SSL_CERT_DIR`.
-pub(crate) fn root_store() -> Result<RootCertStore> {
-    let bundle = SYSTEM_BUNDLES
+/// The system's bundle of trusted certificates, where a distribution keeps one.
+fn system_bundle() -> Option<&'static Path> {
+    SYSTEM_BUNDLES
         .iter()
         .map(Path::new)
-        .find(|path| path.exists());
+        .find(|path| path.exists())
+}
+
+/// The trusted roots: the system's and, when set, those of `SSL_CERT_FILE` / `SSL_CERT_DIR`.
+pub(crate) fn root_store() -> Result<RootCertStore> {
+    let bundle = system_bundle();
     // A variable that names the system's own bundle, or the directory beside it (which holds the
     // same roots, one file each: update-ca-certificates and update-ca-trust make both), adds
     // nothing to the bundle.
@@ -45,19 +50,16 @@ pub(crate) fn root_store() -> Result<RootCertStore> {
         }
         let (added, _) = roots.add_parsable_certificates(loaded.certs);
         sources.push(format!("{added} from {from}"));
-        added
     };
-    let from_variables = if file.is_some() || dir.is_some() {
+    if file.is_some() || dir.is_some() {
         add(
             rustls_native_certs::load_certs_from_paths(
                 file.as_deref().map(Path::new),
                 dir.as_deref().map(Path::new),
             ),
             "SSL_CERT_FILE and SSL_CERT_DIR".into(),
-        )
-    } else {
-        0
-    };
+        );
+    }
     match bundle {
         Some(bundle) => {
             add(
@@ -78,7 +80,7 @@ pub(crate) fn root_store() -> Result<RootCertStore> {
         roots.len(),
         sources.join(", ")
     ));
-    if roots.is_empty() && from_variables == 0 {
+    if roots.is_empty() {
         return Err(Error::config("no trusted CA certificates found")
             .hint("install ca-certificates, or name a PEM bundle in SSL_CERT_FILE"));
     }
@@ -88,15 +90,12 @@ pub(crate) fn root_store() -> Result<RootCertStore> {
 /// What to do about a certificate from an authority nobody here trusts: the places trusted now
 /// (the system's store, and `SSL_CERT_FILE` as it is set or not), and the variable that adds one.
 pub(crate) fn trust_hint() -> String {
-    let system = SYSTEM_BUNDLES
-        .iter()
-        .find(|path| std::path::Path::new(path).exists())
-        .map_or_else(
-            || "the system's store".to_string(),
-            |path| format!("the system's store ({path})"),
-        );
+    let system = system_bundle().map_or_else(
+        || "the system's store".to_string(),
+        |path| format!("the system's store ({})", path.display()),
+    );
     let file = match std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
-        Some(value) => format!("SSL_CERT_FILE ({})", std::path::Path::new(&value).display()),
+        Some(value) => format!("SSL_CERT_FILE ({})", Path::new(&value).display()),
         None => "SSL_CERT_FILE (not set)".to_string(),
     };
     format!(

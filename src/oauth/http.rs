@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use oauth2::{HttpRequest, HttpResponse};
 
-use crate::base::error::Result;
 use crate::base::log;
 use crate::base::redact;
 use crate::oauth::provider_answer::ProviderAnswer;
@@ -79,18 +78,20 @@ pub(crate) struct Http {
 }
 
 impl Http {
-    pub(crate) fn new() -> Result<Http> {
+    /// A client whose exchanges end after the usual deadline. Nothing is set up yet: a failure
+    /// to set up (no trusted certificate) is the first request's.
+    pub(crate) fn new() -> Http {
         Http::with_deadline(total_timeout())
     }
 
     /// A client whose every exchange ends after `total` (a lookup that may find nothing).
-    pub(crate) fn with_deadline(total: Duration) -> Result<Http> {
-        Ok(Http {
+    pub(crate) fn with_deadline(total: Duration) -> Http {
+        Http {
             world: OnceLock::new(),
             loopback_https: OnceLock::new(),
             loopback_http: OnceLock::new(),
             total,
-        })
+        }
     }
 
     /// GETs a document of any type (an autoconfiguration): its bytes on a 200, up to

@@ -47,7 +47,7 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
     };
     let stored = stored(settings)?;
     let ask = Prompter::for_stdin();
-    let http = Http::new()?;
+    let http = Http::new();
     let registration =
         registration_choice::resolve(&http, settings, stored.as_ref(), &ask)?.registration;
     let request = gather(settings, stored.as_ref(), file, &registration)?;

@@ -17,6 +17,15 @@
 //! has the figures and how to regenerate it. GNU ld and LLD take the script; a linker that does
 //! not (mold, gold, or none found) is found out by linking an empty program with it first, and
 //! then the binary is linked as before. `MAILTOKEN_NO_HOT_TEXT=1` skips it.
+//!
+//! The unwinder: Rust's standard library links GCC's unwinder as the shared `libgcc_s.so.1`
+//! for its panic backtraces (the release build aborts on panic, so nothing unwinds). Loading a
+//! third shared object costs every call its mapping, its own relocations and the symbol lookups
+//! of `BIND_NOW`; linking GCC's static unwinder (`libgcc_eh.a`, what `gcc -static-libgcc` does
+//! for a C program) before it lets `--as-needed` drop the shared one. benches/README.md ("The
+//! unwinder") has the figures. Where the linker does not find `libgcc_eh.a` (clang without GCC's
+//! files, or a musl target, which has no `libgcc_s` to drop) the probe below fails and the binary
+//! links as before.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,28 +43,34 @@ fn main() {
     }
     let no_hot_text = std::env::var("MAILTOKEN_NO_HOT_TEXT").is_ok_and(|value| value == "1");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("hot-text.ld");
-    if os == "linux" && !no_hot_text && linker_takes(&script) {
+    let hot_text = format!("-Clink-arg=-Wl,-T,{}", script.display());
+    if os == "linux" && !no_hot_text && linker_takes("hot_text_probe", &hot_text) {
         println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
+    }
+    // Listed with the library, so it comes before the standard library's `-lgcc_s` on every link
+    // of this package (binary, tests, examples): the first to define the unwinder's symbols wins.
+    if os == "linux" && env == "gnu" && linker_takes("unwinder_probe", STATIC_UNWINDER) {
+        println!("cargo:rustc-link-lib=static:-bundle=gcc_eh");
     }
 }
 
-/// Whether the linker this build uses links an empty program with `script`: the same compiler,
-/// target, linker and flags as the real link.
-fn linker_takes(script: &Path) -> bool {
+/// GCC's static unwinder, as rustc names it to the linker (`-bundle`: linked from where the
+/// linker finds it, not copied into the library's rlib).
+const STATIC_UNWINDER: &str = "-lstatic:-bundle=gcc_eh";
+
+/// Whether the linker this build uses links an empty program with `flag` given to rustc: the
+/// same compiler, target, linker and flags as the real link. `name` names the probe's files.
+fn linker_takes(name: &str, flag: &str) -> bool {
     let Some(out) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {
         return false;
     };
-    let source = out.join("hot_text_probe.rs");
+    let source = out.join(format!("{name}.rs"));
     if std::fs::write(&source, "fn main() {}\n").is_err() {
         return false;
     }
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let mut probe = Command::new(rustc);
-    probe
-        .arg(&source)
-        .arg("-o")
-        .arg(out.join("hot_text_probe"))
-        .arg(format!("-Clink-arg=-Wl,-T,{}", script.display()));
+    probe.arg(&source).arg("-o").arg(out.join(name)).arg(flag);
     if let Ok(target) = std::env::var("TARGET") {
         probe.arg("--target").arg(target);
     }

@@ -26,11 +26,7 @@ pub enum Format {
 /// printed unless it looks like a token (RFC 6750's b64token is visible ASCII): a file from
 /// elsewhere could otherwise drive the terminal of whoever runs mailtoken at a shell.
 pub(crate) fn print_secret(secret: &Secret) -> Result<()> {
-    if !secret
-        .expose()
-        .bytes()
-        .all(|b| b.is_ascii_graphic() || b == b' ')
-    {
+    if !is_visible_ascii(secret.expose()) {
         return Err(Error::bad_token_file(
             "the access token in the token file holds control or non-ASCII characters, which no \
              token has; it was not printed",
@@ -38,6 +34,13 @@ pub(crate) fn print_secret(secret: &Secret) -> Result<()> {
         .hint("sign in again with --authorize"));
     }
     print_text(&format!("{}\n", secret.expose()))
+}
+
+/// Whether every byte is visible ASCII or a space. Every byte is looked at, with no early stop,
+/// so that the compiler checks many at a time: it runs on every mail client's call, over tokens
+/// of 2 kB and more.
+fn is_visible_ascii(text: &str) -> bool {
+    text.bytes().fold(true, |all, b| all & matches!(b, b' '..=b'~'))
 }
 
 /// Writes text to stdout. A reader that went away (a closed pipe) is not an error.
@@ -115,5 +118,20 @@ mod tests {
     fn msasl_prefixes_the_mechanism() {
         let out = sasl_text(true, SaslMethod::Xoauth2, "u", "h", 1, &Secret::new("t"));
         assert_eq!(out.expose(), "XOAUTH2 dXNlcj11AWF1dGg9QmVhcmVyIHQBAQ==");
+    }
+
+    #[test]
+    fn visible_ascii_is_the_space_to_the_tilde() {
+        let all: Vec<u8> = (0..=255).collect();
+        let taken: Vec<u8> = all
+            .iter()
+            .copied()
+            .filter(|&b| is_visible_ascii(&char::from(b).to_string()))
+            .collect();
+        assert_eq!(taken, (b' '..=b'~').collect::<Vec<u8>>());
+        let token = "E".repeat(2500);
+        assert!(is_visible_ascii(&token));
+        assert!(!is_visible_ascii(&format!("{token}\x1b]0;title\x07")));
+        assert!(!is_visible_ascii(&format!("\n{token}")));
     }
 }

@@ -2,6 +2,7 @@
 //! parsing them (age X25519 keys, or unencrypted OpenSSH ed25519/RSA keys), the recipients a file
 //! for an identity is encrypted to, and creating the default identity on the first sign-in.
 
+use std::cell::OnceCell;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -127,14 +128,40 @@ fn read_identity_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
 /// multiplication), then age's own, which opens every other stanza.
 fn load_identities(path: &Path) -> Result<Vec<Box<dyn age::Identity>>> {
     let contents = read_identity_file(path)?;
-    let identity = parse_identity(path, &contents)?;
     let own = std::str::from_utf8(&contents)
         .ok()
         .and_then(SelfIdentity::from_identity_file);
     Ok(match own {
-        Some(own) => vec![Box::new(own), identity],
-        None => vec![identity],
+        Some(own) => {
+            let age_identity = ParsedWhenNeeded {
+                line: own.secret_line(),
+                parsed: OnceCell::new(),
+            };
+            vec![Box::new(own), Box::new(age_identity)]
+        }
+        None => vec![parse_identity(path, &contents)?],
     })
+}
+
+/// age's X25519 identity for the key line a [`SelfIdentity`] read, parsed when a stanza other
+/// than mailtoken's own is to be opened. That line is the file's only key and decodes as age
+/// decodes it (the same bech32, case and length), so age reads it too; a file mailtoken wrote
+/// for this identity (the cached call's) opens through its own stanza and never parses it.
+struct ParsedWhenNeeded {
+    line: Zeroizing<String>,
+    parsed: OnceCell<Option<age::x25519::Identity>>,
+}
+
+impl age::Identity for ParsedWhenNeeded {
+    fn unwrap_stanza(
+        &self,
+        stanza: &age_core::format::Stanza,
+    ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
+        self.parsed
+            .get_or_init(|| age::x25519::Identity::from_str(&self.line).ok())
+            .as_ref()?
+            .unwrap_stanza(stanza)
+    }
 }
 
 /// Parses an age identity file, or an unencrypted OpenSSH ed25519/RSA private key.
@@ -238,4 +265,90 @@ pub(crate) fn ensure_default_identity() -> Result<PathBuf> {
         path.display()
     ));
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    fn identity_file(identity: &age::x25519::Identity, key_line: &str) -> String {
+        format!(
+            "# created: now\n# public key: {}\n{key_line}\n",
+            identity.to_public()
+        )
+    }
+
+    fn encrypt_to(recipients: &[&dyn age::Recipient]) -> Vec<u8> {
+        let encryptor = age::Encryptor::with_recipients(recipients.iter().copied()).unwrap();
+        let mut out = Vec::new();
+        let mut writer = encryptor.wrap_output(&mut out).unwrap();
+        writer.write_all(b"the token file").unwrap();
+        writer.finish().unwrap();
+        out
+    }
+
+    fn opens(identities: &[&dyn age::Identity], ciphertext: &[u8]) -> bool {
+        let Ok(decryptor) = age::Decryptor::new_buffered(ciphertext) else {
+            return false;
+        };
+        let Ok(mut reader) = decryptor.decrypt(identities.iter().copied()) else {
+            return false;
+        };
+        let mut plaintext = Vec::new();
+        reader.read_to_end(&mut plaintext).is_ok() && plaintext == b"the token file"
+    }
+
+    /// The pair `load_identities` makes of an identity file.
+    fn pair(identity: &age::x25519::Identity) -> (SelfIdentity, ParsedWhenNeeded) {
+        let key = identity.to_string();
+        let text = identity_file(identity, key.expose_secret());
+        let own = SelfIdentity::from_identity_file(&text).expect("one key, with its comment");
+        let age_identity = ParsedWhenNeeded {
+            line: own.secret_line(),
+            parsed: OnceCell::new(),
+        };
+        (own, age_identity)
+    }
+
+    #[test]
+    fn ages_identity_is_parsed_only_for_a_stanza_mailtoken_did_not_write() {
+        let identity = age::x25519::Identity::generate();
+        let (own, age_identity) = pair(&identity);
+        let (writer, _) = own.self_recipient().expect("the comment is the key's");
+        let ours = encrypt_to(&[&writer, &identity.to_public()]);
+        assert!(opens(&[&own, &age_identity], &ours));
+        assert!(
+            age_identity.parsed.get().is_none(),
+            "the cached call's file opened without age's identity"
+        );
+        let from_age = encrypt_to(&[&identity.to_public()]);
+        assert!(opens(&[&own, &age_identity], &from_age));
+        assert!(matches!(age_identity.parsed.get(), Some(Some(_))));
+    }
+
+    #[test]
+    fn a_key_line_age_refuses_is_refused_before_any_file_is_tried() {
+        let identity = age::x25519::Identity::generate();
+        let key = identity.to_string();
+        // Upper case is age-keygen's; BIP 173 also takes all lower case after the prefix's
+        // check, and refuses a mix, as age does.
+        let upper = key.expose_secret().to_string();
+        let mixed = format!("AGE-SECRET-KEY-1{}", upper[16..].to_ascii_lowercase());
+        for (line, age_takes) in [(upper.as_str(), true), (mixed.as_str(), false)] {
+            assert_eq!(
+                age::x25519::Identity::from_str(line).is_ok(),
+                age_takes,
+                "{line}"
+            );
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("identity.txt");
+            crate::base::private_files::write_atomic(
+                &path,
+                identity_file(&identity, line).as_bytes(),
+            )
+            .unwrap();
+            assert_eq!(load_identities(&path).is_ok(), age_takes, "{line}");
+        }
+    }
 }

@@ -137,7 +137,8 @@ impl SelfIdentity {
                 if secret.is_some() {
                     return None;
                 }
-                let key = bech32_key(&line.to_ascii_lowercase(), "age-secret-key-")?;
+                // As age reads it: all upper or all lower case, never mixed (BIP 173).
+                let key = bech32_key(line, "age-secret-key-")?;
                 secret = Some((Zeroizing::new(key), Zeroizing::new(line.to_string())));
             }
         }
@@ -148,6 +149,11 @@ impl SelfIdentity {
             secret_line,
             recipient,
         })
+    }
+
+    /// The `AGE-SECRET-KEY-1…` line, for age's own identity.
+    pub(crate) fn secret_line(&self) -> Zeroizing<String> {
+        self.secret_line.clone()
     }
 
     /// The recipient that writes the stanza for this identity, once age has shown the comment's

@@ -25,8 +25,23 @@ use crate::mail::mailserver::Protocol;
 use crate::mail::sasl;
 use crate::store::tokenfile::TokenFile;
 
-/// The program: parse the command line, run, and turn the outcome into an exit status.
+/// The program for a `fn main`.
 pub fn main() -> ExitCode {
+    ExitCode::from(program())
+}
+
+/// The program as C's `main`, where the binary skips the standard library's start-up (Linux
+/// with glibc; `base::process_start` says why): the part of that start-up a run needs, the
+/// program, and the flush of stdout the standard library's exit would have done.
+pub fn main_without_std_start() -> i32 {
+    crate::base::process_start::prepare();
+    let status = program();
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    i32::from(status)
+}
+
+/// Parses the command line, runs, and turns the outcome into an exit status.
+fn program() -> u8 {
     crate::base::hardening::protect_memory();
     // The sign-in a failing call starts in the background: its flag first, then the call's own
     // arguments; no person types it, so it is in no help, man page or completion.
@@ -48,13 +63,13 @@ pub fn main() -> ExitCode {
         Err(error) if !error.use_stderr() => {
             // Help and version go to stdout because they were asked for.
             let _ = error.print();
-            return ExitCode::SUCCESS;
+            return 0;
         }
         Err(error) => {
             // clap's usage errors read like every other error, `mailtoken: error: ...`, and keep
             // its tip and usage lines after it.
             eprint!("mailtoken: {}", error.render());
-            return ExitCode::from(ExitStatus::Usage.code());
+            return ExitStatus::Usage.code();
         }
     };
     log::set_level(if cli.debug {
@@ -71,11 +86,11 @@ pub fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(error) => {
             report(&error);
-            return ExitCode::from(error.status().code());
+            return error.status().code();
         }
     };
     match run(&settings) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(error) => {
             report(&error);
             if error.status() == ExitStatus::Reauthorize
@@ -84,7 +99,7 @@ pub fn main() -> ExitCode {
             {
                 notify_sign_in_needed(&settings, &error);
             }
-            ExitCode::from(error.status().code())
+            error.status().code()
         }
     }
 }

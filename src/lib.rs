@@ -37,7 +37,8 @@
 //! - `base`: what everything stands on: `error` (the one error type and the exit-status table),
 //!   `log` (stderr only), `redact` (every secret sent, removed from whatever comes back),
 //!   `secret`, `paths`, `private_files` (own files only, atomic durable writes), `refresh_lock`,
-//!   `terminal`, `held_signals`, `hardening`, `environment`.
+//!   `terminal`, `held_signals`, `hardening`, `process_start` (what the standard library's start-up
+//!   did, for the binary that skips it), `environment`.
 //!
 //! Where an exit status is decided: where the error is made, by its constructor (`Error::config`,
 //! `Error::usage`, ...; the table is `base::error`'s), except for failures that come back from
@@ -73,4 +74,4 @@ pub mod testing;
 #[path = "../tests/it/support/ci.rs"]
 mod ci_skips;
 
-pub use app::main;
+pub use app::{main, main_without_std_start};

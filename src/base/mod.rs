@@ -9,6 +9,7 @@ pub(crate) mod held_signals;
 pub(crate) mod log;
 pub(crate) mod paths;
 pub(crate) mod private_files;
+pub(crate) mod process_start;
 pub(crate) mod redact;
 pub(crate) mod refresh_lock;
 pub(crate) mod secret;

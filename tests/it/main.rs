@@ -42,6 +42,7 @@ mod neighbours;
 mod output;
 mod pipes;
 mod presets;
+mod process_start;
 mod provider_answers;
 mod readme;
 mod refresh;

@@ -40,7 +40,8 @@ pub(crate) fn print_secret(secret: &Secret) -> Result<()> {
 /// so that the compiler checks many at a time: it runs on every mail client's call, over tokens
 /// of 2 kB and more.
 fn is_visible_ascii(text: &str) -> bool {
-    text.bytes().fold(true, |all, b| all & matches!(b, b' '..=b'~'))
+    text.bytes()
+        .fold(true, |all, b| all & matches!(b, b' '..=b'~'))
 }
 
 /// Writes text to stdout. A reader that went away (a closed pipe) is not an error.

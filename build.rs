@@ -7,8 +7,8 @@
 //! heap and stack. The price is paid at every start: the dynamic loader applies some 12,000
 //! relative relocations, writing into (and so copying) every page of `.data.rel.ro`. The
 //! cached-token path runs on every mail-client call, so anyone who prefers those microseconds to
-//! the randomization (the program has no unsafe code) can opt out; benches/README.md ("PIE or
-//! not") has the figures.
+//! the randomization (the library forbids unsafe code; the binary's one unsafe attribute only
+//! exports C's `main`) can opt out; benches/README.md ("PIE or not") has the figures.
 //!
 //! Hot text: the kernel maps a program's code in 64 KiB windows around each page it touches
 //! ("fault-around"), so the 300 KB the cached call runs, scattered over 5.7 MB of code, made

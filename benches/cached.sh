@@ -132,7 +132,7 @@ ok = ratio <= max_ratio and rss_mib <= 3 and ours_ir < max_ir
 # Hot text: benches/hot-text-check.sh, above.
 ok = ok and sys.argv[6] == "1"
 print(f"ratio: {ratio:.2f} x cat (README: at most {max_ratio}); {ours_ir / 1e6:.2f} M instructions "
-      f"(README: fewer than {max_ir / 1e6:.1f} M); peak RSS {rss_mib:.2f} MiB (target <= 3)")
+      f"(README: fewer than {max_ir / 1e6:g} M); peak RSS {rss_mib:.2f} MiB (target <= 3)")
 daemon = results["daemon"]["mean"]
 # Not a target: a floor under any daemon's client (pizauth show is itself a larger program).
 print(f"a daemon's client:   {daemon * 1000:.3f} ms mean = {daemon / cat:.2f} x cat; "

@@ -31,6 +31,37 @@ fn sources() -> Vec<(String, String)> {
         .collect()
 }
 
+/// The library forbids unsafe code (lib.rs); the binary's one `unsafe` is the attribute that
+/// exports C's `main` (src/main.rs), and no other may join it unseen.
+#[test]
+fn the_only_unsafe_is_the_attribute_that_names_cs_main() {
+    let mut found = Vec::new();
+    for (path, text) in sources() {
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            let keyword = [
+                "unsafe {",
+                "unsafe fn",
+                "unsafe impl",
+                "unsafe trait",
+                "unsafe extern",
+            ]
+            .iter()
+            .any(|form| code.contains(form))
+                || code.contains("unsafe(");
+            if keyword {
+                found.push(format!("{path}:{}: {}", number + 1, line.trim()));
+            }
+        }
+    }
+    assert_eq!(found, ["src/main.rs:15: #[unsafe(no_mangle)]"]);
+    assert!(
+        sources()
+            .iter()
+            .any(|(path, text)| path == "src/lib.rs" && text.contains("#![forbid(unsafe_code)]"))
+    );
+}
+
 #[test]
 fn no_file_name_is_used_twice_under_src() {
     let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();

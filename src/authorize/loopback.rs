@@ -310,21 +310,33 @@ fn pasted_code(
 
 /// The browser never returned. The causes, in the order a sign-in meets them: the provider did
 /// not know the client (its page says so and stops), then it refused the redirect address (the
-/// page names it), then the person left the page or ran out of time. The address to register is
-/// the one docs/providers.md gives for the provider, not the random port of this run; the
-/// command repeats every flag given.
+/// page names it), then the person left the page or ran out of time. What the page says is
+/// quoted for the provider of this sign-in only (`provider_answer`'s fixtures have the words);
+/// the address to register is the one docs/providers.md gives for the provider, not the random
+/// port of this run; the command repeats every flag given.
 fn never_came_back(request: &Request, redirect_uri: &str) -> Error {
+    let (client_unknown, redirect_refused) = match request.registration.provider.as_str() {
+        "google" => (
+            " (Google: \"OAuth client was not found\")",
+            " (Google: redirect_uri_mismatch)",
+        ),
+        "microsoft" => (
+            " (Microsoft: AADSTS700016; AADSTS50194: a single-tenant app needs --tenant \
+             TENANT; \"Need admin approval\": an administrator must consent, see \
+             --admin-request)",
+            " (Microsoft: AADSTS50011)",
+        ),
+        _ => ("", ""),
+    };
     Error::temporary(format!(
         "no sign-in arrived within {} s at {redirect_uri}",
         request.options.deadline.as_secs()
     ))
     .hint(format!(
         "the likely causes, in the order they happen: (1) the provider does not know the client \
-         id (Google \"OAuth client was not found\", Microsoft AADSTS700016; AADSTS50194: a \
-         single-tenant app needs --tenant TENANT; \"Need admin approval\": an administrator must \
-         consent): check --client-id; (2) the redirect address is not registered (Microsoft \
-         AADSTS50011, Google redirect_uri_mismatch): {}; (3) the page was closed or not finished \
-         in time. Then run '{}' again (--auth-timeout SECONDS allows more time)",
+         id{client_unknown}: check --client-id; (2) the redirect address is not \
+         registered{redirect_refused}: {}; (3) the page was closed or not finished in time. \
+         Then run '{}' again (--auth-timeout SECONDS allows more time)",
         address_to_register(request, redirect_uri),
         request.authorize_command
     ))
@@ -365,16 +377,13 @@ fn address_to_register(request: &Request, redirect_uri: &str) -> String {
 
 /// `http://127.0.0.1:43521/` without its port: `http://127.0.0.1/`.
 fn without_port(uri: &str) -> String {
-    let Some((scheme, rest)) = uri.split_once("://") else {
+    let Ok(mut url) = Url::parse(uri) else {
         return uri.to_string();
     };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let host = match authority.rsplit_once(':') {
-        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
-        _ => authority,
-    };
-    let path = if path.is_empty() { "/" } else { path };
-    format!("{scheme}://{host}{path}")
+    match url.set_port(None) {
+        Ok(()) => url.to_string(),
+        Err(()) => uri.to_string(),
+    }
 }
 
 #[cfg(test)]

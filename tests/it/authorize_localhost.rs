@@ -256,12 +256,10 @@ fn gives_up_after_the_deadline_and_no_browser_means_none() {
     // What the provider's page may have said, and the whole command again (no file remembers
     // the flags of a first sign-in).
     for words in [
-        "(1) the provider does not know the client id",
-        "AADSTS50194",
+        "(1) the provider does not know the client id: check --client-id",
         // As docs/providers.md says for any other provider: the address without the port this
         // run happened to use.
-        "(2) the redirect address is not registered (Microsoft AADSTS50011, Google \
-         redirect_uri_mismatch): register http://127.0.0.1/ (any port)",
+        "(2) the redirect address is not registered: register http://127.0.0.1/ (any port)",
         // Issue #34, item 2: a provider that compares the port too needs this run's address,
         // and the port fixed.
         "at a provider that matches the port exactly (many self-hosted ones do), register \
@@ -279,6 +277,9 @@ fn gives_up_after_the_deadline_and_no_browser_means_none() {
     ] {
         run.says(words);
     }
+    // What Google's or Microsoft's page would say is no help at another provider.
+    run.never_says("AADSTS");
+    run.never_says("Google");
     assert!(!browser.record.exists(), "--no-browser opens nothing");
     assert!(!path.exists());
 
@@ -288,6 +289,59 @@ fn gives_up_after_the_deadline_and_no_browser_means_none() {
     run.expect(75, "");
     run.never_says("s3cret");
     run.never_says("--client-secret");
+}
+
+/// The words of the provider's page that the hint quotes are this provider's: a Google sign-in
+/// hears of no AADSTS code, a Microsoft one of no Google message.
+#[test]
+fn a_sign_in_that_never_came_back_quotes_its_own_providers_page() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.path("account");
+    for (provider, says, never) in [
+        (
+            "google",
+            [
+                "(Google: \"OAuth client was not found\")",
+                "(Google: redirect_uri_mismatch)",
+                "check that the client is of type Desktop app",
+            ],
+            "AADSTS",
+        ),
+        (
+            "microsoft",
+            [
+                "(Microsoft: AADSTS700016; AADSTS50194: a single-tenant app needs --tenant TENANT",
+                "(Microsoft: AADSTS50011)",
+                "register http://localhost as a Public client/native redirect",
+            ],
+            "Google",
+        ),
+    ] {
+        let run = sandbox.run(&[
+            path.to_str().unwrap(),
+            "--authorize",
+            "--provider",
+            provider,
+            "--authflow",
+            "localhostauthcode",
+            "--email",
+            "you@example.com",
+            "--client-id",
+            "preset-client",
+            "--client-secret",
+            "",
+            "--auth-timeout",
+            "1",
+            "--no-browser",
+        ]);
+        run.expect(75, "");
+        run.says("no sign-in arrived within 1 s");
+        for words in says {
+            run.says(words);
+        }
+        run.never_says(never);
+        assert!(!path.exists());
+    }
 }
 
 /// Issue #34, item 2: `--port` is kept with the account, so a provider that matches the port

@@ -60,6 +60,8 @@ pub(crate) struct Summary {
     pub signed_in_since: Option<String>,
     pub provider: Option<String>,
     pub flow: Option<&'static str>,
+    /// The redirect address every sign-in uses, when one is fixed (`--port`, `--redirect-uri`).
+    pub redirect_uri: Option<String>,
     /// RFC 3339, UTC, to the second.
     pub access_token_expires: Option<String>,
     pub refresh_token: Option<bool>,
@@ -114,6 +116,7 @@ impl Summary {
             signed_in_since: token.signed_in.as_ref().map(|who| rfc3339(who.since)),
             provider: text(&token.registration.provider),
             flow: Some(token.flow.name()),
+            redirect_uri: token.registration.redirect_uri.as_deref().and_then(text),
             access_token_expires: (!token.access_token.is_empty())
                 .then(|| rfc3339(token.access_token_expiry)),
             refresh_token: Some(token.refresh_token.is_some()),
@@ -148,6 +151,7 @@ impl Summary {
             signed_in_since: None,
             provider: None,
             flow: None,
+            redirect_uri: None,
             access_token_expires: None,
             refresh_token: None,
             last_refresh: None,
@@ -239,6 +243,12 @@ pub(crate) fn describe(
         },
     ));
     lines.push(("flow", token.flow.name().into()));
+    if let Some(redirect) = &registration.redirect_uri {
+        lines.push((
+            "redirect",
+            format!("{redirect} (every sign-in uses this address)"),
+        ));
+    }
     lines.push(("client id", token.client_id.clone()));
     lines.push((
         "client secret",

@@ -372,6 +372,22 @@ fn a_port_given_once_is_kept_for_every_later_sign_in() {
             .as_deref(),
         Some(expected.as_str())
     );
+    // Every surface says which address (and so which port to forward over ssh).
+    let file = path.to_str().unwrap();
+    let status = sandbox.run(&["--status", file]);
+    status.expect_code(0);
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|line| line.starts_with("redirect: ")
+                && line.ends_with(&format!(" {expected} (every sign-in uses this address)"))),
+        "{}",
+        status.stdout
+    );
+    let json = sandbox.run(&["--status", "--json", file]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["redirect_uri"], expected.as_str());
 
     // Signing in again, without --port: the same address.
     std::fs::remove_file(&browser.record).unwrap();

@@ -157,6 +157,7 @@ fn list_json_is_an_array_of_the_documented_objects() {
         "signed_in_since",
         "provider",
         "flow",
+        "redirect_uri",
         "access_token_expires",
         "refresh_token",
         "last_refresh",
@@ -182,6 +183,10 @@ fn list_json_is_an_array_of_the_documented_objects() {
     assert_eq!(gmail["email"], "gmail@example.com");
     assert_eq!(gmail["provider"], "test");
     assert_eq!(gmail["flow"], "localhostauthcode");
+    assert!(
+        gmail["redirect_uri"].is_null(),
+        "each sign-in takes a new port"
+    );
     assert_eq!(gmail["refresh_token"], true);
     assert_eq!(gmail["scope"], "mail");
     assert_eq!(gmail["encryption"], "age");

@@ -16,9 +16,9 @@
 //! FPE, BUS, TRAP and SYS, which the kernel sends for a fault of the process itself, where a
 //! handler that returns would run the faulting instruction again for ever; PIPE, which is caught
 //! or ignored from the start (`process_start`, or elsewhere than glibc the standard library's
-//! start-up: a write to a closed pipe fails instead); and XFSZ, which
-//! every write already catches for good (`hardening`: a write past the file-size limit must
-//! fail, not end the process), so it never ends a refresh. docs/safety.md gives the size of the window that
+//! start-up: a write to a closed pipe fails instead); and XFSZ, which every write already
+//! catches for good (`hardening`: a write past the file-size limit must fail, not end the
+//! process), so it never ends a refresh. docs/safety.md gives the size of the window that
 //! SIGKILL still has.
 
 use std::sync::atomic::{AtomicBool, Ordering};

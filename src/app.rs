@@ -110,7 +110,10 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
         match action {
             Action::Print => print_token(settings)?,
             Action::Status => status::show(settings)?,
-            Action::Authorize => sign_in(settings)?,
+            Action::Authorize => {
+                sign_in(settings)?;
+                background_sign_in::forget_failure(&settings.account());
+            }
             Action::Test => login_test::run(settings)?,
             Action::List => accounts::list(settings)?,
             Action::Check => check::run(settings)?,
@@ -122,9 +125,12 @@ pub(crate) fn run(settings: &Settings) -> Result<()> {
                 }
             }
             Action::AdminRequest => authorize::admin_request::run(settings)?,
-            // Nobody reads this process's messages; its stdout carries only the link.
+            // Nobody reads this process's messages; its stdout carries only the link. How it
+            // ended is kept for --status.
             Action::SignInInBackground => {
-                authorize::run(settings)?;
+                let outcome = authorize::run(settings);
+                background_sign_in::remember(&settings.account(), outcome.as_ref().err());
+                outcome?;
             }
         }
     }

@@ -8,7 +8,7 @@ use oauth2::CsrfToken;
 use oauth2::url::Url;
 
 use super::code::{Outcome, exchange, judge, parameters, prepare};
-use super::listener::{self, Answer, BindError, Listener};
+use super::listener::{self, Answer, BindError, Incoming, Listener};
 use super::pages;
 use super::request::{Obtained, Request};
 use crate::base::error::{Error, ExitStatus, Result};
@@ -102,7 +102,7 @@ pub(super) fn localhost(request: &Request) -> Result<Obtained> {
             request.options.deadline.as_secs()
         ));
     }
-    let code = wait_for_code(
+    let (code, browser) = wait_for_code(
         request,
         &listener,
         &path,
@@ -111,8 +111,23 @@ pub(super) fn localhost(request: &Request) -> Result<Obtained> {
         start,
         pasted.as_ref(),
     )?;
+    let obtained = exchange(request, prepared, code, redirect.as_str());
+    // The browser is answered with how the exchange ended, not before it: the person who opened
+    // a notification's link has no terminal to learn it from.
+    if let Some(browser) = browser {
+        browser.respond(Answer::page(200, outcome_page(obtained.as_ref().err())));
+    }
     drop(listener);
-    exchange(request, prepared, code, redirect.as_str())
+    obtained
+}
+
+/// The page for a sign-in that ended with `error`, or signed in.
+fn outcome_page(error: Option<&Error>) -> &'static str {
+    match error {
+        None => pages::SUCCESS,
+        Some(error) if error.status() == ExitStatus::Reauthorize => pages::DENIED,
+        Some(_) => pages::FAILED,
+    }
 }
 
 /// The listener's port (None: any), the path the redirect must come to, and the redirect URI.
@@ -206,6 +221,8 @@ impl StartPage {
     }
 }
 
+/// Waits for the code: from the browser's redirect, which is then left for the caller to answer
+/// (with the exchange's outcome), or pasted at the terminal.
 fn wait_for_code(
     request: &Request,
     listener: &Listener,
@@ -214,7 +231,7 @@ fn wait_for_code(
     redirect_uri: &str,
     mut start: StartPage,
     pasted: Option<&super::prompt::PastedLines>,
-) -> Result<Secret> {
+) -> Result<(Secret, Option<Incoming>)> {
     loop {
         // Whichever comes first: the browser's redirect, or the address pasted at the terminal.
         let slice = match pasted {
@@ -222,7 +239,7 @@ fn wait_for_code(
             None => request.deadline,
         };
         if let Some(code) = pasted.and_then(|p| pasted_code(request, state, redirect_uri, p)) {
-            return code;
+            return code.map(|code| (code, None));
         }
         let Some(incoming) = listener.next(slice) else {
             if Instant::now() >= request.deadline {
@@ -252,22 +269,14 @@ fn wait_for_code(
         }
         let params = parameters(query);
         match judge(request, state, &params, redirect_uri) {
-            Outcome::Code(code) => {
-                incoming.respond(Answer::page(200, pages::SUCCESS));
-                return Ok(code);
-            }
+            Outcome::Code(code) => return Ok((code, Some(incoming))),
             Outcome::WrongState => {
                 log::warn("ignored a request whose state does not match this sign-in");
                 incoming.respond(Answer::page(400, pages::WRONG_STATE));
             }
             Outcome::Empty => incoming.respond(Answer::page(400, pages::BAD_REQUEST)),
             Outcome::Failed(error) => {
-                let html = if error.status() == ExitStatus::Reauthorize {
-                    pages::DENIED
-                } else {
-                    pages::FAILED
-                };
-                incoming.respond(Answer::page(200, html));
+                incoming.respond(Answer::page(200, outcome_page(Some(&error))));
                 return Err(error);
             }
         }

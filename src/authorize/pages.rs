@@ -20,18 +20,19 @@ macro_rules! page {
 
 pub(crate) const SUCCESS: &str = page!(
     "Signed in",
-    "mailtoken received the authorization. You can close this tab and return to the terminal."
+    "mailtoken is signed in with this authorization. You can close this tab."
 );
 
 pub(crate) const DENIED: &str = page!(
     "Sign-in refused",
-    "The provider reports that access was denied. The terminal says what to do next; you can \
-     close this tab."
+    "The provider refused this sign-in. The terminal says what to do next (for a sign-in from \
+     a notification, <code>mailtoken --status</code> does); you can close this tab."
 );
 
 pub(crate) const FAILED: &str = page!(
     "Sign-in failed",
-    "The provider reported an error. The terminal shows the details; you can close this tab."
+    "The provider reported an error. The terminal shows the details (for a sign-in from a \
+     notification, <code>mailtoken --status</code> does); you can close this tab."
 );
 
 pub(crate) const WRONG_STATE: &str = page!(

@@ -185,6 +185,64 @@ fn start(account: &Account) -> Option<SignInLink> {
     }
 }
 
+/// How the last sign-in in the background failed: kept (0600, in the state directory) until a
+/// sign-in succeeds, since nobody read that process's messages. The person who opened the link
+/// saw the reason on the browser's page; `--status` and `--json` keep it for later.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Failed {
+    /// When, in seconds since the epoch.
+    pub at: i64,
+    /// The error's message and its hint, as a terminal would have shown them (no secret: every
+    /// error is made without one).
+    pub reason: String,
+}
+
+/// Keeps how a sign-in in the background ended: a failure that another try would meet again is
+/// kept for `--status`; a success forgets the last failure. A temporary failure (no one opened
+/// the link in time, the provider out of reach) is not kept: the next hour's sign-in tries again.
+pub(crate) fn remember(account: &Account, error: Option<&crate::base::error::Error>) {
+    let Some(path) = failure_path(account) else {
+        return;
+    };
+    let Some(error) = error else {
+        forget_failure(account);
+        return;
+    };
+    if error.status() == crate::base::error::ExitStatus::Temporary {
+        return;
+    }
+    let reason = match error.hint_text() {
+        Some(hint) => format!("{}; {hint}", error.message()),
+        None => error.message().to_string(),
+    };
+    let failed = Failed {
+        at: chrono::Utc::now().timestamp(),
+        reason: log::sanitize(&reason),
+    };
+    let json = serde_json::to_string(&failed).unwrap_or_default();
+    let _ = private_files::create_private_dir(private_files::parent_dir(&path))
+        .and_then(|()| private_files::write_atomic(&path, json.as_bytes()));
+}
+
+/// Forgets the last failed sign-in in the background of `account`: a sign-in has succeeded.
+pub(crate) fn forget_failure(account: &Account) {
+    if let Some(path) = failure_path(account) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// How the last sign-in in the background of `account` failed, if one did since the last
+/// sign-in that succeeded.
+pub(crate) fn last_failure(account: &Account) -> Option<Failed> {
+    let bytes = private_files::read_kept(&failure_path(account)?).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// `$XDG_STATE_HOME/mailtoken/failed-sign-in-NAME-HASH`.
+fn failure_path(account: &Account) -> Option<PathBuf> {
+    Some(notify::state_dir()?.join(notify::stamp_name("failed-sign-in", account.path())))
+}
+
 /// `until`, seconds since the epoch, as local time.
 pub(crate) fn until_text(until: i64) -> String {
     chrono::DateTime::from_timestamp(until, 0)

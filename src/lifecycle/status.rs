@@ -9,7 +9,9 @@ use crate::base::log;
 use crate::cli::output;
 use crate::cli::settings::Settings;
 use crate::lifecycle::account_state::{State, Word};
+use crate::lifecycle::background_sign_in;
 use crate::lifecycle::login_end;
+use crate::lifecycle::notify::SignInLink;
 use crate::store::encryption::EncryptionSpec;
 use crate::store::tokenfile::{Account, Loaded, Schema, TokenFile};
 
@@ -21,19 +23,23 @@ pub(crate) fn show(settings: &Settings) -> Result<()> {
     let state = State::decide(&loaded.token, account.remembered(&loaded).as_ref(), now);
     let path = account.path().display().to_string();
     if settings.json {
-        let summary = Summary::of(&settings.token_given, &path, &loaded.token, &state);
+        let summary = Summary::of(&settings.token_given, &path, &loaded.token, &state)
+            .with_failed_sign_in(&account);
         return output::print_text(&to_json(&summary)?);
     }
     let fix = state
         .sign_in_error(&account)
         .and_then(|error| error.hint_text().map(String::from));
-    let waiting = crate::lifecycle::background_sign_in::waiting(&account);
+    let background = Background {
+        waiting: background_sign_in::waiting(&account),
+        failed: background_sign_in::last_failure(&account),
+    };
     output::print_text(&describe(
         &path,
         &loaded,
         &state,
         fix.as_deref(),
-        waiting.as_ref(),
+        &background,
         now,
     ))
 }
@@ -77,6 +83,11 @@ pub(crate) struct Summary {
     /// Why the file is unreadable, for that state only (kept beside `reason` for the scripts
     /// written before it).
     pub error: Option<String>,
+    /// When the last sign-in in the background failed, RFC 3339, UTC, to the second; null when
+    /// none has failed since the last sign-in.
+    pub background_sign_in_failed: Option<String>,
+    /// How it failed: the message and its hint, sanitised.
+    pub background_sign_in_failure: Option<String>,
     /// The state as `--list` words it.
     #[serde(skip)]
     pub state_words: String,
@@ -94,6 +105,16 @@ impl Summary {
             }
             Err(error) => Summary::unreadable(name, &path, &error),
         }
+        .with_failed_sign_in(account)
+    }
+
+    /// The summary with how the last sign-in in the background failed, if one did.
+    fn with_failed_sign_in(mut self, account: &Account) -> Summary {
+        if let Some(failed) = background_sign_in::last_failure(account) {
+            self.background_sign_in_failed = DateTime::from_timestamp(failed.at, 0).map(rfc3339);
+            self.background_sign_in_failure = Some(failed.reason);
+        }
+        self
     }
 
     pub(crate) fn of(name: &str, path: &str, token: &TokenFile, state: &State) -> Summary {
@@ -130,6 +151,8 @@ impl Summary {
                 .and_then(text),
             encryption: Some(encryption_kind(&token.encryption)),
             error: None,
+            background_sign_in_failed: None,
+            background_sign_in_failure: None,
             state_words,
         }
     }
@@ -160,6 +183,8 @@ impl Summary {
             scope: None,
             encryption: None,
             error: Some(cause),
+            background_sign_in_failed: None,
+            background_sign_in_failure: None,
             state_words: state.words(short_moment),
         }
     }
@@ -192,6 +217,13 @@ fn encryption_kind(spec: &EncryptionSpec) -> &'static str {
     }
 }
 
+/// The sign-in in the background: the one waiting now, and how the last one failed.
+#[derive(Default)]
+pub(crate) struct Background {
+    pub waiting: Option<SignInLink>,
+    pub failed: Option<background_sign_in::Failed>,
+}
+
 /// The report, one `label: value` line each; lines with nothing to say are left out.
 /// `fix` is what to run when the state needs a person.
 pub(crate) fn describe(
@@ -199,7 +231,7 @@ pub(crate) fn describe(
     loaded: &Loaded,
     state: &State,
     fix: Option<&str>,
-    waiting: Option<&crate::lifecycle::notify::SignInLink>,
+    background: &Background,
     now: DateTime<Utc>,
 ) -> String {
     let (token, schema) = (&loaded.token, loaded.schema);
@@ -269,7 +301,7 @@ pub(crate) fn describe(
     if let Some(fix) = fix {
         lines.push(("to fix", fix.to_string()));
     }
-    if let Some(link) = waiting {
+    if let Some(link) = &background.waiting {
         let code = link
             .user_code
             .as_ref()
@@ -280,8 +312,16 @@ pub(crate) fn describe(
             format!(
                 "{}{code} (a sign-in waits in the background until {})",
                 link.url,
-                crate::lifecycle::background_sign_in::until_text(link.until)
+                background_sign_in::until_text(link.until)
             ),
+        ));
+    }
+    if let Some(failed) = &background.failed
+        && let Some(at) = DateTime::from_timestamp(failed.at, 0)
+    {
+        lines.push((
+            "sign-in failed",
+            format!("{} in the background: {}", moment(at, now), failed.reason),
         ));
     }
     lines.push(("access token", describe_expiry(token, now)));

@@ -330,7 +330,8 @@ fn http_get(url: &str) -> std::result::Result<HttpRequest, HttpError> {
         .map_err(|e| HttpError::Other(format!("invalid URL {url:?}: {e}")))
 }
 
-fn total_timeout() -> Duration {
+/// How long one exchange may take in all (`MAILTOKEN_HTTP_TIMEOUT`, else `TOTAL_TIMEOUT`).
+pub(crate) fn total_timeout() -> Duration {
     crate::base::environment::seconds_from_env(
         TIMEOUT_VARIABLE,
         TOTAL_TIMEOUT,

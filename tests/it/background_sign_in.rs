@@ -178,6 +178,88 @@ fn the_hooks_link_finishes_a_loopback_sign_in_with_no_terminal() {
     assert!(std::net::TcpStream::connect(address).is_err());
 }
 
+/// Nobody reads the background process's messages: how it failed after the link was opened is
+/// kept for `--status` and `--json` until a sign-in succeeds.
+#[test]
+fn a_background_sign_in_that_fails_is_shown_by_status_until_one_succeeds() {
+    let sandbox = Sandbox::new();
+    let provider = FakeProvider::start();
+    let record = install_link_hook(&sandbox);
+    let account = ended_account(&sandbox, &provider, Flow::Localhostauthcode);
+    let first = sandbox.run_with(&["--verbose", "account"], WAIT_LONG);
+    first.expect(77, "");
+    let pid = background_pid(&first);
+    let link = hook_fields(&record, &hooks_started(&first))[1].clone();
+
+    // The provider refuses the client at the code's exchange (django-oauth-toolkit#242: "I get a
+    // 401 UNAUTHORIZED {\"error\": \"invalid_client\"}").
+    provider.with(|state| {
+        state.token_override = Some(Reply::json(
+            401,
+            serde_json::json!({"error": "invalid_client"}),
+        ))
+    });
+    let start = get_url(&link, ipv4());
+    let provider_page = get_url(&location_of(&start.head), ipv4());
+    // The browser is answered once the exchange has ended, with how it ended.
+    let page = get_url(&provider_page.body, ipv4());
+    assert!(
+        page.body.contains("<h1>Sign-in failed</h1>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("mailtoken --status"), "{}", page.body);
+    assert!(eventually(|| ended(pid)), "the sign-in process lives on");
+
+    let status = sandbox.run(&["--status", "account"]);
+    let line = status
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("sign-in failed: "))
+        .unwrap_or_else(|| panic!("{}", status.stdout))
+        .to_string();
+    assert!(line.contains(" in the background: "), "{line}");
+    assert!(line.contains("invalid_client"), "{line}");
+    let json = sandbox.run(&["--status", "--json", "account"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(
+        json["background_sign_in_failed"]
+            .as_str()
+            .is_some_and(|at| at.ends_with('Z')),
+        "{json}"
+    );
+    assert!(
+        json["background_sign_in_failure"]
+            .as_str()
+            .is_some_and(|why| why.contains("invalid_client")),
+        "{json}"
+    );
+
+    // The next hour's sign-in succeeds, and the failure is forgotten.
+    provider.with(|state| state.token_override = Some(login_ended()));
+    an_hour_passes(&sandbox);
+    let again = sandbox.run_with(&["--verbose", "account"], WAIT_LONG);
+    again.expect(77, "");
+    let pid = background_pid(&again);
+    let link = hook_fields(&record, &hooks_started(&again))[1].clone();
+    provider.with(|state| state.token_override = None);
+    let start = get_url(&link, ipv4());
+    let provider_page = get_url(&location_of(&start.head), ipv4());
+    let page = get_url(&provider_page.body, ipv4());
+    assert!(page.body.contains("<h1>Signed in</h1>"), "{}", page.body);
+    assert!(eventually(|| ended(pid)), "the sign-in process lives on");
+    assert_eq!(
+        sandbox.read_token(&account).access_token.expose(),
+        "access-from-code"
+    );
+    sandbox
+        .run(&["--status", "account"])
+        .never_prints("sign-in failed");
+    let json = sandbox.run(&["--status", "--json", "account"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(json["background_sign_in_failure"].is_null(), "{json}");
+}
+
 #[test]
 fn an_unopened_link_ends_with_its_time_and_leaves_nothing_behind() {
     let sandbox = Sandbox::new();
@@ -199,9 +281,10 @@ fn an_unopened_link_ends_with_its_time_and_leaves_nothing_behind() {
     assert!(std::net::TcpStream::connect(address).is_err());
     before.unchanged();
     // Nothing waits: --status names no link, and the next hour's hook starts a new sign-in.
-    sandbox
-        .run(&["--status", "account"])
-        .never_says("sign-in link");
+    let status = sandbox.run(&["--status", "account"]);
+    status.never_prints("sign-in link");
+    // Nobody opened the link: nothing failed that another try would meet again.
+    status.never_prints("sign-in failed");
     an_hour_passes(&sandbox);
     let later = sandbox.run_with(
         &["--verbose", "account"],

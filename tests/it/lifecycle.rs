@@ -166,6 +166,8 @@ fn list_json_is_an_array_of_the_documented_objects() {
         "scope",
         "encryption",
         "error",
+        "background_sign_in_failed",
+        "background_sign_in_failure",
     ];
     for object in array {
         let members: Vec<&String> = object.as_object().unwrap().keys().collect();

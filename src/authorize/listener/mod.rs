@@ -339,8 +339,10 @@ fn answer_one(
             {
                 return;
             }
-            // The decision is quick; the bound only guards against a caller that stopped.
-            let Ok(answer) = answer.recv_timeout(IDLE_TIMEOUT) else {
+            // The redirect is answered once the code has been exchanged (the page says how the
+            // sign-in ended): one token request at most, so its bound and a little more.
+            let wait = IDLE_TIMEOUT + crate::oauth::http::total_timeout();
+            let Ok(answer) = answer.recv_timeout(wait) else {
                 return;
             };
             let _ = write_answer(&mut stream, &answer);

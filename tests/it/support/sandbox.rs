@@ -303,6 +303,12 @@ impl Run {
         shows("stdout", &self.stdout, words, true);
     }
 
+    /// Stdout never shows `words`.
+    #[track_caller]
+    pub fn never_prints(&self, words: &str) {
+        shows("stdout", &self.stdout, words, false);
+    }
+
     /// Nothing on stderr reads like a crash.
     #[track_caller]
     pub fn no_panic(&self) {

@@ -201,9 +201,6 @@ pub(crate) struct Failed {
 /// kept for `--status`; a success forgets the last failure. A temporary failure (no one opened
 /// the link in time, the provider out of reach) is not kept: the next hour's sign-in tries again.
 pub(crate) fn remember(account: &Account, error: Option<&crate::base::error::Error>) {
-    let Some(path) = failure_path(account) else {
-        return;
-    };
     let Some(error) = error else {
         forget_failure(account);
         return;
@@ -211,6 +208,9 @@ pub(crate) fn remember(account: &Account, error: Option<&crate::base::error::Err
     if error.status() == crate::base::error::ExitStatus::Temporary {
         return;
     }
+    let Some(path) = failure_path(account) else {
+        return;
+    };
     let reason = match error.hint_text() {
         Some(hint) => format!("{}; {hint}", error.message()),
         None => error.message().to_string(),

@@ -218,7 +218,6 @@ fn encryption_kind(spec: &EncryptionSpec) -> &'static str {
 }
 
 /// The sign-in in the background: the one waiting now, and how the last one failed.
-#[derive(Default)]
 pub(crate) struct Background {
     pub waiting: Option<SignInLink>,
     pub failed: Option<background_sign_in::Failed>,

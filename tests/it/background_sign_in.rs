@@ -122,6 +122,16 @@ fn an_hour_passes(sandbox: &Sandbox) {
     }
 }
 
+/// Opens a loopback sign-in's link as a browser does: the listener's page sends it to the
+/// provider, whose page sends it back with a code. The listener's last page.
+fn open_link(link: &str) -> HttpAnswer {
+    let start = get_url(link, ipv4());
+    assert_eq!(start.status, 302, "{start:?}");
+    let provider_page = get_url(&location_of(&start.head), ipv4());
+    assert_eq!(provider_page.status, 200, "{}", provider_page.body);
+    get_url(&provider_page.body, ipv4())
+}
+
 #[test]
 fn the_hooks_link_finishes_a_loopback_sign_in_with_no_terminal() {
     let sandbox = Sandbox::new();
@@ -160,11 +170,7 @@ fn the_hooks_link_finishes_a_loopback_sign_in_with_no_terminal() {
     // The person opens the link: the listener sends the browser to the provider, which sends it
     // back with a code; the sign-in ends there.
     provider.with(|state| state.token_override = None);
-    let start = get_url(&link, ipv4());
-    assert_eq!(start.status, 302, "{start:?}");
-    let provider_page = get_url(&location_of(&start.head), ipv4());
-    assert_eq!(provider_page.status, 200, "{}", provider_page.body);
-    assert_eq!(get_url(&provider_page.body, ipv4()).status, 200);
+    assert_eq!(open_link(&link).status, 200);
 
     assert!(eventually(|| ended(pid)), "the sign-in process lives on");
     assert!(link_records(&sandbox).is_empty(), "the link was kept");
@@ -199,10 +205,8 @@ fn a_background_sign_in_that_fails_is_shown_by_status_until_one_succeeds() {
             serde_json::json!({"error": "invalid_client"}),
         ))
     });
-    let start = get_url(&link, ipv4());
-    let provider_page = get_url(&location_of(&start.head), ipv4());
     // The browser is answered once the exchange has ended, with how it ended.
-    let page = get_url(&provider_page.body, ipv4());
+    let page = open_link(&link);
     assert!(
         page.body.contains("<h1>Sign-in failed</h1>"),
         "{}",
@@ -243,9 +247,7 @@ fn a_background_sign_in_that_fails_is_shown_by_status_until_one_succeeds() {
     let pid = background_pid(&again);
     let link = hook_fields(&record, &hooks_started(&again))[1].clone();
     provider.with(|state| state.token_override = None);
-    let start = get_url(&link, ipv4());
-    let provider_page = get_url(&location_of(&start.head), ipv4());
-    let page = get_url(&provider_page.body, ipv4());
+    let page = open_link(&link);
     assert!(page.body.contains("<h1>Signed in</h1>"), "{}", page.body);
     assert!(eventually(|| ended(pid)), "the sign-in process lives on");
     assert_eq!(
@@ -410,9 +412,7 @@ fn the_background_sign_in_reads_and_writes_the_file_with_the_callers_pipes() {
     let pid = background_pid(&run);
     let link = hook_fields(&record, &hooks_started(&run))[1].clone();
     provider.with(|state| state.token_override = None);
-    let start = get_url(&link, ipv4());
-    let provider_page = get_url(&location_of(&start.head), ipv4());
-    assert_eq!(get_url(&provider_page.body, ipv4()).status, 200);
+    assert_eq!(open_link(&link).status, 200);
     assert!(eventually(|| ended(pid)));
     sandbox
         .run(&[&["account"], &pipes[..]].concat())

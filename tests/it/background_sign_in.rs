@@ -122,6 +122,23 @@ fn an_hour_passes(sandbox: &Sandbox) {
     }
 }
 
+/// The mail client's call for the account `account` whose login has ended, with `extra`
+/// arguments and `env`: it fails as before (77, nothing on stdout) and leaves a sign-in waiting in
+/// the background. That process's pid, and the fields of the line the hook wrote.
+fn call_starting_a_sign_in(
+    sandbox: &Sandbox,
+    record: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (u32, Vec<String>) {
+    let run = sandbox.run_with(&[&["--verbose", "account"], extra].concat(), env);
+    run.expect(77, "");
+    (
+        background_pid(&run),
+        hook_fields(record, &hooks_started(&run)),
+    )
+}
+
 /// Opens a loopback sign-in's link as a browser does: the listener's page sends it to the
 /// provider, whose page sends it back with a code. The listener's last page.
 fn open_link(link: &str) -> HttpAnswer {
@@ -140,10 +157,7 @@ fn the_hooks_link_finishes_a_loopback_sign_in_with_no_terminal() {
     let account = ended_account(&sandbox, &provider, Flow::Localhostauthcode);
 
     // The mail client's call fails as before (77, nothing on stdout), and a sign-in now waits.
-    let first = sandbox.run_with(&["--verbose", "account"], WAIT_LONG);
-    first.expect(77, "");
-    let pid = background_pid(&first);
-    let fields = hook_fields(&record, &hooks_started(&first));
+    let (pid, fields) = call_starting_a_sign_in(&sandbox, &record, &[], WAIT_LONG);
     assert_eq!(fields[0], "ended");
     let link = fields[1].clone();
     assert!(
@@ -192,10 +206,8 @@ fn a_background_sign_in_that_fails_is_shown_by_status_until_one_succeeds() {
     let provider = FakeProvider::start();
     let record = install_link_hook(&sandbox);
     let account = ended_account(&sandbox, &provider, Flow::Localhostauthcode);
-    let first = sandbox.run_with(&["--verbose", "account"], WAIT_LONG);
-    first.expect(77, "");
-    let pid = background_pid(&first);
-    let link = hook_fields(&record, &hooks_started(&first))[1].clone();
+    let (pid, fields) = call_starting_a_sign_in(&sandbox, &record, &[], WAIT_LONG);
+    let link = fields[1].clone();
 
     // The provider refuses the client at the code's exchange (django-oauth-toolkit#242: "I get a
     // 401 UNAUTHORIZED {\"error\": \"invalid_client\"}").
@@ -242,10 +254,8 @@ fn a_background_sign_in_that_fails_is_shown_by_status_until_one_succeeds() {
     // The next hour's sign-in succeeds, and the failure is forgotten.
     provider.with(|state| state.token_override = Some(login_ended()));
     an_hour_passes(&sandbox);
-    let again = sandbox.run_with(&["--verbose", "account"], WAIT_LONG);
-    again.expect(77, "");
-    let pid = background_pid(&again);
-    let link = hook_fields(&record, &hooks_started(&again))[1].clone();
+    let (pid, fields) = call_starting_a_sign_in(&sandbox, &record, &[], WAIT_LONG);
+    let link = fields[1].clone();
     provider.with(|state| state.token_override = None);
     let page = open_link(&link);
     assert!(page.body.contains("<h1>Signed in</h1>"), "{}", page.body);
@@ -270,13 +280,13 @@ fn an_unopened_link_ends_with_its_time_and_leaves_nothing_behind() {
     let account = ended_account(&sandbox, &provider, Flow::Localhostauthcode);
     let before = Snapshot::of(&account);
 
-    let run = sandbox.run_with(
-        &["--verbose", "account"],
+    let (pid, fields) = call_starting_a_sign_in(
+        &sandbox,
+        &record,
+        &[],
         &[("MAILTOKEN_TEST_SIGN_IN_WAIT", "1")],
     );
-    run.expect(77, "");
-    let pid = background_pid(&run);
-    let link = hook_fields(&record, &hooks_started(&run))[1].clone();
+    let link = fields[1].clone();
     assert!(eventually(|| ended(pid)), "the sign-in outlived its time");
     assert!(link_records(&sandbox).is_empty(), "the link was kept");
     let (address, _, _) = split_url(&link, ipv4());
@@ -308,10 +318,7 @@ fn a_device_flow_account_gets_the_verification_address_and_the_code() {
     let record = install_link_hook(&sandbox);
     let account = ended_account(&sandbox, &provider, Flow::Devicecode);
 
-    let run = sandbox.run_with(&["--verbose", "account"], WAIT_LONG);
-    run.expect(77, "");
-    let pid = background_pid(&run);
-    let fields = hook_fields(&record, &hooks_started(&run));
+    let (pid, fields) = call_starting_a_sign_in(&sandbox, &record, &[], WAIT_LONG);
     assert_eq!(
         fields[1],
         format!("{}/activate?user_code={USER_CODE}", provider.url())
@@ -407,10 +414,8 @@ fn the_background_sign_in_reads_and_writes_the_file_with_the_callers_pipes() {
     };
     write_private(&account, token.to_json());
     let pipes = ["--decryption-pipe", "cat", "--encryption-pipe", "cat"];
-    let run = sandbox.run_with(&[&["--verbose", "account"], &pipes[..]].concat(), WAIT_LONG);
-    run.expect(77, "");
-    let pid = background_pid(&run);
-    let link = hook_fields(&record, &hooks_started(&run))[1].clone();
+    let (pid, fields) = call_starting_a_sign_in(&sandbox, &record, &pipes, WAIT_LONG);
+    let link = fields[1].clone();
     provider.with(|state| state.token_override = None);
     assert_eq!(open_link(&link).status, 200);
     assert!(eventually(|| ended(pid)));
